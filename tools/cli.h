@@ -1,0 +1,58 @@
+// Small helpers shared by the `tongban` subcommands: argument parsing, exit codes, terminal output.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tongban::cli {
+
+// Exit codes every subcommand uses.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the work was done and found problems (invalid, broken)
+inline constexpr int kExitUsage = 2;    // the command line itself was wrong
+inline constexpr int kExitError = 3;    // the work could not be done (I/O, database)
+
+// Parses "--name value", "--name=value" and "--flag"; everything else is positional.
+// `flags` lists options without a value; `multi` lists options that may repeat.
+class Args {
+ public:
+  Args(int argc, char** argv, int first, std::vector<std::string> flags,
+       std::vector<std::string> with_value);
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool Has(const std::string& name) const { return values_.count(name) != 0; }
+  std::optional<std::string> Get(const std::string& name) const;
+  std::vector<std::string> GetAll(const std::string& name) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::multimap<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+  std::string error_;
+};
+
+// Prints "tongban SUBCOMMAND: message" and the hint to use --help; returns kExitUsage.
+int UsageError(const std::string& subcommand, const std::string& message);
+
+bool StderrIsTerminal();
+
+// A progress line on a terminal ("verifying 1200/5000 cases"), redrawn in place; silent otherwise.
+class Progress {
+ public:
+  explicit Progress(std::string what) : what_(std::move(what)), enabled_(StderrIsTerminal()) {}
+  ~Progress() { Done(); }
+  void Update(long done, long total);
+  void Done();
+
+ private:
+  std::string what_;
+  bool enabled_;
+  bool shown_ = false;
+  long last_percent_ = -1;
+};
+
+}  // namespace tongban::cli

@@ -1,0 +1,25 @@
+// The `tongban` subcommands. Each takes the whole argv and the index of its first own argument, and
+// returns the process exit code (see cli.h).
+#pragma once
+
+namespace tongban::cli {
+
+int ValidateCommand(int argc, char** argv, int first);
+int GraphCommand(int argc, char** argv, int first);
+int BenchCommand(int argc, char** argv, int first);
+
+}  // namespace tongban::cli
+
+#include <string>
+#include <vector>
+
+#include "workflows/definition_set.h"
+
+namespace tongban::cli {
+
+// Loads `paths` as reported definitions and, as context, every `--with` path plus the nearest
+// `calendars/` folder above each path (so an item validates against its shipped calendars).
+void LoadDefinitions(DefinitionSet* set, const std::vector<std::string>& paths,
+                     const std::vector<std::string>& with);
+
+}  // namespace tongban::cli

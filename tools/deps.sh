@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tongban builds and runs with, when any is missing.
+# Sourced or run by tools/run.sh and tools/test.sh; safe to run again.
+set -euo pipefail
+packages=(build-essential cmake pkg-config libboost-dev libsqlite3-dev sqlite3 libcpp-httplib-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhowardhinnant-date-dev graphviz curl tzdata)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tongban: installing missing Debian packages: ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

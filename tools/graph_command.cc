@@ -1,0 +1,62 @@
+#include <iostream>
+
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "workflows/graph.h"
+
+namespace tongban::cli {
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: tongban graph [OPTIONS] FILE
+
+Draws the whole machine a case of the item in FILE runs: the statutory frame (received,
+correction, under review, decided, closed, not accepted, withdrawn, ...) with the item's own
+review steps inside "under review". Special-procedure steps (clock paused) and joint steps
+are marked. The output goes to standard output.
+
+Options:
+  --format FORMAT    mermaid (default) or dot (render with: dot -Tsvg -o item.svg)
+  --with PATH        load PATH to resolve references (calendars); may repeat
+  --help             show this help
+
+Exit codes: 0 drawn, 1 the definition has errors (they are printed), 2 wrong usage.
+)";
+
+}  // namespace
+
+int GraphCommand(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"help"}, {"with", "format"});
+  if (!args.ok()) return UsageError("graph", args.error());
+  if (args.Has("help")) {
+    std::cout << kHelp;
+    return kExitOk;
+  }
+  std::string format = args.Get("format").value_or("mermaid");
+  if (format != "mermaid" && format != "dot") {
+    return UsageError("graph", "--format must be mermaid or dot");
+  }
+  if (args.positional().size() != 1) return UsageError("graph", "give exactly one item file");
+  DefinitionSet set;
+  LoadDefinitions(&set, args.positional(), args.GetAll("with"));
+  set.Compile();
+  if (set.HasErrors()) {
+    for (const Diagnostic& d : set.Diagnostics()) std::cerr << FormatDiagnostic(d) << "\n";
+    return kExitFailure;
+  }
+  std::shared_ptr<const Item> item;
+  for (const auto& file : set.files()) {
+    if (file.report && file.kind == "item" && file.source.contains("id")) {
+      item = set.FindItem(file.source["id"].get<std::string>(),
+                          file.source.value("version", 0));
+    }
+  }
+  if (!item) {
+    std::cerr << "tongban graph: " << args.positional()[0] << " is not an item definition\n";
+    return kExitFailure;
+  }
+  std::cout << (format == "dot" ? RenderDot(*item) : RenderMermaid(*item));
+  return kExitOk;
+}
+
+}  // namespace tongban::cli

@@ -1,0 +1,44 @@
+// tongban: the command line of the Tongban workflow engine.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "tools/cli.h"
+#include "tools/commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: tongban COMMAND [ARGS...]
+
+Commands:
+  validate   check definition files and report every problem with its place
+  graph      draw an item's whole case machine as Mermaid or Graphviz DOT
+  bench      measure the speed of validation (and more, see 'tongban bench --help')
+
+'tongban COMMAND --help' describes a command.
+Exit codes: 0 success, 1 problems found, 2 wrong usage, 3 could not do the work.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tongban::cli;
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (command == "--version") {
+    std::cout << "tongban 0.1.0\n";
+    return kExitOk;
+  }
+  if (command == "validate") return ValidateCommand(argc, argv, 2);
+  if (command == "graph") return GraphCommand(argc, argv, 2);
+  if (command == "bench") return BenchCommand(argc, argv, 2);
+  std::cerr << "tongban: unknown command '" << command << "'\n" << kUsage;
+  return kExitUsage;
+}

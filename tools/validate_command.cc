@@ -1,0 +1,115 @@
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "tools/cli.h"
+#include "tools/commands.h"
+
+namespace tongban::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: tongban validate [OPTIONS] PATH...
+
+Checks definition files (items, calendars) and reports every problem at once, each with
+file:line:column, the JSON pointer of the value, and what is wrong. A directory is searched
+for *.json files recursively.
+
+Options:
+  --with PATH        also load PATH (file or directory) to resolve references, without
+                     reporting on it; may repeat. The nearest calendars/ folder above each
+                     PATH is loaded this way automatically.
+  --format FORMAT    text (default) or json
+  --quiet            print errors only, no warnings and no summary
+  --help             show this help
+
+Exit codes: 0 valid (warnings allowed), 1 errors found, 2 wrong usage.
+)";
+
+}  // namespace
+
+void LoadDefinitions(DefinitionSet* set, const std::vector<std::string>& paths,
+                     const std::vector<std::string>& with) {
+  std::set<std::string> reported;
+  for (const std::string& p : paths) {
+    std::error_code error;
+    fs::path absolute = fs::weakly_canonical(p, error);
+    reported.insert(absolute.string());
+  }
+  std::set<std::string> context;
+  for (const std::string& w : with) context.insert(w);
+  for (const std::string& p : paths) {
+    std::error_code error;
+    fs::path dir = fs::weakly_canonical(p, error);
+    if (!fs::is_directory(dir, error)) dir = dir.parent_path();
+    for (int depth = 0; depth < 4 && !dir.empty(); ++depth) {
+      fs::path candidate = dir / "calendars";
+      if (fs::is_directory(candidate, error)) {
+        context.insert(candidate.string());
+        break;
+      }
+      if (dir == dir.parent_path()) break;
+      dir = dir.parent_path();
+    }
+  }
+  for (const std::string& p : paths) set->AddPath(p, true);
+  for (const std::string& c : context) {
+    // A context path that is (inside) a reported path is already loaded.
+    std::error_code error;
+    std::string absolute = fs::weakly_canonical(c, error).string();
+    bool covered = false;
+    for (const std::string& r : reported) {
+      if (absolute == r || absolute.rfind(r + "/", 0) == 0) covered = true;
+    }
+    if (!covered) set->AddPath(c, false);
+  }
+}
+
+int ValidateCommand(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"help", "quiet"}, {"with", "format"});
+  if (!args.ok()) return UsageError("validate", args.error());
+  if (args.Has("help")) {
+    std::cout << kHelp;
+    return kExitOk;
+  }
+  std::string format = args.Get("format").value_or("text");
+  if (format != "text" && format != "json") {
+    return UsageError("validate", "--format must be text or json");
+  }
+  if (args.positional().empty()) return UsageError("validate", "no definition files given");
+
+  DefinitionSet set;
+  LoadDefinitions(&set, args.positional(), args.GetAll("with"));
+  set.Compile();
+  std::vector<Diagnostic> diagnostics = set.Diagnostics();
+  size_t errors = 0, warnings = 0;
+  for (const Diagnostic& d : diagnostics) (d.severity == Severity::kError ? errors : warnings)++;
+  bool quiet = args.Has("quiet");
+
+  if (format == "json") {
+    nlohmann::json out = {{"valid", errors == 0},
+                          {"files", set.reported_file_count()},
+                          {"errors", errors},
+                          {"warnings", warnings},
+                          {"diagnostics", nlohmann::json::array()}};
+    for (const Diagnostic& d : diagnostics) {
+      if (quiet && d.severity != Severity::kError) continue;
+      out["diagnostics"].push_back(DiagnosticToJson(d));
+    }
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const Diagnostic& d : diagnostics) {
+      if (quiet && d.severity != Severity::kError) continue;
+      std::cout << FormatDiagnostic(d) << "\n";
+    }
+    if (!quiet) {
+      std::cout << set.reported_file_count() << " file(s) checked: " << errors << " error(s), "
+                << warnings << " warning(s)\n";
+    }
+  }
+  return errors == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace tongban::cli

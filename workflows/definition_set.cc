@@ -1,0 +1,186 @@
+#include "workflows/definition_set.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "workflows/item_compiler.h"
+#include "workflows/schema_reader.h"
+
+namespace tongban {
+
+namespace fs = std::filesystem;
+
+void DefinitionSet::AddPath(const std::string& path, bool report) {
+  std::error_code error;
+  if (fs::is_directory(path, error)) {
+    std::vector<std::string> found;
+    for (auto it = fs::recursive_directory_iterator(path, error);
+         !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+      if (it->is_regular_file() && it->path().extension() == ".json") {
+        found.push_back(it->path().string());
+      }
+    }
+    std::sort(found.begin(), found.end());
+    for (const std::string& f : found) AddPath(f, report);
+    return;
+  }
+  std::ifstream in(path, std::ios::binary);
+  File file;
+  file.name = path;
+  file.report = report;
+  file.sink = std::make_unique<DiagnosticSink>(path, nullptr);
+  if (!in) {
+    file.sink->Error("", "unreadable", "cannot read this file: " +
+                                           (fs::exists(path) ? std::string("permission denied")
+                                                             : std::string("no such file")));
+    files_.push_back(std::move(file));
+    return;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  file.text = buffer.str();
+  files_.push_back(std::move(file));
+}
+
+void DefinitionSet::AddText(const std::string& name, std::string text, bool report) {
+  File file;
+  file.name = name;
+  file.report = report;
+  file.text = std::move(text);
+  files_.push_back(std::move(file));
+}
+
+void DefinitionSet::Parse(File* file) {
+  if (file->sink && file->sink->has_errors()) return;  // unreadable
+  SourcePosition position;
+  Result<JsonDocument> document = JsonDocument::Parse(file->text, &position);
+  if (!document.ok()) {
+    file->sink = std::make_unique<DiagnosticSink>(file->name, nullptr);
+    file->sink->Error("", "json-syntax", "invalid JSON: " + document.status().message());
+    file->sink->mutable_diagnostics().back().position = position;
+    return;
+  }
+  file->document = std::move(document).value();
+  file->sink = std::make_unique<DiagnosticSink>(file->name, &file->document);
+  file->parsed = true;
+  const nlohmann::json& root = file->document.root();
+  if (!root.is_object()) {
+    file->sink->Error("", "wrong-type", "a definition is a JSON object, found " + JsonTypeName(root));
+    file->parsed = false;
+    return;
+  }
+  auto kind = root.find("kind");
+  if (kind == root.end()) {
+    file->sink->Error("", "missing-key",
+                      "missing required key \"kind\" (one of: item, calendar)");
+    file->parsed = false;
+    return;
+  }
+  if (!kind->is_string()) {
+    file->sink->Error("/kind", "wrong-type", "\"kind\" must be a string");
+    file->parsed = false;
+    return;
+  }
+  file->kind = kind->get<std::string>();
+  const auto& kinds = DefinitionKinds();
+  if (std::find(kinds.begin(), kinds.end(), file->kind) == kinds.end()) {
+    std::string message = "unknown kind \"" + file->kind + "\"; Tongban knows item and calendar";
+    std::string suggestion = ClosestMatch(file->kind, kinds);
+    if (!suggestion.empty()) message += " (did you mean \"" + suggestion + "\"?)";
+    file->sink->Error("/kind", "bad-enum", message);
+    file->parsed = false;
+  }
+}
+
+void DefinitionSet::Compile() {
+  for (File& file : files_) Parse(&file);
+  // Identities already seen, to report the same id and version defined in two files.
+  std::map<std::string, std::string> seen;
+  auto claim = [&](File& file, const std::string& kind, const std::string& id, int version) {
+    std::string key = kind + "/" + id + "@" + std::to_string(version);
+    auto [it, inserted] = seen.emplace(key, file.name);
+    if (!inserted) {
+      file.sink->Error("/id", "duplicate-definition",
+                       kind + " \"" + id + "\" version " + std::to_string(version) +
+                           " is also defined in " + it->second);
+      return false;
+    }
+    return true;
+  };
+  for (File& file : files_) {
+    if (!file.parsed || file.kind != "calendar") continue;
+    auto calendar = CompileCalendar(file.document.root(), file.sink.get());
+    if (calendar && claim(file, "calendar", calendar->id(), calendar->version())) {
+      auto& slot = calendars_[calendar->id()];
+      if (!slot || slot->version() < calendar->version()) slot = calendar;
+    }
+  }
+  CalendarLookup lookup = [this](const std::string& id) { return FindCalendar(id); };
+  for (File& file : files_) {
+    if (!file.parsed || file.kind != "item") continue;
+    auto item = CompileItem(file.document.root(), lookup, file.sink.get());
+    if (item && claim(file, "item", item->id, item->version)) {
+      items_[{item->id, item->version}] = item;
+    }
+  }
+  for (File& file : files_) file.source = file.document.root();
+}
+
+std::vector<Diagnostic> DefinitionSet::Diagnostics() const {
+  std::vector<Diagnostic> all;
+  for (const File& file : files_) {
+    if (!file.report || !file.sink) continue;
+    std::vector<Diagnostic> mine = file.sink->diagnostics();
+    std::stable_sort(mine.begin(), mine.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::tie(a.position.line, a.position.column) <
+             std::tie(b.position.line, b.position.column);
+    });
+    all.insert(all.end(), mine.begin(), mine.end());
+  }
+  return all;
+}
+
+bool DefinitionSet::HasErrors() const {
+  for (const File& file : files_) {
+    if (file.report && file.sink && file.sink->has_errors()) return true;
+  }
+  return false;
+}
+
+size_t DefinitionSet::reported_file_count() const {
+  return static_cast<size_t>(
+      std::count_if(files_.begin(), files_.end(), [](const File& f) { return f.report; }));
+}
+
+std::shared_ptr<const Calendar> DefinitionSet::FindCalendar(const std::string& id) const {
+  auto it = calendars_.find(id);
+  return it == calendars_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const Item> DefinitionSet::FindItem(const std::string& id, int version) const {
+  if (version > 0) {
+    auto it = items_.find({id, version});
+    return it == items_.end() ? nullptr : it->second;
+  }
+  std::shared_ptr<const Item> best;
+  for (const auto& [key, item] : items_) {
+    if (key.first == id) best = item;  // map order: the last is the highest version
+  }
+  return best;
+}
+
+std::vector<std::shared_ptr<const Item>> DefinitionSet::Items() const {
+  std::vector<std::shared_ptr<const Item>> out;
+  for (const auto& [key, item] : items_) out.push_back(item);
+  return out;
+}
+
+std::vector<std::shared_ptr<const Calendar>> DefinitionSet::Calendars() const {
+  std::vector<std::shared_ptr<const Calendar>> out;
+  for (const auto& [key, calendar] : calendars_) out.push_back(calendar);
+  return out;
+}
+
+}  // namespace tongban

@@ -1,0 +1,80 @@
+#include "workflows/item.h"
+
+#include <algorithm>
+
+namespace tongban {
+
+const Action* Step::FindAction(const std::string& action_id) const {
+  auto it = action_index.find(action_id);
+  return it == action_index.end() ? nullptr : &actions[it->second];
+}
+
+const Step* Item::FindStep(const std::string& step_id) const {
+  auto it = step_index.find(step_id);
+  return it == step_index.end() ? nullptr : &steps[it->second];
+}
+
+std::optional<size_t> Item::StepIndex(const std::string& step_id) const {
+  auto it = step_index.find(step_id);
+  if (it == step_index.end()) return std::nullopt;
+  return it->second;
+}
+
+const Material* Item::FindMaterial(const std::string& material_id) const {
+  for (const Material& m : materials) {
+    if (m.id == material_id) return &m;
+  }
+  return nullptr;
+}
+
+const FormField* Item::FindField(const std::string& field_id) const {
+  for (const FormField& f : form) {
+    if (f.id == field_id) return &f;
+  }
+  return nullptr;
+}
+
+bool Item::HasRole(const std::string& role) const {
+  const auto& built_in = BuiltInStepRoles();
+  if (std::find(built_in.begin(), built_in.end(), role) != built_in.end()) return true;
+  return std::any_of(extra_roles.begin(), extra_roles.end(),
+                     [&](const auto& r) { return r.first == role; });
+}
+
+std::vector<size_t> Item::FourEyesPartners(size_t step) const {
+  std::vector<size_t> partners;
+  for (const auto& [a, b] : four_eyes) {
+    if (a == step) partners.push_back(b);
+    if (b == step) partners.push_back(a);
+  }
+  return partners;
+}
+
+const char* ItemCategoryName(ItemCategory c) {
+  switch (c) {
+    case ItemCategory::kLicensing: return "licensing";
+    case ItemCategory::kFiling: return "filing";
+    case ItemCategory::kConfirmation: return "confirmation";
+    case ItemCategory::kPayment: return "payment";
+    case ItemCategory::kInspection: return "inspection";
+    case ItemCategory::kRuling: return "ruling";
+    case ItemCategory::kReward: return "reward";
+    case ItemCategory::kOther: return "other";
+  }
+  return "other";
+}
+
+const char* CaseTypeName(CaseType c) { return c == CaseType::kInstant ? "instant" : "promised"; }
+
+const char* NecessityName(Necessity n) {
+  switch (n) {
+    case Necessity::kRequired: return "required";
+    case Necessity::kOptional: return "optional";
+    case Necessity::kDeferrable: return "deferrable";
+  }
+  return "required";
+}
+
+const char* DecisionName(Decision d) { return d == Decision::kApprove ? "approve" : "deny"; }
+
+}  // namespace tongban

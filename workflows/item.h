@@ -1,0 +1,151 @@
+// Item: the compiled, immutable form of an "item" definition (one approval item, 事项实施清单).
+//
+// This is what the engine executes. Everything a case needs to know about its item is here, already
+// checked: ids resolve, guards are typed, the step graph is sound. Steps are stored in definition
+// order and referred to by index; lookups by id go through the maps.
+//
+// Thread safety: immutable after compilation; shared between threads through shared_ptr<const Item>.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "workflows/calendar.h"
+#include "workflows/guard.h"
+
+namespace tongban {
+
+// Staff roles every item may use in its steps; items may declare more.
+inline const std::vector<std::string>& BuiltInStepRoles() {
+  static const std::vector<std::string> roles = {"clerk", "reviewer", "approver", "verifier"};
+  return roles;
+}
+
+// Action ids of the statutory frame; an item's step actions may not reuse them.
+inline const std::vector<std::string>& ReservedActionIds() {
+  static const std::vector<std::string> ids = {
+      "accept",   "refuse", "request_correction", "supply_correction", "withdraw",
+      "suspend",  "resume", "extend",             "deliver",           "terminate",
+      "revoke",   "accept_and_decide",            "verify",            "record_breach"};
+  return ids;
+}
+
+enum class ItemCategory {
+  kLicensing, kFiling, kConfirmation, kPayment, kInspection, kRuling, kReward, kOther
+};
+enum class CaseType { kInstant, kPromised };
+enum class Necessity { kRequired, kOptional, kDeferrable };
+enum class Decision { kApprove, kDeny };
+
+struct Organ {
+  std::string id;
+  std::string name;
+};
+
+struct LegalCitation {
+  std::string citation;
+  std::string article;
+  std::string url;
+};
+
+struct TimeLimits {
+  std::string calendar_id;
+  std::shared_ptr<const Calendar> calendar;  // resolved at compile time
+  int statutory_days = 0;
+  int promised_days = 0;
+  int extension_days = 10;
+  int yellow_when_days_left = 3;
+  std::string note;
+};
+
+struct Material {
+  std::string id;
+  std::string name;
+  Necessity necessity = Necessity::kRequired;
+  bool commitment_replaceable = false;
+};
+
+struct CommitmentMode {
+  std::string template_id;
+  int template_version = 1;
+  std::string template_text;
+  bool decide_at_acceptance = false;
+  std::string verification_method;
+  int verification_days = 0;
+};
+
+struct Action {
+  std::string id;
+  std::string title;
+  std::optional<size_t> to_step;      // index into Item::steps
+  std::optional<Decision> decision;   // exactly one of to_step / decision is set
+  std::shared_ptr<const Guard> guard;  // null: always allowed
+  std::vector<std::string> requires_materials;
+  bool requires_reason = false;
+};
+
+struct JointParty {
+  std::string id;
+  std::string title;
+  std::string role;
+  std::string organ;
+};
+
+struct Step {
+  std::string id;
+  std::string title;
+  std::string role;
+  std::optional<int> time_limit_days;
+  bool counts_toward_limit = true;
+  std::string special_procedure;  // empty unless a special procedure (art. 45)
+  std::vector<JointParty> parties;  // empty unless a joint step
+  std::string completes_with;       // the action every party must take, for a joint step
+  std::vector<Action> actions;      // definition order
+  std::map<std::string, size_t> action_index;
+
+  bool is_joint() const { return !parties.empty(); }
+  const Action* FindAction(const std::string& action_id) const;
+};
+
+struct Item {
+  std::string id;
+  int version = 1;
+  std::string title;
+  std::string description;
+  std::string item_code;
+  ItemCategory category = ItemCategory::kLicensing;
+  CaseType case_type = CaseType::kPromised;
+  Organ organ;
+  std::vector<LegalCitation> legal_basis;
+  TimeLimits time_limits;
+  std::vector<std::pair<std::string, std::string>> extra_roles;  // id, title
+  std::vector<FormField> form;
+  std::vector<Material> materials;
+  bool standard_mode = true;
+  std::optional<CommitmentMode> commitment;
+  std::vector<Step> steps;
+  size_t initial_step = 0;
+  std::vector<std::pair<size_t, size_t>> four_eyes;
+  std::string notes;
+  std::string content_hash;  // SHA-256 of the canonical JSON, hex; identifies this exact content
+
+  std::map<std::string, size_t> step_index;
+
+  const Step* FindStep(const std::string& step_id) const;
+  std::optional<size_t> StepIndex(const std::string& step_id) const;
+  const Material* FindMaterial(const std::string& material_id) const;
+  const FormField* FindField(const std::string& field_id) const;
+  bool HasRole(const std::string& role) const;
+  // Steps that must be done by someone other than whoever did `step` (four-eyes partners).
+  std::vector<size_t> FourEyesPartners(size_t step) const;
+};
+
+const char* ItemCategoryName(ItemCategory c);
+const char* CaseTypeName(CaseType c);
+const char* NecessityName(Necessity n);
+const char* DecisionName(Decision d);
+
+}  // namespace tongban

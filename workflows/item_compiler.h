@@ -1,0 +1,25 @@
+// CompileItem: checks an "item" definition and turns it into an executable Item.
+//
+// The compiler reports every problem it finds (it does not stop at the first), each with the JSON
+// pointer of the offending value. Errors make the definition unusable; warnings (a path that can never
+// approve, step limits longer than the promise) are shown to the modeller but do not block deployment.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "workflows/diagnostics.h"
+#include "workflows/item.h"
+
+namespace tongban {
+
+// Resolves a calendar id to a compiled calendar, or null when there is none by that id.
+using CalendarLookup = std::function<std::shared_ptr<const Calendar>(const std::string& id)>;
+
+// Returns null when any error was reported into `sink`.
+std::shared_ptr<const Item> CompileItem(const nlohmann::json& root, const CalendarLookup& calendars,
+                                        DiagnosticSink* sink);
+
+}  // namespace tongban
