@@ -7,6 +7,9 @@ namespace tongban::cli {
 int ValidateCommand(int argc, char** argv, int first);
 int GraphCommand(int argc, char** argv, int first);
 int BenchCommand(int argc, char** argv, int first);
+int ScenarioCommand(int argc, char** argv, int first);
+int ReplayCommand(int argc, char** argv, int first);
+int VerifyCommand(int argc, char** argv, int first);
 
 }  // namespace tongban::cli
 

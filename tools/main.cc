@@ -13,7 +13,10 @@ constexpr const char* kUsage = R"(usage: tongban COMMAND [ARGS...]
 Commands:
   validate   check definition files and report every problem with its place
   graph      draw an item's whole case machine as Mermaid or Graphviz DOT
-  bench      measure the speed of validation (and more, see 'tongban bench --help')
+  scenario   run scenario files against a definition on a simulated clock
+  replay     rebuild a case from its events, now or as it stood at a past time
+  verify     check hash chains and snapshots of one case or a whole database
+  bench      measure speed (see 'tongban bench --help')
 
 'tongban COMMAND --help' describes a command.
 Exit codes: 0 success, 1 problems found, 2 wrong usage, 3 could not do the work.
@@ -39,6 +42,9 @@ int main(int argc, char** argv) {
   if (command == "validate") return ValidateCommand(argc, argv, 2);
   if (command == "graph") return GraphCommand(argc, argv, 2);
   if (command == "bench") return BenchCommand(argc, argv, 2);
+  if (command == "scenario") return ScenarioCommand(argc, argv, 2);
+  if (command == "replay") return ReplayCommand(argc, argv, 2);
+  if (command == "verify") return VerifyCommand(argc, argv, 2);
   std::cerr << "tongban: unknown command '" << command << "'\n" << kUsage;
   return kExitUsage;
 }

@@ -84,7 +84,7 @@ std::string RenderMermaid(const Item& item) {
   if (item.commitment && item.commitment->decide_at_acceptance) {
     out << "  submitted --> approved : accept (commitment, decided at acceptance)\n";
   }
-  out << "  state \"under_review\" as under_review {\n";
+  out << "  state under_review {\n";
   for (size_t i = 0; i < item.steps.size(); ++i) {
     out << "    state \"" << MermaidText(StepLabel(item.steps[i])) << "\" as s" << i << "\n";
   }

@@ -135,11 +135,45 @@ class GuardCompiler {
       sink_->Error(pointer, "unknown-field", message);
       return {};
     }
+    if (!fallback.is_null() && !CheckDefault(*it, fallback, JoinJsonPointer(pointer, 1))) return {};
     auto node = std::make_shared<Guard::Node>();
     node->op = Op::kVar;
     node->field = name;
     node->literal = fallback;
     return {node, FromField(it->type), &*it};
+  }
+
+  // The default of a var stands in for the field's value, so it must have the field's type.
+  bool CheckDefault(const FormField& field, const nlohmann::json& value, const std::string& pointer) {
+    bool fits = false;
+    switch (field.type) {
+      case FieldType::kNumber: fits = value.is_number(); break;
+      case FieldType::kBoolean: fits = value.is_boolean(); break;
+      case FieldType::kString:
+      case FieldType::kDate:
+      case FieldType::kEnum: fits = value.is_string(); break;
+    }
+    if (!fits) {
+      sink_->Error(pointer, "guard-type-mismatch",
+                   "the default must have the type of field \"" + field.id + "\" (" +
+                       FieldTypeName(field.type) + "), found " + JsonTypeName(value));
+      return false;
+    }
+    if (!value.is_string()) return true;
+    const std::string& text = value.get_ref<const std::string&>();
+    if (field.type == FieldType::kDate && !IsIsoDate(text)) {
+      sink_->Error(pointer, "bad-guard-literal",
+                   "\"" + text + "\" is not a date (YYYY-MM-DD), but is the default of date field \"" +
+                       field.id + "\"");
+      return false;
+    }
+    if (field.type == FieldType::kEnum &&
+        std::find(field.values.begin(), field.values.end(), text) == field.values.end()) {
+      sink_->Error(pointer, "bad-guard-literal",
+                   "\"" + text + "\" is not one of the values of enum field \"" + field.id + "\"");
+      return false;
+    }
+    return true;
   }
 
   // Unifies the types of two operands; reports and returns kInvalid when they cannot be compared.

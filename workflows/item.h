@@ -29,7 +29,8 @@ inline const std::vector<std::string>& ReservedActionIds() {
   static const std::vector<std::string> ids = {
       "accept",   "refuse", "request_correction", "supply_correction", "withdraw",
       "suspend",  "resume", "extend",             "deliver",           "terminate",
-      "revoke",   "accept_and_decide",            "verify",            "record_breach"};
+      "revoke",   "accept_and_decide",            "verify",            "record_breach",
+      "submit",   "supply_materials",             "deem_accepted",     "mark_overdue"};
   return ids;
 }
 

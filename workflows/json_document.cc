@@ -40,7 +40,8 @@ SourcePosition JsonDocument::PositionOf(std::string_view pointer) const {
     auto it = positions_.find(p);
     if (it != positions_.end()) return it->second;
     if (p.empty()) return {};
-    p.erase(p.rfind('/'));
+    size_t slash = p.rfind('/');
+    p.erase(slash == std::string::npos ? 0 : slash);  // not a pointer: fall back to the root
   }
 }
 
@@ -233,14 +234,19 @@ class JsonParser {
     return Status::Ok();
   }
 
-  // Checks one UTF-8 sequence starting at pos_ and copies it.
+  // Checks one UTF-8 sequence starting at pos_ and copies it. Overlong forms, encoded surrogates
+  // and code points above U+10FFFF are refused (RFC 3629), as nlohmann::json refuses to dump them.
   Status CopyUtf8(std::string* out) {
     unsigned char lead = static_cast<unsigned char>(text_[pos_]);
     int length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
     if (length == 0 || lead > 0xF4) return Error("invalid UTF-8 in a string");
     if (pos_ + length > text_.size()) return Error("truncated UTF-8 sequence in a string");
+    // The range of the second byte depends on the lead byte; later bytes are any continuation.
+    unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+    unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
     for (int i = 1; i < length; ++i) {
-      if ((static_cast<unsigned char>(text_[pos_ + i]) & 0xC0) != 0x80) {
+      unsigned char byte = static_cast<unsigned char>(text_[pos_ + i]);
+      if ((byte & 0xC0) != 0x80 || (i == 1 && (byte < low || byte > high))) {
         return Error("invalid UTF-8 in a string");
       }
     }

@@ -1,0 +1,143 @@
+#include "engine/case_clock.h"
+
+#include <algorithm>
+
+namespace tongban {
+
+const char* LightName(Light light) {
+  switch (light) {
+    case Light::kGreen: return "green";
+    case Light::kYellow: return "yellow";
+    case Light::kRed: return "red";
+  }
+  return "green";
+}
+
+namespace {
+
+// Working days excluded by pauses that started at or after `since`, each counted up to `until`.
+int PausedWorkingDays(const Calendar& calendar, const CaseState& state, Instant since, Instant until,
+                      bool* provisional) {
+  int days = 0;
+  for (const PauseInterval& p : state.pauses) {
+    if (p.start < since) continue;
+    Instant end = p.end.value_or(until);
+    if (end > until) end = until;
+    WorkingDayCount c = calendar.CountWorkingDays(calendar.LocalDate(p.start), calendar.LocalDate(end));
+    days += c.days;
+    *provisional |= c.provisional;
+  }
+  return days;
+}
+
+}  // namespace
+
+ClockView ComputeClock(const Item& item, const CaseState& state, Instant now) {
+  ClockView view;
+  const Calendar& calendar = *item.time_limits.calendar;
+  const TimeLimits& limits = item.time_limits;
+  view.paused = state.paused();
+  view.extension_days = state.extension_days;
+  if (!state.accepted_at) {
+    if (state.status == CaseStatus::kSubmitted || state.status == CaseStatus::kCorrectionPending) {
+      WorkingDayDate deadline = calendar.AddWorkingDays(calendar.LocalDate(state.received_at), 5);
+      view.acceptance_deadline = deadline.day;
+      view.provisional |= deadline.provisional;
+    }
+    view.stopped = IsFinal(state.status);
+    return view;
+  }
+  view.started = true;
+  view.accepted_at = state.accepted_at;
+  bool open = state.status == CaseStatus::kUnderReview;
+  view.stopped = !open;
+  // Time stops at the decision (or at whatever ended the case).
+  Instant end = now;
+  if (state.decided_at) {
+    end = *state.decided_at;
+  } else if (!open) {
+    end = state.updated_at;
+  }
+  Day accepted_day = calendar.LocalDate(*state.accepted_at);
+  Day end_day = calendar.LocalDate(end);
+  view.paused_working_days = PausedWorkingDays(calendar, state, *state.accepted_at, end, &view.provisional);
+  WorkingDayCount elapsed = calendar.CountWorkingDays(accepted_day, end_day);
+  view.provisional |= elapsed.provisional;
+  view.working_days_used = std::max(0, elapsed.days - view.paused_working_days);
+  int statutory = limits.statutory_days + state.extension_days;
+  WorkingDayDate statutory_due =
+      calendar.AddWorkingDays(accepted_day, statutory + view.paused_working_days);
+  WorkingDayDate promised_due =
+      calendar.AddWorkingDays(accepted_day, limits.promised_days + view.paused_working_days);
+  view.statutory_due = statutory_due.day;
+  view.promised_due = promised_due.day;
+  view.provisional |= statutory_due.provisional || promised_due.provisional;
+  view.statutory_days_left = statutory - view.working_days_used;
+  view.promised_days_left = limits.promised_days - view.working_days_used;
+  if (view.statutory_days_left < 0) {
+    view.light = Light::kRed;
+  } else if (view.promised_days_left <= limits.yellow_when_days_left) {
+    view.light = Light::kYellow;
+  }
+  if (open && state.step && state.step_entered_at) {
+    const Step& step = item.steps[*state.step];
+    if (step.time_limit_days) {
+      StepClockView s;
+      s.step_id = step.id;
+      s.limit_days = *step.time_limit_days;
+      Day entered = calendar.LocalDate(*state.step_entered_at);
+      int paused = PausedWorkingDays(calendar, state, *state.step_entered_at, now, &view.provisional);
+      WorkingDayCount in_step = calendar.CountWorkingDays(entered, calendar.LocalDate(now));
+      s.days_left = s.limit_days - std::max(0, in_step.days - paused);
+      s.due = calendar.AddWorkingDays(entered, s.limit_days + paused).day;
+      s.light = s.days_left < 0 ? Light::kRed : s.days_left == 0 ? Light::kYellow : Light::kGreen;
+      view.step = s;
+    }
+  }
+  return view;
+}
+
+nlohmann::json ClockToJson(const ClockView& c) {
+  auto day = [](const std::optional<Day>& d) {
+    return d ? nlohmann::json(FormatIsoDay(*d)) : nlohmann::json(nullptr);
+  };
+  nlohmann::json j = {
+      {"started", c.started},
+      {"stopped", c.stopped},
+      {"paused", c.paused},
+      {"provisional", c.provisional},
+      {"acceptance_deadline", day(c.acceptance_deadline)},
+      {"statutory_due", day(c.statutory_due)},
+      {"promised_due", day(c.promised_due)},
+      {"working_days_used", c.working_days_used},
+      {"paused_working_days", c.paused_working_days},
+      {"extension_days", c.extension_days},
+      {"statutory_days_left", c.statutory_days_left},
+      {"promised_days_left", c.promised_days_left},
+      {"light", LightName(c.light)},
+      {"step", nullptr},
+  };
+  if (c.step) {
+    j["step"] = {{"id", c.step->step_id},
+                 {"limit_days", c.step->limit_days},
+                 {"due", FormatIsoDay(c.step->due)},
+                 {"days_left", c.step->days_left},
+                 {"light", LightName(c.step->light)}};
+  }
+  return j;
+}
+
+std::optional<Timer> NextTimer(const Item& item, const CaseState& state, Instant now) {
+  const Calendar& calendar = *item.time_limits.calendar;
+  if (state.status == CaseStatus::kSubmitted) {
+    Day last = calendar.AddWorkingDays(calendar.LocalDate(state.received_at), 5).day;
+    return Timer{"deem_accepted", calendar.EndOfLocalDay(last)};
+  }
+  if (state.status == CaseStatus::kUnderReview && !state.overdue_recorded) {
+    ClockView clock = ComputeClock(item, state, now);
+    return Timer{"mark_overdue", calendar.EndOfLocalDay(*clock.statutory_due)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace tongban

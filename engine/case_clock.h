@@ -1,0 +1,68 @@
+// Case clocks: due dates, working days used and left, pauses and the traffic light of a case, and the
+// timers a case is waiting for — all computed from the case state and a given "now".
+//
+// Rules (行政许可法 arts. 32, 42, 45, 82; 民法典 art. 201):
+// - the clock starts at acceptance; the acceptance day itself is not counted;
+// - limits are in working days on the item's calendar;
+// - a pause (suspension, or a step that does not count) from day A to day B excludes the working
+//   days in (A, B], so the due date moves by that many working days;
+// - an extension adds the item's extension days to the statutory limit, once;
+// - light: red once the statutory due date has passed without a decision; yellow when the working
+//   days left before the promised due date are at or below the item's threshold (or the promise is
+//   already broken); green otherwise. A decided case keeps the light it had when decided.
+// Results in years the calendar does not cover are marked provisional.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/case_state.h"
+#include "workflows/item.h"
+
+namespace tongban {
+
+enum class Light { kGreen, kYellow, kRed };
+const char* LightName(Light light);
+
+struct StepClockView {
+  std::string step_id;
+  int limit_days = 0;
+  Day due{};
+  int days_left = 0;
+  Light light = Light::kGreen;
+};
+
+struct ClockView {
+  bool started = false;  // accepted
+  bool stopped = false;  // decided, or ended without decision
+  bool paused = false;
+  bool provisional = false;
+  std::optional<Instant> accepted_at;
+  std::optional<Day> acceptance_deadline;  // before acceptance: the last day for a correction notice
+  std::optional<Day> statutory_due;
+  std::optional<Day> promised_due;
+  int working_days_used = 0;
+  int paused_working_days = 0;
+  int extension_days = 0;
+  int statutory_days_left = 0;
+  int promised_days_left = 0;
+  Light light = Light::kGreen;
+  std::optional<StepClockView> step;
+};
+
+ClockView ComputeClock(const Item& item, const CaseState& state, Instant now);
+nlohmann::json ClockToJson(const ClockView& clock);
+
+// A deadline that will fire on its own: the system action to record and when it becomes due.
+struct Timer {
+  std::string action;  // "deem_accepted" or "mark_overdue"
+  Instant due;
+};
+
+// The next timer this case waits for, if any. Deterministic in (item, state): re-computed after
+// every event, stored with the case, and re-checked when it fires (a pause may have moved it).
+std::optional<Timer> NextTimer(const Item& item, const CaseState& state, Instant now);
+
+}  // namespace tongban

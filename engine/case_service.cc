@@ -1,0 +1,526 @@
+#include "engine/case_service.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+namespace tongban {
+
+namespace {
+
+std::string RandomString(const char* alphabet, size_t alphabet_size, size_t length) {
+  std::string out(length, ' ');
+  unsigned char bytes[64];
+  RAND_bytes(bytes, static_cast<int>(length));
+  for (size_t i = 0; i < length; ++i) out[i] = alphabet[bytes[i] % alphabet_size];
+  return out;
+}
+
+std::string NewCaseId() {
+  static const char kHex[] = "0123456789abcdef";
+  return "c" + RandomString(kHex, 16, 20);
+}
+
+std::string NewQueryCode() {
+  static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";  // no 0/O, 1/I
+  return RandomString(kAlphabet, 32, 8);
+}
+
+std::string NewCaseNumber(const Calendar& calendar, Instant now) {
+  static const char kDigits[] = "0123456789";
+  std::string day = FormatIsoDay(calendar.LocalDate(now));
+  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+  return "TB" + day + "-" + RandomString(kDigits, 10, 8);
+}
+
+Command CommandFromEvent(const Event& e) {
+  Command c;
+  c.action = e.action;
+  c.actor = e.actor;
+  c.time = e.time;
+  c.data = e.DataJson();
+  return c;
+}
+
+Event MakeEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
+                const std::string& prev_hash, const std::string& idempotency_key) {
+  Event e;
+  const CaseState& s = lifecycle.state();
+  e.case_id = s.id;
+  e.seq = seq;
+  e.time = command.time;
+  e.actor = command.actor;
+  e.action = command.action;
+  e.data = CanonicalJson(command.data);
+  e.status = CaseStatusCode(s.status);
+  e.step = lifecycle.step_id();
+  e.definition_id = s.definition_id;
+  e.definition_version = s.definition_version;
+  e.prev_hash = prev_hash;
+  e.idempotency_key = idempotency_key;
+  e.hash = ComputeEventHash(e);
+  return e;
+}
+
+// Applies timers that are due at `now`, appending their system events to `events`.
+void ApplyDueTimers(CaseLifecycle* lifecycle, Instant now, std::vector<Event>* events,
+                    int64_t* seq, std::string* last_hash) {
+  for (int guard = 0; guard < 4; ++guard) {
+    std::optional<Timer> timer = NextTimer(lifecycle->item(), lifecycle->state(), now);
+    if (!timer || timer->due > now) return;
+    Command command;
+    command.action = timer->action;
+    command.actor = Actor::System();
+    command.time = std::max(timer->due, lifecycle->state().updated_at);
+    command.data = {{"due", FormatTimestamp(timer->due)}};
+    if (!lifecycle->Apply(command).ok()) return;
+    Event e = MakeEvent(*lifecycle, command, ++*seq, *last_hash, "");
+    *last_hash = e.hash;
+    events->push_back(std::move(e));
+  }
+}
+
+}  // namespace
+
+nlohmann::json VerifyReportToJson(const VerifyReport& r) {
+  nlohmann::json j = {{"ok", r.ok}, {"events", r.events}};
+  if (r.cases > 0) j["cases"] = r.cases;
+  if (!r.case_id.empty()) j["case_id"] = r.case_id;
+  if (r.first_bad_seq) j["first_bad_seq"] = *r.first_bad_seq;
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  return j;
+}
+
+nlohmann::json CaseViewToJson(const CaseView& v) {
+  nlohmann::json j = CaseStateToJson(v.state, v.item.get());
+  j["clock"] = ClockToJson(v.clock);
+  j["as_of"] = FormatTimestamp(v.as_of);
+  return j;
+}
+
+Result<ReplayResult> ReplayEvents(const std::vector<Event>& events,
+                                  const DefinitionRegistry& registry, std::optional<Instant> at) {
+  if (events.empty()) return Status::NotFound("the case has no events");
+  const Event& first = events.front();
+  auto item = registry.FindItem(first.definition_id, first.definition_version);
+  if (!item) {
+    return Status::DataLoss("the case's definition " + first.definition_id + " v" +
+                            std::to_string(first.definition_version) + " is not deployed");
+  }
+  ReplayResult result;
+  result.lifecycle = std::make_unique<CaseLifecycle>(item);
+  for (const Event& e : events) {
+    if (at && e.time > *at) break;
+    Command command = CommandFromEvent(e);
+    Status status = e.seq == 1 ? result.lifecycle->Submit(command) : result.lifecycle->Apply(command);
+    if (!status.ok()) {
+      return Status::DataLoss("event " + std::to_string(e.seq) + " (" + e.action +
+                              ") does not replay: " + status.message());
+    }
+    const CaseState& s = result.lifecycle->state();
+    if (e.status != CaseStatusCode(s.status) || e.step != result.lifecycle->step_id()) {
+      return Status::DataLoss("event " + std::to_string(e.seq) + " (" + e.action + ") records " +
+                              e.status + "/" + e.step + " but replays to " +
+                              CaseStatusCode(s.status) + "/" + result.lifecycle->step_id());
+    }
+    // The machine does not know about the chain; keep its bookkeeping in step with the log.
+    const_cast<CaseState&>(s).version = e.seq;
+    const_cast<CaseState&>(s).last_hash = e.hash;
+    ++result.applied;
+  }
+  if (result.applied == 0) return Status::NotFound("the case did not exist at that time");
+  return result;
+}
+
+CaseView CaseService::MakeView(const CaseLifecycle& lifecycle, Instant now) const {
+  CaseView view;
+  view.state = lifecycle.state();
+  view.item = lifecycle.item_ptr();
+  view.step_id = lifecycle.step_id();
+  view.clock = ComputeClock(*view.item, view.state, now);
+  view.as_of = now;
+  return view;
+}
+
+CaseWrite CaseService::MakeWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
+                                 std::vector<Event> events, Instant now) const {
+  const CaseState& s = lifecycle.state();
+  CaseWrite write;
+  write.expected_version = expected_version;
+  CaseRecord& r = write.record;
+  r.id = s.id;
+  r.number = s.number;
+  r.query_code = s.query_code;
+  r.definition_id = s.definition_id;
+  r.definition_version = s.definition_version;
+  r.status = CaseStatusCode(s.status);
+  r.step = lifecycle.step_id();
+  r.applicant_id = s.applicant_id;
+  r.organ_id = s.organ_id;
+  r.created_at = s.created_at;
+  r.updated_at = s.updated_at;
+  r.version = events.empty() ? expected_version : events.back().seq;
+  if (auto timer = NextTimer(lifecycle.item(), s, now)) r.next_timer_at = timer->due;
+  CaseState snapshot = s;
+  snapshot.version = r.version;
+  snapshot.last_hash = events.empty() ? s.last_hash : events.back().hash;
+  r.snapshot = CanonicalJson(CaseStateToJson(snapshot, &lifecycle.item()));
+  write.events = std::move(events);
+  return write;
+}
+
+Result<CaseView> CaseService::Create(const NewCase& request) {
+  if (!request.idempotency_key.empty()) {
+    auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+    if (!hit.ok()) return hit.status();
+    if (*hit) return ViewAtSeq((*hit)->case_id, (*hit)->seq);
+  }
+  auto item = registry_->FindItem(request.definition_id, request.definition_version);
+  if (!item) {
+    return Status::NotFound("no deployed item \"" + request.definition_id + "\"" +
+                            (request.definition_version > 0
+                                 ? " version " + std::to_string(request.definition_version)
+                                 : std::string()));
+  }
+  if (request.actor.role != "applicant" && request.actor.role != "clerk") {
+    return Status::PermissionDenied("a case is submitted by an applicant, or by a clerk at the "
+                                    "window on an applicant's behalf");
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Instant now = clock_->Now();
+    Command submit;
+    submit.action = "submit";
+    submit.actor = request.actor;
+    submit.time = now;
+    submit.data = {
+        {"case",
+         {{"id", NewCaseId()},
+          {"number", NewCaseNumber(*item->time_limits.calendar, now)},
+          {"query_code", NewQueryCode()}}},
+        {"applicant",
+         {{"id", request.applicant_id},
+          {"name", request.applicant_name},
+          {"credit_code", request.applicant_credit_code}}},
+        {"form", request.form},
+        {"materials", request.materials},
+        {"mode", request.mode}};
+    if (!request.commitment.is_null()) submit.data["commitment"] = request.commitment;
+    CaseLifecycle lifecycle(item);
+    TONGBAN_RETURN_IF_ERROR(lifecycle.Submit(submit));
+    std::vector<Event> events;
+    events.push_back(MakeEvent(lifecycle, submit, 1, kGenesisHash, request.idempotency_key));
+    CaseWrite write = MakeWrite(lifecycle, 0, std::move(events), now);
+    Status status = store_->Commit(std::move(write));
+    if (status.ok()) {
+      CaseView view = MakeView(lifecycle, now);
+      view.state.version = 1;
+      return view;
+    }
+    if (status.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
+      auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+      if (hit.ok() && *hit) return ViewAtSeq((*hit)->case_id, (*hit)->seq);
+    }
+    if (status.code() != StatusCode::kAlreadyExists && status.code() != StatusCode::kAborted) {
+      return status;
+    }
+    // A case number or id collided (rare): draw new ones.
+  }
+  return Status::Unavailable("could not allocate a case number; try again");
+}
+
+Result<CaseView> CaseService::ViewAtSeq(const std::string& case_id, int64_t seq) {
+  auto events = store_->GetEvents(case_id, seq);
+  if (!events.ok()) return events.status();
+  auto replayed = ReplayEvents(*events, *registry_);
+  if (!replayed.ok()) return replayed.status();
+  return MakeView(*replayed->lifecycle, events->back().time);
+}
+
+Result<CaseView> CaseService::Act(const ActRequest& request) {
+  if (!request.idempotency_key.empty()) {
+    auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+    if (!hit.ok()) return hit.status();
+    if (*hit) {
+      if ((*hit)->case_id != request.case_id) {
+        return Status::InvalidArgument("this Idempotency-Key was already used for another case");
+      }
+      return ViewAtSeq((*hit)->case_id, (*hit)->seq);
+    }
+  }
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    bool retry = false;
+    Result<CaseView> result = ActOnce(request, &retry);
+    if (!retry) return result;
+  }
+  return Status::Aborted("the case kept changing under this action; try again");
+}
+
+Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
+  auto events = store_->GetEvents(request.case_id);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return Status::NotFound("no case " + request.case_id);
+  auto replayed = ReplayEvents(*events, *registry_);
+  if (!replayed.ok()) return replayed.status();
+  CaseLifecycle& lifecycle = *replayed->lifecycle;
+  const int64_t version = events->back().seq;
+  if (request.expected_version && *request.expected_version != version) {
+    return Status::Aborted("the case is at version " + std::to_string(version) + ", not " +
+                           std::to_string(*request.expected_version));
+  }
+  Instant now = std::max(clock_->Now(), lifecycle.state().updated_at);
+  std::vector<Event> new_events;
+  int64_t seq = version;
+  std::string last_hash = events->back().hash;
+  ApplyDueTimers(&lifecycle, now, &new_events, &seq, &last_hash);
+  Command command;
+  command.action = request.action;
+  command.actor = request.actor;
+  command.time = now;
+  command.data = request.data.is_null() ? nlohmann::json::object() : request.data;
+  if (!request.comment.empty() && command.data.is_object()) command.data["comment"] = request.comment;
+  Status applied = lifecycle.Apply(command);
+  if (!applied.ok()) {
+    // A refused action still lets due timers be recorded, so the case reflects the law's time.
+    if (!new_events.empty()) {
+      auto rebuilt = ReplayEvents(*events, *registry_);
+      if (rebuilt.ok()) {
+        std::vector<Event> timer_events;
+        int64_t timer_seq = version;
+        std::string timer_hash = events->back().hash;
+        ApplyDueTimers(rebuilt->lifecycle.get(), now, &timer_events, &timer_seq, &timer_hash);
+        (void)store_->Commit(MakeWrite(*rebuilt->lifecycle, version, std::move(timer_events), now));
+      }
+    }
+    return applied;
+  }
+  new_events.push_back(MakeEvent(lifecycle, command, ++seq, last_hash, request.idempotency_key));
+  Status committed = store_->Commit(MakeWrite(lifecycle, version, std::move(new_events), now));
+  if (committed.code() == StatusCode::kAborted) {
+    if (request.expected_version) return committed;
+    *retry = true;
+    return committed;
+  }
+  if (committed.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
+    auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+    if (hit.ok() && *hit) return ViewAtSeq((*hit)->case_id, (*hit)->seq);
+  }
+  if (!committed.ok()) return committed;
+  CaseView view = MakeView(lifecycle, now);
+  view.state.version = seq;
+  view.state.last_hash = last_hash;
+  return view;
+}
+
+Result<CaseView> CaseService::Get(const std::string& case_id) {
+  auto events = store_->GetEvents(case_id);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return Status::NotFound("no case " + case_id);
+  auto replayed = ReplayEvents(*events, *registry_);
+  if (!replayed.ok()) return replayed.status();
+  return MakeView(*replayed->lifecycle, std::max(clock_->Now(), events->back().time));
+}
+
+Result<CaseView> CaseService::GetAt(const std::string& case_id, Instant at) {
+  auto events = store_->GetEvents(case_id);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return Status::NotFound("no case " + case_id);
+  auto replayed = ReplayEvents(*events, *registry_, at);
+  if (!replayed.ok()) return replayed.status();
+  return MakeView(*replayed->lifecycle, at);
+}
+
+Result<CaseView> CaseService::GetByNumber(const std::string& number) {
+  auto record = store_->GetCaseByNumber(number);
+  if (!record.ok()) return record.status();
+  if (!*record) return Status::NotFound("no case numbered " + number);
+  return Get((*record)->id);
+}
+
+Result<std::vector<Event>> CaseService::History(const std::string& case_id) {
+  auto events = store_->GetEvents(case_id);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return Status::NotFound("no case " + case_id);
+  return events;
+}
+
+Result<CaseView> CaseService::FireTimersFor(const std::string& case_id, int* fired) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    auto events = store_->GetEvents(case_id);
+    if (!events.ok()) return events.status();
+    if (events->empty()) return Status::NotFound("no case " + case_id);
+    auto replayed = ReplayEvents(*events, *registry_);
+    if (!replayed.ok()) return replayed.status();
+    CaseLifecycle& lifecycle = *replayed->lifecycle;
+    const int64_t version = events->back().seq;
+    Instant now = std::max(clock_->Now(), lifecycle.state().updated_at);
+    std::vector<Event> new_events;
+    int64_t seq = version;
+    std::string last_hash = events->back().hash;
+    ApplyDueTimers(&lifecycle, now, &new_events, &seq, &last_hash);
+    int count = static_cast<int>(new_events.size());
+    // Even without events the write reschedules the timer (a pause may have moved the deadline).
+    Status committed = store_->Commit(MakeWrite(lifecycle, version, std::move(new_events), now));
+    if (committed.code() == StatusCode::kAborted) continue;
+    if (!committed.ok()) return committed;
+    *fired += count;
+    return MakeView(lifecycle, now);
+  }
+  return Status::Aborted("case kept changing while its timers fired");
+}
+
+Result<int> CaseService::FireDueTimers(int limit) {
+  auto due = store_->DueTimers(clock_->Now(), limit);
+  if (!due.ok()) return due.status();
+  int fired = 0;
+  for (const std::string& id : *due) {
+    auto view = FireTimersFor(id, &fired);
+    if (!view.ok() && view.status().code() != StatusCode::kAborted) return view.status();
+  }
+  return fired;
+}
+
+namespace {
+
+// Checks one case's events against its record: chain, replay, snapshot. `events` is in seq order.
+VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Event>& events,
+                              const std::optional<CaseRecord>& record,
+                              const DefinitionRegistry& registry) {
+  VerifyReport report;
+  report.case_id = case_id;
+  report.events = static_cast<int64_t>(events.size());
+  auto fail = [&](std::optional<int64_t> seq, std::string reason) {
+    report.ok = false;
+    report.first_bad_seq = seq;
+    report.reason = std::move(reason);
+    return report;
+  };
+  std::string previous = kGenesisHash;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    if (e.seq != static_cast<int64_t>(i) + 1) {
+      return fail(static_cast<int64_t>(i) + 1,
+                  "event " + std::to_string(i + 1) + " is missing (found seq " +
+                      std::to_string(e.seq) + " in its place)");
+    }
+    if (e.prev_hash != previous) {
+      return fail(e.seq, "prev_hash does not match the hash of event " +
+                             std::to_string(e.seq - 1) + ": the chain is broken here");
+    }
+    if (ComputeEventHash(e) != e.hash) {
+      return fail(e.seq, "hash does not match the event's content: the event was altered");
+    }
+    previous = e.hash;
+  }
+  if (!record) return fail(std::nullopt, "events exist but the case record is missing");
+  if (events.empty()) return fail(std::nullopt, "the case record has no events");
+  auto replayed = ReplayEvents(events, registry);
+  if (!replayed.ok()) {
+    const std::string& message = replayed.status().message();
+    std::optional<int64_t> seq;
+    if (message.rfind("event ", 0) == 0) seq = std::atoll(message.c_str() + 6);
+    return fail(seq, "replay failed: " + message);
+  }
+  const CaseLifecycle& lifecycle = *replayed->lifecycle;
+  if (record->version != events.back().seq) {
+    return fail(std::nullopt, "the case record is at version " + std::to_string(record->version) +
+                                  " but the log ends at " + std::to_string(events.back().seq));
+  }
+  CaseState state = lifecycle.state();
+  std::string expected = CanonicalJson(CaseStateToJson(state, &lifecycle.item()));
+  if (expected != record->snapshot || record->status != CaseStatusCode(state.status) ||
+      record->step != lifecycle.step_id()) {
+    return fail(std::nullopt,
+                "the stored snapshot differs from the state replayed from the events");
+  }
+  return report;
+}
+
+}  // namespace
+
+VerifyReport CaseService::Verify(const std::string& case_id) {
+  auto events = store_->GetEvents(case_id);
+  auto record = store_->GetCase(case_id);
+  if (!events.ok() || !record.ok()) {
+    VerifyReport report;
+    report.ok = false;
+    report.case_id = case_id;
+    report.reason = !events.ok() ? events.status().ToString() : record.status().ToString();
+    return report;
+  }
+  if (events->empty() && !*record) {
+    VerifyReport report;
+    report.ok = false;
+    report.case_id = case_id;
+    report.reason = "no such case";
+    return report;
+  }
+  return VerifyCaseEvents(case_id, *events, *record, *registry_);
+}
+
+VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>& progress) {
+  VerifyReport total;
+  int64_t event_total = 0;
+  if (auto n = store_->CountEvents(); n.ok()) event_total = *n;
+  // Merge-join the event stream with the case stream, both in case id order.
+  std::vector<CaseRecord> records;
+  Status scanned = store_->ForEachCase([&](const CaseRecord& r) {
+    records.push_back(r);
+    return true;
+  });
+  if (!scanned.ok()) {
+    total.ok = false;
+    total.reason = scanned.ToString();
+    return total;
+  }
+  size_t next_record = 0;
+  std::string current;
+  std::vector<Event> events;
+  auto finish_case = [&]() -> bool {
+    if (current.empty()) return true;
+    std::optional<CaseRecord> record;
+    while (next_record < records.size() && records[next_record].id < current) {
+      total.ok = false;
+      total.case_id = records[next_record].id;
+      total.reason = "the case record has no events";
+      return false;
+    }
+    if (next_record < records.size() && records[next_record].id == current) {
+      record = records[next_record++];
+    }
+    VerifyReport r = VerifyCaseEvents(current, events, record, *registry_);
+    total.events += r.events;
+    total.cases += 1;
+    if (!r.ok) {
+      total.ok = false;
+      total.case_id = r.case_id;
+      total.first_bad_seq = r.first_bad_seq;
+      total.reason = r.reason;
+      return false;
+    }
+    if (progress && total.cases % 1000 == 0) progress(total.events, event_total);
+    return true;
+  };
+  Status streamed = store_->ForEachEvent([&](const Event& e) {
+    if (e.case_id != current) {
+      if (!finish_case()) return false;
+      current = e.case_id;
+      events.clear();
+    }
+    events.push_back(e);
+    return true;
+  });
+  if (!streamed.ok()) {
+    total.ok = false;
+    total.reason = streamed.ToString();
+    return total;
+  }
+  if (total.ok && finish_case() && next_record < records.size()) {
+    total.ok = false;
+    total.case_id = records[next_record].id;
+    total.reason = "the case record has no events";
+  }
+  if (progress) progress(total.events, event_total);
+  return total;
+}
+
+}  // namespace tongban

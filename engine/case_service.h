@@ -1,0 +1,119 @@
+// CaseService: runs cases. The one entry point the API and the tools use to create cases, act on
+// them, read them (now or as they stood at a past time), replay and verify their history, and fire
+// the deadlines that act on their own.
+//
+// How an action is applied: the case's events are read and replayed into a fresh life-cycle machine
+// (so the rules that admitted every past event rebuild the present), any timer that has come due is
+// applied first as a system event, then the action; the new events are hash-chained to the last one
+// and committed with the new snapshot in one durable transaction. If another writer got there first
+// the store refuses the stale write; the action is then decided again on the fresh state, unless the
+// caller pinned the version it saw (If-Match), in which case the conflict is returned.
+//
+// Thread safety: all methods are thread-safe; concurrency control is optimistic, in the store.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/case_clock.h"
+#include "engine/clock.h"
+#include "engine/definition_registry.h"
+#include "engine/lifecycle.h"
+#include "engine/store.h"
+
+namespace tongban {
+
+struct CaseView {
+  CaseState state;
+  std::shared_ptr<const Item> item;
+  ClockView clock;
+  std::string step_id;  // "" outside review
+  Instant as_of{};      // the time the clock was computed for
+};
+
+struct NewCase {
+  std::string definition_id;
+  int definition_version = 0;  // 0: the latest deployed version
+  Actor actor;                 // the applicant, or a clerk registering at the window
+  std::string applicant_id;
+  std::string applicant_name;
+  std::string applicant_credit_code;
+  nlohmann::json form = nlohmann::json::object();
+  nlohmann::json materials = nlohmann::json::array();
+  std::string mode = "standard";
+  nlohmann::json commitment;  // for mode "commitment"
+  std::string idempotency_key;
+};
+
+struct ActRequest {
+  std::string case_id;
+  std::string action;
+  Actor actor;
+  nlohmann::json data = nlohmann::json::object();
+  std::string comment;
+  std::optional<int64_t> expected_version;  // If-Match
+  std::string idempotency_key;
+};
+
+struct VerifyReport {
+  bool ok = true;
+  int64_t events = 0;
+  int64_t cases = 0;
+  std::string case_id;             // the case that broke (whole-database verification)
+  std::optional<int64_t> first_bad_seq;
+  std::string reason;
+};
+
+nlohmann::json VerifyReportToJson(const VerifyReport& report);
+nlohmann::json CaseViewToJson(const CaseView& view);
+
+// Rebuilds a case from its events alone, checking that each event reproduces the status and step it
+// recorded. Events after `at` (when given) are ignored. On divergence returns kDataLoss naming the seq.
+struct ReplayResult {
+  std::unique_ptr<CaseLifecycle> lifecycle;
+  int64_t applied = 0;
+};
+Result<ReplayResult> ReplayEvents(const std::vector<Event>& events,
+                                  const DefinitionRegistry& registry,
+                                  std::optional<Instant> at = std::nullopt);
+
+class CaseService {
+ public:
+  CaseService(Store* store, DefinitionRegistry* registry, const Clock* clock)
+      : store_(store), registry_(registry), clock_(clock) {}
+
+  Result<CaseView> Create(const NewCase& request);
+  Result<CaseView> Act(const ActRequest& request);
+  Result<CaseView> Get(const std::string& case_id);
+  // The case as it stood at `at`, replayed from its events.
+  Result<CaseView> GetAt(const std::string& case_id, Instant at);
+  Result<CaseView> GetByNumber(const std::string& number);
+  Result<std::vector<Event>> History(const std::string& case_id);
+
+  VerifyReport Verify(const std::string& case_id);
+  // Verifies every case; `progress` is called now and then with (events done, events total).
+  VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {});
+
+  // Applies every timer due at the clock's now; returns how many system events were recorded.
+  Result<int> FireDueTimers(int limit = 500);
+
+  Store* store() const { return store_; }
+  DefinitionRegistry* registry() const { return registry_; }
+  const Clock* clock() const { return clock_; }
+
+ private:
+  Result<CaseView> ActOnce(const ActRequest& request, bool* retry);
+  Result<CaseView> ViewAtSeq(const std::string& case_id, int64_t seq);
+  Result<CaseView> FireTimersFor(const std::string& case_id, int* fired);
+  CaseView MakeView(const CaseLifecycle& lifecycle, Instant now) const;
+  CaseWrite MakeWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
+                      std::vector<Event> events, Instant now) const;
+
+  Store* store_;
+  DefinitionRegistry* registry_;
+  const Clock* clock_;
+};
+
+}  // namespace tongban

@@ -1,0 +1,100 @@
+// CaseState: everything the engine knows about one case, derived from its events alone.
+//
+// The life cycle machine builds it; the store keeps a serialized copy as the case's snapshot for
+// queries; verification replays the events and compares. Nothing in here is computed from "now":
+// deadlines and lights are computed on demand by case_clock.h.
+//
+// Thread safety: plain value type.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "workflows/calendar.h"
+#include "workflows/item.h"
+
+namespace tongban {
+
+// Stable status codes clients may rely on.
+enum class CaseStatus {
+  kSubmitted,          // received, awaiting acceptance
+  kCorrectionPending,  // 补正: the applicant must supply what the notice lists
+  kUnderReview,        // accepted; the item's review steps run
+  kApproved,           // decided: granted, awaiting delivery
+  kDenied,             // decided: refused, awaiting delivery
+  kClosed,             // delivered; keeps its decision
+  kNotAccepted,        // 不予受理
+  kWithdrawn,          // 撤回 by the applicant before a decision
+  kTerminated,         // 终止
+  kRevoked,            // 撤销: a decision undone
+};
+
+const char* CaseStatusCode(CaseStatus status);
+std::optional<CaseStatus> ParseCaseStatus(const std::string& code);
+bool IsFinal(CaseStatus status);  // no further action can change the case's outcome
+
+// A stretch of time that does not count toward the limits (行政许可法 art. 45).
+struct PauseInterval {
+  Instant start;
+  std::optional<Instant> end;  // open while paused
+  std::string reason;          // "suspend: hearing …" or "step expert-review (expert_review)"
+};
+
+struct CaseState {
+  std::string id;
+  std::string number;      // human case number
+  std::string query_code;  // what the applicant types to track the case
+  std::string definition_id;
+  int definition_version = 0;
+  std::string organ_id;  // the organ handling the case
+
+  std::string applicant_id;
+  std::string applicant_name;
+  std::string applicant_credit_code;  // 统一社会信用代码
+  std::string mode = "standard";      // standard | commitment
+  nlohmann::json form = nlohmann::json::object();
+  std::set<std::string> materials;  // ids supplied
+
+  CaseStatus status = CaseStatus::kSubmitted;
+  std::optional<size_t> step;  // index into the item's steps while under review
+
+  Instant created_at{};
+  Instant received_at{};  // the latest complete receipt of materials (start of the 5-day window)
+  Instant updated_at{};
+  bool correction_issued = false;  // 一次性告知: at most one notice per case
+  std::vector<std::string> missing_materials;
+  std::optional<Instant> accepted_at;
+  bool deemed_accepted = false;
+
+  bool suspended = false;  // an explicit suspension is open
+  std::vector<PauseInterval> pauses;
+  bool extended = false;
+  int extension_days = 0;
+
+  std::optional<Instant> step_entered_at;
+  std::map<std::string, std::string> step_actors;  // step id -> who completed it (four-eyes)
+  std::map<std::string, std::string> joint_passed;  // party id -> who passed, current joint step
+
+  std::optional<Decision> decision;
+  std::optional<Instant> decided_at;
+  std::string decision_reason;
+  std::optional<Instant> delivered_at;
+  bool overdue_recorded = false;
+
+  int64_t version = 0;  // the seq of the last event
+  std::string last_hash;
+
+  bool paused() const { return !pauses.empty() && !pauses.back().end; }
+};
+
+nlohmann::json CaseStateToJson(const CaseState& state, const Item* item);
+// The inverse of CaseStateToJson for stored snapshots; kDataLoss when malformed.
+Result<CaseState> CaseStateFromJson(const nlohmann::json& json, const Item* item);
+
+}  // namespace tongban

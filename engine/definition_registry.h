@@ -1,0 +1,59 @@
+// DefinitionRegistry: the compiled definitions a running engine knows, backed by the store.
+//
+// Every deployed definition version is stored immutably; a case stays on the item version it
+// started on, so the registry keeps every version compiled, not only the latest. Calendars resolve to
+// their latest deployed version, so that adding next year's holiday notice reaches running cases.
+//
+// Thread safety: all methods are thread-safe; compiled items are immutable and shared.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "engine/store.h"
+#include "workflows/definition_set.h"
+
+namespace tongban {
+
+struct DeployOutcome {
+  std::vector<Diagnostic> diagnostics;  // errors and warnings of the deployed texts
+  std::vector<std::string> deployed;    // "item/construction-permit@1" for each new version
+  std::vector<std::string> unchanged;   // already deployed with the same content
+};
+
+class DefinitionRegistry {
+ public:
+  explicit DefinitionRegistry(Store* store) : store_(store) {}
+
+  // Compiles every definition in the store. Call once at start-up.
+  Status LoadFromStore();
+
+  // Validates texts (file name → JSON text) together with what is already deployed, and deploys
+  // them if there is no error at all. kInvalidArgument with diagnostics when any is invalid;
+  // kAlreadyExists when an id and version is deployed with other content. All or nothing.
+  Result<DeployOutcome> Deploy(const std::vector<std::pair<std::string, std::string>>& texts,
+                               Instant now);
+  // Deploys every *.json below a directory (the shipped definitions).
+  Result<DeployOutcome> DeployDirectory(const std::string& path, Instant now);
+
+  std::shared_ptr<const Item> FindItem(const std::string& id, int version = 0) const;
+  std::shared_ptr<const Calendar> FindCalendar(const std::string& id) const;
+  std::vector<std::shared_ptr<const Item>> Items() const;  // every version
+  // The deployed JSON of an item version, for GET /v1/definitions/{id}.
+  std::optional<std::string> ItemText(const std::string& id, int version) const;
+
+ private:
+  Status Rebuild(const std::vector<DefinitionRecord>& records);
+
+  Store* store_;
+  mutable std::shared_mutex mutex_;
+  std::map<std::pair<std::string, int>, std::shared_ptr<const Item>> items_;
+  std::map<std::pair<std::string, int>, std::string> item_texts_;
+  std::map<std::string, std::shared_ptr<const Calendar>> calendars_;
+  std::vector<DefinitionRecord> records_;
+};
+
+}  // namespace tongban

@@ -1,0 +1,61 @@
+// Event: one entry of a case's append-only, hash-chained history.
+//
+// Every change to a case is an event: who did what, when, with which data, and where it left the
+// case. Each event's hash covers a canonical encoding of all of that plus the previous event's hash,
+// so rewriting, deleting or reordering any event breaks every hash after it. The event's data is
+// kept as canonical JSON text (sorted keys, no insignificant space) so that the hash can be checked
+// from stored bytes without parsing.
+//
+// Thread safety: plain value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "workflows/calendar.h"
+
+namespace tongban {
+
+struct Actor {
+  std::string id;     // principal id, or "system" for timers
+  std::string role;   // the role the action was taken in
+  std::string organ;  // the organ the actor works for ("" for applicants)
+  std::string name;
+
+  static Actor System() { return Actor{"system", "system", "", "Tongban"}; }
+};
+
+// The hash that precedes a case's first event.
+inline constexpr const char* kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+struct Event {
+  std::string case_id;
+  int64_t seq = 0;  // 1-based, dense
+  Instant time;
+  Actor actor;
+  std::string action;
+  std::string data = "{}";  // canonical JSON text of an object
+  std::string status;       // the case's status code after this event
+  std::string step;         // the current review step after this event, "" outside review
+  std::string definition_id;
+  int definition_version = 0;
+  std::string prev_hash;
+  std::string hash;
+  std::string idempotency_key;  // transport metadata, not part of the hash
+
+  nlohmann::json DataJson() const;
+};
+
+// Canonical JSON text of a value: sorted keys, compact. The form every event's data is stored in.
+std::string CanonicalJson(const nlohmann::json& value);
+
+// The exact bytes the hash covers: a version tag and every field, length-prefixed.
+std::string CanonicalEventEncoding(const Event& event);
+std::string ComputeEventHash(const Event& event);
+
+nlohmann::json EventToJson(const Event& event);
+
+}  // namespace tongban

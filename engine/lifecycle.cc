@@ -1,0 +1,839 @@
+#include "engine/lifecycle.h"
+
+#include <boost/mpl/list.hpp>
+#include <boost/statechart/custom_reaction.hpp>
+#include <boost/statechart/event.hpp>
+#include <boost/statechart/exception_translator.hpp>
+#include <boost/statechart/simple_state.hpp>
+#include <boost/statechart/state.hpp>
+#include <boost/statechart/state_machine.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "engine/clock.h"
+#include "workflows/schema_reader.h"
+
+namespace tongban {
+
+namespace sc = boost::statechart;
+namespace mpl = boost::mpl;
+
+const std::vector<FrameAction>& FrameActions() {
+  static const std::vector<FrameAction> actions = {
+      {"accept", {"clerk"}, "accept the application (受理); starts the clock"},
+      {"accept_and_decide", {"clerk"}, "instant item (即办件): accept and decide at once"},
+      {"request_correction", {"clerk"}, "notify every missing material at once (一次性告知)"},
+      {"supply_correction", {"applicant", "clerk"}, "supply what the correction notice listed"},
+      {"supply_materials", {"applicant", "clerk"}, "supply materials (e.g. deferred ones)"},
+      {"refuse", {"clerk"}, "do not accept (不予受理), with reasons"},
+      {"withdraw", {"applicant"}, "withdraw the application before a decision (撤回)"},
+      {"suspend", {"reviewer", "approver"}, "pause the clock for a special procedure"},
+      {"resume", {"reviewer", "approver"}, "end a suspension"},
+      {"extend", {"approver"}, "extend the limit once by the item's extension days"},
+      {"deliver", {"clerk"}, "deliver the decision (送达)"},
+      {"terminate", {"approver"}, "terminate the procedure (终止), with reasons"},
+      {"revoke", {"approver"}, "revoke a granted decision (撤销), with reasons"},
+      {"deem_accepted", {"system"}, "no correction notice within 5 working days (art. 32)"},
+      {"mark_overdue", {"system"}, "the statutory limit has passed without a decision"},
+  };
+  return actions;
+}
+
+const FrameAction* FindFrameAction(const std::string& id) {
+  for (const FrameAction& a : FrameActions()) {
+    if (id == a.id) return &a;
+  }
+  return nullptr;
+}
+
+// ---- Events -------------------------------------------------------------------------------------
+
+template <class Tag>
+struct Ev : sc::event<Ev<Tag>> {
+  explicit Ev(const Command& c) : command(&c) {}
+  const Command* command;
+};
+struct EvAccept : Ev<EvAccept> { using Ev::Ev; };
+struct EvAcceptAndDecide : Ev<EvAcceptAndDecide> { using Ev::Ev; };
+struct EvRequestCorrection : Ev<EvRequestCorrection> { using Ev::Ev; };
+struct EvSupplyCorrection : Ev<EvSupplyCorrection> { using Ev::Ev; };
+struct EvSupplyMaterials : Ev<EvSupplyMaterials> { using Ev::Ev; };
+struct EvRefuse : Ev<EvRefuse> { using Ev::Ev; };
+struct EvWithdraw : Ev<EvWithdraw> { using Ev::Ev; };
+struct EvSuspend : Ev<EvSuspend> { using Ev::Ev; };
+struct EvResume : Ev<EvResume> { using Ev::Ev; };
+struct EvExtend : Ev<EvExtend> { using Ev::Ev; };
+struct EvDeliver : Ev<EvDeliver> { using Ev::Ev; };
+struct EvTerminate : Ev<EvTerminate> { using Ev::Ev; };
+struct EvRevoke : Ev<EvRevoke> { using Ev::Ev; };
+struct EvDeemAccepted : Ev<EvDeemAccepted> { using Ev::Ev; };
+struct EvMarkOverdue : Ev<EvMarkOverdue> { using Ev::Ev; };
+struct EvStepAction : Ev<EvStepAction> { using Ev::Ev; };
+// Internal: the lifecycle region asks the clock region to re-evaluate.
+struct EvClockSync : sc::event<EvClockSync> {};
+
+// ---- The machine --------------------------------------------------------------------------------
+
+struct Active;
+struct Open;
+struct Submitted;
+struct CorrectionPending;
+struct UnderReview;
+struct Decided;
+struct Approved;
+struct Denied;
+struct Closed;
+struct NotAccepted;
+struct Withdrawn;
+struct Terminated;
+struct Revoked;
+struct ClockIdle;
+struct ClockRunning;
+struct ClockPaused;
+struct ClockStopped;
+
+enum class ClockMode { kIdle, kRunning, kPaused, kStopped };
+
+class CaseMachine
+    : public sc::state_machine<CaseMachine, Active, std::allocator<sc::none>,
+                               sc::exception_translator<>> {
+ public:
+  explicit CaseMachine(const Item& item) : item_(item) {}
+
+  const Item& item() const { return item_; }
+  CaseState state;
+  const Command* command = nullptr;  // the command being applied
+  Status outcome;                    // set by a reaction that refuses
+
+  Instant now() const { return command != nullptr ? command->time : Instant{}; }
+
+  void Fail(Status status) {
+    if (outcome.ok()) outcome = std::move(status);
+  }
+
+  // Called by Boost.Statechart when no state reacts: the action does not exist in this status.
+  void unconsumed_event(const sc::event_base&) {
+    std::string where = CaseStatusCode(state.status);
+    if (state.step) where += ", step \"" + item_.steps[*state.step].id + "\"";
+    Fail(Status::FailedPrecondition("action \"" + (command ? command->action : std::string("?")) +
+                                    "\" is not available in status " + where));
+  }
+
+  ClockMode DesiredClock() const {
+    switch (state.status) {
+      case CaseStatus::kSubmitted:
+      case CaseStatus::kCorrectionPending: return ClockMode::kIdle;
+      case CaseStatus::kUnderReview: {
+        bool step_paused = state.step && !item_.steps[*state.step].counts_toward_limit;
+        return state.suspended || step_paused ? ClockMode::kPaused : ClockMode::kRunning;
+      }
+      default: return ClockMode::kStopped;
+    }
+  }
+
+  void OpenPause() {
+    std::string reason;
+    if (state.suspended) {
+      reason = "suspended";
+    } else if (state.step) {
+      const Step& step = item_.steps[*state.step];
+      reason = "step " + step.id +
+               (step.special_procedure.empty() ? "" : " (" + step.special_procedure + ")");
+    }
+    state.pauses.push_back({now(), std::nullopt, reason});
+  }
+  void ClosePause() {
+    if (state.paused()) state.pauses.back().end = now();
+  }
+
+  void EnterStep(size_t index) {
+    state.step = index;
+    state.step_entered_at = now();
+    state.joint_passed.clear();
+  }
+
+  std::string Reason() const {
+    if (command == nullptr) return "";
+    auto it = command->data.find("reason");
+    return it != command->data.end() && it->is_string() ? it->get<std::string>() : "";
+  }
+
+  bool MaterialSupplied(const std::string& id) const {
+    if (state.materials.count(id) != 0) return true;
+    const Material* m = item_.FindMaterial(id);
+    return m != nullptr && state.mode == "commitment" && m->commitment_replaceable;
+  }
+
+  // Required materials that are neither supplied nor replaced by a commitment; deferrable
+  // (容缺后补) and optional ones do not block acceptance.
+  std::vector<std::string> MissingRequiredMaterials() const {
+    std::vector<std::string> missing;
+    for (const Material& m : item_.materials) {
+      if (m.necessity == Necessity::kRequired && !MaterialSupplied(m.id)) missing.push_back(m.id);
+    }
+    return missing;
+  }
+
+  // Reads data.materials as a list of known material ids; reports and returns false otherwise.
+  bool ReadMaterialList(const char* key, std::vector<std::string>* out, bool required) {
+    auto it = command->data.find(key);
+    if (it == command->data.end()) {
+      if (required) Fail(Status::InvalidArgument(std::string("data.") + key + " is required"));
+      return !required;
+    }
+    if (!it->is_array()) {
+      Fail(Status::InvalidArgument(std::string("data.") + key + " must be a list of material ids"));
+      return false;
+    }
+    for (const auto& m : *it) {
+      if (!m.is_string() || item_.FindMaterial(m.get<std::string>()) == nullptr) {
+        Fail(Status::InvalidArgument(std::string("data.") + key + " names an unknown material: " +
+                                     m.dump()));
+        return false;
+      }
+      out->push_back(m.get<std::string>());
+    }
+    return true;
+  }
+
+ private:
+  const Item& item_;
+};
+
+// Every refusal goes through here so that no reaction forgets to keep the state unchanged.
+#define TONGBAN_REFUSE(machine, status) \
+  do {                                  \
+    (machine).Fail(status);             \
+    return discard_event();             \
+  } while (0)
+
+struct Active : sc::simple_state<Active, CaseMachine, mpl::list<Open, ClockIdle>> {
+  using reactions = sc::custom_reaction<sc::exception_thrown>;
+  sc::result react(const sc::exception_thrown&) {
+    std::string what = "unexpected failure";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    context<CaseMachine>().Fail(Status::InvalidArgument("the action's data is malformed: " + what));
+    return discard_event();
+  }
+};
+
+// -- Lifecycle region --
+
+struct Open : sc::simple_state<Open, Active::orthogonal<0>, Submitted> {
+  using reactions = mpl::list<sc::custom_reaction<EvWithdraw>, sc::custom_reaction<EvTerminate>>;
+  sc::result react(const EvWithdraw&) { return transit<Withdrawn>(); }
+  sc::result react(const EvTerminate&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("terminating a procedure needs data.reason"));
+    }
+    return transit<Terminated>();
+  }
+};
+
+template <class Derived, class Context, CaseStatus kStatus, class Inner = mpl::list<>>
+struct StatusState : sc::state<Derived, Context, Inner> {
+  using Base = sc::state<Derived, Context, Inner>;
+  explicit StatusState(typename Base::my_context ctx) : Base(ctx) {
+    this->template context<CaseMachine>().state.status = kStatus;
+    this->post_event(EvClockSync());
+  }
+};
+
+struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
+  using StatusState::StatusState;
+  using reactions =
+      mpl::list<sc::custom_reaction<EvAccept>, sc::custom_reaction<EvAcceptAndDecide>,
+                sc::custom_reaction<EvRequestCorrection>, sc::custom_reaction<EvRefuse>,
+                sc::custom_reaction<EvDeemAccepted>, sc::custom_reaction<EvSupplyMaterials>>;
+
+  bool MaterialsComplete(CaseMachine& m) {
+    std::vector<std::string> missing = m.MissingRequiredMaterials();
+    if (missing.empty()) return true;
+    std::string list;
+    for (const auto& id : missing) list += (list.empty() ? "" : ", ") + id;
+    m.Fail(Status::FailedPrecondition(
+        "required materials are missing (" + list +
+        "); issue a correction notice (request_correction) or refuse"));
+    return false;
+  }
+
+  sc::result react(const EvAccept&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (!MaterialsComplete(m)) return discard_event();
+    m.state.accepted_at = m.now();
+    if (m.state.mode == "commitment" && m.item().commitment &&
+        m.item().commitment->decide_at_acceptance) {
+      m.state.decision = Decision::kApprove;
+      m.state.decided_at = m.now();
+      return transit<Approved>();
+    }
+    return transit<UnderReview>();
+  }
+
+  sc::result react(const EvAcceptAndDecide&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.item().case_type != CaseType::kInstant) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition(
+                            "accept_and_decide is for instant items (即办件) only; this item is "
+                            "a promised item"));
+    }
+    std::string decision = m.command->data.value("decision", "");
+    if (decision != "approve" && decision != "deny") {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("data.decision must be \"approve\" or \"deny\""));
+    }
+    if (decision == "deny" && m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("a denial needs data.reason"));
+    }
+    if (!MaterialsComplete(m)) return discard_event();
+    m.state.accepted_at = m.now();
+    m.state.decided_at = m.now();
+    m.state.decision_reason = m.Reason();
+    if (decision == "approve") {
+      m.state.decision = Decision::kApprove;
+      return transit<Approved>();
+    }
+    m.state.decision = Decision::kDeny;
+    return transit<Denied>();
+  }
+
+  sc::result react(const EvRequestCorrection&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.state.correction_issued) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition(
+                            "a correction notice was already issued; everything missing must be "
+                            "notified at once (一次性告知, art. 32)"));
+    }
+    const Calendar& calendar = *m.item().time_limits.calendar;
+    Day received = calendar.LocalDate(m.state.received_at);
+    Day last_day = calendar.AddWorkingDays(received, 5).day;
+    if (calendar.LocalDate(m.now()) > last_day) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition(
+                            "a correction notice may only be issued within 5 working days of "
+                            "receipt (until " + FormatIsoDay(last_day) + ", art. 32)"));
+    }
+    std::vector<std::string> missing;
+    if (!m.ReadMaterialList("missing", &missing, true)) return discard_event();
+    if (missing.empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("data.missing must list at least one material"));
+    }
+    m.state.correction_issued = true;
+    m.state.missing_materials = missing;
+    return transit<CorrectionPending>();
+  }
+
+  sc::result react(const EvRefuse&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("refusing to accept (不予受理) needs data.reason"));
+    }
+    m.state.decision_reason = m.Reason();
+    return transit<NotAccepted>();
+  }
+
+  sc::result react(const EvDeemAccepted&) {
+    CaseMachine& m = context<CaseMachine>();
+    // Art. 32(4): counted as accepted from the day the materials were received.
+    m.state.accepted_at = m.state.received_at;
+    m.state.deemed_accepted = true;
+    return transit<UnderReview>();
+  }
+
+  sc::result react(const EvSupplyMaterials&);
+};
+
+// Shared by every state that lets the applicant add materials without changing status.
+template <class State>
+sc::result SupplyMaterials(State& state, CaseMachine& m) {
+  std::vector<std::string> supplied;
+  if (!m.ReadMaterialList("materials", &supplied, true)) return state.discard_event();
+  if (supplied.empty()) {
+    m.Fail(Status::InvalidArgument("data.materials must list at least one material"));
+    return state.discard_event();
+  }
+  m.state.materials.insert(supplied.begin(), supplied.end());
+  return state.discard_event();
+}
+
+sc::result Submitted::react(const EvSupplyMaterials&) {
+  return SupplyMaterials(*this, context<CaseMachine>());
+}
+
+struct CorrectionPending : StatusState<CorrectionPending, Open, CaseStatus::kCorrectionPending> {
+  using StatusState::StatusState;
+  using reactions = sc::custom_reaction<EvSupplyCorrection>;
+  sc::result react(const EvSupplyCorrection&) {
+    CaseMachine& m = context<CaseMachine>();
+    std::vector<std::string> supplied;
+    if (!m.ReadMaterialList("materials", &supplied, true)) return discard_event();
+    std::vector<std::string> still_missing;
+    for (const std::string& id : m.state.missing_materials) {
+      if (std::find(supplied.begin(), supplied.end(), id) == supplied.end() &&
+          m.state.materials.count(id) == 0) {
+        still_missing.push_back(id);
+      }
+    }
+    if (!still_missing.empty()) {
+      std::string list;
+      for (const auto& id : still_missing) list += (list.empty() ? "" : ", ") + id;
+      TONGBAN_REFUSE(m, Status::InvalidArgument("the correction is incomplete; still missing: " +
+                                                list));
+    }
+    m.state.materials.insert(supplied.begin(), supplied.end());
+    m.state.missing_materials.clear();
+    m.state.received_at = m.now();  // the application is complete from now on
+    return transit<Submitted>();
+  }
+};
+
+struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
+  explicit UnderReview(my_context ctx) : StatusState(ctx) {
+    CaseMachine& m = context<CaseMachine>();
+    m.EnterStep(m.item().initial_step);
+  }
+  using reactions =
+      mpl::list<sc::custom_reaction<EvStepAction>, sc::custom_reaction<EvSuspend>,
+                sc::custom_reaction<EvResume>, sc::custom_reaction<EvExtend>,
+                sc::custom_reaction<EvMarkOverdue>, sc::custom_reaction<EvSupplyMaterials>>;
+
+  // The runtime table: the item's steps, looked up by the current step index.
+  sc::result react(const EvStepAction&) {
+    CaseMachine& m = context<CaseMachine>();
+    const Command& c = *m.command;
+    const size_t step_index = *m.state.step;
+    const Step& step = m.item().steps[step_index];
+    const Action* action = step.FindAction(c.action);
+    if (action == nullptr) {
+      std::string available;
+      for (const Action& a : step.actions) available += (available.empty() ? "" : ", ") + a.id;
+      TONGBAN_REFUSE(m, Status::FailedPrecondition("action \"" + c.action +
+                                                   "\" is not available in step \"" + step.id +
+                                                   "\"; available: " + available));
+    }
+    const bool joint_sign_off = step.is_joint() && c.action == step.completes_with;
+    std::string party_id;
+    if (joint_sign_off) {
+      party_id = c.data.value("party", "");
+      auto party = std::find_if(step.parties.begin(), step.parties.end(),
+                                [&](const JointParty& p) { return p.id == party_id; });
+      if (party == step.parties.end()) {
+        std::string ids;
+        for (const JointParty& p : step.parties) ids += (ids.empty() ? "" : ", ") + p.id;
+        TONGBAN_REFUSE(m, Status::InvalidArgument("a joint step needs data.party, one of: " + ids));
+      }
+      if (c.actor.role != party->role) {
+        TONGBAN_REFUSE(m, Status::PermissionDenied("party \"" + party->id + "\" acts in role " +
+                                                   party->role + ", not " + c.actor.role));
+      }
+      if (m.state.joint_passed.count(party_id) != 0) {
+        TONGBAN_REFUSE(m, Status::FailedPrecondition("party \"" + party_id + "\" has already passed"));
+      }
+      for (const auto& [other_party, who] : m.state.joint_passed) {
+        if (who == c.actor.id) {
+          TONGBAN_REFUSE(m, Status::PermissionDenied(
+                                c.actor.id + " already passed for party \"" + other_party +
+                                "\"; each party of a joint step is a different person"));
+        }
+      }
+    } else if (c.actor.role != step.role) {
+      TONGBAN_REFUSE(m, Status::PermissionDenied("step \"" + step.id + "\" is acted on by role " +
+                                                 step.role + ", not " + c.actor.role));
+    }
+    for (size_t partner : m.item().FourEyesPartners(step_index)) {
+      auto it = m.state.step_actors.find(m.item().steps[partner].id);
+      if (it != m.state.step_actors.end() && it->second == c.actor.id) {
+        TONGBAN_REFUSE(m, Status::PermissionDenied(
+                              "four-eyes rule: " + c.actor.id + " acted in step \"" +
+                              m.item().steps[partner].id + "\" and may not act in step \"" +
+                              step.id + "\""));
+      }
+    }
+    for (const std::string& material : action->requires_materials) {
+      if (!m.MaterialSupplied(material)) {
+        const Material* mat = m.item().FindMaterial(material);
+        TONGBAN_REFUSE(m, Status::InvalidArgument("action \"" + action->id + "\" requires material " +
+                                                  material + " (" + (mat ? mat->name : "") +
+                                                  "), which has not been supplied"));
+      }
+    }
+    if (action->guard && !action->guard->Evaluate(m.state.form)) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("the condition of action \"" + action->id +
+                                                "\" does not hold for this application: " +
+                                                action->guard->source().dump()));
+    }
+    if (action->requires_reason && m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("action \"" + action->id + "\" needs data.reason"));
+    }
+    if (joint_sign_off) {
+      m.state.joint_passed[party_id] = c.actor.id;
+      if (m.state.joint_passed.size() < step.parties.size()) return discard_event();
+    }
+    m.state.step_actors[step.id] = c.actor.id;
+    if (action->to_step) {
+      m.EnterStep(*action->to_step);
+      post_event(EvClockSync());
+      return discard_event();
+    }
+    m.state.decision = action->decision;
+    m.state.decided_at = m.now();
+    m.state.decision_reason = m.Reason();
+    m.state.step.reset();
+    m.state.step_entered_at.reset();
+    if (action->decision == Decision::kApprove) return transit<Approved>();
+    return transit<Denied>();
+  }
+
+  sc::result react(const EvSuspend&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.state.suspended) TONGBAN_REFUSE(m, Status::FailedPrecondition("already suspended"));
+    if (m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument(
+                            "a suspension needs data.reason (the special procedure, art. 45)"));
+    }
+    m.state.suspended = true;
+    post_event(EvClockSync());
+    return discard_event();
+  }
+
+  sc::result react(const EvResume&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (!m.state.suspended) TONGBAN_REFUSE(m, Status::FailedPrecondition("not suspended"));
+    m.state.suspended = false;
+    post_event(EvClockSync());
+    return discard_event();
+  }
+
+  sc::result react(const EvExtend&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.state.extended) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition("the limit was already extended once (art. 42)"));
+    }
+    if (m.item().time_limits.extension_days == 0) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition("this item allows no extension"));
+    }
+    if (m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("an extension needs data.reason, told to the "
+                                                "applicant (art. 42)"));
+    }
+    m.state.extended = true;
+    m.state.extension_days = m.item().time_limits.extension_days;
+    return discard_event();
+  }
+
+  sc::result react(const EvMarkOverdue&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.state.overdue_recorded) TONGBAN_REFUSE(m, Status::FailedPrecondition("already recorded"));
+    m.state.overdue_recorded = true;
+    return discard_event();
+  }
+
+  sc::result react(const EvSupplyMaterials&) {
+    return SupplyMaterials(*this, context<CaseMachine>());
+  }
+};
+
+struct Decided : sc::simple_state<Decided, Active::orthogonal<0>, Approved> {
+  using reactions = sc::custom_reaction<EvDeliver>;
+  sc::result react(const EvDeliver&) {
+    context<CaseMachine>().state.delivered_at = context<CaseMachine>().now();
+    return transit<Closed>();
+  }
+};
+
+struct Approved : StatusState<Approved, Decided, CaseStatus::kApproved> {
+  using StatusState::StatusState;
+  using reactions = sc::custom_reaction<EvRevoke>;
+  sc::result react(const EvRevoke&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason"));
+    }
+    return transit<Revoked>();
+  }
+};
+
+// Decided's initial state is Approved; a denial transits straight to Denied.
+struct Denied : StatusState<Denied, Decided, CaseStatus::kDenied> {
+  using StatusState::StatusState;
+};
+
+struct Closed : StatusState<Closed, Active::orthogonal<0>, CaseStatus::kClosed> {
+  using StatusState::StatusState;
+  using reactions = sc::custom_reaction<EvRevoke>;
+  sc::result react(const EvRevoke&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.state.decision != Decision::kApprove) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition("only a granted decision can be revoked"));
+    }
+    if (m.Reason().empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason"));
+    }
+    return transit<Revoked>();
+  }
+};
+
+struct NotAccepted : StatusState<NotAccepted, Active::orthogonal<0>, CaseStatus::kNotAccepted> {
+  using StatusState::StatusState;
+};
+struct Withdrawn : StatusState<Withdrawn, Active::orthogonal<0>, CaseStatus::kWithdrawn> {
+  using StatusState::StatusState;
+};
+struct Terminated : StatusState<Terminated, Active::orthogonal<0>, CaseStatus::kTerminated> {
+  explicit Terminated(my_context ctx) : StatusState(ctx) {
+    context<CaseMachine>().state.decision_reason = context<CaseMachine>().Reason();
+  }
+};
+struct Revoked : StatusState<Revoked, Active::orthogonal<0>, CaseStatus::kRevoked> {
+  explicit Revoked(my_context ctx) : StatusState(ctx) {
+    context<CaseMachine>().state.decision_reason = context<CaseMachine>().Reason();
+  }
+};
+
+// -- Clock region --
+
+template <class Derived>
+struct ClockState : sc::state<Derived, Active::orthogonal<1>> {
+  using Base = sc::state<Derived, Active::orthogonal<1>>;
+  using reactions = sc::custom_reaction<EvClockSync>;
+  explicit ClockState(typename Base::my_context ctx) : Base(ctx) {}
+  sc::result react(const EvClockSync&);
+};
+
+struct ClockIdle : ClockState<ClockIdle> {
+  using ClockState::ClockState;
+};
+struct ClockRunning : ClockState<ClockRunning> {
+  using ClockState::ClockState;
+};
+struct ClockPaused : ClockState<ClockPaused> {
+  explicit ClockPaused(my_context ctx) : ClockState(ctx) { context<CaseMachine>().OpenPause(); }
+  void exit() { context<CaseMachine>().ClosePause(); }
+};
+struct ClockStopped : ClockState<ClockStopped> {
+  using ClockState::ClockState;
+};
+
+template <class Derived>
+sc::result ClockState<Derived>::react(const EvClockSync&) {
+  switch (this->template context<CaseMachine>().DesiredClock()) {
+    case ClockMode::kIdle:
+      if (std::is_same_v<Derived, ClockIdle>) return this->discard_event();
+      return this->template transit<ClockIdle>();
+    case ClockMode::kRunning:
+      if (std::is_same_v<Derived, ClockRunning>) return this->discard_event();
+      return this->template transit<ClockRunning>();
+    case ClockMode::kPaused:
+      if (std::is_same_v<Derived, ClockPaused>) return this->discard_event();
+      return this->template transit<ClockPaused>();
+    case ClockMode::kStopped:
+      if (std::is_same_v<Derived, ClockStopped>) return this->discard_event();
+      return this->template transit<ClockStopped>();
+  }
+  return this->discard_event();
+}
+
+// ---- CaseLifecycle ------------------------------------------------------------------------------
+
+namespace {
+
+using Dispatch = std::function<void(CaseMachine&, const Command&)>;
+
+template <class E>
+Dispatch Send() {
+  return [](CaseMachine& m, const Command& c) { m.process_event(E(c)); };
+}
+
+const std::map<std::string, Dispatch>& FrameDispatch() {
+  static const std::map<std::string, Dispatch> table = {
+      {"accept", Send<EvAccept>()},
+      {"accept_and_decide", Send<EvAcceptAndDecide>()},
+      {"request_correction", Send<EvRequestCorrection>()},
+      {"supply_correction", Send<EvSupplyCorrection>()},
+      {"supply_materials", Send<EvSupplyMaterials>()},
+      {"refuse", Send<EvRefuse>()},
+      {"withdraw", Send<EvWithdraw>()},
+      {"suspend", Send<EvSuspend>()},
+      {"resume", Send<EvResume>()},
+      {"extend", Send<EvExtend>()},
+      {"deliver", Send<EvDeliver>()},
+      {"terminate", Send<EvTerminate>()},
+      {"revoke", Send<EvRevoke>()},
+      {"deem_accepted", Send<EvDeemAccepted>()},
+      {"mark_overdue", Send<EvMarkOverdue>()},
+  };
+  return table;
+}
+
+// Checks the form against the item's fields: known fields, right types, required ones present.
+Status ValidateForm(const Item& item, const nlohmann::json& form) {
+  if (!form.is_object()) return Status::InvalidArgument("form must be an object");
+  for (const auto& [key, value] : form.items()) {
+    const FormField* field = item.FindField(key);
+    if (field == nullptr) {
+      return Status::InvalidArgument("form has an unknown field \"" + key + "\"");
+    }
+    if (value.is_null()) continue;
+    bool ok = true;
+    switch (field->type) {
+      case FieldType::kString: ok = value.is_string(); break;
+      case FieldType::kNumber: ok = value.is_number(); break;
+      case FieldType::kBoolean: ok = value.is_boolean(); break;
+      case FieldType::kDate: ok = value.is_string() && IsIsoDate(value.get<std::string>()); break;
+      case FieldType::kEnum:
+        ok = value.is_string() && std::find(field->values.begin(), field->values.end(),
+                                            value.get<std::string>()) != field->values.end();
+        break;
+    }
+    if (!ok) {
+      std::string expected = FieldTypeName(field->type);
+      if (field->type == FieldType::kEnum) {
+        expected += " (one of";
+        for (const auto& v : field->values) expected += " " + v;
+        expected += ")";
+      } else if (field->type == FieldType::kDate) {
+        expected += " (YYYY-MM-DD)";
+      }
+      return Status::InvalidArgument("form field \"" + key + "\" must be a " + expected);
+    }
+  }
+  for (const FormField& field : item.form) {
+    if (field.required && (!form.contains(field.id) || form.at(field.id).is_null())) {
+      return Status::InvalidArgument("form field \"" + field.id + "\" (" + field.label +
+                                     ") is required");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+CaseLifecycle::CaseLifecycle(std::shared_ptr<const Item> item)
+    : item_(std::move(item)), machine_(std::make_unique<CaseMachine>(*item_)) {}
+
+CaseLifecycle::~CaseLifecycle() = default;
+
+const CaseState& CaseLifecycle::state() const { return machine_->state; }
+
+std::string CaseLifecycle::step_id() const {
+  const CaseState& s = machine_->state;
+  return s.step ? item_->steps[*s.step].id : std::string();
+}
+
+bool CaseLifecycle::terminated() const { return machine_->terminated(); }
+
+std::vector<std::string> CaseLifecycle::ActiveStates() const {
+  std::vector<std::string> names;
+  auto add = [&](bool active, const char* name) {
+    if (active) names.push_back(name);
+  };
+  const CaseMachine& m = *machine_;
+  if (m.terminated()) return names;
+  add(m.state_downcast<const Submitted*>() != nullptr, "Submitted");
+  add(m.state_downcast<const CorrectionPending*>() != nullptr, "CorrectionPending");
+  add(m.state_downcast<const UnderReview*>() != nullptr, "UnderReview");
+  add(m.state_downcast<const Approved*>() != nullptr, "Approved");
+  add(m.state_downcast<const Denied*>() != nullptr, "Denied");
+  add(m.state_downcast<const Closed*>() != nullptr, "Closed");
+  add(m.state_downcast<const NotAccepted*>() != nullptr, "NotAccepted");
+  add(m.state_downcast<const Withdrawn*>() != nullptr, "Withdrawn");
+  add(m.state_downcast<const Terminated*>() != nullptr, "Terminated");
+  add(m.state_downcast<const Revoked*>() != nullptr, "Revoked");
+  add(m.state_downcast<const ClockIdle*>() != nullptr, "ClockIdle");
+  add(m.state_downcast<const ClockRunning*>() != nullptr, "ClockRunning");
+  add(m.state_downcast<const ClockPaused*>() != nullptr, "ClockPaused");
+  add(m.state_downcast<const ClockStopped*>() != nullptr, "ClockStopped");
+  return names;
+}
+
+Status CaseLifecycle::Submit(const Command& c) {
+  if (c.action != "submit") return Status::Internal("the first event of a case must be submit");
+  const nlohmann::json& d = c.data;
+  const Item& item = *item_;
+  CaseState& s = machine_->state;
+  try {
+    const nlohmann::json& identity = d.at("case");
+    s.id = identity.at("id").get<std::string>();
+    s.number = identity.at("number").get<std::string>();
+    s.query_code = identity.at("query_code").get<std::string>();
+    const nlohmann::json& applicant = d.at("applicant");
+    s.applicant_id = applicant.at("id").get<std::string>();
+    s.applicant_name = applicant.value("name", "");
+    s.applicant_credit_code = applicant.value("credit_code", "");
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("malformed submission: ") + e.what());
+  }
+  s.definition_id = item.id;
+  s.definition_version = item.version;
+  s.organ_id = item.organ.id;
+  s.mode = d.value("mode", "standard");
+  if (s.mode == "standard" && !item.standard_mode) {
+    return Status::InvalidArgument("this item is handled in commitment mode only");
+  }
+  if (s.mode == "commitment") {
+    if (!item.commitment) {
+      return Status::InvalidArgument("this item does not offer commitment-based approval (告知承诺)");
+    }
+    const nlohmann::json commitment = d.value("commitment", nlohmann::json());
+    if (!commitment.is_object() || commitment.value("template_id", "") != item.commitment->template_id ||
+        commitment.value("template_version", 0) != item.commitment->template_version ||
+        commitment.value("signed_by", "").empty()) {
+      return Status::InvalidArgument(
+          "commitment mode needs data.commitment {template_id, template_version, signed_by} "
+          "matching the item's template " + item.commitment->template_id + " v" +
+          std::to_string(item.commitment->template_version));
+    }
+  } else if (s.mode != "standard") {
+    return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"");
+  }
+  s.form = d.value("form", nlohmann::json::object());
+  TONGBAN_RETURN_IF_ERROR(ValidateForm(item, s.form));
+  machine_->command = &c;
+  std::vector<std::string> materials;
+  if (!machine_->ReadMaterialList("materials", &materials, false)) return machine_->outcome;
+  s.materials.insert(materials.begin(), materials.end());
+  s.created_at = s.received_at = s.updated_at = c.time;
+  machine_->initiate();
+  machine_->command = nullptr;
+  if (!machine_->outcome.ok()) return machine_->outcome;
+  return Status::Ok();
+}
+
+Status CaseLifecycle::Apply(const Command& c) {
+  if (machine_->terminated()) return Status::Internal("case machine is not running");
+  const FrameAction* frame = FindFrameAction(c.action);
+  if (frame != nullptr) {
+    if (std::find(frame->roles.begin(), frame->roles.end(), c.actor.role) == frame->roles.end()) {
+      std::string roles;
+      for (const auto& r : frame->roles) roles += (roles.empty() ? "" : " or ") + r;
+      return Status::PermissionDenied("action \"" + c.action + "\" is taken by " + roles +
+                                      ", not " + c.actor.role);
+    }
+  } else if (c.action == "submit") {
+    return Status::FailedPrecondition("the case has already been submitted");
+  }
+  if (c.actor.role == "applicant" && c.actor.id != machine_->state.applicant_id) {
+    return Status::PermissionDenied("only the case's own applicant may act on it");
+  }
+  if (!c.data.is_object()) return Status::InvalidArgument("data must be an object");
+  machine_->command = &c;
+  machine_->outcome = Status::Ok();
+  if (frame != nullptr) {
+    FrameDispatch().at(c.action)(*machine_, c);
+  } else {
+    machine_->process_event(EvStepAction(c));
+  }
+  machine_->command = nullptr;
+  if (machine_->terminated()) return Status::Internal("case machine terminated unexpectedly");
+  Status outcome = machine_->outcome;
+  if (outcome.ok()) machine_->state.updated_at = c.time;
+  return outcome;
+}
+
+}  // namespace tongban

@@ -1,0 +1,80 @@
+// CaseLifecycle: the statutory life cycle of a licensing case (行政许可法), as a Boost.Statechart
+// machine, with the item's own review steps run as a runtime table inside "under review".
+//
+// The frame is the same for every item and is made of typed states in two orthogonal regions:
+//   lifecycle: Open{Submitted, CorrectionPending, UnderReview}, Decided{Approved, Denied}, Closed,
+//              NotAccepted, Withdrawn, Terminated, Revoked
+//   clock:     ClockIdle, ClockRunning, ClockPaused, ClockStopped
+// The lifecycle region tells the clock region to re-evaluate by posting an internal event, so a
+// suspension or a special-procedure step pauses the clock without the two regions knowing each
+// other's states. UnderReview has one custom reaction for step actions; the current step is an index
+// kept on the machine, and the item's table decides where each action leads.
+//
+// A command is applied by Apply(): it either changes the case and returns OK, or refuses with a
+// Status and leaves the case exactly as it was (the machine is rebuilt from events by the caller, so
+// a refused command never leaks partial changes). Replay applies recorded events through the same
+// code, so the rules that admitted an event are the rules that rebuild it.
+//
+// Thread safety: a CaseLifecycle belongs to one thread at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/case_state.h"
+#include "engine/event.h"
+#include "workflows/item.h"
+#include "workflows/status.h"
+
+namespace tongban {
+
+// One action against a case, as the engine receives it (and as an event records it).
+struct Command {
+  std::string action;
+  Actor actor;
+  Instant time{};
+  nlohmann::json data = nlohmann::json::object();
+};
+
+// Frame actions, with the roles that may take them. Step actions are the item's own.
+struct FrameAction {
+  const char* id;
+  std::vector<std::string> roles;
+  const char* description;
+};
+const std::vector<FrameAction>& FrameActions();
+const FrameAction* FindFrameAction(const std::string& id);
+
+class CaseMachine;
+
+class CaseLifecycle {
+ public:
+  explicit CaseLifecycle(std::shared_ptr<const Item> item);
+  ~CaseLifecycle();
+  CaseLifecycle(const CaseLifecycle&) = delete;
+  CaseLifecycle& operator=(const CaseLifecycle&) = delete;
+
+  // The first command of every case: action "submit". Its data carries the case identity
+  // ({"case": {id, number, query_code}}), the applicant, the form, the materials and the mode.
+  Status Submit(const Command& command);
+  // Any later command. kFailedPrecondition when the action is not available now, kPermissionDenied
+  // when the actor may not take it, kInvalidArgument when its data, the form or a guard is wrong.
+  Status Apply(const Command& command);
+
+  const CaseState& state() const;
+  const Item& item() const { return *item_; }
+  std::shared_ptr<const Item> item_ptr() const { return item_; }
+  // The current step's id, "" when not under review.
+  std::string step_id() const;
+  // Names of the active leaf states, for tests and diagnostics ("UnderReview", "ClockPaused").
+  std::vector<std::string> ActiveStates() const;
+  bool terminated() const;
+
+ private:
+  std::shared_ptr<const Item> item_;
+  std::unique_ptr<CaseMachine> machine_;
+};
+
+}  // namespace tongban

@@ -1,0 +1,105 @@
+#include "engine/sqlite.h"
+
+namespace tongban::sqlite {
+
+Database::~Database() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Database& Database::operator=(Database&& other) noexcept {
+  if (this != &other) {
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = other.db_;
+    other.db_ = nullptr;
+  }
+  return *this;
+}
+
+Result<Database> Database::Open(const std::string& path, bool create, bool read_only) {
+  Database database;
+  int flags = SQLITE_OPEN_NOMUTEX;
+  flags |= read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &database.db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = database.db_ ? sqlite3_errmsg(database.db_) : sqlite3_errstr(rc);
+    return Status::Unavailable("cannot open database " + path + ": " + message);
+  }
+  sqlite3_extended_result_codes(database.db_, 1);
+  // Writers and checkpoints briefly hold locks; readers wait rather than fail.
+  sqlite3_busy_timeout(database.db_, 10000);
+  return database;
+}
+
+Status Database::Exec(std::string_view sql) {
+  char* error = nullptr;
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string message = error ? error : sqlite3_errstr(rc);
+    sqlite3_free(error);
+    return Status::Internal("sqlite: " + message);
+  }
+  return Status::Ok();
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+  if (rc != SQLITE_OK) {
+    error_ = sqlite3_errmsg(db);
+    stmt_ = nullptr;
+  }
+}
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Statement& Statement::Bind(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+int Statement::Step() { return sqlite3_step(stmt_); }
+
+Status Statement::Run() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) {
+    while ((rc = sqlite3_step(stmt_)) == SQLITE_ROW) {
+    }
+  }
+  if (rc != SQLITE_DONE) {
+    Status status = (rc & 0xFF) == SQLITE_CONSTRAINT
+                        ? Status::AlreadyExists(std::string("sqlite: ") + sqlite3_errmsg(db_))
+                        : Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    sqlite3_reset(stmt_);
+    return status;
+  }
+  sqlite3_reset(stmt_);
+  return Status::Ok();
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string Statement::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return "";
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+}  // namespace tongban::sqlite

@@ -1,0 +1,70 @@
+// Thin RAII wrappers over the SQLite C API, used only inside the SQLite store.
+//
+// Errors are returned as Status values carrying SQLite's own message; nothing here throws.
+// Thread safety: a Database connection is used by one thread at a time (the store arranges that).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "workflows/status.h"
+
+namespace tongban::sqlite {
+
+class Database {
+ public:
+  Database() = default;
+  ~Database();
+  Database(Database&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Opens (creating if `create`) the database file at `path`.
+  static Result<Database> Open(const std::string& path, bool create, bool read_only);
+
+  Status Exec(std::string_view sql);
+  sqlite3* get() const { return db_; }
+  std::string Error() const { return db_ ? sqlite3_errmsg(db_) : "no database"; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& other) noexcept : stmt_(other.stmt_), db_(other.db_), error_(other.error_) {
+    other.stmt_ = nullptr;
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  bool ok() const { return stmt_ != nullptr; }
+  const std::string& error() const { return error_; }
+
+  Statement& Bind(int index, std::string_view value);
+  Statement& Bind(int index, int64_t value);
+  Statement& BindNull(int index);
+
+  // SQLITE_ROW, SQLITE_DONE, or an error code.
+  int Step();
+  Status Run();  // Step until done; OK on SQLITE_DONE
+  void Reset();
+
+  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+  std::string Text(int column) const;
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3* db_ = nullptr;
+  std::string error_;
+};
+
+}  // namespace tongban::sqlite

@@ -1,0 +1,623 @@
+#include "engine/sqlite_store.h"
+
+#include <map>
+
+namespace tongban {
+
+namespace {
+
+// Each entry migrates the schema from version i to i + 1.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE definitions (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  text TEXT NOT NULL,
+  deployed_ms INTEGER NOT NULL,
+  PRIMARY KEY (kind, id, version)
+) WITHOUT ROWID;
+CREATE TRIGGER definitions_immutable_update BEFORE UPDATE ON definitions
+BEGIN SELECT RAISE(ABORT, 'deployed definitions are immutable'); END;
+CREATE TRIGGER definitions_immutable_delete BEFORE DELETE ON definitions
+BEGIN SELECT RAISE(ABORT, 'deployed definitions are immutable'); END;
+
+CREATE TABLE events (
+  case_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  actor_organ TEXT NOT NULL,
+  action TEXT NOT NULL,
+  data TEXT NOT NULL,
+  status TEXT NOT NULL,
+  step TEXT NOT NULL,
+  definition_id TEXT NOT NULL,
+  definition_version INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  idempotency_key TEXT,
+  PRIMARY KEY (case_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_idempotency ON events (actor_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+CREATE TABLE cases (
+  id TEXT PRIMARY KEY,
+  number TEXT NOT NULL UNIQUE,
+  query_code TEXT NOT NULL,
+  definition_id TEXT NOT NULL,
+  definition_version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  step TEXT NOT NULL,
+  applicant_id TEXT NOT NULL,
+  organ_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  next_timer_ms INTEGER,
+  snapshot TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cases_status ON cases (status, id);
+CREATE INDEX cases_applicant ON cases (applicant_id, id);
+CREATE INDEX cases_timer ON cases (next_timer_ms) WHERE next_timer_ms IS NOT NULL;
+)sql",
+};
+
+constexpr const char* kCaseColumns =
+    "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot";
+
+Instant FromMillis(int64_t ms) { return Instant(std::chrono::milliseconds(ms)); }
+int64_t ToMillis(Instant t) { return t.time_since_epoch().count(); }
+
+CaseRecord ReadCase(const sqlite::Statement& s) {
+  CaseRecord r;
+  r.id = s.Text(0);
+  r.number = s.Text(1);
+  r.query_code = s.Text(2);
+  r.definition_id = s.Text(3);
+  r.definition_version = static_cast<int>(s.Int(4));
+  r.status = s.Text(5);
+  r.step = s.Text(6);
+  r.applicant_id = s.Text(7);
+  r.organ_id = s.Text(8);
+  r.created_at = FromMillis(s.Int(9));
+  r.updated_at = FromMillis(s.Int(10));
+  r.version = s.Int(11);
+  if (!s.IsNull(12)) r.next_timer_at = FromMillis(s.Int(12));
+  r.snapshot = s.Text(13);
+  return r;
+}
+
+}  // namespace
+
+struct SqliteStore::Connection {
+  sqlite::Database db;
+  std::map<std::string, sqlite::Statement> statements;
+
+  // A prepared statement, cached for the life of the connection.
+  Result<sqlite::Statement*> Prepare(const std::string& sql) {
+    auto it = statements.find(sql);
+    if (it == statements.end()) {
+      sqlite::Statement statement(db.get(), sql);
+      if (!statement.ok()) return Status::Internal("sqlite: " + statement.error() + " in: " + sql);
+      it = statements.emplace(sql, std::move(statement)).first;
+    }
+    it->second.Reset();
+    return &it->second;
+  }
+};
+
+// Borrows a reader connection for the scope of one read.
+class SqliteStore::Lease {
+ public:
+  explicit Lease(SqliteStore* store) : store_(store), connection_(store->AcquireReader()) {}
+  ~Lease() {
+    if (connection_) store_->ReleaseReader(std::move(connection_));
+  }
+  Connection* get() { return connection_.get(); }
+  bool ok() const { return connection_ != nullptr; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Connection> connection_;
+};
+
+SqliteStore::SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+  Status status = store->Initialize();
+  if (!status.ok()) return status;
+  return store;
+}
+
+Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect(bool writer) {
+  auto db = sqlite::Database::Open(options_.path, writer, options_.read_only);
+  if (!db.ok()) return db.status();
+  auto connection = std::make_unique<Connection>();
+  connection->db = std::move(db).value();
+  if (writer) {
+    TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA journal_mode=WAL"));
+    TONGBAN_RETURN_IF_ERROR(
+        connection->db.Exec("PRAGMA synchronous=" + options_.synchronous));
+  }
+  return connection;
+}
+
+Status SqliteStore::Initialize() {
+  if (options_.synchronous != "FULL" && options_.synchronous != "NORMAL" &&
+      options_.synchronous != "OFF") {
+    return Status::InvalidArgument("synchronous must be FULL, NORMAL or OFF");
+  }
+  auto first = Connect(!options_.read_only);
+  if (!first.ok()) return first.status();
+  Connection& c = *first.value();
+  auto version_statement = c.Prepare("PRAGMA user_version");
+  if (!version_statement.ok()) return version_statement.status();
+  int version = 0;
+  if ((*version_statement)->Step() == SQLITE_ROW) version = static_cast<int>((*version_statement)->Int(0));
+  (*version_statement)->Reset();
+  if (version > kSchemaVersion) {
+    return Status::FailedPrecondition("database schema version " + std::to_string(version) +
+                                      " is newer than this tongban understands (" +
+                                      std::to_string(kSchemaVersion) + ")");
+  }
+  if (options_.read_only) {
+    if (version != kSchemaVersion) {
+      return Status::FailedPrecondition("not a tongban database (schema version " +
+                                        std::to_string(version) + ")");
+    }
+    ReleaseReader(std::move(first).value());
+    return Status::Ok();
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    TONGBAN_RETURN_IF_ERROR(c.db.Exec("BEGIN IMMEDIATE"));
+    Status migrated = c.db.Exec(kMigrations[v]);
+    if (migrated.ok()) migrated = c.db.Exec("PRAGMA user_version=" + std::to_string(v + 1));
+    if (!migrated.ok()) {
+      (void)c.db.Exec("ROLLBACK");
+      return Status::Internal("migrating the schema to version " + std::to_string(v + 1) +
+                              " failed: " + migrated.message());
+    }
+    TONGBAN_RETURN_IF_ERROR(c.db.Exec("COMMIT"));
+  }
+  writer_ = std::move(first).value();
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+  return Status::Ok();
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+std::unique_ptr<SqliteStore::Connection> SqliteStore::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(readers_mutex_);
+    if (!idle_readers_.empty()) {
+      auto c = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return c;
+    }
+  }
+  auto c = Connect(false);
+  if (!c.ok()) return nullptr;
+  return std::move(c).value();
+}
+
+void SqliteStore::ReleaseReader(std::unique_ptr<Connection> connection) {
+  std::lock_guard<std::mutex> lock(readers_mutex_);
+  if (idle_readers_.size() < 64) idle_readers_.push_back(std::move(connection));
+}
+
+// ---- Writes -------------------------------------------------------------------------------------
+
+Status SqliteStore::Commit(CaseWrite write) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  auto pending = std::make_unique<PendingWrite>();
+  pending->write = std::move(write);
+  std::future<Status> done = pending->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    if (stopping_) return Status::Unavailable("the store is shutting down");
+    queue_.push_back(std::move(pending));
+  }
+  queue_cv_.notify_one();
+  return done.get();
+}
+
+void SqliteStore::WriterLoop() {
+  Connection& c = *writer_;
+  while (true) {
+    std::vector<std::unique_ptr<PendingWrite>> batch;
+    {
+      std::unique_lock<std::mutex> lock(queue_mutex_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      size_t take = options_.group_commit ? std::min<size_t>(queue_.size(), options_.max_batch) : 1;
+      for (size_t i = 0; i < take; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<Status> results(batch.size());
+    Status begin = c.db.Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (auto& p : batch) p->done.set_value(Status::Unavailable(begin.message()));
+      continue;
+    }
+    int64_t committed_writes = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Status s = c.db.Exec("SAVEPOINT write");
+      if (s.ok()) s = ApplyWrite(c, batch[i]->write);
+      if (s.ok()) {
+        s = c.db.Exec("RELEASE write");
+        ++committed_writes;
+      } else {
+        (void)c.db.Exec("ROLLBACK TO write");
+        (void)c.db.Exec("RELEASE write");
+      }
+      results[i] = s;
+    }
+    Status commit = c.db.Exec("COMMIT");
+    if (!commit.ok()) {
+      (void)c.db.Exec("ROLLBACK");
+      for (auto& p : batch) {
+        p->done.set_value(Status::Unavailable("commit failed, nothing was stored: " +
+                                              commit.message()));
+      }
+      continue;
+    }
+    commits_.fetch_add(1);
+    writes_.fetch_add(committed_writes);
+    int64_t size = static_cast<int64_t>(batch.size());
+    int64_t previous = max_batch_.load();
+    while (size > previous && !max_batch_.compare_exchange_weak(previous, size)) {
+    }
+    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(results[i]);
+  }
+}
+
+Status SqliteStore::ApplyWrite(Connection& c, const CaseWrite& w) {
+  const CaseRecord& r = w.record;
+  // Optimistic concurrency: the events were decided against expected_version.
+  auto current = c.Prepare("SELECT version FROM cases WHERE id = ?");
+  if (!current.ok()) return current.status();
+  (*current)->Bind(1, r.id);
+  int rc = (*current)->Step();
+  int64_t version = rc == SQLITE_ROW ? (*current)->Int(0) : 0;
+  bool exists = rc == SQLITE_ROW;
+  (*current)->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal("sqlite: " + c.db.Error());
+  if (version != w.expected_version || (w.expected_version == 0 && exists)) {
+    return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
+                           ", not " + std::to_string(w.expected_version));
+  }
+  auto insert_event = c.Prepare(
+      "INSERT INTO events (case_id, seq, time_ms, actor_id, actor_role, actor_organ, action, data, "
+      "status, step, definition_id, definition_version, prev_hash, hash, idempotency_key) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!insert_event.ok()) return insert_event.status();
+  auto idempotency = c.Prepare("SELECT 1 FROM events WHERE actor_id = ? AND idempotency_key = ?");
+  if (!idempotency.ok()) return idempotency.status();
+  for (const Event& e : w.events) {
+    if (!e.idempotency_key.empty()) {
+      (*idempotency)->Bind(1, e.actor.id).Bind(2, e.idempotency_key);
+      bool used = (*idempotency)->Step() == SQLITE_ROW;
+      (*idempotency)->Reset();
+      if (used) return Status::AlreadyExists("idempotency key already used: " + e.idempotency_key);
+    }
+    sqlite::Statement& s = **insert_event;
+    s.Bind(1, e.case_id).Bind(2, e.seq).Bind(3, ToMillis(e.time)).Bind(4, e.actor.id);
+    s.Bind(5, e.actor.role).Bind(6, e.actor.organ).Bind(7, e.action).Bind(8, e.data);
+    s.Bind(9, e.status).Bind(10, e.step).Bind(11, e.definition_id);
+    s.Bind(12, static_cast<int64_t>(e.definition_version)).Bind(13, e.prev_hash).Bind(14, e.hash);
+    if (e.idempotency_key.empty()) {
+      s.BindNull(15);
+    } else {
+      s.Bind(15, e.idempotency_key);
+    }
+    TONGBAN_RETURN_IF_ERROR(s.Run());
+  }
+  auto upsert = c.Prepare(
+      "INSERT INTO cases (id, number, query_code, definition_id, definition_version, status, step, "
+      "applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+      "step = excluded.step, updated_ms = excluded.updated_ms, version = excluded.version, "
+      "next_timer_ms = excluded.next_timer_ms, snapshot = excluded.snapshot");
+  if (!upsert.ok()) return upsert.status();
+  sqlite::Statement& s = **upsert;
+  s.Bind(1, r.id).Bind(2, r.number).Bind(3, r.query_code).Bind(4, r.definition_id);
+  s.Bind(5, static_cast<int64_t>(r.definition_version)).Bind(6, r.status).Bind(7, r.step);
+  s.Bind(8, r.applicant_id).Bind(9, r.organ_id).Bind(10, ToMillis(r.created_at));
+  s.Bind(11, ToMillis(r.updated_at)).Bind(12, r.version);
+  if (r.next_timer_at) {
+    s.Bind(13, ToMillis(*r.next_timer_at));
+  } else {
+    s.BindNull(13);
+  }
+  s.Bind(14, r.snapshot);
+  return s.Run();
+}
+
+Status SqliteStore::Deploy(const DefinitionRecord& d) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  // Deployments are rare: a short-lived connection of their own, serialized with the writer
+  // thread's transactions by SQLite's write lock (BEGIN IMMEDIATE waits on the busy timeout).
+  auto c = Connect(true);
+  if (!c.ok()) return c.status();
+  Connection& conn = *c.value();
+  TONGBAN_RETURN_IF_ERROR(conn.db.Exec("BEGIN IMMEDIATE"));
+  auto existing = conn.Prepare(
+      "SELECT content_hash FROM definitions WHERE kind = ? AND id = ? AND version = ?");
+  if (!existing.ok()) {
+    (void)conn.db.Exec("ROLLBACK");
+    return existing.status();
+  }
+  (*existing)->Bind(1, d.kind).Bind(2, d.id).Bind(3, static_cast<int64_t>(d.version));
+  if ((*existing)->Step() == SQLITE_ROW) {
+    std::string hash = (*existing)->Text(0);
+    (*existing)->Reset();
+    (void)conn.db.Exec("ROLLBACK");
+    if (hash == d.content_hash) return Status::Ok();
+    return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " +
+                                 std::to_string(d.version) +
+                                 " is already deployed with other content; deploy a new version");
+  }
+  (*existing)->Reset();
+  auto insert = conn.Prepare(
+      "INSERT INTO definitions (kind, id, version, content_hash, text, deployed_ms) "
+      "VALUES (?,?,?,?,?,?)");
+  if (!insert.ok()) {
+    (void)conn.db.Exec("ROLLBACK");
+    return insert.status();
+  }
+  (*insert)->Bind(1, d.kind).Bind(2, d.id).Bind(3, static_cast<int64_t>(d.version));
+  (*insert)->Bind(4, d.content_hash).Bind(5, d.text).Bind(6, ToMillis(d.deployed_at));
+  Status s = (*insert)->Run();
+  if (!s.ok()) {
+    (void)conn.db.Exec("ROLLBACK");
+    return s;
+  }
+  return conn.db.Exec("COMMIT");
+}
+
+// ---- Reads --------------------------------------------------------------------------------------
+
+#define TONGBAN_LEASE(lease)                                                 \
+  Lease lease(this);                                                         \
+  if (!lease.ok()) return Status::Unavailable("cannot open a reader connection")
+
+Result<std::vector<DefinitionRecord>> SqliteStore::Definitions() {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(
+      "SELECT kind, id, version, content_hash, text, deployed_ms FROM definitions "
+      "ORDER BY kind DESC, id, version");  // calendars before items: items refer to them
+  if (!s.ok()) return s.status();
+  std::vector<DefinitionRecord> out;
+  while ((*s)->Step() == SQLITE_ROW) {
+    out.push_back({(*s)->Text(0), (*s)->Text(1), static_cast<int>((*s)->Int(2)), (*s)->Text(3),
+                   (*s)->Text(4), FromMillis((*s)->Int(5))});
+  }
+  (*s)->Reset();
+  return out;
+}
+
+Result<std::optional<CaseRecord>> SqliteStore::GetCase(const std::string& id) {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id = ?");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, id);
+  std::optional<CaseRecord> out;
+  if ((*s)->Step() == SQLITE_ROW) out = ReadCase(**s);
+  (*s)->Reset();
+  return out;
+}
+
+Result<std::optional<CaseRecord>> SqliteStore::GetCaseByNumber(const std::string& number) {
+  TONGBAN_LEASE(lease);
+  auto s =
+      lease.get()->Prepare(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE number = ?");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, number);
+  std::optional<CaseRecord> out;
+  if ((*s)->Step() == SQLITE_ROW) out = ReadCase(**s);
+  (*s)->Reset();
+  return out;
+}
+
+Result<std::vector<Event>> SqliteStore::GetEvents(const std::string& case_id, int64_t up_to_seq) {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(
+      "SELECT seq, time_ms, actor_id, actor_role, actor_organ, action, data, status, step, "
+      "definition_id, definition_version, prev_hash, hash, idempotency_key FROM events "
+      "WHERE case_id = ? AND seq <= ? ORDER BY seq");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, case_id).Bind(2, up_to_seq);
+  std::vector<Event> out;
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW) {
+    Event e;
+    e.case_id = case_id;
+    e.seq = (*s)->Int(0);
+    e.time = FromMillis((*s)->Int(1));
+    e.actor.id = (*s)->Text(2);
+    e.actor.role = (*s)->Text(3);
+    e.actor.organ = (*s)->Text(4);
+    e.action = (*s)->Text(5);
+    e.data = (*s)->Text(6);
+    e.status = (*s)->Text(7);
+    e.step = (*s)->Text(8);
+    e.definition_id = (*s)->Text(9);
+    e.definition_version = static_cast<int>((*s)->Int(10));
+    e.prev_hash = (*s)->Text(11);
+    e.hash = (*s)->Text(12);
+    e.idempotency_key = (*s)->Text(13);
+    out.push_back(std::move(e));
+  }
+  (*s)->Reset();
+  if (rc != SQLITE_DONE) return Status::Internal("sqlite: reading events failed");
+  return out;
+}
+
+Result<std::optional<IdempotencyHit>> SqliteStore::FindIdempotencyKey(const std::string& actor_id,
+                                                                      const std::string& key) {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(
+      "SELECT case_id, seq FROM events WHERE actor_id = ? AND idempotency_key = ?");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, actor_id).Bind(2, key);
+  std::optional<IdempotencyHit> out;
+  if ((*s)->Step() == SQLITE_ROW) out = IdempotencyHit{(*s)->Text(0), (*s)->Int(1)};
+  (*s)->Reset();
+  return out;
+}
+
+Result<std::vector<CaseRecord>> SqliteStore::ListCases(const CaseFilter& f) {
+  TONGBAN_LEASE(lease);
+  std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id > ?1";
+  if (!f.status.empty()) sql += " AND status = ?2";
+  if (!f.definition_id.empty()) sql += " AND definition_id = ?3";
+  if (!f.applicant_id.empty()) sql += " AND applicant_id = ?4";
+  if (!f.organ_id.empty()) sql += " AND organ_id = ?5";
+  if (f.created_from) sql += " AND created_ms >= ?6";
+  if (f.created_to) sql += " AND created_ms < ?7";
+  sql += " ORDER BY id LIMIT ?8";
+  auto s = lease.get()->Prepare(sql);
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, f.after_id);
+  if (!f.status.empty()) (*s)->Bind(2, f.status);
+  if (!f.definition_id.empty()) (*s)->Bind(3, f.definition_id);
+  if (!f.applicant_id.empty()) (*s)->Bind(4, f.applicant_id);
+  if (!f.organ_id.empty()) (*s)->Bind(5, f.organ_id);
+  if (f.created_from) (*s)->Bind(6, ToMillis(*f.created_from));
+  if (f.created_to) (*s)->Bind(7, ToMillis(*f.created_to));
+  (*s)->Bind(8, static_cast<int64_t>(f.limit));
+  std::vector<CaseRecord> out;
+  while ((*s)->Step() == SQLITE_ROW) out.push_back(ReadCase(**s));
+  (*s)->Reset();
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::DueTimers(Instant now, int limit) {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(
+      "SELECT id FROM cases WHERE next_timer_ms IS NOT NULL AND next_timer_ms <= ? "
+      "ORDER BY next_timer_ms LIMIT ?");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, ToMillis(now)).Bind(2, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  while ((*s)->Step() == SQLITE_ROW) out.push_back((*s)->Text(0));
+  (*s)->Reset();
+  return out;
+}
+
+Status SqliteStore::ForEachCaseId(const std::function<bool(const std::string&)>& visit) {
+  std::string after;
+  while (true) {
+    std::vector<std::string> ids;
+    {
+      TONGBAN_LEASE(lease);
+      auto s = lease.get()->Prepare("SELECT id FROM cases WHERE id > ? ORDER BY id LIMIT 1000");
+      if (!s.ok()) return s.status();
+      (*s)->Bind(1, after);
+      while ((*s)->Step() == SQLITE_ROW) ids.push_back((*s)->Text(0));
+      (*s)->Reset();
+    }
+    if (ids.empty()) return Status::Ok();
+    for (const std::string& id : ids) {
+      if (!visit(id)) return Status::Ok();
+    }
+    after = ids.back();
+  }
+}
+
+Status SqliteStore::ForEachEvent(const std::function<bool(const Event&)>& visit) {
+  TONGBAN_LEASE(lease);
+  // A statement of its own: this scan may run for minutes and must not share a cached one.
+  sqlite::Statement s(lease.get()->db.get(),
+                      "SELECT case_id, seq, time_ms, actor_id, actor_role, actor_organ, action, "
+                      "data, status, step, definition_id, definition_version, prev_hash, hash "
+                      "FROM events ORDER BY case_id, seq");
+  if (!s.ok()) return Status::Internal("sqlite: " + s.error());
+  Event e;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    e.case_id = s.Text(0);
+    e.seq = s.Int(1);
+    e.time = FromMillis(s.Int(2));
+    e.actor.id = s.Text(3);
+    e.actor.role = s.Text(4);
+    e.actor.organ = s.Text(5);
+    e.action = s.Text(6);
+    e.data = s.Text(7);
+    e.status = s.Text(8);
+    e.step = s.Text(9);
+    e.definition_id = s.Text(10);
+    e.definition_version = static_cast<int>(s.Int(11));
+    e.prev_hash = s.Text(12);
+    e.hash = s.Text(13);
+    if (!visit(e)) return Status::Ok();
+  }
+  if (rc != SQLITE_DONE) return Status::Internal("sqlite: scanning events failed");
+  return Status::Ok();
+}
+
+Status SqliteStore::ForEachCase(const std::function<bool(const CaseRecord&)>& visit) {
+  TONGBAN_LEASE(lease);
+  sqlite::Statement s(lease.get()->db.get(),
+                      std::string("SELECT ") + kCaseColumns + " FROM cases ORDER BY id");
+  if (!s.ok()) return Status::Internal("sqlite: " + s.error());
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    if (!visit(ReadCase(s))) return Status::Ok();
+  }
+  if (rc != SQLITE_DONE) return Status::Internal("sqlite: scanning cases failed");
+  return Status::Ok();
+}
+
+Result<int64_t> SqliteStore::CountEvents() {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare("SELECT count(*) FROM events");
+  if (!s.ok()) return s.status();
+  int64_t n = (*s)->Step() == SQLITE_ROW ? (*s)->Int(0) : 0;
+  (*s)->Reset();
+  return n;
+}
+
+Result<int64_t> SqliteStore::CountCases() {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare("SELECT count(*) FROM cases");
+  if (!s.ok()) return s.status();
+  int64_t n = (*s)->Step() == SQLITE_ROW ? (*s)->Int(0) : 0;
+  (*s)->Reset();
+  return n;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountByStatus() {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare("SELECT status, count(*) FROM cases GROUP BY status");
+  if (!s.ok()) return s.status();
+  std::vector<std::pair<std::string, int64_t>> out;
+  while ((*s)->Step() == SQLITE_ROW) out.push_back({(*s)->Text(0), (*s)->Int(1)});
+  (*s)->Reset();
+  return out;
+}
+
+StoreStats SqliteStore::Stats() const {
+  return StoreStats{commits_.load(), writes_.load(), max_batch_.load()};
+}
+
+}  // namespace tongban

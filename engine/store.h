@@ -1,0 +1,115 @@
+// Store: the narrow interface between the engine and its durable storage.
+//
+// SQL lives only behind this interface (sqlite_store.h today; a PostgreSQL store can implement the
+// same contract). The contract:
+// - Events are append-only. A case's events have dense sequence numbers from 1.
+// - Commit() writes a case's new events and its snapshot atomically, and returns only once they are
+//   durable. It refuses a write whose expected version is not the case's current version (kAborted),
+//   and a write carrying an idempotency key that the same actor already used (kAlreadyExists) —
+//   nothing of a refused write is stored.
+// - Definitions are immutable: deploying the same kind, id and version again with other content is
+//   kAlreadyExists; with the same content it is a no-op.
+// - Reads see only committed data.
+//
+// Thread safety: every method may be called from any thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/event.h"
+#include "workflows/status.h"
+
+namespace tongban {
+
+struct CaseRecord {
+  std::string id;
+  std::string number;
+  std::string query_code;
+  std::string definition_id;
+  int definition_version = 0;
+  std::string status;
+  std::string step;
+  std::string applicant_id;
+  std::string organ_id;
+  Instant created_at{};
+  Instant updated_at{};
+  int64_t version = 0;
+  std::optional<Instant> next_timer_at;
+  std::string snapshot;  // CaseStateToJson, as canonical JSON text
+};
+
+struct DefinitionRecord {
+  std::string kind;
+  std::string id;
+  int version = 0;
+  std::string content_hash;
+  std::string text;  // the definition's JSON as deployed
+  Instant deployed_at{};
+};
+
+struct CaseWrite {
+  CaseRecord record;             // the snapshot after the events
+  int64_t expected_version = 0;  // the version the events were decided against; 0 = a new case
+  std::vector<Event> events;     // seq expected_version+1, +2, …
+};
+
+struct CaseFilter {
+  std::string status;
+  std::string definition_id;
+  std::string applicant_id;
+  std::string organ_id;
+  std::optional<Instant> created_from;
+  std::optional<Instant> created_to;
+  std::string after_id;  // cursor: cases with id > after_id
+  int limit = 50;
+};
+
+struct IdempotencyHit {
+  std::string case_id;
+  int64_t seq = 0;
+};
+
+struct StoreStats {
+  int64_t commits = 0;          // transactions
+  int64_t writes = 0;           // case writes committed
+  int64_t max_batch = 0;        // the largest number of writes in one transaction
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status Deploy(const DefinitionRecord& definition) = 0;
+  virtual Result<std::vector<DefinitionRecord>> Definitions() = 0;
+
+  virtual Status Commit(CaseWrite write) = 0;
+
+  virtual Result<std::optional<CaseRecord>> GetCase(const std::string& id) = 0;
+  virtual Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) = 0;
+  // Events of a case in order, those with seq <= up_to_seq.
+  virtual Result<std::vector<Event>> GetEvents(const std::string& case_id,
+                                               int64_t up_to_seq = INT64_MAX) = 0;
+  virtual Result<std::optional<IdempotencyHit>> FindIdempotencyKey(const std::string& actor_id,
+                                                                   const std::string& key) = 0;
+  virtual Result<std::vector<CaseRecord>> ListCases(const CaseFilter& filter) = 0;
+  // Ids of cases whose next timer is due at or before `now`, earliest first.
+  virtual Result<std::vector<std::string>> DueTimers(Instant now, int limit) = 0;
+  // Calls `visit` with every case id in id order until it returns false.
+  virtual Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) = 0;
+  // Streams every event in (case id, seq) order, then every case record in id order; a callback
+  // returning false stops its stream. For verifying a whole database without a query per case.
+  virtual Status ForEachEvent(const std::function<bool(const Event&)>& visit) = 0;
+  virtual Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) = 0;
+  virtual Result<int64_t> CountCases() = 0;
+  virtual Result<int64_t> CountEvents() = 0;
+  // Counts of cases by status, for metrics.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() = 0;
+
+  virtual StoreStats Stats() const = 0;
+};
+
+}  // namespace tongban

@@ -1,0 +1,232 @@
+// tongban scenario | replay | verify
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "engine/case_service.h"
+#include "engine/scenario.h"
+#include "engine/sqlite_store.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+
+namespace tongban::cli {
+
+namespace {
+
+constexpr const char* kScenarioHelp = R"(usage: tongban scenario [OPTIONS] DEFINITION SCENARIO...
+
+Runs scenario files against a definition on a simulated clock and a throw-away SQLite
+database, and reports every expectation that does not hold. DEFINITION is the item file;
+the calendars it uses are found as for 'tongban validate' (or give --with). The scenario
+format is described in tests/scenarios/README.md.
+
+Options:
+  --with PATH        also deploy PATH (file or directory); may repeat
+  --format FORMAT    text (default) or json
+  --verbose          print the transcript of every scenario, not only of failing ones
+  --help             show this help
+
+Exit codes: 0 every scenario passed, 1 some expectation failed, 2 wrong usage,
+3 a scenario or definition could not be run.
+)";
+
+constexpr const char* kReplayHelp = R"(usage: tongban replay --db FILE --case ID [--at TIME] [--format text|json]
+
+Rebuilds a case from its events alone (no side effects) and prints its state and clock;
+with --at, as it stood at TIME (e.g. 2026-03-05T12:00:00+08:00). The database is opened
+read-only.
+
+Exit codes: 0 replayed, 1 the history does not replay, 2 wrong usage, 3 cannot read.
+)";
+
+constexpr const char* kVerifyHelp = R"(usage: tongban verify --db FILE [--case ID] [--format text|json]
+
+Checks that every event's hash chain is intact and that replaying the events reproduces
+the stored snapshot; reports the first event that breaks, and why. Without --case, every
+case in the database (a progress line is shown on a terminal). Opened read-only.
+
+Exit codes: 0 intact, 1 a break was found, 2 wrong usage, 3 cannot read.
+)";
+
+std::string ReadFile(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  *ok = static_cast<bool>(in);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Opens the database read-only and loads its definitions.
+struct OpenedDatabase {
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<DefinitionRegistry> registry;
+  std::unique_ptr<SystemClock> clock;
+  std::unique_ptr<CaseService> service;
+};
+
+Result<OpenedDatabase> OpenDatabase(const std::string& path) {
+  if (!std::filesystem::exists(path)) return Status::NotFound("no database file " + path);
+  SqliteStoreOptions options;
+  options.path = path;
+  options.read_only = true;
+  auto store = SqliteStore::Open(options);
+  if (!store.ok()) return store.status();
+  OpenedDatabase db;
+  db.store = std::move(store).value();
+  db.registry = std::make_unique<DefinitionRegistry>(db.store.get());
+  TONGBAN_RETURN_IF_ERROR(db.registry->LoadFromStore());
+  db.clock = std::make_unique<SystemClock>();
+  db.service = std::make_unique<CaseService>(db.store.get(), db.registry.get(), db.clock.get());
+  return db;
+}
+
+}  // namespace
+
+int ScenarioCommand(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"help", "verbose"}, {"with", "format"});
+  if (!args.ok()) return UsageError("scenario", args.error());
+  if (args.Has("help")) {
+    std::cout << kScenarioHelp;
+    return kExitOk;
+  }
+  bool json = args.Get("format").value_or("text") == "json";
+  if (args.positional().size() < 2) {
+    return UsageError("scenario", "give a definition file and at least one scenario file");
+  }
+  DefinitionSet set;
+  LoadDefinitions(&set, {args.positional()[0]}, args.GetAll("with"));
+  set.Compile();
+  if (set.HasErrors()) {
+    for (const Diagnostic& d : set.Diagnostics()) std::cerr << FormatDiagnostic(d) << "\n";
+    return kExitError;
+  }
+  ScenarioOptions options;
+  for (const auto& file : set.files()) {
+    if (file.parsed) options.definitions.push_back({file.name, file.text});
+  }
+  nlohmann::json report = nlohmann::json::array();
+  int failed = 0;
+  for (size_t i = 1; i < args.positional().size(); ++i) {
+    const std::string& path = args.positional()[i];
+    bool ok = false;
+    std::string text = ReadFile(path, &ok);
+    SourcePosition position;
+    auto document = ok ? JsonDocument::Parse(text, &position)
+                       : Result<JsonDocument>(Status::NotFound("cannot read " + path));
+    if (!document.ok()) {
+      std::cerr << path << ":" << position.line << ":" << position.column << ": error: "
+                << document.status().message() << "\n";
+      return kExitError;
+    }
+    auto result = RunScenario(document->root(), options);
+    if (!result.ok()) {
+      std::cerr << path << ": error: " << result.status().message() << "\n";
+      return kExitError;
+    }
+    if (!result->ok()) ++failed;
+    if (json) {
+      nlohmann::json failures = nlohmann::json::array();
+      for (const auto& f : result->failures) {
+        failures.push_back({{"step", f.step}, {"pointer", f.pointer}, {"message", f.message}});
+      }
+      report.push_back({{"file", path},
+                        {"name", result->name},
+                        {"ok", result->ok()},
+                        {"steps", result->steps_run},
+                        {"checks", result->checks},
+                        {"failures", failures}});
+      continue;
+    }
+    std::cout << (result->ok() ? "PASS " : "FAIL ") << path << " — " << result->name << " ("
+              << result->steps_run << " steps, " << result->checks << " checks)\n";
+    if (!result->ok() || args.Has("verbose")) {
+      for (const auto& line : result->transcript) std::cout << "    " << line << "\n";
+    }
+    for (const auto& f : result->failures) {
+      std::cout << "  " << path << ": " << f.pointer << ": " << f.message << "\n";
+    }
+  }
+  if (json) {
+    std::cout << report.dump(2) << "\n";
+  } else {
+    size_t total = args.positional().size() - 1;
+    std::cout << (total - failed) << " passed, " << failed << " failed\n";
+  }
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+int ReplayCommand(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"help"}, {"db", "case", "at", "format"});
+  if (!args.ok()) return UsageError("replay", args.error());
+  if (args.Has("help")) {
+    std::cout << kReplayHelp;
+    return kExitOk;
+  }
+  if (!args.Get("db") || !args.Get("case")) return UsageError("replay", "--db and --case are required");
+  std::optional<Instant> at;
+  if (auto text = args.Get("at")) {
+    at = ParseTimestamp(*text);
+    if (!at) return UsageError("replay", "--at must be a timestamp like 2026-03-02T09:00:00+08:00");
+  }
+  auto db = OpenDatabase(*args.Get("db"));
+  if (!db.ok()) {
+    std::cerr << "tongban replay: " << db.status().message() << "\n";
+    return kExitError;
+  }
+  auto view = at ? db->service->GetAt(*args.Get("case"), *at) : db->service->Get(*args.Get("case"));
+  if (!view.ok()) {
+    std::cerr << "tongban replay: " << view.status().message() << "\n";
+    return view.status().code() == StatusCode::kDataLoss ? kExitFailure : kExitError;
+  }
+  nlohmann::json j = CaseViewToJson(*view);
+  if (args.Get("format").value_or("text") == "json") {
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "case      " << view->state.id << " (" << view->state.number << ")\n"
+            << "item      " << view->item->title << " (" << view->item->id << " v"
+            << view->item->version << ")\n"
+            << "as of     " << FormatTimestampIn(view->as_of, view->item->time_limits.calendar->time_zone())
+            << "\n"
+            << "status    " << CaseStatusCode(view->state.status)
+            << (view->step_id.empty() ? "" : " / step " + view->step_id) << "\n"
+            << "version   " << view->state.version << "\n"
+            << "clock     " << j["clock"].dump() << "\n";
+  return kExitOk;
+}
+
+int VerifyCommand(int argc, char** argv, int first) {
+  Args args(argc, argv, first, {"help"}, {"db", "case", "format"});
+  if (!args.ok()) return UsageError("verify", args.error());
+  if (args.Has("help")) {
+    std::cout << kVerifyHelp;
+    return kExitOk;
+  }
+  if (!args.Get("db")) return UsageError("verify", "--db is required");
+  auto db = OpenDatabase(*args.Get("db"));
+  if (!db.ok()) {
+    std::cerr << "tongban verify: " << db.status().message() << "\n";
+    return kExitError;
+  }
+  VerifyReport report;
+  if (auto id = args.Get("case")) {
+    report = db->service->Verify(*id);
+  } else {
+    Progress progress("verifying events");
+    report = db->service->VerifyAll([&](int64_t done, int64_t total) { progress.Update(done, total); });
+  }
+  if (args.Get("format").value_or("text") == "json") {
+    std::cout << VerifyReportToJson(report).dump(2) << "\n";
+  } else if (report.ok) {
+    std::cout << "OK: " << report.events << " event(s)"
+              << (report.cases > 0 ? " in " + std::to_string(report.cases) + " case(s)" : "")
+              << " verified; hash chains intact, snapshots match\n";
+  } else {
+    std::cout << "BROKEN: case " << report.case_id;
+    if (report.first_bad_seq) std::cout << ", event " << *report.first_bad_seq;
+    std::cout << ": " << report.reason << "\n";
+  }
+  return report.ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace tongban::cli

@@ -1,0 +1,304 @@
+#include "workflows/graph.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "workflows/definition_set.h"
+
+namespace tongban {
+namespace {
+
+namespace fs = std::filesystem;
+
+const DefinitionSet& Shipped() {
+  static const DefinitionSet* set = [] {
+    auto* s = new DefinitionSet();
+    s->AddPath(std::string(TONGBAN_SOURCE_DIR) + "/definitions");
+    s->Compile();
+    return s;
+  }();
+  return *set;
+}
+
+std::vector<std::shared_ptr<const Item>> ShippedItems() {
+  EXPECT_FALSE(Shipped().HasErrors());
+  std::vector<std::shared_ptr<const Item>> items = Shipped().Items();
+  EXPECT_GE(items.size(), 5u);
+  return items;
+}
+
+std::shared_ptr<const Item> ShippedItem(const std::string& id) {
+  auto item = Shipped().FindItem(id);
+  EXPECT_TRUE(item) << id;
+  return item;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The first line of `text` that contains `part` (which may end in "\n" to match a line's end), or
+// "" when there is none.
+std::string LineWith(const std::string& text, const std::string& part) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (Contains(line + "\n", part)) return line;
+  }
+  return "";
+}
+
+const std::vector<std::string> kFrameStates = {"submitted", "correction_pending", "not_accepted",
+                                                "withdrawn", "terminated",         "approved",
+                                                "denied",    "closed",             "revoked"};
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "tongban-graph-test-XXXXXX").string();
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+bool HaveDot() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
+
+struct DotRun {
+  int exit_code = -1;
+  std::string svg;
+  std::string errors;
+};
+
+// Renders `dot_text` with Graphviz into SVG.
+DotRun RunDot(const std::string& dot_text, const std::string& name) {
+  TempDir dir;
+  fs::path in = dir.path() / (name + ".dot");
+  fs::path out = dir.path() / (name + ".svg");
+  fs::path err = dir.path() / (name + ".err");
+  std::ofstream(in, std::ios::binary) << dot_text;
+  std::string command = "dot -Tsvg '" + in.string() + "' -o '" + out.string() + "' 2> '" +
+                        err.string() + "'";
+  int status = std::system(command.c_str());
+  DotRun run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream svg(out, std::ios::binary);
+  std::ostringstream svg_text;
+  svg_text << svg.rdbuf();
+  run.svg = svg_text.str();
+  std::ifstream errors(err, std::ios::binary);
+  std::ostringstream error_text;
+  error_text << errors.rdbuf();
+  run.errors = error_text.str();
+  return run;
+}
+
+TEST(GraphTest, MermaidHasEveryStepFrameStateAndAction) {
+  for (const auto& item : ShippedItems()) {
+    SCOPED_TRACE(item->id);
+    std::string mermaid = RenderMermaid(*item);
+    EXPECT_EQ(mermaid.rfind("stateDiagram-v2\n", 0), 0u);
+    for (const std::string& state : kFrameStates) {
+      EXPECT_TRUE(Contains(mermaid, "\" as " + state + "\n")) << state;
+    }
+    EXPECT_TRUE(Contains(mermaid, "under_review {\n"));
+    EXPECT_TRUE(Contains(mermaid, "[*] --> submitted\n"));
+    EXPECT_TRUE(Contains(mermaid, "submitted --> under_review"));
+    EXPECT_TRUE(Contains(mermaid, "[*] --> s" + std::to_string(item->initial_step) + "\n"));
+    for (size_t i = 0; i < item->steps.size(); ++i) {
+      const Step& step = item->steps[i];
+      std::string node = "\" as s" + std::to_string(i) + "\n";
+      std::string line = LineWith(mermaid, node);
+      ASSERT_FALSE(line.empty()) << step.id;
+      EXPECT_TRUE(Contains(line, "(" + step.id + ", " + step.role)) << line;
+      for (const Action& action : step.actions) {
+        std::string target = action.to_step ? "s" + std::to_string(*action.to_step)
+                             : action.decision == Decision::kApprove ? "review_approve"
+                                                                     : "review_deny";
+        EXPECT_TRUE(Contains(mermaid, "s" + std::to_string(i) + " --> " + target + " : " + action.id))
+            << step.id << "." << action.id;
+      }
+    }
+  }
+}
+
+TEST(GraphTest, DotHasEveryStepFrameStateAndAction) {
+  for (const auto& item : ShippedItems()) {
+    SCOPED_TRACE(item->id);
+    std::string dot = RenderDot(*item);
+    EXPECT_EQ(dot.rfind("digraph \"" + item->id + "\" {\n", 0), 0u);
+    for (const std::string& state : kFrameStates) {
+      EXPECT_TRUE(Contains(dot, "  " + state + " [label=\"")) << state;
+    }
+    EXPECT_TRUE(Contains(dot, "subgraph cluster_under_review {"));
+    EXPECT_TRUE(Contains(dot, "start -> submitted;"));
+    for (size_t i = 0; i < item->steps.size(); ++i) {
+      const Step& step = item->steps[i];
+      std::string line = LineWith(dot, "    s" + std::to_string(i) + " [label=\"");
+      ASSERT_FALSE(line.empty()) << step.id;
+      EXPECT_TRUE(Contains(line, "(" + step.id + ", " + step.role)) << line;
+      for (const Action& action : step.actions) {
+        std::string target = action.to_step ? "s" + std::to_string(*action.to_step)
+                             : action.decision == Decision::kApprove ? "approved"
+                                                                     : "denied";
+        EXPECT_TRUE(Contains(dot, "  s" + std::to_string(i) + " -> " + target + " [label=\"" +
+                                      action.id))
+            << step.id << "." << action.id;
+      }
+    }
+  }
+}
+
+TEST(GraphTest, DotOfEveryShippedItemRenders) {
+  if (!HaveDot()) GTEST_SKIP() << "Graphviz dot is not on PATH";
+  for (const auto& item : ShippedItems()) {
+    SCOPED_TRACE(item->id);
+    DotRun run = RunDot(RenderDot(*item), item->id);
+    EXPECT_EQ(run.exit_code, 0) << run.errors;
+    EXPECT_FALSE(Contains(run.errors, "Error")) << run.errors;
+    EXPECT_TRUE(Contains(run.svg, "<svg")) << run.svg.substr(0, 200);
+    // Every step appears in the picture (Graphviz writes the node name as the title of its group).
+    for (size_t i = 0; i < item->steps.size(); ++i) {
+      EXPECT_TRUE(Contains(run.svg, "<title>s" + std::to_string(i) + "</title>")) << i;
+    }
+  }
+}
+
+TEST(GraphTest, SpecialProcedureStepsAreMarked) {
+  auto item = ShippedItem("food-business-licence");
+  ASSERT_TRUE(item);
+  auto index = item->StepIndex("inspection");
+  ASSERT_TRUE(index);
+  ASSERT_EQ(item->steps[*index].special_procedure, "inspection");
+  std::string s = "s" + std::to_string(*index);
+
+  std::string mermaid = RenderMermaid(*item);
+  EXPECT_TRUE(Contains(mermaid, "  class " + s + " special\n"));
+  EXPECT_TRUE(Contains(LineWith(mermaid, "\" as " + s + "\n"), "special procedure inspection"));
+  std::string dot_line = LineWith(RenderDot(*item), "    " + s + " [label=\"");
+  EXPECT_TRUE(Contains(dot_line, "special procedure inspection")) << dot_line;
+  EXPECT_TRUE(Contains(dot_line, "fillcolor=\"#fde68a\"")) << dot_line;
+
+  // Steps that count are not marked.
+  auto review = item->StepIndex("review");
+  ASSERT_TRUE(review);
+  std::string r = "s" + std::to_string(*review);
+  EXPECT_FALSE(Contains(mermaid, "class " + r + " special"));
+  EXPECT_FALSE(Contains(LineWith(RenderDot(*item), "    " + r + " [label=\""), "fillcolor"));
+}
+
+TEST(GraphTest, JointStepsAreMarked) {
+  auto item = ShippedItem("joint-drawing-review");
+  ASSERT_TRUE(item);
+  auto index = item->StepIndex("joint_review");
+  ASSERT_TRUE(index);
+  const Step& step = item->steps[*index];
+  ASSERT_TRUE(step.is_joint());
+  std::string s = "s" + std::to_string(*index);
+
+  std::string mermaid = RenderMermaid(*item);
+  EXPECT_TRUE(Contains(mermaid, "  class " + s + " joint\n"));
+  std::string mermaid_line = LineWith(mermaid, "\" as " + s + "\n");
+  EXPECT_TRUE(Contains(mermaid_line, "[joint")) << mermaid_line;
+  std::string dot_line = LineWith(RenderDot(*item), "    " + s + " [label=\"");
+  EXPECT_TRUE(Contains(dot_line, "peripheries=2")) << dot_line;
+  for (const JointParty& party : step.parties) {
+    EXPECT_TRUE(Contains(mermaid_line, party.title)) << party.title;
+    EXPECT_TRUE(Contains(dot_line, party.title)) << party.title;
+  }
+  // The expert review of the same item is a special procedure, the decision step is neither.
+  auto expert = item->StepIndex("expert_review");
+  ASSERT_TRUE(expert);
+  EXPECT_TRUE(Contains(mermaid, "  class s" + std::to_string(*expert) + " special\n"));
+  auto decide = item->StepIndex("decide");
+  ASSERT_TRUE(decide);
+  EXPECT_FALSE(Contains(mermaid, "class s" + std::to_string(*decide) + " "));
+}
+
+TEST(GraphTest, InstantAndCommitmentShortcuts) {
+  auto instant = ShippedItem("seal-engraving-filing");
+  ASSERT_TRUE(instant);
+  ASSERT_EQ(instant->case_type, CaseType::kInstant);
+  EXPECT_TRUE(Contains(RenderMermaid(*instant), "submitted --> approved : accept_and_decide"));
+  EXPECT_TRUE(Contains(RenderDot(*instant), "submitted -> denied [label=\"accept_and_decide\"]"));
+
+  auto promised = ShippedItem("establishment-registration");
+  ASSERT_TRUE(promised);
+  ASSERT_EQ(promised->case_type, CaseType::kPromised);
+  EXPECT_FALSE(Contains(RenderMermaid(*promised), "accept_and_decide"));
+  EXPECT_FALSE(Contains(RenderDot(*promised), "accept_and_decide"));
+
+  auto commitment = ShippedItem("food-business-licence");
+  ASSERT_TRUE(commitment);
+  ASSERT_TRUE(commitment->commitment && commitment->commitment->decide_at_acceptance);
+  EXPECT_TRUE(Contains(RenderMermaid(*commitment), "submitted --> approved : accept (commitment"));
+  EXPECT_TRUE(Contains(RenderDot(*commitment), "submitted -> approved [label=\"accept (commitment)\"]"));
+}
+
+// Free text from a modeller may contain anything; both outputs must stay well-formed.
+TEST(GraphTest, TitlesAreEscaped) {
+  Item item;
+  item.id = "odd-item";
+  item.title = "Title with \"quotes\", back\\slash; colon: {braces} # hash\nand a new line";
+  Step step;
+  step.id = "odd_step";
+  step.title = "审查 \"A\": {B}; #C \\ D\nE";
+  step.role = "reviewer";
+  step.time_limit_days = 2;
+  Action approve;
+  approve.id = "approve";
+  approve.decision = Decision::kApprove;
+  step.action_index["approve"] = 0;
+  step.actions.push_back(approve);
+  item.steps.push_back(step);
+  item.step_index["odd_step"] = 0;
+
+  std::string mermaid = RenderMermaid(item);
+  std::string line = LineWith(mermaid, "\" as s0");
+  ASSERT_FALSE(line.empty()) << mermaid;
+  // Only the two quotes around the label remain on the line.
+  EXPECT_EQ(std::count(line.begin(), line.end(), '"'), 2) << line;
+  EXPECT_TRUE(Contains(line, "(odd_step, reviewer, 2 wd)")) << line;
+  // The title's new line did not break the comment line into two.
+  EXPECT_TRUE(Contains(mermaid, "%% Title with  quotes , back\\slash  colon   braces    hash and a "
+                                "new line (odd-item v1)\n"))
+      << mermaid;
+
+  std::string dot = RenderDot(item);
+  EXPECT_TRUE(Contains(dot, "\\\"quotes\\\", back\\\\slash")) << dot;
+  EXPECT_TRUE(Contains(dot, "\\nand a new line")) << dot;
+  if (!HaveDot()) GTEST_SKIP() << "Graphviz dot is not on PATH";
+  DotRun run = RunDot(dot, "odd-item");
+  EXPECT_EQ(run.exit_code, 0) << run.errors << "\n" << dot;
+  EXPECT_TRUE(Contains(run.svg, "<title>s0</title>"));
+}
+
+TEST(GraphTest, GuardedActionsAreMarked) {
+  auto item = ShippedItem("joint-drawing-review");
+  ASSERT_TRUE(item);
+  const Step* step = item->FindStep("joint_review");
+  ASSERT_TRUE(step);
+  ASSERT_TRUE(step->FindAction("refer_expert")->guard);
+  ASSERT_FALSE(step->FindAction("conclude")->guard);
+  std::string mermaid = RenderMermaid(*item);
+  EXPECT_TRUE(Contains(mermaid, " : refer_expert [guarded]\n"));
+  EXPECT_TRUE(Contains(mermaid, " : conclude\n"));
+  EXPECT_TRUE(Contains(RenderDot(*item), "[label=\"refer_expert [guarded]\"]"));
+}
+
+}  // namespace
+}  // namespace tongban
