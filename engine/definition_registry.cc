@@ -68,7 +68,8 @@ Status DefinitionRegistry::LoadFromStore() {
 }
 
 Result<DeployOutcome> DefinitionRegistry::Deploy(
-    const std::vector<std::pair<std::string, std::string>>& texts, Instant now) {
+    const std::vector<std::pair<std::string, std::string>>& texts, Instant now,
+    std::vector<Diagnostic>* diagnostics) {
   std::vector<DefinitionRecord> existing;
   {
     std::shared_lock<std::shared_mutex> lock(mutex_);
@@ -97,6 +98,7 @@ Result<DeployOutcome> DefinitionRegistry::Deploy(
   }
   set.Compile();
   outcome.diagnostics = set.Diagnostics();
+  if (diagnostics != nullptr) *diagnostics = outcome.diagnostics;
   if (set.HasErrors()) {
     return Status::InvalidArgument("the definitions have errors; nothing was deployed");
   }
@@ -141,16 +143,10 @@ Result<DeployOutcome> DefinitionRegistry::DeployDirectory(const std::string& pat
     std::ifstream in(f, std::ios::binary);
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    // Only definition kinds are deployed; other JSON (principals, notes) is left alone.
+    // Only process definitions are deployed; principals (who may call the API) are loaded by the
+    // server from their own file and never stored.
     nlohmann::json probe = nlohmann::json::parse(buffer.str(), nullptr, false);
-    if (probe.is_object() && probe.contains("kind") && probe["kind"].is_string()) {
-      const auto& kinds = DefinitionKinds();
-      if (std::find(kinds.begin(), kinds.end(), probe["kind"].get<std::string>()) == kinds.end()) {
-        continue;
-      }
-    } else if (!probe.is_discarded()) {
-      continue;
-    }
+    if (probe.is_object() && probe.contains("kind") && probe["kind"] == "principals") continue;
     texts.push_back({f, buffer.str()});
   }
   return Deploy(texts, now);

@@ -34,8 +34,9 @@ class DefinitionRegistry {
   // Validates texts (file name → JSON text) together with what is already deployed, and deploys
   // them if there is no error at all. kInvalidArgument with diagnostics when any is invalid;
   // kAlreadyExists when an id and version is deployed with other content. All or nothing.
+  // `diagnostics`, when given, receives the diagnostics also when deployment is refused.
   Result<DeployOutcome> Deploy(const std::vector<std::pair<std::string, std::string>>& texts,
-                               Instant now);
+                               Instant now, std::vector<Diagnostic>* diagnostics = nullptr);
   // Deploys every *.json below a directory (the shipped definitions).
   Result<DeployOutcome> DeployDirectory(const std::string& path, Instant now);
 

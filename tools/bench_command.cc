@@ -1,6 +1,10 @@
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -8,9 +12,35 @@
 
 namespace tongban::cli {
 
+// The engine benchmarks, in bench_engine.cc.
+extern const char* const kBenchTransitionsHelp;
+extern const char* const kBenchReplayHelp;
+extern const char* const kBenchReadHelp;
+int BenchEngine(const std::string& what, const Args& args);
+
 namespace {
 
-constexpr const char* kHelp = R"(usage: tongban bench validate [OPTIONS]
+constexpr const char* kHelp = R"(usage: tongban bench BENCHMARK [OPTIONS]
+
+Measures speed. Every benchmark prints its figures beside a baseline measured in the same
+run, and the ratio between them: machines are shared and noisy, so compare ratios.
+
+Benchmarks:
+  validate      validating a large item definition (goal: 1,000 steps well under 100 ms)
+  transitions   durable transitions/s, 64 callers, group commit vs one commit per write
+                (goal: at least 5x)
+  replay        hash-chain verification, replay and VerifyAll in events/s on one thread
+                (goal: VerifyAll at 1,000,000 events/s or more)
+  read          GetCase latency with 1,000,000 cases stored (goal: p99 below 1 ms)
+
+Common options:
+  --format FORMAT    text (default) or json
+  --help             show this help, or a benchmark's with 'tongban bench BENCHMARK --help'
+
+Results and method: docs/benchmarks.md.
+)";
+
+constexpr const char* kValidateHelp = R"(usage: tongban bench validate [OPTIONS]
 
 Measures how long validating a large item definition takes: a synthetic item with --steps
 review steps (each with guards, materials and a return edge) is parsed, checked and compiled
@@ -29,8 +59,16 @@ double Milliseconds(std::chrono::steady_clock::duration d) {
 }
 
 int BenchValidate(const Args& args) {
-  int steps = std::stoi(args.Get("steps").value_or("1000"));
-  int runs = std::stoi(args.Get("runs").value_or("20"));
+  auto number = [](const std::optional<std::string>& text, int fallback) {
+    if (!text) return fallback;
+    char* end = nullptr;
+    long value = std::strtol(text->c_str(), &end, 10);
+    return text->empty() || *end != '\0' || value < 1 || value > 1'000'000
+               ? -1
+               : static_cast<int>(value);
+  };
+  int steps = number(args.Get("steps"), 1000);
+  int runs = number(args.Get("runs"), 20);
   if (steps < 1 || runs < 1) return UsageError("bench", "--steps and --runs must be positive");
   SyntheticDefinitions synthetic = MakeSyntheticItem(steps);
   std::vector<double> validate_ms, parse_ms;
@@ -47,7 +85,8 @@ int BenchValidate(const Args& args) {
     auto t2 = std::chrono::steady_clock::now();
     diagnostics = set.Diagnostics().size();
     if (set.HasErrors() || plain.is_null()) {
-      for (const auto& d : set.Diagnostics()) std::cerr << FormatDiagnostic(d) << "\n";
+      for (const auto& d : set.Diagnostics())
+        std::cerr << FormatDiagnostic(d) << "\n";
       return kExitError;
     }
     parse_ms.push_back(Milliseconds(t1 - t0));
@@ -68,15 +107,19 @@ int BenchValidate(const Args& args) {
                           {"validate_best_ms", validate_ms.front()},
                           {"baseline_parse_median_ms", baseline},
                           {"ratio_to_baseline", median / baseline},
+                          {"goal", {{"validate_median_ms_below", 100}, {"met", median < 100}}},
                           {"warnings", diagnostics}};
     std::cout << out.dump(2) << "\n";
   } else {
     std::printf("validate %d-step item (%zu bytes), %d runs\n", steps, synthetic.item_text.size(),
                 runs);
-    std::printf("  validate (parse with positions + check + compile): median %.2f ms, best %.2f ms\n",
-                median, validate_ms.front());
-    std::printf("  baseline nlohmann::json::parse alone:                median %.2f ms\n", baseline);
+    std::printf(
+        "  validate (parse with positions + check + compile): median %.2f ms, best %.2f ms\n",
+        median, validate_ms.front());
+    std::printf("  baseline nlohmann::json::parse alone:                median %.2f ms\n",
+                baseline);
     std::printf("  ratio validate / baseline parse: %.1fx\n", median / baseline);
+    std::printf("  goal: median < 100 ms: %s\n", median < 100 ? "met" : "NOT met");
   }
   return kExitOk;
 }
@@ -84,15 +127,58 @@ int BenchValidate(const Args& args) {
 }  // namespace
 
 int BenchCommand(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"help"}, {"steps", "runs", "format"});
+  struct Benchmark {
+    const char* name;
+    const char* help;
+    std::vector<std::string> options;  // the options it takes besides help and format
+  };
+  const std::vector<Benchmark> benchmarks = {
+      {"validate", kValidateHelp, {"steps", "runs"}},
+      {"transitions",
+       kBenchTransitionsHelp,
+       {"callers", "cases", "steps", "synchronous", "dir", "check"}},
+      {"replay", kBenchReplayHelp, {"cases", "steps", "dir", "check"}},
+      {"read", kBenchReadHelp, {"cases", "reads", "db", "dir", "check"}},
+  };
+  const std::vector<std::string> flags = {"help", "check"};
+  const std::vector<std::string> with_value = {"steps",       "runs", "format", "callers", "cases",
+                                               "synchronous", "dir",  "reads",  "db"};
+  Args args(argc, argv, first, flags, with_value);
   if (!args.ok()) return UsageError("bench", args.error());
-  if (args.Has("help") || args.positional().empty()) {
+  if (args.positional().empty()) {
     std::cout << kHelp;
     return args.Has("help") ? kExitOk : kExitUsage;
   }
   const std::string& what = args.positional()[0];
+  auto benchmark = std::find_if(benchmarks.begin(), benchmarks.end(),
+                                [&](const Benchmark& b) { return what == b.name; });
+  if (benchmark == benchmarks.end()) {
+    return UsageError("bench", "unknown benchmark '" + what + "'");
+  }
+  if (args.Has("help")) {
+    std::cout << benchmark->help;
+    return kExitOk;
+  }
+  if (args.positional().size() > 1) {
+    return UsageError("bench", "unexpected argument '" + args.positional()[1] + "'");
+  }
+  for (const std::string& option : with_value) {
+    if (option == "format") continue;
+    if (args.Has(option) && std::find(benchmark->options.begin(), benchmark->options.end(),
+                                      option) == benchmark->options.end()) {
+      return UsageError("bench", "bench " + what + " takes no --" + option);
+    }
+  }
+  if (args.Has("check") && std::find(benchmark->options.begin(), benchmark->options.end(),
+                                     "check") == benchmark->options.end()) {
+    return UsageError("bench", "bench " + what + " takes no --check");
+  }
+  std::string format = args.Get("format").value_or("text");
+  if (format != "text" && format != "json") {
+    return UsageError("bench", "--format must be text or json");
+  }
   if (what == "validate") return BenchValidate(args);
-  return UsageError("bench", "unknown benchmark '" + what + "'");
+  return BenchEngine(what, args);
 }
 
 }  // namespace tongban::cli

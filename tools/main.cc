@@ -11,6 +11,8 @@ namespace {
 constexpr const char* kUsage = R"(usage: tongban COMMAND [ARGS...]
 
 Commands:
+  serve      run the HTTP API on the definitions, with SQLite as the store
+  token      print a new API token and its principals-file line
   validate   check definition files and report every problem with its place
   graph      draw an item's whole case machine as Mermaid or Graphviz DOT
   scenario   run scenario files against a definition on a simulated clock
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
     std::cout << "tongban 0.1.0\n";
     return kExitOk;
   }
+  if (command == "serve") return ServeCommand(argc, argv, 2);
+  if (command == "token") return TokenCommand(argc, argv, 2);
   if (command == "validate") return ValidateCommand(argc, argv, 2);
   if (command == "graph") return GraphCommand(argc, argv, 2);
   if (command == "bench") return BenchCommand(argc, argv, 2);

@@ -39,13 +39,14 @@ std::string ReadFile(const std::string& path) {
 // The shipped national calendar, compiled once.
 const Calendar& Shipped() {
   static const std::shared_ptr<const Calendar> calendar = [] {
-    std::string text = ReadFile(std::string(TONGBAN_SOURCE_DIR) +
-                                "/definitions/calendars/cn-mainland.json");
+    std::string text =
+        ReadFile(std::string(TONGBAN_SOURCE_DIR) + "/definitions/calendars/cn-mainland.json");
     Result<JsonDocument> doc = JsonDocument::Parse(text);
     EXPECT_TRUE(doc.ok()) << doc.status().message();
     DiagnosticSink sink("cn-mainland.json", &doc.value());
     auto compiled = CompileCalendar(doc->root(), &sink);
-    for (const Diagnostic& d : sink.diagnostics()) ADD_FAILURE() << FormatDiagnostic(d);
+    for (const Diagnostic& d : sink.diagnostics())
+      ADD_FAILURE() << FormatDiagnostic(d);
     return compiled;
   }();
   if (!calendar) {
@@ -68,9 +69,9 @@ int Count(Day from, Day to) {
   return result.days;
 }
 
-// The official arrangements, copied from the State Council notices (国办发明电〔2024〕12号 for 2025,
-// the notice of 2025-11-04 for 2026): every day off inside a holiday block, and every weekend day
-// that is a working day (调休上班).
+// The official arrangements, copied from the State Council notices (国办发明电〔2024〕12号 for
+// 2025, the notice of 2025-11-04 for 2026): every day off inside a holiday block, and every weekend
+// day that is a working day (调休上班).
 const std::vector<std::string> kOfficialHolidays = {
     "2025-01-01", "2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-02-01",
     "2025-02-02", "2025-02-03", "2025-02-04", "2025-04-04", "2025-04-05", "2025-04-06",
@@ -84,8 +85,8 @@ const std::vector<std::string> kOfficialHolidays = {
     "2026-09-26", "2026-09-27", "2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04",
     "2026-10-05", "2026-10-06", "2026-10-07"};
 const std::vector<std::string> kOfficialMakeUpWorkdays = {
-    "2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11",
-    "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"};
+    "2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11", "2026-01-04",
+    "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"};
 
 TEST(CalendarTest, IsoDays) {
   ASSERT_TRUE(ParseIsoDay("2026-02-14").has_value());
@@ -116,8 +117,10 @@ TEST(CalendarTest, ShippedCalendarMetadata) {
 // workdays from the lists above, otherwise Monday–Friday work and Saturday–Sunday rest.
 TEST(CalendarTest, EveryDayOf2025And2026MatchesTheOfficialNotices) {
   std::set<Day> holidays, workdays;
-  for (const std::string& s : kOfficialHolidays) holidays.insert(*ParseIsoDay(s));
-  for (const std::string& s : kOfficialMakeUpWorkdays) workdays.insert(*ParseIsoDay(s));
+  for (const std::string& s : kOfficialHolidays)
+    holidays.insert(*ParseIsoDay(s));
+  for (const std::string& s : kOfficialMakeUpWorkdays)
+    workdays.insert(*ParseIsoDay(s));
   ASSERT_EQ(holidays.size(), 61u);
   ASSERT_EQ(workdays.size(), 11u);
   int working_2025 = 0, working_2026 = 0;
@@ -129,7 +132,9 @@ TEST(CalendarTest, EveryDayOf2025And2026MatchesTheOfficialNotices) {
                        : weekend           ? DayKind::kWeeklyDayOff
                                            : DayKind::kWorkday;
     EXPECT_EQ(Shipped().Classify(d), expected);
-    if (workdays.count(d)) EXPECT_TRUE(weekend) << "make-up workdays are weekend days";
+    if (workdays.count(d)) {
+      EXPECT_TRUE(weekend) << "make-up workdays are weekend days";
+    }
     bool provisional = false;
     bool working = Shipped().IsWorkingDay(d, &provisional);
     EXPECT_FALSE(provisional);
@@ -405,7 +410,8 @@ struct Compiled {
   }
   std::string Dump() const {
     std::string out;
-    for (const Diagnostic& d : diagnostics) out += FormatDiagnostic(d) + " {" + d.code + "}\n";
+    for (const Diagnostic& d : diagnostics)
+      out += FormatDiagnostic(d) + " {" + d.code + "}\n";
     return out;
   }
 };

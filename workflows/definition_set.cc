@@ -74,7 +74,7 @@ void DefinitionSet::Parse(File* file) {
   auto kind = root.find("kind");
   if (kind == root.end()) {
     file->sink->Error("", "missing-key",
-                      "missing required key \"kind\" (one of: item, calendar)");
+                      "missing required key \"kind\" (one of: item, calendar, principals)");
     file->parsed = false;
     return;
   }
@@ -86,7 +86,8 @@ void DefinitionSet::Parse(File* file) {
   file->kind = kind->get<std::string>();
   const auto& kinds = DefinitionKinds();
   if (std::find(kinds.begin(), kinds.end(), file->kind) == kinds.end()) {
-    std::string message = "unknown kind \"" + file->kind + "\"; Tongban knows item and calendar";
+    std::string message =
+        "unknown kind \"" + file->kind + "\"; Tongban knows item, calendar and principals";
     std::string suggestion = ClosestMatch(file->kind, kinds);
     if (!suggestion.empty()) message += " (did you mean \"" + suggestion + "\"?)";
     file->sink->Error("/kind", "bad-enum", message);
@@ -124,6 +125,11 @@ void DefinitionSet::Compile() {
     if (item && claim(file, "item", item->id, item->version)) {
       items_[{item->id, item->version}] = item;
     }
+  }
+  for (File& file : files_) {
+    if (!file.parsed || file.kind != "principals") continue;
+    auto principals = CompilePrincipals(file.document.root(), file.sink.get());
+    if (principals && !principals_) principals_ = principals;
   }
   for (File& file : files_) file.source = file.document.root();
 }

@@ -19,11 +19,12 @@
 #include "workflows/diagnostics.h"
 #include "workflows/item.h"
 #include "workflows/json_document.h"
+#include "workflows/principals.h"
 
 namespace tongban {
 
 inline const std::vector<std::string>& DefinitionKinds() {
-  static const std::vector<std::string> kinds = {"item", "calendar"};
+  static const std::vector<std::string> kinds = {"item", "calendar", "principals"};
   return kinds;
 }
 
@@ -49,6 +50,8 @@ class DefinitionSet {
   std::shared_ptr<const Item> FindItem(const std::string& id, int version = 0) const;
   std::vector<std::shared_ptr<const Item>> Items() const;
   std::vector<std::shared_ptr<const Calendar>> Calendars() const;
+  // The (first) principals file among the reported ones, or null.
+  std::shared_ptr<const PrincipalSet> FindPrincipals() const { return principals_; }
 
   struct File {
     std::string name;
@@ -68,6 +71,7 @@ class DefinitionSet {
   std::vector<File> files_;
   std::map<std::string, std::shared_ptr<const Calendar>> calendars_;
   std::map<std::pair<std::string, int>, std::shared_ptr<const Item>> items_;
+  std::shared_ptr<const PrincipalSet> principals_;
 };
 
 }  // namespace tongban

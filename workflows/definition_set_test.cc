@@ -68,7 +68,8 @@ class DefinitionSetTest : public testing::Test {
 
 std::string Dump(const DefinitionSet& set) {
   std::string out;
-  for (const Diagnostic& d : set.Diagnostics()) out += FormatDiagnostic(d) + " {" + d.code + "}\n";
+  for (const Diagnostic& d : set.Diagnostics())
+    out += FormatDiagnostic(d) + " {" + d.code + "}\n";
   return out;
 }
 
@@ -113,8 +114,9 @@ TEST_F(DefinitionSetTest, LoadsTheShippedDefinitions) {
   set.Compile();
   EXPECT_FALSE(set.HasErrors()) << Dump(set);
   EXPECT_TRUE(set.FindCalendar("cn-mainland"));
-  for (const char* id : {"construction-permit", "establishment-registration",
-                         "food-business-licence", "joint-drawing-review", "seal-engraving-filing"}) {
+  for (const char* id :
+       {"construction-permit", "establishment-registration", "food-business-licence",
+        "joint-drawing-review", "seal-engraving-filing"}) {
     EXPECT_TRUE(set.FindItem(id)) << id;
   }
 }

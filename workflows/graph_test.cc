@@ -54,9 +54,10 @@ std::string LineWith(const std::string& text, const std::string& part) {
   return "";
 }
 
-const std::vector<std::string> kFrameStates = {"submitted", "correction_pending", "not_accepted",
-                                                "withdrawn", "terminated",         "approved",
-                                                "denied",    "closed",             "revoked"};
+const std::vector<std::string> kFrameStates = {
+    "submitted",  "correction_pending", "not_accepted", "withdrawn",
+    "terminated", "approved",           "denied",       "closed",
+    "revoked"};
 
 class TempDir {
  public:
@@ -76,7 +77,9 @@ class TempDir {
   fs::path path_;
 };
 
-bool HaveDot() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
+bool HaveDot() {
+  return std::system("command -v dot >/dev/null 2>&1") == 0;
+}
 
 struct DotRun {
   int exit_code = -1;
@@ -91,8 +94,8 @@ DotRun RunDot(const std::string& dot_text, const std::string& name) {
   fs::path out = dir.path() / (name + ".svg");
   fs::path err = dir.path() / (name + ".err");
   std::ofstream(in, std::ios::binary) << dot_text;
-  std::string command = "dot -Tsvg '" + in.string() + "' -o '" + out.string() + "' 2> '" +
-                        err.string() + "'";
+  std::string command =
+      "dot -Tsvg '" + in.string() + "' -o '" + out.string() + "' 2> '" + err.string() + "'";
   int status = std::system(command.c_str());
   DotRun run;
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -129,7 +132,8 @@ TEST(GraphTest, MermaidHasEveryStepFrameStateAndAction) {
         std::string target = action.to_step ? "s" + std::to_string(*action.to_step)
                              : action.decision == Decision::kApprove ? "review_approve"
                                                                      : "review_deny";
-        EXPECT_TRUE(Contains(mermaid, "s" + std::to_string(i) + " --> " + target + " : " + action.id))
+        EXPECT_TRUE(
+            Contains(mermaid, "s" + std::to_string(i) + " --> " + target + " : " + action.id))
             << step.id << "." << action.id;
       }
     }
@@ -155,8 +159,8 @@ TEST(GraphTest, DotHasEveryStepFrameStateAndAction) {
         std::string target = action.to_step ? "s" + std::to_string(*action.to_step)
                              : action.decision == Decision::kApprove ? "approved"
                                                                      : "denied";
-        EXPECT_TRUE(Contains(dot, "  s" + std::to_string(i) + " -> " + target + " [label=\"" +
-                                      action.id))
+        EXPECT_TRUE(
+            Contains(dot, "  s" + std::to_string(i) + " -> " + target + " [label=\"" + action.id))
             << step.id << "." << action.id;
       }
     }
@@ -246,7 +250,8 @@ TEST(GraphTest, InstantAndCommitmentShortcuts) {
   ASSERT_TRUE(commitment);
   ASSERT_TRUE(commitment->commitment && commitment->commitment->decide_at_acceptance);
   EXPECT_TRUE(Contains(RenderMermaid(*commitment), "submitted --> approved : accept (commitment"));
-  EXPECT_TRUE(Contains(RenderDot(*commitment), "submitted -> approved [label=\"accept (commitment)\"]"));
+  EXPECT_TRUE(
+      Contains(RenderDot(*commitment), "submitted -> approved [label=\"accept (commitment)\"]"));
 }
 
 // Free text from a modeller may contain anything; both outputs must stay well-formed.
@@ -274,8 +279,9 @@ TEST(GraphTest, TitlesAreEscaped) {
   EXPECT_EQ(std::count(line.begin(), line.end(), '"'), 2) << line;
   EXPECT_TRUE(Contains(line, "(odd_step, reviewer, 2 wd)")) << line;
   // The title's new line did not break the comment line into two.
-  EXPECT_TRUE(Contains(mermaid, "%% Title with  quotes , back\\slash  colon   braces    hash and a "
-                                "new line (odd-item v1)\n"))
+  EXPECT_TRUE(Contains(mermaid,
+                       "%% Title with  quotes , back\\slash  colon   braces    hash and a "
+                       "new line (odd-item v1)\n"))
       << mermaid;
 
   std::string dot = RenderDot(item);

@@ -144,14 +144,21 @@ class GuardCompiler {
   }
 
   // The default of a var stands in for the field's value, so it must have the field's type.
-  bool CheckDefault(const FormField& field, const nlohmann::json& value, const std::string& pointer) {
+  bool CheckDefault(const FormField& field, const nlohmann::json& value,
+                    const std::string& pointer) {
     bool fits = false;
     switch (field.type) {
-      case FieldType::kNumber: fits = value.is_number(); break;
-      case FieldType::kBoolean: fits = value.is_boolean(); break;
+      case FieldType::kNumber:
+        fits = value.is_number();
+        break;
+      case FieldType::kBoolean:
+        fits = value.is_boolean();
+        break;
       case FieldType::kString:
       case FieldType::kDate:
-      case FieldType::kEnum: fits = value.is_string(); break;
+      case FieldType::kEnum:
+        fits = value.is_string();
+        break;
     }
     if (!fits) {
       sink_->Error(pointer, "guard-type-mismatch",
@@ -163,7 +170,8 @@ class GuardCompiler {
     const std::string& text = value.get_ref<const std::string&>();
     if (field.type == FieldType::kDate && !IsIsoDate(text)) {
       sink_->Error(pointer, "bad-guard-literal",
-                   "\"" + text + "\" is not a date (YYYY-MM-DD), but is the default of date field \"" +
+                   "\"" + text +
+                       "\" is not a date (YYYY-MM-DD), but is the default of date field \"" +
                        field.id + "\"");
       return false;
     }

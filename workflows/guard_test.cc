@@ -34,7 +34,8 @@ struct Compiled {
   std::string Message() const { return diagnostics.empty() ? "" : diagnostics[0].message; }
   std::string Dump() const {
     std::string out;
-    for (const Diagnostic& d : diagnostics) out += FormatDiagnostic(d) + " {" + d.code + "}\n";
+    for (const Diagnostic& d : diagnostics)
+      out += FormatDiagnostic(d) + " {" + d.code + "}\n";
     return out;
   }
 };
@@ -92,7 +93,8 @@ TEST(GuardTest, NumberComparisons) {
   // Literal on the left, field on the right; two fields; negative and fractional values.
   EXPECT_TRUE(Eval(R"({"<": [10, {"var": "age"}]})", R"({"age": 11})"));
   EXPECT_FALSE(Eval(R"({"<": [10, {"var": "age"}]})", R"({"age": 10})"));
-  EXPECT_TRUE(Eval(R"({">": [{"var": "amount"}, {"var": "age"}]})", R"({"age": 1, "amount": 1.5})"));
+  EXPECT_TRUE(
+      Eval(R"({">": [{"var": "amount"}, {"var": "age"}]})", R"({"age": 1, "amount": 1.5})"));
   EXPECT_TRUE(Eval(R"({"<": [{"var": "amount"}, -0.5]})", R"({"amount": -1})"));
 }
 
@@ -147,7 +149,8 @@ TEST(GuardTest, BooleanLogic) {
   // "!" takes a condition or a one-element array.
   EXPECT_FALSE(Eval(R"({"!": {"var": "member"}})", R"({"member": true})"));
   EXPECT_TRUE(Eval(R"({"!": [{"var": "member"}]})", R"({"member": false})"));
-  EXPECT_TRUE(Eval(R"({"!": {"<": [{"var": "start"}, "2026-01-01"]}})", R"({"start": "2026-01-01"})"));
+  EXPECT_TRUE(
+      Eval(R"({"!": {"<": [{"var": "start"}, "2026-01-01"]}})", R"({"start": "2026-01-01"})"));
   EXPECT_TRUE(Eval(R"({"!": [{"!": [true]}]})", "{}"));
   // A condition compared with a boolean.
   EXPECT_TRUE(Eval(R"({"==": [{">": [{"var": "age"}, 1]}, true]})", R"({"age": 2})"));
@@ -177,9 +180,9 @@ TEST(GuardTest, Substring) {
 
 TEST(GuardTest, VarWithDefault) {
   const std::string adult = R"({">=": [{"var": ["age", 18]}, 18]})";
-  EXPECT_TRUE(Eval(adult, "{}"));                 // absent: the default
-  EXPECT_TRUE(Eval(adult, R"({"age": null})"));   // empty: the default
-  EXPECT_FALSE(Eval(adult, R"({"age": 10})"));    // present: the value
+  EXPECT_TRUE(Eval(adult, "{}"));                // absent: the default
+  EXPECT_TRUE(Eval(adult, R"({"age": null})"));  // empty: the default
+  EXPECT_FALSE(Eval(adult, R"({"age": 10})"));   // present: the value
   EXPECT_TRUE(Eval(R"({"var": ["member", true]})", "{}"));
   EXPECT_FALSE(Eval(R"({"var": ["member", true]})", R"({"member": false})"));
   EXPECT_TRUE(Eval(R"({"==": [{"var": ["kind", "sole"]}, "sole"]})", "{}"));
@@ -218,8 +221,8 @@ TEST(GuardTest, MissingFieldMakesEveryComparisonFalse) {
   // Negating a comparison with a missing field is true.
   EXPECT_TRUE(Eval(R"({"!": {"==": [{"var": "age"}, 18]}})", "{}"));
   // Only the missing side matters: the other fields still work.
-  EXPECT_TRUE(Eval(R"({"or": [{"==": [{"var": "age"}, 18]}, {"var": "member"}]})",
-                   R"({"member": true})"));
+  EXPECT_TRUE(
+      Eval(R"({"or": [{"==": [{"var": "age"}, 18]}, {"var": "member"}]})", R"({"member": true})"));
 }
 
 TEST(GuardTest, WrongTypesAtRunTimeAreFalse) {
@@ -269,8 +272,8 @@ TEST(GuardCompileTest, TypeMismatchNamesTheComparison) {
   EXPECT_TRUE(CompileText(R"({"==": [{"var": "start"}, {"var": "name"}]})")
                   .Has("guard-type-mismatch", "/g/=="));
   EXPECT_TRUE(CompileText(R"({"==": [{"var": "kind"}, 3]})").Has("guard-type-mismatch", "/g/=="));
-  EXPECT_TRUE(
-      CompileText(R"({"in": [{"var": "age"}, [1, "two"]]})").Has("guard-type-mismatch", "/g/in/1/1"));
+  EXPECT_TRUE(CompileText(R"({"in": [{"var": "age"}, [1, "two"]]})")
+                  .Has("guard-type-mismatch", "/g/in/1/1"));
   EXPECT_TRUE(CompileText(R"({"in": [{"var": "age"}, {"var": "name"}]})")
                   .Has("guard-type-mismatch", "/g/in"));
   EXPECT_TRUE(CompileText(R"({"in": ["x", {"var": "kind"}]})").Has("guard-type-mismatch", "/g/in"));
@@ -283,8 +286,10 @@ TEST(GuardCompileTest, TypeMismatchNamesTheComparison) {
 TEST(GuardCompileTest, OnlyNumbersAndDatesAreOrdered) {
   Compiled c = CompileText(R"({"<": [{"var": "name"}, "m"]})");
   EXPECT_TRUE(c.Has("guard-type-mismatch", "/g/<")) << c.Dump();
-  EXPECT_TRUE(CompileText(R"({">": [{"var": "kind"}, "company"]})").Has("guard-type-mismatch", "/g/>"));
-  EXPECT_TRUE(CompileText(R"({">=": [{"var": "member"}, true]})").Has("guard-type-mismatch", "/g/>="));
+  EXPECT_TRUE(
+      CompileText(R"({">": [{"var": "kind"}, "company"]})").Has("guard-type-mismatch", "/g/>"));
+  EXPECT_TRUE(
+      CompileText(R"({">=": [{"var": "member"}, true]})").Has("guard-type-mismatch", "/g/>="));
   // A boolean compared with a number, and ordered (the example of the definition reference).
   EXPECT_TRUE(CompileText(R"({">": [{"var": "member"}, 0]})").Has("guard-type-mismatch", "/g/>"));
 }
@@ -318,7 +323,8 @@ TEST(GuardCompileTest, GuardMustBeBoolean) {
   EXPECT_TRUE(CompileText(R"("yes")").Has("guard-type-mismatch", "/g"));
   EXPECT_TRUE(CompileText("null").Has("guard-type-mismatch", "/g"));
   // Operands of and, or and ! are conditions too.
-  EXPECT_TRUE(CompileText(R"({"and": [true, {"var": "age"}]})").Has("guard-type-mismatch", "/g/and/1"));
+  EXPECT_TRUE(
+      CompileText(R"({"and": [true, {"var": "age"}]})").Has("guard-type-mismatch", "/g/and/1"));
   EXPECT_TRUE(CompileText(R"({"or": ["x"]})").Has("guard-type-mismatch", "/g/or/0"));
   EXPECT_TRUE(CompileText(R"({"!": {"var": "name"}})").Has("guard-type-mismatch", "/g/!"));
   EXPECT_TRUE(CompileText(R"({"!": [3]})").Has("guard-type-mismatch", "/g/!/0"));

@@ -97,12 +97,14 @@ struct Compiled {
   }
   size_t Errors() const {
     size_t n = 0;
-    for (const Diagnostic& d : diagnostics) n += d.severity == Severity::kError;
+    for (const Diagnostic& d : diagnostics)
+      n += d.severity == Severity::kError;
     return n;
   }
   std::string Dump() const {
     std::string out;
-    for (const Diagnostic& d : diagnostics) out += FormatDiagnostic(d) + " {" + d.code + "}\n";
+    for (const Diagnostic& d : diagnostics)
+      out += FormatDiagnostic(d) + " {" + d.code + "}\n";
     return out;
   }
 };
@@ -215,8 +217,8 @@ TEST(ItemCompilerTest, UnknownKeyWithSuggestion) {
 }
 
 TEST(ItemCompilerTest, MissingRequiredKey) {
-  for (const char* key : {"id", "version", "title", "category", "case_type", "organ",
-                          "legal_basis", "time_limits", "form", "steps"}) {
+  for (const char* key : {"id", "version", "title", "category", "case_type", "organ", "legal_basis",
+                          "time_limits", "form", "steps"}) {
     SCOPED_TRACE(key);
     json root = ValidItem();
     root.erase(key);
@@ -325,7 +327,8 @@ TEST(ItemCompilerTest, DuplicateIds) {
   ExpectError(root, "duplicate-id", "/form/fields/1/values/2");
 
   root = ValidItem();
-  root["roles"] = {{{"id", "inspector"}, {"title", "核查"}}, {{"id", "inspector"}, {"title", "核查"}}};
+  root["roles"] = {{{"id", "inspector"}, {"title", "核查"}},
+                   {{"id", "inspector"}, {"title", "核查"}}};
   ExpectError(root, "duplicate-id", "/roles/1/id");
   root["roles"] = {{{"id", "reviewer"}, {"title", "审查"}}};  // a built-in role
   ExpectError(root, "duplicate-id", "/roles/0/id");
@@ -676,7 +679,8 @@ TEST(ItemCompilerTest, DiagnosticsHavePositions) {
   // Where "reveiw" stands in the text (the pointer locates the member by its key, "to").
   size_t at = text.find("\"to\": \"reveiw\"");
   ASSERT_NE(at, std::string::npos);
-  int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+  int line =
+      1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
   int column = static_cast<int>(at - text.rfind('\n', at));  // ASCII before it on its line
   Result<JsonDocument> doc = JsonDocument::Parse(text);
   ASSERT_TRUE(doc.ok());

@@ -162,7 +162,8 @@ TEST(JsonDocumentTest, DuplicateKeysAreRefusedWithPosition) {
 
 TEST(JsonDocumentTest, DepthLimit) {
   auto nested = [](int depth, char open, char close) {
-    return std::string(static_cast<size_t>(depth), open) + std::string(static_cast<size_t>(depth), close);
+    return std::string(static_cast<size_t>(depth), open) +
+           std::string(static_cast<size_t>(depth), close);
   };
   // 64 levels are allowed, 65 are not (arrays and objects alike).
   MustParse(nested(64, '[', ']'));
@@ -171,11 +172,13 @@ TEST(JsonDocumentTest, DepthLimit) {
   EXPECT_POSITION(f.position, 1, 65);  // at the 65th '['
 
   std::string objects;
-  for (int i = 0; i < 64; ++i) objects += "{\"k\":";
+  for (int i = 0; i < 64; ++i)
+    objects += "{\"k\":";
   objects += "1" + std::string(64, '}');
   MustParse(objects);
   std::string deeper;
-  for (int i = 0; i < 65; ++i) deeper += "{\"k\":";
+  for (int i = 0; i < 65; ++i)
+    deeper += "{\"k\":";
   deeper += "1" + std::string(65, '}');
   MustFail(deeper);
 
@@ -274,7 +277,8 @@ TEST(JsonDocumentTest, IntegersAndFloats) {
   // Beyond int64 an integer literal becomes a floating-point number rather than wrapping.
   EXPECT_TRUE(a[6].is_number_float());
   EXPECT_DOUBLE_EQ(a[6].get<double>(), 9223372036854775808.0);
-  for (size_t i = 7; i < a.size(); ++i) EXPECT_TRUE(a[i].is_number_float()) << i;
+  for (size_t i = 7; i < a.size(); ++i)
+    EXPECT_TRUE(a[i].is_number_float()) << i;
   EXPECT_DOUBLE_EQ(a[7].get<double>(), 1.5);
   EXPECT_DOUBLE_EQ(a[8].get<double>(), -0.25);
   EXPECT_DOUBLE_EQ(a[9].get<double>(), 1000.0);

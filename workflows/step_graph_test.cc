@@ -245,8 +245,10 @@ TEST(StepGraphTest, LongChainDoesNotOverflowTheStack) {
     SCOPED_TRACE(n);
     // A forward chain: longest path n (every step has 1 day).
     Graph chain;
-    for (int i = 0; i < n; ++i) chain.Step("step-" + std::to_string(i), 1);
-    for (int i = 0; i + 1 < n; ++i) chain.To(static_cast<size_t>(i), static_cast<size_t>(i + 1));
+    for (int i = 0; i < n; ++i)
+      chain.Step("step-" + std::to_string(i), 1);
+    for (int i = 0; i + 1 < n; ++i)
+      chain.To(static_cast<size_t>(i), static_cast<size_t>(i + 1));
     chain.Decide(static_cast<size_t>(n - 1), Decision::kApprove);
     StepGraphReport r = chain.Analyze();
     EXPECT_TRUE(r.unreachable.empty());
@@ -257,7 +259,8 @@ TEST(StepGraphTest, LongChainDoesNotOverflowTheStack) {
     // The same chain with a way back from every step: one strongly connected component of n steps,
     // each counted once.
     Graph loop;
-    for (int i = 0; i < n; ++i) loop.Step("step-" + std::to_string(i), 1);
+    for (int i = 0; i < n; ++i)
+      loop.Step("step-" + std::to_string(i), 1);
     for (int i = 0; i + 1 < n; ++i) {
       loop.To(static_cast<size_t>(i), static_cast<size_t>(i + 1));
       loop.To(static_cast<size_t>(i + 1), static_cast<size_t>(i));
@@ -269,8 +272,10 @@ TEST(StepGraphTest, LongChainDoesNotOverflowTheStack) {
 
     // Without the final decision every step is trapped.
     Graph trap;
-    for (int i = 0; i < n; ++i) trap.Step("step-" + std::to_string(i), 1);
-    for (int i = 0; i + 1 < n; ++i) trap.To(static_cast<size_t>(i), static_cast<size_t>(i + 1));
+    for (int i = 0; i < n; ++i)
+      trap.Step("step-" + std::to_string(i), 1);
+    for (int i = 0; i + 1 < n; ++i)
+      trap.To(static_cast<size_t>(i), static_cast<size_t>(i + 1));
     EXPECT_EQ(trap.Analyze().trapped.size(), static_cast<size_t>(n));
   }
 }
@@ -283,7 +288,8 @@ TEST(StepGraphTest, SyntheticItemOf5000StepsCompiles) {
   Result<JsonDocument> doc = JsonDocument::Parse(defs.item_text);
   ASSERT_TRUE(doc.ok()) << doc.status().message();
   DiagnosticSink sink("item", &doc.value());
-  auto item = CompileItem(doc->root(), [&](const std::string&) { return calendar; }, &sink);
+  auto item = CompileItem(
+      doc->root(), [&](const std::string&) { return calendar; }, &sink);
   ASSERT_TRUE(item);
   ASSERT_EQ(item->steps.size(), 5000u);
   StepGraphReport r = AnalyzeStepGraph(*item);

@@ -1,0 +1,169 @@
+// Tests of the event encoding and hash: canonical, stable, covering every field but transport
+// metadata.
+#include "engine/event.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/clock.h"
+
+namespace tongban {
+namespace {
+
+using nlohmann::json;
+
+Event SampleEvent() {
+  Event e;
+  e.case_id = "c0123456789abcdef0123";
+  e.seq = 3;
+  e.time = ParseTimestamp("2026-03-02T09:00:00.250+08:00").value();
+  e.actor = {"rev-1", "reviewer", "dz-approval-bureau", "张三"};
+  e.action = "pass";
+  e.data = CanonicalJson({{"comment", "材料齐全"}, {"b", 1}});
+  e.status = "under_review";
+  e.step = "decide";
+  e.definition_id = "construction-permit";
+  e.definition_version = 1;
+  e.prev_hash = std::string(64, 'a');
+  e.idempotency_key = "key-1";
+  e.hash = ComputeEventHash(e);
+  return e;
+}
+
+TEST(Event, CanonicalEncodingIsStable) {
+  // The encoding is part of the on-disk format: every stored hash depends on it. This is the exact
+  // text of version 1; if it has to change, it needs a new version tag, not an edit.
+  const std::string expected =
+      "tongban-event-v1\n"
+      "21:c0123456789abcdef0123\n"
+      "1:3\n"
+      "13:1772413200250\n"
+      "5:rev-1\n"
+      "8:reviewer\n"
+      "18:dz-approval-bureau\n"
+      "4:pass\n"
+      "32:{\"b\":1,\"comment\":\"材料齐全\"}\n"
+      "12:under_review\n"
+      "6:decide\n"
+      "19:construction-permit\n"
+      "1:1\n"
+      "64:" +
+      std::string(64, 'a') + "\n";
+  EXPECT_EQ(CanonicalEventEncoding(SampleEvent()), expected);
+  EXPECT_EQ(CanonicalEventEncoding(SampleEvent()), CanonicalEventEncoding(SampleEvent()));
+  EXPECT_EQ(ComputeEventHash(SampleEvent()), ComputeEventHash(SampleEvent()));
+  EXPECT_EQ(ComputeEventHash(SampleEvent()).size(), 64u);
+  EXPECT_EQ(ComputeEventHash(SampleEvent()).find_first_not_of("0123456789abcdef"),
+            std::string::npos);
+}
+
+TEST(Event, TheHashOfAKnownEventDoesNotChange) {
+  // Pinned, so that a change to the encoding or the hash function cannot go unnoticed.
+  Event e = SampleEvent();
+  EXPECT_EQ(e.hash, ComputeEventHash(e));
+  // SHA-256 of the encoding above, computed independently (Python hashlib).
+  EXPECT_EQ(e.hash, "25dec3a7310eef84b604fb9866376e9fb031addb159c8e92a67312181a4ac40f");
+}
+
+TEST(Event, ChangingAnyHashedFieldChangesTheHash) {
+  const std::string original = ComputeEventHash(SampleEvent());
+  const std::vector<std::pair<std::string, std::function<void(Event&)>>> changes = {
+      {"case_id", [](Event& e) { e.case_id += "x"; }},
+      {"seq", [](Event& e) { e.seq += 1; }},
+      {"time", [](Event& e) { e.time += std::chrono::milliseconds(1); }},
+      {"actor.id", [](Event& e) { e.actor.id = "rev-2"; }},
+      {"actor.role", [](Event& e) { e.actor.role = "approver"; }},
+      {"actor.organ", [](Event& e) { e.actor.organ = "other-organ"; }},
+      {"action", [](Event& e) { e.action = "deny"; }},
+      {"data", [](Event& e) { e.data = CanonicalJson({{"comment", "材料齐全"}, {"b", 2}}); }},
+      {"status", [](Event& e) { e.status = "approved"; }},
+      {"step", [](Event& e) { e.step = ""; }},
+      {"definition_id", [](Event& e) { e.definition_id = "food-business-licence"; }},
+      {"definition_version", [](Event& e) { e.definition_version = 2; }},
+      {"prev_hash", [](Event& e) { e.prev_hash = std::string(64, 'b'); }},
+  };
+  std::set<std::string> seen = {original};
+  for (const auto& [field, change] : changes) {
+    Event e = SampleEvent();
+    change(e);
+    std::string hash = ComputeEventHash(e);
+    EXPECT_NE(hash, original) << field << " is not covered by the hash";
+    EXPECT_TRUE(seen.insert(hash).second) << field;
+  }
+}
+
+TEST(Event, FieldBoundariesCannotBeShifted) {
+  // Length prefixes: moving text from one field into the next gives another encoding.
+  Event a = SampleEvent();
+  Event b = SampleEvent();
+  a.actor.id = "rev-1";
+  a.actor.role = "reviewer";
+  b.actor.id = "rev-1\n8:reviewer";
+  b.actor.role = "";
+  EXPECT_NE(CanonicalEventEncoding(a), CanonicalEventEncoding(b));
+  EXPECT_NE(ComputeEventHash(a), ComputeEventHash(b));
+}
+
+TEST(Event, TransportMetadataIsNotHashed) {
+  Event e = SampleEvent();
+  const std::string original = ComputeEventHash(e);
+  e.idempotency_key = "another-key";
+  EXPECT_EQ(ComputeEventHash(e), original);
+  e.idempotency_key.clear();
+  EXPECT_EQ(ComputeEventHash(e), original);
+  // The actor's display name is not stored with the event, so it is not hashed either.
+  e.actor.name = "李四";
+  EXPECT_EQ(ComputeEventHash(e), original);
+  // Nor is the stored hash itself.
+  e.hash = "tampered";
+  EXPECT_EQ(ComputeEventHash(e), original);
+}
+
+TEST(Event, CanonicalJsonSortsKeysAndIsCompact) {
+  json j = json::parse(R"({"zeta": 1, "alpha": {"y": [3, 2, 1], "b": null}, "mid": "中文"})");
+  EXPECT_EQ(CanonicalJson(j), R"({"alpha":{"b":null,"y":[3,2,1]},"mid":"中文","zeta":1})");
+  // Key order in the input does not matter.
+  EXPECT_EQ(CanonicalJson(json::parse(R"({"b": 1, "a": 2})")),
+            CanonicalJson(json::parse(R"({"a": 2, "b": 1})")));
+  // Bytewise key order: upper case before lower case, "a" before "a_b" before "ab".
+  EXPECT_EQ(CanonicalJson(json::parse(R"({"ab":1,"a_b":2,"a":3,"B":4})")),
+            R"({"B":4,"a":3,"a_b":2,"ab":1})");
+  EXPECT_EQ(CanonicalJson(json::object()), "{}");
+  // Canonical text is a fixed point.
+  std::string text = CanonicalJson(j);
+  EXPECT_EQ(CanonicalJson(json::parse(text)), text);
+  // Numbers keep their value through a round trip.
+  std::string numbers = CanonicalJson(json::parse(R"({"f": 0.1, "i": -7, "u": 18446744073709551615})"));
+  EXPECT_EQ(numbers, R"({"f":0.1,"i":-7,"u":18446744073709551615})");
+  EXPECT_EQ(CanonicalJson(json::parse(numbers)), numbers);
+}
+
+TEST(Event, DataJsonParsesTheStoredText) {
+  Event e = SampleEvent();
+  EXPECT_EQ(e.DataJson(), json::parse(R"({"b":1,"comment":"材料齐全"})"));
+  e.data = "not json";
+  EXPECT_EQ(e.DataJson(), json::object());
+}
+
+TEST(Event, EventToJson) {
+  Event e = SampleEvent();
+  json j = EventToJson(e);
+  EXPECT_EQ(j["case_id"], e.case_id);
+  EXPECT_EQ(j["seq"], 3);
+  EXPECT_EQ(j["time"], "2026-03-02T01:00:00.250Z");
+  EXPECT_EQ(j["actor"]["id"], "rev-1");
+  EXPECT_EQ(j["data"]["comment"], "材料齐全");
+  EXPECT_EQ(j["step"], "decide");
+  EXPECT_EQ(j["definition"]["version"], 1);
+  EXPECT_EQ(j["hash"], e.hash);
+  EXPECT_FALSE(j.contains("idempotency_key"));
+  e.step.clear();
+  EXPECT_EQ(EventToJson(e)["step"], nullptr);
+}
+
+}  // namespace
+}  // namespace tongban
