@@ -1,8 +1,11 @@
 #include "api/server.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <regex>
 
 #include "api/problem.h"
@@ -35,14 +38,21 @@ struct ProblemError {
   throw ProblemError{ProblemFromStatus(status, pinned)};
 }
 
+// Serializes a response body. Strings may carry bytes that are not UTF-8 (a parser message quoting
+// the offending input, a stored form); plain dump() throws on them, which turned a malformed body
+// into a 500, so invalid sequences are replaced (U+FFFD) instead.
+std::string Dump(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), kJson);
+  res.set_content(Dump(body), kJson);
 }
 
 void SendProblem(httplib::Response& res, const Problem& p) {
   res.status = p.status;
-  res.set_content(p.ToJson().dump(), kProblemJson);
+  res.set_content(Dump(p.ToJson()), kProblemJson);
 }
 
 // Parses a request body as a JSON object, refusing what a careless client might send.
@@ -102,7 +112,9 @@ void Expect(const nlohmann::json& body, const std::string& key, Check check, con
 bool IsString(const nlohmann::json& j) { return j.is_string(); }
 bool IsObject(const nlohmann::json& j) { return j.is_object(); }
 bool IsArray(const nlohmann::json& j) { return j.is_array(); }
-bool IsInt(const nlohmann::json& j) { return j.is_number_integer(); }
+bool IsVersion(const nlohmann::json& j) {
+  return j.is_number_integer() && j.get<int64_t>() >= 1 && j.get<int64_t>() <= 999999999;
+}
 
 std::string DayOrNull(const std::optional<Day>& d) { return d ? FormatIsoDay(*d) : ""; }
 
@@ -113,6 +125,17 @@ std::string DayOrNull(const std::optional<Day>& d) { return d ? FormatIsoDay(*d)
 class ApiServer::TunedServer : public httplib::Server {
  public:
   void RaiseBacklog(int backlog) { ::listen(svr_sock_, backlog); }
+  // Closes the listening socket whether or not the accept loop has started. httplib's stop() does
+  // nothing until listen_after_bind() has marked the server running, so a stop that came between
+  // Bind() and Serve() (a SIGTERM right after start, a test tearing down at once) was lost and
+  // Serve() then never returned. The accept loop ends when it finds the socket closed, or never
+  // starts.
+  void CloseListener() {
+    socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+    if (sock == INVALID_SOCKET) return;
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+  }
 };
 
 class ApiServer::Handlers {
@@ -410,6 +433,24 @@ void ApiServer::Handlers::ListDefinitions(const httplib::Request& req, httplib::
 }
 
 namespace {
+// If-Match: the case version as its ETag ("3", W/"3") or bare (3); "*" pins nothing.
+std::optional<int64_t> IfMatchVersion(const httplib::Request& req) {
+  std::string value = req.get_header_value("If-Match");
+  while (!value.empty() && value.back() == ' ') value.pop_back();
+  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  if (value == "*") return std::nullopt;
+  if (value.rfind("W/", 0) == 0) value.erase(0, 2);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    value = value.substr(1, value.size() - 2);
+  }
+  if (value.empty() || value.size() > 15 ||
+      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    Fail(400, "bad-if-match", "Malformed If-Match",
+         "If-Match carries the case version as its ETag, e.g. \"3\"");
+  }
+  return std::stoll(value);
+}
+
 int VersionParam(const httplib::Request& req) {
   if (!req.has_param("version")) return 0;
   std::string v = req.get_param_value("version");
@@ -450,7 +491,14 @@ void ApiServer::Handlers::GetGraph(const httplib::Request& req, httplib::Respons
 void ApiServer::Handlers::DeployDefinition(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   if (!p.HasRole("admin")) Fail(403, "forbidden", "Not permitted", "deploying needs the admin role");
-  ParseBody(req);  // refuse malformed JSON with a position before validating
+  nlohmann::json parsed = ParseBody(req);  // refuse malformed JSON with a position first
+  if (parsed.contains("kind") && parsed["kind"] == "principals") {
+    // Principals (who may call the API) come from the server's own file and are never stored.
+    Problem p = MakeProblem(422, "invalid-definition", "The definition is not valid",
+                            "principals are not deployed over the API; only process definitions");
+    p.extra["errors"] = {{{"pointer", "/kind"}, {"message", "not a process definition kind"}}};
+    throw ProblemError{p};
+  }
   std::vector<Diagnostic> diagnostics;
   auto outcome = s_.service_->registry()->Deploy({{"request body", req.body}},
                                                  s_.service_->clock()->Now(), &diagnostics);
@@ -482,7 +530,7 @@ void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Respo
   nlohmann::json body = ParseBody(req);
   CheckKeys(body, {"definition", "version", "form", "materials", "mode", "commitment", "applicant"});
   Expect(body, "definition", IsString, "a definition id (string)", true);
-  Expect(body, "version", IsInt, "a whole number", false);
+  Expect(body, "version", IsVersion, "a whole number ≥ 1", false);
   Expect(body, "form", IsObject, "an object", false);
   Expect(body, "materials", IsArray, "an array of material ids", false);
   Expect(body, "mode", IsString, "\"standard\" or \"commitment\"", false);
@@ -578,17 +626,7 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
     Fail(422, "unknown-action", "Unknown action",
          "\"" + request.action + "\" is not an action of this case's definition");
   }
-  std::string if_match = req.get_header_value("If-Match");
-  if (!if_match.empty()) {
-    std::string digits;
-    for (char c : if_match) {
-      if (isdigit(static_cast<unsigned char>(c))) digits += c;
-    }
-    if (digits.empty() || digits.size() > 15) {
-      Fail(400, "bad-if-match", "Malformed If-Match", "If-Match carries the case version, e.g. \"3\"");
-    }
-    request.expected_version = std::stoll(digits);
-  }
+  if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
   std::vector<std::string> needed;
   auto role = RoleFor(p, view, request.action, &needed);
   if (!role) {
@@ -600,8 +638,18 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
   }
   request.actor = ActorFor(p, *role);
   auto acted = s_.service_->Act(request);
+  if (!acted.ok() && !request.idempotency_key.empty()) {
+    // A concurrent request with the same key may have won the race. The engine decides a lost race
+    // again on the fresh state without looking at the key again, which refuses the action (409);
+    // the retry must get the first outcome instead, so replay it if the key is now recorded.
+    auto hit = s_.service_->store()->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+    if (hit.ok() && *hit && (*hit)->case_id == id) acted = s_.service_->Act(request);
+  }
   if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
-  s_.metrics_.RecordTransition(request.action, CaseStatusCode(acted->state.status));
+  // An idempotent replay answers with the case as the first attempt left it: no new transition.
+  if (acted->state.version > view.state.version) {
+    s_.metrics_.RecordTransition(request.action, CaseStatusCode(acted->state.status));
+  }
   res.set_header("ETag", "\"" + std::to_string(acted->state.version) + "\"");
   SendJson(res, 200, CaseJson(*acted, p));
 }
@@ -646,7 +694,8 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
   if (!staff) {
     filter.applicant_id = p.id;
   } else if (p.organ != "*") {
-    if (!filter.organ_id.empty() && filter.organ_id != p.organ) {
+    // An empty organ would filter nothing: staff without an organ see no cases (MaySee agrees).
+    if (p.organ.empty() || (!filter.organ_id.empty() && filter.organ_id != p.organ)) {
       SendJson(res, 200, {{"cases", nlohmann::json::array()}, {"next_cursor", nullptr}});
       return;
     }
@@ -814,7 +863,7 @@ ApiServer::ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> p
       p = MakeProblem(res.status, "http-" + std::to_string(res.status), "HTTP error",
                       "the request could not be served");
     }
-    res.set_content(p.ToJson().dump(), kProblemJson);
+    res.set_content(Dump(p.ToJson()), kProblemJson);
   });
   http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -842,6 +891,7 @@ Result<int> ApiServer::Bind() {
 }
 
 void ApiServer::Serve() {
+  if (stopping_.load()) return;
   if (simulated_clock_ == nullptr) {
     timer_thread_ = std::thread([this] {
       while (!stopping_.load()) {
@@ -857,7 +907,7 @@ void ApiServer::Serve() {
 
 void ApiServer::Stop() {
   if (stopping_.exchange(true)) return;
-  http_->stop();
+  http_->CloseListener();
 }
 
 }  // namespace tongban::api

@@ -74,7 +74,8 @@ ClockView ComputeClock(const Item& item, const CaseState& state, Instant now) {
   view.provisional |= statutory_due.provisional || promised_due.provisional;
   view.statutory_days_left = statutory - view.working_days_used;
   view.promised_days_left = limits.promised_days - view.working_days_used;
-  if (view.statutory_days_left < 0) {
+  // Red once the due date has passed, even if no working day has since (a weekend or holiday).
+  if (view.statutory_days_left < 0 || end_day > statutory_due.day) {
     view.light = Light::kRed;
   } else if (view.promised_days_left <= limits.yellow_when_days_left) {
     view.light = Light::kYellow;
@@ -86,7 +87,12 @@ ClockView ComputeClock(const Item& item, const CaseState& state, Instant now) {
       s.step_id = step.id;
       s.limit_days = *step.time_limit_days;
       Day entered = calendar.LocalDate(*state.step_entered_at);
-      int paused = PausedWorkingDays(calendar, state, *state.step_entered_at, now, &view.provisional);
+      // A step that does not count toward the limits (a special procedure) is the pause itself;
+      // its own limit is the duration announced to the applicant and runs regardless.
+      int paused =
+          step.counts_toward_limit
+              ? PausedWorkingDays(calendar, state, *state.step_entered_at, now, &view.provisional)
+              : 0;
       WorkingDayCount in_step = calendar.CountWorkingDays(entered, calendar.LocalDate(now));
       s.days_left = s.limit_days - std::max(0, in_step.days - paused);
       s.due = calendar.AddWorkingDays(entered, s.limit_days + paused).day;

@@ -9,9 +9,9 @@
 // Sunday, 2026-04-01 a Wednesday, 2026-09-01 a Tuesday, 2026-10-01 a Thursday, 2026-11-01 a Sunday
 // and 2026-12-01 a Tuesday.
 //
-// 2026 Spring Festival: holidays 02-15 (Sun) .. 02-23 (Mon); make-up workdays 02-14 (Sat), 02-28 (Sat).
-// 2026 Qingming: holidays 04-04 (Sat) .. 04-06 (Mon), no make-up day.
-// 2026 Mid-Autumn: holidays 09-25 (Fri) .. 09-27 (Sun); National Day: 10-01 (Thu) .. 10-07 (Wed);
+// 2026 Spring Festival: holidays 02-15 (Sun) .. 02-23 (Mon); make-up workdays 02-14 (Sat), 02-28
+// (Sat). 2026 Qingming: holidays 04-04 (Sat) .. 04-06 (Mon), no make-up day. 2026 Mid-Autumn:
+// holidays 09-25 (Fri) .. 09-27 (Sun); National Day: 10-01 (Thu) .. 10-07 (Wed);
 //      make-up workdays 09-20 (Sun) and 10-10 (Sat).
 #include "engine/case_clock.h"
 
@@ -32,7 +32,8 @@ std::shared_ptr<const Calendar> ShippedCalendar() {
     DefinitionSet set;
     set.AddPath(std::string(TONGBAN_SOURCE_DIR) + "/definitions/calendars/cn-mainland.json");
     set.Compile();
-    for (const Diagnostic& d : set.Diagnostics()) ADD_FAILURE() << FormatDiagnostic(d);
+    for (const Diagnostic& d : set.Diagnostics())
+      ADD_FAILURE() << FormatDiagnostic(d);
     return set.FindCalendar("cn-mainland");
   }();
   return calendar;
@@ -50,13 +51,14 @@ std::shared_ptr<const Item> ClockItem() {
       "time_limits": {"calendar": "cn-mainland", "statutory_days": 20, "promised_days": 5,
                       "extension_days": 10, "yellow_when_days_left": 2},
       "roles": [{"id": "expert_secretary", "title": "专家评审组织人员"}],
+      "form": {"fields": [{"id": "note", "label": "备注", "type": "string"}]},
       "materials": [{"id": "application_form", "name": "申请表", "necessity": "required"}],
       "steps": [
         {"id": "review", "title": "审查", "role": "reviewer", "time_limit_days": 2,
          "actions": {"pass": {"title": "通过", "to": "decide"},
                      "refer_expert": {"title": "专家评审", "to": "expert"}}},
         {"id": "expert", "title": "专家评审", "role": "expert_secretary",
-         "special_procedure": "expert_review",
+         "special_procedure": "expert_review", "time_limit_days": 5,
          "actions": {"opinion": {"title": "意见", "to": "review"}}},
         {"id": "decide", "title": "决定", "role": "approver", "time_limit_days": 1,
          "actions": {"approve": {"title": "准予", "decision": "approve"}}}
@@ -81,7 +83,9 @@ Instant T(const char* text) {
   return t.value_or(Instant{});
 }
 
-std::string Iso(const std::optional<Day>& day) { return day ? FormatIsoDay(*day) : "none"; }
+std::string Iso(const std::optional<Day>& day) {
+  return day ? FormatIsoDay(*day) : "none";
+}
 
 // A case received and accepted at `accepted`, in step "review" since then.
 CaseState Accepted(Instant accepted) {
@@ -95,7 +99,9 @@ CaseState Accepted(Instant accepted) {
   return s;
 }
 
-const Item& I() { return *ClockItem(); }
+const Item& I() {
+  return *ClockItem();
+}
 
 // ---- Spring Festival ----------------------------------------------------------------------------
 
@@ -177,9 +183,6 @@ TEST(CaseClock, StepClock) {
   c = ComputeClock(I(), s, T("2026-02-24T12:00:00+08:00"));
   EXPECT_EQ(c.step->days_left, -1);
   EXPECT_EQ(c.step->light, Light::kRed);
-  // The expert step has no limit: no step clock.
-  s.step = 1;
-  EXPECT_FALSE(ComputeClock(I(), s, T("2026-02-24T12:00:00+08:00")).step.has_value());
 }
 
 TEST(CaseClock, ExtensionAddsItsDaysOnce) {
@@ -209,12 +212,16 @@ TEST(CaseClock, ExtensionThroughTheLifecycle) {
                  {"materials", {"application_form"}}};
   ASSERT_TRUE(lifecycle.Submit({"submit", applicant, T("2026-02-12T09:00:00+08:00"), submit}).ok());
   ASSERT_TRUE(lifecycle
-                  .Apply({"accept", {"clerk-1", "clerk", "test-organ", ""},
-                          T("2026-02-12T10:00:00+08:00"), json::object()})
+                  .Apply({"accept",
+                          {"clerk-1", "clerk", "test-organ", ""},
+                          T("2026-02-12T10:00:00+08:00"),
+                          json::object()})
                   .ok());
   ASSERT_TRUE(lifecycle
-                  .Apply({"extend", {"appr-1", "approver", "test-organ", ""},
-                          T("2026-03-10T10:00:00+08:00"), {{"reason", "情况复杂"}}})
+                  .Apply({"extend",
+                          {"appr-1", "approver", "test-organ", ""},
+                          T("2026-03-10T10:00:00+08:00"),
+                          {{"reason", "情况复杂"}}})
                   .ok());
   ClockView c = ComputeClock(I(), lifecycle.state(), T("2026-03-10T11:00:00+08:00"));
   EXPECT_EQ(Iso(c.statutory_due), "2026-04-01");
@@ -251,8 +258,8 @@ TEST(CaseClock, RedOnceTheStatutoryDueDateHasPassedEvenOnAHoliday) {
 // ---- National Day and pauses --------------------------------------------------------------------
 
 // Accepted Thursday 2026-09-24. Working days after it: [09-25..09-27 Mid-Autumn], 09-28 Mon (1),
-// 09-29 (2), 09-30 (3), [10-01..10-07 National Day], 10-08 Thu (4), 10-09 Fri (5), 10-10 Sat make-up
-// (6), 10-12 Mon (7), 10-13 (8), 10-14 (9), 10-15 (10), 10-16 (11), 10-19 (12), 10-20 (13),
+// 09-29 (2), 09-30 (3), [10-01..10-07 National Day], 10-08 Thu (4), 10-09 Fri (5), 10-10 Sat
+// make-up (6), 10-12 Mon (7), 10-13 (8), 10-14 (9), 10-15 (10), 10-16 (11), 10-19 (12), 10-20 (13),
 // 10-21 (14), 10-22 (15), 10-23 (16), 10-26 (17), 10-27 (18), 10-28 (19), 10-29 Thu (20),
 // 10-30 Fri (21), 11-02 Mon (22), 11-03 Tue (23).
 TEST(CaseClock, DueDatesAcrossNationalDay) {
@@ -283,10 +290,10 @@ class PausedCase : public ::testing::Test {
         lifecycle_->Submit({"submit", applicant, T("2026-09-24T09:00:00+08:00"), submit}).ok());
     EXPECT_TRUE(
         lifecycle_->Apply({"accept", clerk, T("2026-09-24T10:00:00+08:00"), json::object()}).ok());
-    EXPECT_TRUE(lifecycle_
-                    ->Apply({"suspend", reviewer, T("2026-09-29T10:00:00+08:00"),
-                             {{"reason", "听证"}}})
-                    .ok());
+    EXPECT_TRUE(
+        lifecycle_
+            ->Apply({"suspend", reviewer, T("2026-09-29T10:00:00+08:00"), {{"reason", "听证"}}})
+            .ok());
     if (resume) {
       EXPECT_TRUE(
           lifecycle_->Apply({"resume", reviewer, T("2026-10-09T10:00:00+08:00"), json::object()})
@@ -342,22 +349,41 @@ TEST(CaseClock, AStepThatDoesNotCountPausesLikeASuspension) {
   json submit = {{"case", {{"id", "c-1"}, {"number", "N1"}, {"query_code", "Q"}}},
                  {"applicant", {{"id", "app-1"}}},
                  {"materials", {"application_form"}}};
+  ASSERT_TRUE(
+      lifecycle
+          .Submit(
+              {"submit", {"app-1", "applicant", "", ""}, T("2026-09-24T09:00:00+08:00"), submit})
+          .ok());
   ASSERT_TRUE(lifecycle
-                  .Submit({"submit", {"app-1", "applicant", "", ""},
-                           T("2026-09-24T09:00:00+08:00"), submit})
-                  .ok());
-  ASSERT_TRUE(lifecycle
-                  .Apply({"accept", {"clerk-1", "clerk", "o", ""}, T("2026-09-24T10:00:00+08:00"),
+                  .Apply({"accept",
+                          {"clerk-1", "clerk", "o", ""},
+                          T("2026-09-24T10:00:00+08:00"),
                           json::object()})
                   .ok());
   ASSERT_TRUE(lifecycle
-                  .Apply({"refer_expert", {"rev-1", "reviewer", "o", ""},
-                          T("2026-09-29T10:00:00+08:00"), json::object()})
+                  .Apply({"refer_expert",
+                          {"rev-1", "reviewer", "o", ""},
+                          T("2026-09-29T10:00:00+08:00"),
+                          json::object()})
                   .ok());
-  EXPECT_TRUE(ComputeClock(I(), lifecycle.state(), T("2026-10-08T12:00:00+08:00")).paused);
+  ClockView in_expert = ComputeClock(I(), lifecycle.state(), T("2026-10-08T12:00:00+08:00"));
+  EXPECT_TRUE(in_expert.paused);
+  EXPECT_EQ(Iso(in_expert.statutory_due), "2026-11-02");
+  // The expert review's own 5 days (the duration announced to the applicant) run while the case's
+  // clocks stand still: from 09-29, 09-30 (1), 10-08 (2), 10-09 (3), 10-10 make-up (4), 10-12 (5).
+  ASSERT_TRUE(in_expert.step.has_value());
+  EXPECT_EQ(in_expert.step->step_id, "expert");
+  EXPECT_EQ(FormatIsoDay(in_expert.step->due), "2026-10-12");
+  EXPECT_EQ(in_expert.step->days_left, 3);  // 09-30 and 10-08 spent
+  EXPECT_EQ(in_expert.step->light, Light::kGreen);
+  in_expert = ComputeClock(I(), lifecycle.state(), T("2026-10-13T12:00:00+08:00"));
+  EXPECT_EQ(in_expert.step->days_left, -1);
+  EXPECT_EQ(in_expert.step->light, Light::kRed);
   ASSERT_TRUE(lifecycle
-                  .Apply({"opinion", {"exp-1", "expert_secretary", "o", ""},
-                          T("2026-10-09T10:00:00+08:00"), json::object()})
+                  .Apply({"opinion",
+                          {"exp-1", "expert_secretary", "o", ""},
+                          T("2026-10-09T10:00:00+08:00"),
+                          json::object()})
                   .ok());
   ClockView c = ComputeClock(I(), lifecycle.state(), T("2026-10-12T12:00:00+08:00"));
   EXPECT_EQ(c.paused_working_days, 3);
@@ -430,12 +456,15 @@ TEST(CaseClock, DeemedAcceptanceCountsFromReceipt) {
   json submit = {{"case", {{"id", "c-1"}, {"number", "N1"}, {"query_code", "Q"}}},
                  {"applicant", {{"id", "app-1"}}},
                  {"materials", {"application_form"}}};
-  ASSERT_TRUE(lifecycle
-                  .Submit({"submit", {"app-1", "applicant", "", ""},
-                           T("2026-02-12T09:00:00+08:00"), submit})
-                  .ok());
   ASSERT_TRUE(
-      lifecycle.Apply({"deem_accepted", Actor::System(), T("2026-02-27T00:00:00+08:00"), json::object()}).ok());
+      lifecycle
+          .Submit(
+              {"submit", {"app-1", "applicant", "", ""}, T("2026-02-12T09:00:00+08:00"), submit})
+          .ok());
+  ASSERT_TRUE(
+      lifecycle
+          .Apply({"deem_accepted", Actor::System(), T("2026-02-27T00:00:00+08:00"), json::object()})
+          .ok());
   // Accepted as of 02-12: the statute is due 03-18 as for a case accepted that day.
   ClockView c = ComputeClock(I(), lifecycle.state(), T("2026-02-27T09:00:00+08:00"));
   EXPECT_EQ(Iso(c.statutory_due), "2026-03-18");

@@ -209,11 +209,13 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
     TONGBAN_RETURN_IF_ERROR(lifecycle.Submit(submit));
     std::vector<Event> events;
     events.push_back(MakeEvent(lifecycle, submit, 1, kGenesisHash, request.idempotency_key));
+    const std::string hash = events.back().hash;
     CaseWrite write = MakeWrite(lifecycle, 0, std::move(events), now);
     Status status = store_->Commit(std::move(write));
     if (status.ok()) {
       CaseView view = MakeView(lifecycle, now);
       view.state.version = 1;
+      view.state.last_hash = hash;
       return view;
     }
     if (status.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
@@ -237,17 +239,19 @@ Result<CaseView> CaseService::ViewAtSeq(const std::string& case_id, int64_t seq)
 }
 
 Result<CaseView> CaseService::Act(const ActRequest& request) {
-  if (!request.idempotency_key.empty()) {
-    auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
-    if (!hit.ok()) return hit.status();
-    if (*hit) {
-      if ((*hit)->case_id != request.case_id) {
-        return Status::InvalidArgument("this Idempotency-Key was already used for another case");
-      }
-      return ViewAtSeq((*hit)->case_id, (*hit)->seq);
-    }
-  }
   for (int attempt = 0; attempt < 8; ++attempt) {
+    // Checked on every attempt: when a write was aborted, the request that beat it may have been
+    // this very request, sent twice concurrently; its result is the answer.
+    if (!request.idempotency_key.empty()) {
+      auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+      if (!hit.ok()) return hit.status();
+      if (*hit) {
+        if ((*hit)->case_id != request.case_id) {
+          return Status::InvalidArgument("this Idempotency-Key was already used for another case");
+        }
+        return ViewAtSeq((*hit)->case_id, (*hit)->seq);
+      }
+    }
     bool retry = false;
     Result<CaseView> result = ActOnce(request, &retry);
     if (!retry) return result;
@@ -294,6 +298,7 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
     return applied;
   }
   new_events.push_back(MakeEvent(lifecycle, command, ++seq, last_hash, request.idempotency_key));
+  last_hash = new_events.back().hash;
   Status committed = store_->Commit(MakeWrite(lifecycle, version, std::move(new_events), now));
   if (committed.code() == StatusCode::kAborted) {
     if (request.expected_version) return committed;
@@ -372,10 +377,16 @@ Result<int> CaseService::FireDueTimers(int limit) {
   auto due = store_->DueTimers(clock_->Now(), limit);
   if (!due.ok()) return due.status();
   int fired = 0;
+  Status first_error;
   for (const std::string& id : *due) {
     auto view = FireTimersFor(id, &fired);
-    if (!view.ok() && view.status().code() != StatusCode::kAborted) return view.status();
+    // One broken case (one that no longer replays, say) must not hold up the deadlines of every
+    // case due after it: go on, and report the first failure at the end.
+    if (!view.ok() && view.status().code() != StatusCode::kAborted && first_error.ok()) {
+      first_error = Status(view.status().code(), "case " + id + ": " + view.status().message());
+    }
   }
+  if (!first_error.ok()) return first_error;
   return fired;
 }
 
@@ -422,8 +433,11 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
   }
   const CaseLifecycle& lifecycle = *replayed->lifecycle;
   if (record->version != events.back().seq) {
-    return fail(std::nullopt, "the case record is at version " + std::to_string(record->version) +
-                                  " but the log ends at " + std::to_string(events.back().seq));
+    // The first seq the record and the log disagree on: an event missing from the end of the log,
+    // or one the record does not reflect.
+    return fail(std::min(record->version, events.back().seq) + 1,
+                "the case record is at version " + std::to_string(record->version) +
+                    " but the log ends at " + std::to_string(events.back().seq));
   }
   CaseState state = lifecycle.state();
   std::string expected = CanonicalJson(CaseStateToJson(state, &lifecycle.item()));

@@ -78,7 +78,9 @@ struct CaseState {
   int extension_days = 0;
 
   std::optional<Instant> step_entered_at;
-  std::map<std::string, std::string> step_actors;  // step id -> who completed it (four-eyes)
+  // step id -> who completed it, and "step id/party id" -> who passed for each party of a joint
+  // step (four-eyes).
+  std::map<std::string, std::string> step_actors;
   std::map<std::string, std::string> joint_passed;  // party id -> who passed, current joint step
 
   std::optional<Decision> decision;

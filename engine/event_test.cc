@@ -79,7 +79,10 @@ TEST(Event, ChangingAnyHashedFieldChangesTheHash) {
       {"actor.role", [](Event& e) { e.actor.role = "approver"; }},
       {"actor.organ", [](Event& e) { e.actor.organ = "other-organ"; }},
       {"action", [](Event& e) { e.action = "deny"; }},
-      {"data", [](Event& e) { e.data = CanonicalJson({{"comment", "材料齐全"}, {"b", 2}}); }},
+      {"data",
+       [](Event& e) {
+         e.data = CanonicalJson({{"comment", "材料齐全"}, {"b", 2}});
+       }},
       {"status", [](Event& e) { e.status = "approved"; }},
       {"step", [](Event& e) { e.step = ""; }},
       {"definition_id", [](Event& e) { e.definition_id = "food-business-licence"; }},
@@ -137,7 +140,8 @@ TEST(Event, CanonicalJsonSortsKeysAndIsCompact) {
   std::string text = CanonicalJson(j);
   EXPECT_EQ(CanonicalJson(json::parse(text)), text);
   // Numbers keep their value through a round trip.
-  std::string numbers = CanonicalJson(json::parse(R"({"f": 0.1, "i": -7, "u": 18446744073709551615})"));
+  std::string numbers =
+      CanonicalJson(json::parse(R"({"f": 0.1, "i": -7, "u": 18446744073709551615})"));
   EXPECT_EQ(numbers, R"({"f":0.1,"i":-7,"u":18446744073709551615})");
   EXPECT_EQ(CanonicalJson(json::parse(numbers)), numbers);
 }

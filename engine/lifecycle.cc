@@ -324,6 +324,20 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     if (missing.empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("data.missing must list at least one material"));
     }
+    // The one notice allowed must name everything that blocks acceptance; a notice that leaves a
+    // required material out would use it up on an application that can then never be accepted.
+    std::string left_out;
+    for (const std::string& id : m.MissingRequiredMaterials()) {
+      if (std::find(missing.begin(), missing.end(), id) == missing.end()) {
+        left_out += (left_out.empty() ? "" : ", ") + id;
+      }
+    }
+    if (!left_out.empty()) {
+      TONGBAN_REFUSE(m, Status::InvalidArgument(
+                            "a correction notice must list everything missing at once (一次性告知, "
+                            "art. 32); it leaves out: " +
+                            left_out));
+    }
     m.state.correction_issued = true;
     m.state.missing_materials = missing;
     return transit<CorrectionPending>();
@@ -398,6 +412,13 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     CaseMachine& m = context<CaseMachine>();
     m.EnterStep(m.item().initial_step);
   }
+  // However review ends (decision, withdrawal, termination), there is no current step after it.
+  void exit() {
+    CaseMachine& m = context<CaseMachine>();
+    m.state.step.reset();
+    m.state.step_entered_at.reset();
+    m.state.joint_passed.clear();
+  }
   using reactions =
       mpl::list<sc::custom_reaction<EvStepAction>, sc::custom_reaction<EvSuspend>,
                 sc::custom_reaction<EvResume>, sc::custom_reaction<EvExtend>,
@@ -447,12 +468,15 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
                                                  step.role + ", not " + c.actor.role));
     }
     for (size_t partner : m.item().FourEyesPartners(step_index)) {
-      auto it = m.state.step_actors.find(m.item().steps[partner].id);
-      if (it != m.state.step_actors.end() && it->second == c.actor.id) {
+      // "step" is who completed it; "step/party" who passed for each party of a joint step.
+      const std::string& partner_id = m.item().steps[partner].id;
+      for (const auto& [key, who] : m.state.step_actors) {
+        if (who != c.actor.id || (key != partner_id && key.rfind(partner_id + "/", 0) != 0)) {
+          continue;
+        }
         TONGBAN_REFUSE(m, Status::PermissionDenied(
-                              "four-eyes rule: " + c.actor.id + " acted in step \"" +
-                              m.item().steps[partner].id + "\" and may not act in step \"" +
-                              step.id + "\""));
+                              "four-eyes rule: " + c.actor.id + " acted in step \"" + partner_id +
+                              "\" and may not act in step \"" + step.id + "\""));
       }
     }
     for (const std::string& material : action->requires_materials) {
@@ -474,6 +498,10 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     if (joint_sign_off) {
       m.state.joint_passed[party_id] = c.actor.id;
       if (m.state.joint_passed.size() < step.parties.size()) return discard_event();
+      // Every party did this step, not only the last one to pass (four-eyes).
+      for (const auto& [party, who] : m.state.joint_passed) {
+        m.state.step_actors[step.id + "/" + party] = who;
+      }
     }
     m.state.step_actors[step.id] = c.actor.id;
     if (action->to_step) {
@@ -757,6 +785,7 @@ Status CaseLifecycle::Submit(const Command& c) {
   const nlohmann::json& d = c.data;
   const Item& item = *item_;
   CaseState& s = machine_->state;
+  // json::value() and get() throw on a wrong type ({"mode": 5}); nothing may escape the engine.
   try {
     const nlohmann::json& identity = d.at("case");
     s.id = identity.at("id").get<std::string>();
@@ -766,33 +795,36 @@ Status CaseLifecycle::Submit(const Command& c) {
     s.applicant_id = applicant.at("id").get<std::string>();
     s.applicant_name = applicant.value("name", "");
     s.applicant_credit_code = applicant.value("credit_code", "");
+    s.definition_id = item.id;
+    s.definition_version = item.version;
+    s.organ_id = item.organ.id;
+    s.mode = d.value("mode", "standard");
+    if (s.mode == "standard" && !item.standard_mode) {
+      return Status::InvalidArgument("this item is handled in commitment mode only");
+    }
+    if (s.mode == "commitment") {
+      if (!item.commitment) {
+        return Status::InvalidArgument(
+            "this item does not offer commitment-based approval (告知承诺)");
+      }
+      const nlohmann::json commitment = d.value("commitment", nlohmann::json());
+      if (!commitment.is_object() ||
+          commitment.value("template_id", "") != item.commitment->template_id ||
+          commitment.value("template_version", 0) != item.commitment->template_version ||
+          commitment.value("signed_by", "").empty()) {
+        return Status::InvalidArgument(
+            "commitment mode needs data.commitment {template_id, template_version, signed_by} "
+            "matching the item's template " +
+            item.commitment->template_id + " v" +
+            std::to_string(item.commitment->template_version));
+      }
+    } else if (s.mode != "standard") {
+      return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"");
+    }
+    s.form = d.value("form", nlohmann::json::object());
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("malformed submission: ") + e.what());
   }
-  s.definition_id = item.id;
-  s.definition_version = item.version;
-  s.organ_id = item.organ.id;
-  s.mode = d.value("mode", "standard");
-  if (s.mode == "standard" && !item.standard_mode) {
-    return Status::InvalidArgument("this item is handled in commitment mode only");
-  }
-  if (s.mode == "commitment") {
-    if (!item.commitment) {
-      return Status::InvalidArgument("this item does not offer commitment-based approval (告知承诺)");
-    }
-    const nlohmann::json commitment = d.value("commitment", nlohmann::json());
-    if (!commitment.is_object() || commitment.value("template_id", "") != item.commitment->template_id ||
-        commitment.value("template_version", 0) != item.commitment->template_version ||
-        commitment.value("signed_by", "").empty()) {
-      return Status::InvalidArgument(
-          "commitment mode needs data.commitment {template_id, template_version, signed_by} "
-          "matching the item's template " + item.commitment->template_id + " v" +
-          std::to_string(item.commitment->template_version));
-    }
-  } else if (s.mode != "standard") {
-    return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"");
-  }
-  s.form = d.value("form", nlohmann::json::object());
   TONGBAN_RETURN_IF_ERROR(ValidateForm(item, s.form));
   machine_->command = &c;
   std::vector<std::string> materials;

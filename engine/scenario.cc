@@ -78,9 +78,23 @@ Actor ActorFor(const nlohmann::json& step, const Item& item, const std::string& 
   return actor;
 }
 
+Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions& options);
+
 }  // namespace
 
 Result<ScenarioResult> RunScenario(const nlohmann::json& scenario, const ScenarioOptions& options) {
+  // A value of the wrong type ({"at": 5}, {"do": 7}) makes nlohmann throw; it is a malformed
+  // scenario, not a crash.
+  try {
+    return Run(scenario, options);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("the scenario is malformed: ") + e.what());
+  }
+}
+
+namespace {
+
+Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions& options) {
   if (!scenario.is_object()) return Status::InvalidArgument("a scenario is a JSON object");
   ScenarioResult result;
   result.name = scenario.value("name", "(unnamed)");
@@ -251,5 +265,7 @@ Result<ScenarioResult> RunScenario(const nlohmann::json& scenario, const Scenari
   }
   return result;
 }
+
+}  // namespace
 
 }  // namespace tongban

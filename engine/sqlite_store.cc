@@ -162,8 +162,13 @@ Status SqliteStore::Initialize() {
   Connection& c = *first.value();
   auto version_statement = c.Prepare("PRAGMA user_version");
   if (!version_statement.ok()) return version_statement.status();
-  int version = 0;
-  if ((*version_statement)->Step() == SQLITE_ROW) version = static_cast<int>((*version_statement)->Int(0));
+  // The first read of the file: this is where a file that is not a database at all fails.
+  if ((*version_statement)->Step() != SQLITE_ROW) {
+    std::string error = c.db.Error();
+    (*version_statement)->Reset();
+    return Status::FailedPrecondition("not a tongban database: " + options_.path + ": " + error);
+  }
+  int version = static_cast<int>((*version_statement)->Int(0));
   (*version_statement)->Reset();
   if (version > kSchemaVersion) {
     return Status::FailedPrecondition("database schema version " + std::to_string(version) +
@@ -404,7 +409,7 @@ Result<std::vector<DefinitionRecord>> SqliteStore::Definitions() {
   TONGBAN_LEASE(lease);
   auto s = lease.get()->Prepare(
       "SELECT kind, id, version, content_hash, text, deployed_ms FROM definitions "
-      "ORDER BY kind DESC, id, version");  // calendars before items: items refer to them
+      "ORDER BY kind, id, version");  // calendars before items: items refer to them
   if (!s.ok()) return s.status();
   std::vector<DefinitionRecord> out;
   while ((*s)->Step() == SQLITE_ROW) {

@@ -36,7 +36,9 @@ class TempDir {
   std::string path_;
 };
 
-Instant Ms(int64_t ms) { return Instant(std::chrono::milliseconds(ms)); }
+Instant Ms(int64_t ms) {
+  return Instant(std::chrono::milliseconds(ms));
+}
 constexpr int64_t kBase = 1772413200000;  // 2026-03-02T01:00:00Z
 
 Event MakeEvent(const std::string& case_id, int64_t seq, const std::string& key = "",
@@ -59,8 +61,8 @@ Event MakeEvent(const std::string& case_id, int64_t seq, const std::string& key 
 }
 
 // A write of events [from, to] of a case, decided against version from - 1.
-CaseWrite MakeWrite(const std::string& case_id, int64_t from, int64_t to, const std::string& key = "",
-                    const std::string& actor = "rev-1") {
+CaseWrite MakeWrite(const std::string& case_id, int64_t from, int64_t to,
+                    const std::string& key = "", const std::string& actor = "rev-1") {
   CaseWrite w;
   w.expected_version = from - 1;
   for (int64_t seq = from; seq <= to; ++seq) {
@@ -120,9 +122,12 @@ std::string RawText(const std::string& path, const std::string& sql) {
   return s.Text(0);
 }
 
-int64_t Events(SqliteStore& store) { return store.CountEvents().value(); }
+int64_t Events(SqliteStore& store) {
+  return store.CountEvents().value();
+}
 
-// ---- Schema ---------------------------------------------------------------------------------------
+// ---- Schema
+// ---------------------------------------------------------------------------------------
 
 TEST(SqliteStore, CreatesTheSchemaAtUserVersion1) {
   TempDir dir;
@@ -173,7 +178,8 @@ TEST(SqliteStore, RefusesAnUnknownSynchronousMode) {
   EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument);
 }
 
-// ---- Commit and read back ---------------------------------------------------------------------------
+// ---- Commit and read back
+// ---------------------------------------------------------------------------
 
 TEST(SqliteStore, CommitAndReadBack) {
   TempDir dir;
@@ -248,8 +254,8 @@ TEST(SqliteStore, CommitAndReadBack) {
                     return true;
                   })
                   .ok());
-  EXPECT_EQ(order, (std::vector<std::string>{"case-a/1", "case-a/2", "case-a/3", "case-b/1",
-                                             "case-b/2"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"case-a/1", "case-a/2", "case-a/3", "case-b/1", "case-b/2"}));
   std::vector<std::string> ids;
   ASSERT_TRUE(store
                   ->ForEachCase([&](const CaseRecord& c) {
@@ -283,7 +289,8 @@ TEST(SqliteStore, CommittedDataSurvivesReopening) {
 TEST(SqliteStore, ListCasesFiltersAndPages) {
   TempDir dir;
   auto store = OpenStore(dir.File("t.db"));
-  for (const char* id : {"c1", "c2", "c3", "c4"}) ASSERT_TRUE(store->Commit(MakeWrite(id, 1, 1)).ok());
+  for (const char* id : {"c1", "c2", "c3", "c4"})
+    ASSERT_TRUE(store->Commit(MakeWrite(id, 1, 1)).ok());
   ASSERT_TRUE(store->Commit(MakeWrite("c2", 2, 2)).ok());
   CaseFilter f;
   f.limit = 2;
@@ -319,7 +326,8 @@ TEST(SqliteStore, DueTimersEarliestFirst) {
   none.record.next_timer_at.reset();
   CaseWrite future = MakeWrite("future", 1, 1);
   future.record.next_timer_at = Ms(kBase + 1000);
-  for (CaseWrite* w : {&late, &early, &none, &future}) ASSERT_TRUE(store->Commit(*w).ok());
+  for (CaseWrite* w : {&late, &early, &none, &future})
+    ASSERT_TRUE(store->Commit(*w).ok());
   auto due = store->DueTimers(Ms(kBase + 50), 10);
   ASSERT_TRUE(due.ok());
   EXPECT_EQ(*due, (std::vector<std::string>{"early", "late"}));
@@ -420,7 +428,8 @@ TEST(SqliteStore, TriggersRefuseRewritingHistory) {
   EXPECT_EQ(store->Definitions()->size(), 1u);
 }
 
-// ---- Group commit ---------------------------------------------------------------------------------
+// ---- Group commit
+// ---------------------------------------------------------------------------------
 
 TEST(SqliteStore, GroupCommitBatchesConcurrentWriters) {
   TempDir dir;
@@ -433,7 +442,8 @@ TEST(SqliteStore, GroupCommitBatchesConcurrentWriters) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       ready.fetch_add(1);
-      while (ready.load() < kThreads) std::this_thread::yield();
+      while (ready.load() < kThreads)
+        std::this_thread::yield();
       for (int i = 0; i < kCasesPerThread; ++i) {
         std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
         if (!store->Commit(MakeWrite(id, 1, 1)).ok()) failures.fetch_add(1);
@@ -441,7 +451,8 @@ TEST(SqliteStore, GroupCommitBatchesConcurrentWriters) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(Events(*store), kThreads * kCasesPerThread * 2);
   EXPECT_EQ(store->CountCases().value(), kThreads * kCasesPerThread);
@@ -465,20 +476,26 @@ TEST(SqliteStore, AStaleWriteInABatchRollsBackAlone) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       ready.fetch_add(1);
-      while (ready.load() < kThreads) std::this_thread::yield();
+      while (ready.load() < kThreads)
+        std::this_thread::yield();
       CaseWrite create = MakeWrite("contested", 1, 1);
       create.events[0].action = "submit-" + std::to_string(t);
       Status s = store->Commit(create);
-      if (s.ok()) created.fetch_add(1);
-      else EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+      if (s.ok())
+        created.fetch_add(1);
+      else
+        EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
       CaseWrite append = MakeWrite("shared", 2, 3);
       append.events[0].action = "append-" + std::to_string(t);
       s = store->Commit(append);
-      if (s.ok()) appended.fetch_add(1);
-      else EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+      if (s.ok())
+        appended.fetch_add(1);
+      else
+        EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(created.load(), 1);
   EXPECT_EQ(appended.load(), 1);
   EXPECT_EQ(store->GetEvents("contested", INT64_MAX)->size(), 1u);
@@ -497,14 +514,16 @@ TEST(SqliteStore, WithoutGroupCommitEveryWriteIsItsOwnTransaction) {
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   StoreStats stats = store->Stats();
   EXPECT_EQ(stats.writes, 20);
   EXPECT_EQ(stats.commits, 20);
   EXPECT_EQ(stats.max_batch, 1);
 }
 
-// ---- Definitions ----------------------------------------------------------------------------------
+// ---- Definitions
+// ----------------------------------------------------------------------------------
 
 TEST(SqliteStore, DefinitionsAreImmutable) {
   TempDir dir;
@@ -536,7 +555,8 @@ TEST(SqliteStore, DefinitionsAreImmutable) {
   EXPECT_EQ((*all)[2].version, 2);
 }
 
-// ---- Read-only --------------------------------------------------------------------------------------
+// ---- Read-only
+// --------------------------------------------------------------------------------------
 
 TEST(SqliteStore, ReadOnlyOpenOfAMissingFileFailsAndCreatesNothing) {
   TempDir dir;
@@ -553,19 +573,29 @@ TEST(SqliteStore, ReadOnlyOpenOfAMissingFileFailsAndCreatesNothing) {
 TEST(SqliteStore, ReadOnlyOpenOfANonTongbanFileFails) {
   TempDir dir;
   // Not a database at all.
-  std::string text = dir.File("notes.txt");
+  const std::string text = dir.File("notes.txt");
   {
     std::ofstream out(text);
     out << "These are not the events you are looking for.\n";
-    for (int i = 0; i < 200; ++i) out << "filler line " << i << "\n";
+    for (int i = 0; i < 200; ++i)
+      out << "filler line " << i << "\n";
   }
   SqliteStoreOptions options;
   options.path = text;
   options.read_only = true;
   auto store = SqliteStore::Open(options);
   ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("not a database"), std::string::npos)
       << store.status().message();
+  EXPECT_NE(store.status().message().find(text), std::string::npos) << store.status().message();
+  // Nor does a writable open take it for a fresh database.
+  options.read_only = false;
+  store = SqliteStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("not a database"), std::string::npos)
+      << store.status().message();
+  options.read_only = true;
   // A SQLite database of someone else's.
   std::string other = dir.File("other.db");
   {

@@ -12,6 +12,23 @@
 
 namespace tongban::cli {
 
+constexpr const char* kHttpHelp = R"(usage: tongban bench http [OPTIONS]
+
+Measures durable transitions per second over HTTP: --connections clients drive cases through
+a server started in the same process on a temporary database, for --seconds seconds. Baseline
+in the same run, with the same clients: the server's trivial endpoint (/healthz).
+
+Options:
+  --connections N      concurrent clients (default 64)
+  --seconds S          length of each run (default 5)
+  --definitions DIR    definitions to deploy (default definitions)
+  --application FILE   the application each case starts from (default
+                       docs/examples/construction-permit-application.json)
+  --synchronous S      FULL (default), NORMAL or OFF
+  --format FORMAT      text (default) or json
+  --help               show this help
+)";
+
 // The engine benchmarks, in bench_engine.cc.
 extern const char* const kBenchTransitionsHelp;
 extern const char* const kBenchReplayHelp;
@@ -32,6 +49,7 @@ Benchmarks:
   replay        hash-chain verification, replay and VerifyAll in events/s on one thread
                 (goal: VerifyAll at 1,000,000 events/s or more)
   read          GetCase latency with 1,000,000 cases stored (goal: p99 below 1 ms)
+  http          durable transitions/s over HTTP against the server's /healthz ceiling
 
 Common options:
   --format FORMAT    text (default) or json
@@ -136,17 +154,26 @@ int BenchCommand(int argc, char** argv, int first) {
       {"validate", kValidateHelp, {"steps", "runs"}},
       {"transitions",
        kBenchTransitionsHelp,
-       {"callers", "cases", "steps", "synchronous", "dir", "check"}},
+       {"callers", "cases", "steps", "synchronous", "rounds", "dir", "check"}},
       {"replay", kBenchReplayHelp, {"cases", "steps", "dir", "check"}},
-      {"read", kBenchReadHelp, {"cases", "reads", "db", "dir", "check"}},
+      {"read", kBenchReadHelp, {"cases", "reads", "db", "dir", "snapshot-bytes", "check"}},
+      {"http", kHttpHelp, {"connections", "seconds", "definitions", "application", "synchronous"}},
   };
   const std::vector<std::string> flags = {"help", "check"};
-  const std::vector<std::string> with_value = {"steps",       "runs", "format", "callers", "cases",
-                                               "synchronous", "dir",  "reads",  "db"};
+  // Every option any benchmark takes; each benchmark then refuses those that are not its own.
+  std::vector<std::string> with_value = {"format"};
+  for (const Benchmark& b : benchmarks) {
+    for (const std::string& option : b.options) {
+      if (std::find(flags.begin(), flags.end(), option) == flags.end() &&
+          std::find(with_value.begin(), with_value.end(), option) == with_value.end()) {
+        with_value.push_back(option);
+      }
+    }
+  }
   Args args(argc, argv, first, flags, with_value);
   if (!args.ok()) return UsageError("bench", args.error());
   if (args.positional().empty()) {
-    std::cout << kHelp;
+    (args.Has("help") ? std::cout : std::cerr) << kHelp;
     return args.Has("help") ? kExitOk : kExitUsage;
   }
   const std::string& what = args.positional()[0];
@@ -178,6 +205,7 @@ int BenchCommand(int argc, char** argv, int first) {
     return UsageError("bench", "--format must be text or json");
   }
   if (what == "validate") return BenchValidate(args);
+  if (what == "http") return BenchHttp(args);
   return BenchEngine(what, args);
 }
 

@@ -30,7 +30,8 @@ Exit codes: 0 every scenario passed, 1 some expectation failed, 2 wrong usage,
 3 a scenario or definition could not be run.
 )";
 
-constexpr const char* kReplayHelp = R"(usage: tongban replay --db FILE --case ID [--at TIME] [--format text|json]
+constexpr const char* kReplayHelp =
+    R"(usage: tongban replay --db FILE --case ID [--at TIME] [--format text|json]
 
 Rebuilds a case from its events alone (no side effects) and prints its state and clock;
 with --at, as it stood at TIME (e.g. 2026-03-05T12:00:00+08:00). The database is opened
@@ -39,7 +40,8 @@ read-only.
 Exit codes: 0 replayed, 1 the history does not replay, 2 wrong usage, 3 cannot read.
 )";
 
-constexpr const char* kVerifyHelp = R"(usage: tongban verify --db FILE [--case ID] [--format text|json]
+constexpr const char* kVerifyHelp =
+    R"(usage: tongban verify --db FILE [--case ID] [--format text|json]
 
 Checks that every event's hash chain is intact and that replaying the events reproduces
 the stored snapshot; reports the first event that breaks, and why. Without --case, every
@@ -97,7 +99,8 @@ int ScenarioCommand(int argc, char** argv, int first) {
   LoadDefinitions(&set, {args.positional()[0]}, args.GetAll("with"));
   set.Compile();
   if (set.HasErrors()) {
-    for (const Diagnostic& d : set.Diagnostics()) std::cerr << FormatDiagnostic(d) << "\n";
+    for (const Diagnostic& d : set.Diagnostics())
+      std::cerr << FormatDiagnostic(d) << "\n";
     return kExitError;
   }
   ScenarioOptions options;
@@ -114,8 +117,8 @@ int ScenarioCommand(int argc, char** argv, int first) {
     auto document = ok ? JsonDocument::Parse(text, &position)
                        : Result<JsonDocument>(Status::NotFound("cannot read " + path));
     if (!document.ok()) {
-      std::cerr << path << ":" << position.line << ":" << position.column << ": error: "
-                << document.status().message() << "\n";
+      std::cerr << path << ":" << position.line << ":" << position.column
+                << ": error: " << document.status().message() << "\n";
       return kExitError;
     }
     auto result = RunScenario(document->root(), options);
@@ -140,7 +143,8 @@ int ScenarioCommand(int argc, char** argv, int first) {
     std::cout << (result->ok() ? "PASS " : "FAIL ") << path << " — " << result->name << " ("
               << result->steps_run << " steps, " << result->checks << " checks)\n";
     if (!result->ok() || args.Has("verbose")) {
-      for (const auto& line : result->transcript) std::cout << "    " << line << "\n";
+      for (const auto& line : result->transcript)
+        std::cout << "    " << line << "\n";
     }
     for (const auto& f : result->failures) {
       std::cout << "  " << path << ": " << f.pointer << ": " << f.message << "\n";
@@ -162,7 +166,8 @@ int ReplayCommand(int argc, char** argv, int first) {
     std::cout << kReplayHelp;
     return kExitOk;
   }
-  if (!args.Get("db") || !args.Get("case")) return UsageError("replay", "--db and --case are required");
+  if (!args.Get("db") || !args.Get("case"))
+    return UsageError("replay", "--db and --case are required");
   std::optional<Instant> at;
   if (auto text = args.Get("at")) {
     at = ParseTimestamp(*text);
@@ -186,8 +191,8 @@ int ReplayCommand(int argc, char** argv, int first) {
   std::cout << "case      " << view->state.id << " (" << view->state.number << ")\n"
             << "item      " << view->item->title << " (" << view->item->id << " v"
             << view->item->version << ")\n"
-            << "as of     " << FormatTimestampIn(view->as_of, view->item->time_limits.calendar->time_zone())
-            << "\n"
+            << "as of     "
+            << FormatTimestampIn(view->as_of, view->item->time_limits.calendar->time_zone()) << "\n"
             << "status    " << CaseStatusCode(view->state.status)
             << (view->step_id.empty() ? "" : " / step " + view->step_id) << "\n"
             << "version   " << view->state.version << "\n"
@@ -213,7 +218,8 @@ int VerifyCommand(int argc, char** argv, int first) {
     report = db->service->Verify(*id);
   } else {
     Progress progress("verifying events");
-    report = db->service->VerifyAll([&](int64_t done, int64_t total) { progress.Update(done, total); });
+    report =
+        db->service->VerifyAll([&](int64_t done, int64_t total) { progress.Update(done, total); });
   }
   if (args.Get("format").value_or("text") == "json") {
     std::cout << VerifyReportToJson(report).dump(2) << "\n";

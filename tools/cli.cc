@@ -16,7 +16,8 @@ Args::Args(int argc, char** argv, int first, std::vector<std::string> flags,
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--") {
-      for (++i; i < argc; ++i) positional_.push_back(argv[i]);
+      for (++i; i < argc; ++i)
+        positional_.push_back(argv[i]);
       break;
     }
     if (arg.rfind("--", 0) != 0 || arg == "-") {
@@ -60,7 +61,8 @@ std::optional<std::string> Args::Get(const std::string& name) const {
 std::vector<std::string> Args::GetAll(const std::string& name) const {
   std::vector<std::string> out;
   auto range = values_.equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
+  for (auto it = range.first; it != range.second; ++it)
+    out.push_back(it->second);
   return out;
 }
 
@@ -70,7 +72,9 @@ int UsageError(const std::string& subcommand, const std::string& message) {
   return kExitUsage;
 }
 
-bool StderrIsTerminal() { return isatty(STDERR_FILENO) == 1; }
+bool StderrIsTerminal() {
+  return isatty(STDERR_FILENO) == 1;
+}
 
 void Progress::Update(long done, long total) {
   if (!enabled_) return;

@@ -13,6 +13,10 @@ int VerifyCommand(int argc, char** argv, int first);
 int ServeCommand(int argc, char** argv, int first);
 int TokenCommand(int argc, char** argv, int first);
 
+class Args;
+// `tongban bench http` (bench_http.cc), dispatched from BenchCommand.
+int BenchHttp(const Args& args);
+
 }  // namespace tongban::cli
 
 #include <string>

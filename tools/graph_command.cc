@@ -41,14 +41,14 @@ int GraphCommand(int argc, char** argv, int first) {
   LoadDefinitions(&set, args.positional(), args.GetAll("with"));
   set.Compile();
   if (set.HasErrors()) {
-    for (const Diagnostic& d : set.Diagnostics()) std::cerr << FormatDiagnostic(d) << "\n";
+    for (const Diagnostic& d : set.Diagnostics())
+      std::cerr << FormatDiagnostic(d) << "\n";
     return kExitFailure;
   }
   std::shared_ptr<const Item> item;
   for (const auto& file : set.files()) {
     if (file.report && file.kind == "item" && file.source.contains("id")) {
-      item = set.FindItem(file.source["id"].get<std::string>(),
-                          file.source.value("version", 0));
+      item = set.FindItem(file.source["id"].get<std::string>(), file.source.value("version", 0));
     }
   }
   if (!item) {

@@ -38,7 +38,8 @@ connections are refused. The first line on standard output is "listening on HOST
 Exit codes: 0 stopped cleanly, 2 wrong usage, 3 could not start.
 )";
 
-constexpr const char* kTokenHelp = R"(usage: tongban token --id ID --role ROLE [--organ ORGAN] [--name NAME] [--credit-code CODE]
+constexpr const char* kTokenHelp =
+    R"(usage: tongban token --id ID --role ROLE [--organ ORGAN] [--name NAME] [--credit-code CODE]
 
 Prints a new random bearer token and the JSON line to add to a principals file (which
 stores only the token's SHA-256). Roles: applicant, agent, clerk, reviewer, approver,
@@ -51,7 +52,8 @@ Result<std::shared_ptr<const PrincipalSet>> LoadPrincipals(const std::string& pa
   set.Compile();
   if (set.HasErrors()) {
     std::string message;
-    for (const Diagnostic& d : set.Diagnostics()) message += "\n  " + FormatDiagnostic(d);
+    for (const Diagnostic& d : set.Diagnostics())
+      message += "\n  " + FormatDiagnostic(d);
     return Status::InvalidArgument("the principals file has errors:" + message);
   }
   auto principals = set.FindPrincipals();
@@ -85,7 +87,9 @@ int ServeCommand(int argc, char** argv, int first) {
   if (auto c = args.Get("clock")) {
     if (c->rfind("simulated:", 0) != 0) return UsageError("serve", "--clock takes simulated:TIME");
     auto start = ParseTimestamp(c->substr(10));
-    if (!start) return UsageError("serve", "--clock simulated:TIME needs a timestamp like 2026-03-02T09:00:00+08:00");
+    if (!start)
+      return UsageError("serve",
+                        "--clock simulated:TIME needs a timestamp like 2026-03-02T09:00:00+08:00");
     auto sim = std::make_unique<SimulatedClock>(*start);
     simulated = sim.get();
     clock = std::move(sim);
@@ -127,7 +131,8 @@ int ServeCommand(int argc, char** argv, int first) {
     DefinitionSet check;
     LoadDefinitions(&check, {definitions}, {});
     check.Compile();
-    for (const Diagnostic& d : check.Diagnostics()) std::cerr << "  " << FormatDiagnostic(d) << "\n";
+    for (const Diagnostic& d : check.Diagnostics())
+      std::cerr << "  " << FormatDiagnostic(d) << "\n";
     return kExitError;
   }
   CaseService service(store->get(), &registry, clock.get());
@@ -138,8 +143,8 @@ int ServeCommand(int argc, char** argv, int first) {
     return kExitError;
   }
   std::cout << "listening on " << server_options.host << ":" << *port << std::endl;
-  std::cerr << "tongban serve: database " << store_options.path << " (synchronous="
-            << store_options.synchronous << "), " << registry.Items().size()
+  std::cerr << "tongban serve: database " << store_options.path
+            << " (synchronous=" << store_options.synchronous << "), " << registry.Items().size()
             << " item version(s); deployed " << deployed->deployed.size() << " new, "
             << deployed->unchanged.size() << " unchanged\n";
   if ((*principals)->demo) {
@@ -172,7 +177,8 @@ int TokenCommand(int argc, char** argv, int first) {
     std::cout << kTokenHelp;
     return kExitOk;
   }
-  if (!args.Get("id") || !args.Get("role")) return UsageError("token", "--id and --role are required");
+  if (!args.Get("id") || !args.Get("role"))
+    return UsageError("token", "--id and --role are required");
   unsigned char bytes[24];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     std::cerr << "tongban token: no randomness available\n";

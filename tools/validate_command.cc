@@ -39,7 +39,8 @@ void LoadDefinitions(DefinitionSet* set, const std::vector<std::string>& paths,
     reported.insert(absolute.string());
   }
   std::set<std::string> context;
-  for (const std::string& w : with) context.insert(w);
+  for (const std::string& w : with)
+    context.insert(w);
   for (const std::string& p : paths) {
     std::error_code error;
     fs::path dir = fs::weakly_canonical(p, error);
@@ -54,7 +55,8 @@ void LoadDefinitions(DefinitionSet* set, const std::vector<std::string>& paths,
       dir = dir.parent_path();
     }
   }
-  for (const std::string& p : paths) set->AddPath(p, true);
+  for (const std::string& p : paths)
+    set->AddPath(p, true);
   for (const std::string& c : context) {
     // A context path that is (inside) a reported path is already loaded.
     std::error_code error;
@@ -85,7 +87,8 @@ int ValidateCommand(int argc, char** argv, int first) {
   set.Compile();
   std::vector<Diagnostic> diagnostics = set.Diagnostics();
   size_t errors = 0, warnings = 0;
-  for (const Diagnostic& d : diagnostics) (d.severity == Severity::kError ? errors : warnings)++;
+  for (const Diagnostic& d : diagnostics)
+    (d.severity == Severity::kError ? errors : warnings)++;
   bool quiet = args.Has("quiet");
 
   if (format == "json") {

@@ -158,7 +158,9 @@ std::shared_ptr<const Calendar> CompileCalendar(const nlohmann::json& root, Diag
       std::string name = v.is_string() ? v.get<std::string>() : "";
       auto it = std::find(kWeekdayNames.begin(), kWeekdayNames.end(), name);
       if (it == kWeekdayNames.end()) {
-        std::string message = "a weekly day off must be a weekday name in English (\"saturday\")";
+        std::string message = "\"" + name +
+                              "\" is not a weekday; a weekly day off is a weekday name in English "
+                              "(\"saturday\")";
         std::string suggestion = ClosestMatch(name, kWeekdayNames);
         if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
         sink->Error(pointer, "bad-enum", message);
@@ -194,8 +196,14 @@ std::shared_ptr<const Calendar> CompileCalendar(const nlohmann::json& root, Diag
           if (!name || !from_text || !to_text) continue;
           auto from = ParseIsoDay(*from_text);
           auto to = ParseIsoDay(*to_text);
-          if (!from) sink->Error(block.PointerOf("from"), "bad-date", "not a date (YYYY-MM-DD)");
-          if (!to) sink->Error(block.PointerOf("to"), "bad-date", "not a date (YYYY-MM-DD)");
+          if (!from) {
+            sink->Error(block.PointerOf("from"), "bad-date",
+                        "\"" + *from_text + "\" is not a date (YYYY-MM-DD)");
+          }
+          if (!to) {
+            sink->Error(block.PointerOf("to"), "bad-date",
+                        "\"" + *to_text + "\" is not a date (YYYY-MM-DD)");
+          }
           if (!from || !to) continue;
           if (*to < *from) {
             sink->Error(block.PointerOf("to"), "bad-range", "\"to\" is before \"from\"");
@@ -219,7 +227,8 @@ std::shared_ptr<const Calendar> CompileCalendar(const nlohmann::json& root, Diag
           if (!date_text) continue;
           auto d = ParseIsoDay(*date_text);
           if (!d) {
-            sink->Error(entry.PointerOf("date"), "bad-date", "not a date (YYYY-MM-DD)");
+            sink->Error(entry.PointerOf("date"), "bad-date",
+                        "\"" + *date_text + "\" is not a date (YYYY-MM-DD)");
             continue;
           }
           if (YearOf(*d) != year.year) {

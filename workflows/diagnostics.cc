@@ -74,6 +74,8 @@ std::string ClosestMatch(const std::string& word, const std::vector<std::string>
   size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
   for (const std::string& candidate : candidates) {
     size_t distance = EditDistance(word, candidate);
+    // A suggestion that replaces the whole word is no suggestion ("+" is not a typo of "<").
+    if (distance >= std::max(word.size(), candidate.size())) continue;
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;

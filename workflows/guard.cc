@@ -233,7 +233,7 @@ class GuardCompiler {
     bool ordered = op != "==" && op != "!=";
     if (ordered && t != ValueType::kNumber && t != ValueType::kDate) {
       sink_->Error(pointer, "guard-type-mismatch",
-                   "\"" + op + "\" orders numbers or dates only, not a " +
+                   "\"" + op + "\" orders numbers or dates only, not values of type " +
                        std::string(ValueTypeName(t)));
       return {};
     }

@@ -104,7 +104,7 @@ struct Step {
   std::string special_procedure;  // empty unless a special procedure (art. 45)
   std::vector<JointParty> parties;  // empty unless a joint step
   std::string completes_with;       // the action every party must take, for a joint step
-  std::vector<Action> actions;      // definition order
+  std::vector<Action> actions;      // in action id order (JSON objects are unordered)
   std::map<std::string, size_t> action_index;
 
   bool is_joint() const { return !parties.empty(); }

@@ -119,8 +119,8 @@ class ItemCompiler {
       if (!t.calendar) {
         sink_->Error(r.PointerOf("calendar"), "unknown-calendar",
                      "unknown calendar \"" + t.calendar_id +
-                         "\"; validate it together with its calendar definition (e.g. "
-                         "--with definitions/calendars)");
+                         "\"; the calendar must be deployed or validated together with the item "
+                         "(tongban validate --with definitions/calendars)");
       }
     }
   }
@@ -136,10 +136,14 @@ class ItemCompiler {
       auto title = r.String("title", true);
       if (!id) continue;
       const auto& built_in = BuiltInStepRoles();
-      if (std::find(built_in.begin(), built_in.end(), *id) != built_in.end() ||
-          !seen.insert(*id).second) {
+      if (std::find(built_in.begin(), built_in.end(), *id) != built_in.end()) {
         sink_->Error(r.PointerOf("id"), "duplicate-id",
-                     "role \"" + *id + "\" is already defined");
+                     "role \"" + *id + "\" is a built-in role (clerk, reviewer, approver, verifier); "
+                     "use it without declaring it");
+        continue;
+      }
+      if (!seen.insert(*id).second) {
+        sink_->Error(r.PointerOf("id"), "duplicate-id", "role \"" + *id + "\" is declared twice");
         continue;
       }
       item_.extra_roles.push_back({*id, title.value_or("")});
@@ -460,7 +464,8 @@ class ItemCompiler {
         if (!b) unknown(JoinJsonPointer(pointer, 1), "step", pair[1].get<std::string>(), step_ids);
         if (a && b && *a == *b) {
           sink_->Error(pointer, "four-eyes-same-step",
-                       "a four-eyes pair needs two different steps");
+                       "a four-eyes pair needs two different steps, not \"" +
+                           pair[0].get<std::string>() + "\" twice");
           continue;
         }
         if (a && b) item_.four_eyes.push_back({*a, *b});

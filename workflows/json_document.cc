@@ -133,14 +133,24 @@ class JsonParser {
       ++pos_;
       return Status::Ok();
     }
+    bool after_comma = false;
     while (true) {
       SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected a member name in quotes");
+      if (pos_ >= text_.size() || text_[pos_] != '"') {
+        if (pos_ < text_.size() && text_[pos_] == '}' && after_comma) {
+          return Error("trailing comma before '}': JSON allows no comma after the last member");
+        }
+        if (pos_ < text_.size() && text_[pos_] == '/') {
+          return Error("comments are not allowed in JSON");
+        }
+        return Error("expected a member name in quotes");
+      }
+      const size_t key_start = pos_;
       SourcePosition key_position = Here();
       std::string key;
       TONGBAN_RETURN_IF_ERROR(ParseString(&key));
       if (out->contains(key)) {
-        pos_ -= 1;  // keep the error near the key
+        pos_ = key_start;  // the error points at the repeated key itself
         return Error("duplicate key \"" + key + "\"");
       }
       SkipSpace();
@@ -155,6 +165,7 @@ class JsonParser {
       if (pos_ >= text_.size()) return Error("unexpected end of input inside an object");
       if (text_[pos_] == ',') {
         ++pos_;
+        after_comma = true;
         continue;
       }
       if (text_[pos_] == '}') {

@@ -1,0 +1,1738 @@
+// End-to-end tests of the HTTP API against the real server.
+//
+// Most tests start an ApiServer in-process on an ephemeral loopback port, over a temporary SQLite
+// file, the shipped definitions and the demo principals, on a simulated clock at
+// 2026-03-02T09:00:00+08:00 (a Monday), and talk to it with httplib::Client. The shutdown test runs
+// the real `tongban serve` binary in a child process and stops it with SIGTERM under load.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/server.h"
+#include "engine/case_service.h"
+#include "engine/clock.h"
+#include "engine/definition_registry.h"
+#include "engine/sqlite_store.h"
+#include "workflows/definition_set.h"
+#include "workflows/sha256.h"
+
+namespace tongban::api {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kSourceDir = TONGBAN_SOURCE_DIR;
+const std::string kBinary = TONGBAN_BINARY;
+constexpr const char* kStart = "2026-03-02T09:00:00+08:00";
+
+// Demo tokens (the "note" of each principal in definitions/principals/demo.json).
+constexpr const char* kApplicant = "demo-applicant-token";
+constexpr const char* kOtherApplicant = "demo-other-applicant-token";
+constexpr const char* kClerk = "demo-clerk-token";
+constexpr const char* kReviewer = "demo-reviewer-token";
+constexpr const char* kApprover = "demo-approver-token";
+constexpr const char* kAuditor = "demo-auditor-token";
+constexpr const char* kAdmin = "demo-admin-token";
+// Added by the tests to a copy of the demo principals.
+constexpr const char* kSecondClerk = "test-second-clerk-token";
+constexpr const char* kForeignClerk = "test-foreign-clerk-token";
+
+const char* const kPermitMaterials[] = {
+    "application_form",    "land_approval",    "planning_permit",
+    "site_readiness",      "contractor_contract", "funding_commitment",
+    "drawing_review_certificate", "quality_safety_measures"};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A path under the test temporary directory, unique within this process.
+std::string TempPath(const std::string& suffix) {
+  static std::atomic<int> counter{0};
+  return (fs::path(testing::TempDir()) / ("tongban_api_test_" + std::to_string(getpid()) + "_" +
+                                          std::to_string(counter++) + suffix))
+      .string();
+}
+
+void RemoveDatabase(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::error_code ignored;
+    fs::remove(path + suffix, ignored);
+  }
+}
+
+Instant At(const std::string& timestamp) {
+  auto t = ParseTimestamp(timestamp);
+  EXPECT_TRUE(t.has_value()) << timestamp;
+  return t.value_or(Instant{});
+}
+
+// The demo principals, and the same with a second clerk of the demo organ and a clerk of another
+// organ, both compiled through DefinitionSet as the server does.
+std::shared_ptr<const PrincipalSet> LoadPrincipals(bool with_test_principals) {
+  DefinitionSet set;
+  std::string path = kSourceDir + "/definitions/principals/demo.json";
+  if (!with_test_principals) {
+    set.AddPath(path, true);
+  } else {
+    json doc = json::parse(ReadFile(path));
+    doc["id"] = "api-test";
+    doc["principals"].push_back({{"id", "clerk-second"},
+                                 {"name", "second window clerk"},
+                                 {"roles", {"clerk"}},
+                                 {"organ", "dz-approval-bureau"},
+                                 {"token_sha256", Sha256Hex(kSecondClerk)}});
+    doc["principals"].push_back({{"id", "clerk-foreign"},
+                                 {"name", "clerk of another organ"},
+                                 {"roles", {"clerk"}},
+                                 {"organ", "other-organ"},
+                                 {"token_sha256", Sha256Hex(kForeignClerk)}});
+    set.AddText("api-test-principals.json", doc.dump(2), true);
+  }
+  set.Compile();
+  EXPECT_FALSE(set.HasErrors());
+  for (const Diagnostic& d : set.Diagnostics()) ADD_FAILURE() << FormatDiagnostic(d);
+  auto principals = set.FindPrincipals();
+  EXPECT_NE(principals, nullptr);
+  return principals;
+}
+
+// True when nothing listens on the loopback port (the connection is refused).
+bool ConnectionRefused(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int rc = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  int error = errno;
+  close(fd);
+  return rc != 0 && error == ECONNREFUSED;
+}
+
+// ---- HTTP client helpers ---------------------------------------------------------------------
+
+struct Reply {
+  int status = 0;  // 0: no response (connection failed)
+  std::string body;
+  httplib::Headers headers;
+  json doc;  // the body parsed, when it is JSON
+
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+  std::string ContentType() const { return Header("Content-Type"); }
+  std::string ProblemType() const {
+    return doc.is_object() && doc.contains("type") && doc["type"].is_string()
+               ? doc["type"].get<std::string>()
+               : "";
+  }
+};
+
+std::ostream& operator<<(std::ostream& out, const Reply& r) {
+  return out << "HTTP " << r.status << " " << r.body.substr(0, 600);
+}
+
+Reply ToReply(const httplib::Result& result) {
+  Reply reply;
+  if (!result) return reply;
+  reply.status = result->status;
+  reply.body = result->body;
+  reply.headers = result->headers;
+  reply.doc = json::parse(reply.body, nullptr, false);
+  if (reply.doc.is_discarded()) reply.doc = json();
+  return reply;
+}
+
+class Api {
+ public:
+  explicit Api(int port) : client_("127.0.0.1", port) {
+    client_.set_connection_timeout(5, 0);
+    client_.set_read_timeout(20, 0);
+    client_.set_write_timeout(5, 0);
+  }
+
+  Reply Get(const std::string& path, const std::string& token = "",
+            httplib::Headers headers = {}) {
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return ToReply(client_.Get(path.c_str(), headers));
+  }
+  Reply PostRaw(const std::string& path, const std::string& token, const std::string& body,
+                httplib::Headers headers = {}) {
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return ToReply(client_.Post(path.c_str(), headers, body, "application/json"));
+  }
+  Reply Post(const std::string& path, const std::string& token, const json& body,
+             httplib::Headers headers = {}) {
+    return PostRaw(path, token, body.dump(), std::move(headers));
+  }
+  Reply Act(const std::string& case_id, const std::string& token, const std::string& action,
+            const json& data = json::object(), httplib::Headers headers = {}) {
+    return Post("/v1/cases/" + case_id + "/actions", token, {{"action", action}, {"data", data}},
+                std::move(headers));
+  }
+
+ private:
+  httplib::Client client_;
+};
+
+json PermitForm() {
+  return {{"project_name", "示例园区一期厂房"},
+          {"project_code", "2026-330100-47-01-000001"},
+          {"builder_name", "示例科技有限公司"},
+          {"builder_credit_code", "91330100MA2TB00014"},
+          {"project_category", "房屋建筑工程"},
+          {"contract_price_wan", 1200},
+          {"building_area_m2", 8600},
+          {"planned_start_date", "2026-04-01"}};
+}
+
+json PermitMaterials(const std::set<std::string>& without = {}) {
+  json materials = json::array();
+  for (const char* m : kPermitMaterials) {
+    if (without.count(m) == 0) materials.push_back(m);
+  }
+  return materials;
+}
+
+json NewPermit(const std::set<std::string>& without = {}) {
+  return {{"definition", "construction-permit"},
+          {"form", PermitForm()},
+          {"materials", PermitMaterials(without)}};
+}
+
+// ---- The in-process server ---------------------------------------------------------------------
+
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options = {}) {
+    db_path_ = TempPath(".db");
+    SqliteStoreOptions store_options;
+    store_options.path = db_path_;
+    auto store = SqliteStore::Open(store_options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    clock_ = std::make_unique<SimulatedClock>(At(kStart));
+    registry_ = std::make_unique<DefinitionRegistry>(store_.get());
+    EXPECT_TRUE(registry_->LoadFromStore().ok());
+    auto deployed = registry_->DeployDirectory(kSourceDir + "/definitions", clock_->Now());
+    EXPECT_TRUE(deployed.ok()) << deployed.status().ToString();
+    service_ = std::make_unique<CaseService>(store_.get(), registry_.get(), clock_.get());
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 32;
+    server_ = std::make_unique<ApiServer>(service_.get(), LoadPrincipals(true), clock_.get(),
+                                          options);
+    auto port = server_->Bind();
+    EXPECT_TRUE(port.ok()) << port.status().ToString();
+    port_ = port.value();
+    thread_ = std::thread([this] { server_->Serve(); });
+  }
+
+  ~TestServer() {
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+    service_.reset();
+    registry_.reset();
+    store_.reset();
+    RemoveDatabase(db_path_);
+  }
+
+  int port() const { return port_; }
+  ApiServer& server() { return *server_; }
+  CaseService& service() { return *service_; }
+  SimulatedClock& clock() { return *clock_; }
+
+ private:
+  std::string db_path_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<SimulatedClock> clock_;
+  std::unique_ptr<DefinitionRegistry> registry_;
+  std::unique_ptr<CaseService> service_;
+  std::unique_ptr<ApiServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+class ApiTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<TestServer>();
+    api_ = std::make_unique<Api>(server_->port());
+  }
+  void TearDown() override {
+    api_.reset();
+    server_.reset();
+  }
+
+  Api& api() { return *api_; }
+
+  // A new construction-permit case by the demo applicant; returns the response.
+  Reply Create(const std::string& token = kApplicant, const json& body = NewPermit()) {
+    Reply r = api().Post("/v1/cases", token, body);
+    EXPECT_EQ(r.status, 201) << r;
+    return r;
+  }
+  // Case ids in a given state, by going through the process.
+  std::string Submitted() { return Create().doc.value("id", ""); }
+  std::string UnderReview() {
+    std::string id = Submitted();
+    Reply r = api().Act(id, kClerk, "accept");
+    EXPECT_EQ(r.status, 200) << r;
+    return id;
+  }
+  std::string AtDecision() {
+    std::string id = UnderReview();
+    Reply r = api().Act(id, kReviewer, "pass");
+    EXPECT_EQ(r.status, 200) << r;
+    EXPECT_EQ(r.doc.value("step", ""), "decide");
+    return id;
+  }
+  json History(const std::string& id) {
+    Reply r = api().Get("/v1/cases/" + id + "/history", kAuditor);
+    EXPECT_EQ(r.status, 200) << r;
+    return r.doc.value("events", json::array());
+  }
+
+  void ExpectProblem(const Reply& r, int status, const std::string& slug) {
+    EXPECT_EQ(r.status, status) << r;
+    EXPECT_EQ(r.ContentType(), "application/problem+json") << r;
+    ASSERT_TRUE(r.doc.is_object()) << r;
+    EXPECT_EQ(r.ProblemType(), "https://tongban.dev/problems/" + slug) << r;
+    EXPECT_EQ(r.doc.value("status", 0), status) << r;
+    EXPECT_FALSE(r.doc.value("title", "").empty()) << r;
+    EXPECT_TRUE(r.doc.contains("detail")) << r;
+  }
+  // A 422 whose errors[] names `pointer`.
+  void ExpectInvalidAt(const Reply& r, const std::string& pointer,
+                       const std::string& slug = "invalid") {
+    ExpectProblem(r, 422, slug);
+    ASSERT_TRUE(r.doc.contains("errors") && r.doc["errors"].is_array()) << r;
+    bool found = false;
+    for (const json& e : r.doc["errors"]) {
+      EXPECT_TRUE(e.contains("pointer") && e.contains("message")) << e.dump();
+      found = found || e.value("pointer", "") == pointer;
+    }
+    EXPECT_TRUE(found) << "no error at " << pointer << " in " << r;
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<Api> api_;
+};
+
+// ---- Operations ------------------------------------------------------------------------------------
+
+TEST_F(ApiTest, HealthzNeedsNoToken) {
+  Reply r = api().Get("/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.doc, json({{"status", "ok"}}));
+  EXPECT_EQ(r.ContentType(), "application/json");
+}
+
+TEST_F(ApiTest, UnknownPathIsProblem404) {
+  ExpectProblem(api().Get("/v2/nothing", kAdmin), 404, "not-found");
+}
+
+TEST_F(ApiTest, OpenApiDocumentIsServedAsCompiledIn) {
+  Reply r = api().Get("/openapi.json");
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.ContentType(), "application/json");
+  ASSERT_TRUE(r.doc.is_object()) << "not JSON";
+  EXPECT_EQ(r.doc.value("openapi", ""), "3.1.0");
+  EXPECT_EQ(r.doc, json::parse(ReadFile(kSourceDir + "/api/openapi.json")));
+  EXPECT_EQ(r.body, OpenApiDocument());
+  const json& schemes = r.doc["components"]["securitySchemes"];
+  EXPECT_EQ(schemes["bearerAuth"]["type"], "http");
+  EXPECT_EQ(schemes["bearerAuth"]["scheme"], "bearer");
+  // The problem schema every error response refers to.
+  const json& problem = r.doc["components"]["schemas"]["Problem"];
+  for (const char* member : {"type", "title", "status", "detail", "errors"}) {
+    EXPECT_TRUE(problem["properties"].contains(member)) << member;
+  }
+  const json& error = r.doc["components"]["schemas"]["ProblemError"];
+  EXPECT_TRUE(error["properties"].contains("pointer"));
+  EXPECT_TRUE(error["properties"].contains("message"));
+}
+
+// Every registered route is documented, and every documented operation is registered.
+TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
+  json doc = json::parse(OpenApiDocument());
+  std::set<std::string> documented;
+  static const std::set<std::string> kMethods = {"get",    "put",     "post", "delete",
+                                                 "patch",  "options", "head", "trace"};
+  for (const auto& [path, item] : doc["paths"].items()) {
+    for (const auto& [method, operation] : item.items()) {
+      if (kMethods.count(method) == 0) continue;
+      std::string upper = method;
+      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+      documented.insert(upper + " " + path);
+    }
+  }
+  std::set<std::string> registered(server_->server().routes().begin(),
+                                   server_->server().routes().end());
+  EXPECT_EQ(registered.size(), server_->server().routes().size()) << "a route registered twice";
+  for (const std::string& route : registered) {
+    EXPECT_EQ(documented.count(route), 1u) << route << " is registered but not documented";
+  }
+  for (const std::string& operation : documented) {
+    EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
+  }
+  EXPECT_EQ(registered.size(), 15u);
+  EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
+}
+
+// Every documented response of an authenticated operation refers to a schema, and every error
+// response is a problem document.
+TEST_F(ApiTest, OpenApiErrorResponsesAreProblems) {
+  json doc = json::parse(OpenApiDocument());
+  const json& shared = doc["components"]["responses"];
+  for (const auto& [path, item] : doc["paths"].items()) {
+    for (const auto& [method, operation] : item.items()) {
+      ASSERT_TRUE(operation.contains("responses")) << method << " " << path;
+      for (const auto& [code, response] : operation["responses"].items()) {
+        SCOPED_TRACE(method + " " + path + " " + code);
+        if (code[0] != '4' && code[0] != '5') continue;
+        json resolved = response;
+        if (response.contains("$ref")) {
+          std::string name = response["$ref"].get<std::string>();
+          name = name.substr(name.rfind('/') + 1);
+          ASSERT_TRUE(shared.contains(name)) << name;
+          resolved = shared[name];
+        }
+        ASSERT_TRUE(resolved["content"].contains("application/problem+json"));
+        EXPECT_EQ(resolved["content"]["application/problem+json"]["schema"]["$ref"],
+                  "#/components/schemas/Problem");
+      }
+    }
+  }
+}
+
+// The admin clock exists only with a simulated clock.
+TEST(ApiServerTest, AdminClockOnlyWithSimulatedClock) {
+  std::string db_path = TempPath(".db");
+  SqliteStoreOptions store_options;
+  store_options.path = db_path;
+  auto store = SqliteStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  DefinitionRegistry registry(store->get());
+  SystemClock clock;
+  ASSERT_TRUE(registry.DeployDirectory(kSourceDir + "/definitions", clock.Now()).ok());
+  CaseService service(store->get(), &registry, &clock);
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 4;
+  {
+    ApiServer server(&service, LoadPrincipals(false), nullptr, options);
+    auto port = server.Bind();
+    ASSERT_TRUE(port.ok());
+    std::thread serving([&] { server.Serve(); });
+    for (const std::string& route : server.routes()) EXPECT_NE(route, "POST /v1/admin/clock");
+    EXPECT_EQ(server.routes().size(), 14u);
+    Api api(*port);
+    Reply r = api.Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", 1}}}});
+    EXPECT_EQ(r.status, 404) << r;
+    EXPECT_EQ(api.Get("/healthz").status, 200);
+    server.Stop();
+    serving.join();
+  }
+  store->reset();
+  RemoveDatabase(db_path);
+}
+
+// Stop() right after Bind(), before the serving thread has even started, still ends Serve().
+TEST(ApiServerTest, StopBeforeServeDoesNotHang) {
+  std::string db_path = TempPath(".db");
+  SqliteStoreOptions store_options;
+  store_options.path = db_path;
+  auto store = SqliteStore::Open(store_options);
+  ASSERT_TRUE(store.ok());
+  DefinitionRegistry registry(store->get());
+  SimulatedClock clock(At(kStart));
+  CaseService service(store->get(), &registry, &clock);
+  ServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  auto principals = LoadPrincipals(false);
+  for (int i = 0; i < 20; ++i) {
+    ApiServer server(&service, principals, &clock, options);
+    ASSERT_TRUE(server.Bind().ok());
+    server.Stop();
+    std::thread serving([&] { server.Serve(); });
+    serving.join();
+  }
+  // Stop() racing with the start of Serve(): before the fix a stop that came before httplib marked
+  // itself running was lost, and Serve() never returned.
+  for (int i = 0; i < 200; ++i) {
+    ApiServer server(&service, principals, &clock, options);
+    auto port = server.Bind();
+    ASSERT_TRUE(port.ok());
+    std::thread serving([&] { server.Serve(); });
+    if (i % 2 == 1) std::this_thread::sleep_for(std::chrono::microseconds(50 * (i % 7)));
+    server.Stop();
+    serving.join();
+    EXPECT_TRUE(ConnectionRefused(*port));
+  }
+  store->reset();
+  RemoveDatabase(db_path);
+}
+
+// ---- Authentication ----------------------------------------------------------------------------------
+
+TEST_F(ApiTest, EveryProtectedRouteNeedsAValidBearerToken) {
+  std::string id = Submitted();
+  struct Call {
+    std::string method;
+    std::string path;
+  };
+  const std::vector<Call> calls = {
+      {"GET", "/v1/definitions"},
+      {"POST", "/v1/definitions"},
+      {"GET", "/v1/definitions/construction-permit"},
+      {"GET", "/v1/definitions/construction-permit/graph"},
+      {"POST", "/v1/cases"},
+      {"GET", "/v1/cases"},
+      {"GET", "/v1/cases/" + id},
+      {"POST", "/v1/cases/" + id + "/actions"},
+      {"GET", "/v1/cases/" + id + "/history"},
+      {"GET", "/v1/cases/" + id + "/verify"},
+      {"POST", "/v1/admin/clock"},
+  };
+  for (const Call& call : calls) {
+    for (const std::string& token : {std::string(), std::string("not-a-token"),
+                                     std::string("demo-applicant-tokenX")}) {
+      SCOPED_TRACE(call.method + " " + call.path + " token '" + token + "'");
+      Reply r = call.method == "GET" ? api().Get(call.path, token)
+                                     : api().Post(call.path, token, json::object());
+      ExpectProblem(r, 401, "unauthenticated");
+    }
+  }
+  // Another scheme, or the bearer scheme without a token.
+  for (const std::string& header : {std::string("Basic ZGVtbzpkZW1v"), std::string("Bearer "),
+                                    std::string("bearer demo-admin-token"),
+                                    std::string("demo-admin-token")}) {
+    SCOPED_TRACE(header);
+    Reply r = api().Get("/v1/definitions", "", {{"Authorization", header}});
+    ExpectProblem(r, 401, "unauthenticated");
+  }
+  // The token is never echoed back.
+  Reply r = api().Get("/v1/definitions", "secret-token-value");
+  EXPECT_EQ(r.body.find("secret-token-value"), std::string::npos);
+}
+
+// ---- Definitions ---------------------------------------------------------------------------------
+
+TEST_F(ApiTest, DefinitionsListGetAndGraph) {
+  Reply list = api().Get("/v1/definitions", kApplicant);
+  ASSERT_EQ(list.status, 200) << list;
+  std::set<std::string> ids;
+  for (const json& d : list.doc["definitions"]) {
+    ids.insert(d.value("id", ""));
+    if (d["id"] == "construction-permit") {
+      EXPECT_EQ(d["latest_version"], 1);
+      EXPECT_EQ(d["versions"], json::array({1}));
+      EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
+      EXPECT_EQ(d["case_type"], "promised");
+      EXPECT_EQ(d["modes"], json::array({"standard", "commitment"}));
+    }
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{"construction-permit", "establishment-registration",
+                                        "food-business-licence", "joint-drawing-review",
+                                        "seal-engraving-filing"}));
+
+  Reply item = api().Get("/v1/definitions/construction-permit", kClerk);
+  ASSERT_EQ(item.status, 200) << item;
+  EXPECT_EQ(item.doc, json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
+  EXPECT_TRUE(std::regex_match(item.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")))
+      << item.Header("ETag");
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=1", kClerk).doc, item.doc);
+  ExpectProblem(api().Get("/v1/definitions/construction-permit?version=2", kClerk), 404,
+                "not-found");
+  ExpectProblem(api().Get("/v1/definitions/no-such-item", kClerk), 404, "not-found");
+  for (const char* bad : {"0", "-1", "x", "1.5", "", "9999999999"}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(api().Get(std::string("/v1/definitions/construction-permit?version=") + bad,
+                            kClerk),
+                  422, "invalid");
+  }
+
+  Reply mermaid = api().Get("/v1/definitions/construction-permit/graph", kApplicant);
+  ASSERT_EQ(mermaid.status, 200) << mermaid;
+  EXPECT_EQ(mermaid.ContentType().rfind("text/vnd.mermaid", 0), 0u) << mermaid.ContentType();
+  EXPECT_NE(mermaid.body.find("review"), std::string::npos);
+  Reply dot = api().Get("/v1/definitions/construction-permit/graph?format=dot&version=1", kApplicant);
+  ASSERT_EQ(dot.status, 200) << dot;
+  EXPECT_EQ(dot.ContentType().rfind("text/vnd.graphviz", 0), 0u) << dot.ContentType();
+  EXPECT_NE(dot.body.find("digraph"), std::string::npos);
+  ExpectProblem(api().Get("/v1/definitions/construction-permit/graph?format=png", kApplicant), 422,
+                "invalid");
+  ExpectProblem(api().Get("/v1/definitions/no-such-item/graph", kApplicant), 404, "not-found");
+  ExpectProblem(api().Get("/v1/definitions/construction-permit/graph?version=7", kApplicant), 404,
+                "not-found");
+}
+
+TEST_F(ApiTest, DeployDefinitions) {
+  json permit = json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json"));
+  json v2 = permit;
+  v2["version"] = 2;
+  v2["time_limits"]["promised_days"] = 2;
+
+  // Only admins deploy.
+  for (const char* token : {kApplicant, kClerk, kReviewer, kApprover, kAuditor}) {
+    SCOPED_TRACE(token);
+    ExpectProblem(api().Post("/v1/definitions", token, v2), 403, "forbidden");
+  }
+
+  Reply created = api().Post("/v1/definitions", kAdmin, v2);
+  ASSERT_EQ(created.status, 201) << created;
+  EXPECT_EQ(created.doc["deployed"], json::array({"item/construction-permit@2"}));
+  EXPECT_EQ(created.doc["unchanged"], json::array());
+  EXPECT_TRUE(created.doc["warnings"].is_array());
+
+  // The same content again changes nothing.
+  Reply again = api().Post("/v1/definitions", kAdmin, v2);
+  ASSERT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.doc["deployed"], json::array());
+  EXPECT_EQ(again.doc["unchanged"], json::array({"item/construction-permit@2"}));
+  // ... and neither does version 1 as shipped.
+  EXPECT_EQ(api().Post("/v1/definitions", kAdmin, permit).status, 200);
+
+  // A deployed version is immutable.
+  json changed = v2;
+  changed["title"] = "建筑工程施工许可（改）";
+  ExpectProblem(api().Post("/v1/definitions", kAdmin, changed), 409, "conflict");
+
+  // Invalid definitions: 422 with the validator's errors, each with a pointer.
+  json invalid = v2;
+  invalid["version"] = 3;
+  invalid["time_limits"]["statutory_days"] = "seven";
+  Reply r = api().Post("/v1/definitions", kAdmin, invalid);
+  ExpectProblem(r, 422, "invalid-definition");
+  ASSERT_TRUE(r.doc["errors"].is_array() && !r.doc["errors"].empty()) << r;
+  bool at_days = false;
+  for (const json& e : r.doc["errors"]) {
+    EXPECT_TRUE(e.contains("pointer") && e.contains("message") && e.contains("code")) << e;
+    at_days = at_days || e["pointer"] == "/time_limits/statutory_days";
+  }
+  EXPECT_TRUE(at_days) << r;
+  json dangling = v2;
+  dangling["version"] = 3;
+  dangling["steps"][0]["actions"]["pass"]["to"] = "nowhere";
+  ExpectProblem(api().Post("/v1/definitions", kAdmin, dangling), 422, "invalid-definition");
+
+  // Principals are never deployed over the API.
+  json principals = json::parse(ReadFile(kSourceDir + "/definitions/principals/demo.json"));
+  ExpectInvalidAt(api().Post("/v1/definitions", kAdmin, principals), "/kind", "invalid-definition");
+  // Malformed JSON.
+  ExpectProblem(api().PostRaw("/v1/definitions", kAdmin, "{\"kind\": \"item\""), 400,
+                "malformed-json");
+
+  // Version 2 is now the latest; version 1 is still there.
+  Reply list = api().Get("/v1/definitions", kApplicant);
+  for (const json& d : list.doc["definitions"]) {
+    if (d["id"] != "construction-permit") continue;
+    EXPECT_EQ(d["latest_version"], 2);
+    EXPECT_EQ(d["versions"], json::array({1, 2}));
+  }
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit", kApplicant).doc["version"], 2);
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=1", kApplicant).doc["version"], 1);
+  // New cases start on version 2 unless they ask for version 1.
+  EXPECT_EQ(Create().doc["definition"]["version"], 2);
+  json on_v1 = NewPermit();
+  on_v1["version"] = 1;
+  EXPECT_EQ(Create(kApplicant, on_v1).doc["definition"]["version"], 1);
+}
+
+// ---- Creating cases and request validation -----------------------------------------------------
+
+TEST_F(ApiTest, CreateCaseByApplicant) {
+  Reply r = Create();
+  const std::string id = r.doc.value("id", "");
+  ASSERT_FALSE(id.empty()) << r;
+  EXPECT_EQ(r.Header("Location"), "/v1/cases/" + id);
+  EXPECT_EQ(r.Header("ETag"), "\"1\"");
+  EXPECT_EQ(r.ContentType(), "application/json");
+  EXPECT_EQ(r.doc["status"], "submitted");
+  EXPECT_EQ(r.doc["version"], 1);
+  EXPECT_EQ(r.doc["applicant"]["id"], "ent-demo");
+  EXPECT_EQ(r.doc["applicant"]["credit_code"], "91330100MA2TB00014");
+  EXPECT_EQ(r.doc["organ"], "dz-approval-bureau");
+  EXPECT_EQ(r.doc["definition"]["title"], "建筑工程施工许可");
+  EXPECT_FALSE(r.doc.contains("last_hash"));
+  EXPECT_TRUE(std::regex_match(r.doc.value("number", ""), std::regex("TB20260302-[0-9]{8}")))
+      << r.doc["number"];
+  std::set<std::string> actions;
+  for (const json& a : r.doc["available_actions"]) actions.insert(a.value("action", ""));
+  EXPECT_EQ(actions, (std::set<std::string>{"withdraw", "supply_materials"}));
+
+  Reply got = api().Get(r.Header("Location"), kApplicant);
+  ASSERT_EQ(got.status, 200) << got;
+  EXPECT_EQ(got.Header("ETag"), "\"1\"");
+  EXPECT_EQ(got.doc["id"], id);
+  // The clerk is offered what a clerk may do.
+  actions.clear();
+  Reply clerk_view = api().Get("/v1/cases/" + id, kClerk);
+  for (const json& a : clerk_view.doc["available_actions"]) actions.insert(a.value("action", ""));
+  EXPECT_EQ(actions, (std::set<std::string>{"accept", "request_correction", "refuse",
+                                            "supply_materials"}));
+}
+
+TEST_F(ApiTest, CreateCaseAtTheWindow) {
+  json body = NewPermit();
+  body["applicant"] = {{"id", "ent-walkin"}, {"name", "到窗口的企业"}, {"credit_code", "91330100MA2TB00014"}};
+  Reply r = Create(kClerk, body);
+  EXPECT_EQ(r.doc["applicant"]["id"], "ent-walkin");
+  json events = History(r.doc.value("id", ""));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["actor"]["id"], "clerk-demo");
+  EXPECT_EQ(events[0]["actor"]["role"], "clerk");
+
+  // A clerk names the applicant; an applicant does not.
+  ExpectProblem(api().Post("/v1/cases", kClerk, NewPermit()), 422, "invalid");
+  ExpectProblem(api().Post("/v1/cases", kApplicant, body), 422, "invalid");
+  json bad_code = body;
+  bad_code["applicant"]["credit_code"] = "123";
+  ExpectProblem(api().Post("/v1/cases", kClerk, bad_code), 422, "invalid");
+  json extra = body;
+  extra["applicant"]["phone"] = "110";
+  ExpectInvalidAt(api().Post("/v1/cases", kClerk, extra), "/applicant/phone");
+  // Only applicants and clerks submit; a clerk only for items its organ implements.
+  for (const char* token : {kReviewer, kApprover, kAuditor, kAdmin}) {
+    SCOPED_TRACE(token);
+    ExpectProblem(api().Post("/v1/cases", token, body), 403, "forbidden");
+  }
+  ExpectProblem(api().Post("/v1/cases", kForeignClerk, body), 403, "forbidden");
+}
+
+TEST_F(ApiTest, CreateCaseValidation) {
+  // Unknown members are refused with a pointer.
+  json unknown = NewPermit();
+  unknown["colour"] = "red";
+  ExpectInvalidAt(api().Post("/v1/cases", kApplicant, unknown), "/colour");
+  // Wrong types.
+  struct Case {
+    const char* member;
+    json value;
+  };
+  for (const Case& c : std::vector<Case>{{"definition", 5},
+                                         {"version", "1"},
+                                         {"version", 0},
+                                         {"version", -1},
+                                         {"version", 1.5},
+                                         {"form", json::array()},
+                                         {"materials", "application_form"},
+                                         {"mode", true},
+                                         {"commitment", 1}}) {
+    SCOPED_TRACE(std::string(c.member) + " = " + c.value.dump());
+    json body = NewPermit();
+    body[c.member] = c.value;
+    ExpectInvalidAt(api().Post("/v1/cases", kApplicant, body), std::string("/") + c.member);
+  }
+  // Missing members.
+  json missing = NewPermit();
+  missing.erase("definition");
+  ExpectInvalidAt(api().Post("/v1/cases", kApplicant, missing), "/definition");
+  // Not an object.
+  ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "[1, 2]"), 422, "invalid");
+  ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "\"construction-permit\""), 422, "invalid");
+  // Rules of the item: the form, the mode.
+  json form = NewPermit();
+  form["form"].erase("project_name");
+  ExpectProblem(api().Post("/v1/cases", kApplicant, form), 422, "invalid");
+  json mode = NewPermit();
+  mode["mode"] = "express";
+  ExpectProblem(api().Post("/v1/cases", kApplicant, mode), 422, "invalid");
+  // Unknown items and versions.
+  json nothing = NewPermit();
+  nothing["definition"] = "no-such-item";
+  ExpectProblem(api().Post("/v1/cases", kApplicant, nothing), 404, "not-found");
+  json v9 = NewPermit();
+  v9["version"] = 9;
+  ExpectProblem(api().Post("/v1/cases", kApplicant, v9), 404, "not-found");
+  // Nothing of that was stored.
+  Reply list = api().Get("/v1/cases", kAuditor);
+  EXPECT_EQ(list.doc["cases"].size(), 0u) << list;
+}
+
+TEST_F(ApiTest, MalformedJsonIs400WithLineAndColumn) {
+  Reply r = api().PostRaw("/v1/cases", kApplicant,
+                          "{\n  \"definition\": \"construction-permit\",\n  \"form\": {,}\n}");
+  ExpectProblem(r, 400, "malformed-json");
+  EXPECT_EQ(r.doc.value("line", 0), 3) << r;
+  EXPECT_EQ(r.doc.value("column", 0), 12) << r;
+  EXPECT_NE(r.doc.value("detail", "").find("line 3, column 12"), std::string::npos) << r;
+
+  for (const std::string& body :
+       {std::string(""), std::string("{"), std::string("{\"definition\": 'x'}"),
+        std::string("{\"definition\": \"x\",}"), std::string("{} {}"), std::string("nul"),
+        std::string("{\"a\": 01}"), std::string("\xff\xfe")}) {
+    SCOPED_TRACE(body);
+    Reply bad = api().PostRaw("/v1/cases", kApplicant, body);
+    ExpectProblem(bad, 400, "malformed-json");
+  }
+  // The same on every route that takes a body.
+  std::string id = Submitted();
+  ExpectProblem(api().PostRaw("/v1/cases/" + id + "/actions", kClerk, "{\"action\":"), 400,
+                "malformed-json");
+  ExpectProblem(api().PostRaw("/v1/admin/clock", kAdmin, "{\"advance\": {\"days\": 1}"), 400,
+                "malformed-json");
+}
+
+TEST_F(ApiTest, DuplicateKeysAre400) {
+  Reply r = api().PostRaw(
+      "/v1/cases", kApplicant,
+      "{\"definition\": \"construction-permit\", \"definition\": \"seal-engraving-filing\"}");
+  ExpectProblem(r, 400, "malformed-json");
+  EXPECT_NE(r.doc.value("detail", "").find("duplicate"), std::string::npos) << r;
+  EXPECT_EQ(r.doc.value("line", 0), 1) << r;
+  std::string id = Submitted();
+  ExpectProblem(api().PostRaw("/v1/cases/" + id + "/actions", kClerk,
+                              "{\"action\": \"accept\", \"data\": {\"a\": 1, \"a\": 2}}"),
+                400, "malformed-json");
+  EXPECT_EQ(History(id).size(), 1u);
+}
+
+TEST_F(ApiTest, NestingDeeperThan32LevelsIs400) {
+  auto nested = [](int levels) {
+    // The body object is level 1; "form" adds levels - 1 more.
+    std::string inner = "1";
+    for (int i = 1; i < levels; ++i) inner = "{\"x\": " + inner + "}";
+    return "{\"definition\": \"construction-permit\", \"form\": " + inner + "}";
+  };
+  // 32 levels parse (and then fail the item's form rules).
+  ExpectProblem(api().PostRaw("/v1/cases", kApplicant, nested(32)), 422, "invalid");
+  Reply deep = api().PostRaw("/v1/cases", kApplicant, nested(33));
+  ExpectProblem(deep, 400, "malformed-json");
+  EXPECT_NE(deep.doc.value("detail", "").find("nesting"), std::string::npos) << deep;
+  ExpectProblem(api().PostRaw("/v1/cases", kApplicant, nested(2000)), 400, "malformed-json");
+  ExpectProblem(api().PostRaw("/v1/cases", kApplicant, std::string(5000, '[')), 400,
+                "malformed-json");
+}
+
+TEST(ApiServerTest, OversizedBodyIs413) {
+  ServerOptions options;
+  options.max_body_bytes = 2048;
+  TestServer server(options);
+  Api api(server.port());
+  json small = NewPermit();
+  ASSERT_LT(small.dump().size(), 2048u);
+  EXPECT_EQ(api.Post("/v1/cases", kApplicant, small).status, 201);
+  json big = NewPermit();
+  big["form"]["project_name"] = std::string(4096, 'x');
+  Reply r = api.Post("/v1/cases", kApplicant, big);
+  EXPECT_EQ(r.status, 413) << r;
+  EXPECT_EQ(r.ContentType(), "application/problem+json");
+  EXPECT_EQ(r.ProblemType(), "https://tongban.dev/problems/too-large");
+  EXPECT_EQ(r.doc.value("status", 0), 413);
+  // The server is fine afterwards, and nothing was stored but the small case.
+  Api fresh(server.port());
+  Reply list = fresh.Get("/v1/cases", kAuditor);
+  EXPECT_EQ(list.doc["cases"].size(), 1u) << list;
+  Reply action = fresh.Post("/v1/cases/whatever/actions", kClerk,
+                            {{"action", "accept"}, {"comment", std::string(3000, 'y')}});
+  EXPECT_EQ(action.status, 413) << action;
+  Reply deploy = fresh.Post("/v1/definitions", kAdmin,
+                            json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
+  EXPECT_EQ(deploy.status, 413) << deploy;
+}
+
+// ---- Reading cases ---------------------------------------------------------------------------------
+
+TEST_F(ApiTest, GetCaseAsItStoodThen) {
+  std::string id = Submitted();  // 09:00
+  Reply moved = api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"hours", 1}}}});
+  ASSERT_EQ(moved.status, 200) << moved;
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);  // 10:00
+  api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"hours", 1}}}});
+  ASSERT_EQ(api().Act(id, kReviewer, "pass").status, 200);  // 11:00
+
+  Reply now = api().Get("/v1/cases/" + id, kApplicant);
+  EXPECT_EQ(now.doc["status"], "under_review");
+  EXPECT_EQ(now.doc["step"], "decide");
+  EXPECT_EQ(now.Header("ETag"), "\"3\"");
+
+  Reply before_accept = api().Get("/v1/cases/" + id + "?at=2026-03-02T09:30:00%2B08:00", kApplicant);
+  ASSERT_EQ(before_accept.status, 200) << before_accept;
+  EXPECT_EQ(before_accept.doc["status"], "submitted");
+  EXPECT_EQ(before_accept.doc["version"], 1);
+  EXPECT_EQ(before_accept.doc["step"], nullptr);
+  EXPECT_EQ(before_accept.Header("ETag"), "\"1\"");
+  EXPECT_EQ(before_accept.doc["as_of"], "2026-03-02T01:30:00.000Z");
+
+  Reply in_review = api().Get("/v1/cases/" + id + "?at=2026-03-02T02:30:00Z", kClerk);
+  ASSERT_EQ(in_review.status, 200) << in_review;
+  EXPECT_EQ(in_review.doc["status"], "under_review");
+  EXPECT_EQ(in_review.doc["step"], "review");
+  EXPECT_EQ(in_review.doc["version"], 2);
+
+  // Before the case existed, and not a time at all.
+  ExpectProblem(api().Get("/v1/cases/" + id + "?at=2026-03-01T09:00:00%2B08:00", kApplicant), 404,
+                "not-found");
+  for (const char* bad : {"yesterday", "2026-03-02", "2026-03-02T09:00:00"}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(api().Get("/v1/cases/" + id + "?at=" + bad, kApplicant), 422, "invalid");
+  }
+  // Another applicant cannot look into the past either.
+  ExpectProblem(api().Get("/v1/cases/" + id + "?at=2026-03-02T02:30:00Z", kOtherApplicant), 404,
+                "not-found");
+  ExpectProblem(api().Get("/v1/cases/c0000000000000000000", kApplicant), 404, "not-found");
+}
+
+TEST_F(ApiTest, HistoryIsHashChainedAndVerifies) {
+  std::string id = AtDecision();
+  Reply approved = api().Act(id, kApprover, "approve");
+  ASSERT_EQ(approved.status, 200) << approved;
+  EXPECT_EQ(approved.doc["status"], "approved");
+  EXPECT_EQ(approved.doc["decision"], "approve");
+  EXPECT_EQ(approved.Header("ETag"), "\"4\"");
+
+  Reply r = api().Get("/v1/cases/" + id + "/history", kApplicant);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.doc["case_id"], id);
+  const json& events = r.doc["events"];
+  ASSERT_EQ(events.size(), 4u);
+  const std::vector<std::string> actions = {"submit", "accept", "pass", "approve"};
+  std::string previous(64, '0');
+  for (size_t i = 0; i < events.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(events[i]["seq"], i + 1);
+    EXPECT_EQ(events[i]["action"], actions[i]);
+    EXPECT_EQ(events[i]["case_id"], id);
+    EXPECT_EQ(events[i]["prev_hash"], previous);
+    std::string hash = events[i].value("hash", "");
+    EXPECT_TRUE(std::regex_match(hash, std::regex("[0-9a-f]{64}"))) << hash;
+    EXPECT_NE(hash, previous);
+    previous = hash;
+  }
+  EXPECT_EQ(events[3]["status"], "approved");
+  EXPECT_EQ(events[1]["actor"]["id"], "clerk-demo");
+
+  Reply verify = api().Get("/v1/cases/" + id + "/verify", kAuditor);
+  ASSERT_EQ(verify.status, 200) << verify;
+  EXPECT_EQ(verify.doc["ok"], true) << verify;
+  EXPECT_EQ(verify.doc["events"], 4);
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kApplicant).doc["ok"], true);
+  ExpectProblem(api().Get("/v1/cases/" + id + "/verify", kOtherApplicant), 404, "not-found");
+  ExpectProblem(api().Get("/v1/cases/nope/verify", kAuditor), 404, "not-found");
+  ExpectProblem(api().Get("/v1/cases/nope/history", kAuditor), 404, "not-found");
+}
+
+TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
+  Reply created = Create(kApplicant, NewPermit({"land_approval", "planning_permit"}));
+  std::string id = created.doc.value("id", "");
+  std::string number = created.doc.value("number", "");
+  std::string code = created.doc.value("query_code", "");
+  ASSERT_FALSE(number.empty() || code.empty()) << created;
+  Reply corrected = api().Act(id, kClerk, "request_correction",
+                              {{"missing", {"land_approval", "planning_permit"}},
+                               {"reason", "用地批准手续、规划许可证未提交"}});
+  ASSERT_EQ(corrected.status, 200) << corrected;
+
+  // No token needed: the number and the query code are the credential.
+  Reply r = api().Get("/v1/track/" + number + "?code=" + code);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.doc["number"], number);
+  EXPECT_EQ(r.doc["status"], "correction_pending");
+  EXPECT_EQ(r.doc["item"], "建筑工程施工许可");
+  EXPECT_EQ(r.doc["organ"], "××开发区行政审批局");
+  EXPECT_EQ(r.doc["light"], "green");
+  EXPECT_TRUE(r.doc.contains("due"));
+  EXPECT_TRUE(r.doc.contains("statutory_due"));
+  std::set<std::string> missing;
+  for (const json& m : r.doc["missing"]) {
+    missing.insert(m.value("id", ""));
+    EXPECT_FALSE(m.value("name", "").empty());
+  }
+  EXPECT_EQ(missing, (std::set<std::string>{"land_approval", "planning_permit"}));
+  ASSERT_EQ(r.doc["timeline"].size(), 2u) << r;
+  EXPECT_EQ(r.doc["timeline"][0]["status"], "submitted");
+  EXPECT_EQ(r.doc["timeline"][1]["status"], "correction_pending");
+  for (const json& t : r.doc["timeline"]) {
+    EXPECT_EQ(t.size(), 2u) << t;  // time and status only
+  }
+  // Nothing about staff, the applicant's data or the case's internals.
+  std::set<std::string> keys;
+  for (const auto& [key, value] : r.doc.items()) keys.insert(key);
+  EXPECT_EQ(keys, (std::set<std::string>{"number", "item", "organ", "status", "step_title",
+                                         "decision", "due", "statutory_due", "light", "paused",
+                                         "missing", "timeline"}));
+  for (const char* secret : {"clerk-demo", "clerk", "actor", "ent-demo", "query_code", code.c_str(),
+                             "91330100MA2TB00014", id.c_str()}) {
+    EXPECT_EQ(r.body.find(secret), std::string::npos) << secret << " in " << r.body;
+  }
+
+  // Once accepted and under review, the due date and the step show.
+  ASSERT_EQ(api().Act(id, kApplicant, "supply_correction",
+                      {{"materials", {"land_approval", "planning_permit"}}})
+                .status,
+            200);
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
+  Reply review = api().Get("/v1/track/" + number + "?code=" + code);
+  EXPECT_EQ(review.doc["status"], "under_review");
+  EXPECT_EQ(review.doc["step_title"], "审查");
+  EXPECT_TRUE(review.doc["due"].is_string()) << review;
+  EXPECT_EQ(review.doc["missing"], json::array());
+  EXPECT_EQ(review.body.find("reviewer"), std::string::npos);
+
+  // A wrong code and an unknown number look the same.
+  ExpectProblem(api().Get("/v1/track/" + number + "?code=WRONG234"), 404, "not-found");
+  ExpectProblem(api().Get("/v1/track/" + number + "?code=" + code.substr(0, 7)), 404, "not-found");
+  ExpectProblem(api().Get("/v1/track/" + number), 404, "not-found");
+  ExpectProblem(api().Get("/v1/track/TB20260302-00000000?code=" + code), 404, "not-found");
+}
+
+TEST_F(ApiTest, ListCasesScopeFiltersAndPaging) {
+  std::vector<std::string> mine;
+  for (int i = 0; i < 3; ++i) mine.push_back(Submitted());
+  std::string other = Create(kOtherApplicant).doc.value("id", "");
+  ASSERT_EQ(api().Act(mine[0], kClerk, "accept").status, 200);
+  api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"hours", 2}}}});
+  std::string later = Submitted();
+  mine.push_back(later);
+
+  auto ids = [](const Reply& r) {
+    std::set<std::string> out;
+    for (const json& c : r.doc["cases"]) out.insert(c.value("id", ""));
+    return out;
+  };
+  // Applicants see their own cases only, whatever they ask for.
+  Reply own = api().Get("/v1/cases", kApplicant);
+  ASSERT_EQ(own.status, 200) << own;
+  EXPECT_EQ(ids(own), std::set<std::string>(mine.begin(), mine.end()));
+  EXPECT_EQ(own.doc["next_cursor"], nullptr);
+  EXPECT_EQ(ids(api().Get("/v1/cases?applicant=ent-other", kApplicant)),
+            std::set<std::string>(mine.begin(), mine.end()));
+  EXPECT_EQ(ids(api().Get("/v1/cases", kOtherApplicant)), std::set<std::string>{other});
+  // Staff see their organ's; a clerk of another organ sees none of them.
+  EXPECT_EQ(ids(api().Get("/v1/cases", kClerk)).size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases", kAuditor)).size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases", kForeignClerk)).size(), 0u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?organ=dz-approval-bureau", kForeignClerk)).size(), 0u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?organ=other-organ", kClerk)).size(), 0u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?organ=dz-approval-bureau", kAuditor)).size(), 5u);
+
+  // Filters.
+  EXPECT_EQ(ids(api().Get("/v1/cases?status=under_review", kClerk)), std::set<std::string>{mine[0]});
+  EXPECT_EQ(ids(api().Get("/v1/cases?status=submitted&applicant=ent-other", kClerk)),
+            std::set<std::string>{other});
+  EXPECT_EQ(ids(api().Get("/v1/cases?definition=construction-permit", kClerk)).size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?definition=seal-engraving-filing", kAuditor)).size(), 0u);
+  // The light filter returns exactly the cases with that light; every case has one light.
+  std::set<std::string> lit;
+  for (const char* light : {"green", "yellow", "red"}) {
+    Reply r = api().Get(std::string("/v1/cases?light=") + light, kClerk);
+    ASSERT_EQ(r.status, 200) << r;
+    for (const json& c : r.doc["cases"]) {
+      EXPECT_EQ(c["clock"]["light"], light) << c["id"];
+      EXPECT_TRUE(lit.insert(c.value("id", "")).second);
+    }
+  }
+  EXPECT_EQ(lit.size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?created_from=2026-03-02T10:00:00%2B08:00", kClerk)),
+            std::set<std::string>{later});
+  EXPECT_EQ(ids(api().Get("/v1/cases?created_to=2026-03-02T10:00:00%2B08:00", kClerk)).size(), 4u);
+  for (const char* bad : {"status=pending", "light=blue", "limit=0", "limit=501", "limit=x",
+                          "created_from=monday", "created_to=2026-13-01T00:00:00Z"}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(api().Get(std::string("/v1/cases?") + bad, kClerk), 422, "invalid");
+  }
+
+  // Paging with the cursor visits every case once.
+  std::set<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    Reply r = api().Get("/v1/cases?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), kClerk);
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_LE(r.doc["cases"].size(), 2u);
+    for (const std::string& id : ids(r)) EXPECT_TRUE(seen.insert(id).second) << id << " twice";
+    if (r.doc["next_cursor"].is_null()) break;
+    cursor = r.doc["next_cursor"].get<std::string>();
+  }
+  EXPECT_EQ(seen.size(), 5u);
+}
+
+// ---- Acting on cases ------------------------------------------------------------------------------
+
+TEST_F(ApiTest, ActionValidation) {
+  std::string id = Submitted();
+  const std::string path = "/v1/cases/" + id + "/actions";
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", "accept"}, {"colour", "red"}}), "/colour");
+  ExpectInvalidAt(api().Post(path, kClerk, json::object()), "/action");
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", 7}}), "/action");
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", "accept"}, {"data", "now"}}), "/data");
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", "accept"}, {"comment", 1}}), "/comment");
+  // Unknown actions, and the system's own, are 422.
+  for (const char* action : {"fly", "deem_accepted", "mark_overdue", "submit", ""}) {
+    SCOPED_TRACE(action);
+    ExpectProblem(api().Act(id, kClerk, action), 422, "unknown-action");
+  }
+  // A known action whose data breaks a rule.
+  ExpectProblem(api().Act(id, kClerk, "refuse"), 422, "invalid");
+  // Still nothing but the submission.
+  EXPECT_EQ(History(id).size(), 1u);
+  // Actions on a case that does not exist.
+  ExpectProblem(api().Act("c0000000000000000000", kClerk, "accept"), 404, "not-found");
+}
+
+TEST_F(ApiTest, ActionNotAvailableNowIs409) {
+  std::string id = UnderReview();
+  Reply again = api().Act(id, kClerk, "accept");
+  ExpectProblem(again, 409, "not-available");
+  // Withdrawn cases take no further actions.
+  std::string withdrawn = Submitted();
+  ASSERT_EQ(api().Act(withdrawn, kApplicant, "withdraw").status, 200);
+  ExpectProblem(api().Act(withdrawn, kApplicant, "withdraw"), 409, "not-available");
+  ExpectProblem(api().Act(withdrawn, kClerk, "accept"), 409, "not-available");
+  EXPECT_EQ(History(withdrawn).size(), 2u);
+}
+
+TEST_F(ApiTest, IfMatchPinsTheVersion) {
+  std::string id = Submitted();
+  Reply got = api().Get("/v1/cases/" + id, kClerk);
+  ASSERT_EQ(got.Header("ETag"), "\"1\"");
+  Reply accepted = api().Act(id, kClerk, "accept", json::object(), {{"If-Match", got.Header("ETag")}});
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  EXPECT_EQ(accepted.Header("ETag"), "\"2\"");
+
+  // A stale version is refused, and nothing is recorded.
+  Reply stale = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "\"1\""}});
+  ExpectProblem(stale, 412, "stale-version");
+  EXPECT_EQ(History(id).size(), 2u);
+  // Malformed versions are 400.
+  for (const char* bad : {"abc", "\"\"", "\"1a\"", "1 2", "\"99999999999999999999\""}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", bad}}), 400,
+                  "bad-if-match");
+  }
+  EXPECT_EQ(History(id).size(), 2u);
+  // The current version, weak or bare, is fine; "*" pins nothing.
+  Reply passed = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "W/\"2\""}});
+  ASSERT_EQ(passed.status, 200) << passed;
+  Reply sent_back = api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "3"}});
+  ASSERT_EQ(sent_back.status, 200) << sent_back;
+  Reply star = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "*"}});
+  ASSERT_EQ(star.status, 200) << star;
+  EXPECT_EQ(star.Header("ETag"), "\"5\"");
+}
+
+// Who may do what: role x action, each on a case in the state the action needs, with the exact
+// status. Another applicant's case, or a case outside a clerk's organ, is a 404, not a 403.
+TEST_F(ApiTest, AuthorizationMatrix) {
+  struct Role {
+    const char* name;
+    const char* token;
+  };
+  const std::vector<Role> roles = {
+      {"applicant (own)", kApplicant}, {"applicant (other)", kOtherApplicant},
+      {"clerk", kClerk},               {"reviewer", kReviewer},
+      {"approver", kApprover},         {"auditor", kAuditor},
+      {"admin", kAdmin},               {"clerk (other organ)", kForeignClerk},
+  };
+  enum State { kSubmittedState, kReviewState, kDecisionState };
+  struct Row {
+    const char* action;  // "get" and "history" read; the others are case actions
+    State state;
+    std::vector<int> expected;  // one per role, in the order above
+  };
+  const std::vector<Row> table = {
+      {"get", kSubmittedState, {200, 404, 200, 200, 200, 200, 200, 404}},
+      {"history", kSubmittedState, {200, 404, 200, 200, 200, 200, 200, 404}},
+      {"verify", kSubmittedState, {200, 404, 200, 200, 200, 200, 200, 404}},
+      {"accept", kSubmittedState, {403, 404, 200, 403, 403, 403, 403, 404}},
+      {"pass", kReviewState, {403, 404, 403, 200, 403, 403, 403, 404}},
+      {"approve", kDecisionState, {403, 404, 403, 403, 200, 403, 403, 404}},
+      {"withdraw", kSubmittedState, {200, 404, 403, 403, 403, 403, 403, 404}},
+  };
+  for (const Row& row : table) {
+    ASSERT_EQ(row.expected.size(), roles.size());
+    for (size_t i = 0; i < roles.size(); ++i) {
+      SCOPED_TRACE(std::string(roles[i].name) + " x " + row.action);
+      // A fresh case per cell, so that a permitted action does not change the next cell's case.
+      std::string id = row.state == kSubmittedState ? Submitted()
+                       : row.state == kReviewState  ? UnderReview()
+                                                    : AtDecision();
+      const size_t events_before = History(id).size();
+      Reply r;
+      std::string action = row.action;
+      if (action == "get") {
+        r = api().Get("/v1/cases/" + id, roles[i].token);
+      } else if (action == "history") {
+        r = api().Get("/v1/cases/" + id + "/history", roles[i].token);
+      } else if (action == "verify") {
+        r = api().Get("/v1/cases/" + id + "/verify", roles[i].token);
+      } else {
+        r = api().Act(id, roles[i].token, action);
+      }
+      EXPECT_EQ(r.status, row.expected[i]) << r;
+      if (r.status == 200) {
+        if (action == "get") {
+          EXPECT_EQ(r.doc["id"], id);
+        } else if (action == "history") {
+          EXPECT_EQ(r.doc["events"].size(), events_before);
+        }
+      } else {
+        ExpectProblem(r, row.expected[i], row.expected[i] == 404 ? "not-found" : "forbidden");
+      }
+      const bool acted = action != "get" && action != "history" && action != "verify" &&
+                         r.status == 200;
+      EXPECT_EQ(History(id).size(), events_before + (acted ? 1 : 0));
+    }
+  }
+}
+
+TEST_F(ApiTest, ClerkOfAnotherOrganSeesNothing) {
+  std::string id = Submitted();
+  ExpectProblem(api().Get("/v1/cases/" + id, kForeignClerk), 404, "not-found");
+  ExpectProblem(api().Get("/v1/cases/" + id + "/history", kForeignClerk), 404, "not-found");
+  ExpectProblem(api().Act(id, kForeignClerk, "accept"), 404, "not-found");
+  // ... and cannot register cases for an item its organ does not implement.
+  json body = NewPermit();
+  body["applicant"] = {{"id", "ent-demo"}};
+  Reply r = api().Post("/v1/cases", kForeignClerk, body);
+  ExpectProblem(r, 403, "forbidden");
+  EXPECT_NE(r.doc.value("detail", "").find("dz-approval-bureau"), std::string::npos) << r;
+  EXPECT_EQ(History(id).size(), 1u);
+}
+
+TEST_F(ApiTest, ConcurrentAcceptsExactlyOneWins) {
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE(round);
+    std::string id = Submitted();
+    std::mutex mutex;
+    std::condition_variable cv;
+    int ready = 0;
+    bool go = false;
+    std::vector<int> statuses(2);
+    std::vector<std::thread> clerks;
+    const char* tokens[] = {kClerk, kSecondClerk};
+    for (int i = 0; i < 2; ++i) {
+      clerks.emplace_back([&, i] {
+        Api own(server_->port());
+        own.Get("/healthz");  // connect first, so that both requests leave together
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          ++ready;
+          cv.notify_all();
+          cv.wait(lock, [&] { return go; });
+        }
+        statuses[i] = own.Act(id, tokens[i], "accept").status;
+      });
+    }
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      cv.wait(lock, [&] { return ready == 2; });
+      go = true;
+      cv.notify_all();
+    }
+    for (auto& t : clerks) t.join();
+    std::sort(statuses.begin(), statuses.end());
+    EXPECT_EQ(statuses, (std::vector<int>{200, 409}));
+    json events = History(id);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1]["action"], "accept");
+  }
+}
+
+TEST_F(ApiTest, IdempotentRetries) {
+  // POST /v1/cases: the same key returns the same case and creates nothing.
+  Reply first = api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
+  ASSERT_EQ(first.status, 201) << first;
+  Reply retry = api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
+  ASSERT_EQ(retry.status, 201) << retry;
+  EXPECT_EQ(retry.doc, first.doc);
+  EXPECT_EQ(retry.Header("Location"), first.Header("Location"));
+  EXPECT_EQ(retry.Header("ETag"), first.Header("ETag"));
+  const std::string id = first.doc.value("id", "");
+  EXPECT_EQ(api().Get("/v1/cases", kApplicant).doc["cases"].size(), 1u);
+  EXPECT_EQ(History(id).size(), 1u);
+  // Keys are per caller: another applicant's same key is its own.
+  Reply other = api().Post("/v1/cases", kOtherApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
+  ASSERT_EQ(other.status, 201);
+  EXPECT_NE(other.doc["id"], id);
+  // A new key is a new case.
+  Reply second = api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-2"}});
+  EXPECT_NE(second.doc["id"], id);
+
+  // Actions: the retry returns the first outcome (not a 409) and records nothing.
+  Reply accepted = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  Reply accepted_again = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  ASSERT_EQ(accepted_again.status, 200) << accepted_again;
+  EXPECT_EQ(accepted_again.doc, accepted.doc);
+  EXPECT_EQ(accepted_again.Header("ETag"), "\"2\"");
+  EXPECT_EQ(History(id).size(), 2u);
+  // Even after the case moved on, the retry answers with the case as the action left it.
+  ASSERT_EQ(api().Act(id, kReviewer, "pass").status, 200);
+  Reply late = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  ASSERT_EQ(late.status, 200) << late;
+  EXPECT_EQ(late.doc, accepted.doc);
+  EXPECT_EQ(History(id).size(), 3u);
+  // Without the key the same request is a new attempt, refused now.
+  ExpectProblem(api().Act(id, kClerk, "accept"), 409, "not-available");
+  // The key belongs to the first case; using it on another is refused.
+  ExpectProblem(api().Act(second.doc.value("id", ""), kClerk, "accept", json::object(),
+                          {{"Idempotency-Key", "accept-1"}}),
+                422, "invalid");
+  EXPECT_EQ(History(second.doc.value("id", "")).size(), 1u);
+  // Concurrent retries with one key record one event.
+  std::string id3 = Submitted();
+  std::vector<std::thread> retries;
+  std::vector<int> statuses(4);
+  for (int i = 0; i < 4; ++i) {
+    retries.emplace_back([&, i] {
+      Api own(server_->port());
+      statuses[i] = own.Act(id3, kClerk, "accept", json::object(), {{"Idempotency-Key", "k3"}}).status;
+    });
+  }
+  for (auto& t : retries) t.join();
+  for (int s : statuses) EXPECT_EQ(s, 200);
+  EXPECT_EQ(History(id3).size(), 2u);
+}
+
+TEST_F(ApiTest, AdminClockRecordsDeemedAcceptance) {
+  std::string id = Submitted();
+  Reply before = api().Get("/v1/cases/" + id, kClerk);
+  EXPECT_FALSE(before.doc["clock"]["acceptance_deadline"].is_null()) << before;
+
+  // Only admins move the clock; bodies are checked.
+  ExpectProblem(api().Post("/v1/admin/clock", kClerk, {{"advance", {{"days", 1}}}}), 403,
+                "forbidden");
+  ExpectInvalidAt(api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"weeks", 1}}}}),
+                  "/advance/weeks");
+  ExpectInvalidAt(api().Post("/v1/admin/clock", kAdmin, {{"jump", 1}}), "/jump");
+  ExpectProblem(api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", -1}}}}), 422,
+                "invalid");
+  ExpectProblem(api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", "1"}}}}), 422,
+                "invalid");
+  ExpectProblem(api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-01T09:00:00+08:00"}}), 422,
+                "invalid");
+  ExpectProblem(api().Post("/v1/admin/clock", kAdmin, {{"to", "soon"}}), 422, "invalid");
+  ExpectInvalidAt(api().Post("/v1/admin/clock", kAdmin, json::object()), "/advance");
+
+  // Four working days: still within the window for a correction notice.
+  Reply early = api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-06T18:00:00+08:00"}});
+  ASSERT_EQ(early.status, 200) << early;
+  EXPECT_EQ(early.doc["timer_events"], 0);
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kClerk).doc["status"], "submitted");
+
+  // Past the fifth working day (Monday 9 March) without a notice, the case is deemed accepted
+  // (art. 32), as from the day the materials were received.
+  Reply moved = api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", 3}, {"hours", 15}}}});
+  ASSERT_EQ(moved.status, 200) << moved;
+  EXPECT_EQ(moved.doc["now"], "2026-03-10T01:00:00.000Z");
+  EXPECT_EQ(moved.doc["timer_events"], 1);
+  json events = History(id);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1]["action"], "deem_accepted");
+  EXPECT_EQ(events[1]["actor"]["id"], "system");
+  EXPECT_EQ(events[1]["status"], "under_review");
+  EXPECT_EQ(events[1]["prev_hash"], events[0]["hash"]);
+  Reply after = api().Get("/v1/cases/" + id, kClerk);
+  EXPECT_EQ(after.doc["status"], "under_review");
+  EXPECT_EQ(after.doc["deemed_accepted"], true);
+  EXPECT_EQ(after.doc["accepted_at"], after.doc["received_at"]);
+  EXPECT_EQ(after.Header("ETag"), "\"2\"");
+  // Past the statutory limit (7 working days from receipt: Wednesday 11 March) it is marked
+  // overdue, and its light is red.
+  Reply later = api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-12T09:00:00+08:00"}});
+  ASSERT_EQ(later.status, 200) << later;
+  EXPECT_EQ(later.doc["timer_events"], 1);
+  events = History(id);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2]["action"], "mark_overdue");
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kClerk).doc["clock"]["light"], "red");
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+}
+
+TEST_F(ApiTest, MetricsExposeRequestsLatencyTransitionsStoreAndCases) {
+  std::string id = AtDecision();
+  ASSERT_EQ(api().Act(id, kApprover, "approve").status, 200);
+  api().Get("/v1/cases/nope", kClerk);
+  Reply r = api().Get("/metrics");
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.ContentType().rfind("text/plain", 0), 0u) << r.ContentType();
+  for (const char* expected : {
+           "# TYPE tongban_http_requests_total counter",
+           "tongban_http_requests_total{route=\"/v1/cases\",status=\"201\"} 1",
+           "tongban_http_requests_total{route=\"/v1/cases/{id}/actions\",status=\"200\"} 3",
+           "tongban_http_requests_total{route=\"/v1/cases/{id}\",status=\"404\"} 1",
+           "# TYPE tongban_http_request_duration_seconds histogram",
+           "tongban_http_request_duration_seconds_bucket{route=\"/v1/cases/{id}/actions\",le=\"+Inf\"} 3",
+           "tongban_http_request_duration_seconds_count{route=\"/v1/cases/{id}/actions\"} 3",
+           "tongban_http_request_duration_seconds_sum{route=\"/v1/cases/{id}/actions\"}",
+           "# TYPE tongban_transitions_total counter",
+           "tongban_transitions_total{action=\"submit\",status=\"submitted\"} 1",
+           "tongban_transitions_total{action=\"accept\",status=\"under_review\"} 1",
+           "tongban_transitions_total{action=\"pass\",status=\"under_review\"} 1",
+           "tongban_transitions_total{action=\"approve\",status=\"approved\"} 1",
+           "# TYPE tongban_store_commits_total counter",
+           "tongban_store_commits_total ",
+           "# TYPE tongban_cases gauge",
+           "tongban_cases{status=\"approved\"} 1",
+           "tongban_open_cases_by_light{light=\"green\"} 0",
+       }) {
+    EXPECT_NE(r.body.find(expected), std::string::npos) << expected << "\n" << r.body;
+  }
+  std::smatch commits;
+  ASSERT_TRUE(std::regex_search(r.body, commits, std::regex("\ntongban_store_commits_total ([0-9]+)")));
+  EXPECT_GE(std::stoi(commits[1].str()), 4);
+  // Idempotent replays are not counted as transitions again.
+  std::string id2 = Submitted();
+  api().Act(id2, kClerk, "accept", json::object(), {{"Idempotency-Key", "m"}});
+  api().Act(id2, kClerk, "accept", json::object(), {{"Idempotency-Key", "m"}});
+  EXPECT_NE(api().Get("/metrics").body.find(
+                "tongban_transitions_total{action=\"accept\",status=\"under_review\"} 2"),
+            std::string::npos);
+}
+
+// Every response status an operation documents is one the server gives (the tour below produces
+// each), and every status the server gave on the tour is documented. The tour's statuses are read
+// back from the server's own request metrics. 500 and 503 (failures of the store) and 413 (answered
+// before any handler) are outside the tour.
+TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
+  std::string id = Submitted();
+  std::string number = api().Get("/v1/cases/" + id, kApplicant).doc.value("number", "");
+  std::string code = api().Get("/v1/cases/" + id, kApplicant).doc.value("query_code", "");
+  json permit = json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json"));
+  json v2 = permit;
+  v2["version"] = 2;
+  json changed = v2;
+  changed["title"] = "x";
+  json invalid = v2;
+  invalid["version"] = 3;
+  invalid["steps"] = "none";
+
+  api().Get("/healthz");
+  api().Get("/metrics");
+  api().Get("/openapi.json");
+  api().Get("/v1/definitions", kApplicant);
+  api().Get("/v1/definitions");
+  api().Post("/v1/definitions", kAdmin, v2);       // 201
+  api().Post("/v1/definitions", kAdmin, v2);       // 200
+  api().PostRaw("/v1/definitions", kAdmin, "{");   // 400
+  api().Post("/v1/definitions", "", v2);           // 401
+  api().Post("/v1/definitions", kClerk, v2);       // 403
+  api().Post("/v1/definitions", kAdmin, changed);  // 409
+  api().Post("/v1/definitions", kAdmin, invalid);  // 422
+  api().Get("/v1/definitions/construction-permit", kClerk);
+  api().Get("/v1/definitions/construction-permit");
+  api().Get("/v1/definitions/nothing", kClerk);
+  api().Get("/v1/definitions/construction-permit?version=x", kClerk);
+  api().Get("/v1/definitions/construction-permit/graph", kClerk);
+  api().Get("/v1/definitions/construction-permit/graph");
+  api().Get("/v1/definitions/nothing/graph", kClerk);
+  api().Get("/v1/definitions/construction-permit/graph?format=svg", kClerk);
+  json unknown = NewPermit();
+  unknown["definition"] = "nothing";
+  api().Post("/v1/cases", kApplicant, NewPermit());  // 201
+  api().PostRaw("/v1/cases", kApplicant, "[");       // 400
+  api().Post("/v1/cases", "", NewPermit());          // 401
+  api().Post("/v1/cases", kAuditor, NewPermit());    // 403
+  api().Post("/v1/cases", kApplicant, unknown);      // 404
+  api().Post("/v1/cases", kApplicant, {{"x", 1}});   // 422
+  api().Get("/v1/cases", kClerk);
+  api().Get("/v1/cases");
+  api().Get("/v1/cases?limit=0", kClerk);
+  api().Get("/v1/cases/" + id, kClerk);
+  api().Get("/v1/cases/" + id);
+  api().Get("/v1/cases/" + id, kOtherApplicant);
+  api().Get("/v1/cases/" + id + "?at=never", kClerk);
+  api().PostRaw("/v1/cases/" + id + "/actions", kClerk, "{");                           // 400
+  api().Act(id, "", "accept");                                                          // 401
+  api().Act(id, kReviewer, "accept");                                                   // 403
+  api().Act(id, kOtherApplicant, "accept");                                             // 404
+  api().Act(id, kClerk, "fly");                                                         // 422
+  api().Act(id, kClerk, "accept", json::object(), {{"If-Match", "\"9\""}});              // 412
+  api().Act(id, kClerk, "accept");                                                      // 200
+  api().Act(id, kClerk, "accept");                                                      // 409
+  api().Get("/v1/cases/" + id + "/history", kClerk);
+  api().Get("/v1/cases/" + id + "/history");
+  api().Get("/v1/cases/nothing/history", kClerk);
+  api().Get("/v1/cases/" + id + "/verify", kClerk);
+  api().Get("/v1/cases/" + id + "/verify");
+  api().Get("/v1/cases/nothing/verify", kClerk);
+  api().Get("/v1/track/" + number + "?code=" + code);
+  api().Get("/v1/track/" + number + "?code=nope");
+  api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"minutes", 1}}}});  // 200
+  api().PostRaw("/v1/admin/clock", kAdmin, "{");                          // 400
+  api().Post("/v1/admin/clock", "", {{"advance", {{"minutes", 1}}}});      // 401
+  api().Post("/v1/admin/clock", kClerk, {{"advance", {{"minutes", 1}}}});  // 403
+  api().Post("/v1/admin/clock", kAdmin, {{"later", 1}});                  // 422
+
+  std::set<std::string> given;  // "route status"
+  std::istringstream metrics(api().Get("/metrics").body);
+  std::regex series("tongban_http_requests_total\\{route=\"([^\"]+)\",status=\"([0-9]+)\"\\} [0-9]+");
+  std::string line;
+  while (std::getline(metrics, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, series)) given.insert(m[1].str() + " " + m[2].str());
+  }
+  json doc = json::parse(OpenApiDocument());
+  std::set<std::string> documented;
+  for (const auto& [path, item] : doc["paths"].items()) {
+    for (const auto& [method, operation] : item.items()) {
+      for (const auto& [status, response] : operation["responses"].items()) {
+        if (status == "500" || status == "503" || status == "413") continue;
+        documented.insert(path + " " + status);
+      }
+    }
+  }
+  // Only one method per path is on the tour's record (metrics are by path), so compare per path.
+  for (const std::string& s : documented) EXPECT_EQ(given.count(s), 1u) << s << " never given";
+  for (const std::string& s : given) EXPECT_EQ(documented.count(s), 1u) << s << " not documented";
+}
+
+// ---- Graceful shutdown of the real server ---------------------------------------------------------
+
+struct Child {
+  pid_t pid = -1;
+  int stdout_fd = -1;
+};
+
+Child SpawnServe(const std::string& db_path, const std::string& stderr_path) {
+  std::vector<std::string> args = {kBinary,
+                                   "serve",
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--db",
+                                   db_path,
+                                   "--definitions",
+                                   kSourceDir + "/definitions",
+                                   "--principals",
+                                   kSourceDir + "/definitions/principals/demo.json",
+                                   "--clock",
+                                   std::string("simulated:") + kStart,
+                                   "--threads",
+                                   "64"};
+  // Everything the child needs is prepared before fork(): after it, only async-signal-safe calls.
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int out[2];
+  EXPECT_EQ(pipe(out), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    int err = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (err >= 0) dup2(err, STDERR_FILENO);
+    close(out[0]);
+    close(out[1]);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  return Child{pid, out[0]};
+}
+
+// The first line the child writes on stdout, within `timeout`.
+std::string ReadFirstLine(int fd, std::chrono::milliseconds timeout) {
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    int ready = poll(&p, 1, 50);
+    if (ready <= 0) continue;
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n <= 0) break;
+    if (c == '\n') return line;
+    line += c;
+  }
+  return line;
+}
+
+// Waits for the child to exit within `timeout`; returns its wait status, or nullopt.
+std::optional<int> WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return std::nullopt;
+}
+
+
+TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
+  const std::string db_path = TempPath(".db");
+  const std::string stderr_path = TempPath(".stderr");
+  Child child = SpawnServe(db_path, stderr_path);
+  ASSERT_GT(child.pid, 0);
+  std::string first = ReadFirstLine(child.stdout_fd, std::chrono::seconds(20));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_match(first, m, std::regex("listening on 127\\.0\\.0\\.1:([0-9]+)")))
+      << "first line: '" << first << "'\n"
+      << ReadFile(stderr_path);
+  const int port = std::stoi(m[1]);
+  ASSERT_GT(port, 0);
+  {
+    Api probe(port);
+    ASSERT_EQ(probe.Get("/healthz").status, 200);
+  }
+
+  // What the server acknowledged with a 2xx: a case (its submit event) or an action (event seq).
+  struct Ack {
+    std::string case_id;
+    int64_t seq;
+    std::string action;
+  };
+  std::mutex acks_mutex;
+  std::vector<Ack> acks;
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  auto record = [&](const std::string& id, int64_t seq, const std::string& action) {
+    std::lock_guard<std::mutex> lock(acks_mutex);
+    acks.push_back({id, seq, action});
+  };
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&, t] {
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(t % 2 == 0);  // half reuse connections, half open one per request
+      client.set_connection_timeout(2, 0);
+      client.set_read_timeout(10, 0);
+      auto post = [&](const std::string& path, const std::string& token, const json& body,
+                      const std::string& key) {
+        httplib::Headers headers = {{"Authorization", "Bearer " + token}, {"Idempotency-Key", key}};
+        return ToReply(client.Post(path.c_str(), headers, body.dump(), "application/json"));
+      };
+      for (int i = 0; !stop.load(); ++i) {
+        std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        Reply created = post("/v1/cases", kApplicant, NewPermit(), key + "-create");
+        if (created.status == 0) {
+          ++failures;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          continue;
+        }
+        if (created.status != 201) continue;
+        std::string id = created.doc.value("id", "");
+        record(id, 1, "submit");
+        const std::pair<const char*, const char*> steps[] = {
+            {kClerk, "accept"}, {kReviewer, "pass"}, {kApprover, "approve"}};
+        for (const auto& [token, action] : steps) {
+          Reply acted = post("/v1/cases/" + id + "/actions", token, {{"action", action}},
+                             key + "-" + action);
+          if (acted.status != 200) break;
+          record(id, acted.doc.value("version", int64_t{0}), action);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_EQ(kill(child.pid, SIGTERM), 0);
+  const auto signalled = std::chrono::steady_clock::now();
+  std::optional<int> status = WaitExit(child.pid, std::chrono::seconds(15));
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  if (!status) {
+    kill(child.pid, SIGKILL);
+    waitpid(child.pid, nullptr, 0);
+  }
+  // New connections are refused once it has stopped.
+  const bool refused = ConnectionRefused(port);
+  stop = true;
+  for (auto& t : clients) t.join();
+  close(child.stdout_fd);
+  const std::string log = ReadFile(stderr_path);
+  ASSERT_TRUE(status.has_value()) << "tongban serve did not exit within 15 s of SIGTERM\n" << log;
+  ASSERT_TRUE(WIFEXITED(*status)) << "killed by signal " << WTERMSIG(*status) << "\n" << log;
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << log;
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), 8000) << log;
+  EXPECT_NE(log.find("finishing in-flight requests"), std::string::npos) << log;
+  EXPECT_TRUE(refused);
+  {
+    httplib::Client after("127.0.0.1", port);
+    after.set_connection_timeout(1, 0);
+    auto result = after.Get("/healthz");
+    EXPECT_FALSE(result);
+    EXPECT_EQ(result.error(), httplib::Error::Connection);
+  }
+  ASSERT_GT(acks.size(), 10u) << "the load did not get going";
+
+  // Every acknowledged case and action is in the database, and the database verifies.
+  SqliteStoreOptions options;
+  options.path = db_path;
+  options.read_only = true;
+  auto store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  DefinitionRegistry registry(store->get());
+  ASSERT_TRUE(registry.LoadFromStore().ok());
+  SimulatedClock clock(At(kStart));
+  CaseService service(store->get(), &registry, &clock);
+  std::map<std::string, std::vector<Event>> histories;
+  for (const Ack& ack : acks) {
+    SCOPED_TRACE(ack.case_id + " " + ack.action);
+    auto it = histories.find(ack.case_id);
+    if (it == histories.end()) {
+      auto events = service.History(ack.case_id);
+      ASSERT_TRUE(events.ok()) << events.status().ToString();
+      it = histories.emplace(ack.case_id, *events).first;
+    }
+    ASSERT_GE(ack.seq, 1);
+    ASSERT_LE(static_cast<size_t>(ack.seq), it->second.size());
+    EXPECT_EQ(it->second[ack.seq - 1].action, ack.action);
+  }
+  VerifyReport report = service.VerifyAll();
+  EXPECT_TRUE(report.ok) << report.case_id << ": " << report.reason;
+  EXPECT_GE(report.cases, static_cast<int64_t>(histories.size()));
+  store->reset();
+  RemoveDatabase(db_path);
+  std::remove(stderr_path.c_str());
+}
+
+// A SIGTERM that arrives as the server starts is not lost: it still exits, cleanly.
+TEST(ApiShutdownTest, SigtermRightAfterStartExitsCleanly) {
+  const std::string db_path = TempPath(".db");
+  const std::string stderr_path = TempPath(".stderr");
+  Child child = SpawnServe(db_path, stderr_path);
+  ASSERT_GT(child.pid, 0);
+  std::string first = ReadFirstLine(child.stdout_fd, std::chrono::seconds(20));
+  ASSERT_EQ(first.rfind("listening on 127.0.0.1:", 0), 0u) << first << ReadFile(stderr_path);
+  ASSERT_EQ(kill(child.pid, SIGTERM), 0);
+  std::optional<int> status = WaitExit(child.pid, std::chrono::seconds(10));
+  if (!status) {
+    kill(child.pid, SIGKILL);
+    waitpid(child.pid, nullptr, 0);
+  }
+  close(child.stdout_fd);
+  ASSERT_TRUE(status.has_value()) << ReadFile(stderr_path);
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << ReadFile(stderr_path);
+  RemoveDatabase(db_path);
+  std::remove(stderr_path.c_str());
+}
+
+}  // namespace
+}  // namespace tongban::api

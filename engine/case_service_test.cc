@@ -1,0 +1,797 @@
+// End-to-end tests of CaseService over a real SQLite file, the shipped definitions and a simulated
+// clock: the life of a case, reading it now and as it stood, idempotent retries, If-Match,
+// concurrent actions, timers that fire on their own (also after re-opening the file), and
+// verification of the hash chain against tampering done with the real sqlite3 tool.
+#include "engine/case_service.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/scenario.h"
+#include "engine/sqlite_store.h"
+
+namespace tongban {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+Instant T(const char* text) {
+  auto t = ParseTimestamp(text);
+  EXPECT_TRUE(t.has_value()) << text;
+  return t.value_or(Instant{});
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "tongban-service-test-XXXXXX").string();
+    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+Actor Applicant() {
+  return {"app-1", "applicant", "", "示例建设有限公司"};
+}
+Actor Clerk(const std::string& id = "clerk-1") {
+  return {id, "clerk", "dz-approval-bureau", id};
+}
+Actor Reviewer() {
+  return {"rev-1", "reviewer", "dz-approval-bureau", "rev-1"};
+}
+Actor Approver() {
+  return {"appr-1", "approver", "dz-approval-bureau", "appr-1"};
+}
+
+const json kMaterials = {"application_form",
+                         "land_approval",
+                         "planning_permit",
+                         "site_readiness",
+                         "contractor_contract",
+                         "funding_commitment",
+                         "drawing_review_certificate",
+                         "quality_safety_measures"};
+
+NewCase ConstructionPermit(const std::string& idempotency_key = "") {
+  NewCase c;
+  c.definition_id = "construction-permit";
+  c.actor = Applicant();
+  c.applicant_id = "app-1";
+  c.applicant_name = "示例建设有限公司";
+  c.applicant_credit_code = "91330100MA2TEST01X";
+  c.form = {{"project_name", "示范厂房"},         {"project_code", "2026-330100-47-01-000001"},
+            {"builder_name", "示例建设有限公司"}, {"builder_credit_code", "91330100MA2TEST01X"},
+            {"project_category", "房屋建筑工程"}, {"contract_price_wan", 1200},
+            {"building_area_m2", 8000},           {"planned_start_date", "2026-03-16"}};
+  c.materials = kMaterials;
+  c.idempotency_key = idempotency_key;
+  return c;
+}
+
+// Runs SQL on a closed database with the real sqlite3 command-line tool.
+void Sqlite3(const std::string& db, const std::string& sql) {
+  std::string script = db + ".sql";
+  {
+    std::ofstream out(script);
+    out << ".bail on\n" << sql << "\n";
+  }
+  std::string command = "sqlite3 '" + db + "' < '" + script + "' 2>&1";
+  int rc = std::system(command.c_str());
+  ASSERT_EQ(rc, 0) << command << "\n" << sql;
+}
+
+class CaseServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("tongban.db");
+    Open();
+    auto deployed =
+        registry_->DeployDirectory(std::string(TONGBAN_SOURCE_DIR) + "/definitions", clock_.Now());
+    ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+    ASSERT_FALSE(deployed->deployed.empty());
+  }
+
+  void Open() {
+    SqliteStoreOptions options;
+    options.path = path_;
+    auto store = SqliteStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    registry_ = std::make_unique<DefinitionRegistry>(store_.get());
+    ASSERT_TRUE(registry_->LoadFromStore().ok());
+    service_ = std::make_unique<CaseService>(store_.get(), registry_.get(), &clock_);
+  }
+  void Close() {
+    service_.reset();
+    registry_.reset();
+    store_.reset();
+  }
+  void Reopen() {
+    Close();
+    Open();
+  }
+
+  CaseView Create(const std::string& key = "") {
+    auto view = service_->Create(ConstructionPermit(key));
+    EXPECT_TRUE(view.ok()) << view.status().ToString();
+    return view.ok() ? *view : CaseView{};
+  }
+  Result<CaseView> Act(const std::string& case_id, const std::string& action, const Actor& actor,
+                       json data = json::object(), const std::string& key = "",
+                       std::optional<int64_t> expected_version = std::nullopt) {
+    clock_.Advance(hours(1));
+    ActRequest r;
+    r.case_id = case_id;
+    r.action = action;
+    r.actor = actor;
+    r.data = std::move(data);
+    r.idempotency_key = key;
+    r.expected_version = expected_version;
+    return service_->Act(r);
+  }
+  void MustAct(const std::string& case_id, const std::string& action, const Actor& actor,
+               json data = json::object()) {
+    auto view = Act(case_id, action, actor, std::move(data));
+    ASSERT_TRUE(view.ok()) << action << ": " << view.status().ToString();
+  }
+  // A case accepted, reviewed, approved (4 events), with a second, untouched case beside it.
+  std::string ApprovedCase() {
+    std::string id = Create().state.id;
+    MustAct(id, "accept", Clerk());
+    MustAct(id, "pass", Reviewer());
+    MustAct(id, "approve", Approver());
+    other_ = Create().state.id;
+    MustAct(other_, "accept", Clerk());
+    return id;
+  }
+  int64_t EventCount() { return store_->CountEvents().value(); }
+
+  TempDir dir_;
+  std::string path_;
+  // Monday 2026-03-02, 09:00 in Beijing.
+  SimulatedClock clock_{T("2026-03-02T09:00:00+08:00")};
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<DefinitionRegistry> registry_;
+  std::unique_ptr<CaseService> service_;
+  std::string other_;
+};
+
+// ---- The life of a case
+// ---------------------------------------------------------------------------
+
+TEST_F(CaseServiceTest, CreateAcceptReviewApproveDeliver) {
+  CaseView created = Create();
+  const std::string id = created.state.id;
+  EXPECT_EQ(id.size(), 21u);
+  EXPECT_EQ(created.state.status, CaseStatus::kSubmitted);
+  EXPECT_EQ(created.state.version, 1);
+  EXPECT_EQ(created.state.number.rfind("TB20260302-", 0), 0u) << created.state.number;
+  EXPECT_EQ(created.state.query_code.size(), 8u);
+  // Received Monday 03-02: 5 working days are 03-03..03-06 and 03-09.
+  EXPECT_EQ(FormatIsoDay(*created.clock.acceptance_deadline), "2026-03-09");
+
+  auto accepted = Act(id, "accept", Clerk());
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  EXPECT_EQ(accepted->state.status, CaseStatus::kUnderReview);
+  EXPECT_EQ(accepted->step_id, "review");
+  EXPECT_EQ(accepted->state.version, 2);
+  // Statute 7 working days from 03-02: 03-03 .. 03-11; promise 3: 03-05.
+  EXPECT_EQ(FormatIsoDay(*accepted->clock.statutory_due), "2026-03-11");
+  EXPECT_EQ(FormatIsoDay(*accepted->clock.promised_due), "2026-03-05");
+
+  auto passed = Act(id, "pass", Reviewer());
+  ASSERT_TRUE(passed.ok()) << passed.status().ToString();
+  EXPECT_EQ(passed->step_id, "decide");
+  // Four-eyes: the reviewer may not decide.
+  auto same_person = Act(id, "approve", {"rev-1", "approver", "dz-approval-bureau", ""});
+  EXPECT_EQ(same_person.status().code(), StatusCode::kPermissionDenied);
+  auto approved = Act(id, "approve", Approver());
+  ASSERT_TRUE(approved.ok()) << approved.status().ToString();
+  EXPECT_EQ(approved->state.status, CaseStatus::kApproved);
+  EXPECT_TRUE(approved->clock.stopped);
+  auto delivered = Act(id, "deliver", Clerk());
+  ASSERT_TRUE(delivered.ok()) << delivered.status().ToString();
+  EXPECT_EQ(delivered->state.status, CaseStatus::kClosed);
+  EXPECT_EQ(delivered->state.version, 5);
+
+  auto history = service_->History(id);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 5u);
+  std::vector<std::string> actions;
+  std::string previous = kGenesisHash;
+  for (const Event& e : *history) {
+    actions.push_back(e.action);
+    EXPECT_EQ(e.prev_hash, previous);
+    EXPECT_EQ(ComputeEventHash(e), e.hash);
+    previous = e.hash;
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"submit", "accept", "pass", "approve", "deliver"}));
+  EXPECT_EQ(delivered->state.last_hash, history->back().hash);
+
+  auto record = store_->GetCase(id);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->status, "closed");
+  EXPECT_EQ((*record)->version, 5);
+  EXPECT_FALSE((*record)->next_timer_at.has_value());
+
+  auto by_number = service_->GetByNumber(created.state.number);
+  ASSERT_TRUE(by_number.ok());
+  EXPECT_EQ(by_number->state.id, id);
+
+  VerifyReport report = service_->Verify(id);
+  EXPECT_TRUE(report.ok) << report.reason;
+  EXPECT_EQ(report.events, 5);
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_TRUE(all.ok) << all.reason;
+  EXPECT_EQ(all.cases, 1);
+  EXPECT_EQ(all.events, 5);
+}
+
+TEST_F(CaseServiceTest, ErrorsOfCreateAndAct) {
+  NewCase unknown = ConstructionPermit();
+  unknown.definition_id = "no-such-item";
+  EXPECT_EQ(service_->Create(unknown).status().code(), StatusCode::kNotFound);
+  NewCase by_reviewer = ConstructionPermit();
+  by_reviewer.actor = Reviewer();
+  EXPECT_EQ(service_->Create(by_reviewer).status().code(), StatusCode::kPermissionDenied);
+  NewCase bad_form = ConstructionPermit();
+  bad_form.form["contract_price_wan"] = "很多";
+  EXPECT_EQ(service_->Create(bad_form).status().code(), StatusCode::kInvalidArgument);
+  NewCase bad_commitment = ConstructionPermit();
+  bad_commitment.mode = "commitment";
+  bad_commitment.commitment = {{"template_id", 1}};
+  Result<CaseView> result = Status::Internal("not run");
+  EXPECT_NO_THROW(result = service_->Create(bad_commitment));
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(EventCount(), 0);
+  EXPECT_EQ(Act("c-none", "accept", Clerk()).status().code(), StatusCode::kNotFound);
+  std::string id = Create().state.id;
+  EXPECT_EQ(Act(id, "approve", Approver()).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Act(id, "accept", Reviewer()).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(EventCount(), 1);
+}
+
+// ---- Reading the past
+// -----------------------------------------------------------------------------
+
+TEST_F(CaseServiceTest, GetAtShowsTheCaseAsItStood) {
+  Instant t0 = clock_.Now();
+  std::string id = Create().state.id;  // 09:00
+  MustAct(id, "accept", Clerk());      // 10:00
+  MustAct(id, "pass", Reviewer());     // 11:00
+  MustAct(id, "approve", Approver());  // 12:00
+
+  auto before = service_->GetAt(id, t0 - std::chrono::milliseconds(1));
+  EXPECT_EQ(before.status().code(), StatusCode::kNotFound);
+  auto at_submit = service_->GetAt(id, t0);
+  ASSERT_TRUE(at_submit.ok()) << at_submit.status().ToString();
+  EXPECT_EQ(at_submit->state.status, CaseStatus::kSubmitted);
+  EXPECT_EQ(at_submit->state.version, 1);
+  auto in_review = service_->GetAt(id, t0 + hours(1) + minutes(30));
+  ASSERT_TRUE(in_review.ok());
+  EXPECT_EQ(in_review->state.status, CaseStatus::kUnderReview);
+  EXPECT_EQ(in_review->step_id, "review");
+  EXPECT_EQ(in_review->state.version, 2);
+  EXPECT_EQ(in_review->as_of, t0 + hours(1) + minutes(30));
+  auto in_decide = service_->GetAt(id, t0 + hours(2));
+  ASSERT_TRUE(in_decide.ok());
+  EXPECT_EQ(in_decide->step_id, "decide");
+  // The clock is computed for the time asked about: on 03-02 no working day had been used.
+  EXPECT_EQ(in_review->clock.working_days_used, 0);
+  auto now = service_->Get(id);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->state.status, CaseStatus::kApproved);
+  EXPECT_EQ(now->state.version, 4);
+  EXPECT_EQ(service_->GetAt(id, t0 + hours(100))->state.version, 4);
+  EXPECT_EQ(service_->Get("c-none").status().code(), StatusCode::kNotFound);
+}
+
+// ---- Idempotency and If-Match
+// ---------------------------------------------------------------------
+
+TEST_F(CaseServiceTest, IdempotentRetriesReturnTheFirstResultAndAddNothing) {
+  auto first = service_->Create(ConstructionPermit("create-1"));
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(minutes(5));
+  auto retry = service_->Create(ConstructionPermit("create-1"));
+  ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  EXPECT_EQ(retry->state.id, first->state.id);
+  EXPECT_EQ(CaseViewToJson(*retry), CaseViewToJson(*first));
+  EXPECT_EQ(EventCount(), 1);
+  EXPECT_EQ(store_->CountCases().value(), 1);
+  const std::string id = first->state.id;
+
+  auto accepted = Act(id, "accept", Clerk(), json::object(), "accept-1");
+  ASSERT_TRUE(accepted.ok());
+  auto accepted_again = Act(id, "accept", Clerk(), json::object(), "accept-1");
+  ASSERT_TRUE(accepted_again.ok()) << accepted_again.status().ToString();
+  EXPECT_EQ(CaseViewToJson(*accepted_again), CaseViewToJson(*accepted));
+  EXPECT_EQ(EventCount(), 2);
+  // Still the first result after the case has moved on.
+  MustAct(id, "pass", Reviewer());
+  accepted_again = Act(id, "accept", Clerk(), json::object(), "accept-1");
+  ASSERT_TRUE(accepted_again.ok());
+  EXPECT_EQ(accepted_again->state.version, 2);
+  EXPECT_EQ(accepted_again->step_id, "review");
+  EXPECT_EQ(EventCount(), 3);
+  // A key belongs to its actor: another clerk's same key is a new request.
+  auto other_clerk = Act(id, "accept", Clerk("clerk-2"), json::object(), "accept-1");
+  EXPECT_EQ(other_clerk.status().code(), StatusCode::kFailedPrecondition);
+  // The same key for another case is a client error.
+  std::string second = Create().state.id;
+  auto misuse = Act(second, "accept", Clerk(), json::object(), "accept-1");
+  EXPECT_EQ(misuse.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(EventCount(), 4);
+}
+
+TEST_F(CaseServiceTest, ConcurrentRetriesWithOneKeyGetOneResult) {
+  // A client that times out and retries while its first request is still running: both requests
+  // carry the same key and must both get the one result, with one event recorded.
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string id = Create().state.id;
+    const std::string key = "accept-" + std::to_string(round);
+    std::atomic<int> ready{0};
+    Result<CaseView> results[2] = {Status::Internal("not run"), Status::Internal("not run")};
+    std::thread threads[2];
+    for (int t = 0; t < 2; ++t) {
+      threads[t] = std::thread([&, t] {
+        ActRequest r;
+        r.case_id = id;
+        r.action = "accept";
+        r.actor = Clerk();
+        r.idempotency_key = key;
+        ready.fetch_add(1);
+        while (ready.load() < 2)
+          std::this_thread::yield();
+        results[t] = service_->Act(r);
+      });
+    }
+    for (auto& t : threads)
+      t.join();
+    ASSERT_TRUE(results[0].ok()) << "round " << round << ": " << results[0].status().ToString();
+    ASSERT_TRUE(results[1].ok()) << "round " << round << ": " << results[1].status().ToString();
+    EXPECT_EQ(CaseViewToJson(*results[0]), CaseViewToJson(*results[1]));
+    EXPECT_EQ(service_->History(id)->size(), 2u);
+  }
+}
+
+TEST_F(CaseServiceTest, StaleIfMatchIsAborted) {
+  std::string id = Create().state.id;
+  MustAct(id, "accept", Clerk());
+  auto stale = Act(id, "pass", Reviewer(), json::object(), "", 1);
+  EXPECT_EQ(stale.status().code(), StatusCode::kAborted) << stale.status().ToString();
+  EXPECT_EQ(EventCount(), 2);
+  auto fresh = Act(id, "pass", Reviewer(), json::object(), "", 2);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(fresh->state.version, 3);
+}
+
+TEST_F(CaseServiceTest, ConcurrentAcceptsOneWins) {
+  constexpr int kRounds = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string id = Create().state.id;
+    std::atomic<int> ready{0};
+    Result<CaseView> results[2] = {Status::Internal("not run"), Status::Internal("not run")};
+    std::thread threads[2];
+    for (int t = 0; t < 2; ++t) {
+      threads[t] = std::thread([&, t] {
+        ActRequest r;
+        r.case_id = id;
+        r.action = "accept";
+        r.actor = Clerk("clerk-" + std::to_string(t));
+        ready.fetch_add(1);
+        while (ready.load() < 2)
+          std::this_thread::yield();
+        results[t] = service_->Act(r);
+      });
+    }
+    for (auto& t : threads)
+      t.join();
+    int ok = 0;
+    for (const auto& r : results) {
+      if (r.ok()) {
+        ++ok;
+      } else {
+        EXPECT_TRUE(r.status().code() == StatusCode::kFailedPrecondition ||
+                    r.status().code() == StatusCode::kAborted)
+            << r.status().ToString();
+      }
+    }
+    EXPECT_EQ(ok, 1) << "round " << round;
+    auto history = service_->History(id);
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(history->size(), 2u) << "round " << round;
+    EXPECT_TRUE(service_->Verify(id).ok);
+  }
+}
+
+TEST_F(CaseServiceTest, ConcurrentActionsOnManyCasesAllLand) {
+  constexpr int kThreads = 6;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kThreads; ++i)
+    ids.push_back(Create().state.id);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (const char* step : {"accept", "pass", "approve", "deliver"}) {
+        ActRequest r;
+        r.case_id = ids[t];
+        r.action = step;
+        r.actor = std::string(step) == "pass"      ? Reviewer()
+                  : std::string(step) == "approve" ? Approver()
+                                                   : Clerk();
+        if (!service_->Act(r).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(EventCount(), kThreads * 5);
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_TRUE(all.ok) << all.case_id << " " << all.reason;
+  EXPECT_EQ(all.cases, kThreads);
+}
+
+// ---- Timers
+// ---------------------------------------------------------------------------------------
+
+// Received Monday 03-02 09:00. No correction notice by the end of 03-09 (5 working days: 03-03,
+// 03-04, 03-05, 03-06, 03-09): deemed accepted at 2026-03-10 00:00 Beijing (03-09T16:00Z), as of
+// receipt. Statute: 7 working days after 03-02 = 03-11, overdue from 03-12 00:00 (03-11T16:00Z).
+TEST_F(CaseServiceTest, DeemedAcceptanceAndOverdueFireOnceEach) {
+  std::string id = Create().state.id;
+  EXPECT_EQ(FormatTimestamp(*store_->GetCase(id)->value().next_timer_at),
+            "2026-03-09T16:00:00.000Z");
+  clock_.Set(T("2026-03-09T23:59:00+08:00"));
+  auto fired = service_->FireDueTimers();
+  ASSERT_TRUE(fired.ok());
+  EXPECT_EQ(*fired, 0);
+  clock_.Set(T("2026-03-10T00:30:00+08:00"));
+  fired = service_->FireDueTimers();
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  EXPECT_EQ(*fired, 1);
+  EXPECT_EQ(*service_->FireDueTimers(), 0);
+  auto view = service_->Get(id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->state.status, CaseStatus::kUnderReview);
+  EXPECT_TRUE(view->state.deemed_accepted);
+  EXPECT_EQ(view->state.accepted_at, T("2026-03-02T09:00:00+08:00"));
+  EXPECT_EQ(FormatIsoDay(*view->clock.statutory_due), "2026-03-11");
+  auto history = service_->History(id);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[1].action, "deem_accepted");
+  EXPECT_EQ((*history)[1].actor.id, "system");
+  EXPECT_EQ(FormatTimestamp((*history)[1].time), "2026-03-09T16:00:00.000Z");
+  EXPECT_EQ(FormatTimestamp(*store_->GetCase(id)->value().next_timer_at),
+            "2026-03-11T16:00:00.000Z");
+
+  clock_.Set(T("2026-03-11T23:00:00+08:00"));
+  EXPECT_EQ(*service_->FireDueTimers(), 0);
+  clock_.Set(T("2026-03-12T08:00:00+08:00"));
+  EXPECT_EQ(*service_->FireDueTimers(), 1);
+  EXPECT_EQ(*service_->FireDueTimers(), 0);
+  clock_.Advance(hours(24 * 30));
+  EXPECT_EQ(*service_->FireDueTimers(), 0);
+  view = service_->Get(id);
+  EXPECT_TRUE(view->state.overdue_recorded);
+  EXPECT_EQ(view->clock.light, Light::kRed);
+  history = service_->History(id);
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[2].action, "mark_overdue");
+  EXPECT_FALSE(store_->GetCase(id)->value().next_timer_at.has_value());
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
+TEST_F(CaseServiceTest, TimersSurviveReopeningTheStore) {
+  std::string id = Create().state.id;
+  Reopen();
+  clock_.Set(T("2026-03-10T00:30:00+08:00"));
+  auto fired = service_->FireDueTimers();
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  EXPECT_EQ(*fired, 1);
+  Reopen();
+  EXPECT_EQ(*service_->FireDueTimers(), 0);
+  EXPECT_EQ(service_->Get(id)->state.status, CaseStatus::kUnderReview);
+  clock_.Set(T("2026-03-12T08:00:00+08:00"));
+  Reopen();
+  EXPECT_EQ(*service_->FireDueTimers(), 1);
+  EXPECT_TRUE(service_->Get(id)->state.overdue_recorded);
+  Reopen();
+  EXPECT_EQ(*service_->FireDueTimers(), 0);
+  EXPECT_TRUE(service_->VerifyAll().ok);
+}
+
+TEST_F(CaseServiceTest, AnActionAfterADeadlineRecordsTheTimerFirst) {
+  std::string id = Create().state.id;
+  clock_.Set(T("2026-03-10T09:00:00+08:00"));
+  // Too late to accept by hand: the law deemed it accepted at the end of 03-09.
+  auto late = Act(id, "accept", Clerk());
+  EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition) << late.status().ToString();
+  auto view = service_->Get(id);
+  EXPECT_EQ(view->state.status, CaseStatus::kUnderReview);
+  EXPECT_TRUE(view->state.deemed_accepted);
+  EXPECT_EQ(EventCount(), 2);
+  // Reviewing goes on from there, in one write with no timer pending.
+  MustAct(id, "pass", Reviewer());
+  EXPECT_EQ(EventCount(), 3);
+  EXPECT_EQ(*service_->FireDueTimers(), 0);
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
+TEST_F(CaseServiceTest, ABrokenCaseDoesNotHoldUpOtherCasesTimers) {
+  // The broken case comes due first (received 03-02, deemed accepted at the end of 03-09), the
+  // good one a day later (received 03-03: 03-04, 03-05, 03-06, 03-09, 03-10).
+  std::string broken = Create().state.id;
+  clock_.Set(T("2026-03-03T09:00:00+08:00"));
+  std::string good = Create().state.id;
+  // Rewrite the broken case's only event consistently (hash recomputed): it no longer replays.
+  Event e = service_->History(broken)->at(0);
+  e.status = "approved";
+  e.hash = ComputeEventHash(e);
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_update;\n"
+          "UPDATE events SET status = 'approved', hash = '" +
+              e.hash + "' WHERE case_id = '" + broken + "';");
+  Open();
+  clock_.Set(T("2026-03-11T08:00:00+08:00"));
+  auto fired = service_->FireDueTimers();
+  ASSERT_FALSE(fired.ok());
+  EXPECT_EQ(fired.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(fired.status().message().find(broken), std::string::npos) << fired.status().message();
+  // The good case's deadline was applied all the same.
+  auto view = service_->Get(good);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->state.status, CaseStatus::kUnderReview);
+  EXPECT_TRUE(view->state.deemed_accepted);
+  EXPECT_EQ(service_->History(good)->size(), 2u);
+}
+
+// ---- Verification and tampering
+// ------------------------------------------------------------------
+
+TEST_F(CaseServiceTest, TamperedEventDataIsFound) {
+  std::string id = ApprovedCase();
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_update;\n"
+          "UPDATE events SET data = '{\"comment\":\"looks fine\"}' WHERE case_id = '" +
+              id + "' AND seq = 2;");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.case_id, id);
+  ASSERT_TRUE(report.first_bad_seq.has_value());
+  EXPECT_EQ(*report.first_bad_seq, 2);
+  EXPECT_NE(report.reason.find("altered"), std::string::npos) << report.reason;
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_FALSE(all.ok);
+  EXPECT_EQ(all.case_id, id);
+  EXPECT_EQ(all.first_bad_seq, 2);
+  EXPECT_FALSE(all.reason.empty());
+  EXPECT_TRUE(service_->Verify(other_).ok);
+  json j = VerifyReportToJson(report);
+  EXPECT_EQ(j["ok"], false);
+  EXPECT_EQ(j["case_id"], id);
+  EXPECT_EQ(j["first_bad_seq"], 2);
+}
+
+TEST_F(CaseServiceTest, DeletedLastEventIsFound) {
+  std::string id = ApprovedCase();
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_delete;\n"
+          "DELETE FROM events WHERE case_id = '" +
+              id + "' AND seq = 4;");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.case_id, id);
+  EXPECT_EQ(report.first_bad_seq, 4) << report.reason;
+  EXPECT_NE(report.reason.find("version 4"), std::string::npos) << report.reason;
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_FALSE(all.ok);
+  EXPECT_EQ(all.case_id, id);
+  EXPECT_EQ(all.first_bad_seq, 4) << all.reason;
+}
+
+TEST_F(CaseServiceTest, DeletedMiddleEventIsFound) {
+  std::string id = ApprovedCase();
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_delete;\n"
+          "DELETE FROM events WHERE case_id = '" +
+              id + "' AND seq = 2;");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 2);
+  EXPECT_NE(report.reason.find("missing"), std::string::npos) << report.reason;
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_EQ(all.case_id, id);
+  EXPECT_EQ(all.first_bad_seq, 2);
+}
+
+TEST_F(CaseServiceTest, ChangedHashIsFound) {
+  std::string id = ApprovedCase();
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_update;\n"
+          "UPDATE events SET hash = '" +
+              std::string(64, 'f') + "' WHERE case_id = '" + id + "' AND seq = 3;");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.case_id, id);
+  EXPECT_EQ(report.first_bad_seq, 3);
+  EXPECT_NE(report.reason.find("hash"), std::string::npos) << report.reason;
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_EQ(all.case_id, id);
+  EXPECT_EQ(all.first_bad_seq, 3);
+}
+
+TEST_F(CaseServiceTest, ARewrittenEventWithARecomputedHashBreaksTheChain) {
+  // Someone who knows the hash function rewrites event 2 and its hash: event 3 still points at the
+  // old hash.
+  std::string id = ApprovedCase();
+  Event e = service_->History(id)->at(1);
+  e.data = CanonicalJson({{"comment", "rewritten"}});
+  e.hash = ComputeEventHash(e);
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_update;\n"
+          "UPDATE events SET data = '" +
+              e.data + "', hash = '" + e.hash + "' WHERE case_id = '" + id + "' AND seq = 2;");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 3);
+  EXPECT_NE(report.reason.find("chain"), std::string::npos) << report.reason;
+}
+
+TEST_F(CaseServiceTest, ARewrittenLastEventIsFoundByReplay) {
+  // The last event rewritten consistently (status and hash): the chain holds, but replaying the
+  // events does not reproduce what the event records.
+  std::string id = ApprovedCase();
+  Event e = service_->History(id)->back();
+  ASSERT_EQ(e.seq, 4);
+  e.status = "denied";
+  e.hash = ComputeEventHash(e);
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_update;\n"
+          "UPDATE events SET status = 'denied', hash = '" +
+              e.hash + "' WHERE case_id = '" + id + "' AND seq = 4;");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 4);
+  EXPECT_NE(report.reason.find("replay"), std::string::npos) << report.reason;
+  EXPECT_EQ(service_->Get(id).status().code(), StatusCode::kDataLoss);
+}
+
+TEST_F(CaseServiceTest, TamperedSnapshotIsFound) {
+  std::string id = ApprovedCase();
+  Close();
+  Sqlite3(path_,
+          "UPDATE cases SET snapshot = replace(snapshot, '\"status\":\"approved\"', "
+          "'\"status\":\"closed\"') WHERE id = '" +
+              id + "';");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.case_id, id);
+  EXPECT_NE(report.reason.find("snapshot"), std::string::npos) << report.reason;
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_FALSE(all.ok);
+  EXPECT_EQ(all.case_id, id);
+  EXPECT_TRUE(service_->Verify(other_).ok);
+}
+
+TEST_F(CaseServiceTest, TamperedCaseColumnsAreFound) {
+  std::string id = ApprovedCase();
+  Close();
+  Sqlite3(path_, "UPDATE cases SET status = 'closed' WHERE id = '" + id + "';");
+  Open();
+  EXPECT_FALSE(service_->Verify(id).ok);
+  Close();
+  Sqlite3(path_, "UPDATE cases SET status = 'approved', version = 9 WHERE id = '" + id + "';");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.reason.find("version 9"), std::string::npos) << report.reason;
+}
+
+TEST_F(CaseServiceTest, ARecordWithoutEventsIsFound) {
+  std::string id = ApprovedCase();
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_delete;\n"
+          "DELETE FROM events WHERE case_id = '" +
+              other_ + "';");
+  Open();
+  EXPECT_TRUE(service_->Verify(id).ok);
+  VerifyReport report = service_->Verify(other_);
+  EXPECT_FALSE(report.ok);
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_FALSE(all.ok);
+  EXPECT_EQ(all.case_id, other_);
+  EXPECT_NE(all.reason.find("no events"), std::string::npos) << all.reason;
+}
+
+// ---- Scenarios (run through CaseService on their own database) ----------------------------------
+// The scenario files in tests/scenarios are run by the integration tests; here only the runner's
+// own error handling.
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+ScenarioOptions OptionsFor(const std::string& definition) {
+  const std::string root = TONGBAN_SOURCE_DIR;
+  ScenarioOptions options;
+  options.definitions = {
+      {"cn-mainland.json", ReadFile(root + "/definitions/calendars/cn-mainland.json")},
+      {definition, ReadFile(root + "/" + definition)}};
+  return options;
+}
+
+TEST(Scenario, WrongJsonTypesAreAMalformedScenarioNotACrash) {
+  const std::string definition = "definitions/items/establishment-registration.json";
+  json base = {{"name", "malformed"}, {"start", "2026-03-02T09:00:00+08:00"}};
+  base["apply"] = json::parse(R"({
+    "as": "applicant",
+    "form": {"enterprise_name": "示例科技有限公司", "enterprise_type": "有限责任公司",
+             "residence": "××开发区创新大道8号", "legal_representative": "李四",
+             "business_scope": "软件开发", "requires_pre_approval": false},
+    "materials": ["application_form", "articles", "investor_documents", "officer_documents",
+                  "residence_document"]
+  })");
+  // The same scenario with a well-typed step runs and passes.
+  {
+    json scenario = base;
+    scenario["steps"] = json::array(
+        {json{{"do", "accept"}, {"as", "clerk"}, {"expect", {{"status", "under_review"}}}}});
+    auto result = RunScenario(scenario, OptionsFor(definition));
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_TRUE(result->ok());
+    EXPECT_EQ(result->steps_run, 1);
+    EXPECT_EQ(result->checks, 1);
+  }
+  for (json step : {json{{"at", 5}}, json{{"do", 7}}, json{{"advance", {{"days", "two"}}}},
+                    json{{"do", "accept"}, {"as", "clerk"}, {"error", 3}}}) {
+    json scenario = base;
+    scenario["steps"] = json::array({step});
+    Result<ScenarioResult> result = Status::Internal("not run");
+    EXPECT_NO_THROW(result = RunScenario(scenario, OptionsFor(definition))) << step.dump();
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << step.dump();
+  }
+}
+
+}  // namespace
+}  // namespace tongban
