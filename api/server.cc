@@ -64,10 +64,10 @@ nlohmann::json ParseBody(const httplib::Request& req) {
   options.record_positions = false;
   auto document = JsonDocument::Parse(req.body, &position, options);
   if (!document.ok()) {
-    Problem p = MakeProblem(400, "malformed-json", "Malformed JSON",
-                            document.status().message() + " at line " +
-                                std::to_string(position.line) + ", column " +
-                                std::to_string(position.column));
+    Problem p =
+        MakeProblem(400, "malformed-json", "Malformed JSON",
+                    document.status().message() + " at line " + std::to_string(position.line) +
+                        ", column " + std::to_string(position.column));
     p.extra["line"] = position.line;
     p.extra["column"] = position.column;
     throw ProblemError{p};
@@ -96,27 +96,35 @@ void Expect(const nlohmann::json& body, const std::string& key, Check check, con
   auto it = body.find(key);
   if (it == body.end()) {
     if (!required) return;
-    Problem p = MakeProblem(422, "invalid", "The request is not valid",
-                            "\"" + key + "\" is required");
+    Problem p =
+        MakeProblem(422, "invalid", "The request is not valid", "\"" + key + "\" is required");
     p.extra["errors"] = {{{"pointer", "/" + key}, {"message", "required"}}};
     throw ProblemError{p};
   }
   if (!check(*it)) {
-    Problem p = MakeProblem(422, "invalid", "The request is not valid",
-                            "\"" + key + "\" must be " + what);
+    Problem p =
+        MakeProblem(422, "invalid", "The request is not valid", "\"" + key + "\" must be " + what);
     p.extra["errors"] = {{{"pointer", "/" + key}, {"message", std::string("must be ") + what}}};
     throw ProblemError{p};
   }
 }
 
-bool IsString(const nlohmann::json& j) { return j.is_string(); }
-bool IsObject(const nlohmann::json& j) { return j.is_object(); }
-bool IsArray(const nlohmann::json& j) { return j.is_array(); }
+bool IsString(const nlohmann::json& j) {
+  return j.is_string();
+}
+bool IsObject(const nlohmann::json& j) {
+  return j.is_object();
+}
+bool IsArray(const nlohmann::json& j) {
+  return j.is_array();
+}
 bool IsVersion(const nlohmann::json& j) {
   return j.is_number_integer() && j.get<int64_t>() >= 1 && j.get<int64_t>() <= 999999999;
 }
 
-std::string DayOrNull(const std::optional<Day>& d) { return d ? FormatIsoDay(*d) : ""; }
+std::string DayOrNull(const std::optional<Day>& d) {
+  return d ? FormatIsoDay(*d) : "";
+}
 
 }  // namespace
 
@@ -209,7 +217,8 @@ void ApiServer::Handlers::Register(httplib::Server& http) {
   using std::placeholders::_1;
   using std::placeholders::_2;
   auto bind = [this](void (Handlers::*fn)(const httplib::Request&, httplib::Response&)) {
-    return [this, fn](const httplib::Request& req, httplib::Response& res) { (this->*fn)(req, res); };
+    return
+        [this, fn](const httplib::Request& req, httplib::Response& res) { (this->*fn)(req, res); };
   };
   Route(http, "GET", "/healthz", "/healthz", bind(&Handlers::Health));
   Route(http, "GET", "/metrics", "/metrics", bind(&Handlers::MetricsText));
@@ -254,9 +263,8 @@ const Principal& ApiServer::Handlers::Authenticate(const httplib::Request& req) 
 
 bool ApiServer::Handlers::MaySee(const Principal& p, const CaseState& state) const {
   if (p.HasRole("applicant") && state.applicant_id == p.id) return true;
-  bool staff = std::any_of(p.roles.begin(), p.roles.end(), [](const std::string& r) {
-    return r != "applicant" && r != "agent";
-  });
+  bool staff = std::any_of(p.roles.begin(), p.roles.end(),
+                           [](const std::string& r) { return r != "applicant" && r != "agent"; });
   return staff && InScope(p, state.organ_id);
 }
 
@@ -276,7 +284,8 @@ std::optional<std::string> ApiServer::Handlers::RoleFor(const Principal& p, cons
   } else if (!view.step_id.empty()) {
     const Step* step = view.item->FindStep(view.step_id);
     roles.push_back(step->role);
-    for (const JointParty& party : step->parties) roles.push_back(party.role);
+    for (const JointParty& party : step->parties)
+      roles.push_back(party.role);
   }
   *needed = roles;
   for (const std::string& role : roles) {
@@ -295,8 +304,8 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
   const CaseState& s = view.state;
   switch (s.status) {
     case CaseStatus::kSubmitted:
-      candidates = {"accept", "request_correction", "refuse", "withdraw", "terminate",
-                    "supply_materials"};
+      candidates = {"accept",   "request_correction", "refuse",
+                    "withdraw", "terminate",          "supply_materials"};
       if (view.item->case_type == CaseType::kInstant) candidates.push_back("accept_and_decide");
       if (s.correction_issued) candidates.erase(candidates.begin() + 1);
       break;
@@ -305,18 +314,24 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
       break;
     case CaseStatus::kUnderReview: {
       const Step* step = view.item->FindStep(view.step_id);
-      for (const Action& a : step->actions) candidates.push_back(a.id);
+      for (const Action& a : step->actions)
+        candidates.push_back(a.id);
       candidates.push_back(s.suspended ? "resume" : "suspend");
       if (!s.extended && view.item->time_limits.extension_days > 0) candidates.push_back("extend");
       candidates.insert(candidates.end(), {"withdraw", "terminate", "supply_materials"});
       break;
     }
-    case CaseStatus::kApproved: candidates = {"deliver", "revoke"}; break;
-    case CaseStatus::kDenied: candidates = {"deliver"}; break;
+    case CaseStatus::kApproved:
+      candidates = {"deliver", "revoke"};
+      break;
+    case CaseStatus::kDenied:
+      candidates = {"deliver"};
+      break;
     case CaseStatus::kClosed:
       if (s.decision == Decision::kApprove) candidates = {"revoke"};
       break;
-    default: break;
+    default:
+      break;
   }
   nlohmann::json out = nlohmann::json::array();
   for (const std::string& action : candidates) {
@@ -428,7 +443,8 @@ void ApiServer::Handlers::ListDefinitions(const httplib::Request& req, httplib::
     entry["versions"].push_back(item->version);
   }
   nlohmann::json items = nlohmann::json::array();
-  for (auto& [id, entry] : by_id) items.push_back(entry);
+  for (auto& [id, entry] : by_id)
+    items.push_back(entry);
   SendJson(res, 200, {{"definitions", items}});
 }
 
@@ -436,8 +452,10 @@ namespace {
 // If-Match: the case version as its ETag ("3", W/"3") or bare (3); "*" pins nothing.
 std::optional<int64_t> IfMatchVersion(const httplib::Request& req) {
   std::string value = req.get_header_value("If-Match");
-  while (!value.empty() && value.back() == ' ') value.pop_back();
-  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  while (!value.empty() && value.back() == ' ')
+    value.pop_back();
+  while (!value.empty() && value.front() == ' ')
+    value.erase(0, 1);
   if (value == "*") return std::nullopt;
   if (value.rfind("W/", 0) == 0) value.erase(0, 2);
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
@@ -454,7 +472,8 @@ std::optional<int64_t> IfMatchVersion(const httplib::Request& req) {
 int VersionParam(const httplib::Request& req) {
   if (!req.has_param("version")) return 0;
   std::string v = req.get_param_value("version");
-  if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), ::isdigit) || std::stoi(v) < 1) {
+  if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), ::isdigit) ||
+      std::stoi(v) < 1) {
     Fail(422, "invalid", "The request is not valid", "version must be a whole number ≥ 1");
   }
   return std::stoi(v);
@@ -490,7 +509,8 @@ void ApiServer::Handlers::GetGraph(const httplib::Request& req, httplib::Respons
 
 void ApiServer::Handlers::DeployDefinition(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
-  if (!p.HasRole("admin")) Fail(403, "forbidden", "Not permitted", "deploying needs the admin role");
+  if (!p.HasRole("admin"))
+    Fail(403, "forbidden", "Not permitted", "deploying needs the admin role");
   nlohmann::json parsed = ParseBody(req);  // refuse malformed JSON with a position first
   if (parsed.contains("kind") && parsed["kind"] == "principals") {
     // Principals (who may call the API) come from the server's own file and are never stored.
@@ -520,7 +540,8 @@ void ApiServer::Handlers::DeployDefinition(const httplib::Request& req, httplib:
   }
   nlohmann::json body = {{"deployed", outcome->deployed}, {"unchanged", outcome->unchanged}};
   nlohmann::json warnings = nlohmann::json::array();
-  for (const Diagnostic& d : outcome->diagnostics) warnings.push_back(DiagnosticToJson(d));
+  for (const Diagnostic& d : outcome->diagnostics)
+    warnings.push_back(DiagnosticToJson(d));
   body["warnings"] = warnings;
   SendJson(res, outcome->deployed.empty() ? 200 : 201, body);
 }
@@ -528,7 +549,8 @@ void ApiServer::Handlers::DeployDefinition(const httplib::Request& req, httplib:
 void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   nlohmann::json body = ParseBody(req);
-  CheckKeys(body, {"definition", "version", "form", "materials", "mode", "commitment", "applicant"});
+  CheckKeys(body,
+            {"definition", "version", "form", "materials", "mode", "commitment", "applicant"});
   Expect(body, "definition", IsString, "a definition id (string)", true);
   Expect(body, "version", IsVersion, "a whole number ≥ 1", false);
   Expect(body, "form", IsObject, "an object", false);
@@ -572,7 +594,8 @@ void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Respo
     request.applicant_id = applicant["id"].get<std::string>();
     request.applicant_name = applicant.value("name", "");
     request.applicant_credit_code = applicant.value("credit_code", "");
-    if (!request.applicant_credit_code.empty() && !IsValidCreditCode(request.applicant_credit_code)) {
+    if (!request.applicant_credit_code.empty() &&
+        !IsValidCreditCode(request.applicant_credit_code)) {
       Fail(422, "invalid", "The request is not valid",
            "applicant.credit_code is not a valid unified social credit code");
     }
@@ -621,7 +644,8 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
   request.comment = body.value("comment", "");
   request.idempotency_key = req.get_header_value("Idempotency-Key");
   bool known = FindFrameAction(request.action) != nullptr;
-  for (const Step& step : view.item->steps) known = known || step.FindAction(request.action);
+  for (const Step& step : view.item->steps)
+    known = known || step.FindAction(request.action);
   if (!known || request.action == "deem_accepted" || request.action == "mark_overdue") {
     Fail(422, "unknown-action", "Unknown action",
          "\"" + request.action + "\" is not an action of this case's definition");
@@ -631,7 +655,8 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
   auto role = RoleFor(p, view, request.action, &needed);
   if (!role) {
     std::string list;
-    for (const auto& r : needed) list += (list.empty() ? "" : " or ") + r;
+    for (const auto& r : needed)
+      list += (list.empty() ? "" : " or ") + r;
     Fail(403, "forbidden", "Not permitted",
          "action \"" + request.action + "\" is taken by " + (list.empty() ? "nobody now" : list) +
              " of the competent organ " + view.item->organ.name);
@@ -675,7 +700,8 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
   for (const char* bound : {"created_from", "created_to"}) {
     if (param(bound).empty()) continue;
     auto t = ParseTimestamp(param(bound));
-    if (!t) Fail(422, "invalid", "The request is not valid", std::string(bound) + " must be a timestamp");
+    if (!t)
+      Fail(422, "invalid", "The request is not valid", std::string(bound) + " must be a timestamp");
     (std::string(bound) == "created_from" ? filter.created_from : filter.created_to) = t;
   }
   int limit = 50;
@@ -688,9 +714,8 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
     limit = std::stoi(l);
   }
   // Scope is enforced, not requested: applicants see their own, staff their organ's.
-  bool staff = std::any_of(p.roles.begin(), p.roles.end(), [](const std::string& r) {
-    return r != "applicant" && r != "agent";
-  });
+  bool staff = std::any_of(p.roles.begin(), p.roles.end(),
+                           [](const std::string& r) { return r != "applicant" && r != "agent"; });
   if (!staff) {
     filter.applicant_id = p.id;
   } else if (p.organ != "*") {
@@ -722,7 +747,8 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
     filter.after_id = next;
   }
   SendJson(res, 200,
-           {{"cases", cases}, {"next_cursor", next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next)}});
+           {{"cases", cases},
+            {"next_cursor", next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next)}});
 }
 
 void ApiServer::Handlers::History(const httplib::Request& req, httplib::Response& res) {
@@ -732,7 +758,8 @@ void ApiServer::Handlers::History(const httplib::Request& req, httplib::Response
   auto events = s_.service_->History(id);
   if (!events.ok()) Fail(events.status());
   nlohmann::json out = nlohmann::json::array();
-  for (const Event& e : *events) out.push_back(EventToJson(e));
+  for (const Event& e : *events)
+    out.push_back(EventToJson(e));
   SendJson(res, 200, {{"case_id", id}, {"events", out}});
 }
 
@@ -789,9 +816,12 @@ void ApiServer::Handlers::Track(const httplib::Request& req, httplib::Response& 
             {"step_title", view->step_id.empty()
                                ? nlohmann::json(nullptr)
                                : nlohmann::json(view->item->FindStep(view->step_id)->title)},
-            {"decision", s.decision ? nlohmann::json(DecisionName(*s.decision)) : nlohmann::json(nullptr)},
-            {"due", c.promised_due ? nlohmann::json(DayOrNull(c.promised_due)) : nlohmann::json(nullptr)},
-            {"statutory_due", c.statutory_due ? nlohmann::json(DayOrNull(c.statutory_due)) : nlohmann::json(nullptr)},
+            {"decision",
+             s.decision ? nlohmann::json(DecisionName(*s.decision)) : nlohmann::json(nullptr)},
+            {"due",
+             c.promised_due ? nlohmann::json(DayOrNull(c.promised_due)) : nlohmann::json(nullptr)},
+            {"statutory_due", c.statutory_due ? nlohmann::json(DayOrNull(c.statutory_due))
+                                              : nlohmann::json(nullptr)},
             {"light", LightName(c.light)},
             {"paused", c.paused},
             {"missing", missing},
@@ -808,7 +838,8 @@ void ApiServer::Handlers::AdvanceClock(const httplib::Request& req, httplib::Res
     Expect(body, "to", IsString, "a timestamp", true);
     auto to = ParseTimestamp(body["to"].get<std::string>());
     if (!to) Fail(422, "invalid", "The request is not valid", "to must be a timestamp");
-    if (*to < clock.Now()) Fail(422, "invalid", "The request is not valid", "the clock only moves forward");
+    if (*to < clock.Now())
+      Fail(422, "invalid", "The request is not valid", "the clock only moves forward");
     clock.Set(*to);
   } else {
     Expect(body, "advance", IsObject, "an object {days, hours, minutes}", true);
@@ -896,7 +927,8 @@ void ApiServer::Serve() {
     timer_thread_ = std::thread([this] {
       while (!stopping_.load()) {
         (void)service_->FireDueTimers();
-        for (int waited = 0; waited < options_.timer_interval_ms && !stopping_.load(); waited += 50) {
+        for (int waited = 0; waited < options_.timer_interval_ms && !stopping_.load();
+             waited += 50) {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
       }

@@ -65,10 +65,14 @@ constexpr const char* kAdmin = "demo-admin-token";
 constexpr const char* kSecondClerk = "test-second-clerk-token";
 constexpr const char* kForeignClerk = "test-foreign-clerk-token";
 
-const char* const kPermitMaterials[] = {
-    "application_form",    "land_approval",    "planning_permit",
-    "site_readiness",      "contractor_contract", "funding_commitment",
-    "drawing_review_certificate", "quality_safety_measures"};
+const char* const kPermitMaterials[] = {"application_form",
+                                        "land_approval",
+                                        "planning_permit",
+                                        "site_readiness",
+                                        "contractor_contract",
+                                        "funding_commitment",
+                                        "drawing_review_certificate",
+                                        "quality_safety_measures"};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -122,7 +126,8 @@ std::shared_ptr<const PrincipalSet> LoadPrincipals(bool with_test_principals) {
   }
   set.Compile();
   EXPECT_FALSE(set.HasErrors());
-  for (const Diagnostic& d : set.Diagnostics()) ADD_FAILURE() << FormatDiagnostic(d);
+  for (const Diagnostic& d : set.Diagnostics())
+    ADD_FAILURE() << FormatDiagnostic(d);
   auto principals = set.FindPrincipals();
   EXPECT_NE(principals, nullptr);
   return principals;
@@ -184,8 +189,7 @@ class Api {
     client_.set_write_timeout(5, 0);
   }
 
-  Reply Get(const std::string& path, const std::string& token = "",
-            httplib::Headers headers = {}) {
+  Reply Get(const std::string& path, const std::string& token = "", httplib::Headers headers = {}) {
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
     return ToReply(client_.Get(path.c_str(), headers));
   }
@@ -209,14 +213,10 @@ class Api {
 };
 
 json PermitForm() {
-  return {{"project_name", "示例园区一期厂房"},
-          {"project_code", "2026-330100-47-01-000001"},
-          {"builder_name", "示例科技有限公司"},
-          {"builder_credit_code", "91330100MA2TB00014"},
-          {"project_category", "房屋建筑工程"},
-          {"contract_price_wan", 1200},
-          {"building_area_m2", 8600},
-          {"planned_start_date", "2026-04-01"}};
+  return {{"project_name", "示例园区一期厂房"}, {"project_code", "2026-330100-47-01-000001"},
+          {"builder_name", "示例科技有限公司"}, {"builder_credit_code", "91330100MA2TB00014"},
+          {"project_category", "房屋建筑工程"}, {"contract_price_wan", 1200},
+          {"building_area_m2", 8600},           {"planned_start_date", "2026-04-01"}};
 }
 
 json PermitMaterials(const std::set<std::string>& without = {}) {
@@ -253,8 +253,8 @@ class TestServer {
     options.host = "127.0.0.1";
     options.port = 0;
     options.threads = 32;
-    server_ = std::make_unique<ApiServer>(service_.get(), LoadPrincipals(true), clock_.get(),
-                                          options);
+    server_ =
+        std::make_unique<ApiServer>(service_.get(), LoadPrincipals(true), clock_.get(), options);
     auto port = server_->Bind();
     EXPECT_TRUE(port.ok()) << port.status().ToString();
     port_ = port.value();
@@ -353,7 +353,8 @@ class ApiTest : public testing::Test {
   std::unique_ptr<Api> api_;
 };
 
-// ---- Operations ------------------------------------------------------------------------------------
+// ---- Operations
+// ------------------------------------------------------------------------------------
 
 TEST_F(ApiTest, HealthzNeedsNoToken) {
   Reply r = api().Get("/healthz");
@@ -391,8 +392,8 @@ TEST_F(ApiTest, OpenApiDocumentIsServedAsCompiledIn) {
 TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   json doc = json::parse(OpenApiDocument());
   std::set<std::string> documented;
-  static const std::set<std::string> kMethods = {"get",    "put",     "post", "delete",
-                                                 "patch",  "options", "head", "trace"};
+  static const std::set<std::string> kMethods = {"get",   "put",     "post", "delete",
+                                                 "patch", "options", "head", "trace"};
   for (const auto& [path, item] : doc["paths"].items()) {
     for (const auto& [method, operation] : item.items()) {
       if (kMethods.count(method) == 0) continue;
@@ -459,7 +460,8 @@ TEST(ApiServerTest, AdminClockOnlyWithSimulatedClock) {
     auto port = server.Bind();
     ASSERT_TRUE(port.ok());
     std::thread serving([&] { server.Serve(); });
-    for (const std::string& route : server.routes()) EXPECT_NE(route, "POST /v1/admin/clock");
+    for (const std::string& route : server.routes())
+      EXPECT_NE(route, "POST /v1/admin/clock");
     EXPECT_EQ(server.routes().size(), 14u);
     Api api(*port);
     Reply r = api.Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", 1}}}});
@@ -509,7 +511,8 @@ TEST(ApiServerTest, StopBeforeServeDoesNotHang) {
   RemoveDatabase(db_path);
 }
 
-// ---- Authentication ----------------------------------------------------------------------------------
+// ---- Authentication
+// ----------------------------------------------------------------------------------
 
 TEST_F(ApiTest, EveryProtectedRouteNeedsAValidBearerToken) {
   std::string id = Submitted();
@@ -531,8 +534,8 @@ TEST_F(ApiTest, EveryProtectedRouteNeedsAValidBearerToken) {
       {"POST", "/v1/admin/clock"},
   };
   for (const Call& call : calls) {
-    for (const std::string& token : {std::string(), std::string("not-a-token"),
-                                     std::string("demo-applicant-tokenX")}) {
+    for (const std::string& token :
+         {std::string(), std::string("not-a-token"), std::string("demo-applicant-tokenX")}) {
       SCOPED_TRACE(call.method + " " + call.path + " token '" + token + "'");
       Reply r = call.method == "GET" ? api().Get(call.path, token)
                                      : api().Post(call.path, token, json::object());
@@ -540,9 +543,9 @@ TEST_F(ApiTest, EveryProtectedRouteNeedsAValidBearerToken) {
     }
   }
   // Another scheme, or the bearer scheme without a token.
-  for (const std::string& header : {std::string("Basic ZGVtbzpkZW1v"), std::string("Bearer "),
-                                    std::string("bearer demo-admin-token"),
-                                    std::string("demo-admin-token")}) {
+  for (const std::string& header :
+       {std::string("Basic ZGVtbzpkZW1v"), std::string("Bearer "),
+        std::string("bearer demo-admin-token"), std::string("demo-admin-token")}) {
     SCOPED_TRACE(header);
     Reply r = api().Get("/v1/definitions", "", {{"Authorization", header}});
     ExpectProblem(r, 401, "unauthenticated");
@@ -552,7 +555,8 @@ TEST_F(ApiTest, EveryProtectedRouteNeedsAValidBearerToken) {
   EXPECT_EQ(r.body.find("secret-token-value"), std::string::npos);
 }
 
-// ---- Definitions ---------------------------------------------------------------------------------
+// ---- Definitions
+// ---------------------------------------------------------------------------------
 
 TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   Reply list = api().Get("/v1/definitions", kApplicant);
@@ -574,7 +578,8 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
 
   Reply item = api().Get("/v1/definitions/construction-permit", kClerk);
   ASSERT_EQ(item.status, 200) << item;
-  EXPECT_EQ(item.doc, json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
+  EXPECT_EQ(item.doc,
+            json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
   EXPECT_TRUE(std::regex_match(item.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")))
       << item.Header("ETag");
   EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=1", kClerk).doc, item.doc);
@@ -583,16 +588,17 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   ExpectProblem(api().Get("/v1/definitions/no-such-item", kClerk), 404, "not-found");
   for (const char* bad : {"0", "-1", "x", "1.5", "", "9999999999"}) {
     SCOPED_TRACE(bad);
-    ExpectProblem(api().Get(std::string("/v1/definitions/construction-permit?version=") + bad,
-                            kClerk),
-                  422, "invalid");
+    ExpectProblem(
+        api().Get(std::string("/v1/definitions/construction-permit?version=") + bad, kClerk), 422,
+        "invalid");
   }
 
   Reply mermaid = api().Get("/v1/definitions/construction-permit/graph", kApplicant);
   ASSERT_EQ(mermaid.status, 200) << mermaid;
   EXPECT_EQ(mermaid.ContentType().rfind("text/vnd.mermaid", 0), 0u) << mermaid.ContentType();
   EXPECT_NE(mermaid.body.find("review"), std::string::npos);
-  Reply dot = api().Get("/v1/definitions/construction-permit/graph?format=dot&version=1", kApplicant);
+  Reply dot =
+      api().Get("/v1/definitions/construction-permit/graph?format=dot&version=1", kApplicant);
   ASSERT_EQ(dot.status, 200) << dot;
   EXPECT_EQ(dot.ContentType().rfind("text/vnd.graphviz", 0), 0u) << dot.ContentType();
   EXPECT_NE(dot.body.find("digraph"), std::string::npos);
@@ -667,7 +673,8 @@ TEST_F(ApiTest, DeployDefinitions) {
     EXPECT_EQ(d["versions"], json::array({1, 2}));
   }
   EXPECT_EQ(api().Get("/v1/definitions/construction-permit", kApplicant).doc["version"], 2);
-  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=1", kApplicant).doc["version"], 1);
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=1", kApplicant).doc["version"],
+            1);
   // New cases start on version 2 unless they ask for version 1.
   EXPECT_EQ(Create().doc["definition"]["version"], 2);
   json on_v1 = NewPermit();
@@ -694,7 +701,8 @@ TEST_F(ApiTest, CreateCaseByApplicant) {
   EXPECT_TRUE(std::regex_match(r.doc.value("number", ""), std::regex("TB20260302-[0-9]{8}")))
       << r.doc["number"];
   std::set<std::string> actions;
-  for (const json& a : r.doc["available_actions"]) actions.insert(a.value("action", ""));
+  for (const json& a : r.doc["available_actions"])
+    actions.insert(a.value("action", ""));
   EXPECT_EQ(actions, (std::set<std::string>{"withdraw", "supply_materials"}));
 
   Reply got = api().Get(r.Header("Location"), kApplicant);
@@ -704,14 +712,16 @@ TEST_F(ApiTest, CreateCaseByApplicant) {
   // The clerk is offered what a clerk may do.
   actions.clear();
   Reply clerk_view = api().Get("/v1/cases/" + id, kClerk);
-  for (const json& a : clerk_view.doc["available_actions"]) actions.insert(a.value("action", ""));
-  EXPECT_EQ(actions, (std::set<std::string>{"accept", "request_correction", "refuse",
-                                            "supply_materials"}));
+  for (const json& a : clerk_view.doc["available_actions"])
+    actions.insert(a.value("action", ""));
+  EXPECT_EQ(actions,
+            (std::set<std::string>{"accept", "request_correction", "refuse", "supply_materials"}));
 }
 
 TEST_F(ApiTest, CreateCaseAtTheWindow) {
   json body = NewPermit();
-  body["applicant"] = {{"id", "ent-walkin"}, {"name", "到窗口的企业"}, {"credit_code", "91330100MA2TB00014"}};
+  body["applicant"] = {
+      {"id", "ent-walkin"}, {"name", "到窗口的企业"}, {"credit_code", "91330100MA2TB00014"}};
   Reply r = Create(kClerk, body);
   EXPECT_EQ(r.doc["applicant"]["id"], "ent-walkin");
   json events = History(r.doc.value("id", ""));
@@ -828,7 +838,8 @@ TEST_F(ApiTest, NestingDeeperThan32LevelsIs400) {
   auto nested = [](int levels) {
     // The body object is level 1; "form" adds levels - 1 more.
     std::string inner = "1";
-    for (int i = 1; i < levels; ++i) inner = "{\"x\": " + inner + "}";
+    for (int i = 1; i < levels; ++i)
+      inner = "{\"x\": " + inner + "}";
     return "{\"definition\": \"construction-permit\", \"form\": " + inner + "}";
   };
   // 32 levels parse (and then fail the item's form rules).
@@ -863,12 +874,14 @@ TEST(ApiServerTest, OversizedBodyIs413) {
   Reply action = fresh.Post("/v1/cases/whatever/actions", kClerk,
                             {{"action", "accept"}, {"comment", std::string(3000, 'y')}});
   EXPECT_EQ(action.status, 413) << action;
-  Reply deploy = fresh.Post("/v1/definitions", kAdmin,
-                            json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
+  Reply deploy =
+      fresh.Post("/v1/definitions", kAdmin,
+                 json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
   EXPECT_EQ(deploy.status, 413) << deploy;
 }
 
-// ---- Reading cases ---------------------------------------------------------------------------------
+// ---- Reading cases
+// ---------------------------------------------------------------------------------
 
 TEST_F(ApiTest, GetCaseAsItStoodThen) {
   std::string id = Submitted();  // 09:00
@@ -883,7 +896,8 @@ TEST_F(ApiTest, GetCaseAsItStoodThen) {
   EXPECT_EQ(now.doc["step"], "decide");
   EXPECT_EQ(now.Header("ETag"), "\"3\"");
 
-  Reply before_accept = api().Get("/v1/cases/" + id + "?at=2026-03-02T09:30:00%2B08:00", kApplicant);
+  Reply before_accept =
+      api().Get("/v1/cases/" + id + "?at=2026-03-02T09:30:00%2B08:00", kApplicant);
   ASSERT_EQ(before_accept.status, 200) << before_accept;
   EXPECT_EQ(before_accept.doc["status"], "submitted");
   EXPECT_EQ(before_accept.doc["version"], 1);
@@ -984,7 +998,8 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
   }
   // Nothing about staff, the applicant's data or the case's internals.
   std::set<std::string> keys;
-  for (const auto& [key, value] : r.doc.items()) keys.insert(key);
+  for (const auto& [key, value] : r.doc.items())
+    keys.insert(key);
   EXPECT_EQ(keys, (std::set<std::string>{"number", "item", "organ", "status", "step_title",
                                          "decision", "due", "statutory_due", "light", "paused",
                                          "missing", "timeline"}));
@@ -994,8 +1009,9 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
   }
 
   // Once accepted and under review, the due date and the step show.
-  ASSERT_EQ(api().Act(id, kApplicant, "supply_correction",
-                      {{"materials", {"land_approval", "planning_permit"}}})
+  ASSERT_EQ(api()
+                .Act(id, kApplicant, "supply_correction",
+                     {{"materials", {"land_approval", "planning_permit"}}})
                 .status,
             200);
   ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
@@ -1015,7 +1031,8 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
 
 TEST_F(ApiTest, ListCasesScopeFiltersAndPaging) {
   std::vector<std::string> mine;
-  for (int i = 0; i < 3; ++i) mine.push_back(Submitted());
+  for (int i = 0; i < 3; ++i)
+    mine.push_back(Submitted());
   std::string other = Create(kOtherApplicant).doc.value("id", "");
   ASSERT_EQ(api().Act(mine[0], kClerk, "accept").status, 200);
   api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"hours", 2}}}});
@@ -1024,7 +1041,8 @@ TEST_F(ApiTest, ListCasesScopeFiltersAndPaging) {
 
   auto ids = [](const Reply& r) {
     std::set<std::string> out;
-    for (const json& c : r.doc["cases"]) out.insert(c.value("id", ""));
+    for (const json& c : r.doc["cases"])
+      out.insert(c.value("id", ""));
     return out;
   };
   // Applicants see their own cases only, whatever they ask for.
@@ -1044,7 +1062,8 @@ TEST_F(ApiTest, ListCasesScopeFiltersAndPaging) {
   EXPECT_EQ(ids(api().Get("/v1/cases?organ=dz-approval-bureau", kAuditor)).size(), 5u);
 
   // Filters.
-  EXPECT_EQ(ids(api().Get("/v1/cases?status=under_review", kClerk)), std::set<std::string>{mine[0]});
+  EXPECT_EQ(ids(api().Get("/v1/cases?status=under_review", kClerk)),
+            std::set<std::string>{mine[0]});
   EXPECT_EQ(ids(api().Get("/v1/cases?status=submitted&applicant=ent-other", kClerk)),
             std::set<std::string>{other});
   EXPECT_EQ(ids(api().Get("/v1/cases?definition=construction-permit", kClerk)).size(), 5u);
@@ -1076,14 +1095,16 @@ TEST_F(ApiTest, ListCasesScopeFiltersAndPaging) {
     Reply r = api().Get("/v1/cases?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), kClerk);
     ASSERT_EQ(r.status, 200) << r;
     EXPECT_LE(r.doc["cases"].size(), 2u);
-    for (const std::string& id : ids(r)) EXPECT_TRUE(seen.insert(id).second) << id << " twice";
+    for (const std::string& id : ids(r))
+      EXPECT_TRUE(seen.insert(id).second) << id << " twice";
     if (r.doc["next_cursor"].is_null()) break;
     cursor = r.doc["next_cursor"].get<std::string>();
   }
   EXPECT_EQ(seen.size(), 5u);
 }
 
-// ---- Acting on cases ------------------------------------------------------------------------------
+// ---- Acting on cases
+// ------------------------------------------------------------------------------
 
 TEST_F(ApiTest, ActionValidation) {
   std::string id = Submitted();
@@ -1122,7 +1143,8 @@ TEST_F(ApiTest, IfMatchPinsTheVersion) {
   std::string id = Submitted();
   Reply got = api().Get("/v1/cases/" + id, kClerk);
   ASSERT_EQ(got.Header("ETag"), "\"1\"");
-  Reply accepted = api().Act(id, kClerk, "accept", json::object(), {{"If-Match", got.Header("ETag")}});
+  Reply accepted =
+      api().Act(id, kClerk, "accept", json::object(), {{"If-Match", got.Header("ETag")}});
   ASSERT_EQ(accepted.status, 200) << accepted;
   EXPECT_EQ(accepted.Header("ETag"), "\"2\"");
 
@@ -1140,7 +1162,8 @@ TEST_F(ApiTest, IfMatchPinsTheVersion) {
   // The current version, weak or bare, is fine; "*" pins nothing.
   Reply passed = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "W/\"2\""}});
   ASSERT_EQ(passed.status, 200) << passed;
-  Reply sent_back = api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "3"}});
+  Reply sent_back =
+      api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "3"}});
   ASSERT_EQ(sent_back.status, 200) << sent_back;
   Reply star = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "*"}});
   ASSERT_EQ(star.status, 200) << star;
@@ -1155,10 +1178,14 @@ TEST_F(ApiTest, AuthorizationMatrix) {
     const char* token;
   };
   const std::vector<Role> roles = {
-      {"applicant (own)", kApplicant}, {"applicant (other)", kOtherApplicant},
-      {"clerk", kClerk},               {"reviewer", kReviewer},
-      {"approver", kApprover},         {"auditor", kAuditor},
-      {"admin", kAdmin},               {"clerk (other organ)", kForeignClerk},
+      {"applicant (own)", kApplicant},
+      {"applicant (other)", kOtherApplicant},
+      {"clerk", kClerk},
+      {"reviewer", kReviewer},
+      {"approver", kApprover},
+      {"auditor", kAuditor},
+      {"admin", kAdmin},
+      {"clerk (other organ)", kForeignClerk},
   };
   enum State { kSubmittedState, kReviewState, kDecisionState };
   struct Row {
@@ -1205,8 +1232,8 @@ TEST_F(ApiTest, AuthorizationMatrix) {
       } else {
         ExpectProblem(r, row.expected[i], row.expected[i] == 404 ? "not-found" : "forbidden");
       }
-      const bool acted = action != "get" && action != "history" && action != "verify" &&
-                         r.status == 200;
+      const bool acted =
+          action != "get" && action != "history" && action != "verify" && r.status == 200;
       EXPECT_EQ(History(id).size(), events_before + (acted ? 1 : 0));
     }
   }
@@ -1256,7 +1283,8 @@ TEST_F(ApiTest, ConcurrentAcceptsExactlyOneWins) {
       go = true;
       cv.notify_all();
     }
-    for (auto& t : clerks) t.join();
+    for (auto& t : clerks)
+      t.join();
     std::sort(statuses.begin(), statuses.end());
     EXPECT_EQ(statuses, (std::vector<int>{200, 409}));
     json events = History(id);
@@ -1278,17 +1306,21 @@ TEST_F(ApiTest, IdempotentRetries) {
   EXPECT_EQ(api().Get("/v1/cases", kApplicant).doc["cases"].size(), 1u);
   EXPECT_EQ(History(id).size(), 1u);
   // Keys are per caller: another applicant's same key is its own.
-  Reply other = api().Post("/v1/cases", kOtherApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
+  Reply other =
+      api().Post("/v1/cases", kOtherApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
   ASSERT_EQ(other.status, 201);
   EXPECT_NE(other.doc["id"], id);
   // A new key is a new case.
-  Reply second = api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-2"}});
+  Reply second =
+      api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-2"}});
   EXPECT_NE(second.doc["id"], id);
 
   // Actions: the retry returns the first outcome (not a 409) and records nothing.
-  Reply accepted = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  Reply accepted =
+      api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
   ASSERT_EQ(accepted.status, 200) << accepted;
-  Reply accepted_again = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  Reply accepted_again =
+      api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
   ASSERT_EQ(accepted_again.status, 200) << accepted_again;
   EXPECT_EQ(accepted_again.doc, accepted.doc);
   EXPECT_EQ(accepted_again.Header("ETag"), "\"2\"");
@@ -1313,11 +1345,14 @@ TEST_F(ApiTest, IdempotentRetries) {
   for (int i = 0; i < 4; ++i) {
     retries.emplace_back([&, i] {
       Api own(server_->port());
-      statuses[i] = own.Act(id3, kClerk, "accept", json::object(), {{"Idempotency-Key", "k3"}}).status;
+      statuses[i] =
+          own.Act(id3, kClerk, "accept", json::object(), {{"Idempotency-Key", "k3"}}).status;
     });
   }
-  for (auto& t : retries) t.join();
-  for (int s : statuses) EXPECT_EQ(s, 200);
+  for (auto& t : retries)
+    t.join();
+  for (int s : statuses)
+    EXPECT_EQ(s, 200);
   EXPECT_EQ(History(id3).size(), 2u);
 }
 
@@ -1389,7 +1424,8 @@ TEST_F(ApiTest, MetricsExposeRequestsLatencyTransitionsStoreAndCases) {
            "tongban_http_requests_total{route=\"/v1/cases/{id}/actions\",status=\"200\"} 3",
            "tongban_http_requests_total{route=\"/v1/cases/{id}\",status=\"404\"} 1",
            "# TYPE tongban_http_request_duration_seconds histogram",
-           "tongban_http_request_duration_seconds_bucket{route=\"/v1/cases/{id}/actions\",le=\"+Inf\"} 3",
+           "tongban_http_request_duration_seconds_bucket{route=\"/v1/cases/{id}/"
+           "actions\",le=\"+Inf\"} 3",
            "tongban_http_request_duration_seconds_count{route=\"/v1/cases/{id}/actions\"} 3",
            "tongban_http_request_duration_seconds_sum{route=\"/v1/cases/{id}/actions\"}",
            "# TYPE tongban_transitions_total counter",
@@ -1406,15 +1442,18 @@ TEST_F(ApiTest, MetricsExposeRequestsLatencyTransitionsStoreAndCases) {
     EXPECT_NE(r.body.find(expected), std::string::npos) << expected << "\n" << r.body;
   }
   std::smatch commits;
-  ASSERT_TRUE(std::regex_search(r.body, commits, std::regex("\ntongban_store_commits_total ([0-9]+)")));
+  ASSERT_TRUE(
+      std::regex_search(r.body, commits, std::regex("\ntongban_store_commits_total ([0-9]+)")));
   EXPECT_GE(std::stoi(commits[1].str()), 4);
   // Idempotent replays are not counted as transitions again.
   std::string id2 = Submitted();
   api().Act(id2, kClerk, "accept", json::object(), {{"Idempotency-Key", "m"}});
   api().Act(id2, kClerk, "accept", json::object(), {{"Idempotency-Key", "m"}});
-  EXPECT_NE(api().Get("/metrics").body.find(
-                "tongban_transitions_total{action=\"accept\",status=\"under_review\"} 2"),
-            std::string::npos);
+  EXPECT_NE(
+      api()
+          .Get("/metrics")
+          .body.find("tongban_transitions_total{action=\"accept\",status=\"under_review\"} 2"),
+      std::string::npos);
 }
 
 // Every response status an operation documents is one the server gives (the tour below produces
@@ -1469,14 +1508,14 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/cases/" + id);
   api().Get("/v1/cases/" + id, kOtherApplicant);
   api().Get("/v1/cases/" + id + "?at=never", kClerk);
-  api().PostRaw("/v1/cases/" + id + "/actions", kClerk, "{");                           // 400
-  api().Act(id, "", "accept");                                                          // 401
-  api().Act(id, kReviewer, "accept");                                                   // 403
-  api().Act(id, kOtherApplicant, "accept");                                             // 404
-  api().Act(id, kClerk, "fly");                                                         // 422
-  api().Act(id, kClerk, "accept", json::object(), {{"If-Match", "\"9\""}});              // 412
-  api().Act(id, kClerk, "accept");                                                      // 200
-  api().Act(id, kClerk, "accept");                                                      // 409
+  api().PostRaw("/v1/cases/" + id + "/actions", kClerk, "{");                // 400
+  api().Act(id, "", "accept");                                               // 401
+  api().Act(id, kReviewer, "accept");                                        // 403
+  api().Act(id, kOtherApplicant, "accept");                                  // 404
+  api().Act(id, kClerk, "fly");                                              // 422
+  api().Act(id, kClerk, "accept", json::object(), {{"If-Match", "\"9\""}});  // 412
+  api().Act(id, kClerk, "accept");                                           // 200
+  api().Act(id, kClerk, "accept");                                           // 409
   api().Get("/v1/cases/" + id + "/history", kClerk);
   api().Get("/v1/cases/" + id + "/history");
   api().Get("/v1/cases/nothing/history", kClerk);
@@ -1486,14 +1525,15 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/track/" + number + "?code=" + code);
   api().Get("/v1/track/" + number + "?code=nope");
   api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"minutes", 1}}}});  // 200
-  api().PostRaw("/v1/admin/clock", kAdmin, "{");                          // 400
+  api().PostRaw("/v1/admin/clock", kAdmin, "{");                           // 400
   api().Post("/v1/admin/clock", "", {{"advance", {{"minutes", 1}}}});      // 401
   api().Post("/v1/admin/clock", kClerk, {{"advance", {{"minutes", 1}}}});  // 403
-  api().Post("/v1/admin/clock", kAdmin, {{"later", 1}});                  // 422
+  api().Post("/v1/admin/clock", kAdmin, {{"later", 1}});                   // 422
 
   std::set<std::string> given;  // "route status"
   std::istringstream metrics(api().Get("/metrics").body);
-  std::regex series("tongban_http_requests_total\\{route=\"([^\"]+)\",status=\"([0-9]+)\"\\} [0-9]+");
+  std::regex series(
+      "tongban_http_requests_total\\{route=\"([^\"]+)\",status=\"([0-9]+)\"\\} [0-9]+");
   std::string line;
   while (std::getline(metrics, line)) {
     std::smatch m;
@@ -1510,11 +1550,14 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
     }
   }
   // Only one method per path is on the tour's record (metrics are by path), so compare per path.
-  for (const std::string& s : documented) EXPECT_EQ(given.count(s), 1u) << s << " never given";
-  for (const std::string& s : given) EXPECT_EQ(documented.count(s), 1u) << s << " not documented";
+  for (const std::string& s : documented)
+    EXPECT_EQ(given.count(s), 1u) << s << " never given";
+  for (const std::string& s : given)
+    EXPECT_EQ(documented.count(s), 1u) << s << " not documented";
 }
 
-// ---- Graceful shutdown of the real server ---------------------------------------------------------
+// ---- Graceful shutdown of the real server
+// ---------------------------------------------------------
 
 struct Child {
   pid_t pid = -1;
@@ -1522,23 +1565,18 @@ struct Child {
 };
 
 Child SpawnServe(const std::string& db_path, const std::string& stderr_path) {
-  std::vector<std::string> args = {kBinary,
-                                   "serve",
-                                   "--listen",
-                                   "127.0.0.1:0",
-                                   "--db",
-                                   db_path,
-                                   "--definitions",
-                                   kSourceDir + "/definitions",
-                                   "--principals",
-                                   kSourceDir + "/definitions/principals/demo.json",
-                                   "--clock",
-                                   std::string("simulated:") + kStart,
-                                   "--threads",
-                                   "64"};
+  std::vector<std::string> args = {
+      kBinary,         "serve",
+      "--listen",      "127.0.0.1:0",
+      "--db",          db_path,
+      "--definitions", kSourceDir + "/definitions",
+      "--principals",  kSourceDir + "/definitions/principals/demo.json",
+      "--clock",       std::string("simulated:") + kStart,
+      "--threads",     "64"};
   // Everything the child needs is prepared before fork(): after it, only async-signal-safe calls.
   std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
+  for (std::string& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   int out[2];
   EXPECT_EQ(pipe(out), 0);
@@ -1584,7 +1622,6 @@ std::optional<int> WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
   }
   return std::nullopt;
 }
-
 
 TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
   const std::string db_path = TempPath(".db");
@@ -1643,8 +1680,8 @@ TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
         const std::pair<const char*, const char*> steps[] = {
             {kClerk, "accept"}, {kReviewer, "pass"}, {kApprover, "approve"}};
         for (const auto& [token, action] : steps) {
-          Reply acted = post("/v1/cases/" + id + "/actions", token, {{"action", action}},
-                             key + "-" + action);
+          Reply acted =
+              post("/v1/cases/" + id + "/actions", token, {{"action", action}}, key + "-" + action);
           if (acted.status != 200) break;
           record(id, acted.doc.value("version", int64_t{0}), action);
         }
@@ -1663,7 +1700,8 @@ TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
   // New connections are refused once it has stopped.
   const bool refused = ConnectionRefused(port);
   stop = true;
-  for (auto& t : clients) t.join();
+  for (auto& t : clients)
+    t.join();
   close(child.stdout_fd);
   const std::string log = ReadFile(stderr_path);
   ASSERT_TRUE(status.has_value()) << "tongban serve did not exit within 15 s of SIGTERM\n" << log;
@@ -1680,6 +1718,10 @@ TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
     EXPECT_EQ(result.error(), httplib::Error::Connection);
   }
   ASSERT_GT(acks.size(), 10u) << "the load did not get going";
+  RecordProperty("acknowledged", static_cast<int>(acks.size()));
+  RecordProperty(
+      "shutdown_ms",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 
   // Every acknowledged case and action is in the database, and the database verifies.
   SqliteStoreOptions options;
@@ -1708,6 +1750,18 @@ TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
   EXPECT_TRUE(report.ok) << report.case_id << ": " << report.reason;
   EXPECT_GE(report.cases, static_cast<int64_t>(histories.size()));
   store->reset();
+  // The command-line verifier agrees.
+  std::string verify = kBinary + " verify --db '" + db_path + "' 2>&1";
+  FILE* pipe = popen(verify.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[512];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    output.append(buffer, n);
+  int verify_status = pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(verify_status) && WEXITSTATUS(verify_status) == 0) << output;
+  EXPECT_NE(output.find("OK: "), std::string::npos) << output;
   RemoveDatabase(db_path);
   std::remove(stderr_path.c_str());
 }

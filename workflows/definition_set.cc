@@ -74,7 +74,8 @@ void DefinitionSet::Parse(File* file) {
   auto kind = root.find("kind");
   if (kind == root.end()) {
     file->sink->Error("", "missing-key",
-                      "missing required key \"kind\" (one of: item, calendar, principals)");
+                      "missing required key \"kind\" (one of: item, calendar, delegation_list, "
+                      "principals)");
     file->parsed = false;
     return;
   }
@@ -87,7 +88,8 @@ void DefinitionSet::Parse(File* file) {
   const auto& kinds = DefinitionKinds();
   if (std::find(kinds.begin(), kinds.end(), file->kind) == kinds.end()) {
     std::string message =
-        "unknown kind \"" + file->kind + "\"; Tongban knows item, calendar and principals";
+        "unknown kind \"" + file->kind +
+        "\"; Tongban knows item, calendar, delegation_list and principals";
     std::string suggestion = ClosestMatch(file->kind, kinds);
     if (!suggestion.empty()) message += " (did you mean \"" + suggestion + "\"?)";
     file->sink->Error("/kind", "bad-enum", message);
@@ -124,6 +126,15 @@ void DefinitionSet::Compile() {
     auto item = CompileItem(file.document.root(), lookup, file.sink.get());
     if (item && claim(file, "item", item->id, item->version)) {
       items_[{item->id, item->version}] = item;
+    }
+  }
+  // Delegation lists refer to items, so they come after them.
+  auto item_exists = [this](const std::string& id) { return FindItem(id) != nullptr; };
+  for (File& file : files_) {
+    if (!file.parsed || file.kind != "delegation_list") continue;
+    auto list = CompileDelegationList(file.document.root(), item_exists, file.sink.get());
+    if (list && claim(file, "delegation_list", list->id, list->version)) {
+      delegation_lists_.push_back(list);
     }
   }
   for (File& file : files_) {

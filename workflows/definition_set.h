@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "workflows/calendar.h"
+#include "workflows/delegation.h"
 #include "workflows/diagnostics.h"
 #include "workflows/item.h"
 #include "workflows/json_document.h"
@@ -24,7 +25,8 @@
 namespace tongban {
 
 inline const std::vector<std::string>& DefinitionKinds() {
-  static const std::vector<std::string> kinds = {"item", "calendar", "principals"};
+  static const std::vector<std::string> kinds = {"item", "calendar", "delegation_list",
+                                                 "principals"};
   return kinds;
 }
 
@@ -52,6 +54,9 @@ class DefinitionSet {
   std::vector<std::shared_ptr<const Calendar>> Calendars() const;
   // The (first) principals file among the reported ones, or null.
   std::shared_ptr<const PrincipalSet> FindPrincipals() const { return principals_; }
+  std::vector<std::shared_ptr<const DelegationList>> DelegationLists() const {
+    return delegation_lists_;
+  }
 
   struct File {
     std::string name;
@@ -72,6 +77,7 @@ class DefinitionSet {
   std::map<std::string, std::shared_ptr<const Calendar>> calendars_;
   std::map<std::pair<std::string, int>, std::shared_ptr<const Item>> items_;
   std::shared_ptr<const PrincipalSet> principals_;
+  std::vector<std::shared_ptr<const DelegationList>> delegation_lists_;
 };
 
 }  // namespace tongban
