@@ -166,6 +166,10 @@ class ApiServer::Handlers {
   // The case if the principal may see it; a 404 otherwise (never a 403 that confirms existence).
   CaseView VisibleCase(const Principal& p, const std::string& case_id);
   bool MaySee(const Principal& p, const CaseState& state) const;
+  static bool MaySeeStaff(const Principal& p) {
+    return std::any_of(p.roles.begin(), p.roles.end(),
+                       [](const std::string& r) { return r != "applicant" && r != "agent"; });
+  }
   nlohmann::json CaseJson(const CaseView& view, const Principal& p);
   nlohmann::json AvailableActions(const CaseView& view, const Principal& p);
   Actor ActorFor(const Principal& p, const std::string& role) const {
@@ -374,6 +378,11 @@ nlohmann::json ApiServer::Handlers::CaseJson(const CaseView& v, const Principal&
   j["step_title"] = v.step_id.empty() ? nlohmann::json(nullptr)
                                       : nlohmann::json(v.item->FindStep(v.step_id)->title);
   j["available_actions"] = AvailableActions(v, p);
+  if (!MaySeeStaff(p)) {
+    // Applicants see what happens to their case, not which official did it.
+    j.erase("step_actors");
+    j.erase("joint_passed");
+  }
   j["version"] = s.version;
   j.erase("last_hash");
   return j;

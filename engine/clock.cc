@@ -59,7 +59,18 @@ std::optional<Instant> ParseTimestamp(const std::string& text) {
 }
 
 std::string FormatTimestamp(Instant t) {
-  return date::format("%FT%TZ", t);
+  // Hand-formatted: date::format goes through an ostream and a locale, and this runs several times
+  // for every event written or replayed.
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day ymd(day);
+  std::chrono::hh_mm_ss<std::chrono::milliseconds> time(t - day);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+                static_cast<int>(time.subseconds().count()));
+  return buffer;
 }
 
 std::string FormatTimestampIn(Instant t, const std::string& zone) {

@@ -82,6 +82,12 @@ int ServeCommand(int argc, char** argv, int first) {
   } catch (const std::exception&) {
     return UsageError("serve", "--listen port and --threads must be numbers");
   }
+  if (server_options.threads < 4 || server_options.threads > 4096) {
+    return UsageError("serve", "--threads must be between 4 and 4096");
+  }
+  if (server_options.port < 0 || server_options.port > 65535) {
+    return UsageError("serve", "--listen port must be between 0 and 65535");
+  }
   std::unique_ptr<Clock> clock;
   SimulatedClock* simulated = nullptr;
   if (auto c = args.Get("clock")) {
