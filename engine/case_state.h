@@ -78,8 +78,8 @@ struct CaseState {
   int extension_days = 0;
 
   std::optional<Instant> step_entered_at;
-  // step id -> who completed it, and "step id/party id" -> who passed for each party of a joint
-  // step (four-eyes).
+  // step id -> who completed it last, and "step id/@actor id" -> actor id for everyone who ever
+  // took an action in that step (four-eyes).
   std::map<std::string, std::string> step_actors;
   std::map<std::string, std::string> joint_passed;  // party id -> who passed, current joint step
 

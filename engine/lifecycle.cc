@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 
+#include "engine/case_clock.h"
 #include "engine/clock.h"
 #include "workflows/schema_reader.h"
 
@@ -468,7 +469,7 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
                                                  step.role + ", not " + c.actor.role));
     }
     for (size_t partner : m.item().FourEyesPartners(step_index)) {
-      // "step" is who completed it; "step/party" who passed for each party of a joint step.
+      // "step" is who completed it last; "step/@id" everyone who ever acted in it.
       const std::string& partner_id = m.item().steps[partner].id;
       for (const auto& [key, who] : m.state.step_actors) {
         if (who != c.actor.id || (key != partner_id && key.rfind(partner_id + "/", 0) != 0)) {
@@ -495,13 +496,12 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     if (action->requires_reason && m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("action \"" + action->id + "\" needs data.reason"));
     }
+    // Everyone who ever acted in a step stays on record under "step/@id", so that a send-back and a
+    // second round, or an abandoned joint round, cannot launder who did what (four-eyes).
+    m.state.step_actors[step.id + "/@" + c.actor.id] = c.actor.id;
     if (joint_sign_off) {
       m.state.joint_passed[party_id] = c.actor.id;
       if (m.state.joint_passed.size() < step.parties.size()) return discard_event();
-      // Every party did this step, not only the last one to pass (four-eyes).
-      for (const auto& [party, who] : m.state.joint_passed) {
-        m.state.step_actors[step.id + "/" + party] = who;
-      }
     }
     m.state.step_actors[step.id] = c.actor.id;
     if (action->to_step) {
@@ -549,6 +549,16 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("an extension needs data.reason, told to the "
                                                 "applicant (art. 42)"));
+    }
+    // Art. 42: the extension is granted when the decision cannot be made *within* the limit, so
+    // once the statutory due date has passed there is nothing left to extend.
+    // Compared as dates: a limit that ended on a Friday has passed on the Saturday, although no
+    // working day has been used since.
+    ClockView clock = ComputeClock(m.item(), m.state, m.now());
+    if (m.item().time_limits.calendar->LocalDate(m.now()) > *clock.statutory_due) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition(
+                            "the statutory limit ended on " + FormatIsoDay(*clock.statutory_due) +
+                            "; an extension must be granted before it ends (art. 42)"));
     }
     m.state.extended = true;
     m.state.extension_days = m.item().time_limits.extension_days;

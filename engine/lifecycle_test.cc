@@ -96,7 +96,8 @@ json TestItemJson() {
                  "completes_with": "conclude"},
        "actions": {
          "conclude": {"title": "审查合格", "to": "decide", "requires_materials": ["permit"]},
-         "reject": {"title": "审查不合格", "decision": "deny", "requires_reason": true}
+         "reject": {"title": "审查不合格", "decision": "deny", "requires_reason": true},
+         "refer_back": {"title": "退回审查", "to": "review", "requires_reason": true}
        }},
       {"id": "decide", "title": "决定", "role": "approver", "time_limit_days": 1,
        "actions": {
@@ -804,6 +805,54 @@ TEST_F(LifecycleTest, FourEyesCoversEveryPartyOfAJointStep) {
   ExpectRefused(StatusCode::kPermissionDenied, "approve", Approver("rev-2"));
   ExpectRefused(StatusCode::kPermissionDenied, "approve", Approver("fire-1"));
   ASSERT_TRUE(Do("approve", Approver("appr-1")).ok());
+}
+
+TEST_F(LifecycleTest, FourEyesRemembersEveryRoundOfAStep) {
+  // 双人原则 holds for everyone who ever acted in a step, however often the case loops.
+  AtDecide();  // review by rev-1; joint by rev-2 (building) and fire-1 (fire)
+  ASSERT_TRUE(Do("send_back", Approver("appr-2"), {{"reason", "补充核查"}}).ok());
+  ASSERT_TRUE(Do("pass", Reviewer("rev-5")).ok());
+  ASSERT_TRUE(Do("conclude", Reviewer("rev-6"), {{"party", "building"}}).ok());
+  ASSERT_TRUE(Do("conclude", FireReviewer("fire-2"), {{"party", "fire"}}).ok());
+  ASSERT_EQ(step(), "decide");
+  // The first round's reviewers are still barred from deciding.
+  for (const char* who : {"rev-1", "rev-2", "fire-1", "rev-5", "rev-6", "fire-2"}) {
+    ExpectRefused(StatusCode::kPermissionDenied, "approve", Approver(who));
+  }
+  ASSERT_TRUE(Do("approve", Approver("appr-1")).ok());
+}
+
+TEST_F(LifecycleTest, FourEyesRemembersAnAbandonedJointRound) {
+  Accepted(SubmitData({"application_form", "site_plan", "permit"}));
+  ASSERT_TRUE(Do("pass", Reviewer()).ok());
+  // rev-2 signs off for "building"; rev-3 sends the case back before the round completes.
+  ASSERT_TRUE(Do("conclude", Reviewer("rev-2"), {{"party", "building"}}).ok());
+  ASSERT_TRUE(Do("refer_back", Reviewer("rev-3"), {{"reason", "图纸版本不一致"}}).ok());
+  ASSERT_EQ(step(), "review");
+  EXPECT_TRUE(state().joint_passed.empty());
+  ASSERT_TRUE(Do("pass", Reviewer()).ok());
+  ASSERT_TRUE(Do("conclude", Reviewer("rev-4"), {{"party", "building"}}).ok());
+  ASSERT_TRUE(Do("conclude", FireReviewer(), {{"party", "fire"}}).ok());
+  ASSERT_EQ(step(), "decide");
+  ExpectRefused(StatusCode::kPermissionDenied, "approve", Approver("rev-2"));
+  ExpectRefused(StatusCode::kPermissionDenied, "approve", Approver("rev-3"));
+  ASSERT_TRUE(Do("approve", Approver("appr-1")).ok());
+}
+
+TEST_F(LifecycleTest, ExtendOnlyBeforeTheStatutoryLimitHasPassed) {
+  // Accepted Friday 2026-03-06: 20 working days end Friday 2026-04-03 (03-09..03-13, 03-16..03-20,
+  // 03-23..03-27, 03-30..04-03); 04-04..04-06 is the Qingming holiday.
+  time_.Set(T("2026-03-06T08:00:00+08:00"));
+  Accepted();
+  time_.Set(T("2026-04-04T08:00:00+08:00"));  // a holiday, the day after the limit ended
+  ExpectRefused(StatusCode::kFailedPrecondition, "extend", Approver(), {{"reason", "情况复杂"}});
+  Status s = Do("extend", Approver(), {{"reason", "情况复杂"}});
+  EXPECT_NE(s.message().find("2026-04-03"), std::string::npos) << s.message();
+  time_.Set(T("2026-04-07T08:00:00+08:00"));
+  ExpectRefused(StatusCode::kFailedPrecondition, "extend", Approver(), {{"reason", "情况复杂"}});
+  time_.Set(T("2026-04-03T16:00:00+08:00"));  // the last day of the limit: still in time
+  ASSERT_TRUE(Do("extend", Approver(), {{"reason", "情况复杂"}}).ok());
+  EXPECT_TRUE(state().extended);
 }
 
 // ---- Refusals and exceptions --------------------------------------------------------------------
