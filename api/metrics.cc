@@ -60,8 +60,8 @@ std::string Metrics::Render(const std::string& extra) const {
       << "# TYPE tongban_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency_) {
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-      out << "tongban_http_request_duration_seconds_bucket{route=\"" << Escape(route)
-          << "\",le=\"" << kBuckets[i] << "\"} " << h->buckets[i].load() << "\n";
+      out << "tongban_http_request_duration_seconds_bucket{route=\"" << Escape(route) << "\",le=\""
+          << kBuckets[i] << "\"} " << h->buckets[i].load() << "\n";
     }
     out << "tongban_http_request_duration_seconds_bucket{route=\"" << Escape(route)
         << "\",le=\"+Inf\"} " << h->count.load() << "\n";

@@ -34,7 +34,8 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, std::unique_ptr<std::atomic<uint64_t>>> requests_;
   std::map<std::string, std::unique_ptr<Histogram>> latency_;
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<std::atomic<uint64_t>>> transitions_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<std::atomic<uint64_t>>>
+      transitions_;
 };
 
 }  // namespace tongban::api

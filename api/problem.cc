@@ -38,7 +38,8 @@ Problem ProblemFromStatus(const Status& status, bool pinned_version) {
         return MakeProblem(412, "stale-version", "The case has changed since you read it",
                            status.message());
       }
-      return MakeProblem(409, "concurrent-change", "The case changed concurrently", status.message());
+      return MakeProblem(409, "concurrent-change", "The case changed concurrently",
+                         status.message());
     case StatusCode::kUnavailable:
       return MakeProblem(503, "unavailable", "Service unavailable", status.message());
     case StatusCode::kDataLoss:

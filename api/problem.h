@@ -11,8 +11,8 @@ namespace tongban::api {
 
 struct Problem {
   int status = 500;
-  std::string type;   // a stable URI-ish identifier, "https://tongban.dev/problems/<slug>"
-  std::string title;  // short, fixed per type
+  std::string type;    // a stable URI-ish identifier, "https://tongban.dev/problems/<slug>"
+  std::string title;   // short, fixed per type
   std::string detail;  // this occurrence, for people
   nlohmann::json extra = nlohmann::json::object();  // e.g. "errors": [{pointer, message}]
 

@@ -27,7 +27,7 @@ namespace tongban::api {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;  // 0: an ephemeral port (see Bind)
+  int port = 8080;    // 0: an ephemeral port (see Bind)
   int threads = 256;  // more than the keep-alive connections we expect
   size_t max_body_bytes = 1 << 20;
   int listen_backlog = 4096;

@@ -14,7 +14,9 @@ namespace {
 using std::chrono::days;
 using std::chrono::year_month_day;
 
-int YearOf(Day day) { return static_cast<int>(year_month_day(day).year()); }
+int YearOf(Day day) {
+  return static_cast<int>(year_month_day(day).year());
+}
 
 int DayOfYear(Day day) {
   year_month_day ymd(day);
@@ -79,7 +81,9 @@ Calendar::Calendar(std::string id, int version, std::string title, std::string z
   }
 }
 
-bool Calendar::Covers(int year) const { return working_.count(year) != 0; }
+bool Calendar::Covers(int year) const {
+  return working_.count(year) != 0;
+}
 
 DayKind Calendar::Classify(Day day) const {
   bool weekly_off = days_off_[std::chrono::weekday(day).c_encoding()];
@@ -133,9 +137,9 @@ Instant Calendar::EndOfLocalDay(Day day) const {
 }
 
 std::shared_ptr<const Calendar> CompileCalendar(const nlohmann::json& root, DiagnosticSink* sink) {
-  ObjectReader top(root, "", sink,
-                   {"kind", "id", "version", "title", "description", "time_zone", "weekly_days_off",
-                    "years"});
+  ObjectReader top(
+      root, "", sink,
+      {"kind", "id", "version", "title", "description", "time_zone", "weekly_days_off", "years"});
   if (!top.valid()) return nullptr;
   auto id = top.Slug("id", true);
   auto version = top.Integer("version", true, 1, 1000000);
@@ -214,7 +218,8 @@ std::shared_ptr<const Calendar> CompileCalendar(const nlohmann::json& root, Diag
                         "holiday \"" + *name + "\" lies outside " + std::to_string(year.year));
             continue;
           }
-          for (Day d = *from; d <= *to; d += days(1)) holiday_days.insert(d);
+          for (Day d = *from; d <= *to; d += days(1))
+            holiday_days.insert(d);
           year.holidays.push_back({*name, {*from, *to}});
         }
       }
@@ -243,8 +248,9 @@ std::shared_ptr<const Calendar> CompileCalendar(const nlohmann::json& root, Diag
           }
           if (!days_off[std::chrono::weekday(*d).c_encoding()]) {
             sink->Warning(entry.PointerOf("date"), "redundant-workday",
-                          *date_text + " is already a working day; a make-up workday is normally "
-                                       "a weekly day off");
+                          *date_text +
+                              " is already a working day; a make-up workday is normally "
+                              "a weekly day off");
           }
           year.make_up_workdays.push_back({for_name.value_or(""), *d});
         }

@@ -1,10 +1,11 @@
 // Calendar: working days on an official holiday calendar, compiled from a "calendar" definition.
 //
-// Time limits in licensing are counted in working days (行政许可法 art. 82): Monday to Friday, minus
-// the public holidays of the State Council's yearly notice, plus its make-up workdays (调休上班). The
-// day a period starts is not counted (民法典 art. 201). A calendar only knows the years it was given;
-// arithmetic that touches any other year falls back to "weekdays are working days" and says so by
-// setting `provisional`, so that nobody mistakes a guess for a statutory deadline.
+// Time limits in licensing are counted in working days (行政许可法 art. 82): Monday to Friday,
+// minus the public holidays of the State Council's yearly notice, plus its make-up workdays
+// (调休上班). The day a period starts is not counted (民法典 art. 201). A calendar only knows the
+// years it was given; arithmetic that touches any other year falls back to "weekdays are working
+// days" and says so by setting `provisional`, so that nobody mistakes a guess for a statutory
+// deadline.
 //
 // Thread safety: immutable after construction; share it freely.
 #pragma once
@@ -32,10 +33,10 @@ using Day = std::chrono::sys_days;
 using Instant = std::chrono::sys_time<std::chrono::milliseconds>;
 
 enum class DayKind {
-  kWorkday,         // an ordinary working day
-  kWeeklyDayOff,    // a weekend day (or whatever the calendar rests on)
-  kHoliday,         // a public holiday from the notice
-  kMakeUpWorkday,   // a weekend day that is a working day (调休上班)
+  kWorkday,        // an ordinary working day
+  kWeeklyDayOff,   // a weekend day (or whatever the calendar rests on)
+  kHoliday,        // a public holiday from the notice
+  kMakeUpWorkday,  // a weekend day that is a working day (调休上班)
 };
 
 struct WorkingDayDate {
@@ -52,7 +53,7 @@ struct CalendarYear {
   int year = 0;
   std::string source;
   std::vector<std::pair<std::string, std::pair<Day, Day>>> holidays;  // name, [from, to]
-  std::vector<std::pair<std::string, Day>> make_up_workdays;         // for which holiday, date
+  std::vector<std::pair<std::string, Day>> make_up_workdays;          // for which holiday, date
 };
 
 class Calendar {

@@ -23,7 +23,8 @@ void DefinitionSet::AddPath(const std::string& path, bool report) {
       }
     }
     std::sort(found.begin(), found.end());
-    for (const std::string& f : found) AddPath(f, report);
+    for (const std::string& f : found)
+      AddPath(f, report);
     return;
   }
   std::ifstream in(path, std::ios::binary);
@@ -32,9 +33,10 @@ void DefinitionSet::AddPath(const std::string& path, bool report) {
   file.report = report;
   file.sink = std::make_unique<DiagnosticSink>(path, nullptr);
   if (!in) {
-    file.sink->Error("", "unreadable", "cannot read this file: " +
-                                           (fs::exists(path) ? std::string("permission denied")
-                                                             : std::string("no such file")));
+    file.sink->Error(
+        "", "unreadable",
+        "cannot read this file: " +
+            (fs::exists(path) ? std::string("permission denied") : std::string("no such file")));
     files_.push_back(std::move(file));
     return;
   }
@@ -67,7 +69,8 @@ void DefinitionSet::Parse(File* file) {
   file->parsed = true;
   const nlohmann::json& root = file->document.root();
   if (!root.is_object()) {
-    file->sink->Error("", "wrong-type", "a definition is a JSON object, found " + JsonTypeName(root));
+    file->sink->Error("", "wrong-type",
+                      "a definition is a JSON object, found " + JsonTypeName(root));
     file->parsed = false;
     return;
   }
@@ -87,9 +90,8 @@ void DefinitionSet::Parse(File* file) {
   file->kind = kind->get<std::string>();
   const auto& kinds = DefinitionKinds();
   if (std::find(kinds.begin(), kinds.end(), file->kind) == kinds.end()) {
-    std::string message =
-        "unknown kind \"" + file->kind +
-        "\"; Tongban knows item, calendar, delegation_list and principals";
+    std::string message = "unknown kind \"" + file->kind +
+                          "\"; Tongban knows item, calendar, delegation_list and principals";
     std::string suggestion = ClosestMatch(file->kind, kinds);
     if (!suggestion.empty()) message += " (did you mean \"" + suggestion + "\"?)";
     file->sink->Error("/kind", "bad-enum", message);
@@ -98,7 +100,8 @@ void DefinitionSet::Parse(File* file) {
 }
 
 void DefinitionSet::Compile() {
-  for (File& file : files_) Parse(&file);
+  for (File& file : files_)
+    Parse(&file);
   // Identities already seen, to report the same id and version defined in two files.
   std::map<std::string, std::string> seen;
   auto claim = [&](File& file, const std::string& kind, const std::string& id, int version) {
@@ -142,7 +145,8 @@ void DefinitionSet::Compile() {
     auto principals = CompilePrincipals(file.document.root(), file.sink.get());
     if (principals && !principals_) principals_ = principals;
   }
-  for (File& file : files_) file.source = file.document.root();
+  for (File& file : files_)
+    file.source = file.document.root();
 }
 
 std::vector<Diagnostic> DefinitionSet::Diagnostics() const {
@@ -190,13 +194,15 @@ std::shared_ptr<const Item> DefinitionSet::FindItem(const std::string& id, int v
 
 std::vector<std::shared_ptr<const Item>> DefinitionSet::Items() const {
   std::vector<std::shared_ptr<const Item>> out;
-  for (const auto& [key, item] : items_) out.push_back(item);
+  for (const auto& [key, item] : items_)
+    out.push_back(item);
   return out;
 }
 
 std::vector<std::shared_ptr<const Calendar>> DefinitionSet::Calendars() const {
   std::vector<std::shared_ptr<const Calendar>> out;
-  for (const auto& [key, calendar] : calendars_) out.push_back(calendar);
+  for (const auto& [key, calendar] : calendars_)
+    out.push_back(calendar);
   return out;
 }
 

@@ -2,12 +2,12 @@
 // the compiled results and every diagnostic.
 //
 // A file's "kind" picks its compiler. Calendars are compiled before items because items refer to
-// them; kinds that refer to items (bundles, delegation lists) are compiled after items. Files can be
-// added as "context" — used to resolve references but not reported on — which is how a single item
-// is validated against the shipped calendars.
+// them; kinds that refer to items (bundles, delegation lists) are compiled after items. Files can
+// be added as "context" — used to resolve references but not reported on — which is how a single
+// item is validated against the shipped calendars.
 //
-// Thread safety: not thread-safe while loading; once Compile() has returned, the const accessors may
-// be used from any thread.
+// Thread safety: not thread-safe while loading; once Compile() has returned, the const accessors
+// may be used from any thread.
 #pragma once
 
 #include <map>

@@ -113,17 +113,20 @@ std::optional<Delegation> ReadDelegation(const nlohmann::json& value, const std:
     if (auto day = ParseIsoDay(*from_text)) {
       d.effective_from = *day;
     } else {
-      sink->Error(r.PointerOf("effective_from"), "bad-date", "\"" + *from_text + "\" is not a date (YYYY-MM-DD)");
+      sink->Error(r.PointerOf("effective_from"), "bad-date",
+                  "\"" + *from_text + "\" is not a date (YYYY-MM-DD)");
     }
   }
   if (auto to_text = r.String("effective_to", false)) {
     if (auto day = ParseIsoDay(*to_text)) {
       d.effective_to = *day;
       if (*day < d.effective_from) {
-        sink->Error(r.PointerOf("effective_to"), "bad-range", "effective_to is before effective_from");
+        sink->Error(r.PointerOf("effective_to"), "bad-range",
+                    "effective_to is before effective_from");
       }
     } else {
-      sink->Error(r.PointerOf("effective_to"), "bad-date", "\"" + *to_text + "\" is not a date (YYYY-MM-DD)");
+      sink->Error(r.PointerOf("effective_to"), "bad-date",
+                  "\"" + *to_text + "\" is not a date (YYYY-MM-DD)");
     }
   }
   d.territory = r.String("territory", false).value_or("");
@@ -135,7 +138,8 @@ std::optional<Delegation> ReadDelegation(const nlohmann::json& value, const std:
 std::shared_ptr<const DelegationList> CompileDelegationList(
     const nlohmann::json& root, const std::function<bool(const std::string&)>& item_exists,
     DiagnosticSink* sink) {
-  ObjectReader top(root, "", sink, {"kind", "id", "version", "title", "description", "delegations"});
+  ObjectReader top(root, "", sink,
+                   {"kind", "id", "version", "title", "description", "delegations"});
   if (!top.valid()) return nullptr;
   auto list = std::make_shared<DelegationList>();
   list->id = top.Slug("id", true).value_or("");
@@ -149,7 +153,8 @@ std::shared_ptr<const DelegationList> CompileDelegationList(
       auto d = ReadDelegation((*records)[i], pointer, item_exists, sink);
       if (!d) continue;
       if (!ids.insert(d->id).second) {
-        sink->Error(pointer + "/id", "duplicate-id", "delegation \"" + d->id + "\" is listed twice");
+        sink->Error(pointer + "/id", "duplicate-id",
+                    "delegation \"" + d->id + "\" is listed twice");
         continue;
       }
       d->list_id = list->id;
@@ -162,7 +167,8 @@ std::shared_ptr<const DelegationList> CompileDelegationList(
 
 nlohmann::json DelegationToJson(const Delegation& d) {
   nlohmann::json powers = nlohmann::json::array();
-  for (Power p : d.powers) powers.push_back(PowerName(p));
+  for (Power p : d.powers)
+    powers.push_back(PowerName(p));
   nlohmann::json basis = nlohmann::json::array();
   for (const auto& c : d.legal_basis) {
     nlohmann::json j = {{"citation", c.citation}};

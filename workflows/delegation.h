@@ -3,9 +3,9 @@
 //
 // Each record names the item, the delegating and the receiving organ, which powers pass (accept,
 // review, decide), the legal form — entrustment (委托: decided in the delegator's name) or
-// devolution (下放) and concentrated approval (相对集中许可: in the receiver's name with its approval
-// seal 审批专用章) — the legal basis, the period it is effective and the territory. Records can
-// also be added and revoked through the API; revocation never rewrites history.
+// devolution (下放) and concentrated approval (相对集中许可: in the receiver's name with its
+// approval seal 审批专用章) — the legal basis, the period it is effective and the territory.
+// Records can also be added and revoked through the API; revocation never rewrites history.
 //
 // Thread safety: immutable after compilation.
 #pragma once
@@ -47,7 +47,9 @@ struct Delegation {
   bool Grants(Power power) const;
   bool EffectiveOn(Day day) const;
   // The name (and seal) a decision taken under this delegation is issued in.
-  std::string IssuedInName() const { return form == DelegationForm::kEntrustment ? from.name : to.name; }
+  std::string IssuedInName() const {
+    return form == DelegationForm::kEntrustment ? from.name : to.name;
+  }
   std::string IssuedInSeal() const { return form == DelegationForm::kEntrustment ? "" : seal; }
 };
 
@@ -58,7 +60,8 @@ struct DelegationList {
   std::vector<Delegation> delegations;
 };
 
-// Compiles a "delegation_list". `item_exists` tells whether an item id is known (null: not checked).
+// Compiles a "delegation_list". `item_exists` tells whether an item id is known (null: not
+// checked).
 std::shared_ptr<const DelegationList> CompileDelegationList(
     const nlohmann::json& root, const std::function<bool(const std::string&)>& item_exists,
     DiagnosticSink* sink);

@@ -56,7 +56,8 @@ nlohmann::json DiagnosticToJson(const Diagnostic& d) {
 namespace {
 size_t EditDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (size_t j = 0; j <= b.size(); ++j)
+    previous[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     current[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {

@@ -1,7 +1,7 @@
 // Diagnostics: what the validator tells a modeller, one problem at a time but all at once.
 //
-// Every diagnostic names the file, the position in it, the JSON pointer of the offending value, and a
-// message written for the person who edits the definition (not for the engine's developers).
+// Every diagnostic names the file, the position in it, the JSON pointer of the offending value, and
+// a message written for the person who edits the definition (not for the engine's developers).
 #pragma once
 
 #include <string>
@@ -46,7 +46,8 @@ class DiagnosticSink {
   std::vector<Diagnostic> diagnostics_;
 };
 
-// "file:line:column: error: message [pointer]" — the format compilers use, so editors can jump to it.
+// "file:line:column: error: message [pointer]" — the format compilers use, so editors can jump to
+// it.
 std::string FormatDiagnostic(const Diagnostic& diagnostic);
 nlohmann::json DiagnosticToJson(const Diagnostic& diagnostic);
 

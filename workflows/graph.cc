@@ -43,7 +43,8 @@ std::string StepLabel(const Step& step) {
   }
   if (step.is_joint()) {
     label += " [joint";
-    for (const JointParty& p : step.parties) label += " " + p.title;
+    for (const JointParty& p : step.parties)
+      label += " " + p.title;
     label += "]";
   }
   return label;
@@ -124,8 +125,8 @@ std::string RenderMermaid(const Item& item) {
 std::string RenderDot(const Item& item) {
   std::ostringstream out;
   out << "digraph \"" << DotText(item.id) << "\" {\n";
-  out << "  label=\"" << DotText(item.title + " (" + item.id + " v" + std::to_string(item.version) +
-                                 ")")
+  out << "  label=\""
+      << DotText(item.title + " (" + item.id + " v" + std::to_string(item.version) + ")")
       << "\";\n";
   out << "  labelloc=t;\n  rankdir=LR;\n  compound=true;\n";
   out << "  node [shape=box, style=rounded, fontname=\"Noto Sans CJK SC,sans-serif\"];\n";
@@ -140,7 +141,8 @@ std::string RenderDot(const Item& item) {
                             {"denied", "denied"},
                             {"closed", "closed (delivered)"},
                             {"revoked", "revoked (撤销)"}};
-  for (const auto& f : frame) out << "  " << f[0] << " [label=\"" << f[1] << "\"];\n";
+  for (const auto& f : frame)
+    out << "  " << f[0] << " [label=\"" << f[1] << "\"];\n";
   out << "  subgraph cluster_under_review {\n";
   out << "    label=\"under_review\";\n    style=rounded;\n";
   for (size_t i = 0; i < item.steps.size(); ++i) {

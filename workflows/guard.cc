@@ -8,49 +8,81 @@ namespace tongban {
 
 const char* FieldTypeName(FieldType type) {
   switch (type) {
-    case FieldType::kString: return "string";
-    case FieldType::kNumber: return "number";
-    case FieldType::kBoolean: return "boolean";
-    case FieldType::kDate: return "date";
-    case FieldType::kEnum: return "enum";
+    case FieldType::kString:
+      return "string";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kBoolean:
+      return "boolean";
+    case FieldType::kDate:
+      return "date";
+    case FieldType::kEnum:
+      return "enum";
   }
   return "unknown";
 }
 
 namespace {
 
-// The static type of a guard sub-expression. kText is a string literal, which may stand for a string,
-// a date or an enum value depending on what it is compared with.
+// The static type of a guard sub-expression. kText is a string literal, which may stand for a
+// string, a date or an enum value depending on what it is compared with.
 enum class ValueType { kBoolean, kNumber, kString, kDate, kEnum, kText, kNull, kInvalid };
 
 const char* ValueTypeName(ValueType t) {
   switch (t) {
-    case ValueType::kBoolean: return "boolean";
-    case ValueType::kNumber: return "number";
-    case ValueType::kString: return "string";
-    case ValueType::kDate: return "date";
-    case ValueType::kEnum: return "enum";
-    case ValueType::kText: return "string";
-    case ValueType::kNull: return "null";
-    case ValueType::kInvalid: return "invalid";
+    case ValueType::kBoolean:
+      return "boolean";
+    case ValueType::kNumber:
+      return "number";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kDate:
+      return "date";
+    case ValueType::kEnum:
+      return "enum";
+    case ValueType::kText:
+      return "string";
+    case ValueType::kNull:
+      return "null";
+    case ValueType::kInvalid:
+      return "invalid";
   }
   return "invalid";
 }
 
 ValueType FromField(FieldType t) {
   switch (t) {
-    case FieldType::kString: return ValueType::kString;
-    case FieldType::kNumber: return ValueType::kNumber;
-    case FieldType::kBoolean: return ValueType::kBoolean;
-    case FieldType::kDate: return ValueType::kDate;
-    case FieldType::kEnum: return ValueType::kEnum;
+    case FieldType::kString:
+      return ValueType::kString;
+    case FieldType::kNumber:
+      return ValueType::kNumber;
+    case FieldType::kBoolean:
+      return ValueType::kBoolean;
+    case FieldType::kDate:
+      return ValueType::kDate;
+    case FieldType::kEnum:
+      return ValueType::kEnum;
   }
   return ValueType::kInvalid;
 }
 
 }  // namespace
 
-enum class Op { kLiteral, kVar, kEq, kNe, kLt, kLe, kGt, kGe, kAnd, kOr, kNot, kInList, kSubstring };
+enum class Op {
+  kLiteral,
+  kVar,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAnd,
+  kOr,
+  kNot,
+  kInList,
+  kSubstring
+};
 
 struct Guard::Node {
   Op op = Op::kLiteral;
@@ -79,7 +111,7 @@ class GuardCompiler {
       auto node = std::make_shared<Guard::Node>();
       node->op = Op::kLiteral;
       node->literal = e;
-      ValueType t = e.is_boolean() ? ValueType::kBoolean
+      ValueType t = e.is_boolean()  ? ValueType::kBoolean
                     : e.is_number() ? ValueType::kNumber
                     : e.is_string() ? ValueType::kText
                                     : ValueType::kNull;
@@ -106,7 +138,8 @@ class GuardCompiler {
                           "\"; Tongban supports var, ==, !=, <, <=, >, >=, and, or, !, in";
     std::string suggestion =
         ClosestMatch(op, {"var", "==", "!=", "<", "<=", ">", ">=", "and", "or", "!", "in"});
-    if (!suggestion.empty() && suggestion != op) message += " (did you mean \"" + suggestion + "\"?)";
+    if (!suggestion.empty() && suggestion != op)
+      message += " (did you mean \"" + suggestion + "\"?)";
     sink_->Error(arg_pointer, "bad-guard-operator", message);
     return {};
   }
@@ -124,11 +157,12 @@ class GuardCompiler {
       sink_->Error(pointer, "bad-guard", "\"var\" takes a field id, or [field id, default]");
       return {};
     }
-    auto it = std::find_if(form_.begin(), form_.end(),
-                           [&](const FormField& f) { return f.id == name; });
+    auto it =
+        std::find_if(form_.begin(), form_.end(), [&](const FormField& f) { return f.id == name; });
     if (it == form_.end()) {
       std::vector<std::string> ids;
-      for (const FormField& f : form_) ids.push_back(f.id);
+      for (const FormField& f : form_)
+        ids.push_back(f.id);
       std::string message = "guard refers to unknown form field \"" + name + "\"";
       std::string suggestion = ClosestMatch(name, ids);
       if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
@@ -185,7 +219,8 @@ class GuardCompiler {
   }
 
   // Unifies the types of two operands; reports and returns kInvalid when they cannot be compared.
-  ValueType Unify(const Typed& a, const Typed& b, const std::string& pointer, const std::string& op) {
+  ValueType Unify(const Typed& a, const Typed& b, const std::string& pointer,
+                  const std::string& op) {
     if (a.type == ValueType::kInvalid || b.type == ValueType::kInvalid) return ValueType::kInvalid;
     if (a.type == b.type) return a.type;
     auto text_fits = [&](const Typed& typed, const Typed& text) -> bool {
@@ -194,8 +229,10 @@ class GuardCompiler {
       if (typed.type == ValueType::kDate) {
         if (!IsIsoDate(value)) {
           sink_->Error(pointer, "bad-guard-literal",
-                       "\"" + value + "\" is not a date (YYYY-MM-DD), but is compared with date "
-                       "field \"" + (typed.field ? typed.field->id : std::string("?")) + "\"");
+                       "\"" + value +
+                           "\" is not a date (YYYY-MM-DD), but is compared with date "
+                           "field \"" +
+                           (typed.field ? typed.field->id : std::string("?")) + "\"");
         }
         return true;
       }
@@ -238,7 +275,7 @@ class GuardCompiler {
       return {};
     }
     auto node = std::make_shared<Guard::Node>();
-    node->op = op == "==" ? Op::kEq
+    node->op = op == "=="   ? Op::kEq
                : op == "!=" ? Op::kNe
                : op == "<"  ? Op::kLt
                : op == "<=" ? Op::kLe
@@ -251,15 +288,16 @@ class GuardCompiler {
   Typed ExpectBoolean(const nlohmann::json& e, const std::string& pointer) {
     Typed t = Compile(e, pointer);
     if (t.type != ValueType::kInvalid && t.type != ValueType::kBoolean) {
-      sink_->Error(pointer, "guard-type-mismatch",
-                   std::string("a condition must be true or false, but this is a ") +
-                       ValueTypeName(t.type));
+      sink_->Error(
+          pointer, "guard-type-mismatch",
+          std::string("a condition must be true or false, but this is a ") + ValueTypeName(t.type));
       return {};
     }
     return t;
   }
 
-  Typed CompileLogic(const std::string& op, const nlohmann::json& args, const std::string& pointer) {
+  Typed CompileLogic(const std::string& op, const nlohmann::json& args,
+                     const std::string& pointer) {
     if (!args.is_array() || args.empty()) {
       sink_->Error(pointer, "bad-guard", "\"" + op + "\" takes a non-empty array of conditions");
       return {};
@@ -372,7 +410,8 @@ int Compare(const nlohmann::json& a, const nlohmann::json& b, bool* comparable) 
 
 bool Holds(const Guard::Node& node, const nlohmann::json& form) {
   switch (node.op) {
-    case Op::kLiteral: return node.literal.is_boolean() && node.literal.get<bool>();
+    case Op::kLiteral:
+      return node.literal.is_boolean() && node.literal.get<bool>();
     case Op::kVar: {
       nlohmann::json v = Value(node, form);
       return v.is_boolean() && v.get<bool>();
@@ -387,7 +426,8 @@ bool Holds(const Guard::Node& node, const nlohmann::json& form) {
         if (Holds(*c, form)) return true;
       }
       return false;
-    case Op::kNot: return !Holds(*node.children[0], form);
+    case Op::kNot:
+      return !Holds(*node.children[0], form);
     case Op::kInList: {
       nlohmann::json v = Value(*node.children[0], form);
       if (v.is_null()) return false;
@@ -411,13 +451,20 @@ bool Holds(const Guard::Node& node, const nlohmann::json& form) {
       int c = Compare(a, b, &comparable);
       if (!comparable) return false;
       switch (node.op) {
-        case Op::kEq: return c == 0;
-        case Op::kNe: return c != 0;
-        case Op::kLt: return c < 0;
-        case Op::kLe: return c <= 0;
-        case Op::kGt: return c > 0;
-        case Op::kGe: return c >= 0;
-        default: return false;
+        case Op::kEq:
+          return c == 0;
+        case Op::kNe:
+          return c != 0;
+        case Op::kLt:
+          return c < 0;
+        case Op::kLe:
+          return c <= 0;
+        case Op::kGt:
+          return c > 0;
+        case Op::kGe:
+          return c >= 0;
+        default:
+          return false;
       }
     }
   }
@@ -429,10 +476,14 @@ Guard::Guard(std::shared_ptr<const Node> root, nlohmann::json source)
     : root_(std::move(root)), source_(std::move(source)) {}
 Guard::~Guard() = default;
 
-bool Guard::Evaluate(const nlohmann::json& form) const { return Holds(*root_, form); }
+bool Guard::Evaluate(const nlohmann::json& form) const {
+  return Holds(*root_, form);
+}
 
-std::shared_ptr<const Guard> CompileGuard(const nlohmann::json& expression, const std::string& pointer,
-                                          const std::vector<FormField>& form, DiagnosticSink* sink) {
+std::shared_ptr<const Guard> CompileGuard(const nlohmann::json& expression,
+                                          const std::string& pointer,
+                                          const std::vector<FormField>& form,
+                                          DiagnosticSink* sink) {
   size_t errors_before = sink->diagnostics().size();
   GuardCompiler compiler(form, sink);
   Typed result = compiler.Compile(expression, pointer);

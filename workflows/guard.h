@@ -7,10 +7,10 @@
 //   {"and": [g…]} {"or": [g…]} {"!": g} or {"!": [g]}     boolean logic
 //   {"in": [a, ["x", "y"]]}                               membership in a list of literals
 //   {"in": ["text", {"var": "s"}]}                        substring of a string field
-// Guards are type-checked against the form when compiled: a comparison of a number with a string, an
-// unknown field, or an enum literal that is not one of the field's values is an error then, never a
-// surprise at run time. At run time a missing optional field is null, and any comparison with null
-// is false.
+// Guards are type-checked against the form when compiled: a comparison of a number with a string,
+// an unknown field, or an enum literal that is not one of the field's values is an error then,
+// never a surprise at run time. At run time a missing optional field is null, and any comparison
+// with null is false.
 //
 // Thread safety: a compiled Guard is immutable.
 #pragma once
@@ -53,7 +53,8 @@ class Guard {
 };
 
 // Compiles `expression` found at `pointer`; reports problems to `sink` and returns null on error.
-std::shared_ptr<const Guard> CompileGuard(const nlohmann::json& expression, const std::string& pointer,
+std::shared_ptr<const Guard> CompileGuard(const nlohmann::json& expression,
+                                          const std::string& pointer,
                                           const std::vector<FormField>& form, DiagnosticSink* sink);
 
 }  // namespace tongban

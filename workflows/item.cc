@@ -52,29 +52,44 @@ std::vector<size_t> Item::FourEyesPartners(size_t step) const {
 
 const char* ItemCategoryName(ItemCategory c) {
   switch (c) {
-    case ItemCategory::kLicensing: return "licensing";
-    case ItemCategory::kFiling: return "filing";
-    case ItemCategory::kConfirmation: return "confirmation";
-    case ItemCategory::kPayment: return "payment";
-    case ItemCategory::kInspection: return "inspection";
-    case ItemCategory::kRuling: return "ruling";
-    case ItemCategory::kReward: return "reward";
-    case ItemCategory::kOther: return "other";
+    case ItemCategory::kLicensing:
+      return "licensing";
+    case ItemCategory::kFiling:
+      return "filing";
+    case ItemCategory::kConfirmation:
+      return "confirmation";
+    case ItemCategory::kPayment:
+      return "payment";
+    case ItemCategory::kInspection:
+      return "inspection";
+    case ItemCategory::kRuling:
+      return "ruling";
+    case ItemCategory::kReward:
+      return "reward";
+    case ItemCategory::kOther:
+      return "other";
   }
   return "other";
 }
 
-const char* CaseTypeName(CaseType c) { return c == CaseType::kInstant ? "instant" : "promised"; }
+const char* CaseTypeName(CaseType c) {
+  return c == CaseType::kInstant ? "instant" : "promised";
+}
 
 const char* NecessityName(Necessity n) {
   switch (n) {
-    case Necessity::kRequired: return "required";
-    case Necessity::kOptional: return "optional";
-    case Necessity::kDeferrable: return "deferrable";
+    case Necessity::kRequired:
+      return "required";
+    case Necessity::kOptional:
+      return "optional";
+    case Necessity::kDeferrable:
+      return "deferrable";
   }
   return "required";
 }
 
-const char* DecisionName(Decision d) { return d == Decision::kApprove ? "approve" : "deny"; }
+const char* DecisionName(Decision d) {
+  return d == Decision::kApprove ? "approve" : "deny";
+}
 
 }  // namespace tongban

@@ -4,7 +4,8 @@
 // checked: ids resolve, guards are typed, the step graph is sound. Steps are stored in definition
 // order and referred to by index; lookups by id go through the maps.
 //
-// Thread safety: immutable after compilation; shared between threads through shared_ptr<const Item>.
+// Thread safety: immutable after compilation; shared between threads through shared_ptr<const
+// Item>.
 #pragma once
 
 #include <map>
@@ -26,16 +27,36 @@ inline const std::vector<std::string>& BuiltInStepRoles() {
 
 // Action ids of the statutory frame; an item's step actions may not reuse them.
 inline const std::vector<std::string>& ReservedActionIds() {
-  static const std::vector<std::string> ids = {
-      "accept",   "refuse", "request_correction", "supply_correction", "withdraw",
-      "suspend",  "resume", "extend",             "deliver",           "terminate",
-      "revoke",   "accept_and_decide",            "verify",            "record_breach",
-      "submit",   "supply_materials",             "deem_accepted",     "mark_overdue"};
+  static const std::vector<std::string> ids = {"accept",
+                                               "refuse",
+                                               "request_correction",
+                                               "supply_correction",
+                                               "withdraw",
+                                               "suspend",
+                                               "resume",
+                                               "extend",
+                                               "deliver",
+                                               "terminate",
+                                               "revoke",
+                                               "accept_and_decide",
+                                               "verify",
+                                               "record_breach",
+                                               "submit",
+                                               "supply_materials",
+                                               "deem_accepted",
+                                               "mark_overdue"};
   return ids;
 }
 
 enum class ItemCategory {
-  kLicensing, kFiling, kConfirmation, kPayment, kInspection, kRuling, kReward, kOther
+  kLicensing,
+  kFiling,
+  kConfirmation,
+  kPayment,
+  kInspection,
+  kRuling,
+  kReward,
+  kOther
 };
 enum class CaseType { kInstant, kPromised };
 enum class Necessity { kRequired, kOptional, kDeferrable };
@@ -81,8 +102,8 @@ struct CommitmentMode {
 struct Action {
   std::string id;
   std::string title;
-  std::optional<size_t> to_step;      // index into Item::steps
-  std::optional<Decision> decision;   // exactly one of to_step / decision is set
+  std::optional<size_t> to_step;       // index into Item::steps
+  std::optional<Decision> decision;    // exactly one of to_step / decision is set
   std::shared_ptr<const Guard> guard;  // null: always allowed
   std::vector<std::string> requires_materials;
   bool requires_reason = false;
@@ -101,7 +122,7 @@ struct Step {
   std::string role;
   std::optional<int> time_limit_days;
   bool counts_toward_limit = true;
-  std::string special_procedure;  // empty unless a special procedure (art. 45)
+  std::string special_procedure;    // empty unless a special procedure (art. 45)
   std::vector<JointParty> parties;  // empty unless a joint step
   std::string completes_with;       // the action every party must take, for a joint step
   std::vector<Action> actions;      // in action id order (JSON objects are unordered)

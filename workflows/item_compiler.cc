@@ -15,9 +15,9 @@ const std::vector<std::string> kCategories = {"licensing",  "filing", "confirmat
                                               "inspection", "ruling", "reward",       "other"};
 const std::vector<std::string> kFieldTypes = {"string", "number", "boolean", "date", "enum"};
 const std::vector<std::string> kNecessities = {"required", "optional", "deferrable"};
-const std::vector<std::string> kSpecialProcedures = {"hearing",   "testing",       "inspection",
-                                                     "quarantine", "appraisal",    "expert_review",
-                                                     "bidding",   "auction"};
+const std::vector<std::string> kSpecialProcedures = {"hearing",    "testing",   "inspection",
+                                                     "quarantine", "appraisal", "expert_review",
+                                                     "bidding",    "auction"};
 const std::vector<std::string> kVerificationMethods = {"document_check", "on_site_inspection",
                                                        "data_comparison", "joint_inspection"};
 
@@ -138,8 +138,9 @@ class ItemCompiler {
       const auto& built_in = BuiltInStepRoles();
       if (std::find(built_in.begin(), built_in.end(), *id) != built_in.end()) {
         sink_->Error(r.PointerOf("id"), "duplicate-id",
-                     "role \"" + *id + "\" is a built-in role (clerk, reviewer, approver, verifier); "
-                     "use it without declaring it");
+                     "role \"" + *id +
+                         "\" is a built-in role (clerk, reviewer, approver, verifier); "
+                         "use it without declaring it");
         continue;
       }
       if (!seen.insert(*id).second) {
@@ -268,8 +269,7 @@ class ItemCompiler {
     const nlohmann::json* list = top.Array("steps", true);
     if (list == nullptr) return;
     if (list->empty()) {
-      sink_->Error(top.PointerOf("steps"), "empty-list",
-                   "an item needs at least one review step");
+      sink_->Error(top.PointerOf("steps"), "empty-list", "an item needs at least one review step");
       return;
     }
     step_pointers_.resize(list->size());
@@ -346,14 +346,16 @@ class ItemCompiler {
                   const std::string& pointer, Step* step) {
     if (!IsSlug(action_id)) {
       sink_->Error(pointer, "bad-id",
-                   "\"" + action_id + "\" is not a valid action id: use lower-case letters, "
-                   "digits, '-' and '_', starting with a letter");
+                   "\"" + action_id +
+                       "\" is not a valid action id: use lower-case letters, "
+                       "digits, '-' and '_', starting with a letter");
     }
     const auto& reserved = ReservedActionIds();
     if (std::find(reserved.begin(), reserved.end(), action_id) != reserved.end()) {
       sink_->Error(pointer, "reserved-action",
-                   "\"" + action_id + "\" is an action of the statutory frame; give this step "
-                   "action another name");
+                   "\"" + action_id +
+                       "\" is an action of the statutory frame; give this step "
+                       "action another name");
     }
     ObjectReader r(body, pointer, sink_,
                    {"title", "to", "decision", "guard", "requires_materials", "requires_reason"});
@@ -370,8 +372,9 @@ class ItemCompiler {
                        "(approve or deny)");
     }
     if (decision) action.decision = *decision == "approve" ? Decision::kApprove : Decision::kDeny;
-    if (to) pending_targets_.push_back({item_.steps.size(), step->actions.size(), *to,
-                                        r.PointerOf("to")});
+    if (to)
+      pending_targets_.push_back(
+          {item_.steps.size(), step->actions.size(), *to, r.PointerOf("to")});
     if (const nlohmann::json* materials = r.Array("requires_materials", false)) {
       for (size_t m = 0; m < materials->size(); ++m) {
         std::string mp = JoinJsonPointer(r.PointerOf("requires_materials"), m);
@@ -383,22 +386,26 @@ class ItemCompiler {
         pending_materials_.push_back({action.requires_materials.back(), mp});
       }
     }
-    if (r.Has("guard")) pending_guards_.push_back({item_.steps.size(), step->actions.size(),
-                                                   *r.Get("guard"), r.PointerOf("guard")});
+    if (r.Has("guard"))
+      pending_guards_.push_back(
+          {item_.steps.size(), step->actions.size(), *r.Get("guard"), r.PointerOf("guard")});
     step->action_index[action_id] = step->actions.size();
     step->actions.push_back(std::move(action));
   }
 
   void ResolveReferences(ObjectReader& top) {
     std::vector<std::string> step_ids;
-    for (const Step& s : item_.steps) step_ids.push_back(s.id);
+    for (const Step& s : item_.steps)
+      step_ids.push_back(s.id);
     std::vector<std::string> role_ids = BuiltInStepRoles();
-    for (const auto& r : item_.extra_roles) role_ids.push_back(r.first);
+    for (const auto& r : item_.extra_roles)
+      role_ids.push_back(r.first);
     std::vector<std::string> material_ids;
-    for (const Material& m : item_.materials) material_ids.push_back(m.id);
+    for (const Material& m : item_.materials)
+      material_ids.push_back(m.id);
 
-    auto unknown = [&](const std::string& pointer, const std::string& what,
-                       const std::string& name, const std::vector<std::string>& known) {
+    auto unknown = [&](const std::string& pointer, const std::string& what, const std::string& name,
+                       const std::vector<std::string>& known) {
       std::string message = "unknown " + what + " \"" + name + "\"";
       std::string suggestion = ClosestMatch(name, known);
       if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
@@ -414,7 +421,8 @@ class ItemCompiler {
       item_.steps[t.step].actions[t.action].to_step = *index;
     }
     for (const auto& [material, pointer] : pending_materials_) {
-      if (item_.FindMaterial(material) == nullptr) unknown(pointer, "material", material, material_ids);
+      if (item_.FindMaterial(material) == nullptr)
+        unknown(pointer, "material", material, material_ids);
     }
     for (const PendingGuard& g : pending_guards_) {
       item_.steps[g.step].actions[g.action].guard =
@@ -429,15 +437,17 @@ class ItemCompiler {
       for (size_t p = 0; p < step.parties.size(); ++p) {
         const JointParty& party = step.parties[p];
         if (!party.role.empty() && !item_.HasRole(party.role)) {
-          unknown(JoinJsonPointer(JoinJsonPointer(JoinJsonPointer(pointer, "joint"), "parties"),
-                                  p) + "/role",
-                  "role", party.role, role_ids);
+          unknown(
+              JoinJsonPointer(JoinJsonPointer(JoinJsonPointer(pointer, "joint"), "parties"), p) +
+                  "/role",
+              "role", party.role, role_ids);
         }
       }
       if (step.is_joint() && !step.completes_with.empty() &&
           step.FindAction(step.completes_with) == nullptr) {
         std::vector<std::string> action_ids;
-        for (const Action& a : step.actions) action_ids.push_back(a.id);
+        for (const Action& a : step.actions)
+          action_ids.push_back(a.id);
         unknown(JoinJsonPointer(JoinJsonPointer(pointer, "joint"), "completes_with"), "action",
                 step.completes_with, action_ids);
       }
@@ -454,8 +464,9 @@ class ItemCompiler {
         std::string pointer = JoinJsonPointer(top.PointerOf("four_eyes"), i);
         const nlohmann::json& pair = (*pairs)[i];
         if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
-          sink_->Error(pointer, "wrong-type",
-                       "a four-eyes pair is an array of two step ids, e.g. [\"review\", \"decide\"]");
+          sink_->Error(
+              pointer, "wrong-type",
+              "a four-eyes pair is an array of two step ids, e.g. [\"review\", \"decide\"]");
           continue;
         }
         auto a = item_.StepIndex(pair[0].get<std::string>());

@@ -1,8 +1,9 @@
 // CompileItem: checks an "item" definition and turns it into an executable Item.
 //
 // The compiler reports every problem it finds (it does not stop at the first), each with the JSON
-// pointer of the offending value. Errors make the definition unusable; warnings (a path that can never
-// approve, step limits longer than the promise) are shown to the modeller but do not block deployment.
+// pointer of the offending value. Errors make the definition unusable; warnings (a path that can
+// never approve, step limits longer than the promise) are shown to the modeller but do not block
+// deployment.
 #pragma once
 
 #include <functional>

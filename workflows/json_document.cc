@@ -97,17 +97,22 @@ class JsonParser {
     if (options_.record_positions) doc_->positions_.emplace(pointer, Here());
     char c = text_[pos_];
     switch (c) {
-      case '{': return ParseObject(out, pointer, depth + 1);
-      case '[': return ParseArray(out, pointer, depth + 1);
+      case '{':
+        return ParseObject(out, pointer, depth + 1);
+      case '[':
+        return ParseArray(out, pointer, depth + 1);
       case '"': {
         std::string s;
         TONGBAN_RETURN_IF_ERROR(ParseString(&s));
         *out = std::move(s);
         return Status::Ok();
       }
-      case 't': return ParseLiteral("true", true, out);
-      case 'f': return ParseLiteral("false", false, out);
-      case 'n': return ParseLiteral("null", nullptr, out);
+      case 't':
+        return ParseLiteral("true", true, out);
+      case 'f':
+        return ParseLiteral("false", false, out);
+      case 'n':
+        return ParseLiteral("null", nullptr, out);
       default:
         if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(out);
         return Error(std::string("unexpected character '") + c + "', a value was expected");
@@ -154,7 +159,8 @@ class JsonParser {
         return Error("duplicate key \"" + key + "\"");
       }
       SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != ':') return Error("expected ':' after a member name");
+      if (pos_ >= text_.size() || text_[pos_] != ':')
+        return Error("expected ':' after a member name");
       ++pos_;
       SkipSpace();
       std::string child_pointer = JoinJsonPointer(pointer, key);
@@ -291,14 +297,30 @@ class JsonParser {
       if (pos_ >= text_.size()) return Error("unterminated escape");
       char e = text_[pos_++];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t cp = 0;
           TONGBAN_RETURN_IF_ERROR(ParseHex4(&cp));
@@ -315,7 +337,8 @@ class JsonParser {
           AppendUtf8(cp, out);
           break;
         }
-        default: return Error(std::string("invalid escape \\") + e);
+        default:
+          return Error(std::string("invalid escape \\") + e);
       }
     }
   }
@@ -330,7 +353,8 @@ class JsonParser {
     if (text_[pos_] == '0') {
       ++pos_;
     } else {
-      while (pos_ < text_.size() && isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+      while (pos_ < text_.size() && isdigit(static_cast<unsigned char>(text_[pos_])))
+        ++pos_;
     }
     if (pos_ < text_.size() && text_[pos_] == '.') {
       is_integer = false;
@@ -338,7 +362,8 @@ class JsonParser {
       if (pos_ >= text_.size() || !isdigit(static_cast<unsigned char>(text_[pos_]))) {
         return Error("invalid number: digits expected after '.'");
       }
-      while (pos_ < text_.size() && isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+      while (pos_ < text_.size() && isdigit(static_cast<unsigned char>(text_[pos_])))
+        ++pos_;
     }
     if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
       is_integer = false;
@@ -347,7 +372,8 @@ class JsonParser {
       if (pos_ >= text_.size() || !isdigit(static_cast<unsigned char>(text_[pos_]))) {
         return Error("invalid number: digits expected in the exponent");
       }
-      while (pos_ < text_.size() && isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+      while (pos_ < text_.size() && isdigit(static_cast<unsigned char>(text_[pos_])))
+        ++pos_;
     }
     std::string literal(text_.substr(start, pos_ - start));
     if (is_integer) {

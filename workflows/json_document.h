@@ -1,10 +1,10 @@
 // JsonDocument: a parsed JSON text that remembers where every value came from.
 //
-// Definitions are written by people, so every problem must point at a line and column. nlohmann::json
-// does not keep positions, so this is a small strict parser (RFC 8259) that builds an nlohmann::json
-// value and, beside it, a map from each value's JSON pointer (RFC 6901) to its position in the text.
-// It is also the parser for HTTP request bodies, because it refuses what nlohmann accepts silently:
-// duplicate object keys and unbounded nesting.
+// Definitions are written by people, so every problem must point at a line and column.
+// nlohmann::json does not keep positions, so this is a small strict parser (RFC 8259) that builds
+// an nlohmann::json value and, beside it, a map from each value's JSON pointer (RFC 6901) to its
+// position in the text. It is also the parser for HTTP request bodies, because it refuses what
+// nlohmann accepts silently: duplicate object keys and unbounded nesting.
 //
 // Thread safety: a JsonDocument is immutable after parsing and may be shared between threads.
 #pragma once

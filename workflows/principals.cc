@@ -49,7 +49,8 @@ std::shared_ptr<const PrincipalSet> CompilePrincipals(const nlohmann::json& root
       p.token_sha256 = r.String("token_sha256", true).value_or("");
       r.String("note", false);
       if (!p.id.empty() && !ids.insert(p.id).second) {
-        sink->Error(r.PointerOf("id"), "duplicate-id", "principal \"" + p.id + "\" is listed twice");
+        sink->Error(r.PointerOf("id"), "duplicate-id",
+                    "principal \"" + p.id + "\" is listed twice");
       }
       bool hex = p.token_sha256.size() == 64 &&
                  std::all_of(p.token_sha256.begin(), p.token_sha256.end(), [](char c) {
@@ -77,12 +78,15 @@ std::shared_ptr<const PrincipalSet> CompilePrincipals(const nlohmann::json& root
           }
           p.roles.push_back(role);
         }
-        if (roles->empty()) sink->Error(r.PointerOf("roles"), "empty-list", "a principal needs a role");
+        if (roles->empty())
+          sink->Error(r.PointerOf("roles"), "empty-list", "a principal needs a role");
       }
-      bool staff = std::any_of(p.roles.begin(), p.roles.end(),
-                               [](const std::string& role) { return role != "applicant" && role != "agent"; });
+      bool staff = std::any_of(p.roles.begin(), p.roles.end(), [](const std::string& role) {
+        return role != "applicant" && role != "agent";
+      });
       if (staff && p.organ.empty()) {
-        sink->Error(pointer, "missing-key", "staff principals need \"organ\", the authority they work for");
+        sink->Error(pointer, "missing-key",
+                    "staff principals need \"organ\", the authority they work for");
       }
       if (p.HasRole("applicant")) {
         if (p.credit_code.empty()) {
@@ -90,8 +94,9 @@ std::shared_ptr<const PrincipalSet> CompilePrincipals(const nlohmann::json& root
                       "applicants need \"credit_code\", their unified social credit code");
         } else if (!IsValidCreditCode(p.credit_code)) {
           sink->Error(r.PointerOf("credit_code"), "bad-credit-code",
-                      "\"" + p.credit_code + "\" is not a valid unified social credit code "
-                      "(18 characters with a GB 32100-2015 check character)");
+                      "\"" + p.credit_code +
+                          "\" is not a valid unified social credit code "
+                          "(18 characters with a GB 32100-2015 check character)");
         }
       }
       set->principals.push_back(std::move(p));

@@ -18,7 +18,7 @@
 namespace tongban {
 
 inline const std::vector<std::string>& PrincipalRoles() {
-  static const std::vector<std::string> roles = {"applicant", "agent",   "clerk", "reviewer",
+  static const std::vector<std::string> roles = {"applicant", "agent",    "clerk",   "reviewer",
                                                  "approver",  "verifier", "auditor", "admin"};
   return roles;
 }

@@ -7,15 +7,23 @@ namespace tongban {
 
 std::string JsonTypeName(const nlohmann::json& value) {
   switch (value.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: return "an integer";
-    case nlohmann::json::value_t::number_float: return "a number";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::object: return "an object";
-    default: return "an unsupported value";
+    case nlohmann::json::value_t::number_unsigned:
+      return "an integer";
+    case nlohmann::json::value_t::number_float:
+      return "a number";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -35,7 +43,8 @@ bool IsIsoDate(const std::string& text) {
   int y = std::stoi(text.substr(0, 4));
   unsigned m = static_cast<unsigned>(std::stoi(text.substr(5, 2)));
   unsigned d = static_cast<unsigned>(std::stoi(text.substr(8, 2)));
-  return std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(m), std::chrono::day(d))
+  return std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(m),
+                                     std::chrono::day(d))
       .ok();
 }
 
@@ -60,7 +69,9 @@ std::string ObjectReader::PointerOf(const std::string& key) const {
   return JoinJsonPointer(pointer_, key);
 }
 
-bool ObjectReader::Has(const std::string& key) const { return valid_ && value_.contains(key); }
+bool ObjectReader::Has(const std::string& key) const {
+  return valid_ && value_.contains(key);
+}
 
 const nlohmann::json* ObjectReader::Get(const std::string& key) const {
   if (!Has(key)) return nullptr;
@@ -115,9 +126,9 @@ std::optional<int64_t> ObjectReader::Integer(const std::string& key, bool requir
       [](const nlohmann::json& j) { return j.is_number_integer() || j.is_number_unsigned(); },
       "a whole number");
   if (v == nullptr) return std::nullopt;
-  int64_t n = v->is_number_unsigned() ? static_cast<int64_t>(std::min<uint64_t>(
-                                            v->get<uint64_t>(), INT64_MAX))
-                                      : v->get<int64_t>();
+  int64_t n = v->is_number_unsigned()
+                  ? static_cast<int64_t>(std::min<uint64_t>(v->get<uint64_t>(), INT64_MAX))
+                  : v->get<int64_t>();
   if (n < min_value || n > max_value) {
     sink_->Error(PointerOf(key), "out-of-range",
                  "\"" + key + "\" must be between " + std::to_string(min_value) + " and " +
@@ -136,8 +147,7 @@ std::optional<double> ObjectReader::Number(const std::string& key, bool required
 
 std::optional<bool> ObjectReader::Boolean(const std::string& key, bool required) {
   const nlohmann::json* v = Typed(
-      key, required, [](const nlohmann::json& j) { return j.is_boolean(); },
-      "true or false");
+      key, required, [](const nlohmann::json& j) { return j.is_boolean(); }, "true or false");
   if (v == nullptr) return std::nullopt;
   return v->get<bool>();
 }
@@ -148,7 +158,8 @@ std::optional<std::string> ObjectReader::Enum(const std::string& key, bool requi
   if (!s) return std::nullopt;
   if (std::find(values.begin(), values.end(), *s) != values.end()) return s;
   std::string list;
-  for (const std::string& v : values) list += (list.empty() ? "" : ", ") + v;
+  for (const std::string& v : values)
+    list += (list.empty() ? "" : ", ") + v;
   std::string message = "\"" + key + "\" must be one of " + list + "; found \"" + *s + "\"";
   std::string suggestion = ClosestMatch(*s, values);
   if (!suggestion.empty()) message += " (did you mean \"" + suggestion + "\"?)";

@@ -1,9 +1,9 @@
 // ObjectReader: reads one JSON object of a definition against its expected keys and types.
 //
-// Every compiler in workflows/ reads its input through this class so that all of them report the same
-// kinds of mistakes the same way: unknown keys (with "did you mean"), missing required keys, wrong
-// types and values outside an enumeration. Reading never stops at the first mistake; each accessor
-// reports into the sink and returns a fallback so the caller can keep checking the rest.
+// Every compiler in workflows/ reads its input through this class so that all of them report the
+// same kinds of mistakes the same way: unknown keys (with "did you mean"), missing required keys,
+// wrong types and values outside an enumeration. Reading never stops at the first mistake; each
+// accessor reports into the sink and returns a fallback so the caller can keep checking the rest.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +34,8 @@ class ObjectReader {
   const nlohmann::json* Get(const std::string& key) const;
 
   std::optional<std::string> String(const std::string& key, bool required);
-  // A string that is an identifier: lower-case letters, digits, '-' and '_', starting with a letter.
+  // A string that is an identifier: lower-case letters, digits, '-' and '_', starting with a
+  // letter.
   std::optional<std::string> Slug(const std::string& key, bool required);
   std::optional<int64_t> Integer(const std::string& key, bool required, int64_t min_value,
                                  int64_t max_value);
@@ -47,8 +48,8 @@ class ObjectReader {
   const nlohmann::json* Object(const std::string& key, bool required);
 
  private:
-  const nlohmann::json* Typed(const std::string& key, bool required, bool (*check)(const nlohmann::json&),
-                              const char* expected);
+  const nlohmann::json* Typed(const std::string& key, bool required,
+                              bool (*check)(const nlohmann::json&), const char* expected);
 
   const nlohmann::json& value_;
   std::string pointer_;

@@ -1,4 +1,5 @@
-// SHA-256 through OpenSSL, as lower-case hex. Used for definition content hashes and the event chain.
+// SHA-256 through OpenSSL, as lower-case hex. Used for definition content hashes and the event
+// chain.
 #pragma once
 
 #include <string>
@@ -8,7 +9,8 @@ namespace tongban {
 
 std::string Sha256Hex(std::string_view data);
 
-// Compares two strings in time that depends only on their lengths (for secrets such as token hashes).
+// Compares two strings in time that depends only on their lengths (for secrets such as token
+// hashes).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 }  // namespace tongban

@@ -1,8 +1,8 @@
 // Status and Result<T>: how errors travel inside Tongban.
 //
 // The engine and the workflow compiler never throw across their public interfaces; a failure is a
-// value that names what went wrong. Exceptions are confined to the JSON and HTTP edges, where they are
-// caught and turned into a Status or a problem document.
+// value that names what went wrong. Exceptions are confined to the JSON and HTTP edges, where they
+// are caught and turned into a Status or a problem document.
 //
 // Thread safety: both types are plain values; copies may be used from any thread.
 #pragma once
@@ -36,7 +36,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -93,8 +95,8 @@ class [[nodiscard]] Result {
 
 }  // namespace tongban
 
-#define TONGBAN_RETURN_IF_ERROR(expr)        \
-  do {                                       \
-    ::tongban::Status _status = (expr);      \
-    if (!_status.ok()) return _status;       \
+#define TONGBAN_RETURN_IF_ERROR(expr)   \
+  do {                                  \
+    ::tongban::Status _status = (expr); \
+    if (!_status.ok()) return _status;  \
   } while (0)

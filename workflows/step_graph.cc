@@ -139,7 +139,8 @@ StepGraphReport AnalyzeStepGraph(const Item& item) {
   std::vector<int> best(component_count, 0);
   for (int c = 0; c < component_count; ++c) {
     int tail = 0;
-    for (int next : component_edges[c]) tail = std::max(tail, best[next]);
+    for (int next : component_edges[c])
+      tail = std::max(tail, best[next]);
     best[c] = weight[c] + tail;
   }
   report.longest_path_days = best[component[item.initial_step]];

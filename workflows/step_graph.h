@@ -15,7 +15,8 @@ struct StepGraphReport {
   std::vector<size_t> trapped;      // reachable steps from which no decision can be reached
   bool can_approve = false;         // some path from the initial step ends in approve
   // The largest sum of step limits (of steps that count toward the limit) along any path from the
-  // initial step. A cycle's steps are counted once: a case that loops is re-reviewed, not timed twice.
+  // initial step. A cycle's steps are counted once: a case that loops is re-reviewed, not timed
+  // twice.
   int longest_path_days = 0;
 };
 

@@ -14,9 +14,10 @@ SyntheticDefinitions MakeSyntheticItem(int steps) {
                              {"years", nlohmann::json::array()}};
   for (int year : {2025, 2026}) {
     calendar["years"].push_back({{"year", year},
-                                 {"holidays", {{{"name", "new year"},
-                                                {"from", std::to_string(year) + "-01-01"},
-                                                {"to", std::to_string(year) + "-01-01"}}}}});
+                                 {"holidays",
+                                  {{{"name", "new year"},
+                                    {"from", std::to_string(year) + "-01-01"},
+                                    {"to", std::to_string(year) + "-01-01"}}}}});
   }
   nlohmann::json item = {
       {"kind", "item"},
@@ -41,14 +42,13 @@ SyntheticDefinitions MakeSyntheticItem(int steps) {
     std::string id = "step-" + std::to_string(i);
     nlohmann::json actions = nlohmann::json::object();
     if (i + 1 < steps) {
-      actions["pass"] = {
-          {"to", "step-" + std::to_string(i + 1)},
-          {"guard",
-           {{"and",
-             {{{">=", {{{"var", "amount"}}, i}}},
-              {{"in", {{{"var", "kind"}}, {"a", "b"}}}},
-              {{">", {{{"var", "start"}}, "2025-01-01"}}}}}}},
-          {"requires_materials", {"licence"}}};
+      actions["pass"] = {{"to", "step-" + std::to_string(i + 1)},
+                         {"guard",
+                          {{"and",
+                            {{{">=", {{{"var", "amount"}}, i}}},
+                             {{"in", {{{"var", "kind"}}, {"a", "b"}}}},
+                             {{">", {{{"var", "start"}}, "2025-01-01"}}}}}}},
+                         {"requires_materials", {"licence"}}};
     } else {
       actions["approve"] = {{"decision", "approve"}};
     }

@@ -10,8 +10,9 @@ struct SyntheticDefinitions {
   std::string item_text;      // an "item" with the requested number of steps
 };
 
-// An item whose steps form a chain; each step passes forward (guarded on the form), may return to the
-// previous step, and the last step decides. Every step has a limit, so the time check has work to do.
+// An item whose steps form a chain; each step passes forward (guarded on the form), may return to
+// the previous step, and the last step decides. Every step has a limit, so the time check has work
+// to do.
 SyntheticDefinitions MakeSyntheticItem(int steps);
 
 }  // namespace tongban
