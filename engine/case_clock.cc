@@ -6,9 +6,12 @@ namespace tongban {
 
 const char* LightName(Light light) {
   switch (light) {
-    case Light::kGreen: return "green";
-    case Light::kYellow: return "yellow";
-    case Light::kRed: return "red";
+    case Light::kGreen:
+      return "green";
+    case Light::kYellow:
+      return "yellow";
+    case Light::kRed:
+      return "red";
   }
   return "green";
 }
@@ -16,14 +19,15 @@ const char* LightName(Light light) {
 namespace {
 
 // Working days excluded by pauses that started at or after `since`, each counted up to `until`.
-int PausedWorkingDays(const Calendar& calendar, const CaseState& state, Instant since, Instant until,
-                      bool* provisional) {
+int PausedWorkingDays(const Calendar& calendar, const CaseState& state, Instant since,
+                      Instant until, bool* provisional) {
   int days = 0;
   for (const PauseInterval& p : state.pauses) {
     if (p.start < since) continue;
     Instant end = p.end.value_or(until);
     if (end > until) end = until;
-    WorkingDayCount c = calendar.CountWorkingDays(calendar.LocalDate(p.start), calendar.LocalDate(end));
+    WorkingDayCount c =
+        calendar.CountWorkingDays(calendar.LocalDate(p.start), calendar.LocalDate(end));
     days += c.days;
     *provisional |= c.provisional;
   }
@@ -60,7 +64,8 @@ ClockView ComputeClock(const Item& item, const CaseState& state, Instant now) {
   }
   Day accepted_day = calendar.LocalDate(*state.accepted_at);
   Day end_day = calendar.LocalDate(end);
-  view.paused_working_days = PausedWorkingDays(calendar, state, *state.accepted_at, end, &view.provisional);
+  view.paused_working_days =
+      PausedWorkingDays(calendar, state, *state.accepted_at, end, &view.provisional);
   WorkingDayCount elapsed = calendar.CountWorkingDays(accepted_day, end_day);
   view.provisional |= elapsed.provisional;
   view.working_days_used = std::max(0, elapsed.days - view.paused_working_days);

@@ -1,5 +1,5 @@
-// Case clocks: due dates, working days used and left, pauses and the traffic light of a case, and the
-// timers a case is waiting for — all computed from the case state and a given "now".
+// Case clocks: due dates, working days used and left, pauses and the traffic light of a case, and
+// the timers a case is waiting for — all computed from the case state and a given "now".
 //
 // Rules (行政许可法 arts. 32, 42, 45, 82; 民法典 art. 201):
 // - the clock starts at acceptance; the acceptance day itself is not counted;
@@ -40,7 +40,8 @@ struct ClockView {
   bool paused = false;
   bool provisional = false;
   std::optional<Instant> accepted_at;
-  std::optional<Day> acceptance_deadline;  // before acceptance: the last day for a correction notice
+  std::optional<Day>
+      acceptance_deadline;  // before acceptance: the last day for a correction notice
   std::optional<Day> statutory_due;
   std::optional<Day> promised_due;
   int working_days_used = 0;

@@ -12,7 +12,8 @@ std::string RandomString(const char* alphabet, size_t alphabet_size, size_t leng
   std::string out(length, ' ');
   unsigned char bytes[64];
   RAND_bytes(bytes, static_cast<int>(length));
-  for (size_t i = 0; i < length; ++i) out[i] = alphabet[bytes[i] % alphabet_size];
+  for (size_t i = 0; i < length; ++i)
+    out[i] = alphabet[bytes[i] % alphabet_size];
   return out;
 }
 
@@ -63,8 +64,8 @@ Event MakeEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t 
 }
 
 // Applies timers that are due at `now`, appending their system events to `events`.
-void ApplyDueTimers(CaseLifecycle* lifecycle, Instant now, std::vector<Event>* events,
-                    int64_t* seq, std::string* last_hash) {
+void ApplyDueTimers(CaseLifecycle* lifecycle, Instant now, std::vector<Event>* events, int64_t* seq,
+                    std::string* last_hash) {
   for (int guard = 0; guard < 4; ++guard) {
     std::optional<Timer> timer = NextTimer(lifecycle->item(), lifecycle->state(), now);
     if (!timer || timer->due > now) return;
@@ -112,7 +113,8 @@ Result<ReplayResult> ReplayEvents(const std::vector<Event>& events,
   for (const Event& e : events) {
     if (at && e.time > *at) break;
     Command command = CommandFromEvent(e);
-    Status status = e.seq == 1 ? result.lifecycle->Submit(command) : result.lifecycle->Apply(command);
+    Status status =
+        e.seq == 1 ? result.lifecycle->Submit(command) : result.lifecycle->Apply(command);
     if (!status.ok()) {
       return Status::DataLoss("event " + std::to_string(e.seq) + " (" + e.action +
                               ") does not replay: " + status.message());
@@ -183,8 +185,9 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
                                  : std::string()));
   }
   if (request.actor.role != "applicant" && request.actor.role != "clerk") {
-    return Status::PermissionDenied("a case is submitted by an applicant, or by a clerk at the "
-                                    "window on an applicant's behalf");
+    return Status::PermissionDenied(
+        "a case is submitted by an applicant, or by a clerk at the "
+        "window on an applicant's behalf");
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
     Instant now = clock_->Now();
@@ -192,18 +195,17 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
     submit.action = "submit";
     submit.actor = request.actor;
     submit.time = now;
-    submit.data = {
-        {"case",
-         {{"id", NewCaseId()},
-          {"number", NewCaseNumber(*item->time_limits.calendar, now)},
-          {"query_code", NewQueryCode()}}},
-        {"applicant",
-         {{"id", request.applicant_id},
-          {"name", request.applicant_name},
-          {"credit_code", request.applicant_credit_code}}},
-        {"form", request.form},
-        {"materials", request.materials},
-        {"mode", request.mode}};
+    submit.data = {{"case",
+                    {{"id", NewCaseId()},
+                     {"number", NewCaseNumber(*item->time_limits.calendar, now)},
+                     {"query_code", NewQueryCode()}}},
+                   {"applicant",
+                    {{"id", request.applicant_id},
+                     {"name", request.applicant_name},
+                     {"credit_code", request.applicant_credit_code}}},
+                   {"form", request.form},
+                   {"materials", request.materials},
+                   {"mode", request.mode}};
     if (!request.commitment.is_null()) submit.data["commitment"] = request.commitment;
     CaseLifecycle lifecycle(item);
     TONGBAN_RETURN_IF_ERROR(lifecycle.Submit(submit));
@@ -281,7 +283,8 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   command.actor = request.actor;
   command.time = now;
   command.data = request.data.is_null() ? nlohmann::json::object() : request.data;
-  if (!request.comment.empty() && command.data.is_object()) command.data["comment"] = request.comment;
+  if (!request.comment.empty() && command.data.is_object())
+    command.data["comment"] = request.comment;
   Status applied = lifecycle.Apply(command);
   if (!applied.ok()) {
     // A refused action still lets due timers be recorded, so the case reflects the law's time.
@@ -409,13 +412,13 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     if (e.seq != static_cast<int64_t>(i) + 1) {
-      return fail(static_cast<int64_t>(i) + 1,
-                  "event " + std::to_string(i + 1) + " is missing (found seq " +
-                      std::to_string(e.seq) + " in its place)");
+      return fail(static_cast<int64_t>(i) + 1, "event " + std::to_string(i + 1) +
+                                                   " is missing (found seq " +
+                                                   std::to_string(e.seq) + " in its place)");
     }
     if (e.prev_hash != previous) {
-      return fail(e.seq, "prev_hash does not match the hash of event " +
-                             std::to_string(e.seq - 1) + ": the chain is broken here");
+      return fail(e.seq, "prev_hash does not match the hash of event " + std::to_string(e.seq - 1) +
+                             ": the chain is broken here");
     }
     if (ComputeEventHash(e) != e.hash) {
       return fail(e.seq, "hash does not match the event's content: the event was altered");

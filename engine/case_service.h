@@ -6,8 +6,8 @@
 // (so the rules that admitted every past event rebuild the present), any timer that has come due is
 // applied first as a system event, then the action; the new events are hash-chained to the last one
 // and committed with the new snapshot in one durable transaction. If another writer got there first
-// the store refuses the stale write; the action is then decided again on the fresh state, unless the
-// caller pinned the version it saw (If-Match), in which case the conflict is returned.
+// the store refuses the stale write; the action is then decided again on the fresh state, unless
+// the caller pinned the version it saw (If-Match), in which case the conflict is returned.
 //
 // Thread safety: all methods are thread-safe; concurrency control is optimistic, in the store.
 #pragma once
@@ -61,7 +61,7 @@ struct VerifyReport {
   bool ok = true;
   int64_t events = 0;
   int64_t cases = 0;
-  std::string case_id;             // the case that broke (whole-database verification)
+  std::string case_id;  // the case that broke (whole-database verification)
   std::optional<int64_t> first_bad_seq;
   std::string reason;
 };
@@ -70,7 +70,8 @@ nlohmann::json VerifyReportToJson(const VerifyReport& report);
 nlohmann::json CaseViewToJson(const CaseView& view);
 
 // Rebuilds a case from its events alone, checking that each event reproduces the status and step it
-// recorded. Events after `at` (when given) are ignored. On divergence returns kDataLoss naming the seq.
+// recorded. Events after `at` (when given) are ignored. On divergence returns kDataLoss naming the
+// seq.
 struct ReplayResult {
   std::unique_ptr<CaseLifecycle> lifecycle;
   int64_t applied = 0;

@@ -5,10 +5,9 @@
 namespace tongban {
 
 namespace {
-const char* kStatusCodes[] = {"submitted", "correction_pending", "under_review",
-                              "approved",  "denied",             "closed",
-                              "not_accepted", "withdrawn",       "terminated",
-                              "revoked"};
+const char* kStatusCodes[] = {
+    "submitted", "correction_pending", "under_review", "approved",   "denied",
+    "closed",    "not_accepted",       "withdrawn",    "terminated", "revoked"};
 
 nlohmann::json OptionalTime(const std::optional<Instant>& t) {
   return t ? nlohmann::json(FormatTimestamp(*t)) : nlohmann::json(nullptr);
@@ -25,7 +24,9 @@ Instant ReadTime(const nlohmann::json& j, const char* key) {
 }
 }  // namespace
 
-const char* CaseStatusCode(CaseStatus status) { return kStatusCodes[static_cast<int>(status)]; }
+const char* CaseStatusCode(CaseStatus status) {
+  return kStatusCodes[static_cast<int>(status)];
+}
 
 std::optional<CaseStatus> ParseCaseStatus(const std::string& code) {
   for (int i = 0; i < 10; ++i) {
@@ -54,7 +55,9 @@ nlohmann::json CaseStateToJson(const CaseState& s, const Item* item) {
       {"definition", {{"id", s.definition_id}, {"version", s.definition_version}}},
       {"organ", s.organ_id},
       {"applicant",
-       {{"id", s.applicant_id}, {"name", s.applicant_name}, {"credit_code", s.applicant_credit_code}}},
+       {{"id", s.applicant_id},
+        {"name", s.applicant_name},
+        {"credit_code", s.applicant_credit_code}}},
       {"mode", s.mode},
       {"form", s.form},
       {"materials", s.materials},
@@ -74,7 +77,8 @@ nlohmann::json CaseStateToJson(const CaseState& s, const Item* item) {
       {"step_entered_at", OptionalTime(s.step_entered_at)},
       {"step_actors", s.step_actors},
       {"joint_passed", s.joint_passed},
-      {"decision", s.decision ? nlohmann::json(DecisionName(*s.decision)) : nlohmann::json(nullptr)},
+      {"decision",
+       s.decision ? nlohmann::json(DecisionName(*s.decision)) : nlohmann::json(nullptr)},
       {"decided_at", OptionalTime(s.decided_at)},
       {"decision_reason", s.decision_reason},
       {"delivered_at", OptionalTime(s.delivered_at)},
@@ -117,8 +121,8 @@ Result<CaseState> CaseStateFromJson(const nlohmann::json& j, const Item* item) {
     s.deemed_accepted = j.at("deemed_accepted").get<bool>();
     s.suspended = j.at("suspended").get<bool>();
     for (const auto& p : j.at("pauses")) {
-      s.pauses.push_back({ReadTime(p, "start"), ReadOptionalTime(p, "end"),
-                          p.at("reason").get<std::string>()});
+      s.pauses.push_back(
+          {ReadTime(p, "start"), ReadOptionalTime(p, "end"), p.at("reason").get<std::string>()});
     }
     s.extended = j.at("extended").get<bool>();
     s.extension_days = j.at("extension_days").get<int>();
@@ -126,8 +130,8 @@ Result<CaseState> CaseStateFromJson(const nlohmann::json& j, const Item* item) {
     s.step_actors = j.at("step_actors").get<std::map<std::string, std::string>>();
     s.joint_passed = j.at("joint_passed").get<std::map<std::string, std::string>>();
     if (!j.at("decision").is_null()) {
-      s.decision = j.at("decision").get<std::string>() == "approve" ? Decision::kApprove
-                                                                    : Decision::kDeny;
+      s.decision =
+          j.at("decision").get<std::string>() == "approve" ? Decision::kApprove : Decision::kDeny;
     }
     s.decided_at = ReadOptionalTime(j, "decided_at");
     s.decision_reason = j.at("decision_reason").get<std::string>();

@@ -34,7 +34,8 @@ std::optional<Instant> ParseTimestamp(const std::string& text) {
       ++pos;
     }
     if (digits == 0) return std::nullopt;
-    for (int i = digits; i < 3; ++i) millis *= 10;
+    for (int i = digits; i < 3; ++i)
+      millis *= 10;
   }
   int offset_minutes = 0;
   if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
-#include <fstream>
 #include <sstream>
 
 #include "workflows/sha256.h"
@@ -52,8 +52,10 @@ Status DefinitionRegistry::Rebuild(const std::vector<DefinitionRecord>& records)
   items_.clear();
   item_texts_.clear();
   calendars_.clear();
-  for (const auto& item : set.Items()) items_[{item->id, item->version}] = item;
-  for (const auto& calendar : set.Calendars()) calendars_[calendar->id()] = calendar;
+  for (const auto& item : set.Items())
+    items_[{item->id, item->version}] = item;
+  for (const auto& calendar : set.Calendars())
+    calendars_[calendar->id()] = calendar;
   for (const DefinitionRecord& r : records) {
     if (r.kind == "item") item_texts_[{r.id, r.version}] = r.text;
   }
@@ -76,14 +78,16 @@ Result<DeployOutcome> DefinitionRegistry::Deploy(
     existing = records_;
   }
   DefinitionSet set;
-  for (const auto& [name, text] : texts) set.AddText(name, text, true);
+  for (const auto& [name, text] : texts)
+    set.AddText(name, text, true);
   // What is deployed already resolves references (calendars) but is not reported on; a stored
   // version that a new text redefines is left out, so the new text is checked on its own merits.
   DeployOutcome outcome;
   std::set<std::string> incoming;
   {
     DefinitionSet probe;
-    for (const auto& [name, text] : texts) probe.AddText(name, text, true);
+    for (const auto& [name, text] : texts)
+      probe.AddText(name, text, true);
     probe.Compile();
     for (const auto& file : probe.files()) {
       Identity identity = IdentityOf(file);
@@ -106,15 +110,17 @@ Result<DeployOutcome> DefinitionRegistry::Deploy(
   for (const auto& file : set.files()) {
     if (!file.report) continue;
     Identity identity = IdentityOf(file);
-    DefinitionRecord record{identity.kind, identity.id, identity.version,
-                            Sha256Hex(file.source.dump()), file.text, now};
+    DefinitionRecord record{identity.kind,    identity.id,
+                            identity.version, Sha256Hex(file.source.dump()),
+                            file.text,        now};
     std::string key = identity.kind + "/" + identity.id + "@" + std::to_string(identity.version);
     bool same = false;
     for (const DefinitionRecord& r : existing) {
       if (r.kind == record.kind && r.id == record.id && r.version == record.version) {
         if (r.content_hash != record.content_hash) {
-          return Status::AlreadyExists(key + " is already deployed with other content; give "
-                                             "the changed definition a new version");
+          return Status::AlreadyExists(key +
+                                       " is already deployed with other content; give "
+                                       "the changed definition a new version");
         }
         same = true;
       }
@@ -122,7 +128,8 @@ Result<DeployOutcome> DefinitionRegistry::Deploy(
     (same ? outcome.unchanged : outcome.deployed).push_back(key);
     if (!same) to_store.push_back(std::move(record));
   }
-  for (const DefinitionRecord& record : to_store) TONGBAN_RETURN_IF_ERROR(store_->Deploy(record));
+  for (const DefinitionRecord& record : to_store)
+    TONGBAN_RETURN_IF_ERROR(store_->Deploy(record));
   if (!to_store.empty()) TONGBAN_RETURN_IF_ERROR(LoadFromStore());
   return outcome;
 }
@@ -137,7 +144,8 @@ Result<DeployOutcome> DefinitionRegistry::DeployDirectory(const std::string& pat
       files.push_back(it->path().string());
     }
   }
-  if (error) return Status::NotFound("cannot read definitions from " + path + ": " + error.message());
+  if (error)
+    return Status::NotFound("cannot read definitions from " + path + ": " + error.message());
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) {
     std::ifstream in(f, std::ios::binary);
@@ -173,7 +181,8 @@ std::shared_ptr<const Calendar> DefinitionRegistry::FindCalendar(const std::stri
 std::vector<std::shared_ptr<const Item>> DefinitionRegistry::Items() const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
   std::vector<std::shared_ptr<const Item>> out;
-  for (const auto& [key, item] : items_) out.push_back(item);
+  for (const auto& [key, item] : items_)
+    out.push_back(item);
   return out;
 }
 

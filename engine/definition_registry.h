@@ -1,8 +1,9 @@
 // DefinitionRegistry: the compiled definitions a running engine knows, backed by the store.
 //
 // Every deployed definition version is stored immutably; a case stays on the item version it
-// started on, so the registry keeps every version compiled, not only the latest. Calendars resolve to
-// their latest deployed version, so that adding next year's holiday notice reaches running cases.
+// started on, so the registry keeps every version compiled, not only the latest. Calendars resolve
+// to their latest deployed version, so that adding next year's holiday notice reaches running
+// cases.
 //
 // Thread safety: all methods are thread-safe; compiled items are immutable and shared.
 #pragma once

@@ -1,10 +1,10 @@
 // Event: one entry of a case's append-only, hash-chained history.
 //
 // Every change to a case is an event: who did what, when, with which data, and where it left the
-// case. Each event's hash covers a canonical encoding of all of that plus the previous event's hash,
-// so rewriting, deleting or reordering any event breaks every hash after it. The event's data is
-// kept as canonical JSON text (sorted keys, no insignificant space) so that the hash can be checked
-// from stored bytes without parsing.
+// case. Each event's hash covers a canonical encoding of all of that plus the previous event's
+// hash, so rewriting, deleting or reordering any event breaks every hash after it. The event's data
+// is kept as canonical JSON text (sorted keys, no insignificant space) so that the hash can be
+// checked from stored bytes without parsing.
 //
 // Thread safety: plain value type.
 #pragma once

@@ -56,22 +56,54 @@ struct Ev : sc::event<Ev<Tag>> {
   explicit Ev(const Command& c) : command(&c) {}
   const Command* command;
 };
-struct EvAccept : Ev<EvAccept> { using Ev::Ev; };
-struct EvAcceptAndDecide : Ev<EvAcceptAndDecide> { using Ev::Ev; };
-struct EvRequestCorrection : Ev<EvRequestCorrection> { using Ev::Ev; };
-struct EvSupplyCorrection : Ev<EvSupplyCorrection> { using Ev::Ev; };
-struct EvSupplyMaterials : Ev<EvSupplyMaterials> { using Ev::Ev; };
-struct EvRefuse : Ev<EvRefuse> { using Ev::Ev; };
-struct EvWithdraw : Ev<EvWithdraw> { using Ev::Ev; };
-struct EvSuspend : Ev<EvSuspend> { using Ev::Ev; };
-struct EvResume : Ev<EvResume> { using Ev::Ev; };
-struct EvExtend : Ev<EvExtend> { using Ev::Ev; };
-struct EvDeliver : Ev<EvDeliver> { using Ev::Ev; };
-struct EvTerminate : Ev<EvTerminate> { using Ev::Ev; };
-struct EvRevoke : Ev<EvRevoke> { using Ev::Ev; };
-struct EvDeemAccepted : Ev<EvDeemAccepted> { using Ev::Ev; };
-struct EvMarkOverdue : Ev<EvMarkOverdue> { using Ev::Ev; };
-struct EvStepAction : Ev<EvStepAction> { using Ev::Ev; };
+struct EvAccept : Ev<EvAccept> {
+  using Ev::Ev;
+};
+struct EvAcceptAndDecide : Ev<EvAcceptAndDecide> {
+  using Ev::Ev;
+};
+struct EvRequestCorrection : Ev<EvRequestCorrection> {
+  using Ev::Ev;
+};
+struct EvSupplyCorrection : Ev<EvSupplyCorrection> {
+  using Ev::Ev;
+};
+struct EvSupplyMaterials : Ev<EvSupplyMaterials> {
+  using Ev::Ev;
+};
+struct EvRefuse : Ev<EvRefuse> {
+  using Ev::Ev;
+};
+struct EvWithdraw : Ev<EvWithdraw> {
+  using Ev::Ev;
+};
+struct EvSuspend : Ev<EvSuspend> {
+  using Ev::Ev;
+};
+struct EvResume : Ev<EvResume> {
+  using Ev::Ev;
+};
+struct EvExtend : Ev<EvExtend> {
+  using Ev::Ev;
+};
+struct EvDeliver : Ev<EvDeliver> {
+  using Ev::Ev;
+};
+struct EvTerminate : Ev<EvTerminate> {
+  using Ev::Ev;
+};
+struct EvRevoke : Ev<EvRevoke> {
+  using Ev::Ev;
+};
+struct EvDeemAccepted : Ev<EvDeemAccepted> {
+  using Ev::Ev;
+};
+struct EvMarkOverdue : Ev<EvMarkOverdue> {
+  using Ev::Ev;
+};
+struct EvStepAction : Ev<EvStepAction> {
+  using Ev::Ev;
+};
 // Internal: the lifecycle region asks the clock region to re-evaluate.
 struct EvClockSync : sc::event<EvClockSync> {};
 
@@ -97,9 +129,8 @@ struct ClockStopped;
 
 enum class ClockMode { kIdle, kRunning, kPaused, kStopped };
 
-class CaseMachine
-    : public sc::state_machine<CaseMachine, Active, std::allocator<sc::none>,
-                               sc::exception_translator<>> {
+class CaseMachine : public sc::state_machine<CaseMachine, Active, std::allocator<sc::none>,
+                                             sc::exception_translator<>> {
  public:
   explicit CaseMachine(const Item& item) : item_(item) {}
 
@@ -125,12 +156,14 @@ class CaseMachine
   ClockMode DesiredClock() const {
     switch (state.status) {
       case CaseStatus::kSubmitted:
-      case CaseStatus::kCorrectionPending: return ClockMode::kIdle;
+      case CaseStatus::kCorrectionPending:
+        return ClockMode::kIdle;
       case CaseStatus::kUnderReview: {
         bool step_paused = state.step && !item_.steps[*state.step].counts_toward_limit;
         return state.suspended || step_paused ? ClockMode::kPaused : ClockMode::kRunning;
       }
-      default: return ClockMode::kStopped;
+      default:
+        return ClockMode::kStopped;
     }
   }
 
@@ -190,8 +223,8 @@ class CaseMachine
     }
     for (const auto& m : *it) {
       if (!m.is_string() || item_.FindMaterial(m.get<std::string>()) == nullptr) {
-        Fail(Status::InvalidArgument(std::string("data.") + key + " names an unknown material: " +
-                                     m.dump()));
+        Fail(Status::InvalidArgument(std::string("data.") + key +
+                                     " names an unknown material: " + m.dump()));
         return false;
       }
       out->push_back(m.get<std::string>());
@@ -259,10 +292,11 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     std::vector<std::string> missing = m.MissingRequiredMaterials();
     if (missing.empty()) return true;
     std::string list;
-    for (const auto& id : missing) list += (list.empty() ? "" : ", ") + id;
-    m.Fail(Status::FailedPrecondition(
-        "required materials are missing (" + list +
-        "); issue a correction notice (request_correction) or refuse"));
+    for (const auto& id : missing)
+      list += (list.empty() ? "" : ", ") + id;
+    m.Fail(
+        Status::FailedPrecondition("required materials are missing (" + list +
+                                   "); issue a correction notice (request_correction) or refuse"));
     return false;
   }
 
@@ -318,7 +352,8 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     if (calendar.LocalDate(m.now()) > last_day) {
       TONGBAN_REFUSE(m, Status::FailedPrecondition(
                             "a correction notice may only be issued within 5 working days of "
-                            "receipt (until " + FormatIsoDay(last_day) + ", art. 32)"));
+                            "receipt (until " +
+                            FormatIsoDay(last_day) + ", art. 32)"));
     }
     std::vector<std::string> missing;
     if (!m.ReadMaterialList("missing", &missing, true)) return discard_event();
@@ -397,9 +432,10 @@ struct CorrectionPending : StatusState<CorrectionPending, Open, CaseStatus::kCor
     }
     if (!still_missing.empty()) {
       std::string list;
-      for (const auto& id : still_missing) list += (list.empty() ? "" : ", ") + id;
-      TONGBAN_REFUSE(m, Status::InvalidArgument("the correction is incomplete; still missing: " +
-                                                list));
+      for (const auto& id : still_missing)
+        list += (list.empty() ? "" : ", ") + id;
+      TONGBAN_REFUSE(
+          m, Status::InvalidArgument("the correction is incomplete; still missing: " + list));
     }
     m.state.materials.insert(supplied.begin(), supplied.end());
     m.state.missing_materials.clear();
@@ -434,10 +470,11 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     const Action* action = step.FindAction(c.action);
     if (action == nullptr) {
       std::string available;
-      for (const Action& a : step.actions) available += (available.empty() ? "" : ", ") + a.id;
-      TONGBAN_REFUSE(m, Status::FailedPrecondition("action \"" + c.action +
-                                                   "\" is not available in step \"" + step.id +
-                                                   "\"; available: " + available));
+      for (const Action& a : step.actions)
+        available += (available.empty() ? "" : ", ") + a.id;
+      TONGBAN_REFUSE(
+          m, Status::FailedPrecondition("action \"" + c.action + "\" is not available in step \"" +
+                                        step.id + "\"; available: " + available));
     }
     const bool joint_sign_off = step.is_joint() && c.action == step.completes_with;
     std::string party_id;
@@ -447,7 +484,8 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
                                 [&](const JointParty& p) { return p.id == party_id; });
       if (party == step.parties.end()) {
         std::string ids;
-        for (const JointParty& p : step.parties) ids += (ids.empty() ? "" : ", ") + p.id;
+        for (const JointParty& p : step.parties)
+          ids += (ids.empty() ? "" : ", ") + p.id;
         TONGBAN_REFUSE(m, Status::InvalidArgument("a joint step needs data.party, one of: " + ids));
       }
       if (c.actor.role != party->role) {
@@ -455,7 +493,8 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
                                                    party->role + ", not " + c.actor.role));
       }
       if (m.state.joint_passed.count(party_id) != 0) {
-        TONGBAN_REFUSE(m, Status::FailedPrecondition("party \"" + party_id + "\" has already passed"));
+        TONGBAN_REFUSE(m,
+                       Status::FailedPrecondition("party \"" + party_id + "\" has already passed"));
       }
       for (const auto& [other_party, who] : m.state.joint_passed) {
         if (who == c.actor.id) {
@@ -483,9 +522,9 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     for (const std::string& material : action->requires_materials) {
       if (!m.MaterialSupplied(material)) {
         const Material* mat = m.item().FindMaterial(material);
-        TONGBAN_REFUSE(m, Status::InvalidArgument("action \"" + action->id + "\" requires material " +
-                                                  material + " (" + (mat ? mat->name : "") +
-                                                  "), which has not been supplied"));
+        TONGBAN_REFUSE(m, Status::InvalidArgument(
+                              "action \"" + action->id + "\" requires material " + material + " (" +
+                              (mat ? mat->name : "") + "), which has not been supplied"));
       }
     }
     if (action->guard && !action->guard->Evaluate(m.state.form)) {
@@ -541,7 +580,8 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
   sc::result react(const EvExtend&) {
     CaseMachine& m = context<CaseMachine>();
     if (m.state.extended) {
-      TONGBAN_REFUSE(m, Status::FailedPrecondition("the limit was already extended once (art. 42)"));
+      TONGBAN_REFUSE(m,
+                     Status::FailedPrecondition("the limit was already extended once (art. 42)"));
     }
     if (m.item().time_limits.extension_days == 0) {
       TONGBAN_REFUSE(m, Status::FailedPrecondition("this item allows no extension"));
@@ -720,10 +760,18 @@ Status ValidateForm(const Item& item, const nlohmann::json& form) {
     if (value.is_null()) continue;
     bool ok = true;
     switch (field->type) {
-      case FieldType::kString: ok = value.is_string(); break;
-      case FieldType::kNumber: ok = value.is_number(); break;
-      case FieldType::kBoolean: ok = value.is_boolean(); break;
-      case FieldType::kDate: ok = value.is_string() && IsIsoDate(value.get<std::string>()); break;
+      case FieldType::kString:
+        ok = value.is_string();
+        break;
+      case FieldType::kNumber:
+        ok = value.is_number();
+        break;
+      case FieldType::kBoolean:
+        ok = value.is_boolean();
+        break;
+      case FieldType::kDate:
+        ok = value.is_string() && IsIsoDate(value.get<std::string>());
+        break;
       case FieldType::kEnum:
         ok = value.is_string() && std::find(field->values.begin(), field->values.end(),
                                             value.get<std::string>()) != field->values.end();
@@ -733,7 +781,8 @@ Status ValidateForm(const Item& item, const nlohmann::json& form) {
       std::string expected = FieldTypeName(field->type);
       if (field->type == FieldType::kEnum) {
         expected += " (one of";
-        for (const auto& v : field->values) expected += " " + v;
+        for (const auto& v : field->values)
+          expected += " " + v;
         expected += ")";
       } else if (field->type == FieldType::kDate) {
         expected += " (YYYY-MM-DD)";
@@ -757,14 +806,18 @@ CaseLifecycle::CaseLifecycle(std::shared_ptr<const Item> item)
 
 CaseLifecycle::~CaseLifecycle() = default;
 
-const CaseState& CaseLifecycle::state() const { return machine_->state; }
+const CaseState& CaseLifecycle::state() const {
+  return machine_->state;
+}
 
 std::string CaseLifecycle::step_id() const {
   const CaseState& s = machine_->state;
   return s.step ? item_->steps[*s.step].id : std::string();
 }
 
-bool CaseLifecycle::terminated() const { return machine_->terminated(); }
+bool CaseLifecycle::terminated() const {
+  return machine_->terminated();
+}
 
 std::vector<std::string> CaseLifecycle::ActiveStates() const {
   std::vector<std::string> names;
@@ -853,7 +906,8 @@ Status CaseLifecycle::Apply(const Command& c) {
   if (frame != nullptr) {
     if (std::find(frame->roles.begin(), frame->roles.end(), c.actor.role) == frame->roles.end()) {
       std::string roles;
-      for (const auto& r : frame->roles) roles += (roles.empty() ? "" : " or ") + r;
+      for (const auto& r : frame->roles)
+        roles += (roles.empty() ? "" : " or ") + r;
       return Status::PermissionDenied("action \"" + c.action + "\" is taken by " + roles +
                                       ", not " + c.actor.role);
     }

@@ -7,13 +7,13 @@
 //   clock:     ClockIdle, ClockRunning, ClockPaused, ClockStopped
 // The lifecycle region tells the clock region to re-evaluate by posting an internal event, so a
 // suspension or a special-procedure step pauses the clock without the two regions knowing each
-// other's states. UnderReview has one custom reaction for step actions; the current step is an index
-// kept on the machine, and the item's table decides where each action leads.
+// other's states. UnderReview has one custom reaction for step actions; the current step is an
+// index kept on the machine, and the item's table decides where each action leads.
 //
 // A command is applied by Apply(): it either changes the case and returns OK, or refuses with a
-// Status and leaves the case exactly as it was (the machine is rebuilt from events by the caller, so
-// a refused command never leaks partial changes). Replay applies recorded events through the same
-// code, so the rules that admitted an event are the rules that rebuild it.
+// Status and leaves the case exactly as it was (the machine is rebuilt from events by the caller,
+// so a refused command never leaks partial changes). Replay applies recorded events through the
+// same code, so the rules that admitted an event are the rules that rebuild it.
 //
 // Thread safety: a CaseLifecycle belongs to one thread at a time.
 #pragma once

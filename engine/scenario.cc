@@ -13,15 +13,34 @@ namespace tongban {
 
 namespace {
 
-const std::vector<std::string> kExpectKeys = {
-    "status",           "step",           "light",          "statutory_due",
-    "promised_due",     "acceptance_deadline", "paused",     "extended",
-    "working_days_used", "statutory_days_left", "promised_days_left", "provisional",
-    "deemed_accepted",  "decision",       "missing_materials", "step_due",
-    "step_light",       "step_days_left", "version",        "events",
-    "last_action",      "verify",         "mode",           "overdue_recorded"};
+const std::vector<std::string> kExpectKeys = {"status",
+                                              "step",
+                                              "light",
+                                              "statutory_due",
+                                              "promised_due",
+                                              "acceptance_deadline",
+                                              "paused",
+                                              "extended",
+                                              "working_days_used",
+                                              "statutory_days_left",
+                                              "promised_days_left",
+                                              "provisional",
+                                              "deemed_accepted",
+                                              "decision",
+                                              "missing_materials",
+                                              "step_due",
+                                              "step_light",
+                                              "step_days_left",
+                                              "version",
+                                              "events",
+                                              "last_action",
+                                              "verify",
+                                              "mode",
+                                              "overdue_recorded"};
 
-std::string Dump(const nlohmann::json& j) { return j.dump(); }
+std::string Dump(const nlohmann::json& j) {
+  return j.dump();
+}
 
 // The value a scenario may expect for `key`, read off the case view and its history.
 nlohmann::json Observe(const std::string& key, const CaseView& v, const std::vector<Event>& events,
@@ -141,7 +160,8 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
     item = items.front();
   } else {
     item = registry.FindItem(item_id, scenario.value("version", 0));
-    if (!item) return Status::InvalidArgument("/item \"" + item_id + "\" is not among the definitions");
+    if (!item)
+      return Status::InvalidArgument("/item \"" + item_id + "\" is not among the definitions");
   }
   CaseService service(store->get(), &registry, &clock);
 
@@ -179,7 +199,8 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
     }
     for (const auto& [key, wanted] : expect.items()) {
       if (std::find(kExpectKeys.begin(), kExpectKeys.end(), key) == kExpectKeys.end()) {
-        result.failures.push_back({index, pointer + "/" + key, "unknown expectation \"" + key + "\""});
+        result.failures.push_back(
+            {index, pointer + "/" + key, "unknown expectation \"" + key + "\""});
         continue;
       }
       nlohmann::json actual = Observe(key, *view, *events, service);
@@ -206,7 +227,8 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
     if (step.contains("advance")) {
       const nlohmann::json& a = step["advance"];
       if (!a.is_object()) return Status::InvalidArgument(pointer + "/advance must be an object");
-      clock.Advance(std::chrono::days(a.value("days", 0)) + std::chrono::hours(a.value("hours", 0)) +
+      clock.Advance(std::chrono::days(a.value("days", 0)) +
+                    std::chrono::hours(a.value("hours", 0)) +
                     std::chrono::minutes(a.value("minutes", 0)));
       if (int wd = a.value("working_days", 0); wd > 0) {
         const Calendar& calendar = *item->time_limits.calendar;
@@ -236,12 +258,13 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
       if (!wanted_error.empty()) {
         ++result.checks;
         if (acted.ok()) {
-          result.failures.push_back({index, pointer + "/error",
-                                     "expected error " + wanted_error + ", but the action succeeded"});
+          result.failures.push_back(
+              {index, pointer + "/error",
+               "expected error " + wanted_error + ", but the action succeeded"});
         } else if (StatusCodeName(acted.status().code()) != wanted_error) {
-          result.failures.push_back({index, pointer + "/error",
-                                     "expected error " + wanted_error + ", got " +
-                                         acted.status().ToString()});
+          result.failures.push_back(
+              {index, pointer + "/error",
+               "expected error " + wanted_error + ", got " + acted.status().ToString()});
         } else if (step.contains("error_contains") &&
                    acted.status().message().find(step["error_contains"].get<std::string>()) ==
                        std::string::npos) {
@@ -251,8 +274,8 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
         }
         line += " -> refused (" + std::string(StatusCodeName(acted.status().code())) + ")";
       } else if (!acted.ok()) {
-        result.failures.push_back({index, pointer + "/do", act.action + " was refused: " +
-                                                               acted.status().ToString()});
+        result.failures.push_back(
+            {index, pointer + "/do", act.action + " was refused: " + acted.status().ToString()});
         line += " -> refused: " + acted.status().message();
       } else {
         line += " -> " + std::string(CaseStatusCode(acted->state.status)) +

@@ -71,7 +71,9 @@ Statement& Statement::BindNull(int index) {
   return *this;
 }
 
-int Statement::Step() { return sqlite3_step(stmt_); }
+int Statement::Step() {
+  return sqlite3_step(stmt_);
+}
 
 Status Statement::Run() {
   int rc = sqlite3_step(stmt_);

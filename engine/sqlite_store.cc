@@ -74,8 +74,12 @@ constexpr const char* kCaseColumns =
     "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
     "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot";
 
-Instant FromMillis(int64_t ms) { return Instant(std::chrono::milliseconds(ms)); }
-int64_t ToMillis(Instant t) { return t.time_since_epoch().count(); }
+Instant FromMillis(int64_t ms) {
+  return Instant(std::chrono::milliseconds(ms));
+}
+int64_t ToMillis(Instant t) {
+  return t.time_since_epoch().count();
+}
 
 CaseRecord ReadCase(const sqlite::Statement& s) {
   CaseRecord r;
@@ -146,8 +150,7 @@ Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect(bool write
   connection->db = std::move(db).value();
   if (writer) {
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA journal_mode=WAL"));
-    TONGBAN_RETURN_IF_ERROR(
-        connection->db.Exec("PRAGMA synchronous=" + options_.synchronous));
+    TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA synchronous=" + options_.synchronous));
   }
   return connection;
 }
@@ -260,7 +263,8 @@ void SqliteStore::WriterLoop() {
     std::vector<Status> results(batch.size());
     Status begin = c.db.Exec("BEGIN IMMEDIATE");
     if (!begin.ok()) {
-      for (auto& p : batch) p->done.set_value(Status::Unavailable(begin.message()));
+      for (auto& p : batch)
+        p->done.set_value(Status::Unavailable(begin.message()));
       continue;
     }
     int64_t committed_writes = 0;
@@ -280,8 +284,8 @@ void SqliteStore::WriterLoop() {
     if (!commit.ok()) {
       (void)c.db.Exec("ROLLBACK");
       for (auto& p : batch) {
-        p->done.set_value(Status::Unavailable("commit failed, nothing was stored: " +
-                                              commit.message()));
+        p->done.set_value(
+            Status::Unavailable("commit failed, nothing was stored: " + commit.message()));
       }
       continue;
     }
@@ -291,7 +295,8 @@ void SqliteStore::WriterLoop() {
     int64_t previous = max_batch_.load();
     while (size > previous && !max_batch_.compare_exchange_weak(previous, size)) {
     }
-    for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(results[i]);
+    for (size_t i = 0; i < batch.size(); ++i)
+      batch[i]->done.set_value(results[i]);
   }
 }
 
@@ -307,8 +312,8 @@ Status SqliteStore::ApplyWrite(Connection& c, const CaseWrite& w) {
   (*current)->Reset();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal("sqlite: " + c.db.Error());
   if (version != w.expected_version || (w.expected_version == 0 && exists)) {
-    return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
-                           ", not " + std::to_string(w.expected_version));
+    return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) + ", not " +
+                           std::to_string(w.expected_version));
   }
   auto insert_event = c.Prepare(
       "INSERT INTO events (case_id, seq, time_ms, actor_id, actor_role, actor_organ, action, data, "
@@ -339,7 +344,8 @@ Status SqliteStore::ApplyWrite(Connection& c, const CaseWrite& w) {
   auto upsert = c.Prepare(
       "INSERT INTO cases (id, number, query_code, definition_id, definition_version, status, step, "
       "applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET status = "
+      "excluded.status, "
       "step = excluded.step, updated_ms = excluded.updated_ms, version = excluded.version, "
       "next_timer_ms = excluded.next_timer_ms, snapshot = excluded.snapshot");
   if (!upsert.ok()) return upsert.status();
@@ -377,8 +383,7 @@ Status SqliteStore::Deploy(const DefinitionRecord& d) {
     (*existing)->Reset();
     (void)conn.db.Exec("ROLLBACK");
     if (hash == d.content_hash) return Status::Ok();
-    return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " +
-                                 std::to_string(d.version) +
+    return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " + std::to_string(d.version) +
                                  " is already deployed with other content; deploy a new version");
   }
   (*existing)->Reset();
@@ -401,8 +406,8 @@ Status SqliteStore::Deploy(const DefinitionRecord& d) {
 
 // ---- Reads --------------------------------------------------------------------------------------
 
-#define TONGBAN_LEASE(lease)                                                 \
-  Lease lease(this);                                                         \
+#define TONGBAN_LEASE(lease) \
+  Lease lease(this);         \
   if (!lease.ok()) return Status::Unavailable("cannot open a reader connection")
 
 Result<std::vector<DefinitionRecord>> SqliteStore::Definitions() {
@@ -511,7 +516,8 @@ Result<std::vector<CaseRecord>> SqliteStore::ListCases(const CaseFilter& f) {
   if (f.created_to) (*s)->Bind(7, ToMillis(*f.created_to));
   (*s)->Bind(8, static_cast<int64_t>(f.limit));
   std::vector<CaseRecord> out;
-  while ((*s)->Step() == SQLITE_ROW) out.push_back(ReadCase(**s));
+  while ((*s)->Step() == SQLITE_ROW)
+    out.push_back(ReadCase(**s));
   (*s)->Reset();
   return out;
 }
@@ -524,7 +530,8 @@ Result<std::vector<std::string>> SqliteStore::DueTimers(Instant now, int limit) 
   if (!s.ok()) return s.status();
   (*s)->Bind(1, ToMillis(now)).Bind(2, static_cast<int64_t>(limit));
   std::vector<std::string> out;
-  while ((*s)->Step() == SQLITE_ROW) out.push_back((*s)->Text(0));
+  while ((*s)->Step() == SQLITE_ROW)
+    out.push_back((*s)->Text(0));
   (*s)->Reset();
   return out;
 }
@@ -538,7 +545,8 @@ Status SqliteStore::ForEachCaseId(const std::function<bool(const std::string&)>&
       auto s = lease.get()->Prepare("SELECT id FROM cases WHERE id > ? ORDER BY id LIMIT 1000");
       if (!s.ok()) return s.status();
       (*s)->Bind(1, after);
-      while ((*s)->Step() == SQLITE_ROW) ids.push_back((*s)->Text(0));
+      while ((*s)->Step() == SQLITE_ROW)
+        ids.push_back((*s)->Text(0));
       (*s)->Reset();
     }
     if (ids.empty()) return Status::Ok();
@@ -616,7 +624,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountByStatus(
   auto s = lease.get()->Prepare("SELECT status, count(*) FROM cases GROUP BY status");
   if (!s.ok()) return s.status();
   std::vector<std::pair<std::string, int64_t>> out;
-  while ((*s)->Step() == SQLITE_ROW) out.push_back({(*s)->Text(0), (*s)->Int(1)});
+  while ((*s)->Step() == SQLITE_ROW)
+    out.push_back({(*s)->Text(0), (*s)->Int(1)});
   (*s)->Reset();
   return out;
 }

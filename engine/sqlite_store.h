@@ -1,11 +1,11 @@
 // SqliteStore: the Store on one SQLite file (WAL mode).
 //
 // Durability: WAL with synchronous=FULL by default, so a Commit() that returned OK survives a crash
-// or power loss. One writer thread owns the only writing connection; Commit() enqueues its write and
-// blocks until the transaction that contains it is durable. With group commit (the default) the
-// writer drains everything queued into one transaction — each write in its own savepoint, so a write
-// refused for a stale version rolls back alone — which turns many concurrent callers' fsyncs into
-// one. Readers use a pool of their own connections and never wait for the writer (WAL).
+// or power loss. One writer thread owns the only writing connection; Commit() enqueues its write
+// and blocks until the transaction that contains it is durable. With group commit (the default) the
+// writer drains everything queued into one transaction — each write in its own savepoint, so a
+// write refused for a stale version rolls back alone — which turns many concurrent callers' fsyncs
+// into one. Readers use a pool of their own connections and never wait for the writer (WAL).
 //
 // Schema: versioned with PRAGMA user_version; Open() migrates an older file forward and refuses a
 // newer one. Triggers refuse UPDATE and DELETE on events, so even a careless tool cannot rewrite

@@ -4,9 +4,9 @@
 // same contract). The contract:
 // - Events are append-only. A case's events have dense sequence numbers from 1.
 // - Commit() writes a case's new events and its snapshot atomically, and returns only once they are
-//   durable. It refuses a write whose expected version is not the case's current version (kAborted),
-//   and a write carrying an idempotency key that the same actor already used (kAlreadyExists) —
-//   nothing of a refused write is stored.
+//   durable. It refuses a write whose expected version is not the case's current version
+//   (kAborted), and a write carrying an idempotency key that the same actor already used
+//   (kAlreadyExists) — nothing of a refused write is stored.
 // - Definitions are immutable: deploying the same kind, id and version again with other content is
 //   kAlreadyExists; with the same content it is a no-op.
 // - Reads see only committed data.
@@ -74,9 +74,9 @@ struct IdempotencyHit {
 };
 
 struct StoreStats {
-  int64_t commits = 0;          // transactions
-  int64_t writes = 0;           // case writes committed
-  int64_t max_batch = 0;        // the largest number of writes in one transaction
+  int64_t commits = 0;    // transactions
+  int64_t writes = 0;     // case writes committed
+  int64_t max_batch = 0;  // the largest number of writes in one transaction
 };
 
 class Store {
