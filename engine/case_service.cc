@@ -43,8 +43,10 @@ Command CommandFromEvent(const Event& e) {
   return c;
 }
 
-Event MakeEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
-                const std::string& prev_hash, const std::string& idempotency_key) {
+}  // namespace
+
+Event MakeCaseEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
+                    const std::string& prev_hash, const std::string& idempotency_key) {
   Event e;
   const CaseState& s = lifecycle.state();
   e.case_id = s.id;
@@ -63,6 +65,8 @@ Event MakeEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t 
   return e;
 }
 
+namespace {
+
 // Applies timers that are due at `now`, appending their system events to `events`.
 void ApplyDueTimers(CaseLifecycle* lifecycle, Instant now, std::vector<Event>* events, int64_t* seq,
                     std::string* last_hash) {
@@ -75,7 +79,7 @@ void ApplyDueTimers(CaseLifecycle* lifecycle, Instant now, std::vector<Event>* e
     command.time = std::max(timer->due, lifecycle->state().updated_at);
     command.data = {{"due", FormatTimestamp(timer->due)}};
     if (!lifecycle->Apply(command).ok()) return;
-    Event e = MakeEvent(*lifecycle, command, ++*seq, *last_hash, "");
+    Event e = MakeCaseEvent(*lifecycle, command, ++*seq, *last_hash, "");
     *last_hash = e.hash;
     events->push_back(std::move(e));
   }
@@ -144,8 +148,8 @@ CaseView CaseService::MakeView(const CaseLifecycle& lifecycle, Instant now) cons
   return view;
 }
 
-CaseWrite CaseService::MakeWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
-                                 std::vector<Event> events, Instant now) const {
+CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
+                        std::vector<Event> events, Instant now) {
   const CaseState& s = lifecycle.state();
   CaseWrite write;
   write.expected_version = expected_version;
@@ -210,9 +214,9 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
     CaseLifecycle lifecycle(item);
     TONGBAN_RETURN_IF_ERROR(lifecycle.Submit(submit));
     std::vector<Event> events;
-    events.push_back(MakeEvent(lifecycle, submit, 1, kGenesisHash, request.idempotency_key));
+    events.push_back(MakeCaseEvent(lifecycle, submit, 1, kGenesisHash, request.idempotency_key));
     const std::string hash = events.back().hash;
-    CaseWrite write = MakeWrite(lifecycle, 0, std::move(events), now);
+    CaseWrite write = MakeCaseWrite(lifecycle, 0, std::move(events), now);
     Status status = store_->Commit(std::move(write));
     if (status.ok()) {
       CaseView view = MakeView(lifecycle, now);
@@ -295,14 +299,16 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
         int64_t timer_seq = version;
         std::string timer_hash = events->back().hash;
         ApplyDueTimers(rebuilt->lifecycle.get(), now, &timer_events, &timer_seq, &timer_hash);
-        (void)store_->Commit(MakeWrite(*rebuilt->lifecycle, version, std::move(timer_events), now));
+        (void)store_->Commit(
+            MakeCaseWrite(*rebuilt->lifecycle, version, std::move(timer_events), now));
       }
     }
     return applied;
   }
-  new_events.push_back(MakeEvent(lifecycle, command, ++seq, last_hash, request.idempotency_key));
+  new_events.push_back(
+      MakeCaseEvent(lifecycle, command, ++seq, last_hash, request.idempotency_key));
   last_hash = new_events.back().hash;
-  Status committed = store_->Commit(MakeWrite(lifecycle, version, std::move(new_events), now));
+  Status committed = store_->Commit(MakeCaseWrite(lifecycle, version, std::move(new_events), now));
   if (committed.code() == StatusCode::kAborted) {
     if (request.expected_version) return committed;
     *retry = true;
@@ -367,7 +373,8 @@ Result<CaseView> CaseService::FireTimersFor(const std::string& case_id, int* fir
     ApplyDueTimers(&lifecycle, now, &new_events, &seq, &last_hash);
     int count = static_cast<int>(new_events.size());
     // Even without events the write reschedules the timer (a pause may have moved the deadline).
-    Status committed = store_->Commit(MakeWrite(lifecycle, version, std::move(new_events), now));
+    Status committed =
+        store_->Commit(MakeCaseWrite(lifecycle, version, std::move(new_events), now));
     if (committed.code() == StatusCode::kAborted) continue;
     if (!committed.ok()) return committed;
     *fired += count;

@@ -80,6 +80,14 @@ Result<ReplayResult> ReplayEvents(const std::vector<Event>& events,
                                   const DefinitionRegistry& registry,
                                   std::optional<Instant> at = std::nullopt);
 
+// The event recording `command`, just applied to `lifecycle`, chained to `prev_hash`.
+Event MakeCaseEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
+                    const std::string& prev_hash, const std::string& idempotency_key);
+// The store write for `events` just applied to `lifecycle`: the events and the new snapshot, with
+// the case's next timer as seen at `now`.
+CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
+                        std::vector<Event> events, Instant now);
+
 class CaseService {
  public:
   CaseService(Store* store, DefinitionRegistry* registry, const Clock* clock)
@@ -109,8 +117,6 @@ class CaseService {
   Result<CaseView> ViewAtSeq(const std::string& case_id, int64_t seq);
   Result<CaseView> FireTimersFor(const std::string& case_id, int* fired);
   CaseView MakeView(const CaseLifecycle& lifecycle, Instant now) const;
-  CaseWrite MakeWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
-                      std::vector<Event> events, Instant now) const;
 
   Store* store_;
   DefinitionRegistry* registry_;

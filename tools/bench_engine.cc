@@ -763,51 +763,18 @@ Result<CaseWrite> BuildClosedCase(const std::shared_ptr<const Item>& item,
                  {"form", BenchForm()},
                  {"materials", BenchMaterials()},
                  {"mode", "standard"}};
-  CaseWrite write;
+  std::vector<Event> events;
   std::string previous = kGenesisHash;
   for (size_t i = 0; i <= commands.size(); ++i) {
     Command command = i == 0 ? submit : commands[i - 1];
     command.time = start + std::chrono::minutes(10 * i);
     Status status = i == 0 ? lifecycle.Submit(command) : lifecycle.Apply(command);
     if (!status.ok()) return Status(status.code(), command.action + ": " + status.message());
-    Event e;
-    const CaseState& s = lifecycle.state();
-    e.case_id = id;
-    e.seq = static_cast<int64_t>(i) + 1;
-    e.time = command.time;
-    e.actor = command.actor;
-    e.action = command.action;
-    e.data = CanonicalJson(command.data);
-    e.status = CaseStatusCode(s.status);
-    e.step = lifecycle.step_id();
-    e.definition_id = s.definition_id;
-    e.definition_version = s.definition_version;
-    e.prev_hash = previous;
-    e.hash = ComputeEventHash(e);
-    previous = e.hash;
-    write.events.push_back(std::move(e));
+    events.push_back(MakeCaseEvent(lifecycle, command, static_cast<int64_t>(i) + 1, previous, ""));
+    previous = events.back().hash;
   }
-  const CaseState& s = lifecycle.state();
-  CaseRecord& r = write.record;
-  r.id = s.id;
-  r.number = s.number;
-  r.query_code = s.query_code;
-  r.definition_id = s.definition_id;
-  r.definition_version = s.definition_version;
-  r.status = CaseStatusCode(s.status);
-  r.step = lifecycle.step_id();
-  r.applicant_id = s.applicant_id;
-  r.organ_id = s.organ_id;
-  r.created_at = s.created_at;
-  r.updated_at = s.updated_at;
-  r.version = write.events.back().seq;
-  Instant now = write.events.back().time;
-  if (auto timer = NextTimer(*item, s, now)) r.next_timer_at = timer->due;
-  CaseState snapshot = s;
-  snapshot.version = r.version;
-  snapshot.last_hash = previous;
-  r.snapshot = CanonicalJson(CaseStateToJson(snapshot, item.get()));
-  return write;
+  Instant now = events.back().time;
+  return MakeCaseWrite(lifecycle, 0, std::move(events), now);
 }
 
 int BenchReplay(const Args& args) {
