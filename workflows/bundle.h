@@ -1,0 +1,92 @@
+// Bundle: the compiled form of a "bundle" definition — "one thing" integrated handling (一件事集成办):
+// one application form and one set of materials for several items handled together.
+//
+// A bundle names its parts: each part is one item, with a guard over the bundle's form that decides
+// whether the part applies (no employees → no social-insurance registration), the parts it must
+// wait for (serial dependencies; parts without dependencies run in parallel), and how the bundle's
+// form fields and materials map onto the item's. A material needed by several items is supplied once
+// and mapped to each. The bundle has a lead organ (牵头部门) and a promised time limit of its own.
+//
+// The compiler checks that every part's item exists, that the mapping covers every required field
+// of each item's form with a field of a compatible type, that every required material of each item
+// is mapped from a bundle material, that dependencies name parts and have no cycle, and that guards
+// are typed against the bundle's form.
+//
+// Thread safety: immutable after compilation.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "workflows/calendar.h"
+#include "workflows/diagnostics.h"
+#include "workflows/guard.h"
+#include "workflows/item.h"
+
+namespace tongban {
+
+struct BundlePart {
+  std::string id;  // the part's id within the bundle ("registration")
+  std::string title;
+  std::shared_ptr<const Item> item;  // resolved at compile time (the version named, or latest)
+  std::shared_ptr<const Guard> when;  // null: the part always applies
+  std::vector<size_t> after;          // indices into Bundle::parts that must be approved first
+  // item form field id → where its value comes from: a bundle form field ("field") or a constant.
+  struct FieldSource {
+    std::string bundle_field;  // empty when `constant` is used
+    nlohmann::json constant;
+  };
+  std::map<std::string, FieldSource> form_map;
+  // item material id → bundle material id.
+  std::map<std::string, std::string> material_map;
+};
+
+struct Bundle {
+  std::string id;
+  int version = 1;
+  std::string title;
+  std::string description;
+  Organ lead_organ;
+  // The bundle's own promise, in working days from submission, on `calendar`.
+  std::string calendar_id;
+  std::shared_ptr<const Calendar> calendar;
+  int promised_days = 0;
+  std::string time_note;
+  std::vector<FormField> form;
+  std::vector<Material> materials;
+  std::vector<BundlePart> parts;  // in definition order; `after` may point either way, acyclic
+  std::string notes;
+  std::string content_hash;  // SHA-256 of the canonical JSON, hex
+
+  const BundlePart* FindPart(const std::string& part_id) const;
+  std::optional<size_t> PartIndex(const std::string& part_id) const;
+  const FormField* FindField(const std::string& field_id) const;
+  const Material* FindMaterial(const std::string& material_id) const;
+
+  // The item form for `part` built from the bundle form (fields the bundle form lacks are left out).
+  nlohmann::json MapForm(const BundlePart& part, const nlohmann::json& bundle_form) const;
+  // The item material ids for `part` among the bundle material ids supplied.
+  std::vector<std::string> MapMaterials(const BundlePart& part,
+                                        const std::vector<std::string>& bundle_materials) const;
+  // The bundle material ids that supply `item_materials` of `part` (the reverse mapping, for the
+  // combined correction notice); ids without a mapping are returned unchanged.
+  std::vector<std::string> BundleMaterialsFor(const BundlePart& part,
+                                              const std::vector<std::string>& item_materials) const;
+};
+
+// Compiles a "bundle". `find_item(id, version)` resolves items (version 0: latest).
+std::shared_ptr<const Bundle> CompileBundle(
+    const nlohmann::json& root,
+    const std::function<std::shared_ptr<const Item>(const std::string&, int)>& find_item,
+    const std::function<std::shared_ptr<const Calendar>(const std::string&)>& find_calendar,
+    DiagnosticSink* sink);
+
+nlohmann::json BundleSummaryJson(const Bundle& bundle);
+
+}  // namespace tongban
