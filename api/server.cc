@@ -193,6 +193,21 @@ class ApiServer::Handlers {
   void Verify(const httplib::Request& req, httplib::Response& res);
   void Track(const httplib::Request& req, httplib::Response& res);
   void AdvanceClock(const httplib::Request& req, httplib::Response& res);
+  // 一件事: bundle cases share /v1/cases with item cases.
+  nlohmann::json BundleJson(const BundleView& view, const Principal& p);
+  bool MaySeeBundle(const Principal& p, const BundleState& state);
+  void CreateBundleCase(const Principal& p, NewCase request, httplib::Response& res);
+  // Registers: delegations, credit records, mandates, the ledger.
+  void ListDelegations(const httplib::Request& req, httplib::Response& res);
+  void GetDelegation(const httplib::Request& req, httplib::Response& res);
+  void AddDelegation(const httplib::Request& req, httplib::Response& res);
+  void RevokeDelegation(const httplib::Request& req, httplib::Response& res);
+  void ListCreditRecords(const httplib::Request& req, httplib::Response& res);
+  void RepairCreditRecord(const httplib::Request& req, httplib::Response& res);
+  void ListMandates(const httplib::Request& req, httplib::Response& res);
+  void GrantMandate(const httplib::Request& req, httplib::Response& res);
+  void RevokeMandate(const httplib::Request& req, httplib::Response& res);
+  void Ledger(const httplib::Request& req, httplib::Response& res);
 
   ApiServer& s_;
 };
@@ -243,6 +258,21 @@ void ApiServer::Handlers::Register(httplib::Server& http) {
   Route(http, "GET", R"(/v1/cases/([^/]+)/verify)", "/v1/cases/{id}/verify",
         bind(&Handlers::Verify));
   Route(http, "GET", R"(/v1/track/([^/]+))", "/v1/track/{number}", bind(&Handlers::Track));
+  Route(http, "GET", "/v1/delegations", "/v1/delegations", bind(&Handlers::ListDelegations));
+  Route(http, "POST", "/v1/delegations", "/v1/delegations", bind(&Handlers::AddDelegation));
+  Route(http, "GET", R"(/v1/delegations/([^/]+))", "/v1/delegations/{id}",
+        bind(&Handlers::GetDelegation));
+  Route(http, "POST", R"(/v1/delegations/([^/]+)/revoke)", "/v1/delegations/{id}/revoke",
+        bind(&Handlers::RevokeDelegation));
+  Route(http, "GET", "/v1/credit-records", "/v1/credit-records",
+        bind(&Handlers::ListCreditRecords));
+  Route(http, "POST", R"(/v1/credit-records/([^/]+)/repair)", "/v1/credit-records/{id}/repair",
+        bind(&Handlers::RepairCreditRecord));
+  Route(http, "GET", "/v1/mandates", "/v1/mandates", bind(&Handlers::ListMandates));
+  Route(http, "POST", "/v1/mandates", "/v1/mandates", bind(&Handlers::GrantMandate));
+  Route(http, "POST", R"(/v1/mandates/([^/]+)/revoke)", "/v1/mandates/{id}/revoke",
+        bind(&Handlers::RevokeMandate));
+  Route(http, "GET", "/v1/ledger", "/v1/ledger", bind(&Handlers::Ledger));
   if (s_.simulated_clock_ != nullptr) {
     Route(http, "POST", "/v1/admin/clock", "/v1/admin/clock", bind(&Handlers::AdvanceClock));
   }
@@ -267,9 +297,40 @@ const Principal& ApiServer::Handlers::Authenticate(const httplib::Request& req) 
 
 bool ApiServer::Handlers::MaySee(const Principal& p, const CaseState& state) const {
   if (p.HasRole("applicant") && state.applicant_id == p.id) return true;
-  bool staff = std::any_of(p.roles.begin(), p.roles.end(),
-                           [](const std::string& r) { return r != "applicant" && r != "agent"; });
-  return staff && InScope(p, state.organ_id);
+  Registers* registers = s_.service_->registers();
+  // 帮办代办: an agent sees the cases of applicants whose mandate it holds (or held).
+  if (p.HasRole("agent")) {
+    for (const Mandate& m : registers->Mandates(p.id)) {
+      if (m.agent_id == p.id && m.applicant_id == state.applicant_id &&
+          (m.Covers(state.definition_id) || m.Covers(state.bundle_case_id))) {
+        return true;
+      }
+    }
+  }
+  // Staff of the implementing organ, of the receiving window, or of an organ delegated powers
+  // over the item.
+  return MaySeeStaff(p) && registers->Concerns(p.organ, state);
+}
+
+bool ApiServer::Handlers::MaySeeBundle(const Principal& p, const BundleState& state) {
+  if (p.HasRole("applicant") && state.applicant_id == p.id) return true;
+  if (p.HasRole("agent")) {
+    for (const Mandate& m : s_.service_->registers()->Mandates(p.id)) {
+      if (m.agent_id == p.id && m.applicant_id == state.applicant_id &&
+          m.Covers(state.definition_id)) {
+        return true;
+      }
+    }
+  }
+  if (!MaySeeStaff(p)) return false;
+  if (InScope(p, state.organ_id)) return true;
+  // Staff of an organ handling one of the parts see the bundle it belongs to.
+  for (const BundlePartState& part : state.parts) {
+    if (part.case_id.empty()) continue;
+    auto child = s_.service_->Get(part.case_id);
+    if (child.ok() && s_.service_->registers()->Concerns(p.organ, child->state)) return true;
+  }
+  return false;
 }
 
 CaseView ApiServer::Handlers::VisibleCase(const Principal& p, const std::string& case_id) {
@@ -296,7 +357,8 @@ std::optional<std::string> ApiServer::Handlers::RoleFor(const Principal& p, cons
     if (role == "system") continue;
     if (!p.HasRole(role)) continue;
     if (role == "applicant" && view.state.applicant_id != p.id) continue;
-    if (role != "applicant" && !InScope(p, view.state.organ_id)) continue;
+    // Staff roles: whether this organ has jurisdiction now (its own item, or a delegation in
+    // force) is decided by the engine, which answers 403 naming the competent organ.
     return role;
   }
   return std::nullopt;
@@ -312,6 +374,7 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
                     "withdraw", "terminate",          "supply_materials"};
       if (view.item->case_type == CaseType::kInstant) candidates.push_back("accept_and_decide");
       if (s.correction_issued) candidates.erase(candidates.begin() + 1);
+      if (s.awaiting_transfer()) candidates = {"transfer", "withdraw"};
       break;
     case CaseStatus::kCorrectionPending:
       candidates = {"supply_correction", "withdraw", "terminate"};
@@ -337,11 +400,28 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
     default:
       break;
   }
+  if (s.verification == Verification::kPending) candidates.push_back("verify");
+  // A bundle's parts are delivered together, on the bundle case.
+  if (s.is_bundle_child()) {
+    candidates.erase(std::remove(candidates.begin(), candidates.end(), "deliver"),
+                     candidates.end());
+  }
+  switch (s.status) {
+    default:
+      break;
+  }
   nlohmann::json out = nlohmann::json::array();
   for (const std::string& action : candidates) {
     std::vector<std::string> needed;
     auto role = RoleFor(p, view, action, &needed);
     if (!role) continue;
+    if (*role != "applicant" && *role != "agent" && action != "transfer") {
+      auto authority =
+          s_.service_->registers()->Authorize(*view.item, s, p.organ,
+                                              PowersFor(*view.item, s, action), view.as_of);
+      if (!authority.ok()) continue;
+    }
+    if (action == "transfer" && (!s.awaiting_transfer() || !InScope(p, s.received_by))) continue;
     nlohmann::json data = nlohmann::json::object();
     std::string title = action;
     if (const FrameAction* frame = FindFrameAction(action)) {
@@ -357,6 +437,11 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
       if (action == "accept_and_decide") {
         data["decision"] = "\"approve\" or \"deny\", required";
         data["reason"] = "string, required for deny";
+      }
+      if (action == "verify") {
+        data["result"] = "\"pass\" or \"breach\", required";
+        data["reason"] = "string, required for breach";
+        data["findings"] = "string";
       }
     } else if (const Step* step = view.item->FindStep(view.step_id)) {
       const Action* a = step->FindAction(action);
@@ -576,7 +661,10 @@ void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Respo
   if (body.contains("commitment")) request.commitment = body["commitment"];
   request.idempotency_key = req.get_header_value("Idempotency-Key");
   auto item = s_.service_->registry()->FindItem(request.definition_id, request.definition_version);
-  if (!item) Fail(404, "not-found", "Not found", "no definition " + request.definition_id);
+  auto bundle =
+      item ? nullptr
+           : s_.service_->registry()->FindBundle(request.definition_id, request.definition_version);
+  if (!item && !bundle) Fail(404, "not-found", "Not found", "no definition " + request.definition_id);
   if (p.HasRole("applicant")) {
     if (body.contains("applicant")) {
       Fail(422, "invalid", "The request is not valid",
@@ -586,20 +674,21 @@ void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Respo
     request.applicant_id = p.id;
     request.applicant_name = p.name;
     request.applicant_credit_code = p.credit_code;
-  } else if (p.HasRole("clerk")) {
-    if (!InScope(p, item->organ.id)) {
-      Fail(403, "forbidden", "Not permitted",
-           "your organ does not implement " + item->id + "; the competent organ is " +
-               item->organ.name + " (" + item->organ.id + ")");
-    }
+  } else if (p.HasRole("clerk") || p.HasRole("agent")) {
+    // Whether this window may receive the application (its organ's item, a delegation of the
+    // accept power, or a handling agreement) — or this agent holds a mandate — is the engine's to
+    // decide.
+    const std::string role = p.HasRole("clerk") ? "clerk" : "agent";
     const nlohmann::json applicant = body.value("applicant", nlohmann::json());
     if (!applicant.is_object() || !applicant.contains("id") || !applicant["id"].is_string()) {
       Fail(422, "invalid", "The request is not valid",
-           "a clerk registering at the window names the applicant: \"applicant\": {id, name, "
-           "credit_code}");
+           role == "clerk" ? "a clerk registering at the window names the applicant: "
+                             "\"applicant\": {id, name, credit_code}"
+                           : "an agent names the applicant it acts for: \"applicant\": {id, "
+                             "name, credit_code}");
     }
     CheckKeys(applicant, {"id", "name", "credit_code"}, "/applicant");
-    request.actor = ActorFor(p, "clerk");
+    request.actor = ActorFor(p, role);
     request.applicant_id = applicant["id"].get<std::string>();
     request.applicant_name = applicant.value("name", "");
     request.applicant_credit_code = applicant.value("credit_code", "");
@@ -609,7 +698,12 @@ void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Respo
            "applicant.credit_code is not a valid unified social credit code");
     }
   } else {
-    Fail(403, "forbidden", "Not permitted", "cases are submitted by applicants or by clerks");
+    Fail(403, "forbidden", "Not permitted",
+         "cases are submitted by applicants, by clerks at the window, or by agents");
+  }
+  if (bundle) {
+    CreateBundleCase(p, std::move(request), res);
+    return;
   }
   auto view = s_.service_->Create(request);
   if (!view.ok()) Fail(view.status());
@@ -619,9 +713,52 @@ void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Respo
   SendJson(res, 201, CaseJson(*view, p));
 }
 
+void ApiServer::Handlers::CreateBundleCase(const Principal& p, NewCase request,
+                                           httplib::Response& res) {
+  auto view = s_.service_->CreateBundle(request);
+  if (!view.ok()) Fail(view.status());
+  s_.metrics_.RecordTransition("submit", view->state.Status());
+  res.set_header("Location", "/v1/cases/" + view->state.id);
+  res.set_header("ETag", "\"" + std::to_string(view->state.version) + "\"");
+  SendJson(res, 201, BundleJson(*view, p));
+}
+
+nlohmann::json ApiServer::Handlers::BundleJson(const BundleView& view, const Principal& p) {
+  nlohmann::json j = BundleViewToJson(view);
+  nlohmann::json actions = nlohmann::json::array();
+  const std::string status = view.state.Status();
+  const bool own = (p.HasRole("applicant") && p.id == view.state.applicant_id) || p.HasRole("agent");
+  if (status == "correction_pending" && own) {
+    actions.push_back({{"action", "supply_correction"},
+                       {"title", "supply everything the combined correction notice lists, once"},
+                       {"data", {{"materials", "array of bundle material ids, required"}}}});
+  }
+  if (status == "ready" && p.HasRole("clerk") && InScope(p, view.state.organ_id)) {
+    actions.push_back({{"action", "deliver"},
+                       {"title", "deliver every part's result together (送达)"},
+                       {"data", nlohmann::json::object()}});
+  }
+  if (own && status != "ready" && status != "delivered" && status != "withdrawn") {
+    actions.push_back({{"action", "withdraw"},
+                       {"title", "withdraw the whole application (撤回)"},
+                       {"data", nlohmann::json::object()}});
+  }
+  j["available_actions"] = actions;
+  j.erase("last_hash");
+  return j;
+}
+
 void ApiServer::Handlers::GetCase(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   std::string id = req.matches[1];
+  if (s_.service_->IsBundleCase(id)) {
+    auto bundle = s_.service_->GetBundle(id);
+    if (!bundle.ok()) Fail(bundle.status());
+    if (!MaySeeBundle(p, bundle->state)) Fail(404, "not-found", "Not found", "no case " + id);
+    res.set_header("ETag", "\"" + std::to_string(bundle->state.version) + "\"");
+    SendJson(res, 200, BundleJson(*bundle, p));
+    return;
+  }
   CaseView view = VisibleCase(p, id);
   if (req.has_param("at")) {
     auto at = ParseTimestamp(req.get_param_value("at"));
@@ -645,6 +782,29 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
   Expect(body, "action", IsString, "an action id (string)", true);
   Expect(body, "data", IsObject, "an object", false);
   Expect(body, "comment", IsString, "a string", false);
+  if (s_.service_->IsBundleCase(id)) {
+    auto bundle = s_.service_->GetBundle(id);
+    if (!bundle.ok()) Fail(bundle.status());
+    if (!MaySeeBundle(p, bundle->state)) Fail(404, "not-found", "Not found", "no case " + id);
+    ActRequest request;
+    request.case_id = id;
+    request.action = body["action"].get<std::string>();
+    request.data = body.value("data", nlohmann::json::object());
+    request.comment = body.value("comment", "");
+    request.idempotency_key = req.get_header_value("Idempotency-Key");
+    if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
+    std::string role = p.HasRole("applicant") ? "applicant"
+                       : p.HasRole("agent")   ? "agent"
+                       : p.HasRole("clerk")   ? "clerk"
+                                              : (p.roles.empty() ? "" : p.roles.front());
+    request.actor = ActorFor(p, role);
+    auto acted = s_.service_->ActOnBundle(request);
+    if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
+    s_.metrics_.RecordTransition(request.action, acted->state.Status());
+    res.set_header("ETag", "\"" + std::to_string(acted->state.version) + "\"");
+    SendJson(res, 200, BundleJson(*acted, p));
+    return;
+  }
   CaseView view = VisibleCase(p, id);
   ActRequest request;
   request.case_id = id;
@@ -655,7 +815,8 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
   bool known = FindFrameAction(request.action) != nullptr;
   for (const Step& step : view.item->steps)
     known = known || step.FindAction(request.action);
-  if (!known || request.action == "deem_accepted" || request.action == "mark_overdue") {
+  if (!known || request.action == "deem_accepted" || request.action == "mark_overdue" ||
+      request.action == "mark_verification_overdue") {
     Fail(422, "unknown-action", "Unknown action",
          "\"" + request.action + "\" is not an action of this case's definition");
   }
@@ -668,7 +829,9 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
       list += (list.empty() ? "" : " or ") + r;
     Fail(403, "forbidden", "Not permitted",
          "action \"" + request.action + "\" is taken by " + (list.empty() ? "nobody now" : list) +
-             " of the competent organ " + view.item->organ.name);
+             (view.state.applicant_id == p.id ? std::string()
+                                              : " of the competent organ " +
+                                                    view.item->organ.name));
   }
   request.actor = ActorFor(p, *role);
   auto acted = s_.service_->Act(request);
@@ -727,14 +890,13 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
                            [](const std::string& r) { return r != "applicant" && r != "agent"; });
   if (!staff) {
     filter.applicant_id = p.id;
-  } else if (p.organ != "*") {
-    // An empty organ would filter nothing: staff without an organ see no cases (MaySee agrees).
-    if (p.organ.empty() || (!filter.organ_id.empty() && filter.organ_id != p.organ)) {
-      SendJson(res, 200, {{"cases", nlohmann::json::array()}, {"next_cursor", nullptr}});
-      return;
-    }
-    filter.organ_id = p.organ;
+  } else if (p.organ != "*" && p.organ.empty()) {
+    // Staff without an organ see no cases (MaySee agrees).
+    SendJson(res, 200, {{"cases", nlohmann::json::array()}, {"next_cursor", nullptr}});
+    return;
   }
+  // Staff of an organ see the cases it implements, receives or holds delegated powers over; that
+  // is not one column, so the rows are filtered here (MaySee), page by page.
   nlohmann::json cases = nlohmann::json::array();
   std::string next;
   filter.limit = limit;
@@ -742,9 +904,17 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
     auto records = s_.service_->store()->ListCases(filter);
     if (!records.ok()) Fail(records.status());
     for (const CaseRecord& r : *records) {
-      auto view = s_.service_->Get(r.id);
-      if (!view.ok()) continue;
       next = r.id;
+      if (s_.service_->registry()->FindBundle(r.definition_id, r.definition_version)) {
+        auto bundle = s_.service_->GetBundle(r.id);
+        if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) continue;
+        if (!light.empty() && LightName(bundle->light) != light) continue;
+        cases.push_back(BundleJson(*bundle, p));
+        if (static_cast<int>(cases.size()) == limit) break;
+        continue;
+      }
+      auto view = s_.service_->Get(r.id);
+      if (!view.ok() || !MaySee(p, view->state)) continue;
       if (!light.empty() && LightName(view->clock.light) != light) continue;
       cases.push_back(CaseJson(*view, p));
       if (static_cast<int>(cases.size()) == limit) break;
@@ -763,7 +933,14 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
 void ApiServer::Handlers::History(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   std::string id = req.matches[1];
-  CaseView view = VisibleCase(p, id);
+  if (s_.service_->IsBundleCase(id)) {
+    auto bundle = s_.service_->GetBundle(id);
+    if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) {
+      Fail(404, "not-found", "Not found", "no case " + id);
+    }
+  } else {
+    VisibleCase(p, id);
+  }
   auto events = s_.service_->History(id);
   if (!events.ok()) Fail(events.status());
   nlohmann::json out = nlohmann::json::array();
@@ -775,7 +952,14 @@ void ApiServer::Handlers::History(const httplib::Request& req, httplib::Response
 void ApiServer::Handlers::Verify(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   std::string id = req.matches[1];
-  VisibleCase(p, id);
+  if (s_.service_->IsBundleCase(id)) {
+    auto bundle = s_.service_->GetBundle(id);
+    if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) {
+      Fail(404, "not-found", "Not found", "no case " + id);
+    }
+  } else {
+    VisibleCase(p, id);
+  }
   VerifyReport report = s_.service_->Verify(id);
   SendJson(res, 200, VerifyReportToJson(report));
 }
@@ -783,6 +967,52 @@ void ApiServer::Handlers::Verify(const httplib::Request& req, httplib::Response&
 void ApiServer::Handlers::Track(const httplib::Request& req, httplib::Response& res) {
   std::string number = req.matches[1];
   std::string code = req.has_param("code") ? req.get_param_value("code") : "";
+  if (auto record = s_.service_->store()->GetCaseByNumber(number);
+      record.ok() && *record &&
+      s_.service_->registry()->FindBundle((*record)->definition_id,
+                                          (*record)->definition_version)) {
+    auto bundle = s_.service_->GetBundle((*record)->id);
+    if (!bundle.ok() || code.empty() || !ConstantTimeEquals(code, bundle->state.query_code)) {
+      Fail(404, "not-found", "Not found", "no case with that number and query code");
+    }
+    nlohmann::json parts = nlohmann::json::array();
+    for (const BundlePartView& part : bundle->parts) {
+      nlohmann::json entry = {{"part", part.state.part},
+                              {"title", part.title},
+                              {"organ", part.item->organ.name},
+                              {"status", part.state.status},
+                              {"number", part.state.case_number},
+                              {"due", nullptr},
+                              {"light", nullptr}};
+      if (part.child) {
+        const ClockView& c = part.child->clock;
+        entry["status"] = CaseStatusCode(part.child->state.status);
+        entry["due"] = c.promised_due ? nlohmann::json(DayOrNull(c.promised_due)) : nullptr;
+        entry["light"] = LightName(c.light);
+        entry["decision"] = part.child->state.decision
+                                ? nlohmann::json(DecisionName(*part.child->state.decision))
+                                : nlohmann::json(nullptr);
+      }
+      parts.push_back(entry);
+    }
+    nlohmann::json missing = nlohmann::json::array();
+    for (const std::string& m : bundle->correction) {
+      const Material* material = bundle->bundle->FindMaterial(m);
+      missing.push_back({{"id", m}, {"name", material ? material->name : m}});
+    }
+    SendJson(res, 200,
+             {{"number", bundle->state.number},
+              {"bundle", bundle->bundle->title},
+              {"organ", bundle->bundle->lead_organ.name},
+              {"status", bundle->state.Status()},
+              {"outcome", bundle->state.Outcome()},
+              {"due", bundle->promised_due ? nlohmann::json(DayOrNull(bundle->promised_due))
+                                           : nlohmann::json(nullptr)},
+              {"light", LightName(bundle->light)},
+              {"missing", missing},
+              {"parts", parts}});
+    return;
+  }
   auto view = s_.service_->GetByNumber(number);
   // A wrong code and an unknown number look the same, so numbers cannot be probed.
   if (!view.ok() || code.empty() || !ConstantTimeEquals(code, view->state.query_code)) {
@@ -834,7 +1064,210 @@ void ApiServer::Handlers::Track(const httplib::Request& req, httplib::Response& 
             {"light", LightName(c.light)},
             {"paused", c.paused},
             {"missing", missing},
+            {"received_by", s.received_by.empty() ? nlohmann::json(nullptr)
+                                                  : nlohmann::json(s.received_by)},
+            {"transferred_at", s.transferred_at ? nlohmann::json(FormatTimestamp(*s.transferred_at))
+                                                : nlohmann::json(nullptr)},
+            {"bundle", s.bundle_number.empty() ? nlohmann::json(nullptr)
+                                               : nlohmann::json(s.bundle_number)},
             {"timeline", timeline}});
+}
+
+// ---- Registers ----------------------------------------------------------------------------------
+
+void ApiServer::Handlers::ListDelegations(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  if (!MaySeeStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
+  std::string item = req.has_param("item") ? req.get_param_value("item") : "";
+  std::string organ = req.has_param("organ") ? req.get_param_value("organ") : "";
+  nlohmann::json out = nlohmann::json::array();
+  for (const DelegationRecord& r : s_.service_->registers()->Delegations()) {
+    if (!item.empty() && r.delegation.item_id != item) continue;
+    if (!organ.empty() && r.delegation.to.id != organ && r.delegation.from.id != organ) continue;
+    out.push_back(DelegationRecordToJson(r));
+  }
+  SendJson(res, 200, {{"delegations", out}});
+}
+
+void ApiServer::Handlers::GetDelegation(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  if (!MaySeeStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
+  auto r = s_.service_->registers()->FindDelegation(req.matches[1]);
+  if (!r) Fail(404, "not-found", "Not found", "no delegation " + std::string(req.matches[1]));
+  SendJson(res, 200, DelegationRecordToJson(*r));
+}
+
+void ApiServer::Handlers::AddDelegation(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  if (!p.HasRole("admin")) Fail(403, "forbidden", "Not permitted", "adding a delegation needs admin");
+  nlohmann::json body = ParseBody(req);
+  DiagnosticSink sink("request", nullptr);
+  auto registry = s_.service_->registry();
+  auto delegation = ReadDelegation(
+      body, "", [registry](const std::string& id) { return registry->FindItem(id) != nullptr; },
+      &sink);
+  if (!delegation || sink.has_errors()) {
+    Problem problem = MakeProblem(422, "invalid", "The request is not valid",
+                                  sink.diagnostics().empty() ? "not a delegation record"
+                                                             : sink.diagnostics().front().message);
+    nlohmann::json errors = nlohmann::json::array();
+    for (const Diagnostic& d : sink.diagnostics()) {
+      errors.push_back({{"pointer", d.pointer}, {"code", d.code}, {"message", d.message}});
+    }
+    problem.extra["errors"] = errors;
+    throw ProblemError{problem};
+  }
+  delegation->list_id = "api";
+  auto added = s_.service_->registers()->AddDelegation(*delegation, ActorFor(p, "admin"),
+                                                       s_.service_->clock()->Now());
+  if (!added.ok()) Fail(added.status());
+  res.set_header("Location", "/v1/delegations/" + delegation->id);
+  SendJson(res, 201, DelegationRecordToJson(*added));
+}
+
+namespace {
+std::string RequiredReason(const httplib::Request& req) {
+  nlohmann::json body = ParseBody(req);
+  CheckKeys(body, {"reason"});
+  Expect(body, "reason", IsString, "a string", true);
+  std::string reason = body["reason"].get<std::string>();
+  if (reason.empty()) Fail(422, "invalid", "The request is not valid", "\"reason\" is empty");
+  return reason;
+}
+}  // namespace
+
+void ApiServer::Handlers::RevokeDelegation(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  if (!p.HasRole("admin")) {
+    Fail(403, "forbidden", "Not permitted", "revoking a delegation needs admin");
+  }
+  std::string reason = RequiredReason(req);
+  auto revoked = s_.service_->registers()->RevokeDelegation(
+      req.matches[1], reason, ActorFor(p, "admin"), s_.service_->clock()->Now());
+  if (!revoked.ok()) Fail(revoked.status());
+  SendJson(res, 200, DelegationRecordToJson(*revoked));
+}
+
+void ApiServer::Handlers::ListCreditRecords(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  std::string code = req.has_param("credit_code") ? req.get_param_value("credit_code") : "";
+  nlohmann::json out = nlohmann::json::array();
+  const bool officer = p.HasRole("admin") || p.HasRole("auditor") || p.HasRole("verifier");
+  for (const CreditRecord& r : s_.service_->registers()->CreditRecords(code)) {
+    // An applicant sees the records against itself only.
+    if (!officer && !(p.HasRole("applicant") &&
+                      (r.applicant_id == p.id ||
+                       (!p.credit_code.empty() && r.credit_code == p.credit_code)))) {
+      continue;
+    }
+    out.push_back(CreditRecordToJson(r));
+  }
+  SendJson(res, 200, {{"credit_records", out}});
+}
+
+void ApiServer::Handlers::RepairCreditRecord(const httplib::Request& req,
+                                             httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  if (!p.HasRole("admin")) {
+    Fail(403, "forbidden", "Not permitted", "recording a credit repair (信用修复) needs admin");
+  }
+  std::string reason = RequiredReason(req);
+  auto repaired = s_.service_->registers()->RepairCredit(req.matches[1], reason,
+                                                         ActorFor(p, "admin"),
+                                                         s_.service_->clock()->Now());
+  if (!repaired.ok()) Fail(repaired.status());
+  SendJson(res, 200, CreditRecordToJson(*repaired));
+}
+
+void ApiServer::Handlers::ListMandates(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  const bool all = p.HasRole("admin") || p.HasRole("auditor");
+  nlohmann::json out = nlohmann::json::array();
+  for (const Mandate& m : s_.service_->registers()->Mandates(all ? "" : p.id))
+    out.push_back(MandateToJson(m));
+  SendJson(res, 200, {{"mandates", out}});
+}
+
+void ApiServer::Handlers::GrantMandate(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  if (!p.HasRole("applicant")) {
+    Fail(403, "forbidden", "Not permitted", "an applicant grants a mandate to its agent");
+  }
+  nlohmann::json body = ParseBody(req);
+  CheckKeys(body, {"agent", "definitions", "valid_until", "note"});
+  Expect(body, "agent", IsString, "a principal id (string)", true);
+  Expect(body, "definitions", IsArray, "an array of definition ids", false);
+  Expect(body, "valid_until", IsString, "a timestamp", false);
+  Expect(body, "note", IsString, "a string", false);
+  Mandate m;
+  m.id = "mandate-" + Sha256Hex(p.id + body.dump() +
+                                FormatTimestamp(s_.service_->clock()->Now()))
+                          .substr(0, 12);
+  m.applicant_id = p.id;
+  m.applicant_name = p.name;
+  m.agent_id = body["agent"].get<std::string>();
+  const Principal* agent = nullptr;
+  for (const Principal& candidate : s_.principals_->principals) {
+    if (candidate.id == m.agent_id) agent = &candidate;
+  }
+  if (agent == nullptr || !agent->HasRole("agent")) {
+    Fail(422, "invalid", "The request is not valid",
+         "\"agent\" must name a principal with the agent role (帮办代办员)");
+  }
+  m.agent_name = agent->name;
+  for (const auto& d : body.value("definitions", nlohmann::json::array())) {
+    if (!d.is_string() || (!s_.service_->registry()->FindItem(d.get<std::string>()) &&
+                           !s_.service_->registry()->FindBundle(d.get<std::string>()))) {
+      Fail(422, "invalid", "The request is not valid",
+           "definitions names an unknown item or bundle: " + d.dump());
+    }
+    m.definitions.push_back(d.get<std::string>());
+  }
+  if (body.contains("valid_until")) {
+    m.valid_until = ParseTimestamp(body["valid_until"].get<std::string>());
+    if (!m.valid_until) {
+      Fail(422, "invalid", "The request is not valid", "valid_until must be a timestamp");
+    }
+  }
+  m.note = body.value("note", "");
+  auto granted =
+      s_.service_->registers()->GrantMandate(m, ActorFor(p, "applicant"), s_.service_->clock()->Now());
+  if (!granted.ok()) Fail(granted.status());
+  res.set_header("Location", "/v1/mandates/" + m.id);
+  SendJson(res, 201, MandateToJson(*granted));
+}
+
+void ApiServer::Handlers::RevokeMandate(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  std::string id = req.matches[1];
+  bool found = false;
+  for (const Mandate& m : s_.service_->registers()->Mandates(p.HasRole("admin") ? "" : p.id)) {
+    if (m.id == id && (p.HasRole("admin") || m.applicant_id == p.id)) found = true;
+  }
+  if (!found) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
+  auto revoked = s_.service_->registers()->RevokeMandate(
+      id, ActorFor(p, p.HasRole("admin") ? "admin" : "applicant"), s_.service_->clock()->Now());
+  if (!revoked.ok()) Fail(revoked.status());
+  SendJson(res, 200, MandateToJson(*revoked));
+}
+
+void ApiServer::Handlers::Ledger(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  if (!p.HasRole("auditor") && !p.HasRole("admin")) {
+    Fail(403, "forbidden", "Not permitted", "the ledger is read by auditors");
+  }
+  auto entries = s_.service_->registers()->Entries();
+  if (!entries.ok()) Fail(entries.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const LedgerEntry& e : *entries)
+    out.push_back(LedgerEntryToJson(e));
+  auto fault = CheckLedgerChain(*entries);
+  nlohmann::json verify = {{"ok", !fault}, {"entries", entries->size()}};
+  if (fault) {
+    verify["first_bad_seq"] = fault->seq;
+    verify["reason"] = fault->reason;
+  }
+  SendJson(res, 200, {{"entries", out}, {"verify", verify}});
 }
 
 void ApiServer::Handlers::AdvanceClock(const httplib::Request& req, httplib::Response& res) {

@@ -36,7 +36,37 @@ int PausedWorkingDays(const Calendar& calendar, const CaseState& state, Instant 
 
 }  // namespace
 
+// The clock of the licensing procedure itself, without the verification after it.
+ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now);
+
+namespace {
+
+// The verification period runs in working days from the day of the approval.
+void ComputeVerification(const Item& item, const CaseState& state, Instant now, ClockView* view) {
+  if (state.verification == Verification::kNone || !item.commitment || !state.decided_at) return;
+  const Calendar& calendar = *item.time_limits.calendar;
+  Day decided = calendar.LocalDate(*state.decided_at);
+  WorkingDayDate due = calendar.AddWorkingDays(decided, item.commitment->verification_days);
+  view->verification_due = due.day;
+  view->provisional |= due.provisional;
+  Instant end = state.verified_at.value_or(now);
+  WorkingDayCount used = calendar.CountWorkingDays(decided, calendar.LocalDate(end));
+  view->verification_days_left = item.commitment->verification_days - used.days;
+  view->verification_overdue = state.verification == Verification::kPending &&
+                               (view->verification_days_left < 0 ||
+                                calendar.LocalDate(now) > due.day);
+  if (view->verification_overdue) view->light = Light::kRed;
+}
+
+}  // namespace
+
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now) {
+  ClockView view = ComputeCaseClock(item, state, now);
+  ComputeVerification(item, state, now, &view);
+  return view;
+}
+
+ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now) {
   ClockView view;
   const Calendar& calendar = *item.time_limits.calendar;
   const TimeLimits& limits = item.time_limits;
@@ -127,7 +157,13 @@ nlohmann::json ClockToJson(const ClockView& c) {
       {"promised_days_left", c.promised_days_left},
       {"light", LightName(c.light)},
       {"step", nullptr},
+      {"verification", nullptr},
   };
+  if (c.verification_due) {
+    j["verification"] = {{"due", FormatIsoDay(*c.verification_due)},
+                         {"days_left", c.verification_days_left},
+                         {"overdue", c.verification_overdue}};
+  }
   if (c.step) {
     j["step"] = {{"id", c.step->step_id},
                  {"limit_days", c.step->limit_days},
@@ -141,12 +177,21 @@ nlohmann::json ClockToJson(const ClockView& c) {
 std::optional<Timer> NextTimer(const Item& item, const CaseState& state, Instant now) {
   const Calendar& calendar = *item.time_limits.calendar;
   if (state.status == CaseStatus::kSubmitted) {
+    // At a receiving window (收受分离) nothing runs until the case reaches the handling organ.
+    if (state.awaiting_transfer()) return std::nullopt;
     Day last = calendar.AddWorkingDays(calendar.LocalDate(state.received_at), 5).day;
     return Timer{"deem_accepted", calendar.EndOfLocalDay(last)};
   }
   if (state.status == CaseStatus::kUnderReview && !state.overdue_recorded) {
     ClockView clock = ComputeClock(item, state, now);
     return Timer{"mark_overdue", calendar.EndOfLocalDay(*clock.statutory_due)};
+  }
+  if (state.verification == Verification::kPending && !state.verification_overdue_recorded &&
+      (state.status == CaseStatus::kApproved || state.status == CaseStatus::kClosed)) {
+    ClockView clock = ComputeClock(item, state, now);
+    if (clock.verification_due) {
+      return Timer{"mark_verification_overdue", calendar.EndOfLocalDay(*clock.verification_due)};
+    }
   }
   return std::nullopt;
 }

@@ -51,6 +51,11 @@ struct ClockView {
   int promised_days_left = 0;
   Light light = Light::kGreen;
   std::optional<StepClockView> step;
+  // 告知承诺: the verification period after a commitment-based approval; red once it has passed
+  // with the verification still pending (and then the case's light is red too).
+  std::optional<Day> verification_due;
+  int verification_days_left = 0;
+  bool verification_overdue = false;
 };
 
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now);
@@ -58,7 +63,7 @@ nlohmann::json ClockToJson(const ClockView& clock);
 
 // A deadline that will fire on its own: the system action to record and when it becomes due.
 struct Timer {
-  std::string action;  // "deem_accepted" or "mark_overdue"
+  std::string action;  // "deem_accepted", "mark_overdue" or "mark_verification_overdue"
   Instant due;
 };
 

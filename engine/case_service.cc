@@ -1,49 +1,11 @@
 #include "engine/case_service.h"
 
-#include <openssl/rand.h>
+#include "engine/case_ids.h"
 
 #include <algorithm>
 
 namespace tongban {
 
-namespace {
-
-std::string RandomString(const char* alphabet, size_t alphabet_size, size_t length) {
-  std::string out(length, ' ');
-  unsigned char bytes[64];
-  RAND_bytes(bytes, static_cast<int>(length));
-  for (size_t i = 0; i < length; ++i)
-    out[i] = alphabet[bytes[i] % alphabet_size];
-  return out;
-}
-
-std::string NewCaseId() {
-  static const char kHex[] = "0123456789abcdef";
-  return "c" + RandomString(kHex, 16, 20);
-}
-
-std::string NewQueryCode() {
-  static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";  // no 0/O, 1/I
-  return RandomString(kAlphabet, 32, 8);
-}
-
-std::string NewCaseNumber(const Calendar& calendar, Instant now) {
-  static const char kDigits[] = "0123456789";
-  std::string day = FormatIsoDay(calendar.LocalDate(now));
-  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
-  return "TB" + day + "-" + RandomString(kDigits, 10, 8);
-}
-
-Command CommandFromEvent(const Event& e) {
-  Command c;
-  c.action = e.action;
-  c.actor = e.actor;
-  c.time = e.time;
-  c.data = e.DataJson();
-  return c;
-}
-
-}  // namespace
 
 Event MakeCaseEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
                     const std::string& prev_hash, const std::string& idempotency_key) {
@@ -108,6 +70,10 @@ Result<ReplayResult> ReplayEvents(const std::vector<Event>& events,
   if (events.empty()) return Status::NotFound("the case has no events");
   const Event& first = events.front();
   auto item = registry.FindItem(first.definition_id, first.definition_version);
+  if (!item && registry.FindBundle(first.definition_id, first.definition_version)) {
+    return Status::FailedPrecondition("case " + first.case_id +
+                                      " is a bundle case (一件事); read it as a bundle");
+  }
   if (!item) {
     return Status::DataLoss("the case's definition " + first.definition_id + " v" +
                             std::to_string(first.definition_version) + " is not deployed");
@@ -175,6 +141,129 @@ CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version
   return write;
 }
 
+namespace {
+
+// Keys of an action's data that only the engine writes.
+const char* const kEngineDataKeys[] = {"authority", "on_behalf_of", "mandate", "reception",
+                                       "bundle"};
+
+Status RefuseEngineKeys(const nlohmann::json& data) {
+  if (!data.is_object()) return Status::Ok();
+  for (const char* key : kEngineDataKeys) {
+    if (data.contains(key)) {
+      return Status::InvalidArgument(std::string("data.") + key +
+                                     " is recorded by the engine and may not be sent");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CaseService::AuthorizeSubmission(const Item& item, const NewCase& request, Instant now,
+                                        nlohmann::json* data) {
+  const Actor& actor = request.actor;
+  if (actor.role == "applicant") {
+    // nothing to check: an applicant applies for itself
+  } else if (actor.role == "agent") {
+    auto mandate = registers_->MandateFor(request.applicant_id, actor.id, item.id, now);
+    if (!mandate) {
+      return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
+                                      request.applicant_id + " for " + item.id +
+                                      " (帮办代办授权); the applicant grants one first");
+    }
+    (*data)["on_behalf_of"] = request.applicant_id;
+    (*data)["mandate"] = mandate->id;
+  } else if (actor.role == "clerk") {
+    auto authority = registers_->Authorize(item, CaseState{}, actor.organ, {Power::kAccept}, now);
+    if (authority.ok()) {
+      (*data)["authority"] = *authority;
+    } else if (auto agreement = registers_->AgreementFor(item, actor.organ, now)) {
+      // 收受分离: this window receives for the handling organ and transfers the case there.
+      (*data)["reception"] = {{"organ", actor.organ}, {"agreement", agreement->id}};
+      (*data)["authority"] = {{"organ", actor.organ},
+                              {"basis", "handling_agreement"},
+                              {"agreement", agreement->id}};
+    } else {
+      return authority.status();
+    }
+  } else {
+    return Status::PermissionDenied(
+        "a case is submitted by an applicant, by a clerk at the window on an applicant's behalf, "
+        "or by an agent holding the applicant's mandate");
+  }
+  if (request.mode == "commitment") {
+    auto blocking = registers_->BlockingCreditRecords(request.applicant_credit_code,
+                                                      request.applicant_id);
+    if (!blocking.empty()) {
+      const CreditRecord& r = blocking.front();
+      return Status::PermissionDenied(
+          "commitment-based approval (告知承诺) is not available to this applicant: credit record " +
+          r.id + " (a false commitment on case " + r.case_number + ", recorded " +
+          FormatTimestamp(r.recorded_at) + ": " + r.reason +
+          ") blocks it until a repair is recorded (信用修复); apply in standard mode instead");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CaseService::AuthorizeCommand(const CaseLifecycle& lifecycle, Command* c) {
+  const Actor& actor = c->actor;
+  const CaseState& state = lifecycle.state();
+  if (actor.role == "system" || actor.role == "applicant") return Status::Ok();
+  if (actor.role == "agent") {
+    auto mandate =
+        registers_->MandateFor(state.applicant_id, actor.id, state.definition_id, c->time);
+    if (!mandate) {
+      return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
+                                      state.applicant_id + " for " + state.definition_id +
+                                      " (帮办代办授权)");
+    }
+    c->data["on_behalf_of"] = state.applicant_id;
+    c->data["mandate"] = mandate->id;
+    return Status::Ok();
+  }
+  if (c->action == "deliver" && state.is_bundle_child()) {
+    return Status::FailedPrecondition("this case is part " + state.bundle_part + " of bundle case " +
+                                      state.bundle_number +
+                                      "; its result is delivered together with the bundle "
+                                      "(deliver on the bundle case)");
+  }
+  if (c->action == "transfer" && state.awaiting_transfer()) {
+    if (actor.organ != state.received_by && actor.organ != "*") {
+      return Status::PermissionDenied("only the receiving window (" + state.received_by +
+                                      ") transfers this case");
+    }
+    c->data["authority"] = {{"organ", actor.organ},
+                            {"basis", "handling_agreement"},
+                            {"agreement", state.reception_agreement}};
+    return Status::Ok();
+  }
+  auto authority = registers_->Authorize(lifecycle.item(), state, actor.organ,
+                                         PowersFor(lifecycle.item(), state, c->action), c->time);
+  if (!authority.ok()) return authority.status();
+  c->data["authority"] = *authority;
+  return Status::Ok();
+}
+
+Result<StoreWrite> CaseService::WriteWithFollowups(const CaseLifecycle& lifecycle,
+                                                   const CaseState& before, int64_t version,
+                                                   std::vector<Event> events, Instant now) {
+  StoreWrite write;
+  write.cases.push_back(MakeCaseWrite(lifecycle, version, std::move(events), now));
+  const CaseState& after = lifecycle.state();
+  if (after.verification == Verification::kBreached &&
+      before.verification != Verification::kBreached) {
+    write.ledger.push_back(Registers::CreditRecordEntry(after, after.decision_reason,
+                                                        write.cases.back().events.back().actor,
+                                                        after.updated_at));
+  }
+  if (after.is_bundle_child()) {
+    TONGBAN_RETURN_IF_ERROR(AddBundleFollowups(lifecycle, before, now, &write));
+  }
+  return write;
+}
+
 Result<CaseView> CaseService::Create(const NewCase& request) {
   if (!request.idempotency_key.empty()) {
     auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
@@ -188,13 +277,10 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
                                  ? " version " + std::to_string(request.definition_version)
                                  : std::string()));
   }
-  if (request.actor.role != "applicant" && request.actor.role != "clerk") {
-    return Status::PermissionDenied(
-        "a case is submitted by an applicant, or by a clerk at the "
-        "window on an applicant's behalf");
-  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     Instant now = clock_->Now();
+    nlohmann::json engine_data = nlohmann::json::object();
+    TONGBAN_RETURN_IF_ERROR(AuthorizeSubmission(*item, request, now, &engine_data));
     Command submit;
     submit.action = "submit";
     submit.actor = request.actor;
@@ -211,6 +297,8 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
                    {"materials", request.materials},
                    {"mode", request.mode}};
     if (!request.commitment.is_null()) submit.data["commitment"] = request.commitment;
+    for (const auto& [key, value] : engine_data.items())
+      submit.data[key] = value;
     CaseLifecycle lifecycle(item);
     TONGBAN_RETURN_IF_ERROR(lifecycle.Submit(submit));
     std::vector<Event> events;
@@ -278,6 +366,8 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
                            std::to_string(*request.expected_version));
   }
   Instant now = std::max(clock_->Now(), lifecycle.state().updated_at);
+  TONGBAN_RETURN_IF_ERROR(RefuseEngineKeys(request.data));
+  const CaseState before = lifecycle.state();
   std::vector<Event> new_events;
   int64_t seq = version;
   std::string last_hash = events->back().hash;
@@ -289,7 +379,9 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   command.data = request.data.is_null() ? nlohmann::json::object() : request.data;
   if (!request.comment.empty() && command.data.is_object())
     command.data["comment"] = request.comment;
-  Status applied = lifecycle.Apply(command);
+  Status applied = command.data.is_object() ? AuthorizeCommand(lifecycle, &command)
+                                            : Status::InvalidArgument("data must be an object");
+  if (applied.ok()) applied = lifecycle.Apply(command);
   if (!applied.ok()) {
     // A refused action still lets due timers be recorded, so the case reflects the law's time.
     if (!new_events.empty()) {
@@ -299,8 +391,9 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
         int64_t timer_seq = version;
         std::string timer_hash = events->back().hash;
         ApplyDueTimers(rebuilt->lifecycle.get(), now, &timer_events, &timer_seq, &timer_hash);
-        (void)store_->Commit(
-            MakeCaseWrite(*rebuilt->lifecycle, version, std::move(timer_events), now));
+        auto write = WriteWithFollowups(*rebuilt->lifecycle, before, version,
+                                        std::move(timer_events), now);
+        if (write.ok()) (void)store_->Commit(std::move(write).value());
       }
     }
     return applied;
@@ -308,7 +401,9 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   new_events.push_back(
       MakeCaseEvent(lifecycle, command, ++seq, last_hash, request.idempotency_key));
   last_hash = new_events.back().hash;
-  Status committed = store_->Commit(MakeCaseWrite(lifecycle, version, std::move(new_events), now));
+  auto write = WriteWithFollowups(lifecycle, before, version, std::move(new_events), now);
+  if (!write.ok()) return write.status();
+  Status committed = store_->Commit(std::move(write).value());
   if (committed.code() == StatusCode::kAborted) {
     if (request.expected_version) return committed;
     *retry = true;
@@ -367,14 +462,16 @@ Result<CaseView> CaseService::FireTimersFor(const std::string& case_id, int* fir
     CaseLifecycle& lifecycle = *replayed->lifecycle;
     const int64_t version = events->back().seq;
     Instant now = std::max(clock_->Now(), lifecycle.state().updated_at);
+    const CaseState before = lifecycle.state();
     std::vector<Event> new_events;
     int64_t seq = version;
     std::string last_hash = events->back().hash;
     ApplyDueTimers(&lifecycle, now, &new_events, &seq, &last_hash);
     int count = static_cast<int>(new_events.size());
     // Even without events the write reschedules the timer (a pause may have moved the deadline).
-    Status committed =
-        store_->Commit(MakeCaseWrite(lifecycle, version, std::move(new_events), now));
+    auto write = WriteWithFollowups(lifecycle, before, version, std::move(new_events), now);
+    if (!write.ok()) return write.status();
+    Status committed = store_->Commit(std::move(write).value());
     if (committed.code() == StatusCode::kAborted) continue;
     if (!committed.ok()) return committed;
     *fired += count;
@@ -434,6 +531,22 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
   }
   if (!record) return fail(std::nullopt, "events exist but the case record is missing");
   if (events.empty()) return fail(std::nullopt, "the case record has no events");
+  if (registry.FindBundle(events.front().definition_id, events.front().definition_version)) {
+    auto bundle = ReplayBundleEvents(events, registry);
+    if (!bundle.ok()) return fail(std::nullopt, "replay failed: " + bundle.status().message());
+    BundleState state = bundle->bundle->state();
+    if (record->version != events.back().seq) {
+      return fail(std::min(record->version, events.back().seq) + 1,
+                  "the case record is at version " + std::to_string(record->version) +
+                      " but the log ends at " + std::to_string(events.back().seq));
+    }
+    if (CanonicalJson(BundleStateToJson(state)) != record->snapshot ||
+        record->status != state.Status()) {
+      return fail(std::nullopt,
+                  "the stored snapshot differs from the state replayed from the events");
+    }
+    return report;
+  }
   auto replayed = ReplayEvents(events, registry);
   if (!replayed.ok()) {
     const std::string& message = replayed.status().message();
@@ -542,6 +655,19 @@ VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>&
     total.ok = false;
     total.case_id = records[next_record].id;
     total.reason = "the case record has no events";
+  }
+  // The registers' ledger is one more chain to check.
+  if (total.ok) {
+    auto entries = store_->Ledger(0);
+    if (!entries.ok()) {
+      total.ok = false;
+      total.reason = entries.status().ToString();
+    } else if (auto fault = CheckLedgerChain(*entries)) {
+      total.ok = false;
+      total.case_id = "ledger";
+      total.first_bad_seq = fault->seq;
+      total.reason = "ledger entry " + std::to_string(fault->seq) + ": " + fault->reason;
+    }
   }
   if (progress) progress(total.events, event_total);
   return total;

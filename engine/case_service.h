@@ -17,10 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/bundle_case.h"
 #include "engine/case_clock.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
 #include "engine/lifecycle.h"
+#include "engine/registers.h"
 #include "engine/store.h"
 
 namespace tongban {
@@ -34,9 +36,11 @@ struct CaseView {
 };
 
 struct NewCase {
-  std::string definition_id;
+  std::string definition_id;   // an item, or a bundle (CreateBundle)
   int definition_version = 0;  // 0: the latest deployed version
-  Actor actor;                 // the applicant, or a clerk registering at the window
+  // The applicant; a clerk registering at the window (of an organ with jurisdiction, or of a
+  // receiving organ under a handling agreement); or an agent holding the applicant's mandate.
+  Actor actor;
   std::string applicant_id;
   std::string applicant_name;
   std::string applicant_credit_code;
@@ -66,8 +70,28 @@ struct VerifyReport {
   std::string reason;
 };
 
+// A bundle case (一件事) with its children as they stand now.
+struct BundlePartView {
+  BundlePartState state;
+  std::string title;
+  std::shared_ptr<const Item> item;
+  std::optional<CaseView> child;  // when the part's case exists
+};
+
+struct BundleView {
+  BundleState state;
+  std::shared_ptr<const Bundle> bundle;
+  std::vector<BundlePartView> parts;
+  std::vector<std::string> correction;  // the combined correction notice, bundle material ids
+  std::optional<Day> promised_due;      // the bundle's own promise
+  int promised_days_left = 0;
+  Light light = Light::kGreen;
+  Instant as_of{};
+};
+
 nlohmann::json VerifyReportToJson(const VerifyReport& report);
 nlohmann::json CaseViewToJson(const CaseView& view);
+nlohmann::json BundleViewToJson(const BundleView& view);
 
 // Rebuilds a case from its events alone, checking that each event reproduces the status and step it
 // recorded. Events after `at` (when given) are ignored. On divergence returns kDataLoss naming the
@@ -80,6 +104,14 @@ Result<ReplayResult> ReplayEvents(const std::vector<Event>& events,
                                   const DefinitionRegistry& registry,
                                   std::optional<Instant> at = std::nullopt);
 
+// Rebuilds a bundle case from its events alone (as ReplayEvents does for item cases).
+struct BundleReplayResult {
+  std::unique_ptr<BundleCase> bundle;
+  int64_t applied = 0;
+};
+Result<BundleReplayResult> ReplayBundleEvents(const std::vector<Event>& events,
+                                              const DefinitionRegistry& registry);
+
 // The event recording `command`, just applied to `lifecycle`, chained to `prev_hash`.
 Event MakeCaseEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
                     const std::string& prev_hash, const std::string& idempotency_key);
@@ -91,8 +123,17 @@ CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version
 class CaseService {
  public:
   CaseService(Store* store, DefinitionRegistry* registry, const Clock* clock)
-      : store_(store), registry_(registry), clock_(clock) {}
+      : store_(store),
+        registry_(registry),
+        clock_(clock),
+        registers_(std::make_unique<Registers>(store, registry)) {}
 
+  // Staff actions are checked for jurisdiction at the moment they are taken (Registers::Authorize)
+  // and the authority is recorded in the event; agents need a mandate in force; a commitment
+  // application is refused while the applicant has a blocking credit record. A breach found by
+  // verification is committed together with its credit record. An action on a bundle child also
+  // records the change on the bundle case, and creates the children it releases, in the same
+  // transaction.
   Result<CaseView> Create(const NewCase& request);
   Result<CaseView> Act(const ActRequest& request);
   Result<CaseView> Get(const std::string& case_id);
@@ -108,12 +149,38 @@ class CaseService {
   // Applies every timer due at the clock's now; returns how many system events were recorded.
   Result<int> FireDueTimers(int limit = 500);
 
+  // --- Bundles (一件事集成办)
+  // Applies for a bundle: works out which parts apply from the form, and creates the bundle case
+  // and one child case for every part that applies and waits for no other, all in one transaction.
+  // A part whose mapped form or materials its item refuses fails the whole application, naming the
+  // part.
+  Result<BundleView> CreateBundle(const NewCase& request);
+  // supply_correction (the combined correction notice, answered once), deliver (every result
+  // together, by the lead organ's clerk) and withdraw (every open part).
+  Result<BundleView> ActOnBundle(const ActRequest& request);
+  Result<BundleView> GetBundle(const std::string& case_id);
+  // Whether `case_id` is a bundle case (false for item cases and unknown ids).
+  bool IsBundleCase(const std::string& case_id);
+
+  Registers* registers() const { return registers_.get(); }
   Store* store() const { return store_; }
   DefinitionRegistry* registry() const { return registry_; }
   const Clock* clock() const { return clock_; }
 
  private:
   Result<CaseView> ActOnce(const ActRequest& request, bool* retry);
+  // Checks the actor's right to take `command` now and records it in the command's data.
+  Status AuthorizeCommand(const CaseLifecycle& lifecycle, Command* command);
+  Status AuthorizeSubmission(const Item& item, const NewCase& request, Instant now,
+                             nlohmann::json* data);
+  // The write for `events` on `lifecycle` (whose state before them was `before`), with the bundle
+  // follow-ups when the case is a bundle child.
+  Result<StoreWrite> WriteWithFollowups(const CaseLifecycle& lifecycle, const CaseState& before,
+                                        int64_t version, std::vector<Event> events, Instant now);
+  Status AddBundleFollowups(const CaseLifecycle& child, const CaseState& before, Instant now,
+                            StoreWrite* write);
+  Result<BundleView> ActOnBundleOnce(const ActRequest& request, bool* retry);
+  BundleView MakeBundleView(const BundleCase& bundle, Instant now);
   Result<CaseView> ViewAtSeq(const std::string& case_id, int64_t seq);
   Result<CaseView> FireTimersFor(const std::string& case_id, int* fired);
   CaseView MakeView(const CaseLifecycle& lifecycle, Instant now) const;
@@ -121,6 +188,7 @@ class CaseService {
   Store* store_;
   DefinitionRegistry* registry_;
   const Clock* clock_;
+  std::unique_ptr<Registers> registers_;
 };
 
 }  // namespace tongban

@@ -24,6 +24,20 @@ Instant ReadTime(const nlohmann::json& j, const char* key) {
 }
 }  // namespace
 
+const char* VerificationName(Verification v) {
+  switch (v) {
+    case Verification::kNone:
+      return "none";
+    case Verification::kPending:
+      return "pending";
+    case Verification::kPassed:
+      return "passed";
+    case Verification::kBreached:
+      return "breached";
+  }
+  return "none";
+}
+
 const char* CaseStatusCode(CaseStatus status) {
   return kStatusCodes[static_cast<int>(status)];
 }
@@ -48,12 +62,27 @@ nlohmann::json CaseStateToJson(const CaseState& s, const Item* item) {
   }
   std::string step_id;
   if (s.step && item != nullptr && *s.step < item->steps.size()) step_id = item->steps[*s.step].id;
+  nlohmann::json commitment = nullptr;
+  if (s.commitment) {
+    commitment = {{"template_id", s.commitment->template_id},
+                  {"template_version", s.commitment->template_version},
+                  {"content_hash", s.commitment->content_hash},
+                  {"signed_by", s.commitment->signed_by},
+                  {"signed_at", FormatTimestamp(s.commitment->signed_at)}};
+  }
   return {
       {"id", s.id},
       {"number", s.number},
       {"query_code", s.query_code},
       {"definition", {{"id", s.definition_id}, {"version", s.definition_version}}},
       {"organ", s.organ_id},
+      {"reception",
+       {{"received_by", s.received_by},
+        {"agreement", s.reception_agreement},
+        {"transferred_at", OptionalTime(s.transferred_at)}}},
+      {"bundle",
+       {{"case", s.bundle_case_id}, {"number", s.bundle_number}, {"part", s.bundle_part}}},
+      {"commitment", commitment},
       {"applicant",
        {{"id", s.applicant_id},
         {"name", s.applicant_name},
@@ -83,6 +112,16 @@ nlohmann::json CaseStateToJson(const CaseState& s, const Item* item) {
       {"decision_reason", s.decision_reason},
       {"delivered_at", OptionalTime(s.delivered_at)},
       {"overdue_recorded", s.overdue_recorded},
+      {"issued_in",
+       {{"name", s.issued_in_name},
+        {"seal", s.issued_in_seal},
+        {"delegation", s.issued_under_delegation}}},
+      {"verification",
+       {{"status", VerificationName(s.verification)},
+        {"verified_at", OptionalTime(s.verified_at)},
+        {"verified_by", s.verified_by},
+        {"findings", s.verification_findings},
+        {"overdue_recorded", s.verification_overdue_recorded}}},
       {"version", s.version},
       {"last_hash", s.last_hash},
   };
@@ -97,6 +136,21 @@ Result<CaseState> CaseStateFromJson(const nlohmann::json& j, const Item* item) {
     s.definition_id = j.at("definition").at("id").get<std::string>();
     s.definition_version = j.at("definition").at("version").get<int>();
     s.organ_id = j.at("organ").get<std::string>();
+    const nlohmann::json& reception = j.at("reception");
+    s.received_by = reception.at("received_by").get<std::string>();
+    s.reception_agreement = reception.at("agreement").get<std::string>();
+    s.transferred_at = ReadOptionalTime(reception, "transferred_at");
+    const nlohmann::json& bundle = j.at("bundle");
+    s.bundle_case_id = bundle.at("case").get<std::string>();
+    s.bundle_number = bundle.at("number").get<std::string>();
+    s.bundle_part = bundle.at("part").get<std::string>();
+    if (!j.at("commitment").is_null()) {
+      const nlohmann::json& c = j.at("commitment");
+      s.commitment = CommitmentRecord{
+          c.at("template_id").get<std::string>(), c.at("template_version").get<int>(),
+          c.at("content_hash").get<std::string>(), c.at("signed_by").get<std::string>(),
+          ReadTime(c, "signed_at")};
+    }
     s.applicant_id = j.at("applicant").at("id").get<std::string>();
     s.applicant_name = j.at("applicant").at("name").get<std::string>();
     s.applicant_credit_code = j.at("applicant").at("credit_code").get<std::string>();
@@ -137,6 +191,20 @@ Result<CaseState> CaseStateFromJson(const nlohmann::json& j, const Item* item) {
     s.decision_reason = j.at("decision_reason").get<std::string>();
     s.delivered_at = ReadOptionalTime(j, "delivered_at");
     s.overdue_recorded = j.at("overdue_recorded").get<bool>();
+    const nlohmann::json& issued = j.at("issued_in");
+    s.issued_in_name = issued.at("name").get<std::string>();
+    s.issued_in_seal = issued.at("seal").get<std::string>();
+    s.issued_under_delegation = issued.at("delegation").get<std::string>();
+    const nlohmann::json& verification = j.at("verification");
+    const std::string v = verification.at("status").get<std::string>();
+    s.verification = v == "pending"    ? Verification::kPending
+                     : v == "passed"   ? Verification::kPassed
+                     : v == "breached" ? Verification::kBreached
+                                       : Verification::kNone;
+    s.verified_at = ReadOptionalTime(verification, "verified_at");
+    s.verified_by = verification.at("verified_by").get<std::string>();
+    s.verification_findings = verification.at("findings").get<std::string>();
+    s.verification_overdue_recorded = verification.at("overdue_recorded").get<bool>();
     s.version = j.at("version").get<int64_t>();
     s.last_hash = j.at("last_hash").get<std::string>();
     return s;

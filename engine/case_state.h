@@ -46,18 +46,43 @@ struct PauseInterval {
   std::string reason;          // "suspend: hearing …" or "step expert-review (expert_review)"
 };
 
+// The commitment an applicant signed (告知承诺书), as recorded at submission.
+struct CommitmentRecord {
+  std::string template_id;
+  int template_version = 0;
+  std::string content_hash;  // SHA-256 of the template text signed, hex
+  std::string signed_by;
+  Instant signed_at{};
+};
+
+// Verification after a commitment-based approval (事中事后核查).
+enum class Verification { kNone, kPending, kPassed, kBreached };
+const char* VerificationName(Verification v);
+
 struct CaseState {
   std::string id;
   std::string number;      // human case number
   std::string query_code;  // what the applicant types to track the case
   std::string definition_id;
   int definition_version = 0;
-  std::string organ_id;  // the organ handling the case
+  std::string organ_id;  // the organ implementing the item (实施机关)
+
+  // 收受分离 (跨区通办): the organ whose window received the case under a handling agreement, when
+  // that is not an organ with jurisdiction; the case waits there until it is transferred.
+  std::string received_by;
+  std::string reception_agreement;
+  std::optional<Instant> transferred_at;
+
+  // A child case of a bundle (一件事): the parent case and the bundle part this case is.
+  std::string bundle_case_id;
+  std::string bundle_number;
+  std::string bundle_part;
 
   std::string applicant_id;
   std::string applicant_name;
   std::string applicant_credit_code;  // 统一社会信用代码
   std::string mode = "standard";      // standard | commitment
+  std::optional<CommitmentRecord> commitment;
   nlohmann::json form = nlohmann::json::object();
   std::set<std::string> materials;  // ids supplied
 
@@ -88,11 +113,24 @@ struct CaseState {
   std::string decision_reason;
   std::optional<Instant> delivered_at;
   bool overdue_recorded = false;
+  // The name and seal the decision was issued in, and the delegation it was taken under ("" when
+  // the implementing organ decided itself).
+  std::string issued_in_name;
+  std::string issued_in_seal;
+  std::string issued_under_delegation;
+
+  Verification verification = Verification::kNone;
+  std::optional<Instant> verified_at;
+  std::string verified_by;
+  std::string verification_findings;
+  bool verification_overdue_recorded = false;
 
   int64_t version = 0;  // the seq of the last event
   std::string last_hash;
 
   bool paused() const { return !pauses.empty() && !pauses.back().end; }
+  bool awaiting_transfer() const { return !received_by.empty() && !transferred_at; }
+  bool is_bundle_child() const { return !bundle_case_id.empty(); }
 };
 
 nlohmann::json CaseStateToJson(const CaseState& state, const Item* item);

@@ -15,6 +15,7 @@
 #include "engine/case_clock.h"
 #include "engine/clock.h"
 #include "workflows/schema_reader.h"
+#include "workflows/sha256.h"
 
 namespace tongban {
 
@@ -26,18 +27,29 @@ const std::vector<FrameAction>& FrameActions() {
       {"accept", {"clerk"}, "accept the application (受理); starts the clock"},
       {"accept_and_decide", {"clerk"}, "instant item (即办件): accept and decide at once"},
       {"request_correction", {"clerk"}, "notify every missing material at once (一次性告知)"},
-      {"supply_correction", {"applicant", "clerk"}, "supply what the correction notice listed"},
-      {"supply_materials", {"applicant", "clerk"}, "supply materials (e.g. deferred ones)"},
+      {"supply_correction",
+       {"applicant", "agent", "clerk"},
+       "supply what the correction notice listed"},
+      {"supply_materials", {"applicant", "agent", "clerk"}, "supply materials (e.g. deferred ones)"},
       {"refuse", {"clerk"}, "do not accept (不予受理), with reasons"},
-      {"withdraw", {"applicant"}, "withdraw the application before a decision (撤回)"},
+      {"withdraw", {"applicant", "agent"}, "withdraw the application before a decision (撤回)"},
+      {"transfer",
+       {"clerk"},
+       "收受分离: the receiving window transfers the case to the handling organ"},
       {"suspend", {"reviewer", "approver"}, "pause the clock for a special procedure"},
       {"resume", {"reviewer", "approver"}, "end a suspension"},
       {"extend", {"approver"}, "extend the limit once by the item's extension days"},
       {"deliver", {"clerk"}, "deliver the decision (送达)"},
       {"terminate", {"approver"}, "terminate the procedure (终止), with reasons"},
       {"revoke", {"approver"}, "revoke a granted decision (撤销), with reasons"},
+      {"verify",
+       {"verifier"},
+       "record the verification of a commitment (核查): pass, or breach (revokes the decision)"},
       {"deem_accepted", {"system"}, "no correction notice within 5 working days (art. 32)"},
       {"mark_overdue", {"system"}, "the statutory limit has passed without a decision"},
+      {"mark_verification_overdue",
+       {"system"},
+       "the verification period of a commitment has passed without a result"},
   };
   return actions;
 }
@@ -99,6 +111,15 @@ struct EvDeemAccepted : Ev<EvDeemAccepted> {
   using Ev::Ev;
 };
 struct EvMarkOverdue : Ev<EvMarkOverdue> {
+  using Ev::Ev;
+};
+struct EvTransfer : Ev<EvTransfer> {
+  using Ev::Ev;
+};
+struct EvVerify : Ev<EvVerify> {
+  using Ev::Ev;
+};
+struct EvMarkVerificationOverdue : Ev<EvMarkVerificationOverdue> {
   using Ev::Ev;
 };
 struct EvStepAction : Ev<EvStepAction> {
@@ -286,7 +307,32 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
   using reactions =
       mpl::list<sc::custom_reaction<EvAccept>, sc::custom_reaction<EvAcceptAndDecide>,
                 sc::custom_reaction<EvRequestCorrection>, sc::custom_reaction<EvRefuse>,
-                sc::custom_reaction<EvDeemAccepted>, sc::custom_reaction<EvSupplyMaterials>>;
+                sc::custom_reaction<EvDeemAccepted>, sc::custom_reaction<EvSupplyMaterials>,
+                sc::custom_reaction<EvTransfer>>;
+
+  // 收受分离: until the receiving window transfers the case, the handling organ cannot act on it.
+  bool AtHandlingOrgan(CaseMachine& m) {
+    if (!m.state.awaiting_transfer()) return true;
+    m.Fail(Status::FailedPrecondition("the case is at the receiving window of " +
+                                      m.state.received_by + "; it must be transferred to " +
+                                      m.item().organ.id + " (transfer) before it is handled"));
+    return false;
+  }
+
+  sc::result react(const EvTransfer&) {
+    CaseMachine& m = context<CaseMachine>();
+    if (!m.state.awaiting_transfer()) {
+      TONGBAN_REFUSE(m, Status::FailedPrecondition(
+                            m.state.received_by.empty()
+                                ? "the case was received by the handling organ itself; there is "
+                                  "nothing to transfer"
+                                : "the case has already been transferred"));
+    }
+    m.state.transferred_at = m.now();
+    // The handling organ receives the application now: the 5-day window of art. 32 starts here.
+    m.state.received_at = m.now();
+    return discard_event();
+  }
 
   bool MaterialsComplete(CaseMachine& m) {
     std::vector<std::string> missing = m.MissingRequiredMaterials();
@@ -302,7 +348,7 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
 
   sc::result react(const EvAccept&) {
     CaseMachine& m = context<CaseMachine>();
-    if (!MaterialsComplete(m)) return discard_event();
+    if (!AtHandlingOrgan(m) || !MaterialsComplete(m)) return discard_event();
     m.state.accepted_at = m.now();
     if (m.state.mode == "commitment" && m.item().commitment &&
         m.item().commitment->decide_at_acceptance) {
@@ -327,7 +373,7 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     if (decision == "deny" && m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("a denial needs data.reason"));
     }
-    if (!MaterialsComplete(m)) return discard_event();
+    if (!AtHandlingOrgan(m) || !MaterialsComplete(m)) return discard_event();
     m.state.accepted_at = m.now();
     m.state.decided_at = m.now();
     m.state.decision_reason = m.Reason();
@@ -341,6 +387,7 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
 
   sc::result react(const EvRequestCorrection&) {
     CaseMachine& m = context<CaseMachine>();
+    if (!AtHandlingOrgan(m)) return discard_event();
     if (m.state.correction_issued) {
       TONGBAN_REFUSE(m, Status::FailedPrecondition(
                             "a correction notice was already issued; everything missing must be "
@@ -381,6 +428,7 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
 
   sc::result react(const EvRefuse&) {
     CaseMachine& m = context<CaseMachine>();
+    if (!AtHandlingOrgan(m)) return discard_event();
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("refusing to accept (不予受理) needs data.reason"));
     }
@@ -390,6 +438,7 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
 
   sc::result react(const EvDeemAccepted&) {
     CaseMachine& m = context<CaseMachine>();
+    if (!AtHandlingOrgan(m)) return discard_event();
     // Art. 32(4): counted as accepted from the day the materials were received.
     m.state.accepted_at = m.state.received_at;
     m.state.deemed_accepted = true;
@@ -617,16 +666,72 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
   }
 };
 
+// 告知承诺 verification, shared by Decided and Closed: a pass is recorded; a breach (a false
+// commitment) revokes the decision (撤销, 行政许可法 art. 69).
+template <class State>
+sc::result VerifyCommitment(State& st, CaseMachine& m) {
+  if (m.state.verification != Verification::kPending) {
+    m.Fail(Status::FailedPrecondition(
+        m.state.verification == Verification::kNone
+            ? "there is nothing to verify: the case was not approved on a commitment (告知承诺)"
+            : std::string("the commitment was already verified: ") +
+                  VerificationName(m.state.verification)));
+    return st.discard_event();
+  }
+  const std::string result = m.command->data.value("result", "");
+  if (result != "pass" && result != "breach") {
+    m.Fail(Status::InvalidArgument("data.result must be \"pass\" or \"breach\""));
+    return st.discard_event();
+  }
+  m.state.verified_at = m.now();
+  m.state.verified_by = m.command->actor.id;
+  m.state.verification_findings = m.command->data.value("findings", "");
+  if (result == "pass") {
+    m.state.verification = Verification::kPassed;
+    return st.discard_event();
+  }
+  if (m.Reason().empty()) {
+    m.Fail(Status::InvalidArgument(
+        "a breach revokes the decision and needs data.reason (what the commitment got wrong)"));
+    return st.discard_event();
+  }
+  m.state.verification = Verification::kBreached;
+  return st.template transit<Revoked>();
+}
+
+template <class State>
+sc::result MarkVerificationOverdue(State& st, CaseMachine& m) {
+  if (m.state.verification != Verification::kPending || m.state.verification_overdue_recorded) {
+    m.Fail(Status::FailedPrecondition("no pending verification to mark overdue"));
+    return st.discard_event();
+  }
+  m.state.verification_overdue_recorded = true;
+  return st.discard_event();
+}
+
 struct Decided : sc::simple_state<Decided, Active::orthogonal<0>, Approved> {
-  using reactions = sc::custom_reaction<EvDeliver>;
+  using reactions =
+      mpl::list<sc::custom_reaction<EvDeliver>, sc::custom_reaction<EvVerify>,
+                sc::custom_reaction<EvMarkVerificationOverdue>>;
   sc::result react(const EvDeliver&) {
     context<CaseMachine>().state.delivered_at = context<CaseMachine>().now();
     return transit<Closed>();
   }
+  sc::result react(const EvVerify&) { return VerifyCommitment(*this, context<CaseMachine>()); }
+  sc::result react(const EvMarkVerificationOverdue&) {
+    return MarkVerificationOverdue(*this, context<CaseMachine>());
+  }
 };
 
 struct Approved : StatusState<Approved, Decided, CaseStatus::kApproved> {
-  using StatusState::StatusState;
+  // An approval on a commitment opens its verification (核查) at once.
+  explicit Approved(my_context ctx) : StatusState(ctx) {
+    CaseMachine& m = context<CaseMachine>();
+    if (m.state.mode == "commitment" && m.item().commitment &&
+        m.state.verification == Verification::kNone) {
+      m.state.verification = Verification::kPending;
+    }
+  }
   using reactions = sc::custom_reaction<EvRevoke>;
   sc::result react(const EvRevoke&) {
     CaseMachine& m = context<CaseMachine>();
@@ -644,7 +749,13 @@ struct Denied : StatusState<Denied, Decided, CaseStatus::kDenied> {
 
 struct Closed : StatusState<Closed, Active::orthogonal<0>, CaseStatus::kClosed> {
   using StatusState::StatusState;
-  using reactions = sc::custom_reaction<EvRevoke>;
+  using reactions =
+      mpl::list<sc::custom_reaction<EvRevoke>, sc::custom_reaction<EvVerify>,
+                sc::custom_reaction<EvMarkVerificationOverdue>>;
+  sc::result react(const EvVerify&) { return VerifyCommitment(*this, context<CaseMachine>()); }
+  sc::result react(const EvMarkVerificationOverdue&) {
+    return MarkVerificationOverdue(*this, context<CaseMachine>());
+  }
   sc::result react(const EvRevoke&) {
     CaseMachine& m = context<CaseMachine>();
     if (m.state.decision != Decision::kApprove) {
@@ -745,6 +856,9 @@ const std::map<std::string, Dispatch>& FrameDispatch() {
       {"revoke", Send<EvRevoke>()},
       {"deem_accepted", Send<EvDeemAccepted>()},
       {"mark_overdue", Send<EvMarkOverdue>()},
+      {"transfer", Send<EvTransfer>()},
+      {"verify", Send<EvVerify>()},
+      {"mark_verification_overdue", Send<EvMarkVerificationOverdue>()},
   };
   return table;
 }
@@ -881,10 +995,35 @@ Status CaseLifecycle::Submit(const Command& c) {
             item.commitment->template_id + " v" +
             std::to_string(item.commitment->template_version));
       }
+      // What was signed is pinned by the hash of the template text; an applicant that sends the
+      // hash of the text it was shown is refused if that text is not the item's.
+      const std::string template_hash = Sha256Hex(item.commitment->template_text);
+      const std::string signed_hash = commitment.value("content_hash", "");
+      if (!signed_hash.empty() && signed_hash != template_hash) {
+        return Status::InvalidArgument(
+            "data.commitment.content_hash does not match the text of template " +
+            item.commitment->template_id + " v" +
+            std::to_string(item.commitment->template_version) +
+            ": the applicant signed another text (expected " + template_hash + ")");
+      }
+      s.commitment = CommitmentRecord{item.commitment->template_id,
+                                      item.commitment->template_version, template_hash,
+                                      commitment.value("signed_by", ""), c.time};
     } else if (s.mode != "standard") {
       return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"");
     }
     s.form = d.value("form", nlohmann::json::object());
+    if (d.contains("reception")) {
+      const nlohmann::json& reception = d.at("reception");
+      s.received_by = reception.at("organ").get<std::string>();
+      s.reception_agreement = reception.at("agreement").get<std::string>();
+    }
+    if (d.contains("bundle")) {
+      const nlohmann::json& bundle = d.at("bundle");
+      s.bundle_case_id = bundle.at("case").get<std::string>();
+      s.bundle_number = bundle.at("number").get<std::string>();
+      s.bundle_part = bundle.at("part").get<std::string>();
+    }
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("malformed submission: ") + e.what());
   }
@@ -898,6 +1037,21 @@ Status CaseLifecycle::Submit(const Command& c) {
   machine_->command = nullptr;
   if (!machine_->outcome.ok()) return machine_->outcome;
   return Status::Ok();
+}
+
+// A decision is issued in the name of the organ whose power it used: the implementing organ's own,
+// the delegator's under an entrustment (委托), the receiving organ's with its approval seal under a
+// devolution or concentrated approval. The engine recorded which in data.authority.
+void CaseLifecycle::RecordIssuer(const Command& c) {
+  CaseState& s = machine_->state;
+  s.issued_in_name = item_->organ.name;
+  s.issued_in_seal.clear();
+  s.issued_under_delegation.clear();
+  auto it = c.data.find("authority");
+  if (it == c.data.end() || !it->is_object()) return;
+  s.issued_in_name = it->value("issued_in_name", item_->organ.name);
+  s.issued_in_seal = it->value("issued_in_seal", "");
+  s.issued_under_delegation = it->value("delegation", "");
 }
 
 Status CaseLifecycle::Apply(const Command& c) {
@@ -918,6 +1072,13 @@ Status CaseLifecycle::Apply(const Command& c) {
     return Status::PermissionDenied("only the case's own applicant may act on it");
   }
   if (!c.data.is_object()) return Status::InvalidArgument("data must be an object");
+  // 帮办代办: an agent acts for the applicant; the engine checked the mandate and recorded whom the
+  // agent acts for, so the event shows both.
+  if (c.actor.role == "agent" &&
+      c.data.value("on_behalf_of", nlohmann::json()) != machine_->state.applicant_id) {
+    return Status::PermissionDenied("an agent acts only for the applicant whose mandate it holds");
+  }
+  const bool decided_before = machine_->state.decision.has_value();
   machine_->command = &c;
   machine_->outcome = Status::Ok();
   if (frame != nullptr) {
@@ -928,7 +1089,10 @@ Status CaseLifecycle::Apply(const Command& c) {
   machine_->command = nullptr;
   if (machine_->terminated()) return Status::Internal("case machine terminated unexpectedly");
   Status outcome = machine_->outcome;
-  if (outcome.ok()) machine_->state.updated_at = c.time;
+  if (outcome.ok()) {
+    machine_->state.updated_at = c.time;
+    if (!decided_before && machine_->state.decision) RecordIssuer(c);
+  }
   return outcome;
 }
 

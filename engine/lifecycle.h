@@ -73,6 +73,8 @@ class CaseLifecycle {
   bool terminated() const;
 
  private:
+  void RecordIssuer(const Command& command);
+
   std::shared_ptr<const Item> item_;
   std::unique_ptr<CaseMachine> machine_;
 };

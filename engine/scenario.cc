@@ -36,7 +36,17 @@ const std::vector<std::string> kExpectKeys = {"status",
                                               "last_action",
                                               "verify",
                                               "mode",
-                                              "overdue_recorded"};
+                                              "overdue_recorded",
+                                              "verification",
+                                              "verification_due",
+                                              "issued_in_name",
+                                              "issued_in_seal",
+                                              "received_by",
+                                              "blocking_credit_records"};
+// On a bundle case (a step without "part" in a bundle scenario).
+const std::vector<std::string> kBundleExpectKeys = {
+    "status", "outcome", "parts", "correction", "promised_due", "light", "events", "last_action",
+    "verify"};
 
 std::string Dump(const nlohmann::json& j) {
   return j.dump();
@@ -81,17 +91,53 @@ nlohmann::json Observe(const std::string& key, const CaseView& v, const std::vec
   if (key == "verify") return service.Verify(v.state.id).ok;
   if (key == "mode") return v.state.mode;
   if (key == "overdue_recorded") return v.state.overdue_recorded;
+  if (key == "verification") return VerificationName(v.state.verification);
+  if (key == "verification_due") return day(v.clock.verification_due);
+  if (key == "issued_in_name") return v.state.issued_in_name;
+  if (key == "issued_in_seal") return v.state.issued_in_seal;
+  if (key == "received_by") return v.state.received_by;
+  if (key == "blocking_credit_records") {
+    return service.registers()
+        ->BlockingCreditRecords(v.state.applicant_credit_code, v.state.applicant_id)
+        .size();
+  }
   return nullptr;
 }
 
-Actor ActorFor(const nlohmann::json& step, const Item& item, const std::string& applicant_id) {
+nlohmann::json ObserveBundle(const std::string& key, const BundleView& v,
+                             const std::vector<Event>& events, CaseService& service) {
+  if (key == "status") return v.state.Status();
+  if (key == "outcome") return v.state.Outcome();
+  if (key == "parts") {
+    nlohmann::json parts = nlohmann::json::object();
+    for (const BundlePartView& p : v.parts) {
+      parts[p.state.part] = p.child ? std::string(CaseStatusCode(p.child->state.status))
+                                    : p.state.status;
+    }
+    return parts;
+  }
+  if (key == "correction") return v.correction;
+  if (key == "promised_due") {
+    return v.promised_due ? nlohmann::json(FormatIsoDay(*v.promised_due)) : nlohmann::json(nullptr);
+  }
+  if (key == "light") return LightName(v.light);
+  if (key == "events") return events.size();
+  if (key == "last_action") return events.empty() ? "" : events.back().action;
+  if (key == "verify") return service.Verify(v.state.id).ok;
+  return nullptr;
+}
+
+Actor ActorFor(const nlohmann::json& step, const std::string& default_organ,
+               const std::string& applicant_id) {
   Actor actor;
   actor.role = step.value("as", "applicant");
   if (actor.role == "applicant") {
     actor.id = step.value("actor", applicant_id);
+  } else if (actor.role == "agent") {
+    actor.id = step.value("actor", "agent-1");
   } else {
     actor.id = step.value("actor", actor.role + "-1");
-    actor.organ = step.value("organ", item.organ.id);
+    actor.organ = step.value("organ", default_organ);
   }
   actor.name = actor.id;
   return actor;
@@ -151,8 +197,12 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
     return Status::InvalidArgument("the definitions do not deploy: " + message);
   }
   std::shared_ptr<const Item> item;
+  std::shared_ptr<const Bundle> bundle;
   std::string item_id = scenario.value("item", "");
-  if (item_id.empty()) {
+  if (scenario.contains("bundle")) {
+    bundle = registry.FindBundle(scenario["bundle"].get<std::string>(), scenario.value("version", 0));
+    if (!bundle) return Status::InvalidArgument("/bundle is not among the definitions");
+  } else if (item_id.empty()) {
     auto items = registry.Items();
     if (items.size() != 1) {
       return Status::InvalidArgument("/item is required when more than one item is deployed");
@@ -165,32 +215,104 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
   }
   CaseService service(store->get(), &registry, &clock);
 
+  const std::string home_organ = bundle ? bundle->lead_organ.id : item->organ.id;
+  const Calendar& calendar = bundle ? *bundle->calendar : *item->time_limits.calendar;
+  auto make_request = [&](const nlohmann::json& apply) {
+    NewCase request;
+    request.definition_id = bundle ? bundle->id : item->id;
+    request.definition_version = bundle ? bundle->version : item->version;
+    request.applicant_id = apply.value("applicant", "applicant-1");
+    request.applicant_name = apply.value("applicant_name", "示例企业有限公司");
+    request.applicant_credit_code = apply.value("credit_code", "91110000MA01TEST0X");
+    request.actor = ActorFor(apply, home_organ, request.applicant_id);
+    request.form = apply.value("form", nlohmann::json::object());
+    request.materials = apply.value("materials", nlohmann::json::array());
+    request.mode = apply.value("mode", "standard");
+    if (apply.contains("commitment")) request.commitment = apply["commitment"];
+    return request;
+  };
   const nlohmann::json apply = scenario.value("apply", nlohmann::json::object());
-  NewCase request;
-  request.definition_id = item->id;
-  request.definition_version = item->version;
-  request.applicant_id = apply.value("applicant", "applicant-1");
-  request.applicant_name = apply.value("applicant_name", "示例企业有限公司");
-  request.applicant_credit_code = apply.value("credit_code", "91110000MA01TEST0X");
-  request.actor = ActorFor(apply, *item, request.applicant_id);
-  request.form = apply.value("form", nlohmann::json::object());
-  request.materials = apply.value("materials", nlohmann::json::array());
-  request.mode = apply.value("mode", "standard");
-  if (apply.contains("commitment")) request.commitment = apply["commitment"];
-  auto created = service.Create(request);
-  if (!created.ok()) {
-    result.failures.push_back({-1, "/apply", "applying failed: " + created.status().ToString()});
-    return result;
+  NewCase request = make_request(apply);
+  std::string case_id;
+  std::string created_status;
+  if (bundle) {
+    auto created = service.CreateBundle(request);
+    if (!created.ok()) {
+      result.failures.push_back({-1, "/apply", "applying failed: " + created.status().ToString()});
+      return result;
+    }
+    case_id = created->state.id;
+    created_status = created->state.Status();
+  } else {
+    auto created = service.Create(request);
+    if (!created.ok()) {
+      result.failures.push_back({-1, "/apply", "applying failed: " + created.status().ToString()});
+      return result;
+    }
+    case_id = created->state.id;
+    created_status = CaseStatusCode(created->state.status);
   }
-  const std::string case_id = created->state.id;
   result.transcript.push_back(FormatTimestamp(clock.Now()) + " apply as " + request.actor.role +
-                              " -> " + CaseStatusCode(created->state.status));
+                              " -> " + created_status);
 
-  auto check = [&](int index, const std::string& pointer, const nlohmann::json& expect) {
+  // The case a step addresses: the scenario's case, or in a bundle scenario one of its parts.
+  auto target = [&](const nlohmann::json& step, std::string* id, std::string* organ,
+                    std::string* problem) {
+    *id = case_id;
+    *organ = home_organ;
+    if (!step.contains("part")) return;
+    if (!bundle) {
+      *problem = "\"part\" is for bundle scenarios";
+      return;
+    }
+    auto view = service.GetBundle(case_id);
+    if (!view.ok()) {
+      *problem = view.status().ToString();
+      return;
+    }
+    const std::string part = step["part"].get<std::string>();
+    for (const BundlePartView& p : view->parts) {
+      if (p.state.part != part) continue;
+      *organ = p.item->organ.id;
+      if (p.state.case_id.empty()) {
+        *problem = "part \"" + part + "\" has no case (it is " + p.state.status + ")";
+      }
+      *id = p.state.case_id;
+      return;
+    }
+    *problem = "the bundle has no part \"" + part + "\"";
+  };
+
+  auto check = [&](int index, const std::string& pointer, const nlohmann::json& expect,
+                   const std::string& id, bool on_bundle) {
     if (!expect.is_object()) {
       result.failures.push_back({index, pointer, "expect must be an object"});
       return;
     }
+    if (on_bundle) {
+      auto view = service.GetBundle(id);
+      auto events = service.History(id);
+      if (!view.ok() || !events.ok()) {
+        result.failures.push_back({index, pointer, "cannot read the bundle case back"});
+        return;
+      }
+      for (const auto& [key, wanted] : expect.items()) {
+        if (std::find(kBundleExpectKeys.begin(), kBundleExpectKeys.end(), key) ==
+            kBundleExpectKeys.end()) {
+          result.failures.push_back(
+              {index, pointer + "/" + key, "unknown expectation \"" + key + "\" for a bundle"});
+          continue;
+        }
+        nlohmann::json actual = ObserveBundle(key, *view, *events, service);
+        ++result.checks;
+        if (actual != wanted) {
+          result.failures.push_back({index, pointer + "/" + key,
+                                     key + ": expected " + Dump(wanted) + ", got " + Dump(actual)});
+        }
+      }
+      return;
+    }
+    const std::string& case_id = id;
     auto view = service.Get(case_id);
     auto events = service.History(case_id);
     if (!view.ok() || !events.ok()) {
@@ -211,7 +333,7 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
       }
     }
   };
-  if (apply.contains("expect")) check(-1, "/apply/expect", apply["expect"]);
+  if (apply.contains("expect")) check(-1, "/apply/expect", apply["expect"], case_id, !!bundle);
 
   const nlohmann::json steps = scenario.value("steps", nlohmann::json::array());
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -231,7 +353,6 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
                     std::chrono::hours(a.value("hours", 0)) +
                     std::chrono::minutes(a.value("minutes", 0)));
       if (int wd = a.value("working_days", 0); wd > 0) {
-        const Calendar& calendar = *item->time_limits.calendar;
         Instant now = clock.Now();
         Day today = calendar.LocalDate(now);
         Day target = calendar.AddWorkingDays(today, wd).day;
@@ -246,43 +367,137 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
       line = FormatTimestamp(clock.Now());
       if (fired.ok() && *fired > 0) line += " (" + std::to_string(*fired) + " timer event(s))";
     }
+    std::string step_case;
+    std::string step_organ;
+    std::string problem;
+    target(step, &step_case, &step_organ, &problem);
+    if (!problem.empty()) {
+      result.failures.push_back({index, pointer + "/part", problem});
+      result.transcript.push_back(line + " " + problem);
+      ++result.steps_run;
+      continue;
+    }
+    const bool on_bundle = bundle && !step.contains("part");
+    if (step.contains("registers")) {
+      // Changes to the registers an admin or applicant makes between actions.
+      const nlohmann::json& r = step["registers"];
+      Actor admin{"admin-1", "admin", "*", "admin-1"};
+      Status done;
+      std::string what;
+      if (r.contains("revoke_delegation")) {
+        what = "revoke delegation " + r["revoke_delegation"].get<std::string>();
+        done = service.registers()
+                   ->RevokeDelegation(r["revoke_delegation"].get<std::string>(),
+                                      r.value("reason", "scenario"), admin, clock.Now())
+                   .status();
+      } else if (r.contains("repair_credit")) {
+        what = "repair credit";
+        for (const CreditRecord& c :
+             service.registers()->BlockingCreditRecords(request.applicant_credit_code,
+                                                        request.applicant_id)) {
+          if (done.ok()) {
+            done = service.registers()
+                       ->RepairCredit(c.id, r.value("reason", "scenario"), admin, clock.Now())
+                       .status();
+          }
+        }
+      } else if (r.contains("grant_mandate")) {
+        const nlohmann::json& g = r["grant_mandate"];
+        Mandate m;
+        m.id = g.value("id", "mandate-1");
+        m.applicant_id = request.applicant_id;
+        m.agent_id = g.value("agent", "agent-1");
+        m.definitions = g.value("definitions", std::vector<std::string>());
+        what = "grant mandate " + m.id;
+        done = service.registers()
+                   ->GrantMandate(m, Actor{request.applicant_id, "applicant", "", ""}, clock.Now())
+                   .status();
+      } else {
+        return Status::InvalidArgument(pointer +
+                                       "/registers needs revoke_delegation, repair_credit or "
+                                       "grant_mandate");
+      }
+      if (!done.ok()) {
+        result.failures.push_back({index, pointer + "/registers", what + ": " + done.ToString()});
+      }
+      line += (line.empty() ? "" : " ") + what;
+    }
+    if (step.contains("reapply")) {
+      // Another application by the same applicant, e.g. to see a credit record block it.
+      NewCase again = make_request(step["reapply"]);
+      Status outcome = bundle ? service.CreateBundle(again).status() : service.Create(again).status();
+      std::string wanted_error = step.value("error", "");
+      ++result.checks;
+      if (wanted_error.empty() && !outcome.ok()) {
+        result.failures.push_back({index, pointer + "/reapply", "applying again failed: " +
+                                                                    outcome.ToString()});
+      } else if (!wanted_error.empty() && StatusCodeName(outcome.code()) != wanted_error) {
+        result.failures.push_back({index, pointer + "/error",
+                                   "expected error " + wanted_error + ", got " +
+                                       (outcome.ok() ? "success" : outcome.ToString())});
+      } else if (!wanted_error.empty() && step.contains("error_contains") &&
+                 outcome.message().find(step["error_contains"].get<std::string>()) ==
+                     std::string::npos) {
+        result.failures.push_back({index, pointer + "/error_contains",
+                                   "error message \"" + outcome.message() +
+                                       "\" does not contain the expected text"});
+      }
+      line += (line.empty() ? "" : " ") + std::string("apply again -> ") +
+              (outcome.ok() ? "ok" : StatusCodeName(outcome.code()));
+    }
     if (step.contains("do")) {
       ActRequest act;
-      act.case_id = case_id;
+      act.case_id = step_case;
       act.action = step["do"].get<std::string>();
-      act.actor = ActorFor(step, *item, request.applicant_id);
+      act.actor = ActorFor(step, step_organ, request.applicant_id);
       act.data = step.value("data", nlohmann::json::object());
-      auto acted = service.Act(act);
-      line += (line.empty() ? "" : " ") + act.actor.role + " " + act.action;
+      Status acted_status;
+      std::string acted_summary;
+      if (on_bundle) {
+        auto acted = service.ActOnBundle(act);
+        acted_status = acted.status();
+        if (acted.ok()) acted_summary = acted->state.Status();
+      } else {
+        auto acted = service.Act(act);
+        acted_status = acted.status();
+        if (acted.ok()) {
+          acted_summary = std::string(CaseStatusCode(acted->state.status)) +
+                          (acted->step_id.empty() ? "" : " / " + acted->step_id);
+        }
+      }
+      line += (line.empty() ? "" : " ") +
+              (step.contains("part") ? step["part"].get<std::string>() + ": " : std::string()) +
+              act.actor.role + " " + act.action;
       std::string wanted_error = step.value("error", "");
       if (!wanted_error.empty()) {
         ++result.checks;
-        if (acted.ok()) {
+        if (acted_status.ok()) {
           result.failures.push_back(
               {index, pointer + "/error",
                "expected error " + wanted_error + ", but the action succeeded"});
-        } else if (StatusCodeName(acted.status().code()) != wanted_error) {
+        } else if (StatusCodeName(acted_status.code()) != wanted_error) {
           result.failures.push_back(
               {index, pointer + "/error",
-               "expected error " + wanted_error + ", got " + acted.status().ToString()});
+               "expected error " + wanted_error + ", got " + acted_status.ToString()});
         } else if (step.contains("error_contains") &&
-                   acted.status().message().find(step["error_contains"].get<std::string>()) ==
+                   acted_status.message().find(step["error_contains"].get<std::string>()) ==
                        std::string::npos) {
           result.failures.push_back({index, pointer + "/error_contains",
-                                     "error message \"" + acted.status().message() +
+                                     "error message \"" + acted_status.message() +
                                          "\" does not contain the expected text"});
         }
-        line += " -> refused (" + std::string(StatusCodeName(acted.status().code())) + ")";
-      } else if (!acted.ok()) {
+        line += " -> refused (" + std::string(StatusCodeName(acted_status.code())) + ")";
+      } else if (!acted_status.ok()) {
         result.failures.push_back(
-            {index, pointer + "/do", act.action + " was refused: " + acted.status().ToString()});
-        line += " -> refused: " + acted.status().message();
+            {index, pointer + "/do", act.action + " was refused: " + acted_status.ToString()});
+        line += " -> refused: " + acted_status.message();
       } else {
-        line += " -> " + std::string(CaseStatusCode(acted->state.status)) +
-                (acted->step_id.empty() ? "" : " / " + acted->step_id);
+        line += " -> " + acted_summary;
       }
     }
-    if (step.contains("expect")) check(index, pointer + "/expect", step["expect"]);
+    if (step.contains("expect")) {
+      check(index, pointer + "/expect", step["expect"], step_case, on_bundle);
+    }
     result.transcript.push_back(line);
     ++result.steps_run;
   }

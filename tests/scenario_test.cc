@@ -99,6 +99,14 @@ TEST_P(ScenarioTest, Passes) {
   DefinitionSet set;
   set.AddPath(definition, /*report=*/true);
   set.AddPath(kSourceDir + "/definitions/calendars", /*report=*/false);
+  // "with": more definition files or folders the scenario needs deployed as context — the items
+  // of a bundle, a delegation list, handling agreements.
+  for (const auto& extra : scenario.value("with", nlohmann::json::array())) {
+    ASSERT_TRUE(extra.is_string()) << name << ": \"with\" lists paths (strings)";
+    const std::string extra_path = kSourceDir + "/" + extra.get<std::string>();
+    ASSERT_TRUE(fs::exists(extra_path)) << name << ": " << extra_path << " does not exist";
+    set.AddPath(extra_path, /*report=*/false);
+  }
   set.Compile();
   ASSERT_FALSE(set.HasErrors()) << name << ": the definition does not validate:\n"
                                 << DescribeAll(set.Diagnostics());

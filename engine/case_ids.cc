@@ -1,0 +1,46 @@
+#include "engine/case_ids.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+namespace tongban {
+
+namespace {
+std::string RandomString(const char* alphabet, size_t alphabet_size, size_t length) {
+  std::string out(length, ' ');
+  unsigned char bytes[64];
+  RAND_bytes(bytes, static_cast<int>(length));
+  for (size_t i = 0; i < length; ++i)
+    out[i] = alphabet[bytes[i] % alphabet_size];
+  return out;
+}
+}  // namespace
+
+std::string NewCaseId() {
+  static const char kHex[] = "0123456789abcdef";
+  return "c" + RandomString(kHex, 16, 20);
+}
+
+std::string NewQueryCode() {
+  static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";  // no 0/O, 1/I
+  return RandomString(kAlphabet, 32, 8);
+}
+
+std::string NewCaseNumber(const Calendar& calendar, Instant now) {
+  static const char kDigits[] = "0123456789";
+  std::string day = FormatIsoDay(calendar.LocalDate(now));
+  day.erase(std::remove(day.begin(), day.end(), '-'), day.end());
+  return "TB" + day + "-" + RandomString(kDigits, 10, 8);
+}
+
+Command CommandFromEvent(const Event& e) {
+  Command c;
+  c.action = e.action;
+  c.actor = e.actor;
+  c.time = e.time;
+  c.data = e.DataJson();
+  return c;
+}
+
+}  // namespace tongban

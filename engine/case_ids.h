@@ -1,0 +1,22 @@
+// Identities of new cases: ids, human case numbers and query codes, and the command an event
+// records. Shared by the item and bundle halves of CaseService.
+//
+// Thread safety: all functions are thread-safe (OpenSSL's RAND_bytes).
+#pragma once
+
+#include <string>
+
+#include "engine/event.h"
+#include "engine/lifecycle.h"
+#include "workflows/calendar.h"
+
+namespace tongban {
+
+std::string NewCaseId();
+// What the applicant types to track a case: 8 characters without look-alikes (0/O, 1/I).
+std::string NewQueryCode();
+// "TB20260302-12345678": the local date of `now` and 8 random digits.
+std::string NewCaseNumber(const Calendar& calendar, Instant now);
+Command CommandFromEvent(const Event& event);
+
+}  // namespace tongban

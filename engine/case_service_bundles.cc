@@ -1,0 +1,561 @@
+// The bundle half of CaseService (一件事集成办): bundle cases and the follow-ups that keep a bundle
+// case in step with its children. See case_service.h and bundle_case.h for the contract.
+#include <algorithm>
+
+#include "engine/case_ids.h"
+#include "engine/case_service.h"
+#include "engine/clock.h"
+
+namespace tongban {
+
+namespace {
+
+Event MakeBundleEvent(const BundleCase& bundle, const Command& command, int64_t seq,
+                      const std::string& prev_hash, const std::string& idempotency_key) {
+  Event e;
+  const BundleState& s = bundle.state();
+  e.case_id = s.id;
+  e.seq = seq;
+  e.time = command.time;
+  e.actor = command.actor;
+  e.action = command.action;
+  e.data = CanonicalJson(command.data);
+  e.status = s.Status();
+  e.definition_id = s.definition_id;
+  e.definition_version = s.definition_version;
+  e.prev_hash = prev_hash;
+  e.idempotency_key = idempotency_key;
+  e.hash = ComputeEventHash(e);
+  return e;
+}
+
+CaseWrite MakeBundleWrite(const BundleCase& bundle, int64_t expected_version,
+                          std::vector<Event> events) {
+  const BundleState& s = bundle.state();
+  CaseWrite write;
+  write.expected_version = expected_version;
+  CaseRecord& r = write.record;
+  r.id = s.id;
+  r.number = s.number;
+  r.query_code = s.query_code;
+  r.definition_id = s.definition_id;
+  r.definition_version = s.definition_version;
+  r.status = s.Status();
+  r.applicant_id = s.applicant_id;
+  r.organ_id = s.organ_id;
+  r.created_at = s.created_at;
+  r.updated_at = s.updated_at;
+  r.version = events.empty() ? expected_version : events.back().seq;
+  BundleState snapshot = s;
+  snapshot.version = r.version;
+  snapshot.last_hash = events.empty() ? s.last_hash : events.back().hash;
+  r.snapshot = CanonicalJson(BundleStateToJson(snapshot));
+  write.events = std::move(events);
+  return write;
+}
+
+// A bundle case loaded for changing: its replayed state and the events to append.
+struct OpenBundle {
+  std::unique_ptr<BundleCase> bundle;
+  int64_t version = 0;
+  int64_t seq = 0;
+  std::string last_hash;
+  std::vector<Event> new_events;
+
+  Status Apply(const Command& command, const std::string& idempotency_key = "") {
+    TONGBAN_RETURN_IF_ERROR(bundle->Apply(command));
+    new_events.push_back(MakeBundleEvent(*bundle, command, ++seq, last_hash, idempotency_key));
+    last_hash = new_events.back().hash;
+    bundle->mutable_state().version = seq;
+    bundle->mutable_state().last_hash = last_hash;
+    return Status::Ok();
+  }
+};
+
+Result<OpenBundle> LoadBundle(Store* store, const DefinitionRegistry& registry,
+                              const std::string& id) {
+  auto events = store->GetEvents(id);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return Status::NotFound("no case " + id);
+  auto replayed = ReplayBundleEvents(*events, registry);
+  if (!replayed.ok()) return replayed.status();
+  OpenBundle open;
+  open.bundle = std::move(replayed->bundle);
+  open.version = open.seq = events->back().seq;
+  open.last_hash = events->back().hash;
+  return open;
+}
+
+Command PartChanged(const BundlePartState& part, const CaseState& child, Instant time) {
+  Command c;
+  c.action = "part_changed";
+  c.actor = Actor::System();
+  c.time = time;
+  c.data = {{"part", part.part},
+            {"case_id", child.id},
+            {"case_number", child.number},
+            {"status", CaseStatusCode(child.status)},
+            {"missing", child.status == CaseStatus::kCorrectionPending
+                            ? child.missing_materials
+                            : std::vector<std::string>()}};
+  return c;
+}
+
+}  // namespace
+
+Result<BundleReplayResult> ReplayBundleEvents(const std::vector<Event>& events,
+                                              const DefinitionRegistry& registry) {
+  if (events.empty()) return Status::NotFound("the case has no events");
+  const Event& first = events.front();
+  auto bundle = registry.FindBundle(first.definition_id, first.definition_version);
+  if (!bundle) {
+    return Status::DataLoss("the case's bundle " + first.definition_id + " v" +
+                            std::to_string(first.definition_version) + " is not deployed");
+  }
+  BundleReplayResult result;
+  result.bundle = std::make_unique<BundleCase>(bundle);
+  for (const Event& e : events) {
+    Command command = CommandFromEvent(e);
+    Status status = e.seq == 1 ? result.bundle->Submit(command) : result.bundle->Apply(command);
+    if (!status.ok()) {
+      return Status::DataLoss("event " + std::to_string(e.seq) + " (" + e.action +
+                              ") does not replay: " + status.message());
+    }
+    if (e.status != result.bundle->state().Status()) {
+      return Status::DataLoss("event " + std::to_string(e.seq) + " (" + e.action + ") records " +
+                              e.status + " but replays to " + result.bundle->state().Status());
+    }
+    result.bundle->mutable_state().version = e.seq;
+    result.bundle->mutable_state().last_hash = e.hash;
+    ++result.applied;
+  }
+  return result;
+}
+
+namespace {
+
+// Submits the child case for `index` of `bundle`, numbered after the bundle case.
+Result<std::unique_ptr<CaseLifecycle>> SubmitChild(const Bundle& bundle, size_t index,
+                                                   const BundleState& parent, const Actor& actor,
+                                                   const nlohmann::json& engine_data, Instant now,
+                                                   Event* event) {
+  const BundlePart& part = bundle.parts[index];
+  Command submit;
+  submit.action = "submit";
+  submit.actor = actor;
+  submit.time = now;
+  submit.data = {{"case",
+                  {{"id", NewCaseId()},
+                   {"number", parent.number + "-" + std::to_string(index + 1)},
+                   {"query_code", parent.query_code}}},
+                 {"applicant",
+                  {{"id", parent.applicant_id},
+                   {"name", parent.applicant_name},
+                   {"credit_code", parent.applicant_credit_code}}},
+                 {"form", bundle.MapForm(part, parent.form)},
+                 {"materials", bundle.MapMaterials(part, parent.materials)},
+                 {"mode", "standard"},
+                 {"bundle", {{"case", parent.id}, {"number", parent.number}, {"part", part.id}}}};
+  for (const auto& [key, value] : engine_data.items())
+    submit.data[key] = value;
+  auto lifecycle = std::make_unique<CaseLifecycle>(part.item);
+  Status submitted = lifecycle->Submit(submit);
+  if (!submitted.ok()) {
+    return Status(submitted.code(), "part \"" + part.id + "\" (" + part.item->title +
+                                        "): " + submitted.message());
+  }
+  *event = MakeCaseEvent(*lifecycle, submit, 1, kGenesisHash, "");
+  auto& state = const_cast<CaseState&>(lifecycle->state());
+  state.version = 1;
+  state.last_hash = event->hash;
+  return lifecycle;
+}
+
+}  // namespace
+
+Status CaseService::AddBundleFollowups(const CaseLifecycle& child, const CaseState& before,
+                                       Instant now, StoreWrite* write) {
+  const CaseState& after = child.state();
+  if (after.status == before.status && after.missing_materials == before.missing_materials) {
+    return Status::Ok();
+  }
+  auto open = LoadBundle(store_, *registry_, after.bundle_case_id);
+  if (!open.ok()) return open.status();
+  const BundlePartState* part = open->bundle->state().FindPart(after.bundle_part);
+  if (part == nullptr) {
+    return Status::DataLoss("bundle case " + after.bundle_number + " has no part " +
+                            after.bundle_part);
+  }
+  TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(*part, after, now)));
+  // Parts that waited for this one start now.
+  const Bundle& bundle = open->bundle->bundle();
+  for (const std::string& ready : open->bundle->state().ReadyToRelease(bundle)) {
+    size_t index = *bundle.PartIndex(ready);
+    Event event;
+    nlohmann::json engine_data = {{"released_after", bundle.parts[index].after.size()}};
+    auto released = SubmitChild(bundle, index, open->bundle->state(), Actor::System(),
+                                engine_data, now, &event);
+    if (!released.ok()) return released.status();
+    std::vector<Event> events = {event};
+    write->cases.push_back(MakeCaseWrite(**released, 0, std::move(events), now));
+    TONGBAN_RETURN_IF_ERROR(open->Apply(
+        PartChanged(*open->bundle->state().FindPart(ready), (*released)->state(), now)));
+  }
+  write->cases.push_back(
+      MakeBundleWrite(*open->bundle, open->version, std::move(open->new_events)));
+  return Status::Ok();
+}
+
+Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
+  if (!request.idempotency_key.empty()) {
+    auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+    if (!hit.ok()) return hit.status();
+    if (*hit) return GetBundle((*hit)->case_id);
+  }
+  auto bundle = registry_->FindBundle(request.definition_id, request.definition_version);
+  if (!bundle) return Status::NotFound("no deployed bundle \"" + request.definition_id + "\"");
+  if (request.mode != "standard") {
+    return Status::InvalidArgument(
+        "a bundle is applied for in standard mode; commitment-based approval is chosen per item");
+  }
+  nlohmann::json engine_data = nlohmann::json::object();
+  const Actor& actor = request.actor;
+  if (actor.role == "agent") {
+    auto mandate = registers_->MandateFor(request.applicant_id, actor.id, bundle->id, clock_->Now());
+    if (!mandate) {
+      return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
+                                      request.applicant_id + " for " + bundle->id +
+                                      " (帮办代办授权)");
+    }
+    engine_data["on_behalf_of"] = request.applicant_id;
+    engine_data["mandate"] = mandate->id;
+  } else if (actor.role == "clerk") {
+    // 一窗受理: the bundle is received at the lead organ's window.
+    if (actor.organ != bundle->lead_organ.id && actor.organ != "*") {
+      return Status::PermissionDenied("bundle " + bundle->id + " is received at the window of " +
+                                      bundle->lead_organ.name + " (" + bundle->lead_organ.id +
+                                      ")");
+    }
+    engine_data["authority"] = {{"organ", actor.organ}, {"basis", "bundle_lead_organ"}};
+  } else if (actor.role != "applicant") {
+    return Status::PermissionDenied("a bundle is applied for by an applicant, a clerk at the lead "
+                                    "organ's window, or an agent with a mandate");
+  }
+  // The bundle's own form: known fields of the right types (the parts check their mapped forms).
+  if (!request.form.is_object()) return Status::InvalidArgument("form must be an object");
+  for (const auto& [key, value] : request.form.items()) {
+    if (bundle->FindField(key) == nullptr) {
+      return Status::InvalidArgument("form has an unknown field \"" + key + "\"");
+    }
+  }
+  for (const FormField& f : bundle->form) {
+    if (f.required && (!request.form.contains(f.id) || request.form.at(f.id).is_null())) {
+      return Status::InvalidArgument("form field \"" + f.id + "\" (" + f.label + ") is required");
+    }
+  }
+  std::vector<std::string> materials;
+  if (!request.materials.is_array()) return Status::InvalidArgument("materials must be a list");
+  for (const auto& m : request.materials) {
+    if (!m.is_string() || bundle->FindMaterial(m.get<std::string>()) == nullptr) {
+      return Status::InvalidArgument("materials names an unknown material: " + m.dump());
+    }
+    materials.push_back(m.get<std::string>());
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Instant now = clock_->Now();
+    BundleState planned;
+    planned.id = NewCaseId();
+    planned.number = NewCaseNumber(*bundle->calendar, now);
+    planned.query_code = NewQueryCode();
+    planned.applicant_id = request.applicant_id;
+    planned.applicant_name = request.applicant_name;
+    planned.applicant_credit_code = request.applicant_credit_code;
+    planned.form = request.form;
+    planned.materials = materials;
+    StoreWrite write;
+    nlohmann::json plan = nlohmann::json::array();
+    for (size_t i = 0; i < bundle->parts.size(); ++i) {
+      const BundlePart& part = bundle->parts[i];
+      bool applies = part.when == nullptr || part.when->Evaluate(request.form);
+      nlohmann::json entry = {{"part", part.id}, {"applies", applies}};
+      bool waits = false;
+      for (size_t dep : part.after) {
+        const BundlePart& d = bundle->parts[dep];
+        if (d.when == nullptr || d.when->Evaluate(request.form)) waits = true;
+      }
+      if (!applies) {
+        entry["status"] = "not_applicable";
+      } else if (waits) {
+        entry["status"] = "waiting";
+      } else {
+        Event event;
+        auto child = SubmitChild(*bundle, i, planned, actor, engine_data, now, &event);
+        if (!child.ok()) return child.status();
+        entry["status"] = CaseStatusCode((*child)->state().status);
+        entry["case_id"] = (*child)->state().id;
+        entry["case_number"] = (*child)->state().number;
+        std::vector<Event> events = {event};
+        write.cases.push_back(MakeCaseWrite(**child, 0, std::move(events), now));
+      }
+      plan.push_back(entry);
+    }
+    Command submit;
+    submit.action = "submit";
+    submit.actor = actor;
+    submit.time = now;
+    submit.data = {{"case",
+                    {{"id", planned.id},
+                     {"number", planned.number},
+                     {"query_code", planned.query_code}}},
+                   {"applicant",
+                    {{"id", request.applicant_id},
+                     {"name", request.applicant_name},
+                     {"credit_code", request.applicant_credit_code}}},
+                   {"form", request.form},
+                   {"materials", materials},
+                   {"parts", plan}};
+    for (const auto& [key, value] : engine_data.items())
+      submit.data[key] = value;
+    BundleCase parent(bundle);
+    TONGBAN_RETURN_IF_ERROR(parent.Submit(submit));
+    std::vector<Event> events = {
+        MakeBundleEvent(parent, submit, 1, kGenesisHash, request.idempotency_key)};
+    write.cases.insert(write.cases.begin(), MakeBundleWrite(parent, 0, std::move(events)));
+    Status status = store_->Commit(std::move(write));
+    if (status.ok()) return GetBundle(planned.id);
+    if (status.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
+      auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+      if (hit.ok() && *hit) return GetBundle((*hit)->case_id);
+    }
+    if (status.code() != StatusCode::kAlreadyExists && status.code() != StatusCode::kAborted) {
+      return status;
+    }
+  }
+  return Status::Unavailable("could not allocate a case number; try again");
+}
+
+Result<BundleView> CaseService::ActOnBundle(const ActRequest& request) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    if (!request.idempotency_key.empty()) {
+      auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+      if (!hit.ok()) return hit.status();
+      if (*hit) return GetBundle((*hit)->case_id);
+    }
+    bool retry = false;
+    auto result = ActOnBundleOnce(request, &retry);
+    if (!retry) return result;
+  }
+  return Status::Aborted("the bundle kept changing under this action; try again");
+}
+
+Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool* retry) {
+  auto open = LoadBundle(store_, *registry_, request.case_id);
+  if (!open.ok()) return open.status();
+  const BundleState& s = open->bundle->state();
+  const Bundle& bundle = open->bundle->bundle();
+  if (request.expected_version && *request.expected_version != open->version) {
+    return Status::Aborted("the case is at version " + std::to_string(open->version) + ", not " +
+                           std::to_string(*request.expected_version));
+  }
+  Instant now = std::max(clock_->Now(), s.updated_at);
+  Command command;
+  command.action = request.action;
+  command.actor = request.actor;
+  command.time = now;
+  command.data = request.data.is_object() ? request.data : nlohmann::json::object();
+  if (!request.comment.empty()) command.data["comment"] = request.comment;
+  const std::string& role = request.actor.role;
+  std::string child_action;
+  if (request.action == "supply_correction") {
+    if (role != "applicant" && role != "agent" && role != "clerk") {
+      return Status::PermissionDenied("the applicant supplies the correction");
+    }
+    child_action = "supply_correction";
+  } else if (request.action == "deliver") {
+    if (role != "clerk" ||
+        (request.actor.organ != bundle.lead_organ.id && request.actor.organ != "*")) {
+      return Status::PermissionDenied("the bundle's results are delivered together by a clerk of "
+                                      "the lead organ " +
+                                      bundle.lead_organ.name + " (" + bundle.lead_organ.id + ")");
+    }
+    child_action = "deliver";
+  } else if (request.action == "withdraw") {
+    if (role != "applicant" && role != "agent") {
+      return Status::PermissionDenied("the applicant withdraws the bundle");
+    }
+    child_action = "withdraw";
+  } else {
+    return Status::FailedPrecondition("action \"" + request.action +
+                                      "\" is not an action of a bundle case (supply_correction, "
+                                      "deliver, withdraw); act on its part cases");
+  }
+  if (role == "applicant" && request.actor.id != s.applicant_id) {
+    return Status::PermissionDenied("only the bundle's own applicant may act on it");
+  }
+  if (role == "agent") {
+    auto mandate = registers_->MandateFor(s.applicant_id, request.actor.id, bundle.id, now);
+    if (!mandate) {
+      return Status::PermissionDenied("agent " + request.actor.id +
+                                      " holds no mandate in force for this bundle");
+    }
+    command.data["on_behalf_of"] = s.applicant_id;
+    command.data["mandate"] = mandate->id;
+  }
+  std::vector<std::string> supplied;
+  if (child_action == "supply_correction") {
+    auto it = command.data.find("materials");
+    if (it == command.data.end() || !it->is_array()) {
+      return Status::InvalidArgument("data.materials must list the bundle materials supplied");
+    }
+    for (const auto& m : *it) {
+      if (!m.is_string() || bundle.FindMaterial(m.get<std::string>()) == nullptr) {
+        return Status::InvalidArgument("data.materials names an unknown material: " + m.dump());
+      }
+      supplied.push_back(m.get<std::string>());
+    }
+  }
+  // The bundle's own event first (it checks the bundle's status), then each child's.
+  TONGBAN_RETURN_IF_ERROR(open->Apply(command, request.idempotency_key));
+  StoreWrite write;
+  for (size_t i = 0; i < open->bundle->state().parts.size(); ++i) {
+    const BundlePartState part = open->bundle->state().parts[i];
+    if (part.case_id.empty()) continue;
+    const bool takes_it =
+        (child_action == "supply_correction" && part.status == "correction_pending") ||
+        (child_action == "deliver" && (part.status == "approved" || part.status == "denied")) ||
+        (child_action == "withdraw" && (part.status == "submitted" ||
+                                        part.status == "correction_pending" ||
+                                        part.status == "under_review"));
+    if (!takes_it) continue;
+    auto events = store_->GetEvents(part.case_id);
+    if (!events.ok()) return events.status();
+    auto replayed = ReplayEvents(*events, *registry_);
+    if (!replayed.ok()) return replayed.status();
+    CaseLifecycle& child = *replayed->lifecycle;
+    Command c;
+    c.action = child_action;
+    c.actor = request.actor;
+    c.time = now;
+    c.data = {{"bundle_action", {{"case", s.id}, {"seq", open->seq}}}};
+    if (command.data.contains("reason")) c.data["reason"] = command.data["reason"];
+    if (command.data.contains("on_behalf_of")) {
+      c.data["on_behalf_of"] = command.data["on_behalf_of"];
+      c.data["mandate"] = command.data["mandate"];
+    }
+    if (child_action == "supply_correction") {
+      c.data["materials"] = bundle.MapMaterials(bundle.parts[i], supplied);
+    }
+    if (child_action == "deliver") {
+      c.data["authority"] = {{"organ", request.actor.organ}, {"basis", "bundle_lead_organ"}};
+    }
+    Status applied = child.Apply(c);
+    if (!applied.ok()) {
+      return Status(applied.code(),
+                    "part \"" + part.part + "\" (" + part.case_number + "): " + applied.message());
+    }
+    std::vector<Event> child_events = {
+        MakeCaseEvent(child, c, events->back().seq + 1, events->back().hash, "")};
+    write.cases.push_back(
+        MakeCaseWrite(child, events->back().seq, std::move(child_events), now));
+    TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(part, child.state(), now)));
+  }
+  write.cases.push_back(MakeBundleWrite(*open->bundle, open->version, std::move(open->new_events)));
+  Status committed = store_->Commit(std::move(write));
+  if (committed.code() == StatusCode::kAborted && !request.expected_version) {
+    *retry = true;
+    return committed;
+  }
+  if (committed.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
+    auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+    if (hit.ok() && *hit) return GetBundle((*hit)->case_id);
+  }
+  if (!committed.ok()) return committed;
+  return GetBundle(request.case_id);
+}
+
+bool CaseService::IsBundleCase(const std::string& case_id) {
+  auto record = store_->GetCase(case_id);
+  if (!record.ok() || !*record) return false;
+  return registry_->FindBundle((*record)->definition_id, (*record)->definition_version) != nullptr;
+}
+
+Result<BundleView> CaseService::GetBundle(const std::string& case_id) {
+  auto events = store_->GetEvents(case_id);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return Status::NotFound("no case " + case_id);
+  auto replayed = ReplayBundleEvents(*events, *registry_);
+  if (!replayed.ok()) return replayed.status();
+  return MakeBundleView(*replayed->bundle, std::max(clock_->Now(), events->back().time));
+}
+
+BundleView CaseService::MakeBundleView(const BundleCase& bundle_case, Instant now) {
+  BundleView view;
+  view.state = bundle_case.state();
+  view.bundle = bundle_case.bundle_ptr();
+  view.as_of = now;
+  const Bundle& bundle = *view.bundle;
+  for (size_t i = 0; i < view.state.parts.size(); ++i) {
+    BundlePartView part;
+    part.state = view.state.parts[i];
+    part.item = bundle.parts[i].item;
+    part.title = bundle.parts[i].title.empty() ? part.item->title : bundle.parts[i].title;
+    if (!part.state.case_id.empty()) {
+      auto child = Get(part.state.case_id);
+      if (child.ok()) part.child = std::move(child).value();
+    }
+    view.parts.push_back(std::move(part));
+  }
+  view.correction = view.state.CombinedCorrection(bundle);
+  // The bundle's own promise runs from submission until every part is decided.
+  const Calendar& calendar = *bundle.calendar;
+  Day start = calendar.LocalDate(view.state.created_at);
+  view.promised_due = calendar.AddWorkingDays(start, bundle.promised_days).day;
+  const std::string status = view.state.Status();
+  const bool stopped = status == "ready" || status == "delivered" || status == "withdrawn";
+  Instant end = stopped ? view.state.updated_at : now;
+  int used = calendar.CountWorkingDays(start, calendar.LocalDate(end)).days;
+  view.promised_days_left = bundle.promised_days - used;
+  if (view.promised_days_left < 0 || calendar.LocalDate(end) > *view.promised_due) {
+    view.light = Light::kRed;
+  } else if (view.promised_days_left <= 1) {
+    view.light = Light::kYellow;
+  }
+  return view;
+}
+
+nlohmann::json BundleViewToJson(const BundleView& v) {
+  nlohmann::json j = BundleStateToJson(v.state);
+  j["title"] = v.bundle->title;
+  j["lead_organ"] = {{"id", v.bundle->lead_organ.id}, {"name", v.bundle->lead_organ.name}};
+  nlohmann::json parts = nlohmann::json::array();
+  for (const BundlePartView& p : v.parts) {
+    nlohmann::json part = {{"part", p.state.part},
+                           {"title", p.title},
+                           {"item", p.state.item_id},
+                           {"organ", {{"id", p.item->organ.id}, {"name", p.item->organ.name}}},
+                           {"applies", p.state.applies},
+                           {"status", p.state.status},
+                           {"case_id", p.state.case_id},
+                           {"case_number", p.state.case_number},
+                           {"missing_materials", p.state.missing_materials},
+                           {"clock", nullptr}};
+    if (p.child) {
+      part["status"] = CaseStatusCode(p.child->state.status);
+      part["clock"] = ClockToJson(p.child->clock);
+      part["decision"] = p.child->state.decision
+                             ? nlohmann::json(DecisionName(*p.child->state.decision))
+                             : nlohmann::json(nullptr);
+    }
+    parts.push_back(part);
+  }
+  j["parts"] = parts;
+  j["correction_notice"] = {{"materials", v.correction}};
+  j["clock"] = {
+      {"promised_due", v.promised_due ? nlohmann::json(FormatIsoDay(*v.promised_due)) : nullptr},
+      {"promised_days_left", v.promised_days_left},
+      {"light", LightName(v.light)}};
+  j["as_of"] = FormatTimestamp(v.as_of);
+  return j;
+}
+
+}  // namespace tongban
