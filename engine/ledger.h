@@ -43,17 +43,25 @@ struct LedgerEntry {
   nlohmann::json DataJson() const;
 };
 
-// The exact bytes an entry's hash covers: a version tag and every field but `hash`,
-// length-prefixed.
+// The exact bytes an entry's hash covers: a version tag ("tongban-ledger-v1") and every field but
+// `hash` — the actor's name included — each length-prefixed. Part of the on-disk format: changing
+// it needs a new version tag.
 std::string CanonicalLedgerEncoding(const LedgerEntry& entry);
 std::string ComputeLedgerHash(const LedgerEntry& entry);
 
 nlohmann::json LedgerEntryToJson(const LedgerEntry& entry);
 
 // Checks that `entries` (in seq order, starting at seq 1) are dense and correctly chained. Returns
-// the seq of the first bad entry and why, or nullopt when the whole chain is sound.
+// the first seq at which the chain breaks and why, or nullopt when the whole chain is sound. Every
+// entry before `seq` is sound; the entry expected at `seq` is not:
+// - a modified entry: its own seq (its hash no longer matches its content);
+// - a modified entry whose hash was recomputed too: the next seq (its prev_hash no longer matches);
+// - a deleted entry, a gap, or entries out of order: the first seq that is not where it should be;
+// - a first entry not chained to kGenesisHash: 1.
+// Dropping the newest entries leaves a sound, shorter chain: only a hash of the chain's end kept
+// elsewhere can show that.
 struct LedgerFault {
-  int64_t seq = 0;
+  int64_t seq = 0;  // the first bad seq
   std::string reason;
 };
 std::optional<LedgerFault> CheckLedgerChain(const std::vector<LedgerEntry>& entries);

@@ -1,5 +1,6 @@
 #include "engine/sqlite_store.h"
 
+#include <algorithm>
 #include <map>
 
 namespace tongban {
@@ -68,7 +69,29 @@ CREATE INDEX cases_status ON cases (status, id);
 CREATE INDEX cases_applicant ON cases (applicant_id, id);
 CREATE INDEX cases_timer ON cases (next_timer_ms) WHERE next_timer_ms IS NOT NULL;
 )sql",
+    // 1 -> 2: the ledger (ledger.h), one hash chain over the whole database.
+    R"sql(
+CREATE TABLE ledger (
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  actor_organ TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  data TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX ledger_subject ON ledger (kind, subject);
+CREATE TRIGGER ledger_append_only_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+CREATE TRIGGER ledger_append_only_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+)sql",
 };
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
 constexpr const char* kCaseColumns =
     "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
@@ -179,24 +202,44 @@ Status SqliteStore::Initialize() {
                                       std::to_string(kSchemaVersion) + ")");
   }
   if (options_.read_only) {
-    if (version != kSchemaVersion) {
-      return Status::FailedPrecondition("not a tongban database (schema version " +
-                                        std::to_string(version) + ")");
+    // An older file is read as it is, not migrated (it may be a backup being verified).
+    if (version == 0) {
+      return Status::FailedPrecondition("not a tongban database (schema version 0)");
     }
+    file_schema_version_ = version;
     ReleaseReader(std::move(first).value());
     return Status::Ok();
   }
-  for (int v = version; v < kSchemaVersion; ++v) {
+  // One transaction per step. The version is read again under the write lock, so that two
+  // processes opening the same old file do not both migrate it.
+  while (version < kSchemaVersion) {
     TONGBAN_RETURN_IF_ERROR(c.db.Exec("BEGIN IMMEDIATE"));
-    Status migrated = c.db.Exec(kMigrations[v]);
-    if (migrated.ok()) migrated = c.db.Exec("PRAGMA user_version=" + std::to_string(v + 1));
+    int rc = (*version_statement)->Step();
+    version = rc == SQLITE_ROW ? static_cast<int>((*version_statement)->Int(0)) : -1;
+    (*version_statement)->Reset();
+    Status migrated = Status::Ok();
+    if (version < 0) {
+      migrated = Status::Internal("reading the schema version failed: " + c.db.Error());
+    } else if (version > kSchemaVersion) {
+      migrated = Status::FailedPrecondition("database schema version " + std::to_string(version) +
+                                            " is newer than this tongban understands (" +
+                                            std::to_string(kSchemaVersion) + ")");
+    } else if (version < kSchemaVersion) {
+      migrated = c.db.Exec(kMigrations[version]);
+      if (migrated.ok()) migrated = c.db.Exec("PRAGMA user_version=" + std::to_string(version + 1));
+      if (!migrated.ok()) {
+        migrated = Status::Internal("migrating the schema to version " +
+                                    std::to_string(version + 1) + " failed: " + migrated.message());
+      }
+      ++version;
+    }
     if (!migrated.ok()) {
       (void)c.db.Exec("ROLLBACK");
-      return Status::Internal("migrating the schema to version " + std::to_string(v + 1) +
-                              " failed: " + migrated.message());
+      return migrated;
     }
     TONGBAN_RETURN_IF_ERROR(c.db.Exec("COMMIT"));
   }
+  file_schema_version_ = kSchemaVersion;
   writer_ = std::move(first).value();
   writer_thread_ = std::thread([this] { WriterLoop(); });
   return Status::Ok();
@@ -232,8 +275,9 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Connection> connection) {
 
 // ---- Writes -------------------------------------------------------------------------------------
 
-Status SqliteStore::Commit(CaseWrite write) {
+Status SqliteStore::Commit(StoreWrite write) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  if (write.cases.empty() && write.ledger.empty()) return Status::Ok();
   auto pending = std::make_unique<PendingWrite>();
   pending->write = std::move(write);
   std::future<Status> done = pending->done.get_future();
@@ -246,6 +290,13 @@ Status SqliteStore::Commit(CaseWrite write) {
   return done.get();
 }
 
+namespace {
+// How much of a transaction's max_batch a StoreWrite takes: its case writes, and at least 1.
+size_t BatchWeight(const StoreWrite& w) {
+  return std::max<size_t>(1, w.cases.size());
+}
+}  // namespace
+
 void SqliteStore::WriterLoop() {
   Connection& c = *writer_;
   while (true) {
@@ -254,8 +305,13 @@ void SqliteStore::WriterLoop() {
       std::unique_lock<std::mutex> lock(queue_mutex_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) return;
-      size_t take = options_.group_commit ? std::min<size_t>(queue_.size(), options_.max_batch) : 1;
-      for (size_t i = 0; i < take; ++i) {
+      // Whole StoreWrites, up to max_batch case writes (always at least one StoreWrite).
+      size_t weight = 0;
+      const size_t limit = static_cast<size_t>(std::max(1, options_.max_batch));
+      while (!queue_.empty()) {
+        size_t next = BatchWeight(queue_.front()->write);
+        if (!batch.empty() && (!options_.group_commit || weight + next > limit)) break;
+        weight += next;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -267,40 +323,106 @@ void SqliteStore::WriterLoop() {
         p->done.set_value(Status::Unavailable(begin.message()));
       continue;
     }
+    // The ledger's end as the transaction goes; it becomes ledger_end_ only once committed.
+    std::optional<LedgerEnd> end = ledger_end_;
     int64_t committed_writes = 0;
+    int64_t batch_writes = 0;
+    Status broken = Status::Ok();  // the transaction itself failed: nothing of the batch is stored
     for (size_t i = 0; i < batch.size(); ++i) {
+      StoreWrite& write = batch[i]->write;
+      batch_writes += static_cast<int64_t>(write.cases.size());
+      const std::optional<LedgerEnd> before = end;
       Status s = c.db.Exec("SAVEPOINT write");
-      if (s.ok()) s = ApplyWrite(c, batch[i]->write);
+      if (!s.ok()) {
+        broken = s;
+        break;
+      }
+      s = ApplyWrite(c, write, &end);
+      if (s.ok()) s = c.db.Exec("RELEASE write");
       if (s.ok()) {
-        s = c.db.Exec("RELEASE write");
-        ++committed_writes;
+        committed_writes += static_cast<int64_t>(write.cases.size());
       } else {
-        (void)c.db.Exec("ROLLBACK TO write");
-        (void)c.db.Exec("RELEASE write");
+        // Refused: undo this StoreWrite alone, and its entries consume no seq. (An end that a
+        // failed ledger insert unset stays unset: it is read from the file again.)
+        if (end.has_value()) end = before;
+        Status undone = c.db.Exec("ROLLBACK TO write");
+        if (undone.ok()) undone = c.db.Exec("RELEASE write");
+        if (!undone.ok()) {
+          broken = undone;
+          break;
+        }
       }
       results[i] = s;
     }
-    Status commit = c.db.Exec("COMMIT");
+    Status commit = broken.ok() ? c.db.Exec("COMMIT") : broken;
     if (!commit.ok()) {
       (void)c.db.Exec("ROLLBACK");
+      // Whatever the file holds now, read the ledger's end from it again.
+      ledger_end_.reset();
       for (auto& p : batch) {
         p->done.set_value(
             Status::Unavailable("commit failed, nothing was stored: " + commit.message()));
       }
       continue;
     }
+    ledger_end_ = end;
     commits_.fetch_add(1);
     writes_.fetch_add(committed_writes);
-    int64_t size = static_cast<int64_t>(batch.size());
     int64_t previous = max_batch_.load();
-    while (size > previous && !max_batch_.compare_exchange_weak(previous, size)) {
+    while (batch_writes > previous && !max_batch_.compare_exchange_weak(previous, batch_writes)) {
     }
     for (size_t i = 0; i < batch.size(); ++i)
       batch[i]->done.set_value(results[i]);
   }
 }
 
-Status SqliteStore::ApplyWrite(Connection& c, const CaseWrite& w) {
+Status SqliteStore::ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end) {
+  for (const CaseWrite& w : write.cases) {
+    TONGBAN_RETURN_IF_ERROR(ApplyCaseWrite(c, w));
+  }
+  if (write.ledger.empty()) return Status::Ok();
+  return AppendLedger(c, write.ledger, end);
+}
+
+Status SqliteStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
+                                 std::optional<LedgerEnd>* end) {
+  if (!end->has_value()) {
+    auto last = c.Prepare("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1");
+    if (!last.ok()) return last.status();
+    int rc = (*last)->Step();
+    LedgerEnd read{0, kGenesisHash};
+    if (rc == SQLITE_ROW) read = {(*last)->Int(0), (*last)->Text(1)};
+    (*last)->Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal("sqlite: " + c.db.Error());
+    *end = read;
+  }
+  auto insert = c.Prepare(
+      "INSERT INTO ledger (seq, time_ms, actor_id, actor_role, actor_organ, actor_name, kind, "
+      "subject, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  if (!insert.ok()) return insert.status();
+  LedgerEnd next = **end;
+  for (LedgerEntry& e : entries) {
+    e.seq = next.seq + 1;
+    e.prev_hash = next.hash;
+    e.hash = ComputeLedgerHash(e);
+    sqlite::Statement& s = **insert;
+    s.Bind(1, e.seq).Bind(2, ToMillis(e.time)).Bind(3, e.actor.id).Bind(4, e.actor.role);
+    s.Bind(5, e.actor.organ).Bind(6, e.actor.name).Bind(7, e.kind).Bind(8, e.subject);
+    s.Bind(9, e.data).Bind(10, e.prev_hash).Bind(11, e.hash);
+    Status inserted = s.Run();
+    if (!inserted.ok()) {
+      // Most likely another writer appended to the file: read the end again next time.
+      end->reset();
+      return Status::Internal("appending ledger entry " + std::to_string(e.seq) +
+                              " failed: " + inserted.message());
+    }
+    next = {e.seq, e.hash};
+  }
+  *end = next;
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
   const CaseRecord& r = w.record;
   // Optimistic concurrency: the events were decided against expected_version.
   auto current = c.Prepare("SELECT version FROM cases WHERE id = ?");
@@ -479,6 +601,36 @@ Result<std::vector<Event>> SqliteStore::GetEvents(const std::string& case_id, in
   }
   (*s)->Reset();
   if (rc != SQLITE_DONE) return Status::Internal("sqlite: reading events failed");
+  return out;
+}
+
+Result<std::vector<LedgerEntry>> SqliteStore::Ledger(int64_t after_seq) {
+  if (file_schema_version_ < 2) return std::vector<LedgerEntry>{};  // no ledger before version 2
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(
+      "SELECT seq, time_ms, actor_id, actor_role, actor_organ, actor_name, kind, subject, data, "
+      "prev_hash, hash FROM ledger WHERE seq > ? ORDER BY seq");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, after_seq);
+  std::vector<LedgerEntry> out;
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW) {
+    LedgerEntry e;
+    e.seq = (*s)->Int(0);
+    e.time = FromMillis((*s)->Int(1));
+    e.actor.id = (*s)->Text(2);
+    e.actor.role = (*s)->Text(3);
+    e.actor.organ = (*s)->Text(4);
+    e.actor.name = (*s)->Text(5);
+    e.kind = (*s)->Text(6);
+    e.subject = (*s)->Text(7);
+    e.data = (*s)->Text(8);
+    e.prev_hash = (*s)->Text(9);
+    e.hash = (*s)->Text(10);
+    out.push_back(std::move(e));
+  }
+  (*s)->Reset();
+  if (rc != SQLITE_DONE) return Status::Internal("sqlite: reading the ledger failed");
   return out;
 }
 

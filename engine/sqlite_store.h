@@ -3,12 +3,23 @@
 // Durability: WAL with synchronous=FULL by default, so a Commit() that returned OK survives a crash
 // or power loss. One writer thread owns the only writing connection; Commit() enqueues its write
 // and blocks until the transaction that contains it is durable. With group commit (the default) the
-// writer drains everything queued into one transaction — each write in its own savepoint, so a
-// write refused for a stale version rolls back alone — which turns many concurrent callers' fsyncs
-// into one. Readers use a pool of their own connections and never wait for the writer (WAL).
+// writer drains everything queued into one transaction — each StoreWrite (all its case writes and
+// ledger entries) in its own savepoint, so a StoreWrite refused for a stale version rolls back
+// alone while the others of the batch commit — which turns many concurrent callers' fsyncs into
+// one. Readers use a pool of their own connections and never wait for the writer (WAL).
 //
-// Schema: versioned with PRAGMA user_version; Open() migrates an older file forward and refuses a
-// newer one. Triggers refuse UPDATE and DELETE on events, so even a careless tool cannot rewrite
+// Ledger: the writer thread assigns every entry its seq (dense from 1, over the whole file),
+// prev_hash and hash inside the transaction, and caches the chain's end between transactions. The
+// cache advances only with a committed transaction: entries of a refused StoreWrite consume no
+// seq, and after a failed transaction the end is read back from the file. The cache assumes this
+// store is the file's only writer of ledger entries (one serving process per file); should another
+// writer append, the next ledger write fails on the seq's primary key instead of forking the chain,
+// and the cache is re-read.
+//
+// Schema: versioned with PRAGMA user_version; Open() migrates an older file forward (keeping its
+// data) and refuses a newer one. Version 2 added the ledger table. Opened read-only, an older file
+// is read as it is, not migrated: a version 1 file has no ledger, so Ledger() is empty. Triggers
+// refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot rewrite
 // history without dropping them first — and verification catches it if someone does.
 //
 // Thread safety: all methods are thread-safe.
@@ -20,6 +31,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,13 +45,13 @@ struct SqliteStoreOptions {
   std::string path;
   std::string synchronous = "FULL";  // FULL, NORMAL or OFF (benchmarks only)
   bool group_commit = true;          // false: one transaction per write (the benchmark baseline)
-  int max_batch = 512;               // writes per transaction at most
-  bool read_only = false;            // for tools that only read (verify, replay)
+  int max_batch = 512;     // case writes per transaction at most (a bigger StoreWrite goes alone)
+  bool read_only = false;  // for tools that only read (verify, replay)
 };
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   // Stops accepting writes, finishes those queued, and closes every connection.
@@ -47,7 +59,9 @@ class SqliteStore final : public Store {
 
   Status Deploy(const DefinitionRecord& definition) override;
   Result<std::vector<DefinitionRecord>> Definitions() override;
-  Status Commit(CaseWrite write) override;
+  using Store::Commit;  // Commit(CaseWrite)
+  Status Commit(StoreWrite write) override;
+  Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) override;
   Result<std::optional<CaseRecord>> GetCase(const std::string& id) override;
   Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override;
   Result<std::vector<Event>> GetEvents(const std::string& case_id, int64_t up_to_seq) override;
@@ -69,8 +83,13 @@ class SqliteStore final : public Store {
   struct Connection;
   class Lease;
   struct PendingWrite {
-    CaseWrite write;
+    StoreWrite write;
     std::promise<Status> done;
+  };
+  // The last entry of the ledger: seq 0 and kGenesisHash while it is empty.
+  struct LedgerEnd {
+    int64_t seq = 0;
+    std::string hash;
   };
 
   explicit SqliteStore(SqliteStoreOptions options);
@@ -79,7 +98,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> AcquireReader();
   void ReleaseReader(std::unique_ptr<Connection> connection);
   void WriterLoop();
-  Status ApplyWrite(Connection& c, const CaseWrite& write);
+  // Applies one StoreWrite inside the open savepoint; `end` is the ledger's end before it (read
+  // from the file when unset) and after it.
+  Status ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end);
+  Status ApplyCaseWrite(Connection& c, const CaseWrite& write);
+  Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
+                      std::optional<LedgerEnd>* end);
 
   SqliteStoreOptions options_;
   std::unique_ptr<Connection> writer_;
@@ -91,6 +115,11 @@ class SqliteStore final : public Store {
   std::deque<std::unique_ptr<PendingWrite>> queue_;
   bool stopping_ = false;
   std::thread writer_thread_;
+  // Writer thread only: the end of the ledger as of the last committed transaction; unset until
+  // the first ledger write and after a failed transaction (then read from the file again).
+  std::optional<LedgerEnd> ledger_end_;
+  // The file's schema version once open: kSchemaVersion, or older when opened read-only.
+  int file_schema_version_ = 0;
 
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> writes_{0};

@@ -1,14 +1,18 @@
-// Tests of SqliteStore on real SQLite files in a temporary directory: schema and its version,
-// commits and reads, optimistic concurrency, idempotency keys, append-only triggers, group commit,
-// immutable definitions and read-only opening.
+// Tests of SqliteStore on real SQLite files in a temporary directory: schema, its version and
+// migration, commits and reads, multi-case StoreWrites, the ledger chain, optimistic concurrency,
+// idempotency keys, append-only triggers, group commit, immutable definitions and read-only
+// opening.
 #include "engine/sqlite_store.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "engine/sqlite.h"
@@ -126,24 +130,67 @@ int64_t Events(SqliteStore& store) {
   return store.CountEvents().value();
 }
 
+// A ledger entry as a caller hands it over: seq, prev_hash and hash are the store's to set, so
+// they are filled with nonsense here to show that they are overwritten.
+LedgerEntry MakeEntry(const std::string& kind, const std::string& subject, int n = 0) {
+  LedgerEntry e;
+  e.seq = 1000 + n;
+  e.time = Ms(kBase + 500 + n);
+  e.actor = {"admin-1", "administrator", "organ-1", "王五"};
+  e.kind = kind;
+  e.subject = subject;
+  e.data = "{\"n\":" + std::to_string(n) + "}";
+  e.prev_hash = "caller-prev";
+  e.hash = "caller-hash";
+  return e;
+}
+
+std::vector<LedgerEntry> ReadLedger(SqliteStore& store, int64_t after_seq = 0) {
+  auto ledger = store.Ledger(after_seq);
+  EXPECT_TRUE(ledger.ok()) << ledger.status().ToString();
+  return ledger.ok() ? std::move(ledger).value() : std::vector<LedgerEntry>{};
+}
+
+// Runs `sql` on a closed database with the real sqlite3 command-line tool; returns its exit code
+// and puts what it printed in `output`.
+int Sqlite3(const std::string& db, const std::string& sql, std::string* output) {
+  std::string script = db + ".sql";
+  {
+    std::ofstream out(script);
+    out << ".bail on\n" << sql << "\n";
+  }
+  std::string command = "sqlite3 '" + db + "' < '" + script + "' 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  output->clear();
+  char buffer[256];
+  while (fgets(buffer, sizeof buffer, pipe) != nullptr)
+    output->append(buffer);
+  return pclose(pipe);
+}
+
 // ---- Schema
 // ---------------------------------------------------------------------------------------
 
-TEST(SqliteStore, CreatesTheSchemaAtUserVersion1) {
+TEST(SqliteStore, CreatesTheSchemaAtUserVersion2) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(SqliteStore::kSchemaVersion, 1);
+  EXPECT_EQ(SqliteStore::kSchemaVersion, 2);
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "wal");
-  for (const char* table : {"definitions", "events", "cases"}) {
+  for (const char* table : {"definitions", "events", "cases", "ledger"}) {
     EXPECT_EQ(RawInt(path, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                        "AND name = '") +
                                table + "'"),
               1)
         << table;
   }
-  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 4);
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 6);
+  EXPECT_EQ(RawInt(path,
+                   "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                   "'ledger_subject' AND tbl_name = 'ledger'"),
+            1);
   // Opening again neither migrates nor fails.
   auto again = OpenStore(path);
   ASSERT_NE(again, nullptr);
@@ -154,7 +201,8 @@ TEST(SqliteStore, RefusesANewerSchema) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
-  ASSERT_TRUE(RawExec(path, "PRAGMA user_version = 2").ok());
+  const int newer = SqliteStore::kSchemaVersion + 1;
+  ASSERT_TRUE(RawExec(path, "PRAGMA user_version = " + std::to_string(newer)).ok());
   for (bool read_only : {false, true}) {
     SqliteStoreOptions options;
     options.path = path;
@@ -165,7 +213,7 @@ TEST(SqliteStore, RefusesANewerSchema) {
     EXPECT_NE(store.status().message().find("newer"), std::string::npos)
         << store.status().message();
   }
-  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 2);  // left alone
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), newer);  // left alone
 }
 
 TEST(SqliteStore, RefusesAnUnknownSynchronousMode) {
@@ -421,7 +469,18 @@ TEST(SqliteStore, TriggersRefuseRewritingHistory) {
   EXPECT_NE(s.message().find("immutable"), std::string::npos) << s.message();
   s = RawExec(path, "DELETE FROM definitions");
   EXPECT_NE(s.message().find("immutable"), std::string::npos) << s.message();
+  {
+    auto store = OpenStore(path);
+    StoreWrite w;
+    w.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "credit-1"));
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  }
+  s = RawExec(path, "UPDATE ledger SET data = '{}' WHERE seq = 1");
+  EXPECT_NE(s.message().find("append-only"), std::string::npos) << s.message();
+  s = RawExec(path, "DELETE FROM ledger");
+  EXPECT_NE(s.message().find("append-only"), std::string::npos) << s.message();
   auto store = OpenStore(path);
+  EXPECT_EQ(ReadLedger(*store).size(), 1u);
   auto events = store->GetEvents("case-a", INT64_MAX);
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[0].data, "{\"n\":1}");
@@ -520,6 +579,521 @@ TEST(SqliteStore, WithoutGroupCommitEveryWriteIsItsOwnTransaction) {
   EXPECT_EQ(stats.writes, 20);
   EXPECT_EQ(stats.commits, 20);
   EXPECT_EQ(stats.max_batch, 1);
+}
+
+// ---- StoreWrite: several cases and ledger entries in one transaction ----------------------------
+
+TEST(SqliteStore, AStoreWriteCommitsEveryCaseAndLedgerEntry) {
+  TempDir dir;
+  std::string path = dir.File("t.db");
+  auto store = OpenStore(path);
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 1)).ok());
+
+  StoreWrite w;
+  w.cases.push_back(MakeWrite("case-a", 2, 3));  // an existing case
+  w.cases.push_back(MakeWrite("case-b", 1, 1));  // new cases
+  w.cases.push_back(MakeWrite("case-c", 1, 2));
+  w.cases.push_back(MakeWrite("case-d", 1, 1));  // created and appended to in the same write
+  w.cases.push_back(MakeWrite("case-d", 2, 2));
+  w.ledger.push_back(MakeEntry(kLedgerDelegationAdded, "dlg-1", 1));
+  w.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "credit-1", 2));
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+
+  EXPECT_EQ(store->GetCase("case-a")->value().version, 3);
+  EXPECT_EQ(store->GetCase("case-b")->value().version, 1);
+  EXPECT_EQ(store->GetCase("case-c")->value().version, 2);
+  EXPECT_EQ(store->GetCase("case-d")->value().version, 2);
+  EXPECT_EQ(store->GetEvents("case-a", INT64_MAX)->size(), 3u);
+  EXPECT_EQ(store->GetEvents("case-d", INT64_MAX)->size(), 2u);
+  EXPECT_EQ(Events(*store), 3 + 1 + 2 + 2);
+
+  std::vector<LedgerEntry> ledger = ReadLedger(*store);
+  ASSERT_EQ(ledger.size(), 2u);
+  // The store numbered and chained them, whatever the caller had put there.
+  EXPECT_EQ(ledger[0].seq, 1);
+  EXPECT_EQ(ledger[0].prev_hash, kGenesisHash);
+  EXPECT_EQ(ledger[0].hash, ComputeLedgerHash(ledger[0]));
+  EXPECT_EQ(ledger[1].seq, 2);
+  EXPECT_EQ(ledger[1].prev_hash, ledger[0].hash);
+  EXPECT_EQ(ledger[1].hash, ComputeLedgerHash(ledger[1]));
+  // Every other field as given.
+  LedgerEntry given = MakeEntry(kLedgerDelegationAdded, "dlg-1", 1);
+  EXPECT_EQ(ledger[0].time, given.time);
+  EXPECT_EQ(ledger[0].actor.id, given.actor.id);
+  EXPECT_EQ(ledger[0].actor.role, given.actor.role);
+  EXPECT_EQ(ledger[0].actor.organ, given.actor.organ);
+  EXPECT_EQ(ledger[0].actor.name, given.actor.name);
+  EXPECT_EQ(ledger[0].kind, "delegation.added");
+  EXPECT_EQ(ledger[0].subject, "dlg-1");
+  EXPECT_EQ(ledger[0].data, "{\"n\":1}");
+  EXPECT_EQ(ledger[1].kind, "credit.recorded");
+  EXPECT_EQ(CheckLedgerChain(ledger), std::nullopt);
+  // Reading after a seq.
+  std::vector<LedgerEntry> after = ReadLedger(*store, 1);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].seq, 2);
+  EXPECT_EQ(after[0].hash, ledger[1].hash);
+  EXPECT_TRUE(ReadLedger(*store, 2).empty());
+  // Stored as one row per entry, in the table the schema names.
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM ledger"), 2);
+  EXPECT_EQ(RawText(path, "SELECT actor_name FROM ledger WHERE seq = 1"), "王五");
+
+  // The counters count case writes; the StoreWrite was one transaction.
+  StoreStats stats = store->Stats();
+  EXPECT_EQ(stats.commits, 2);
+  EXPECT_EQ(stats.writes, 1 + 5);
+  EXPECT_EQ(stats.max_batch, 5);
+
+  // A ledger-only write, and an empty one (a no-op, not even a transaction).
+  StoreWrite only_ledger;
+  only_ledger.ledger.push_back(MakeEntry(kLedgerMandateGranted, "mandate-1", 3));
+  ASSERT_TRUE(store->Commit(std::move(only_ledger)).ok());
+  EXPECT_TRUE(store->Commit(StoreWrite{}).ok());
+  stats = store->Stats();
+  EXPECT_EQ(stats.commits, 3);
+  EXPECT_EQ(stats.writes, 6);
+  ledger = ReadLedger(*store);
+  ASSERT_EQ(ledger.size(), 3u);
+  EXPECT_EQ(ledger[2].seq, 3);
+  EXPECT_EQ(ledger[2].prev_hash, ledger[1].hash);
+  EXPECT_EQ(CheckLedgerChain(ledger), std::nullopt);
+}
+
+TEST(SqliteStore, AStoreWriteBiggerThanMaxBatchCommitsWhole) {
+  TempDir dir;
+  SqliteStoreOptions options;
+  options.path = dir.File("t.db");
+  options.max_batch = 2;
+  auto opened = SqliteStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto store = std::move(opened).value();
+  StoreWrite w;
+  for (const char* id : {"c1", "c2", "c3", "c4", "c5"})
+    w.cases.push_back(MakeWrite(id, 1, 1));
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  EXPECT_EQ(store->CountCases().value(), 5);
+  EXPECT_EQ(store->Stats().commits, 1);
+  EXPECT_EQ(store->Stats().max_batch, 5);
+}
+
+// Checks that nothing of a refused StoreWrite made of `case-a` at 3..3 (stale or not), the new
+// case `case-new`, and a ledger entry about `refused` was stored.
+void ExpectNothingOfTheRefusedWrite(SqliteStore& store, int64_t case_a_version) {
+  EXPECT_FALSE(store.GetCase("case-new")->has_value());
+  EXPECT_TRUE(store.GetEvents("case-new", INT64_MAX)->empty());
+  EXPECT_EQ(store.GetCase("case-a")->value().version, case_a_version);
+  EXPECT_EQ(store.GetEvents("case-a", INT64_MAX)->size(), static_cast<size_t>(case_a_version));
+  for (const LedgerEntry& e : ReadLedger(store))
+    EXPECT_NE(e.subject, "refused") << e.seq;
+}
+
+TEST(SqliteStore, OneStaleCaseRefusesTheWholeStoreWrite) {
+  TempDir dir;
+  auto store = OpenStore(dir.File("t.db"));
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 2)).ok());
+  StoreWrite w;
+  w.cases.push_back(MakeWrite("case-new", 1, 2));  // fine on its own, and first
+  w.cases.push_back(MakeWrite("case-a", 2, 3));    // decided against version 1: stale
+  w.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "refused"));
+  Status s = store->Commit(w);
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+  ExpectNothingOfTheRefusedWrite(*store, 2);
+  EXPECT_TRUE(ReadLedger(*store).empty());
+  EXPECT_EQ(Events(*store), 2);
+  EXPECT_EQ(store->Stats().writes, 1);
+  // With the stale write made fresh, the same StoreWrite goes through.
+  w.cases[1] = MakeWrite("case-a", 3, 3);
+  ASSERT_TRUE(store->Commit(w).ok());
+  EXPECT_EQ(store->GetCase("case-a")->value().version, 3);
+  EXPECT_EQ(store->GetCase("case-new")->value().version, 2);
+  ASSERT_EQ(ReadLedger(*store).size(), 1u);
+  EXPECT_EQ(ReadLedger(*store)[0].seq, 1);
+}
+
+TEST(SqliteStore, AReusedIdempotencyKeyRefusesTheWholeStoreWrite) {
+  TempDir dir;
+  auto store = OpenStore(dir.File("t.db"));
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 2, "key-1", "app-1")).ok());
+  StoreWrite w;
+  w.cases.push_back(MakeWrite("case-new", 1, 1));
+  w.cases.push_back(MakeWrite("case-a", 3, 3, "key-1", "app-1"));
+  w.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "refused"));
+  Status s = store->Commit(std::move(w));
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+  ExpectNothingOfTheRefusedWrite(*store, 2);
+  EXPECT_TRUE(ReadLedger(*store).empty());
+  // The same key twice inside one StoreWrite is refused too.
+  StoreWrite twice;
+  twice.cases.push_back(MakeWrite("case-new", 1, 1, "key-2", "app-1"));
+  twice.cases.push_back(MakeWrite("case-a", 3, 3, "key-2", "app-1"));
+  EXPECT_EQ(store->Commit(std::move(twice)).code(), StatusCode::kAlreadyExists);
+  ExpectNothingOfTheRefusedWrite(*store, 2);
+}
+
+TEST(SqliteStore, ARefusedStoreWriteRollsBackAloneInItsGroupBatch) {
+  TempDir dir;
+  std::string path = dir.File("t.db");
+  auto store = OpenStore(path);
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 2)).ok());
+  ASSERT_TRUE(store->Commit(MakeWrite("case-b", 1, 1)).ok());
+  const int64_t commits_before = store->Stats().commits;
+
+  // Hold the write lock so that the writer thread waits in BEGIN with one batch, while the writes
+  // below queue up behind it and then go into the next transaction together.
+  auto blocker = sqlite::Database::Open(path, false, false);
+  ASSERT_TRUE(blocker.ok());
+  ASSERT_TRUE(blocker->Exec("BEGIN IMMEDIATE").ok());
+
+  std::vector<StoreWrite> writes(5);
+  writes[0].ledger.push_back(MakeEntry(kLedgerMandateGranted, "first", 0));  // the lone batch
+  writes[1].cases.push_back(MakeWrite("fresh-1", 1, 1));
+  writes[1].ledger.push_back(MakeEntry(kLedgerCreditRecorded, "ok-1", 1));
+  writes[2].cases.push_back(MakeWrite("case-new", 1, 1));
+  writes[2].cases.push_back(MakeWrite("case-a", 2, 3));  // stale: case-a is at 2
+  writes[2].ledger.push_back(MakeEntry(kLedgerCreditRecorded, "refused", 2));
+  writes[2].ledger.push_back(MakeEntry(kLedgerCreditRepaired, "refused", 3));
+  writes[3].cases.push_back(MakeWrite("case-b", 2, 2));
+  writes[3].ledger.push_back(MakeEntry(kLedgerDelegationAdded, "ok-3", 4));
+  writes[4].cases.push_back(MakeWrite("fresh-4", 1, 1));
+  std::vector<Status> results(writes.size());
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { results[0] = store->Commit(writes[0]); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the writer takes it alone
+  std::atomic<int> started{0};
+  for (size_t i = 1; i < writes.size(); ++i) {
+    threads.emplace_back([&, i] {
+      started.fetch_add(1);
+      results[i] = store->Commit(writes[i]);
+    });
+  }
+  while (started.load() < static_cast<int>(writes.size()) - 1)
+    std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let them reach the queue
+  ASSERT_TRUE(blocker->Exec("COMMIT").ok());
+  for (auto& t : threads)
+    t.join();
+
+  EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+  EXPECT_TRUE(results[1].ok()) << results[1].ToString();
+  EXPECT_EQ(results[2].code(), StatusCode::kAborted) << results[2].ToString();
+  EXPECT_TRUE(results[3].ok()) << results[3].ToString();
+  EXPECT_TRUE(results[4].ok()) << results[4].ToString();
+  // The four queued writes (five case writes) shared one transaction.
+  StoreStats stats = store->Stats();
+  EXPECT_LE(stats.commits - commits_before, 2);
+  EXPECT_EQ(stats.max_batch, 1 + 2 + 1 + 1) << "the writes did not share a batch";
+  EXPECT_EQ(stats.writes, 2 + 1 + 1 + 1);  // the refused StoreWrite's two are not counted
+
+  ExpectNothingOfTheRefusedWrite(*store, 2);
+  EXPECT_EQ(store->GetCase("fresh-1")->value().version, 1);
+  EXPECT_EQ(store->GetCase("case-b")->value().version, 2);
+  EXPECT_EQ(store->GetCase("fresh-4")->value().version, 1);
+  EXPECT_EQ(Events(*store), 2 + 2 + 1 + 1);
+  // The ledger: the three committed entries, dense and chained, whatever their order in the batch.
+  std::vector<LedgerEntry> ledger = ReadLedger(*store);
+  ASSERT_EQ(ledger.size(), 3u);
+  EXPECT_EQ(ledger[0].subject, "first");
+  std::set<std::string> subjects;
+  for (const LedgerEntry& e : ledger)
+    subjects.insert(e.subject);
+  EXPECT_EQ(subjects, (std::set<std::string>{"first", "ok-1", "ok-3"}));
+  auto fault = CheckLedgerChain(ledger);
+  EXPECT_EQ(fault, std::nullopt) << fault->seq << ": " << fault->reason;
+}
+
+TEST(SqliteStore, LedgerSeqsStayDenseAfterRefusedWrites) {
+  TempDir dir;
+  std::string path = dir.File("t.db");
+  auto store = OpenStore(path);
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 1)).ok());
+  StoreWrite first;
+  first.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "credit-1", 1));
+  ASSERT_TRUE(store->Commit(std::move(first)).ok());
+
+  // Refused for a stale case: its two entries take no seq.
+  StoreWrite stale;
+  stale.cases.push_back(MakeWrite("case-a", 1, 1));
+  stale.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "refused", 2));
+  stale.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "refused", 3));
+  EXPECT_EQ(store->Commit(std::move(stale)).code(), StatusCode::kAborted);
+
+  // Refused by the database half-way through its entries (an entry the file will not take): the
+  // first entry had already been numbered inside the savepoint.
+  ASSERT_TRUE(RawExec(path,
+                      "CREATE TRIGGER refuse_boom BEFORE INSERT ON ledger WHEN NEW.kind = 'boom' "
+                      "BEGIN SELECT RAISE(ABORT, 'boom refused'); END")
+                  .ok());
+  StoreWrite half;
+  half.cases.push_back(MakeWrite("case-new", 1, 1));
+  half.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "refused", 4));
+  half.ledger.push_back(MakeEntry("boom", "refused", 5));
+  Status s = store->Commit(std::move(half));
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("boom refused"), std::string::npos) << s.ToString();
+  ExpectNothingOfTheRefusedWrite(*store, 1);
+
+  StoreWrite next;
+  next.ledger.push_back(MakeEntry(kLedgerCreditRepaired, "credit-1", 6));
+  next.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "credit-2", 7));
+  ASSERT_TRUE(store->Commit(std::move(next)).ok());
+  std::vector<LedgerEntry> ledger = ReadLedger(*store);
+  ASSERT_EQ(ledger.size(), 3u);
+  for (size_t i = 0; i < ledger.size(); ++i)
+    EXPECT_EQ(ledger[i].seq, static_cast<int64_t>(i + 1));
+  EXPECT_EQ(ledger[1].subject, "credit-1");
+  EXPECT_EQ(ledger[1].kind, "credit.repaired");
+  EXPECT_EQ(ledger[1].prev_hash, ledger[0].hash);
+  EXPECT_EQ(CheckLedgerChain(ledger), std::nullopt);
+  EXPECT_EQ(RawInt(path, "SELECT max(seq) FROM ledger"), 3);
+}
+
+TEST(SqliteStore, TheLedgerChainOnFileSurvivesReopeningAndTamperingIsFound) {
+  TempDir dir;
+  std::string path = dir.File("t.db");
+  std::string first_hash;
+  {
+    auto store = OpenStore(path);
+    for (int i = 1; i <= 4; ++i) {
+      StoreWrite w;
+      w.cases.push_back(MakeWrite("case-" + std::to_string(i), 1, 1));
+      w.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "credit-" + std::to_string(i), i));
+      ASSERT_TRUE(store->Commit(std::move(w)).ok());
+    }
+  }
+  {
+    // Read back from the file by a fresh store: sound.
+    auto store = OpenStore(path, /*read_only=*/true);
+    ASSERT_NE(store, nullptr);
+    std::vector<LedgerEntry> ledger = ReadLedger(*store);
+    ASSERT_EQ(ledger.size(), 4u);
+    auto fault = CheckLedgerChain(ledger);
+    EXPECT_EQ(fault, std::nullopt) << fault->seq << ": " << fault->reason;
+    first_hash = ledger[0].hash;
+    // Read-only: no writes.
+    StoreWrite w;
+    w.ledger.push_back(MakeEntry(kLedgerCreditRecorded, "x"));
+    EXPECT_EQ(store->Commit(std::move(w)).code(), StatusCode::kFailedPrecondition);
+  }
+  // The trigger stops the sqlite3 tool...
+  std::string output;
+  EXPECT_NE(Sqlite3(path, "UPDATE ledger SET data = '{\"n\":99}' WHERE seq = 3;", &output), 0);
+  EXPECT_NE(output.find("append-only"), std::string::npos) << output;
+  // ...until someone drops it.
+  ASSERT_EQ(Sqlite3(path,
+                    "DROP TRIGGER ledger_append_only_update;\n"
+                    "UPDATE ledger SET data = '{\"n\":99}' WHERE seq = 3;",
+                    &output),
+            0)
+      << output;
+  {
+    auto store = OpenStore(path);
+    std::vector<LedgerEntry> ledger = ReadLedger(*store);
+    ASSERT_EQ(ledger.size(), 4u);
+    EXPECT_EQ(ledger[2].data, "{\"n\":99}");
+    auto fault = CheckLedgerChain(ledger);
+    ASSERT_TRUE(fault.has_value());
+    EXPECT_EQ(fault->seq, 3);
+    EXPECT_EQ(ledger[0].hash, first_hash);
+  }
+  // A deleted entry is found at its seq too.
+  ASSERT_EQ(Sqlite3(path,
+                    "DROP TRIGGER ledger_append_only_delete;\n"
+                    "DELETE FROM ledger WHERE seq = 2;",
+                    &output),
+            0)
+      << output;
+  auto store = OpenStore(path);
+  auto fault = CheckLedgerChain(ReadLedger(*store));
+  ASSERT_TRUE(fault.has_value());
+  EXPECT_EQ(fault->seq, 2);
+}
+
+TEST(SqliteStore, ReopeningContinuesTheLedgerChain) {
+  TempDir dir;
+  std::string path = dir.File("t.db");
+  std::string end_hash;
+  {
+    auto store = OpenStore(path);
+    StoreWrite w;
+    w.ledger.push_back(MakeEntry(kLedgerMandateGranted, "mandate-1", 1));
+    w.ledger.push_back(MakeEntry(kLedgerMandateGranted, "mandate-2", 2));
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+    end_hash = ReadLedger(*store).back().hash;
+  }
+  for (int round = 0; round < 2; ++round) {
+    auto store = OpenStore(path);
+    StoreWrite w;
+    w.ledger.push_back(MakeEntry(kLedgerMandateRevoked, "mandate-1", 3 + round));
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+    std::vector<LedgerEntry> ledger = ReadLedger(*store);
+    ASSERT_EQ(ledger.size(), static_cast<size_t>(3 + round));
+    EXPECT_EQ(ledger.back().seq, 3 + round);
+    EXPECT_EQ(ledger.back().prev_hash, end_hash);
+    EXPECT_EQ(CheckLedgerChain(ledger), std::nullopt);
+    end_hash = ledger.back().hash;
+  }
+}
+
+// ---- Migration ----------------------------------------------------------------------------------
+
+// The schema of version 1 exactly as it shipped (sqlite_store.cc at 720ca4d). Frozen here: the
+// migration must keep working on files made by it, whatever later versions do.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE definitions (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  text TEXT NOT NULL,
+  deployed_ms INTEGER NOT NULL,
+  PRIMARY KEY (kind, id, version)
+) WITHOUT ROWID;
+CREATE TRIGGER definitions_immutable_update BEFORE UPDATE ON definitions
+BEGIN SELECT RAISE(ABORT, 'deployed definitions are immutable'); END;
+CREATE TRIGGER definitions_immutable_delete BEFORE DELETE ON definitions
+BEGIN SELECT RAISE(ABORT, 'deployed definitions are immutable'); END;
+
+CREATE TABLE events (
+  case_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  actor_organ TEXT NOT NULL,
+  action TEXT NOT NULL,
+  data TEXT NOT NULL,
+  status TEXT NOT NULL,
+  step TEXT NOT NULL,
+  definition_id TEXT NOT NULL,
+  definition_version INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  idempotency_key TEXT,
+  PRIMARY KEY (case_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_idempotency ON events (actor_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+CREATE TABLE cases (
+  id TEXT PRIMARY KEY,
+  number TEXT NOT NULL UNIQUE,
+  query_code TEXT NOT NULL,
+  definition_id TEXT NOT NULL,
+  definition_version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  step TEXT NOT NULL,
+  applicant_id TEXT NOT NULL,
+  organ_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  next_timer_ms INTEGER,
+  snapshot TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cases_status ON cases (status, id);
+CREATE INDEX cases_applicant ON cases (applicant_id, id);
+CREATE INDEX cases_timer ON cases (next_timer_ms) WHERE next_timer_ms IS NOT NULL;
+PRAGMA user_version = 1;
+)sql";
+
+// Writes `w` into a version 1 file with plain SQL, as tongban 1 did.
+void InsertV1(sqlite::Database& db, const CaseWrite& w) {
+  for (const Event& e : w.events) {
+    sqlite::Statement s(db.get(), "INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    ASSERT_TRUE(s.ok()) << s.error();
+    s.Bind(1, e.case_id).Bind(2, e.seq).Bind(3, e.time.time_since_epoch().count());
+    s.Bind(4, e.actor.id).Bind(5, e.actor.role).Bind(6, e.actor.organ).Bind(7, e.action);
+    s.Bind(8, e.data).Bind(9, e.status).Bind(10, e.step).Bind(11, e.definition_id);
+    s.Bind(12, static_cast<int64_t>(e.definition_version)).Bind(13, e.prev_hash);
+    s.Bind(14, e.hash);
+    if (e.idempotency_key.empty()) {
+      s.BindNull(15);
+    } else {
+      s.Bind(15, e.idempotency_key);
+    }
+    ASSERT_TRUE(s.Run().ok());
+  }
+  const CaseRecord& r = w.record;
+  sqlite::Statement s(db.get(), "INSERT INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  ASSERT_TRUE(s.ok()) << s.error();
+  s.Bind(1, r.id).Bind(2, r.number).Bind(3, r.query_code).Bind(4, r.definition_id);
+  s.Bind(5, static_cast<int64_t>(r.definition_version)).Bind(6, r.status).Bind(7, r.step);
+  s.Bind(8, r.applicant_id).Bind(9, r.organ_id).Bind(10, r.created_at.time_since_epoch().count());
+  s.Bind(11, r.updated_at.time_since_epoch().count()).Bind(12, r.version);
+  s.Bind(13, r.next_timer_at->time_since_epoch().count()).Bind(14, r.snapshot);
+  ASSERT_TRUE(s.Run().ok());
+}
+
+TEST(SqliteStore, MigratesAVersion1DatabaseAndKeepsItsData) {
+  TempDir dir;
+  std::string path = dir.File("v1.db");
+  {
+    auto db = sqlite::Database::Open(path, true, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec(kSchemaV1).ok());
+    ASSERT_TRUE(
+        db->Exec("INSERT INTO definitions VALUES ('item','item-a',1,'hash-1','{}',0)").ok());
+    InsertV1(*db, MakeWrite("case-a", 1, 2, "key-1", "app-1"));
+    InsertV1(*db, MakeWrite("case-b", 1, 1));
+  }
+  ASSERT_EQ(RawInt(path, "PRAGMA user_version"), 1);
+
+  // Read-only (as `tongban verify` opens it), an old file is read as it is and not migrated.
+  {
+    auto store = OpenStore(path, /*read_only=*/true);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->CountCases().value(), 2);
+    EXPECT_EQ(store->GetEvents("case-a", INT64_MAX)->size(), 2u);
+    EXPECT_TRUE(ReadLedger(*store).empty());
+  }
+  ASSERT_EQ(RawInt(path, "PRAGMA user_version"), 1);
+  ASSERT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'ledger'"), 0);
+
+  auto store = OpenStore(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 6);
+  // The cases and events as they were.
+  EXPECT_EQ(store->CountCases().value(), 2);
+  EXPECT_EQ(Events(*store), 3);
+  CaseRecord a = store->GetCase("case-a")->value();
+  CaseRecord expected = MakeWrite("case-a", 1, 2).record;
+  EXPECT_EQ(a.number, expected.number);
+  EXPECT_EQ(a.version, 2);
+  EXPECT_EQ(a.status, expected.status);
+  EXPECT_EQ(a.updated_at, expected.updated_at);
+  EXPECT_EQ(a.next_timer_at, expected.next_timer_at);
+  EXPECT_EQ(a.snapshot, expected.snapshot);
+  auto events = store->GetEvents("case-a", INT64_MAX);
+  ASSERT_EQ(events->size(), 2u);
+  for (const Event& e : *events)
+    EXPECT_EQ(ComputeEventHash(e), e.hash);
+  EXPECT_EQ(store->FindIdempotencyKey("app-1", "key-1")->value().case_id, "case-a");
+  EXPECT_EQ(store->Definitions()->size(), 1u);
+  // An empty ledger, ready for its first entry, and the old cases take new writes.
+  EXPECT_TRUE(ReadLedger(*store).empty());
+  StoreWrite w;
+  w.cases.push_back(MakeWrite("case-a", 3, 3));
+  w.ledger.push_back(MakeEntry(kLedgerDelegationAdded, "dlg-1"));
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  std::vector<LedgerEntry> ledger = ReadLedger(*store);
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0].seq, 1);
+  EXPECT_EQ(ledger[0].prev_hash, kGenesisHash);
+  EXPECT_EQ(store->GetCase("case-a")->value().version, 3);
+  // The reused key is still refused after the migration.
+  EXPECT_EQ(store->Commit(MakeWrite("case-c", 1, 1, "key-1", "app-1")).code(),
+            StatusCode::kAlreadyExists);
+  store.reset();
+  // Opening the migrated file again neither migrates nor fails.
+  store = OpenStore(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(ReadLedger(*store).size(), 1u);
+  EXPECT_EQ(store->CountCases().value(), 2);
 }
 
 // ---- Definitions

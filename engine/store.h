@@ -3,10 +3,14 @@
 // SQL lives only behind this interface (sqlite_store.h today; a PostgreSQL store can implement the
 // same contract). The contract:
 // - Events are append-only. A case's events have dense sequence numbers from 1.
-// - Commit() writes a case's new events and its snapshot atomically, and returns only once they are
-//   durable. It refuses a write whose expected version is not the case's current version
-//   (kAborted), and a write carrying an idempotency key that the same actor already used
-//   (kAlreadyExists) — nothing of a refused write is stored.
+// - Commit() writes cases' new events and snapshots, and ledger entries, atomically, and returns
+//   only once they are durable. It refuses a case write whose expected version is not the case's
+//   current version (kAborted), and one carrying an idempotency key that the same actor already
+//   used (kAlreadyExists) — nothing of a refused StoreWrite is stored, not even its other cases'
+//   writes or its ledger entries, and other callers' writes are not affected.
+// - The ledger (ledger.h) is append-only and one hash chain over the whole store: the store assigns
+//   each entry its seq (dense from 1), prev_hash and hash when it commits it. Entries of a refused
+//   write consume no seq.
 // - Definitions are immutable: deploying the same kind, id and version again with other content is
 //   kAlreadyExists; with the same content it is a no-op.
 // - Reads see only committed data.
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "engine/event.h"
+#include "engine/ledger.h"
 #include "workflows/status.h"
 
 namespace tongban {
@@ -57,6 +62,16 @@ struct CaseWrite {
   std::vector<Event> events;     // seq expected_version+1, +2, …
 };
 
+// One transaction: several cases' writes (a bundle and its children) and entries for the register
+// ledger (ledger.h), committed all together or not at all.
+struct StoreWrite {
+  std::vector<CaseWrite> cases;
+  // Entries to append to the ledger, in this order, after the case writes. Their seq, prev_hash and
+  // hash are assigned by the store inside the transaction (the ledger is one chain for the whole
+  // database, so only the writer knows its end); whatever the caller put there is ignored.
+  std::vector<LedgerEntry> ledger;
+};
+
 struct CaseFilter {
   std::string status;
   std::string definition_id;
@@ -75,8 +90,8 @@ struct IdempotencyHit {
 
 struct StoreStats {
   int64_t commits = 0;    // transactions
-  int64_t writes = 0;     // case writes committed
-  int64_t max_batch = 0;  // the largest number of writes in one transaction
+  int64_t writes = 0;     // case writes committed (a StoreWrite counts its CaseWrites)
+  int64_t max_batch = 0;  // the largest number of case writes in one transaction, refused included
 };
 
 class Store {
@@ -86,7 +101,20 @@ class Store {
   virtual Status Deploy(const DefinitionRecord& definition) = 0;
   virtual Result<std::vector<DefinitionRecord>> Definitions() = 0;
 
-  virtual Status Commit(CaseWrite write) = 0;
+  // Commits every case write and ledger entry of `write` in one durable transaction. Refuses the
+  // whole write (nothing stored) when any case write is refused: kAborted for a stale version,
+  // kAlreadyExists for a reused idempotency key. Case writes apply in order, so one StoreWrite may
+  // create a case (expected_version 0) and append to it. An empty write is OK and does nothing.
+  virtual Status Commit(StoreWrite write) = 0;
+  // One case write alone. (Implementations add `using Store::Commit;` to keep it visible.)
+  Status Commit(CaseWrite write) {
+    StoreWrite one;
+    one.cases.push_back(std::move(write));
+    return Commit(std::move(one));
+  }
+
+  // Ledger entries with seq > after_seq, in seq order.
+  virtual Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) = 0;
 
   virtual Result<std::optional<CaseRecord>> GetCase(const std::string& id) = 0;
   virtual Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) = 0;
