@@ -35,7 +35,7 @@ Identity IdentityOf(const DefinitionSet::File& file) {
 Status DefinitionRegistry::Rebuild(const std::vector<DefinitionRecord>& records) {
   DefinitionSet set;
   for (const DefinitionRecord& r : records) {
-    set.AddText(r.kind + "/" + r.id + "@" + std::to_string(r.version), r.text, true);
+    set.AddText(r.kind + "/" + r.id + "@" + std::to_string(r.version), r.text, true, r.deployed_at);
   }
   set.Compile();
   if (set.HasErrors()) {
@@ -52,12 +52,19 @@ Status DefinitionRegistry::Rebuild(const std::vector<DefinitionRecord>& records)
   items_.clear();
   item_texts_.clear();
   calendars_.clear();
+  bundles_.clear();
+  bundle_texts_.clear();
   for (const auto& item : set.Items())
     items_[{item->id, item->version}] = item;
+  for (const auto& bundle : set.Bundles())
+    bundles_[{bundle->id, bundle->version}] = bundle;
+  delegation_lists_ = set.DelegationLists();
+  agreement_lists_ = set.AgreementLists();
   for (const auto& calendar : set.Calendars())
     calendars_[calendar->id()] = calendar;
   for (const DefinitionRecord& r : records) {
     if (r.kind == "item") item_texts_[{r.id, r.version}] = r.text;
+    if (r.kind == "bundle") bundle_texts_[{r.id, r.version}] = r.text;
   }
   records_ = records;
   return Status::Ok();
@@ -78,33 +85,64 @@ Result<DeployOutcome> DefinitionRegistry::Deploy(
     existing = records_;
   }
   DefinitionSet set;
-  for (const auto& [name, text] : texts)
-    set.AddText(name, text, true);
-  // What is deployed already resolves references (calendars) but is not reported on; a stored
-  // version that a new text redefines is left out, so the new text is checked on its own merits.
+  // What is deployed already resolves references (calendars, items, delegations) but is not
+  // reported on; a stored version that a new text redefines is left out, so the new text is checked
+  // on its own merits. The deployed texts come first, so that a clash between a new text and a
+  // deployed one (an agreement id used in two lists) is reported on the new text. A new text is
+  // compiled as deployed `now`, exactly as it will be when the store is next loaded; a text that
+  // is deployed already with the same content keeps its deployment time (redeploying the shipped
+  // definitions at start-up must not hide them from the bundles deployed since).
   DeployOutcome outcome;
   std::set<std::string> incoming;
+  std::vector<Instant> deployed_at(texts.size(), now);
   {
     DefinitionSet probe;
     for (const auto& [name, text] : texts)
       probe.AddText(name, text, true);
     probe.Compile();
-    for (const auto& file : probe.files()) {
+    for (size_t i = 0; i < probe.files().size(); ++i) {
+      const auto& file = probe.files()[i];
       Identity identity = IdentityOf(file);
-      if (!identity.kind.empty()) {
-        incoming.insert(identity.kind + "/" + identity.id + "@" + std::to_string(identity.version));
+      if (identity.kind.empty()) continue;
+      incoming.insert(identity.kind + "/" + identity.id + "@" + std::to_string(identity.version));
+      std::string hash = Sha256Hex(file.source.dump());
+      for (const DefinitionRecord& r : existing) {
+        if (r.kind == identity.kind && r.id == identity.id && r.version == identity.version &&
+            r.content_hash == hash) {
+          deployed_at[i] = r.deployed_at;
+        }
       }
     }
   }
   for (const DefinitionRecord& r : existing) {
     std::string key = r.kind + "/" + r.id + "@" + std::to_string(r.version);
-    if (incoming.count(key) == 0) set.AddText("deployed:" + key, r.text, false);
+    if (incoming.count(key) == 0) set.AddText("deployed:" + key, r.text, false, r.deployed_at);
   }
+  for (size_t i = 0; i < texts.size(); ++i)
+    set.AddText(texts[i].first, texts[i].second, true, deployed_at[i]);
   set.Compile();
   outcome.diagnostics = set.Diagnostics();
+  // A deployed definition that no longer compiles beside the new texts (a bundle whose pinned item
+  // version is redefined, say) would make the store unloadable: refuse, and say which and why.
+  std::string broken;
+  for (const auto& file : set.files()) {
+    if (file.report || !file.sink || !file.sink->has_errors()) continue;
+    std::string key = file.name.substr(std::string("deployed:").size());
+    for (Diagnostic d : file.sink->diagnostics()) {
+      if (d.severity != Severity::kError) continue;
+      // Said in the message too, for callers that show the pointer but not the file.
+      d.message = "deployed " + key + " would no longer compile: " + d.message;
+      outcome.diagnostics.push_back(std::move(d));
+    }
+    broken += (broken.empty() ? "" : ", ") + key;
+  }
   if (diagnostics != nullptr) *diagnostics = outcome.diagnostics;
   if (set.HasErrors()) {
     return Status::InvalidArgument("the definitions have errors; nothing was deployed");
+  }
+  if (!broken.empty()) {
+    return Status::InvalidArgument("deploying these definitions would break deployed " + broken +
+                                   "; nothing was deployed");
   }
   std::vector<DefinitionRecord> to_store;
   for (const auto& file : set.files()) {
@@ -170,6 +208,46 @@ std::shared_ptr<const Item> DefinitionRegistry::FindItem(const std::string& id, 
   if (it == items_.begin()) return nullptr;
   --it;
   return it->first.first == id ? it->second : nullptr;
+}
+
+std::shared_ptr<const Bundle> DefinitionRegistry::FindBundle(const std::string& id,
+                                                             int version) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  if (version > 0) {
+    auto it = bundles_.find({id, version});
+    return it == bundles_.end() ? nullptr : it->second;
+  }
+  auto it = bundles_.upper_bound({id, INT32_MAX});
+  if (it == bundles_.begin()) return nullptr;
+  --it;
+  return it->first.first == id ? it->second : nullptr;
+}
+
+std::vector<std::shared_ptr<const Bundle>> DefinitionRegistry::Bundles() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  std::vector<std::shared_ptr<const Bundle>> out;
+  for (const auto& [key, bundle] : bundles_)
+    out.push_back(bundle);
+  return out;
+}
+
+std::vector<std::shared_ptr<const DelegationList>> DefinitionRegistry::DelegationLists() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return delegation_lists_;
+}
+
+std::vector<std::shared_ptr<const HandlingAgreementList>> DefinitionRegistry::AgreementLists()
+    const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return agreement_lists_;
+}
+
+std::optional<std::string> DefinitionRegistry::BundleText(const std::string& id,
+                                                          int version) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  auto it = bundle_texts_.find({id, version});
+  if (it == bundle_texts_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::shared_ptr<const Calendar> DefinitionRegistry::FindCalendar(const std::string& id) const {

@@ -1,9 +1,16 @@
 // DefinitionRegistry: the compiled definitions a running engine knows, backed by the store.
 //
 // Every deployed definition version is stored immutably; a case stays on the item version it
-// started on, so the registry keeps every version compiled, not only the latest. Calendars resolve
-// to their latest deployed version, so that adding next year's holiday notice reaches running
-// cases.
+// started on, so the registry keeps every version compiled, not only the latest — items, bundles,
+// delegation lists and handling agreement lists alike. Calendars resolve to their latest deployed
+// version, so that adding next year's holiday notice reaches running cases. A bundle or agreements
+// list that names an item without a version resolves it to the latest version deployed at or
+// before its own deployment: a later item version does not change what a deployed bundle means
+// (deploy a new bundle version to take it up).
+//
+// New texts are compiled with everything deployed as context, so a bundle whose items are
+// deployed, or an agreements list whose delegations are, deploys on its own. Deployment is refused
+// when it would make a deployed definition stop compiling, so the store always loads.
 //
 // Thread safety: all methods are thread-safe; compiled items are immutable and shared.
 #pragma once
@@ -42,10 +49,17 @@ class DefinitionRegistry {
   Result<DeployOutcome> DeployDirectory(const std::string& path, Instant now);
 
   std::shared_ptr<const Item> FindItem(const std::string& id, int version = 0) const;
+  // The bundle with this id and version; version 0 means the highest deployed version.
+  std::shared_ptr<const Bundle> FindBundle(const std::string& id, int version = 0) const;
+  std::vector<std::shared_ptr<const Bundle>> Bundles() const;                  // every version
+  std::vector<std::shared_ptr<const DelegationList>> DelegationLists() const;  // every version
+  std::vector<std::shared_ptr<const HandlingAgreementList>> AgreementLists() const;  // ditto
   std::shared_ptr<const Calendar> FindCalendar(const std::string& id) const;
   std::vector<std::shared_ptr<const Item>> Items() const;  // every version
   // The deployed JSON of an item version, for GET /v1/definitions/{id}.
   std::optional<std::string> ItemText(const std::string& id, int version) const;
+  // The deployed JSON of a bundle version.
+  std::optional<std::string> BundleText(const std::string& id, int version) const;
 
  private:
   Status Rebuild(const std::vector<DefinitionRecord>& records);
@@ -54,6 +68,10 @@ class DefinitionRegistry {
   mutable std::shared_mutex mutex_;
   std::map<std::pair<std::string, int>, std::shared_ptr<const Item>> items_;
   std::map<std::pair<std::string, int>, std::string> item_texts_;
+  std::map<std::pair<std::string, int>, std::shared_ptr<const Bundle>> bundles_;
+  std::map<std::pair<std::string, int>, std::string> bundle_texts_;
+  std::vector<std::shared_ptr<const DelegationList>> delegation_lists_;
+  std::vector<std::shared_ptr<const HandlingAgreementList>> agreement_lists_;
   std::map<std::string, std::shared_ptr<const Calendar>> calendars_;
   std::vector<DefinitionRecord> records_;
 };

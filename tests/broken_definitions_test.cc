@@ -5,9 +5,11 @@
 // warnings/ valid definitions that must validate with warnings only, listed in
 // warnings/expected.json.
 //
-// Every file is loaded on its own into a DefinitionSet, with the shipped calendars as context,
-// exactly as `tongban validate --with definitions/calendars FILE` does. There is one test per file,
-// named after it, so a failure says which mistake the validator stopped catching.
+// Every file is loaded on its own into a DefinitionSet, with the shipped calendars, items and
+// delegation lists as context, exactly as `tongban validate --with definitions/calendars --with
+// definitions/items --with definitions/delegations FILE` does (bundles and handling agreements
+// refer to the shipped items). There is one test per file, named after it, so a failure says which
+// mistake the validator stopped catching.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -179,7 +181,8 @@ TEST_P(DefinitionCorpusTest, ReportsExpectedDiagnostics) {
 
   DefinitionSet set;
   set.AddPath(path, /*report=*/true);
-  set.AddPath(kSourceDir + "/definitions/calendars", /*report=*/false);
+  for (const char* context : {"calendars", "items", "delegations"})
+    set.AddPath(kSourceDir + "/definitions/" + context, /*report=*/false);
   set.Compile();
   const std::vector<Diagnostic> diagnostics = set.Diagnostics();
 

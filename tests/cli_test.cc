@@ -159,7 +159,9 @@ TEST(CliValidate, JsonSyntaxErrorIsLocated) {
 TEST(CliValidate, EveryBrokenFileIsReportedInCompilerFormat) {
   std::vector<std::string> files = JsonFilesIn("tests/definitions/broken");
   ASSERT_FALSE(files.empty());
-  std::string args = "validate --with definitions/calendars";
+  std::string args =
+      "validate --with definitions/calendars --with definitions/items --with "
+      "definitions/delegations";
   for (const std::string& f : files)
     args += " " + Quote(f);
   RunResult r = Tongban(args);
@@ -191,7 +193,9 @@ TEST(CliValidate, EveryBrokenFileIsReportedInCompilerFormat) {
 }
 
 TEST(CliValidate, WarningsAloneStillExitZero) {
-  std::string args = "validate --with definitions/calendars";
+  std::string args =
+      "validate --with definitions/calendars --with definitions/items --with "
+      "definitions/delegations";
   std::vector<std::string> files = JsonFilesIn("tests/definitions/warnings");
   ASSERT_FALSE(files.empty());
   for (const std::string& f : files)
@@ -229,6 +233,68 @@ TEST(CliValidate, JsonFormatOfABrokenFile) {
   EXPECT_EQ(d.value("code", ""), "unknown-step");
   EXPECT_EQ(d.value("line", 0), 39);
   EXPECT_EQ(d.value("column", 0), 11);
+}
+
+// A copy of the shipped calendars, items and delegations, with a bundle and an agreements list in
+// folders of their own beside them: the layout a bureau keeps its definitions in.
+class DefinitionsCopy {
+ public:
+  DefinitionsCopy() : root_(TempPath("-definitions")) {
+    fs::create_directories(root_);
+    for (const char* folder : {"calendars", "items", "delegations"}) {
+      fs::copy(kSourceDir + "/definitions/" + folder, root_ / folder, fs::copy_options::recursive);
+    }
+    fs::create_directories(root_ / "bundles");
+    fs::create_directories(root_ / "agreements");
+    // The warnings corpus holds a valid bundle over the shipped items (with two warnings).
+    fs::copy(kSourceDir + "/tests/definitions/warnings/04-bundle-optional-and-unused-fields.json",
+             root_ / "bundles" / "startup.json");
+    std::ofstream(root_ / "agreements" / "remote.json") << R"({
+      "kind": "handling_agreements", "id": "remote", "version": 1, "title": "跨区通办",
+      "agreements": [{"id": "seal-remote",
+        "receiving_organ": {"id": "sh-service-centre", "name": "××市政务服务中心"},
+        "handling_organ": {"id": "dz-approval-bureau", "name": "××开发区行政审批局"},
+        "items": ["seal-engraving-filing"], "legal_basis": [{"citation": "《合作协议》"}],
+        "effective_from": "2026-01-01"}]})";
+  }
+  ~DefinitionsCopy() {
+    std::error_code ignored;
+    fs::remove_all(root_, ignored);
+  }
+  std::string Path(const std::string& relative) const { return (root_ / relative).string(); }
+
+ private:
+  fs::path root_;
+};
+
+TEST(CliValidate, BundleAndAgreementsValidateAloneWithTheirSiblingFolders) {
+  DefinitionsCopy copy;
+  // items/ and delegations/ beside bundles/ and agreements/ are found without --with; the
+  // agreement holds only because the shipped delegation list grants the bureau "accept".
+  RunResult r = Tongban("validate " + Quote(copy.Path("bundles/startup.json")) + " " +
+                        Quote(copy.Path("agreements/remote.json")));
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_TRUE(HasLine(r.out, "2 file(s) checked: 0 error(s), 2 warning(s)")) << Describe(r);
+
+  fs::remove_all(copy.Path("delegations"));
+  r = Tongban("validate " + Quote(copy.Path("agreements/remote.json")));
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_NE(r.out.find("handling organ \"dz-approval-bureau\" cannot accept item "
+                       "\"seal-engraving-filing\""),
+            std::string::npos)
+      << Describe(r);
+  fs::remove_all(copy.Path("items"));
+  r = Tongban("validate " + Quote(copy.Path("bundles/startup.json")));
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_NE(r.out.find("unknown item \"establishment-registration\""), std::string::npos)
+      << Describe(r);
+}
+
+TEST(CliValidate, AFileIsNotAlsoLoadedAsContext) {
+  // items/ is context for an item in it, but the item itself is checked once, as reported.
+  RunResult r = Tongban("validate definitions/items/seal-engraving-filing.json");
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_TRUE(HasLine(r.out, "1 file(s) checked: 0 error(s), 0 warning(s)")) << Describe(r);
 }
 
 TEST(CliValidate, JsonFormatOfValidDefinitions) {
@@ -334,10 +400,30 @@ TEST(CliGraph, BrokenItemExitsOneAndPrintsItsErrors) {
       << Describe(r);
 }
 
+TEST(CliGraph, BundleDrawsItsParts) {
+  DefinitionsCopy copy;
+  RunResult r = Tongban("graph " + Quote(copy.Path("bundles/startup.json")));
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out.rfind("flowchart LR\n", 0), 0u) << Describe(r);
+  EXPECT_NE(r.out.find("p0 -->|\"when needs_seal == true\"| p1"), std::string::npos) << Describe(r);
+  RunResult dot = Tongban("graph --format dot " + Quote(copy.Path("bundles/startup.json")));
+  EXPECT_EQ(dot.exit_code, 0) << Describe(dot);
+  EXPECT_NE(dot.out.find("p0 -> p1 [label=\"when needs_seal == true\"];"), std::string::npos)
+      << Describe(dot);
+  if (std::system("command -v dot >/dev/null 2>&1") != 0) GTEST_SKIP() << "no Graphviz 'dot'";
+  std::string svg = TempPath(".svg");
+  RunResult rendered =
+      RunShell(Quote(kBinary) + " graph --format dot " + Quote(copy.Path("bundles/startup.json")) +
+               " | dot -Tsvg -o " + Quote(svg));
+  EXPECT_EQ(rendered.exit_code, 0) << Describe(rendered);
+  EXPECT_NE(ReadFile(svg).find("<svg"), std::string::npos);
+  std::remove(svg.c_str());
+}
+
 TEST(CliGraph, CalendarIsNotAnItem) {
   RunResult r = Tongban("graph definitions/calendars/cn-mainland.json");
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
-  EXPECT_NE(r.err.find("is not an item definition"), std::string::npos) << Describe(r);
+  EXPECT_NE(r.err.find("is not an item or bundle definition"), std::string::npos) << Describe(r);
 }
 
 }  // namespace

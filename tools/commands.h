@@ -27,7 +27,9 @@ int BenchHttp(const Args& args);
 namespace tongban::cli {
 
 // Loads `paths` as reported definitions and, as context, every `--with` path plus the nearest
-// `calendars/` folder above each path (so an item validates against its shipped calendars).
+// `calendars/`, `items/` and `delegations/` folders above each path (so an item validates against
+// its shipped calendars, and a bundle or agreements list against the shipped items and
+// delegations). Context never loads a reported file a second time.
 void LoadDefinitions(DefinitionSet* set, const std::vector<std::string>& paths,
                      const std::vector<std::string>& with);
 

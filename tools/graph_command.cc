@@ -13,11 +13,13 @@ constexpr const char* kHelp = R"(usage: tongban graph [OPTIONS] FILE
 Draws the whole machine a case of the item in FILE runs: the statutory frame (received,
 correction, under review, decided, closed, not accepted, withdrawn, ...) with the item's own
 review steps inside "under review". Special-procedure steps (clock paused) and joint steps
-are marked. The output goes to standard output.
+are marked. For a bundle, draws its parts (item, organ) and the order they run in: an edge
+from each part a part waits for, labelled with the part's "when" guard. The output goes to
+standard output.
 
 Options:
   --format FORMAT    mermaid (default) or dot (render with: dot -Tsvg -o item.svg)
-  --with PATH        load PATH to resolve references (calendars); may repeat
+  --with PATH        load PATH to resolve references (calendars, items); may repeat
   --help             show this help
 
 Exit codes: 0 drawn, 1 the definition has errors (they are printed), 2 wrong usage.
@@ -36,7 +38,9 @@ int GraphCommand(int argc, char** argv, int first) {
   if (format != "mermaid" && format != "dot") {
     return UsageError("graph", "--format must be mermaid or dot");
   }
-  if (args.positional().size() != 1) return UsageError("graph", "give exactly one item file");
+  if (args.positional().size() != 1) {
+    return UsageError("graph", "give exactly one item or bundle file");
+  }
   DefinitionSet set;
   LoadDefinitions(&set, args.positional(), args.GetAll("with"));
   set.Compile();
@@ -46,13 +50,21 @@ int GraphCommand(int argc, char** argv, int first) {
     return kExitFailure;
   }
   std::shared_ptr<const Item> item;
+  std::shared_ptr<const Bundle> bundle;
   for (const auto& file : set.files()) {
-    if (file.report && file.kind == "item" && file.source.contains("id")) {
-      item = set.FindItem(file.source["id"].get<std::string>(), file.source.value("version", 0));
-    }
+    if (!file.report || !file.source.contains("id")) continue;
+    std::string id = file.source["id"].get<std::string>();
+    int version = file.source.value("version", 0);
+    if (file.kind == "item") item = set.FindItem(id, version);
+    if (file.kind == "bundle") bundle = set.FindBundle(id, version);
+  }
+  if (bundle) {
+    std::cout << (format == "dot" ? RenderDot(*bundle) : RenderMermaid(*bundle));
+    return kExitOk;
   }
   if (!item) {
-    std::cerr << "tongban graph: " << args.positional()[0] << " is not an item definition\n";
+    std::cerr << "tongban graph: " << args.positional()[0]
+              << " is not an item or bundle definition\n";
     return kExitFailure;
   }
   std::cout << (format == "dot" ? RenderDot(*item) : RenderMermaid(*item));

@@ -1,6 +1,8 @@
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <vector>
 
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -11,22 +13,61 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kContextFolders[] = {"calendars", "items", "delegations"};
+
 constexpr const char* kHelp = R"(usage: tongban validate [OPTIONS] PATH...
 
-Checks definition files (items, calendars) and reports every problem at once, each with
-file:line:column, the JSON pointer of the value, and what is wrong. A directory is searched
-for *.json files recursively.
+Checks definition files (items, calendars, bundles, delegation lists, handling agreements)
+and reports every problem at once, each with file:line:column, the JSON pointer of the
+value, and what is wrong. A directory is searched for *.json files recursively.
 
 Options:
   --with PATH        also load PATH (file or directory) to resolve references, without
-                     reporting on it; may repeat. The nearest calendars/ folder above each
-                     PATH is loaded this way automatically.
+                     reporting on it; may repeat. The nearest calendars/, items/ and
+                     delegations/ folders above each PATH are loaded this way automatically,
+                     so a bundle or an agreements list validates on its own.
   --format FORMAT    text (default) or json
   --quiet            print errors only, no warnings and no summary
   --help             show this help
 
 Exit codes: 0 valid (warnings allowed), 1 errors found, 2 wrong usage.
 )";
+
+}  // namespace
+
+namespace {
+
+// Whether `path` (canonical) is one of `reported`, or inside one of them.
+bool IsReported(const std::string& path, const std::set<std::string>& reported) {
+  for (const std::string& r : reported) {
+    if (path == r || path.rfind(r + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
+// Adds a context file or folder, leaving out the files that are reported already (validating
+// items/a.json loads items/ as context, but not a.json a second time).
+void AddContext(DefinitionSet* set, const std::string& path,
+                const std::set<std::string>& reported) {
+  std::error_code error;
+  std::string absolute = fs::weakly_canonical(path, error).string();
+  if (IsReported(absolute, reported)) return;
+  if (!fs::is_directory(path, error)) {
+    set->AddPath(path, false);
+    return;
+  }
+  std::vector<std::string> found;
+  for (auto it = fs::recursive_directory_iterator(path, error);
+       !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (!it->is_regular_file() || it->path().extension() != ".json") continue;
+    std::error_code ignored;
+    if (IsReported(fs::weakly_canonical(it->path(), ignored).string(), reported)) continue;
+    found.push_back(it->path().string());
+  }
+  std::sort(found.begin(), found.end());
+  for (const std::string& f : found)
+    set->AddPath(f, false);
+}
 
 }  // namespace
 
@@ -41,32 +82,28 @@ void LoadDefinitions(DefinitionSet* set, const std::vector<std::string>& paths,
   std::set<std::string> context;
   for (const std::string& w : with)
     context.insert(w);
-  for (const std::string& p : paths) {
-    std::error_code error;
-    fs::path dir = fs::weakly_canonical(p, error);
-    if (!fs::is_directory(dir, error)) dir = dir.parent_path();
-    for (int depth = 0; depth < 4 && !dir.empty(); ++depth) {
-      fs::path candidate = dir / "calendars";
-      if (fs::is_directory(candidate, error)) {
-        context.insert(candidate.string());
-        break;
+  // The nearest folder of each of these names above each path: calendars for items and bundles,
+  // items for bundles, delegation and agreements lists, delegations for agreements lists.
+  for (const char* folder : kContextFolders) {
+    for (const std::string& p : paths) {
+      std::error_code error;
+      fs::path dir = fs::weakly_canonical(p, error);
+      if (!fs::is_directory(dir, error)) dir = dir.parent_path();
+      for (int depth = 0; depth < 4 && !dir.empty(); ++depth) {
+        fs::path candidate = dir / folder;
+        if (fs::is_directory(candidate, error)) {
+          context.insert(candidate.string());
+          break;
+        }
+        if (dir == dir.parent_path()) break;
+        dir = dir.parent_path();
       }
-      if (dir == dir.parent_path()) break;
-      dir = dir.parent_path();
     }
   }
   for (const std::string& p : paths)
     set->AddPath(p, true);
-  for (const std::string& c : context) {
-    // A context path that is (inside) a reported path is already loaded.
-    std::error_code error;
-    std::string absolute = fs::weakly_canonical(c, error).string();
-    bool covered = false;
-    for (const std::string& r : reported) {
-      if (absolute == r || absolute.rfind(r + "/", 0) == 0) covered = true;
-    }
-    if (!covered) set->AddPath(c, false);
-  }
+  for (const std::string& c : context)
+    AddContext(set, c, reported);
 }
 
 int ValidateCommand(int argc, char** argv, int first) {

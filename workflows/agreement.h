@@ -26,7 +26,8 @@ struct HandlingAgreement {
   std::string id;  // unique across lists
   std::string list_id;
   Organ receiving;  // the window that receives (代收)
-  Organ handling;   // the organ that accepts and decides; must implement the items
+  Organ handling;   // the organ that accepts and decides; must implement the items or be
+                    // delegated "accept" for them
   std::vector<std::string> items;  // item ids covered
   std::vector<LegalCitation> legal_basis;
   Day effective_from{};
@@ -44,13 +45,24 @@ struct HandlingAgreementList {
   std::vector<HandlingAgreement> agreements;
 };
 
-// Compiles a "handling_agreements" definition. `find_item` resolves item ids (null: not checked);
-// an agreement whose handling organ does not implement a listed item is an error.
+// Whether a delegation grants `organ_id` the power to accept applications for `item_id`.
+using AcceptsByDelegation =
+    std::function<bool(const std::string& organ_id, const std::string& item_id)>;
+
+// Compiles a "handling_agreements" definition. `find_item` resolves item ids (version 0: latest;
+// null: items are not checked). The handling organ must be competent for every listed item: it is
+// the item's organ (the latest version's), or `accepts_by_delegation` says a delegation grants it
+// "accept" for the item; otherwise the agreement is an error. `known_items` only feeds "did you
+// mean" for an unknown item. Agreement ids are checked within the list here; across lists by the
+// caller (DefinitionSet). Returns null on errors.
 std::shared_ptr<const HandlingAgreementList> CompileHandlingAgreements(
     const nlohmann::json& root,
     const std::function<std::shared_ptr<const Item>(const std::string&, int)>& find_item,
-    DiagnosticSink* sink);
+    DiagnosticSink* sink, const AcceptsByDelegation& accepts_by_delegation = nullptr,
+    const std::vector<std::string>& known_items = {});
 
+// {id, list, receiving_organ, handling_organ, items, legal_basis, effective_from, effective_to?,
+// note?}: the definition's element shape, plus the list id.
 nlohmann::json HandlingAgreementToJson(const HandlingAgreement& agreement);
 
 }  // namespace tongban

@@ -1,16 +1,30 @@
-// Bundle: the compiled form of a "bundle" definition — "one thing" integrated handling (一件事集成办):
-// one application form and one set of materials for several items handled together.
+// Bundle: the compiled form of a "bundle" definition — "one thing" integrated handling
+// (一件事集成办): one application form and one set of materials for several items handled together.
 //
 // A bundle names its parts: each part is one item, with a guard over the bundle's form that decides
 // whether the part applies (no employees → no social-insurance registration), the parts it must
 // wait for (serial dependencies; parts without dependencies run in parallel), and how the bundle's
-// form fields and materials map onto the item's. A material needed by several items is supplied once
-// and mapped to each. The bundle has a lead organ (牵头部门) and a promised time limit of its own.
+// form fields and materials map onto the item's. A material needed by several items is supplied
+// once and mapped to each. The bundle has a lead organ (牵头部门) and a promised time limit of its
+// own.
 //
 // The compiler checks that every part's item exists, that the mapping covers every required field
 // of each item's form with a field of a compatible type, that every required material of each item
 // is mapped from a bundle material, that dependencies name parts and have no cycle, and that guards
 // are typed against the bundle's form.
+//
+// Mapping. An item form field named in the part's "form" takes its value from the bundle field or
+// the constant given there; any other item field takes the bundle field of the same id, if the
+// bundle's form has one. Materials likewise ("materials": item material id → bundle material id,
+// else the bundle material of the same id). A bundle field may fill an item field of the same type;
+// an enum bundle field may also fill an enum item field whose values include all of its values, or
+// a string item field. A constant must be a value of the item field's type (an enum constant one of
+// its values, a date constant a real date).
+//
+// Warnings (the bundle still compiles): a required item field or material supplied from an
+// optional bundle one; a bundle field or material no part uses (fields read by a "when" count as
+// used); a bundle promise shorter than the promises of the items along its longest chain of
+// "after" dependencies (with no dependencies: the largest single promise).
 //
 // Thread safety: immutable after compilation.
 #pragma once
@@ -34,16 +48,18 @@ namespace tongban {
 struct BundlePart {
   std::string id;  // the part's id within the bundle ("registration")
   std::string title;
-  std::shared_ptr<const Item> item;  // resolved at compile time (the version named, or latest)
+  std::shared_ptr<const Item> item;   // resolved at compile time (the version named, or latest)
   std::shared_ptr<const Guard> when;  // null: the part always applies
   std::vector<size_t> after;          // indices into Bundle::parts that must be approved first
   // item form field id → where its value comes from: a bundle form field ("field") or a constant.
+  // Holds the explicit mappings and the implicit same-id ones; item fields without either are
+  // absent (only optional fields can be).
   struct FieldSource {
     std::string bundle_field;  // empty when `constant` is used
     nlohmann::json constant;
   };
   std::map<std::string, FieldSource> form_map;
-  // item material id → bundle material id.
+  // item material id → bundle material id, explicit and implicit (same id) alike.
   std::map<std::string, std::string> material_map;
 };
 
@@ -69,24 +85,30 @@ struct Bundle {
   const FormField* FindField(const std::string& field_id) const;
   const Material* FindMaterial(const std::string& material_id) const;
 
-  // The item form for `part` built from the bundle form (fields the bundle form lacks are left out).
+  // The item form for `part` built from the bundle form (fields the bundle form lacks or holds null
+  // are left out; constants are always set).
   nlohmann::json MapForm(const BundlePart& part, const nlohmann::json& bundle_form) const;
-  // The item material ids for `part` among the bundle material ids supplied.
+  // The item material ids for `part` among the bundle material ids supplied, in the item's order.
   std::vector<std::string> MapMaterials(const BundlePart& part,
                                         const std::vector<std::string>& bundle_materials) const;
   // The bundle material ids that supply `item_materials` of `part` (the reverse mapping, for the
-  // combined correction notice); ids without a mapping are returned unchanged.
+  // combined correction notice); ids without a mapping are returned unchanged, duplicates once.
   std::vector<std::string> BundleMaterialsFor(const BundlePart& part,
                                               const std::vector<std::string>& item_materials) const;
 };
 
-// Compiles a "bundle". `find_item(id, version)` resolves items (version 0: latest).
+// Compiles a "bundle". `find_item(id, version)` resolves items (version 0: latest);
+// `find_calendar` resolves the bundle's calendar. `known_items`, the item ids that exist, only
+// feeds "did you mean" for an unknown item. Reports every problem into `sink`; returns null on
+// errors.
 std::shared_ptr<const Bundle> CompileBundle(
     const nlohmann::json& root,
     const std::function<std::shared_ptr<const Item>(const std::string&, int)>& find_item,
     const std::function<std::shared_ptr<const Calendar>(const std::string&)>& find_calendar,
-    DiagnosticSink* sink);
+    DiagnosticSink* sink, const std::vector<std::string>& known_items = {});
 
+// {id, version, title, lead_organ, calendar, promised_days, content_hash, parts: [{id, title,
+// after: [part ids], item, item_version, item_title, organ, promised_days, when?}]}.
 nlohmann::json BundleSummaryJson(const Bundle& bundle);
 
 }  // namespace tongban

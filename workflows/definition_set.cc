@@ -46,13 +46,30 @@ void DefinitionSet::AddPath(const std::string& path, bool report) {
   files_.push_back(std::move(file));
 }
 
-void DefinitionSet::AddText(const std::string& name, std::string text, bool report) {
+void DefinitionSet::AddText(const std::string& name, std::string text, bool report,
+                            std::optional<Instant> deployed_at) {
   File file;
   file.name = name;
   file.report = report;
   file.text = std::move(text);
+  file.deployed_at = deployed_at;
   files_.push_back(std::move(file));
 }
+
+namespace {
+
+// "item, calendar, delegation_list, handling_agreements, bundle and principals"
+std::string KindList(const char* last_joiner) {
+  const auto& kinds = DefinitionKinds();
+  std::string out;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (i > 0) out += i + 1 == kinds.size() ? last_joiner : ", ";
+    out += kinds[i];
+  }
+  return out;
+}
+
+}  // namespace
 
 void DefinitionSet::Parse(File* file) {
   if (file->sink && file->sink->has_errors()) return;  // unreadable
@@ -77,8 +94,7 @@ void DefinitionSet::Parse(File* file) {
   auto kind = root.find("kind");
   if (kind == root.end()) {
     file->sink->Error("", "missing-key",
-                      "missing required key \"kind\" (one of: item, calendar, delegation_list, "
-                      "principals)");
+                      "missing required key \"kind\" (one of: " + KindList(", ") + ")");
     file->parsed = false;
     return;
   }
@@ -90,8 +106,7 @@ void DefinitionSet::Parse(File* file) {
   file->kind = kind->get<std::string>();
   const auto& kinds = DefinitionKinds();
   if (std::find(kinds.begin(), kinds.end(), file->kind) == kinds.end()) {
-    std::string message = "unknown kind \"" + file->kind +
-                          "\"; Tongban knows item, calendar, delegation_list and principals";
+    std::string message = "unknown kind \"" + file->kind + "\"; Tongban knows " + KindList(" and ");
     std::string suggestion = ClosestMatch(file->kind, kinds);
     if (!suggestion.empty()) message += " (did you mean \"" + suggestion + "\"?)";
     file->sink->Error("/kind", "bad-enum", message);
@@ -129,8 +144,10 @@ void DefinitionSet::Compile() {
     auto item = CompileItem(file.document.root(), lookup, file.sink.get());
     if (item && claim(file, "item", item->id, item->version)) {
       items_[{item->id, item->version}] = item;
+      item_deployed_at_[{item->id, item->version}] = file.deployed_at;
     }
   }
+  const std::vector<std::string> item_ids = ItemIds();
   // Delegation lists refer to items, so they come after them.
   auto item_exists = [this](const std::string& id) { return FindItem(id) != nullptr; };
   for (File& file : files_) {
@@ -138,6 +155,41 @@ void DefinitionSet::Compile() {
     auto list = CompileDelegationList(file.document.root(), item_exists, file.sink.get());
     if (list && claim(file, "delegation_list", list->id, list->version)) {
       delegation_lists_.push_back(list);
+    }
+  }
+  // Handling agreements need the delegation lists: a handling organ that does not implement an
+  // item may still accept it under a delegation.
+  AcceptsByDelegation accepts = [this](const std::string& organ, const std::string& item) {
+    for (const auto& list : delegation_lists_) {
+      for (const Delegation& d : list->delegations) {
+        if (d.to.id == organ && d.item_id == item && d.Grants(Power::kAccept)) return true;
+      }
+    }
+    return false;
+  };
+  std::map<std::string, AgreementOwner> agreement_ids;
+  for (File& file : files_) {
+    if (!file.parsed || file.kind != "handling_agreements") continue;
+    auto as_of = file.deployed_at;
+    auto find_item = [this, as_of](const std::string& id, int version) {
+      return FindItemAsOf(id, version, as_of);
+    };
+    auto list = CompileHandlingAgreements(file.document.root(), find_item, file.sink.get(), accepts,
+                                          item_ids);
+    if (!list || !claim(file, "handling_agreements", list->id, list->version)) continue;
+    CheckAgreementIdsAcrossLists(&file, *list, &agreement_ids);
+    if (!file.sink->has_errors()) agreement_lists_.push_back(list);
+  }
+  // Bundles come last: their parts are items, and they may name items of context files.
+  for (File& file : files_) {
+    if (!file.parsed || file.kind != "bundle") continue;
+    auto as_of = file.deployed_at;
+    auto find_item = [this, as_of](const std::string& id, int version) {
+      return FindItemAsOf(id, version, as_of);
+    };
+    auto bundle = CompileBundle(file.document.root(), find_item, lookup, file.sink.get(), item_ids);
+    if (bundle && claim(file, "bundle", bundle->id, bundle->version)) {
+      bundles_[{bundle->id, bundle->version}] = bundle;
     }
   }
   for (File& file : files_) {
@@ -190,6 +242,60 @@ std::shared_ptr<const Item> DefinitionSet::FindItem(const std::string& id, int v
     if (key.first == id) best = item;  // map order: the last is the highest version
   }
   return best;
+}
+
+std::shared_ptr<const Item> DefinitionSet::FindItemAsOf(const std::string& id, int version,
+                                                        const std::optional<Instant>& as_of) const {
+  if (version > 0 || !as_of) return FindItem(id, version);
+  std::shared_ptr<const Item> best;
+  for (const auto& [key, item] : items_) {
+    if (key.first != id) continue;
+    const std::optional<Instant>& deployed = item_deployed_at_.at(key);
+    if (deployed && *deployed <= *as_of) best = item;  // map order: the last is the highest
+  }
+  return best;
+}
+
+std::vector<std::string> DefinitionSet::ItemIds() const {
+  std::vector<std::string> ids;
+  for (const auto& [key, item] : items_) {
+    if (ids.empty() || ids.back() != key.first) ids.push_back(key.first);
+  }
+  return ids;
+}
+
+// Agreement ids are unique across lists (a case records the agreement it was received under); the
+// versions of one list share their ids, of course.
+void DefinitionSet::CheckAgreementIdsAcrossLists(
+    File* file, const HandlingAgreementList& list,
+    std::map<std::string, AgreementOwner>* seen) const {
+  for (size_t i = 0; i < list.agreements.size(); ++i) {
+    const std::string& id = list.agreements[i].id;
+    auto [it, inserted] = seen->emplace(id, AgreementOwner{list.id, file->name});
+    if (inserted || it->second.list_id == list.id) continue;
+    file->sink->Error("/agreements/" + std::to_string(i) + "/id", "duplicate-id",
+                      "agreement \"" + id + "\" is also defined in list \"" + it->second.list_id +
+                          "\" (" + it->second.file + "); agreement ids are unique across lists");
+  }
+}
+
+std::shared_ptr<const Bundle> DefinitionSet::FindBundle(const std::string& id, int version) const {
+  if (version > 0) {
+    auto it = bundles_.find({id, version});
+    return it == bundles_.end() ? nullptr : it->second;
+  }
+  std::shared_ptr<const Bundle> best;
+  for (const auto& [key, bundle] : bundles_) {
+    if (key.first == id) best = bundle;
+  }
+  return best;
+}
+
+std::vector<std::shared_ptr<const Bundle>> DefinitionSet::Bundles() const {
+  std::vector<std::shared_ptr<const Bundle>> out;
+  for (const auto& [key, bundle] : bundles_)
+    out.push_back(bundle);
+  return out;
 }
 
 std::vector<std::shared_ptr<const Item>> DefinitionSet::Items() const {

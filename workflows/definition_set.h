@@ -1,10 +1,16 @@
 // DefinitionSet: loads definition files of every kind, compiles them in dependency order, and keeps
 // the compiled results and every diagnostic.
 //
-// A file's "kind" picks its compiler. Calendars are compiled before items because items refer to
-// them; kinds that refer to items (bundles, delegation lists) are compiled after items. Files can
-// be added as "context" — used to resolve references but not reported on — which is how a single
-// item is validated against the shipped calendars.
+// A file's "kind" picks its compiler. The kinds are compiled in dependency order: calendars, items
+// (which refer to calendars), delegation lists (which name items), handling agreements (whose
+// handling organ must implement the items or be delegated "accept" for them), bundles (whose parts
+// are items), then principals. Files can be added as "context" — used to resolve references but
+// not reported on — which is how a single item is validated against the shipped calendars, or a
+// bundle against the shipped items.
+//
+// Deployed texts carry the time they were deployed: a bundle or agreements list deployed at T
+// resolves an item named without a version to the highest version deployed at or before T, so a
+// deployed definition keeps the meaning it was checked with when a newer item version arrives.
 //
 // Thread safety: not thread-safe while loading; once Compile() has returned, the const accessors
 // may be used from any thread.
@@ -12,9 +18,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "workflows/agreement.h"
+#include "workflows/bundle.h"
 #include "workflows/calendar.h"
 #include "workflows/delegation.h"
 #include "workflows/diagnostics.h"
@@ -25,8 +34,8 @@
 namespace tongban {
 
 inline const std::vector<std::string>& DefinitionKinds() {
-  static const std::vector<std::string> kinds = {"item", "calendar", "delegation_list",
-                                                 "principals"};
+  static const std::vector<std::string> kinds = {
+      "item", "calendar", "delegation_list", "handling_agreements", "bundle", "principals"};
   return kinds;
 }
 
@@ -35,8 +44,11 @@ class DefinitionSet {
   // Adds one file, or every *.json file below a directory (sorted, recursively). When `report` is
   // false the files only provide context. Unreadable paths are reported as diagnostics.
   void AddPath(const std::string& path, bool report = true);
-  // Adds a text under a display name (for definitions that arrive over HTTP).
-  void AddText(const std::string& name, std::string text, bool report = true);
+  // Adds a text under a display name (for definitions that arrive over HTTP, or from the store).
+  // `deployed_at` is when the text was deployed (see above); a text without it is "not deployed
+  // yet": it sees every item, and an item from it is seen only by texts without `deployed_at`.
+  void AddText(const std::string& name, std::string text, bool report = true,
+               std::optional<Instant> deployed_at = std::nullopt);
 
   // Compiles everything added so far. May be called once.
   void Compile();
@@ -57,6 +69,12 @@ class DefinitionSet {
   std::vector<std::shared_ptr<const DelegationList>> DelegationLists() const {
     return delegation_lists_;
   }
+  std::vector<std::shared_ptr<const HandlingAgreementList>> AgreementLists() const {
+    return agreement_lists_;
+  }
+  // The bundle with this id and version; version 0 means the highest version.
+  std::shared_ptr<const Bundle> FindBundle(const std::string& id, int version = 0) const;
+  std::vector<std::shared_ptr<const Bundle>> Bundles() const;  // every version, by id and version
 
   struct File {
     std::string name;
@@ -67,15 +85,30 @@ class DefinitionSet {
     std::string kind;
     std::unique_ptr<DiagnosticSink> sink;
     nlohmann::json source;  // the parsed JSON, kept for deployment
+    std::optional<Instant> deployed_at;
   };
   const std::vector<File>& files() const { return files_; }
 
  private:
   void Parse(File* file);
+  // FindItem as seen by a text deployed at `as_of` (nullopt: not deployed, sees everything).
+  std::shared_ptr<const Item> FindItemAsOf(const std::string& id, int version,
+                                           const std::optional<Instant>& as_of) const;
+  std::vector<std::string> ItemIds() const;
+  // The list (and file) that first defined an agreement id.
+  struct AgreementOwner {
+    std::string list_id;
+    std::string file;
+  };
+  void CheckAgreementIdsAcrossLists(File* file, const HandlingAgreementList& list,
+                                    std::map<std::string, AgreementOwner>* seen) const;
 
   std::vector<File> files_;
   std::map<std::string, std::shared_ptr<const Calendar>> calendars_;
   std::map<std::pair<std::string, int>, std::shared_ptr<const Item>> items_;
+  std::map<std::pair<std::string, int>, std::optional<Instant>> item_deployed_at_;
+  std::map<std::pair<std::string, int>, std::shared_ptr<const Bundle>> bundles_;
+  std::vector<std::shared_ptr<const HandlingAgreementList>> agreement_lists_;
   std::shared_ptr<const PrincipalSet> principals_;
   std::vector<std::shared_ptr<const DelegationList>> delegation_lists_;
 };

@@ -124,7 +124,7 @@ TEST_F(DefinitionSetTest, LoadsTheShippedDefinitions) {
 TEST_F(DefinitionSetTest, UnknownKind) {
   DefinitionSet set;
   set.AddText("calender.json", R"({"kind": "calender", "id": "x"})");
-  set.AddText("bundle.json", "{\n  \"kind\": \"bundle\"\n}");
+  set.AddText("ledger.json", "{\n  \"kind\": \"ledger\"\n}");
   set.Compile();
   std::vector<Diagnostic> all = set.Diagnostics();
   ASSERT_EQ(all.size(), 2u) << Dump(set);
@@ -132,11 +132,15 @@ TEST_F(DefinitionSetTest, UnknownKind) {
   EXPECT_EQ(all[0].code, "bad-enum");
   EXPECT_EQ(all[0].pointer, "/kind");
   EXPECT_NE(all[0].message.find("did you mean \"calendar\""), std::string::npos) << all[0].message;
-  // A planned kind is not available yet.
-  EXPECT_EQ(all[1].file, "bundle.json");
+  // The message lists every kind there is.
+  EXPECT_EQ(all[1].file, "ledger.json");
   EXPECT_EQ(all[1].code, "bad-enum");
   EXPECT_EQ(all[1].position.line, 2);
   EXPECT_EQ(all[1].position.column, 3);
+  EXPECT_NE(all[1].message.find("Tongban knows item, calendar, delegation_list, "
+                                "handling_agreements, bundle and principals"),
+            std::string::npos)
+      << all[1].message;
   EXPECT_TRUE(set.HasErrors());
   EXPECT_TRUE(set.Items().empty());
 }
@@ -285,6 +289,121 @@ TEST_F(DefinitionSetTest, DiagnosticsAreInFileThenPositionOrder) {
   EXPECT_EQ(all[2].pointer, "/category");
   EXPECT_GT(all[2].position.line, 3);
   EXPECT_EQ(all[3].file, "second.json");
+}
+
+// A bundle over two items; `promised` fills its promise.
+std::string BundleText(const std::string& id, int version, const json& parts) {
+  json j = {{"kind", "bundle"},
+            {"id", id},
+            {"version", version},
+            {"title", "测试一件事"},
+            {"lead_organ", {{"id", "organ"}, {"name", "机关"}}},
+            {"time_limits", {{"calendar", "test-cal"}, {"promised_days", 1}}},
+            {"form", json::array()},
+            {"parts", parts}};
+  return j.dump(2);
+}
+
+TEST_F(DefinitionSetTest, BundlesAreCompiledAfterTheItemsTheyName) {
+  json parts = json::parse(R"([{"id": "a", "title": "A", "item": "item-a"},
+                               {"id": "b", "title": "B", "item": "item-b", "after": ["a"]}])");
+  DefinitionSet set;
+  // The bundle comes first, its items later and only as context.
+  set.AddText("bundle.json", BundleText("pair", 1, parts));
+  set.AddText("bundle-v2.json", BundleText("pair", 2, parts));
+  set.AddText("a.json", ItemText("item-a", 1), false);
+  set.AddText("b.json", ItemText("item-b", 1), false);
+  set.AddText("cal.json", CalendarText(), false);
+  set.Compile();
+  EXPECT_FALSE(set.HasErrors()) << Dump(set);
+  ASSERT_TRUE(set.FindBundle("pair"));
+  EXPECT_EQ(set.FindBundle("pair")->version, 2);
+  EXPECT_EQ(set.FindBundle("pair", 1)->version, 1);
+  EXPECT_FALSE(set.FindBundle("pair", 3));
+  EXPECT_EQ(set.Bundles().size(), 2u);
+  EXPECT_EQ(set.FindBundle("pair")->parts[1].item, set.FindItem("item-b"));
+}
+
+TEST_F(DefinitionSetTest, SameBundleVersionInTwoFiles) {
+  json parts = json::parse(R"([{"id": "a", "title": "A", "item": "item-a"},
+                               {"id": "b", "title": "B", "item": "item-a"}])");
+  DefinitionSet set;
+  set.AddText("cal.json", CalendarText(), false);
+  set.AddText("a.json", ItemText("item-a", 1), false);
+  set.AddText("one.json", BundleText("pair", 1, parts));
+  set.AddText("two.json", BundleText("pair", 1, parts));
+  set.Compile();
+  std::vector<Diagnostic> all = set.Diagnostics();
+  const Diagnostic* d = Find(all, "duplicate-definition");
+  ASSERT_TRUE(d) << Dump(set);
+  EXPECT_EQ(d->file, "two.json");
+  EXPECT_NE(d->message.find("bundle \"pair\" version 1 is also defined in one.json"),
+            std::string::npos)
+      << d->message;
+}
+
+// A deployed bundle keeps the item versions it was checked with: an item named without a version
+// resolves to the highest version deployed at or before the bundle itself.
+TEST_F(DefinitionSetTest, DeployedTextsResolveItemsAsOfTheirDeployment) {
+  auto at = [](int day) { return Instant{} + std::chrono::hours(24 * day); };
+  json parts = json::parse(R"([{"id": "a", "title": "A", "item": "item-a"},
+                               {"id": "b", "title": "B", "item": "item-a"}])");
+  DefinitionSet set;
+  set.AddText("cal.json", CalendarText(), true, at(0));
+  set.AddText("item-a@1", ItemText("item-a", 1), true, at(1));
+  set.AddText("pair@1", BundleText("pair", 1, parts), true, at(2));
+  set.AddText("item-a@2", ItemText("item-a", 2), true, at(3));
+  set.AddText("pair@2", BundleText("pair", 2, parts), true, at(3));  // same instant: sees v2
+  set.AddText("draft", BundleText("draft", 1, parts), true);         // not deployed: sees all
+  set.Compile();
+  ASSERT_FALSE(set.HasErrors()) << Dump(set);
+  EXPECT_EQ(set.FindBundle("pair", 1)->parts[0].item->version, 1);
+  EXPECT_EQ(set.FindBundle("pair", 2)->parts[0].item->version, 2);
+  EXPECT_EQ(set.FindBundle("draft")->parts[0].item->version, 2);
+  EXPECT_EQ(set.FindItem("item-a")->version, 2);
+
+  // An item not deployed yet is invisible to a deployed bundle.
+  DefinitionSet later;
+  later.AddText("cal.json", CalendarText());
+  later.AddText("pair@1", BundleText("pair", 1, parts), true, at(2));
+  later.AddText("item-a", ItemText("item-a", 1));
+  later.Compile();
+  std::vector<Diagnostic> all = later.Diagnostics();
+  const Diagnostic* d = Find(all, "unknown-item");
+  ASSERT_TRUE(d) << Dump(later);
+  EXPECT_EQ(d->pointer, "/parts/0/item");
+}
+
+TEST_F(DefinitionSetTest, AgreementsAreCheckedAgainstDelegationListsOfTheSet) {
+  std::string delegations = R"({
+    "kind": "delegation_list", "id": "zone", "version": 1, "title": "赋权",
+    "delegations": [{"id": "d1", "item": "item-a", "from": {"id": "organ", "name": "机关"},
+      "to": {"id": "zone-bureau", "name": "区审批局"}, "powers": ["accept", "review"],
+      "form": "entrustment", "legal_basis": [{"citation": "《行政许可法》"}],
+      "effective_from": "2026-01-01"}]})";
+  std::string agreements = R"({
+    "kind": "handling_agreements", "id": "remote", "version": 1, "title": "通办",
+    "agreements": [{"id": "a1", "receiving_organ": {"id": "window", "name": "窗口"},
+      "handling_organ": {"id": "zone-bureau", "name": "区审批局"}, "items": ["item-a"],
+      "legal_basis": [{"citation": "《协议》"}], "effective_from": "2026-01-01"}]})";
+  DefinitionSet set;
+  set.AddText("agreements.json", agreements);  // before the delegation list in file order
+  set.AddText("delegations.json", delegations, false);
+  set.AddText("a.json", ItemText("item-a", 1), false);
+  set.AddText("cal.json", CalendarText(), false);
+  set.Compile();
+  EXPECT_FALSE(set.HasErrors()) << Dump(set);
+  ASSERT_EQ(set.AgreementLists().size(), 1u);
+  EXPECT_EQ(set.DelegationLists().size(), 1u);
+
+  DefinitionSet alone;
+  alone.AddText("agreements.json", agreements);
+  alone.AddText("a.json", ItemText("item-a", 1), false);
+  alone.AddText("cal.json", CalendarText(), false);
+  alone.Compile();
+  std::vector<Diagnostic> all = alone.Diagnostics();
+  ASSERT_TRUE(Find(all, "handling-organ-not-competent")) << Dump(alone);
+  EXPECT_TRUE(alone.AgreementLists().empty());
 }
 
 }  // namespace

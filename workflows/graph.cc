@@ -1,6 +1,7 @@
 #include "workflows/graph.h"
 
 #include <sstream>
+#include <vector>
 
 namespace tongban {
 
@@ -187,6 +188,143 @@ std::string RenderDot(const Item& item) {
   out << "  denied -> closed [label=\"deliver\"];\n";
   out << "  approved -> revoked [label=\"revoke\"];\n";
   out << "  closed -> revoked [label=\"revoke\"];\n";
+  out << "}\n";
+  return out.str();
+}
+
+namespace {
+
+// Mermaid flowchart text inside a quoted label: quotes and angle brackets as entity codes.
+std::string MermaidLabel(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "#quot;";
+        break;
+      case '<':
+        out += "#lt;";
+        break;
+      case '>':
+        out += "#gt;";
+        break;
+      case '#':
+        out += "#35;";
+        break;
+      case '\n':
+        out += ' ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// The lines of a part's label: the part, its item, the item's organ and promise.
+std::vector<std::string> PartLines(const BundlePart& part) {
+  std::vector<std::string> lines = {part.title + " (" + part.id + ")"};
+  if (part.item) {
+    lines.push_back(part.item->title + " · " + part.item->id + " v" +
+                    std::to_string(part.item->version));
+    lines.push_back(part.item->organ.name + " · " +
+                    std::to_string(part.item->time_limits.promised_days) + " wd");
+  }
+  return lines;
+}
+
+std::string BundleTitle(const Bundle& bundle) {
+  return bundle.title + " (" + bundle.id + " v" + std::to_string(bundle.version) + ", " +
+         bundle.lead_organ.name + ", " + std::to_string(bundle.promised_days) + " wd)";
+}
+
+std::string WhenLabel(const BundlePart& part) {
+  return part.when ? "when " + GuardText(part.when->source()) : "";
+}
+
+}  // namespace
+
+std::string GuardText(const nlohmann::json& e) {
+  if (e.is_string()) return "'" + e.get<std::string>() + "'";
+  if (e.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < e.size(); ++i)
+      out += (i > 0 ? ", " : "") + GuardText(e[i]);
+    return out + "]";
+  }
+  if (!e.is_object() || e.size() != 1) return e.dump();
+  const std::string& op = e.begin().key();
+  const nlohmann::json& args = e.begin().value();
+  if (op == "var") {
+    if (args.is_string()) return args.get<std::string>();
+    if (args.is_array() && !args.empty() && args[0].is_string()) return args[0].get<std::string>();
+    return args.dump();
+  }
+  if (op == "!") {
+    return "not " + GuardText(args.is_array() && args.size() == 1 ? args[0] : args);
+  }
+  if (!args.is_array()) return op + " " + GuardText(args);
+  if (op == "and" || op == "or") {
+    std::string out = "(";
+    for (size_t i = 0; i < args.size(); ++i)
+      out += (i > 0 ? " " + op + " " : "") + GuardText(args[i]);
+    return out + ")";
+  }
+  if (args.size() == 2) return GuardText(args[0]) + " " + op + " " + GuardText(args[1]);
+  return op + " " + GuardText(args);
+}
+
+std::string RenderMermaid(const Bundle& bundle) {
+  std::ostringstream out;
+  out << "flowchart LR\n";
+  out << "  %% " << MermaidText(BundleTitle(bundle)) << "\n";
+  out << "  start([\"" << MermaidLabel(bundle.title) << "\"])\n";
+  for (size_t i = 0; i < bundle.parts.size(); ++i) {
+    std::string label;
+    for (const std::string& line : PartLines(bundle.parts[i]))
+      label += (label.empty() ? "" : "<br/>") + MermaidLabel(line);
+    out << "  p" << i << "[\"" << label << "\"]\n";
+  }
+  for (size_t i = 0; i < bundle.parts.size(); ++i) {
+    const BundlePart& part = bundle.parts[i];
+    std::string when = WhenLabel(part);
+    std::string arrow = when.empty() ? " --> " : " -->|\"" + MermaidLabel(when) + "\"| ";
+    if (part.after.empty()) out << "  start" << arrow << "p" << i << "\n";
+    for (size_t a : part.after)
+      out << "  p" << a << arrow << "p" << i << "\n";
+  }
+  out << "  classDef guarded stroke-dasharray: 5 5\n";
+  for (size_t i = 0; i < bundle.parts.size(); ++i) {
+    if (bundle.parts[i].when) out << "  class p" << i << " guarded\n";
+  }
+  return out.str();
+}
+
+std::string RenderDot(const Bundle& bundle) {
+  std::ostringstream out;
+  out << "digraph \"" << DotText(bundle.id) << "\" {\n";
+  out << "  label=\"" << DotText(BundleTitle(bundle)) << "\";\n";
+  out << "  labelloc=t;\n  rankdir=LR;\n";
+  out << "  node [shape=box, style=rounded, fontname=\"Noto Sans CJK SC,sans-serif\"];\n";
+  out << "  edge [fontname=\"sans-serif\", fontsize=10];\n";
+  out << "  start [shape=oval, label=\"" << DotText(bundle.title) << "\"];\n";
+  for (size_t i = 0; i < bundle.parts.size(); ++i) {
+    const BundlePart& part = bundle.parts[i];
+    std::string label;
+    for (const std::string& line : PartLines(part))
+      label += (label.empty() ? "" : "\n") + line;
+    out << "  p" << i << " [label=\"" << DotText(label) << "\"";
+    if (part.when) out << ", style=\"rounded,dashed\"";
+    out << "];\n";
+  }
+  for (size_t i = 0; i < bundle.parts.size(); ++i) {
+    const BundlePart& part = bundle.parts[i];
+    std::string when = WhenLabel(part);
+    std::string attributes = when.empty() ? "" : " [label=\"" + DotText(when) + "\"]";
+    if (part.after.empty()) out << "  start -> p" << i << attributes << ";\n";
+    for (size_t a : part.after)
+      out << "  p" << a << " -> p" << i << attributes << ";\n";
+  }
   out << "}\n";
   return out.str();
 }

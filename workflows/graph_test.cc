@@ -306,5 +306,105 @@ TEST(GraphTest, GuardedActionsAreMarked) {
   EXPECT_TRUE(Contains(RenderDot(*item), "[label=\"refer_expert [guarded]\"]"));
 }
 
+// 开办企业 over the shipped items: registration, then the seal when the applicant wants one.
+const char* kStartupBundle = R"({
+  "kind": "bundle", "id": "startup", "version": 1, "title": "开办企业一件事",
+  "lead_organ": {"id": "dz-approval-bureau", "name": "××开发区行政审批局"},
+  "time_limits": {"calendar": "cn-mainland", "promised_days": 1},
+  "form": [
+    {"id": "enterprise_name", "label": "企业名称", "type": "string", "required": true},
+    {"id": "enterprise_type", "label": "企业类型", "type": "enum", "required": true,
+     "values": ["有限责任公司", "股份有限公司"]},
+    {"id": "residence", "label": "住所", "type": "string", "required": true},
+    {"id": "legal_representative", "label": "法定代表人", "type": "string", "required": true},
+    {"id": "business_scope", "label": "经营范围", "type": "string", "required": true},
+    {"id": "requires_pre_approval", "label": "是否含前置审批", "type": "boolean", "required": true},
+    {"id": "needs_seal", "label": "是否刻制公章", "type": "boolean", "required": true},
+    {"id": "credit_code", "label": "统一社会信用代码", "type": "string", "required": true},
+    {"id": "seal_type", "label": "印章类型", "type": "enum", "required": true,
+     "values": ["法定名称章", "财务专用章"]},
+    {"id": "seal_count", "label": "数量", "type": "number", "required": true},
+    {"id": "engraver_name", "label": "刻制单位", "type": "string", "required": true}
+  ],
+  "materials": [
+    {"id": "application_form", "name": "申请书", "necessity": "required"},
+    {"id": "articles", "name": "章程", "necessity": "required"},
+    {"id": "investor_documents", "name": "投资人证明", "necessity": "required"},
+    {"id": "officer_documents", "name": "任职文件和身份证明", "necessity": "required"},
+    {"id": "residence_document", "name": "住所文件", "necessity": "required"},
+    {"id": "business_licence", "name": "营业执照", "necessity": "required"},
+    {"id": "seal_impression", "name": "印模", "necessity": "required"}
+  ],
+  "parts": [
+    {"id": "registration", "title": "设立登记", "item": "establishment-registration"},
+    {"id": "seal", "title": "公章刻制", "item": "seal-engraving-filing", "after": ["registration"],
+     "when": {"and": [{"==": [{"var": "needs_seal"}, true]}, {">": [{"var": "seal_count"}, 0]}]},
+     "materials": {"filing_form": "application_form", "representative_id": "officer_documents"}}
+  ]
+})";
+
+std::shared_ptr<const Bundle> StartupBundle() {
+  static const DefinitionSet* set = [] {
+    auto* s = new DefinitionSet();
+    s->AddPath(std::string(TONGBAN_SOURCE_DIR) + "/definitions/calendars", false);
+    s->AddPath(std::string(TONGBAN_SOURCE_DIR) + "/definitions/items", false);
+    s->AddText("startup.json", kStartupBundle);
+    s->Compile();
+    for (const Diagnostic& d : s->Diagnostics())
+      ADD_FAILURE() << FormatDiagnostic(d);
+    return s;
+  }();
+  auto bundle = set->FindBundle("startup");
+  EXPECT_TRUE(bundle);
+  return bundle;
+}
+
+TEST(GraphTest, GuardText) {
+  using nlohmann::json;
+  EXPECT_EQ(GuardText(json::parse(R"({"==": [{"var": "a"}, true]})")), "a == true");
+  EXPECT_EQ(
+      GuardText(json::parse(R"({"and": [{"!": {"var": "a"}}, {">=": [{"var": ["n", 0]}, 3]}]})")),
+      "(not a and n >= 3)");
+  EXPECT_EQ(GuardText(json::parse(R"({"in": [{"var": "t"}, ["x", "y"]]})")), "t in ['x', 'y']");
+  EXPECT_EQ(GuardText(json::parse(R"({"!": [{"var": "a"}]})")), "not a");
+}
+
+TEST(GraphTest, BundleAsMermaidFlowchart) {
+  auto bundle = StartupBundle();
+  ASSERT_TRUE(bundle);
+  std::string mermaid = RenderMermaid(*bundle);
+  EXPECT_EQ(mermaid.rfind("flowchart LR\n", 0), 0u) << mermaid;
+  EXPECT_TRUE(Contains(mermaid, "%% 开办企业一件事 (startup v1, ××开发区行政审批局, 1 wd)\n"))
+      << mermaid;
+  EXPECT_TRUE(Contains(mermaid,
+                       "  p0[\"设立登记 (registration)<br/>企业设立登记 · "
+                       "establishment-registration v1<br/>××市市场监督管理局 · 1 wd\"]\n"))
+      << mermaid;
+  EXPECT_TRUE(Contains(mermaid, "  start --> p0\n")) << mermaid;
+  // The guard labels the edge into the guarded part; ">" is written as an entity code.
+  EXPECT_TRUE(
+      Contains(mermaid, "  p0 -->|\"when (needs_seal == true and seal_count #gt; 0)\"| p1\n"))
+      << mermaid;
+  EXPECT_TRUE(Contains(mermaid, "  class p1 guarded\n")) << mermaid;
+  EXPECT_FALSE(Contains(mermaid, "start --> p1")) << mermaid;
+}
+
+TEST(GraphTest, BundleAsDot) {
+  auto bundle = StartupBundle();
+  ASSERT_TRUE(bundle);
+  std::string dot = RenderDot(*bundle);
+  EXPECT_EQ(dot.rfind("digraph \"startup\" {\n", 0), 0u) << dot;
+  EXPECT_TRUE(Contains(dot, "  start -> p0;\n")) << dot;
+  EXPECT_TRUE(
+      Contains(dot, "  p0 -> p1 [label=\"when (needs_seal == true and seal_count > 0)\"];\n"))
+      << dot;
+  EXPECT_TRUE(Contains(dot, "公章刻制 (seal)\\n公章刻制备案 · seal-engraving-filing v1\\n")) << dot;
+  EXPECT_TRUE(Contains(dot, "style=\"rounded,dashed\"")) << dot;
+  if (!HaveDot()) GTEST_SKIP() << "Graphviz dot is not on PATH";
+  DotRun run = RunDot(dot, "startup");
+  EXPECT_EQ(run.exit_code, 0) << run.errors << "\n" << dot;
+  EXPECT_TRUE(Contains(run.svg, "<title>p1</title>"));
+}
+
 }  // namespace
 }  // namespace tongban

@@ -157,74 +157,13 @@ class ItemCompiler {
     ObjectReader r(*form, top.PointerOf("form"), sink_, {"fields"});
     const nlohmann::json* fields = r.Array("fields", true);
     if (fields == nullptr) return;
-    std::set<std::string> seen;
-    for (size_t i = 0; i < fields->size(); ++i) {
-      std::string pointer = JoinJsonPointer(r.PointerOf("fields"), i);
-      ObjectReader f((*fields)[i], pointer, sink_, {"id", "label", "type", "required", "values"});
-      if (!f.valid()) continue;
-      FormField field;
-      field.id = f.Slug("id", true).value_or("");
-      field.label = f.String("label", true).value_or("");
-      field.required = f.Boolean("required", false).value_or(false);
-      auto type = f.Enum("type", true, kFieldTypes);
-      if (type) field.type = EnumAt<FieldType>(kFieldTypes, *type);
-      if (!field.id.empty() && !seen.insert(field.id).second) {
-        sink_->Error(f.PointerOf("id"), "duplicate-id",
-                     "form field \"" + field.id + "\" is defined twice");
-      }
-      const nlohmann::json* values = f.Array("values", false);
-      if (type && *type == "enum") {
-        if (values == nullptr && !f.Has("values")) {
-          sink_->Error(pointer, "missing-key",
-                       "enum field \"" + field.id + "\" needs \"values\", the list of choices");
-        }
-      } else if (f.Has("values")) {
-        sink_->Error(f.PointerOf("values"), "values-without-enum",
-                     "\"values\" is only for fields of type enum");
-      }
-      if (values != nullptr) {
-        std::set<std::string> seen_values;
-        for (size_t v = 0; v < values->size(); ++v) {
-          std::string vp = JoinJsonPointer(f.PointerOf("values"), v);
-          if (!(*values)[v].is_string()) {
-            sink_->Error(vp, "wrong-type", "enum values must be strings");
-            continue;
-          }
-          std::string value = (*values)[v].get<std::string>();
-          if (!seen_values.insert(value).second) {
-            sink_->Error(vp, "duplicate-id", "enum value \"" + value + "\" is listed twice");
-          }
-          field.values.push_back(value);
-        }
-        if (values->empty()) sink_->Error(f.PointerOf("values"), "empty-list", "no choices given");
-      }
-      item_.form.push_back(std::move(field));
-    }
+    item_.form = ReadFormFields(*fields, r.PointerOf("fields"), sink_);
   }
 
   void ReadMaterials(ObjectReader& top) {
     const nlohmann::json* list = top.Array("materials", false);
     if (list == nullptr) return;
-    std::set<std::string> seen;
-    for (size_t i = 0; i < list->size(); ++i) {
-      std::string pointer = JoinJsonPointer(top.PointerOf("materials"), i);
-      ObjectReader r((*list)[i], pointer, sink_,
-                     {"id", "name", "necessity", "commitment_replaceable", "note"});
-      if (!r.valid()) continue;
-      Material m;
-      m.id = r.Slug("id", true).value_or("");
-      m.name = r.String("name", true).value_or("");
-      if (auto n = r.Enum("necessity", true, kNecessities)) {
-        m.necessity = EnumAt<Necessity>(kNecessities, *n);
-      }
-      m.commitment_replaceable = r.Boolean("commitment_replaceable", false).value_or(false);
-      r.String("note", false);
-      if (!m.id.empty() && !seen.insert(m.id).second) {
-        sink_->Error(r.PointerOf("id"), "duplicate-id",
-                     "material \"" + m.id + "\" is defined twice");
-      }
-      item_.materials.push_back(std::move(m));
-    }
+    item_.materials = ReadMaterialList(*list, top.PointerOf("materials"), sink_);
   }
 
   void ReadModes(ObjectReader& top) {
@@ -535,6 +474,80 @@ class ItemCompiler {
 };
 
 }  // namespace
+
+std::vector<FormField> ReadFormFields(const nlohmann::json& fields,
+                                      const std::string& fields_pointer, DiagnosticSink* sink) {
+  std::vector<FormField> form;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string pointer = JoinJsonPointer(fields_pointer, i);
+    ObjectReader f(fields[i], pointer, sink, {"id", "label", "type", "required", "values"});
+    if (!f.valid()) continue;
+    FormField field;
+    field.id = f.Slug("id", true).value_or("");
+    field.label = f.String("label", true).value_or("");
+    field.required = f.Boolean("required", false).value_or(false);
+    auto type = f.Enum("type", true, kFieldTypes);
+    if (type) field.type = EnumAt<FieldType>(kFieldTypes, *type);
+    if (!field.id.empty() && !seen.insert(field.id).second) {
+      sink->Error(f.PointerOf("id"), "duplicate-id",
+                  "form field \"" + field.id + "\" is defined twice");
+    }
+    const nlohmann::json* values = f.Array("values", false);
+    if (type && *type == "enum") {
+      if (values == nullptr && !f.Has("values")) {
+        sink->Error(pointer, "missing-key",
+                    "enum field \"" + field.id + "\" needs \"values\", the list of choices");
+      }
+    } else if (f.Has("values")) {
+      sink->Error(f.PointerOf("values"), "values-without-enum",
+                  "\"values\" is only for fields of type enum");
+    }
+    if (values != nullptr) {
+      std::set<std::string> seen_values;
+      for (size_t v = 0; v < values->size(); ++v) {
+        std::string vp = JoinJsonPointer(f.PointerOf("values"), v);
+        if (!(*values)[v].is_string()) {
+          sink->Error(vp, "wrong-type", "enum values must be strings");
+          continue;
+        }
+        std::string value = (*values)[v].get<std::string>();
+        if (!seen_values.insert(value).second) {
+          sink->Error(vp, "duplicate-id", "enum value \"" + value + "\" is listed twice");
+        }
+        field.values.push_back(value);
+      }
+      if (values->empty()) sink->Error(f.PointerOf("values"), "empty-list", "no choices given");
+    }
+    form.push_back(std::move(field));
+  }
+  return form;
+}
+
+std::vector<Material> ReadMaterialList(const nlohmann::json& list, const std::string& list_pointer,
+                                       DiagnosticSink* sink) {
+  std::vector<Material> materials;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string pointer = JoinJsonPointer(list_pointer, i);
+    ObjectReader r(list[i], pointer, sink,
+                   {"id", "name", "necessity", "commitment_replaceable", "note"});
+    if (!r.valid()) continue;
+    Material m;
+    m.id = r.Slug("id", true).value_or("");
+    m.name = r.String("name", true).value_or("");
+    if (auto n = r.Enum("necessity", true, kNecessities)) {
+      m.necessity = EnumAt<Necessity>(kNecessities, *n);
+    }
+    m.commitment_replaceable = r.Boolean("commitment_replaceable", false).value_or(false);
+    r.String("note", false);
+    if (!m.id.empty() && !seen.insert(m.id).second) {
+      sink->Error(r.PointerOf("id"), "duplicate-id", "material \"" + m.id + "\" is defined twice");
+    }
+    materials.push_back(std::move(m));
+  }
+  return materials;
+}
 
 std::shared_ptr<const Item> CompileItem(const nlohmann::json& root, const CalendarLookup& calendars,
                                         DiagnosticSink* sink) {

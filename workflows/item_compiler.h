@@ -8,6 +8,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,16 @@ namespace tongban {
 
 // Resolves a calendar id to a compiled calendar, or null when there is none by that id.
 using CalendarLookup = std::function<std::shared_ptr<const Calendar>(const std::string& id)>;
+
+// Reads an array of form fields — the element shape of an item's "form"."fields", shared with the
+// bundle's "form" — found at `pointer`. Reports malformed fields, duplicate ids and enum mistakes;
+// returns the fields that could be read.
+std::vector<FormField> ReadFormFields(const nlohmann::json& fields, const std::string& pointer,
+                                      DiagnosticSink* sink);
+// Reads an array of materials — the element shape of an item's "materials", shared with the
+// bundle's — found at `pointer`, with the same reporting.
+std::vector<Material> ReadMaterialList(const nlohmann::json& list, const std::string& pointer,
+                                       DiagnosticSink* sink);
 
 // Returns null when any error was reported into `sink`.
 std::shared_ptr<const Item> CompileItem(const nlohmann::json& root, const CalendarLookup& calendars,
