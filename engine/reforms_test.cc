@@ -235,6 +235,12 @@ TEST_F(ReformsTest, DelegationAddedThroughTheRegisterTakesEffect) {
   d.to = {"new-bureau", "新审批局"};
   d.powers = {Power::kAccept};
   d.effective_from = Day{std::chrono::year{2026} / 1 / 1};
+  EXPECT_EQ(service_->registers()
+                ->AddDelegation(d, Staff("admin", "admin", "*"), clock_.Now())
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);  // no legal basis
+  d.legal_basis = {{"《中华人民共和国行政许可法》", "第二十四条", ""}};
   ASSERT_TRUE(
       service_->registers()->AddDelegation(d, Staff("admin", "admin", "*"), clock_.Now()).ok());
   EXPECT_EQ(service_->registers()

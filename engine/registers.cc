@@ -339,6 +339,14 @@ Status Registers::Append(LedgerEntry entry) {
 
 Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation,
                                                   const Actor& actor, Instant now) {
+  // The record must read back exactly as a delegation list's would, or the registers rebuilt from
+  // the ledger would silently lack it.
+  DiagnosticSink sink("delegation", nullptr);
+  if (!ReadDelegation(DelegationToJson(delegation), "", nullptr, &sink) || sink.has_errors()) {
+    const auto& d = sink.diagnostics();
+    return Status::InvalidArgument(d.empty() ? "not a valid delegation record"
+                                             : d.front().pointer + ": " + d.front().message);
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   if (AllDelegationsLocked().count(delegation.id) != 0) {
@@ -352,7 +360,10 @@ Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation,
   e.subject = delegation.id;
   e.data = CanonicalJson({{"delegation", DelegationToJson(delegation)}});
   TONGBAN_RETURN_IF_ERROR(Append(std::move(e)));
-  return AllDelegationsLocked().at(delegation.id);
+  auto all = AllDelegationsLocked();
+  auto it = all.find(delegation.id);
+  if (it == all.end()) return Status::Internal("the delegation recorded does not read back");
+  return it->second;
 }
 
 Result<DelegationRecord> Registers::RevokeDelegation(const std::string& id,

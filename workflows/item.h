@@ -44,7 +44,9 @@ inline const std::vector<std::string>& ReservedActionIds() {
                                                "submit",
                                                "supply_materials",
                                                "deem_accepted",
-                                               "mark_overdue"};
+                                               "mark_overdue",
+                                               "transfer",
+                                               "mark_verification_overdue"};
   return ids;
 }
 
