@@ -348,6 +348,15 @@ Result<CaseView> CaseService::Act(const ActRequest& request) {
     }
     bool retry = false;
     Result<CaseView> result = ActOnce(request, &retry);
+    if (!result.ok() && !retry && !request.idempotency_key.empty()) {
+      // The same request sent twice at once: the twin may have committed between the key check
+      // above and this attempt's read, and this attempt then saw the action already taken and
+      // refused it. The twin's outcome is the answer.
+      auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+      if (hit.ok() && *hit && (*hit)->case_id == request.case_id) {
+        return ViewAtSeq((*hit)->case_id, (*hit)->seq);
+      }
+    }
     if (!retry) return result;
   }
   return Status::Aborted("the case kept changing under this action; try again");
