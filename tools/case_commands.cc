@@ -34,8 +34,8 @@ constexpr const char* kReplayHelp =
     R"(usage: tongban replay --db FILE --case ID [--at TIME] [--format text|json]
 
 Rebuilds a case from its events alone (no side effects) and prints its state and clock;
-with --at, as it stood at TIME (e.g. 2026-03-05T12:00:00+08:00). The database is opened
-read-only.
+with --at, as it stood at TIME (e.g. 2026-03-05T12:00:00+08:00). A bundle case (一件事) is shown
+with its parts (now only). The database is opened read-only.
 
 Exit codes: 0 replayed, 1 the history does not replay, 2 wrong usage, 3 cannot read.
 )";
@@ -45,7 +45,9 @@ constexpr const char* kVerifyHelp =
 
 Checks that every event's hash chain is intact and that replaying the events reproduces
 the stored snapshot; reports the first event that breaks, and why. Without --case, every
-case in the database (a progress line is shown on a terminal). Opened read-only.
+case in the database, bundle cases included, and the hash chain of the register ledger
+(delegations, credit records, mandates); a progress line is shown on a terminal. Opened
+read-only.
 
 Exit codes: 0 intact, 1 a break was found, 2 wrong usage, 3 cannot read.
 )";
@@ -177,6 +179,32 @@ int ReplayCommand(int argc, char** argv, int first) {
   if (!db.ok()) {
     std::cerr << "tongban replay: " << db.status().message() << "\n";
     return kExitError;
+  }
+  if (db->service->IsBundleCase(*args.Get("case"))) {
+    // A bundle case (一件事): its parts and their children as they stand now.
+    if (at) return UsageError("replay", "--at is for item cases; a bundle is shown as it is now");
+    auto bundle = db->service->GetBundle(*args.Get("case"));
+    if (!bundle.ok()) {
+      std::cerr << "tongban replay: " << bundle.status().message() << "\n";
+      return bundle.status().code() == StatusCode::kDataLoss ? kExitFailure : kExitError;
+    }
+    nlohmann::json j = BundleViewToJson(*bundle);
+    if (args.Get("format").value_or("text") == "json") {
+      std::cout << j.dump(2) << "\n";
+      return kExitOk;
+    }
+    std::cout << "bundle    " << bundle->state.id << " (" << bundle->state.number << ")\n"
+              << "title     " << bundle->bundle->title << " (" << bundle->bundle->id << " v"
+              << bundle->bundle->version << ")\n"
+              << "status    " << bundle->state.Status() << ", outcome "
+              << bundle->state.Outcome() << "\n"
+              << "version   " << bundle->state.version << "\n";
+    for (const BundlePartView& part : bundle->parts) {
+      std::cout << "part      " << part.state.part << ": " << part.state.status
+                << (part.state.case_number.empty() ? "" : " (" + part.state.case_number + ")")
+                << "\n";
+    }
+    return kExitOk;
   }
   auto view = at ? db->service->GetAt(*args.Get("case"), *at) : db->service->Get(*args.Get("case"));
   if (!view.ok()) {
