@@ -16,10 +16,12 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -69,6 +71,27 @@ NewCase ConstructionPermit() {
   return c;
 }
 
+// An application for the test bundle of engine/testdata/reforms-bundle.json.
+NewCase StartupBundle() {
+  NewCase c;
+  c.definition_id = "test-startup";
+  c.actor = Applicant();
+  c.applicant_id = "app-1";
+  c.applicant_name = "示例建设有限公司";
+  c.form = {{"enterprise_name", "示例科技有限公司"},
+            {"enterprise_type", "有限责任公司"},
+            {"residence", "××开发区示范路1号"},
+            {"legal_representative", "张三"},
+            {"business_scope", "软件开发"},
+            {"requires_pre_approval", false},
+            {"credit_code", "91330100MA2TB00014"},
+            {"engrave_seal", true},
+            {"engraver_name", "示例刻章店"}};
+  c.materials = {"application_form", "articles", "investor_documents", "officer_documents",
+                 "residence_document"};
+  return c;
+}
+
 // The next action for a case in `status` / `step`, or "" when it is done.
 std::string NextAction(const std::string& status, const std::string& step, Actor* actor) {
   if (status == "submitted") {
@@ -110,6 +133,7 @@ std::string NextAction(const std::string& status, const std::string& step, Actor
   for (const char* status : {"submitted", "under_review", "approved"}) {
     CaseFilter filter;
     filter.status = status;
+    filter.definition_id = "construction-permit";  // bundles and their parts are created only
     filter.limit = 100000;
     auto cases = (*store)->ListCases(filter);
     if (!cases.ok()) _exit(4);
@@ -130,6 +154,29 @@ std::string NextAction(const std::string& status, const std::string& step, Actor
         {
           std::lock_guard<std::mutex> lock(mutex);
           if (!open_cases.empty() && rng() % 3 != 0) id = open_cases[rng() % open_cases.size()];
+        }
+        const unsigned dice = rng() % 8;
+        if (id.empty() && dice == 0) {
+          // A bundle case and its first part, created in one transaction.
+          auto bundle = service.CreateBundle(StartupBundle());
+          if (!bundle.ok()) _exit(9);
+          std::string line = bundle->state.id + " " + std::to_string(bundle->state.version) + "\n";
+          for (const BundlePartView& part : bundle->parts) {
+            if (!part.state.case_id.empty()) line += part.state.case_id + " 1\n";
+          }
+          if (write(ack_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
+          continue;
+        }
+        if (id.empty() && dice == 1) {
+          // A ledger entry on its own.
+          Mandate m;
+          m.id = "m-" + std::to_string(seed) + "-" + std::to_string(t) + "-" + std::to_string(rng());
+          m.applicant_id = "app-1";
+          m.agent_id = "agent-1";
+          if (!service.registers()->GrantMandate(m, Applicant(), clock.Now()).ok()) _exit(10);
+          std::string line = "mandate:" + m.id + " 0\n";
+          if (write(ack_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
+          continue;
         }
         if (id.empty()) {
           auto created = service.Create(ConstructionPermit());
@@ -197,12 +244,20 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
     auto deployed = registry.DeployDirectory(std::string(TONGBAN_SOURCE_DIR) + "/definitions",
                                              SystemClock().Now());
     ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+    std::ifstream in(std::string(TONGBAN_SOURCE_DIR) + "/engine/testdata/reforms-bundle.json");
+    std::stringstream bundle;
+    bundle << in.rdbuf();
+    auto bundle_deployed = registry.Deploy({{"reforms-bundle.json", bundle.str()}},
+                                           SystemClock().Now());
+    ASSERT_TRUE(bundle_deployed.ok()) << bundle_deployed.status().ToString();
   }  // closed: the parent holds no connection and no thread while it forks
 
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
   std::map<std::string, int64_t> acknowledged;  // case id -> highest acknowledged seq
+  std::set<std::string> acknowledged_mandates;   // ledger entries
+  int64_t bundles_seen = 0;
   int64_t total_acks = 0;
   int rounds_with_acks = 0;
   const auto started = std::chrono::steady_clock::now();
@@ -239,6 +294,12 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
     int64_t seq = 0;
     int round_acks = 0;
     while (lines >> id >> seq) {
+      ++round_acks;
+      if (id.rfind("mandate:", 0) == 0) {
+        acknowledged_mandates.insert(id.substr(8));
+        continue;
+      }
+      --round_acks;
       int64_t& highest = acknowledged[id];
       highest = std::max(highest, seq);
       ++round_acks;
@@ -283,6 +344,25 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
       ++cases;
     }
     EXPECT_EQ((*store)->CountCases().value(), cases);
+    // A bundle case and the parts it started were written together or not at all.
+    bundles_seen = 0;
+    for (const CaseRecord& r : records) {
+      if (r.definition_id != "test-startup") continue;
+      ++bundles_seen;
+      auto bundle = service.GetBundle(r.id);
+      ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
+      for (const BundlePartView& part : bundle->parts) {
+        if (part.state.case_id.empty()) continue;
+        ASSERT_TRUE(part.child.has_value()) << "bundle " << r.id << " lost part " << part.state.part;
+        EXPECT_EQ(part.child->state.bundle_case_id, r.id);
+      }
+    }
+    // Every acknowledged ledger entry survived.
+    std::set<std::string> mandates;
+    for (const Mandate& m : service.registers()->Mandates(""))
+      mandates.insert(m.id);
+    for (const std::string& m : acknowledged_mandates)
+      EXPECT_EQ(mandates.count(m), 1u) << "acknowledged mandate " << m << " was lost";
     // And the whole database verifies: chains, replays, snapshots.
     VerifyReport report = service.VerifyAll();
     ASSERT_TRUE(report.ok) << report.case_id << " seq "
@@ -293,11 +373,14 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "[ crash    ] " << kRounds << " rounds, " << total_acks
-            << " acknowledged actions on " << acknowledged.size() << " cases, " << seconds
+            << " acknowledged actions on " << acknowledged.size() << " cases (" << bundles_seen
+            << " bundles), " << acknowledged_mandates.size() << " ledger entries, " << seconds
             << " s\n";
   // The test is only worth something if the children got work done before they were killed.
   EXPECT_GE(rounds_with_acks, kRounds / 4);
   EXPECT_GT(total_acks, kRounds);
+  EXPECT_GT(bundles_seen, 0);
+  EXPECT_FALSE(acknowledged_mandates.empty());
   std::error_code ignored;
   fs::remove_all(dir, ignored);
 }

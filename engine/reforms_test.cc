@@ -222,6 +222,37 @@ TEST_F(ReformsTest, RevokedDelegationStopsFutureActionsAndLeavesHistoryIntact) {
   EXPECT_FALSE(CheckLedgerChain(*entries).has_value());
 }
 
+TEST_F(ReformsTest, RewritingTheLedgerIsFoundByVerification) {
+  ASSERT_TRUE(service_->registers()
+                  ->RevokeDelegation("test-registration-entrusted", "划转回市局",
+                                     Staff("admin", "admin", "*"), clock_.Now())
+                  .ok());
+  EXPECT_TRUE(service_->VerifyAll().ok);
+  service_.reset();
+  registry_.reset();
+  store_.reset();
+  // Someone with the file and the sqlite3 tool undoes the revocation's reason.
+  const std::string db = dir_ + "/tongban.db";
+  {
+    std::ofstream script(db + ".sql");
+    script << ".bail on\nDROP TRIGGER ledger_append_only_update;\n"
+              "UPDATE ledger SET data = '{\"reason\":\"-\"}' WHERE seq = 1;\n";
+  }
+  ASSERT_EQ(std::system(("sqlite3 '" + db + "' < '" + db + ".sql'").c_str()), 0);
+  SqliteStoreOptions options;
+  options.path = db;
+  auto store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  store_ = std::move(store).value();
+  registry_ = std::make_unique<DefinitionRegistry>(store_.get());
+  ASSERT_TRUE(registry_->LoadFromStore().ok());
+  service_ = std::make_unique<CaseService>(store_.get(), registry_.get(), &clock_);
+  VerifyReport report = service_->VerifyAll();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.case_id, "ledger");
+  EXPECT_EQ(report.first_bad_seq, 1);
+}
+
 TEST_F(ReformsTest, DelegationAddedThroughTheRegisterTakesEffect) {
   auto created = Registration(Applicant());
   ASSERT_TRUE(created.ok());
