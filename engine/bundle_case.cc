@@ -7,11 +7,11 @@
 
 namespace tongban {
 
-bool IsApprovedStatus(const std::string& status) {
-  return status == "approved" || status == "closed";
+bool BundlePartState::approved() const {
+  return status == "approved" || (status == "closed" && decision == "approve");
 }
 
-bool IsEndedStatus(const std::string& status) {
+bool BundlePartState::ended() const {
   return status == "approved" || status == "closed" || status == "denied" ||
          status == "not_accepted" || status == "withdrawn" || status == "terminated" ||
          status == "revoked" || status == "blocked" || status == "not_applicable";
@@ -25,8 +25,9 @@ std::string BundleState::Status() const {
   bool all_submitted = true;
   for (const BundlePartState& p : parts) {
     if (!p.applies) continue;
-    if (p.status == "correction_pending") any_correction = true;
-    if (!IsEndedStatus(p.status)) all_ended = false;
+    // Both wait for the applicant: a correction, or input a part needs to start.
+    if (p.status == "correction_pending" || p.status == "awaiting_input") any_correction = true;
+    if (!p.ended()) all_ended = false;
     if (p.status != "submitted" && p.status != "waiting") all_submitted = false;
   }
   if (any_correction) return "correction_pending";
@@ -41,7 +42,7 @@ std::string BundleState::Outcome() const {
   for (const BundlePartState& p : parts) {
     if (!p.applies) continue;
     ++applicable;
-    if (IsApprovedStatus(p.status)) ++approved;
+    if (p.approved()) ++approved;
   }
   if (approved == applicable) return "approved";
   return approved > 0 ? "partial" : "none";
@@ -75,16 +76,19 @@ std::vector<std::string> BundleState::CombinedCorrection(const Bundle& bundle) c
   return out;
 }
 
-std::vector<std::string> BundleState::ReadyToRelease(const Bundle& bundle) const {
+std::vector<std::string> BundleState::ReadyToRelease(const Bundle& bundle,
+                                                     bool including_awaiting_input) const {
   std::vector<std::string> ready;
   if (withdrawn_at) return ready;
   for (size_t i = 0; i < parts.size() && i < bundle.parts.size(); ++i) {
-    if (!parts[i].applies || parts[i].status != "waiting") continue;
+    const bool waits = parts[i].status == "waiting" ||
+                       (including_awaiting_input && parts[i].status == "awaiting_input");
+    if (!parts[i].applies || !waits) continue;
     bool deps_done = true;
     for (size_t dep : bundle.parts[i].after) {
       const BundlePartState& d = parts[dep];
       // A dependency that does not apply is no obstacle.
-      if (d.applies && !IsApprovedStatus(d.status)) deps_done = false;
+      if (d.applies && !d.approved()) deps_done = false;
     }
     if (deps_done) ready.push_back(parts[i].part);
   }
@@ -97,10 +101,10 @@ void BundleCase::PropagateBlocked() {
     changed = false;
     for (size_t i = 0; i < state_.parts.size() && i < bundle_->parts.size(); ++i) {
       BundlePartState& p = state_.parts[i];
-      if (!p.applies || p.status != "waiting") continue;
+      if (!p.applies || (p.status != "waiting" && p.status != "awaiting_input")) continue;
       for (size_t dep : bundle_->parts[i].after) {
         const BundlePartState& d = state_.parts[dep];
-        if (d.applies && IsEndedStatus(d.status) && !IsApprovedStatus(d.status)) {
+        if (d.applies && d.ended() && !d.approved()) {
           p.status = "blocked";
           changed = true;
           break;
@@ -164,7 +168,23 @@ Status BundleCase::Apply(const Command& c) {
         p->case_number = c.data.at("case_number").get<std::string>();
       }
       p->missing_materials = c.data.value("missing", std::vector<std::string>());
+      p->decision = c.data.value("decision", "");
+      p->note = c.data.value("note", "");
       PropagateBlocked();
+    } else if (c.action == "supply_form") {
+      if (status == "delivered" || status == "withdrawn") {
+        return Status::FailedPrecondition("bundle " + s.number + " is " + status);
+      }
+      const nlohmann::json& form = c.data.at("form");
+      if (!form.is_object() || form.empty()) {
+        return Status::InvalidArgument("data.form must give at least one field of the bundle form");
+      }
+      for (const auto& [key, value] : form.items()) {
+        if (bundle_->FindField(key) == nullptr) {
+          return Status::InvalidArgument("data.form has an unknown field \"" + key + "\"");
+        }
+        s.form[key] = value;
+      }
     } else if (c.action == "supply_correction") {
       if (status != "correction_pending") {
         return Status::FailedPrecondition("no correction notice is pending on bundle " + s.number);
@@ -189,7 +209,10 @@ Status BundleCase::Apply(const Command& c) {
       }
       s.withdrawn_at = c.time;
       for (BundlePartState& p : s.parts) {
-        if (p.applies && (p.status == "waiting" || p.status == "blocked")) p.status = "withdrawn";
+        if (p.applies &&
+            (p.status == "waiting" || p.status == "blocked" || p.status == "awaiting_input")) {
+          p.status = "withdrawn";
+        }
       }
     } else {
       return Status::FailedPrecondition("action \"" + c.action +
@@ -211,7 +234,9 @@ nlohmann::json BundleStateToJson(const BundleState& s) {
                      {"status", p.status},
                      {"case_id", p.case_id},
                      {"case_number", p.case_number},
-                     {"missing_materials", p.missing_materials}});
+                     {"decision", p.decision},
+                     {"missing_materials", p.missing_materials},
+                     {"note", p.note}});
   }
   auto optional_time = [](const std::optional<Instant>& t) {
     return t ? nlohmann::json(FormatTimestamp(*t)) : nlohmann::json(nullptr);

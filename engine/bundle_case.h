@@ -12,10 +12,13 @@
 //   delivered            the results were delivered together
 //   withdrawn            the applicant withdrew the bundle
 // A part waits ("waiting") until every part it comes after is approved; it is "blocked" when one of
-// them ends without approval; "not_applicable" when its guard does not hold for the form.
+// them ends without approval; "not_applicable" when its guard does not hold for the form;
+// "awaiting_input" when it was due to start but its item refused the application mapped from the
+// bundle's form (a field only known after an earlier part, such as the credit code issued at
+// registration): the applicant supplies it with supply_form, and the part starts then.
 //
 // Events (actions): submit, part_changed (system: a child was created or changed status),
-// supply_correction, deliver, withdraw. Like item cases, the state is rebuilt from events alone.
+// supply_correction, supply_form, deliver, withdraw. Like item cases, the state is rebuilt from events alone.
 //
 // Thread safety: plain value types; a BundleCase belongs to one thread at a time.
 #pragma once
@@ -42,7 +45,12 @@ struct BundlePartState {
   std::string status;  // not_applicable, waiting, blocked, or the child's case status code
   std::string case_id;
   std::string case_number;
+  std::string decision;  // the child's decision ("approve", "deny"), kept after delivery
   std::vector<std::string> missing_materials;  // the child's pending correction, item material ids
+  std::string note;  // why a part awaits input: what its item refused in the mapped application
+
+  bool approved() const;  // decided to grant (approved, or delivered after a grant)
+  bool ended() const;     // decided, ended, blocked or not applicable: nothing more will happen
 };
 
 struct BundleState {
@@ -73,12 +81,12 @@ struct BundleState {
   // Bundle material ids of the combined correction notice (every child's missing materials,
   // mapped back to the bundle's materials, each once).
   std::vector<std::string> CombinedCorrection(const Bundle& bundle) const;
-  // Parts waiting whose dependencies are all approved: the children to create next.
-  std::vector<std::string> ReadyToRelease(const Bundle& bundle) const;
+  // Parts whose dependencies are all approved and that wait ("waiting", and with
+  // `including_awaiting_input` also "awaiting_input"): the children to create next.
+  std::vector<std::string> ReadyToRelease(const Bundle& bundle,
+                                          bool including_awaiting_input = false) const;
 };
 
-bool IsApprovedStatus(const std::string& status);  // approved or closed
-bool IsEndedStatus(const std::string& status);      // decided, ended, blocked or not applicable
 
 class BundleCase {
  public:

@@ -95,6 +95,7 @@ Command PartChanged(const BundlePartState& part, const CaseState& child, Instant
             {"case_id", child.id},
             {"case_number", child.number},
             {"status", CaseStatusCode(child.status)},
+            {"decision", child.decision ? DecisionName(*child.decision) : ""},
             {"missing", child.status == CaseStatus::kCorrectionPending
                             ? child.missing_materials
                             : std::vector<std::string>()}};
@@ -171,6 +172,37 @@ Result<std::unique_ptr<CaseLifecycle>> SubmitChild(const Bundle& bundle, size_t 
   return lifecycle;
 }
 
+// Creates the child cases of the parts ready to start, each with its part_changed event. A part its
+// item refuses is marked awaiting_input (strict: the refusal is returned instead, for supply_form,
+// where the applicant is there to read it).
+Status ReleaseParts(OpenBundle* open, Instant now, bool strict, StoreWrite* write) {
+  const Bundle& bundle = open->bundle->bundle();
+  for (const std::string& ready : open->bundle->state().ReadyToRelease(bundle, strict)) {
+    size_t index = *bundle.PartIndex(ready);
+    Event event;
+    nlohmann::json engine_data = {{"released_after", bundle.parts[index].after.size()}};
+    auto released = SubmitChild(bundle, index, open->bundle->state(), Actor::System(),
+                                engine_data, now, &event);
+    if (!released.ok()) {
+      if (strict || released.status().code() != StatusCode::kInvalidArgument) {
+        return released.status();
+      }
+      Command c;
+      c.action = "part_changed";
+      c.actor = Actor::System();
+      c.time = now;
+      c.data = {{"part", ready}, {"status", "awaiting_input"}, {"note", released.status().message()}};
+      TONGBAN_RETURN_IF_ERROR(open->Apply(c));
+      continue;
+    }
+    std::vector<Event> events = {event};
+    write->cases.push_back(MakeCaseWrite(**released, 0, std::move(events), now));
+    TONGBAN_RETURN_IF_ERROR(open->Apply(
+        PartChanged(*open->bundle->state().FindPart(ready), (*released)->state(), now)));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CaseService::AddBundleFollowups(const CaseLifecycle& child, const CaseState& before,
@@ -187,20 +219,9 @@ Status CaseService::AddBundleFollowups(const CaseLifecycle& child, const CaseSta
                             after.bundle_part);
   }
   TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(*part, after, now)));
-  // Parts that waited for this one start now.
-  const Bundle& bundle = open->bundle->bundle();
-  for (const std::string& ready : open->bundle->state().ReadyToRelease(bundle)) {
-    size_t index = *bundle.PartIndex(ready);
-    Event event;
-    nlohmann::json engine_data = {{"released_after", bundle.parts[index].after.size()}};
-    auto released = SubmitChild(bundle, index, open->bundle->state(), Actor::System(),
-                                engine_data, now, &event);
-    if (!released.ok()) return released.status();
-    std::vector<Event> events = {event};
-    write->cases.push_back(MakeCaseWrite(**released, 0, std::move(events), now));
-    TONGBAN_RETURN_IF_ERROR(open->Apply(
-        PartChanged(*open->bundle->state().FindPart(ready), (*released)->state(), now)));
-  }
+  // Parts that waited for this one start now. One its item refuses awaits the applicant's input
+  // rather than undoing the decision that released it.
+  TONGBAN_RETURN_IF_ERROR(ReleaseParts(&*open, now, /*strict=*/false, write));
   write->cases.push_back(
       MakeBundleWrite(*open->bundle, open->version, std::move(open->new_events)));
   return Status::Ok();
@@ -371,6 +392,10 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
       return Status::PermissionDenied("the applicant supplies the correction");
     }
     child_action = "supply_correction";
+  } else if (request.action == "supply_form") {
+    if (role != "applicant" && role != "agent" && role != "clerk") {
+      return Status::PermissionDenied("the applicant supplies the bundle's form");
+    }
   } else if (request.action == "deliver") {
     if (role != "clerk" ||
         (request.actor.organ != bundle.lead_organ.id && request.actor.organ != "*")) {
@@ -387,7 +412,7 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   } else {
     return Status::FailedPrecondition("action \"" + request.action +
                                       "\" is not an action of a bundle case (supply_correction, "
-                                      "deliver, withdraw); act on its part cases");
+                                      "supply_form, deliver, withdraw); act on its part cases");
   }
   if (role == "applicant" && request.actor.id != s.applicant_id) {
     return Status::PermissionDenied("only the bundle's own applicant may act on it");
@@ -417,6 +442,9 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   // The bundle's own event first (it checks the bundle's status), then each child's.
   TONGBAN_RETURN_IF_ERROR(open->Apply(command, request.idempotency_key));
   StoreWrite write;
+  if (request.action == "supply_form") {
+    TONGBAN_RETURN_IF_ERROR(ReleaseParts(&*open, now, /*strict=*/true, &write));
+  }
   for (size_t i = 0; i < open->bundle->state().parts.size(); ++i) {
     const BundlePartState part = open->bundle->state().parts[i];
     if (part.case_id.empty()) continue;
@@ -538,6 +566,7 @@ nlohmann::json BundleViewToJson(const BundleView& v) {
                            {"case_id", p.state.case_id},
                            {"case_number", p.state.case_number},
                            {"missing_materials", p.state.missing_materials},
+                           {"note", p.state.note},
                            {"clock", nullptr}};
     if (p.child) {
       part["status"] = CaseStatusCode(p.child->state.status);

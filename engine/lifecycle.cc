@@ -313,9 +313,9 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
   // 收受分离: until the receiving window transfers the case, the handling organ cannot act on it.
   bool AtHandlingOrgan(CaseMachine& m) {
     if (!m.state.awaiting_transfer()) return true;
-    m.Fail(Status::FailedPrecondition("the case is at the receiving window of " +
-                                      m.state.received_by + "; it must be transferred to " +
-                                      m.item().organ.id + " (transfer) before it is handled"));
+    m.Fail(Status::FailedPrecondition(
+        "the case is at the receiving window of " + m.state.received_by +
+        "; it must be transferred to the handling organ (transfer) before it is handled"));
     return false;
   }
 

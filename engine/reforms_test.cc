@@ -578,6 +578,69 @@ TEST_F(BundleTest, PartsRunInOrderCorrectionIsCombinedAndResultsAreDeliveredToge
   EXPECT_EQ(all.cases, 3);
 }
 
+TEST_F(BundleTest, PartItsItemRefusesAwaitsTheApplicantsInput) {
+  NewCase request = Startup();
+  request.form.erase("credit_code");  // issued by the registration, not known at application
+  request.materials.push_back("articles");
+  auto created = service_->CreateBundle(request);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::string registration = created->parts[0].state.case_id;
+  ASSERT_TRUE(Act(registration, "accept", amr_clerk_).ok());
+  ASSERT_TRUE(Act(registration, "pass", amr_rev_).ok());
+  // The seal filing needs the credit code: the decision stands, the seal part waits for it.
+  auto approved = Act(registration, "approve", amr_appr_);
+  ASSERT_TRUE(approved.ok()) << approved.status().ToString();
+  auto bundle = service_->GetBundle(created->state.id);
+  ASSERT_TRUE(bundle.ok());
+  EXPECT_EQ(bundle->parts[1].state.status, "awaiting_input");
+  EXPECT_NE(bundle->parts[1].state.note.find("credit_code"), std::string::npos)
+      << bundle->parts[1].state.note;
+  EXPECT_EQ(bundle->state.Status(), "correction_pending");
+
+  ActRequest supply;
+  supply.case_id = created->state.id;
+  supply.action = "supply_form";
+  supply.actor = Applicant();
+  supply.data = {{"form", {{"no_such_field", 1}}}};
+  EXPECT_EQ(service_->ActOnBundle(supply).status().code(), StatusCode::kInvalidArgument);
+  supply.data = {{"form", {{"credit_code", "91330100MA2TB00014"}}}};
+  auto supplied = service_->ActOnBundle(supply);
+  ASSERT_TRUE(supplied.ok()) << supplied.status().ToString();
+  EXPECT_EQ(supplied->parts[1].state.status, "submitted");
+  ASSERT_TRUE(supplied->parts[1].child.has_value());
+  EXPECT_EQ(supplied->parts[1].child->state.form["credit_code"], "91330100MA2TB00014");
+  EXPECT_TRUE(service_->VerifyAll().ok);
+}
+
+TEST_F(BundleTest, DeliveredDenialKeepsThePartialOutcome) {
+  auto created = service_->CreateBundle(Startup());
+  ASSERT_TRUE(created.ok());
+  const std::string registration = created->parts[0].state.case_id;
+  ASSERT_TRUE(Act(registration, "request_correction", amr_clerk_, {{"missing", {"articles"}}}).ok());
+  ActRequest supply;
+  supply.case_id = created->state.id;
+  supply.action = "supply_correction";
+  supply.actor = Applicant();
+  supply.data = {{"materials", {"articles"}}};
+  ASSERT_TRUE(service_->ActOnBundle(supply).ok());
+  ASSERT_TRUE(Act(registration, "accept", amr_clerk_).ok());
+  ASSERT_TRUE(Act(registration, "pass", amr_rev_).ok());
+  ASSERT_TRUE(Act(registration, "approve", amr_appr_).ok());
+  const std::string seal = service_->GetBundle(created->state.id)->parts[1].state.case_id;
+  const Actor security = Staff("ps-clerk", "clerk", "dz-public-security-branch");
+  ASSERT_TRUE(Act(seal, "accept", security).ok());
+  ASSERT_TRUE(Act(seal, "reject", security, {{"reason", "印模不清"}}).ok());
+  EXPECT_EQ(service_->GetBundle(created->state.id)->state.Outcome(), "partial");
+  ActRequest deliver;
+  deliver.case_id = created->state.id;
+  deliver.action = "deliver";
+  deliver.actor = lead_clerk_;
+  auto delivered = service_->ActOnBundle(deliver);
+  ASSERT_TRUE(delivered.ok()) << delivered.status().ToString();
+  EXPECT_EQ(delivered->state.Status(), "delivered");
+  EXPECT_EQ(delivered->state.Outcome(), "partial");
+}
+
 TEST_F(BundleTest, PartThatDoesNotApplyIsSkipped) {
   auto created = service_->CreateBundle(Startup(/*seal=*/false));
   ASSERT_TRUE(created.ok()) << created.status().ToString();

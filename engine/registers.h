@@ -106,6 +106,8 @@ class Registers {
   // the JSON recorded in the event's data.authority. kPermissionDenied naming the competent organ
   // (and any delegation that would have covered the action but is revoked or expired) otherwise.
   // An organ "*" (auditors and admins configured for every organ) acts as the implementing organ.
+  // `state` is the case acted on; a delegation's territory is not checked against it yet (cases do
+  // not record a location).
   Result<nlohmann::json> Authorize(const Item& item, const CaseState& state,
                                    const std::string& organ, const std::vector<Power>& powers,
                                    Instant at);

@@ -27,6 +27,15 @@ void DefinitionSet::AddPath(const std::string& path, bool report) {
       AddPath(f, report);
     return;
   }
+  // The same file reached twice (a folder given as context that also holds the reported file) is
+  // loaded once; a report request wins over context.
+  const std::string canonical = fs::weakly_canonical(path, error).string();
+  for (File& existing : files_) {
+    if (fs::weakly_canonical(existing.name, error).string() == canonical) {
+      existing.report = existing.report || report;
+      return;
+    }
+  }
   std::ifstream in(path, std::ios::binary);
   File file;
   file.name = path;
