@@ -18,7 +18,8 @@
 // registration): the applicant supplies it with supply_form, and the part starts then.
 //
 // Events (actions): submit, part_changed (system: a child was created or changed status),
-// supply_correction, supply_form, deliver, withdraw. Like item cases, the state is rebuilt from events alone.
+// supply_correction, supply_form, deliver, withdraw. Like item cases, the state is rebuilt from
+// events alone.
 //
 // Thread safety: plain value types; a BundleCase belongs to one thread at a time.
 #pragma once
@@ -86,7 +87,6 @@ struct BundleState {
   std::vector<std::string> ReadyToRelease(const Bundle& bundle,
                                           bool including_awaiting_input = false) const;
 };
-
 
 class BundleCase {
  public:

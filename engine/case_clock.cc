@@ -52,9 +52,9 @@ void ComputeVerification(const Item& item, const CaseState& state, Instant now, 
   Instant end = state.verified_at.value_or(now);
   WorkingDayCount used = calendar.CountWorkingDays(decided, calendar.LocalDate(end));
   view->verification_days_left = item.commitment->verification_days - used.days;
-  view->verification_overdue = state.verification == Verification::kPending &&
-                               (view->verification_days_left < 0 ||
-                                calendar.LocalDate(now) > due.day);
+  view->verification_overdue =
+      state.verification == Verification::kPending &&
+      (view->verification_days_left < 0 || calendar.LocalDate(now) > due.day);
   if (view->verification_overdue) view->light = Light::kRed;
 }
 

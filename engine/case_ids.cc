@@ -43,4 +43,25 @@ Command CommandFromEvent(const Event& e) {
   return c;
 }
 
+Event ChainedEvent(const Command& command, const std::string& case_id, int64_t seq,
+                   const std::string& status, const std::string& step,
+                   const std::string& definition_id, int definition_version,
+                   const std::string& prev_hash, const std::string& idempotency_key) {
+  Event e;
+  e.case_id = case_id;
+  e.seq = seq;
+  e.time = command.time;
+  e.actor = command.actor;
+  e.action = command.action;
+  e.data = CanonicalJson(command.data);
+  e.status = status;
+  e.step = step;
+  e.definition_id = definition_id;
+  e.definition_version = definition_version;
+  e.prev_hash = prev_hash;
+  e.idempotency_key = idempotency_key;
+  e.hash = ComputeEventHash(e);
+  return e;
+}
+
 }  // namespace tongban

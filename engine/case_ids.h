@@ -18,5 +18,11 @@ std::string NewQueryCode();
 // "TB20260302-12345678": the local date of `now` and 8 random digits.
 std::string NewCaseNumber(const Calendar& calendar, Instant now);
 Command CommandFromEvent(const Event& event);
+// The event recording `command` on case `case_id`, which it left in `status` / `step`, chained to
+// `prev_hash` (item and bundle cases alike).
+Event ChainedEvent(const Command& command, const std::string& case_id, int64_t seq,
+                   const std::string& status, const std::string& step,
+                   const std::string& definition_id, int definition_version,
+                   const std::string& prev_hash, const std::string& idempotency_key);
 
 }  // namespace tongban

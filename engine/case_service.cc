@@ -6,25 +6,11 @@
 
 namespace tongban {
 
-
 Event MakeCaseEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
                     const std::string& prev_hash, const std::string& idempotency_key) {
-  Event e;
   const CaseState& s = lifecycle.state();
-  e.case_id = s.id;
-  e.seq = seq;
-  e.time = command.time;
-  e.actor = command.actor;
-  e.action = command.action;
-  e.data = CanonicalJson(command.data);
-  e.status = CaseStatusCode(s.status);
-  e.step = lifecycle.step_id();
-  e.definition_id = s.definition_id;
-  e.definition_version = s.definition_version;
-  e.prev_hash = prev_hash;
-  e.idempotency_key = idempotency_key;
-  e.hash = ComputeEventHash(e);
-  return e;
+  return ChainedEvent(command, s.id, seq, CaseStatusCode(s.status), lifecycle.step_id(),
+                      s.definition_id, s.definition_version, prev_hash, idempotency_key);
 }
 
 namespace {
@@ -181,9 +167,8 @@ Status CaseService::AuthorizeSubmission(const Item& item, const NewCase& request
     } else if (auto agreement = registers_->AgreementFor(item, actor.organ, now)) {
       // 收受分离: this window receives for the handling organ and transfers the case there.
       (*data)["reception"] = {{"organ", actor.organ}, {"agreement", agreement->id}};
-      (*data)["authority"] = {{"organ", actor.organ},
-                              {"basis", "handling_agreement"},
-                              {"agreement", agreement->id}};
+      (*data)["authority"] = {
+          {"organ", actor.organ}, {"basis", "handling_agreement"}, {"agreement", agreement->id}};
     } else {
       return authority.status();
     }
@@ -193,12 +178,13 @@ Status CaseService::AuthorizeSubmission(const Item& item, const NewCase& request
         "or by an agent holding the applicant's mandate");
   }
   if (request.mode == "commitment") {
-    auto blocking = registers_->BlockingCreditRecords(request.applicant_credit_code,
-                                                      request.applicant_id);
+    auto blocking =
+        registers_->BlockingCreditRecords(request.applicant_credit_code, request.applicant_id);
     if (!blocking.empty()) {
       const CreditRecord& r = blocking.front();
       return Status::PermissionDenied(
-          "commitment-based approval (告知承诺) is not available to this applicant: credit record " +
+          "commitment-based approval (告知承诺) is not available to this applicant: credit "
+          "record " +
           r.id + " (a false commitment on case " + r.case_number + ", recorded " +
           FormatTimestamp(r.recorded_at) + ": " + r.reason +
           ") blocks it until a repair is recorded (信用修复); apply in standard mode instead");
@@ -224,8 +210,8 @@ Status CaseService::AuthorizeCommand(const CaseLifecycle& lifecycle, Command* c)
     return Status::Ok();
   }
   if (c->action == "deliver" && state.is_bundle_child()) {
-    return Status::FailedPrecondition("this case is part " + state.bundle_part + " of bundle case " +
-                                      state.bundle_number +
+    return Status::FailedPrecondition("this case is part " + state.bundle_part +
+                                      " of bundle case " + state.bundle_number +
                                       "; its result is delivered together with the bundle "
                                       "(deliver on the bundle case)");
   }
@@ -254,9 +240,8 @@ Result<StoreWrite> CaseService::WriteWithFollowups(const CaseLifecycle& lifecycl
   const CaseState& after = lifecycle.state();
   if (after.verification == Verification::kBreached &&
       before.verification != Verification::kBreached) {
-    write.ledger.push_back(Registers::CreditRecordEntry(after, after.decision_reason,
-                                                        write.cases.back().events.back().actor,
-                                                        after.updated_at));
+    write.ledger.push_back(Registers::CreditRecordEntry(
+        after, after.decision_reason, write.cases.back().events.back().actor, after.updated_at));
   }
   if (after.is_bundle_child()) {
     TONGBAN_RETURN_IF_ERROR(AddBundleFollowups(lifecycle, before, now, &write));
@@ -400,8 +385,8 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
         int64_t timer_seq = version;
         std::string timer_hash = events->back().hash;
         ApplyDueTimers(rebuilt->lifecycle.get(), now, &timer_events, &timer_seq, &timer_hash);
-        auto write = WriteWithFollowups(*rebuilt->lifecycle, before, version,
-                                        std::move(timer_events), now);
+        auto write =
+            WriteWithFollowups(*rebuilt->lifecycle, before, version, std::move(timer_events), now);
         if (write.ok()) (void)store_->Commit(std::move(write).value());
       }
     }

@@ -12,21 +12,9 @@ namespace {
 
 Event MakeBundleEvent(const BundleCase& bundle, const Command& command, int64_t seq,
                       const std::string& prev_hash, const std::string& idempotency_key) {
-  Event e;
   const BundleState& s = bundle.state();
-  e.case_id = s.id;
-  e.seq = seq;
-  e.time = command.time;
-  e.actor = command.actor;
-  e.action = command.action;
-  e.data = CanonicalJson(command.data);
-  e.status = s.Status();
-  e.definition_id = s.definition_id;
-  e.definition_version = s.definition_version;
-  e.prev_hash = prev_hash;
-  e.idempotency_key = idempotency_key;
-  e.hash = ComputeEventHash(e);
-  return e;
+  return ChainedEvent(command, s.id, seq, s.Status(), "", s.definition_id, s.definition_version,
+                      prev_hash, idempotency_key);
 }
 
 CaseWrite MakeBundleWrite(const BundleCase& bundle, int64_t expected_version,
@@ -91,14 +79,14 @@ Command PartChanged(const BundlePartState& part, const CaseState& child, Instant
   c.action = "part_changed";
   c.actor = Actor::System();
   c.time = time;
-  c.data = {{"part", part.part},
-            {"case_id", child.id},
-            {"case_number", child.number},
-            {"status", CaseStatusCode(child.status)},
-            {"decision", child.decision ? DecisionName(*child.decision) : ""},
-            {"missing", child.status == CaseStatus::kCorrectionPending
-                            ? child.missing_materials
-                            : std::vector<std::string>()}};
+  c.data = {
+      {"part", part.part},
+      {"case_id", child.id},
+      {"case_number", child.number},
+      {"status", CaseStatusCode(child.status)},
+      {"decision", child.decision ? DecisionName(*child.decision) : ""},
+      {"missing", child.status == CaseStatus::kCorrectionPending ? child.missing_materials
+                                                                 : std::vector<std::string>()}};
   return c;
 }
 
@@ -162,8 +150,8 @@ Result<std::unique_ptr<CaseLifecycle>> SubmitChild(const Bundle& bundle, size_t 
   auto lifecycle = std::make_unique<CaseLifecycle>(part.item);
   Status submitted = lifecycle->Submit(submit);
   if (!submitted.ok()) {
-    return Status(submitted.code(), "part \"" + part.id + "\" (" + part.item->title +
-                                        "): " + submitted.message());
+    return Status(submitted.code(),
+                  "part \"" + part.id + "\" (" + part.item->title + "): " + submitted.message());
   }
   *event = MakeCaseEvent(*lifecycle, submit, 1, kGenesisHash, "");
   auto& state = const_cast<CaseState&>(lifecycle->state());
@@ -181,8 +169,8 @@ Status ReleaseParts(OpenBundle* open, Instant now, bool strict, StoreWrite* writ
     size_t index = *bundle.PartIndex(ready);
     Event event;
     nlohmann::json engine_data = {{"released_after", bundle.parts[index].after.size()}};
-    auto released = SubmitChild(bundle, index, open->bundle->state(), Actor::System(),
-                                engine_data, now, &event);
+    auto released = SubmitChild(bundle, index, open->bundle->state(), Actor::System(), engine_data,
+                                now, &event);
     if (!released.ok()) {
       if (strict || released.status().code() != StatusCode::kInvalidArgument) {
         return released.status();
@@ -191,7 +179,8 @@ Status ReleaseParts(OpenBundle* open, Instant now, bool strict, StoreWrite* writ
       c.action = "part_changed";
       c.actor = Actor::System();
       c.time = now;
-      c.data = {{"part", ready}, {"status", "awaiting_input"}, {"note", released.status().message()}};
+      c.data = {
+          {"part", ready}, {"status", "awaiting_input"}, {"note", released.status().message()}};
       TONGBAN_RETURN_IF_ERROR(open->Apply(c));
       continue;
     }
@@ -242,7 +231,8 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
   nlohmann::json engine_data = nlohmann::json::object();
   const Actor& actor = request.actor;
   if (actor.role == "agent") {
-    auto mandate = registers_->MandateFor(request.applicant_id, actor.id, bundle->id, clock_->Now());
+    auto mandate =
+        registers_->MandateFor(request.applicant_id, actor.id, bundle->id, clock_->Now());
     if (!mandate) {
       return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
                                       request.applicant_id + " for " + bundle->id +
@@ -254,13 +244,13 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
     // 一窗受理: the bundle is received at the lead organ's window.
     if (actor.organ != bundle->lead_organ.id && actor.organ != "*") {
       return Status::PermissionDenied("bundle " + bundle->id + " is received at the window of " +
-                                      bundle->lead_organ.name + " (" + bundle->lead_organ.id +
-                                      ")");
+                                      bundle->lead_organ.name + " (" + bundle->lead_organ.id + ")");
     }
     engine_data["authority"] = {{"organ", actor.organ}, {"basis", "bundle_lead_organ"}};
   } else if (actor.role != "applicant") {
-    return Status::PermissionDenied("a bundle is applied for by an applicant, a clerk at the lead "
-                                    "organ's window, or an agent with a mandate");
+    return Status::PermissionDenied(
+        "a bundle is applied for by an applicant, a clerk at the lead "
+        "organ's window, or an agent with a mandate");
   }
   // The bundle's own form: known fields of the right types (the parts check their mapped forms).
   if (!request.form.is_object()) return Status::InvalidArgument("form must be an object");
@@ -324,17 +314,16 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
     submit.action = "submit";
     submit.actor = actor;
     submit.time = now;
-    submit.data = {{"case",
-                    {{"id", planned.id},
-                     {"number", planned.number},
-                     {"query_code", planned.query_code}}},
-                   {"applicant",
-                    {{"id", request.applicant_id},
-                     {"name", request.applicant_name},
-                     {"credit_code", request.applicant_credit_code}}},
-                   {"form", request.form},
-                   {"materials", materials},
-                   {"parts", plan}};
+    submit.data = {
+        {"case",
+         {{"id", planned.id}, {"number", planned.number}, {"query_code", planned.query_code}}},
+        {"applicant",
+         {{"id", request.applicant_id},
+          {"name", request.applicant_name},
+          {"credit_code", request.applicant_credit_code}}},
+        {"form", request.form},
+        {"materials", materials},
+        {"parts", plan}};
     for (const auto& [key, value] : engine_data.items())
       submit.data[key] = value;
     BundleCase parent(bundle);
@@ -399,9 +388,10 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   } else if (request.action == "deliver") {
     if (role != "clerk" ||
         (request.actor.organ != bundle.lead_organ.id && request.actor.organ != "*")) {
-      return Status::PermissionDenied("the bundle's results are delivered together by a clerk of "
-                                      "the lead organ " +
-                                      bundle.lead_organ.name + " (" + bundle.lead_organ.id + ")");
+      return Status::PermissionDenied(
+          "the bundle's results are delivered together by a clerk of "
+          "the lead organ " +
+          bundle.lead_organ.name + " (" + bundle.lead_organ.id + ")");
     }
     child_action = "deliver";
   } else if (request.action == "withdraw") {
@@ -451,9 +441,9 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
     const bool takes_it =
         (child_action == "supply_correction" && part.status == "correction_pending") ||
         (child_action == "deliver" && (part.status == "approved" || part.status == "denied")) ||
-        (child_action == "withdraw" && (part.status == "submitted" ||
-                                        part.status == "correction_pending" ||
-                                        part.status == "under_review"));
+        (child_action == "withdraw" &&
+         (part.status == "submitted" || part.status == "correction_pending" ||
+          part.status == "under_review"));
     if (!takes_it) continue;
     auto events = store_->GetEvents(part.case_id);
     if (!events.ok()) return events.status();
@@ -483,8 +473,7 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
     }
     std::vector<Event> child_events = {
         MakeCaseEvent(child, c, events->back().seq + 1, events->back().hash, "")};
-    write.cases.push_back(
-        MakeCaseWrite(child, events->back().seq, std::move(child_events), now));
+    write.cases.push_back(MakeCaseWrite(child, events->back().seq, std::move(child_events), now));
     TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(part, child.state(), now)));
   }
   write.cases.push_back(MakeBundleWrite(*open->bundle, open->version, std::move(open->new_events)));

@@ -78,14 +78,10 @@ NewCase StartupBundle() {
   c.actor = Applicant();
   c.applicant_id = "app-1";
   c.applicant_name = "示例建设有限公司";
-  c.form = {{"enterprise_name", "示例科技有限公司"},
-            {"enterprise_type", "有限责任公司"},
-            {"residence", "××开发区示范路1号"},
-            {"legal_representative", "张三"},
-            {"business_scope", "软件开发"},
-            {"requires_pre_approval", false},
-            {"credit_code", "91330100MA2TB00014"},
-            {"engrave_seal", true},
+  c.form = {{"enterprise_name", "示例科技有限公司"}, {"enterprise_type", "有限责任公司"},
+            {"residence", "××开发区示范路1号"},      {"legal_representative", "张三"},
+            {"business_scope", "软件开发"},          {"requires_pre_approval", false},
+            {"credit_code", "91330100MA2TB00014"},   {"engrave_seal", true},
             {"engraver_name", "示例刻章店"}};
   c.materials = {"application_form", "articles", "investor_documents", "officer_documents",
                  "residence_document"};
@@ -164,18 +160,21 @@ std::string NextAction(const std::string& status, const std::string& step, Actor
           for (const BundlePartView& part : bundle->parts) {
             if (!part.state.case_id.empty()) line += part.state.case_id + " 1\n";
           }
-          if (write(ack_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
+          if (write(ack_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            _exit(5);
           continue;
         }
         if (id.empty() && dice == 1) {
           // A ledger entry on its own.
           Mandate m;
-          m.id = "m-" + std::to_string(seed) + "-" + std::to_string(t) + "-" + std::to_string(rng());
+          m.id =
+              "m-" + std::to_string(seed) + "-" + std::to_string(t) + "-" + std::to_string(rng());
           m.applicant_id = "app-1";
           m.agent_id = "agent-1";
           if (!service.registers()->GrantMandate(m, Applicant(), clock.Now()).ok()) _exit(10);
           std::string line = "mandate:" + m.id + " 0\n";
-          if (write(ack_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(5);
+          if (write(ack_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            _exit(5);
           continue;
         }
         if (id.empty()) {
@@ -247,8 +246,8 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
     std::ifstream in(std::string(TONGBAN_SOURCE_DIR) + "/engine/testdata/reforms-bundle.json");
     std::stringstream bundle;
     bundle << in.rdbuf();
-    auto bundle_deployed = registry.Deploy({{"reforms-bundle.json", bundle.str()}},
-                                           SystemClock().Now());
+    auto bundle_deployed =
+        registry.Deploy({{"reforms-bundle.json", bundle.str()}}, SystemClock().Now());
     ASSERT_TRUE(bundle_deployed.ok()) << bundle_deployed.status().ToString();
   }  // closed: the parent holds no connection and no thread while it forks
 
@@ -256,7 +255,7 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
   std::map<std::string, int64_t> acknowledged;  // case id -> highest acknowledged seq
-  std::set<std::string> acknowledged_mandates;   // ledger entries
+  std::set<std::string> acknowledged_mandates;  // ledger entries
   int64_t bundles_seen = 0;
   int64_t total_acks = 0;
   int rounds_with_acks = 0;
@@ -353,7 +352,8 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
       ASSERT_TRUE(bundle.ok()) << bundle.status().ToString();
       for (const BundlePartView& part : bundle->parts) {
         if (part.state.case_id.empty()) continue;
-        ASSERT_TRUE(part.child.has_value()) << "bundle " << r.id << " lost part " << part.state.part;
+        ASSERT_TRUE(part.child.has_value())
+            << "bundle " << r.id << " lost part " << part.state.part;
         EXPECT_EQ(part.child->state.bundle_case_id, r.id);
       }
     }

@@ -30,7 +30,9 @@ const std::vector<FrameAction>& FrameActions() {
       {"supply_correction",
        {"applicant", "agent", "clerk"},
        "supply what the correction notice listed"},
-      {"supply_materials", {"applicant", "agent", "clerk"}, "supply materials (e.g. deferred ones)"},
+      {"supply_materials",
+       {"applicant", "agent", "clerk"},
+       "supply materials (e.g. deferred ones)"},
       {"refuse", {"clerk"}, "do not accept (不予受理), with reasons"},
       {"withdraw", {"applicant", "agent"}, "withdraw the application before a decision (撤回)"},
       {"transfer",
@@ -710,9 +712,8 @@ sc::result MarkVerificationOverdue(State& st, CaseMachine& m) {
 }
 
 struct Decided : sc::simple_state<Decided, Active::orthogonal<0>, Approved> {
-  using reactions =
-      mpl::list<sc::custom_reaction<EvDeliver>, sc::custom_reaction<EvVerify>,
-                sc::custom_reaction<EvMarkVerificationOverdue>>;
+  using reactions = mpl::list<sc::custom_reaction<EvDeliver>, sc::custom_reaction<EvVerify>,
+                              sc::custom_reaction<EvMarkVerificationOverdue>>;
   sc::result react(const EvDeliver&) {
     context<CaseMachine>().state.delivered_at = context<CaseMachine>().now();
     return transit<Closed>();
@@ -749,9 +750,8 @@ struct Denied : StatusState<Denied, Decided, CaseStatus::kDenied> {
 
 struct Closed : StatusState<Closed, Active::orthogonal<0>, CaseStatus::kClosed> {
   using StatusState::StatusState;
-  using reactions =
-      mpl::list<sc::custom_reaction<EvRevoke>, sc::custom_reaction<EvVerify>,
-                sc::custom_reaction<EvMarkVerificationOverdue>>;
+  using reactions = mpl::list<sc::custom_reaction<EvRevoke>, sc::custom_reaction<EvVerify>,
+                              sc::custom_reaction<EvMarkVerificationOverdue>>;
   sc::result react(const EvVerify&) { return VerifyCommitment(*this, context<CaseMachine>()); }
   sc::result react(const EvMarkVerificationOverdue&) {
     return MarkVerificationOverdue(*this, context<CaseMachine>());
@@ -1006,9 +1006,9 @@ Status CaseLifecycle::Submit(const Command& c) {
             std::to_string(item.commitment->template_version) +
             ": the applicant signed another text (expected " + template_hash + ")");
       }
-      s.commitment = CommitmentRecord{item.commitment->template_id,
-                                      item.commitment->template_version, template_hash,
-                                      commitment.value("signed_by", ""), c.time};
+      s.commitment =
+          CommitmentRecord{item.commitment->template_id, item.commitment->template_version,
+                           template_hash, commitment.value("signed_by", ""), c.time};
     } else if (s.mode != "standard") {
       return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"");
     }

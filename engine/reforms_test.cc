@@ -1,7 +1,8 @@
 // The reforms of issue 5 end to end through CaseService, over a real SQLite file, the shipped
 // definitions plus the test definitions in engine/testdata, and a simulated clock:
-// delegated powers (赋权), commitment-based approval with verification and credit records (告知承诺),
-// reception separated from handling (收受分离), assisted handling (帮办代办) and bundles (一件事).
+// delegated powers (赋权), commitment-based approval with verification and credit records
+// (告知承诺), reception separated from handling (收受分离), assisted handling (帮办代办) and
+// bundles (一件事).
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -40,12 +41,10 @@ Actor Applicant(const std::string& id = "ent-1") {
   return {id, "applicant", "", "示例企业有限公司"};
 }
 
-const json kRegistrationForm = {{"enterprise_name", "示例科技有限公司"},
-                                {"enterprise_type", "有限责任公司"},
-                                {"residence", "××开发区示范路1号"},
-                                {"legal_representative", "张三"},
-                                {"business_scope", "软件开发"},
-                                {"requires_pre_approval", false}};
+const json kRegistrationForm = {
+    {"enterprise_name", "示例科技有限公司"}, {"enterprise_type", "有限责任公司"},
+    {"residence", "××开发区示范路1号"},      {"legal_representative", "张三"},
+    {"business_scope", "软件开发"},          {"requires_pre_approval", false}};
 const json kRegistrationMaterials = {"application_form", "articles", "investor_documents",
                                      "officer_documents", "residence_document"};
 
@@ -127,7 +126,8 @@ class ReformsTest : public ::testing::Test {
   std::unique_ptr<CaseService> service_;
 };
 
-// ---- Delegated powers (赋权) ---------------------------------------------------------------------
+// ---- Delegated powers (赋权)
+// ---------------------------------------------------------------------
 
 TEST_F(ReformsTest, EntrustedBureauActsAndDecidesInTheDelegatorsName) {
   const Actor clerk = Staff("b-clerk", "clerk", "test-bureau");
@@ -153,8 +153,10 @@ TEST_F(ReformsTest, EntrustedBureauActsAndDecidesInTheDelegatorsName) {
 
 TEST_F(ReformsTest, ConcentratedApprovalIsIssuedInTheReceiversNameWithItsSeal) {
   const Actor clerk = Staff("b-clerk", "clerk", "test-bureau");
-  json form = {{"enterprise_name", "示例科技有限公司"}, {"credit_code", "91330100MA2TB00014"},
-               {"seal_type", "法定名称章"},            {"seal_count", 1},
+  json form = {{"enterprise_name", "示例科技有限公司"},
+               {"credit_code", "91330100MA2TB00014"},
+               {"seal_type", "法定名称章"},
+               {"seal_count", 1},
                {"engraver_name", "示例刻章店"}};
   auto created = Apply("seal-engraving-filing", clerk, form,
                        {"filing_form", "business_licence", "representative_id", "seal_impression"});
@@ -257,8 +259,7 @@ TEST_F(ReformsTest, DelegationAddedThroughTheRegisterTakesEffect) {
   auto created = Registration(Applicant());
   ASSERT_TRUE(created.ok());
   const Actor clerk = Staff("n-clerk", "clerk", "new-bureau");
-  ASSERT_EQ(Act(created->state.id, "accept", clerk).status().code(),
-            StatusCode::kPermissionDenied);
+  ASSERT_EQ(Act(created->state.id, "accept", clerk).status().code(), StatusCode::kPermissionDenied);
   Delegation d;
   d.id = "api-registration-accept";
   d.item_id = "establishment-registration";
@@ -281,11 +282,13 @@ TEST_F(ReformsTest, DelegationAddedThroughTheRegisterTakesEffect) {
             StatusCode::kAlreadyExists);
   ASSERT_TRUE(Act(created->state.id, "accept", clerk).ok());
   // accept only: reviewing stays with the implementing organ.
-  EXPECT_EQ(Act(created->state.id, "pass", Staff("n-rev", "reviewer", "new-bureau")).status().code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      Act(created->state.id, "pass", Staff("n-rev", "reviewer", "new-bureau")).status().code(),
+      StatusCode::kPermissionDenied);
 }
 
-// ---- Commitment-based approval (告知承诺) ---------------------------------------------------------
+// ---- Commitment-based approval (告知承诺)
+// ---------------------------------------------------------
 
 class CommitmentTest : public ReformsTest {
  protected:
@@ -298,12 +301,10 @@ class CommitmentTest : public ReformsTest {
             {"signed_by", "示例企业有限公司 法定代表人 张三"}};
   }
   Result<CaseView> ApplyFood(const std::string& mode) {
-    json form = {{"applicant_name", "示例食品商行有限公司"},
-                 {"credit_code", "91330100MA2TB00014"},
-                 {"legal_representative", "张三"},
-                 {"premises_address", "××开发区示范路1号"},
-                 {"business_type", "食品销售经营者"},
-                 {"sells_special_food", false}};
+    json form = {
+        {"applicant_name", "示例食品商行有限公司"}, {"credit_code", "91330100MA2TB00014"},
+        {"legal_representative", "张三"},           {"premises_address", "××开发区示范路1号"},
+        {"business_type", "食品销售经营者"},        {"sells_special_food", false}};
     json materials = {"application_form", "business_licence", "identity_document"};
     if (mode == "standard") {
       for (const char* m : {"premises_layout", "equipment_list", "safety_rules"})
@@ -354,8 +355,8 @@ TEST_F(CommitmentTest, SigningAnotherTextIsRefused) {
                         {"premises_address", "y"},
                         {"business_type", "食品销售经营者"},
                         {"sells_special_food", false}},
-                       {"application_form", "business_licence", "identity_document"},
-                       "commitment", commitment);
+                       {"application_form", "business_licence", "identity_document"}, "commitment",
+                       commitment);
   ASSERT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("another text"), std::string::npos);
 }
@@ -417,7 +418,8 @@ TEST_F(CommitmentTest, BreachRevokesRecordsCreditAndBlocksUntilRepaired) {
   EXPECT_TRUE(service_->Verify(id).ok);
 }
 
-// ---- Reception separated from handling (收受分离) -------------------------------------------------
+// ---- Reception separated from handling (收受分离)
+// -------------------------------------------------
 
 TEST_F(ReformsTest, ReceivingWindowTransfersAndTheHandlingOrganAccepts) {
   const Actor remote = Staff("r-clerk", "clerk", "test-remote-window");
@@ -449,7 +451,8 @@ TEST_F(ReformsTest, ReceivingWindowTransfersAndTheHandlingOrganAccepts) {
   EXPECT_TRUE(service_->Verify(id).ok);
 }
 
-// ---- Assisted handling (帮办代办) -----------------------------------------------------------------
+// ---- Assisted handling (帮办代办)
+// -----------------------------------------------------------------
 
 TEST_F(ReformsTest, AgentActsUnderAMandateAndEventsShowBoth) {
   const Actor agent{"agent-1", "agent", "", "帮办员"};
@@ -480,7 +483,8 @@ TEST_F(ReformsTest, AgentActsUnderAMandateAndEventsShowBoth) {
             StatusCode::kInvalidArgument);
 }
 
-// ---- Bundles (一件事) ----------------------------------------------------------------------------
+// ---- Bundles (一件事)
+// ----------------------------------------------------------------------------
 
 class BundleTest : public ReformsTest {
  protected:
@@ -494,8 +498,8 @@ class BundleTest : public ReformsTest {
     c.form["credit_code"] = "91330100MA2TB00014";
     c.form["engrave_seal"] = seal;
     c.form["engraver_name"] = "示例刻章店";
-    c.materials = {"application_form", "investor_documents",  "officer_documents",
-                   "residence_document", "seal_filing_form", "business_licence",
+    c.materials = {"application_form",   "investor_documents", "officer_documents",
+                   "residence_document", "seal_filing_form",   "business_licence",
                    "seal_impression"};  // articles missing
     return c;
   }
@@ -521,7 +525,8 @@ TEST_F(BundleTest, PartsRunInOrderCorrectionIsCombinedAndResultsAreDeliveredToge
   EXPECT_EQ(child->state.query_code, created->state.query_code);
   EXPECT_EQ(child->state.form["enterprise_name"], "示例科技有限公司");
 
-  ASSERT_TRUE(Act(registration, "request_correction", amr_clerk_, {{"missing", {"articles"}}}).ok());
+  ASSERT_TRUE(
+      Act(registration, "request_correction", amr_clerk_, {{"missing", {"articles"}}}).ok());
   auto pending = service_->GetBundle(bundle_id);
   ASSERT_TRUE(pending.ok());
   EXPECT_EQ(pending->state.Status(), "correction_pending");
@@ -616,7 +621,8 @@ TEST_F(BundleTest, DeliveredDenialKeepsThePartialOutcome) {
   auto created = service_->CreateBundle(Startup());
   ASSERT_TRUE(created.ok());
   const std::string registration = created->parts[0].state.case_id;
-  ASSERT_TRUE(Act(registration, "request_correction", amr_clerk_, {{"missing", {"articles"}}}).ok());
+  ASSERT_TRUE(
+      Act(registration, "request_correction", amr_clerk_, {{"missing", {"articles"}}}).ok());
   ActRequest supply;
   supply.case_id = created->state.id;
   supply.action = "supply_correction";

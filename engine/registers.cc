@@ -12,6 +12,17 @@ nlohmann::json OptionalTime(const std::optional<Instant>& t) {
   return t ? nlohmann::json(FormatTimestamp(*t)) : nlohmann::json(nullptr);
 }
 
+LedgerEntry NewEntry(const char* kind, const std::string& subject, std::string data,
+                     const Actor& actor, Instant time) {
+  LedgerEntry e;
+  e.time = time;
+  e.actor = actor;
+  e.kind = kind;
+  e.subject = subject;
+  e.data = std::move(data);
+  return e;
+}
+
 std::string PowerList(const std::vector<Power>& powers) {
   std::string list;
   for (Power p : powers)
@@ -250,10 +261,10 @@ Result<nlohmann::json> Registers::Authorize(const Item& item, const CaseState& s
       }
     }
     if (found == nullptr) {
-      return Status::PermissionDenied(
-          "organ " + (organ.empty() ? std::string("(none)") : organ) + " has no power to " +
-          PowerName(power) + " item " + item.id + " (" + item.title +
-          "): the competent organ is " + item.organ.name + " (" + item.organ.id + ")" + why_not);
+      return Status::PermissionDenied("organ " + (organ.empty() ? std::string("(none)") : organ) +
+                                      " has no power to " + PowerName(power) + " item " + item.id +
+                                      " (" + item.title + "): the competent organ is " +
+                                      item.organ.name + " (" + item.organ.id + ")" + why_not);
     }
     if (!used || power == Power::kDecide) used = *found;
   }
@@ -337,8 +348,8 @@ Status Registers::Append(LedgerEntry entry) {
   return RefreshLocked();
 }
 
-Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation,
-                                                  const Actor& actor, Instant now) {
+Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation, const Actor& actor,
+                                                  Instant now) {
   // The record must read back exactly as a delegation list's would, or the registers rebuilt from
   // the ledger would silently lack it.
   DiagnosticSink sink("delegation", nullptr);
@@ -353,13 +364,9 @@ Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation,
     return Status::AlreadyExists("delegation \"" + delegation.id +
                                  "\" exists; revoke it and add one with a new id");
   }
-  LedgerEntry e;
-  e.time = now;
-  e.actor = actor;
-  e.kind = kLedgerDelegationAdded;
-  e.subject = delegation.id;
-  e.data = CanonicalJson({{"delegation", DelegationToJson(delegation)}});
-  TONGBAN_RETURN_IF_ERROR(Append(std::move(e)));
+  TONGBAN_RETURN_IF_ERROR(
+      Append(NewEntry(kLedgerDelegationAdded, delegation.id,
+                      CanonicalJson({{"delegation", DelegationToJson(delegation)}}), actor, now)));
   auto all = AllDelegationsLocked();
   auto it = all.find(delegation.id);
   if (it == all.end()) return Status::Internal("the delegation recorded does not read back");
@@ -367,8 +374,8 @@ Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation,
 }
 
 Result<DelegationRecord> Registers::RevokeDelegation(const std::string& id,
-                                                     const std::string& reason,
-                                                     const Actor& actor, Instant now) {
+                                                     const std::string& reason, const Actor& actor,
+                                                     Instant now) {
   if (reason.empty()) return Status::InvalidArgument("revoking a delegation needs a reason");
   std::lock_guard<std::mutex> lock(mutex_);
   TONGBAN_RETURN_IF_ERROR(RefreshLocked());
@@ -379,13 +386,8 @@ Result<DelegationRecord> Registers::RevokeDelegation(const std::string& id,
     return Status::FailedPrecondition("delegation " + id + " was already revoked on " +
                                       FormatTimestamp(*it->second.revoked_at));
   }
-  LedgerEntry e;
-  e.time = now;
-  e.actor = actor;
-  e.kind = kLedgerDelegationRevoked;
-  e.subject = id;
-  e.data = CanonicalJson({{"reason", reason}});
-  TONGBAN_RETURN_IF_ERROR(Append(std::move(e)));
+  TONGBAN_RETURN_IF_ERROR(Append(
+      NewEntry(kLedgerDelegationRevoked, id, CanonicalJson({{"reason", reason}}), actor, now)));
   return AllDelegationsLocked().at(id);
 }
 
@@ -421,20 +423,16 @@ std::optional<CreditRecord> Registers::FindCreditRecord(const std::string& id) {
 
 LedgerEntry Registers::CreditRecordEntry(const CaseState& state, const std::string& reason,
                                          const Actor& actor, Instant at) {
-  LedgerEntry e;
-  e.time = at;
-  e.actor = actor;
-  e.kind = kLedgerCreditRecorded;
   // A case breaches its commitment at most once (the breach revokes it).
-  e.subject = "credit-" + state.number;
-  e.data = CanonicalJson({{"credit_code", state.applicant_credit_code},
-                          {"applicant_id", state.applicant_id},
-                          {"applicant_name", state.applicant_name},
-                          {"case_id", state.id},
-                          {"case_number", state.number},
-                          {"item", state.definition_id},
-                          {"reason", reason}});
-  return e;
+  return NewEntry(kLedgerCreditRecorded, "credit-" + state.number,
+                  CanonicalJson({{"credit_code", state.applicant_credit_code},
+                                 {"applicant_id", state.applicant_id},
+                                 {"applicant_name", state.applicant_name},
+                                 {"case_id", state.id},
+                                 {"case_number", state.number},
+                                 {"item", state.definition_id},
+                                 {"reason", reason}}),
+                  actor, at);
 }
 
 Result<CreditRecord> Registers::RepairCredit(const std::string& id, const std::string& reason,
@@ -450,13 +448,8 @@ Result<CreditRecord> Registers::RepairCredit(const std::string& id, const std::s
     return Status::FailedPrecondition("credit record " + id + " was already repaired on " +
                                       FormatTimestamp(*it->second.repaired_at));
   }
-  LedgerEntry e;
-  e.time = now;
-  e.actor = actor;
-  e.kind = kLedgerCreditRepaired;
-  e.subject = id;
-  e.data = CanonicalJson({{"reason", reason}});
-  TONGBAN_RETURN_IF_ERROR(Append(std::move(e)));
+  TONGBAN_RETURN_IF_ERROR(
+      Append(NewEntry(kLedgerCreditRepaired, id, CanonicalJson({{"reason", reason}}), actor, now)));
   return credit_.at(id);
 }
 
@@ -477,13 +470,8 @@ Result<Mandate> Registers::GrantMandate(Mandate m, const Actor& actor, Instant n
                          {"agent_id", m.agent_id},         {"agent_name", m.agent_name},
                          {"definitions", m.definitions},   {"note", m.note}};
   if (m.valid_until) data["valid_until"] = FormatTimestamp(*m.valid_until);
-  LedgerEntry e;
-  e.time = now;
-  e.actor = actor;
-  e.kind = kLedgerMandateGranted;
-  e.subject = m.id;
-  e.data = CanonicalJson(data);
-  TONGBAN_RETURN_IF_ERROR(Append(std::move(e)));
+  TONGBAN_RETURN_IF_ERROR(
+      Append(NewEntry(kLedgerMandateGranted, m.id, CanonicalJson(data), actor, now)));
   return mandates_.at(m.id);
 }
 
@@ -493,12 +481,8 @@ Result<Mandate> Registers::RevokeMandate(const std::string& id, const Actor& act
   auto it = mandates_.find(id);
   if (it == mandates_.end()) return Status::NotFound("no mandate " + id);
   if (it->second.revoked_at) return Status::FailedPrecondition("mandate " + id + " is revoked");
-  LedgerEntry e;
-  e.time = now;
-  e.actor = actor;
-  e.kind = kLedgerMandateRevoked;
-  e.subject = id;
-  TONGBAN_RETURN_IF_ERROR(Append(std::move(e)));
+  TONGBAN_RETURN_IF_ERROR(Append(
+      NewEntry(kLedgerMandateRevoked, id, CanonicalJson(nlohmann::json::object()), actor, now)));
   return mandates_.at(id);
 }
 

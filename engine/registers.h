@@ -118,8 +118,8 @@ class Registers {
   const std::optional<DelegationRecord> DelegationFor(const Item& item, const std::string& organ,
                                                       Power power, Instant at);
   // The agreement under which `receiving_organ` may receive applications for `item` at `at`.
-  std::optional<HandlingAgreement> AgreementFor(const Item& item, const std::string& receiving_organ,
-                                                Instant at);
+  std::optional<HandlingAgreement> AgreementFor(const Item& item,
+                                                const std::string& receiving_organ, Instant at);
 
   // --- Delegations
   std::vector<DelegationRecord> Delegations();

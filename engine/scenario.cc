@@ -44,9 +44,9 @@ const std::vector<std::string> kExpectKeys = {"status",
                                               "received_by",
                                               "blocking_credit_records"};
 // On a bundle case (a step without "part" in a bundle scenario).
-const std::vector<std::string> kBundleExpectKeys = {
-    "status", "outcome", "parts", "correction", "promised_due", "light", "events", "last_action",
-    "verify"};
+const std::vector<std::string> kBundleExpectKeys = {"status",     "outcome",      "parts",
+                                                    "correction", "promised_due", "light",
+                                                    "events",     "last_action",  "verify"};
 
 std::string Dump(const nlohmann::json& j) {
   return j.dump();
@@ -111,8 +111,8 @@ nlohmann::json ObserveBundle(const std::string& key, const BundleView& v,
   if (key == "parts") {
     nlohmann::json parts = nlohmann::json::object();
     for (const BundlePartView& p : v.parts) {
-      parts[p.state.part] = p.child ? std::string(CaseStatusCode(p.child->state.status))
-                                    : p.state.status;
+      parts[p.state.part] =
+          p.child ? std::string(CaseStatusCode(p.child->state.status)) : p.state.status;
     }
     return parts;
   }
@@ -200,7 +200,8 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
   std::shared_ptr<const Bundle> bundle;
   std::string item_id = scenario.value("item", "");
   if (scenario.contains("bundle")) {
-    bundle = registry.FindBundle(scenario["bundle"].get<std::string>(), scenario.value("version", 0));
+    bundle =
+        registry.FindBundle(scenario["bundle"].get<std::string>(), scenario.value("version", 0));
     if (!bundle) return Status::InvalidArgument("/bundle is not among the definitions");
   } else if (item_id.empty()) {
     auto items = registry.Items();
@@ -392,9 +393,8 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
                    .status();
       } else if (r.contains("repair_credit")) {
         what = "repair credit";
-        for (const CreditRecord& c :
-             service.registers()->BlockingCreditRecords(request.applicant_credit_code,
-                                                        request.applicant_id)) {
+        for (const CreditRecord& c : service.registers()->BlockingCreditRecords(
+                 request.applicant_credit_code, request.applicant_id)) {
           if (done.ok()) {
             done = service.registers()
                        ->RepairCredit(c.id, r.value("reason", "scenario"), admin, clock.Now())
@@ -425,12 +425,13 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
     if (step.contains("reapply")) {
       // Another application by the same applicant, e.g. to see a credit record block it.
       NewCase again = make_request(step["reapply"]);
-      Status outcome = bundle ? service.CreateBundle(again).status() : service.Create(again).status();
+      Status outcome =
+          bundle ? service.CreateBundle(again).status() : service.Create(again).status();
       std::string wanted_error = step.value("error", "");
       ++result.checks;
       if (wanted_error.empty() && !outcome.ok()) {
-        result.failures.push_back({index, pointer + "/reapply", "applying again failed: " +
-                                                                    outcome.ToString()});
+        result.failures.push_back(
+            {index, pointer + "/reapply", "applying again failed: " + outcome.ToString()});
       } else if (!wanted_error.empty() && StatusCodeName(outcome.code()) != wanted_error) {
         result.failures.push_back({index, pointer + "/error",
                                    "expected error " + wanted_error + ", got " +
@@ -438,9 +439,9 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
       } else if (!wanted_error.empty() && step.contains("error_contains") &&
                  outcome.message().find(step["error_contains"].get<std::string>()) ==
                      std::string::npos) {
-        result.failures.push_back({index, pointer + "/error_contains",
-                                   "error message \"" + outcome.message() +
-                                       "\" does not contain the expected text"});
+        result.failures.push_back(
+            {index, pointer + "/error_contains",
+             "error message \"" + outcome.message() + "\" does not contain the expected text"});
       }
       line += (line.empty() ? "" : " ") + std::string("apply again -> ") +
               (outcome.ok() ? "ok" : StatusCodeName(outcome.code()));

@@ -36,7 +36,8 @@ extern const char* const kBenchReadHelp;
 int BenchEngine(const std::string& what, const Args& args);
 int BenchReforms(const Args& args);
 
-constexpr const char* kReformsHelp = R"(usage: tongban bench reforms [--cases N] [--definitions DIR] [--format text|json]
+constexpr const char* kReformsHelp =
+    R"(usage: tongban bench reforms [--cases N] [--definitions DIR] [--format text|json]
 
 Measures what the reforms cost per operation, each against a baseline measured in the same run
 on the same throw-away database (synchronous=OFF, so the figures are CPU, not fsync):

@@ -37,8 +37,8 @@ NewCase Registration(const Actor& actor) {
   c.applicant_id = "bench-applicant";
   c.applicant_name = "示例科技有限公司";
   c.form = {{"enterprise_name", "示例科技有限公司"}, {"enterprise_type", "有限责任公司"},
-            {"residence", "××开发区创新大道8号"},   {"legal_representative", "李四"},
-            {"business_scope", "软件开发"},         {"requires_pre_approval", false}};
+            {"residence", "××开发区创新大道8号"},    {"legal_representative", "李四"},
+            {"business_scope", "软件开发"},          {"requires_pre_approval", false}};
   c.materials = {"application_form", "articles", "investor_documents", "officer_documents",
                  "residence_document"};
   return c;
@@ -144,15 +144,14 @@ int BenchReforms(const Args& args) {
   const double own_median = Median(own_us), delegated_median = Median(delegated_us);
   const double item_median = Median(item_us), bundle_median = Median(bundle_us);
   if (json) {
-    nlohmann::json out = {
-        {"benchmark", "reforms"},
-        {"cases", cases},
-        {"accept_own_organ_median_us", own_median},
-        {"accept_under_delegation_median_us", delegated_median},
-        {"delegation_ratio", delegated_median / own_median},
-        {"apply_item_median_us", item_median},
-        {"apply_bundle_median_us", bundle_median},
-        {"bundle_ratio", bundle_median / item_median}};
+    nlohmann::json out = {{"benchmark", "reforms"},
+                          {"cases", cases},
+                          {"accept_own_organ_median_us", own_median},
+                          {"accept_under_delegation_median_us", delegated_median},
+                          {"delegation_ratio", delegated_median / own_median},
+                          {"apply_item_median_us", item_median},
+                          {"apply_bundle_median_us", bundle_median},
+                          {"bundle_ratio", bundle_median / item_median}};
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }

@@ -196,8 +196,8 @@ int ReplayCommand(int argc, char** argv, int first) {
     std::cout << "bundle    " << bundle->state.id << " (" << bundle->state.number << ")\n"
               << "title     " << bundle->bundle->title << " (" << bundle->bundle->id << " v"
               << bundle->bundle->version << ")\n"
-              << "status    " << bundle->state.Status() << ", outcome "
-              << bundle->state.Outcome() << "\n"
+              << "status    " << bundle->state.Status() << ", outcome " << bundle->state.Outcome()
+              << "\n"
               << "version   " << bundle->state.version << "\n";
     for (const BundlePartView& part : bundle->parts) {
       std::cout << "part      " << part.state.part << ": " << part.state.status
