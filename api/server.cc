@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <random>
 #include <regex>
 
 #include "api/problem.h"
@@ -192,6 +193,9 @@ class ApiServer::Handlers {
   void History(const httplib::Request& req, httplib::Response& res);
   void Verify(const httplib::Request& req, httplib::Response& res);
   void Track(const httplib::Request& req, httplib::Response& res);
+  // The name of the window that received a case under a handling agreement (for the public).
+  std::string ReceivingOrganName(const std::string& agreement_id,
+                                 const std::string& organ_id) const;
   void AdvanceClock(const httplib::Request& req, httplib::Response& res);
   // 一件事: bundle cases share /v1/cases with item cases.
   nlohmann::json BundleJson(const BundleView& view, const Principal& p);
@@ -203,8 +207,12 @@ class ApiServer::Handlers {
   void AddDelegation(const httplib::Request& req, httplib::Response& res);
   void RevokeDelegation(const httplib::Request& req, httplib::Response& res);
   void ListCreditRecords(const httplib::Request& req, httplib::Response& res);
+  void GetCreditRecord(const httplib::Request& req, httplib::Response& res);
+  // Staff see every credit record; an applicant those against itself.
+  bool MaySeeCreditRecord(const Principal& p, const CreditRecord& r) const;
   void RepairCreditRecord(const httplib::Request& req, httplib::Response& res);
   void ListMandates(const httplib::Request& req, httplib::Response& res);
+  void GetMandate(const httplib::Request& req, httplib::Response& res);
   void GrantMandate(const httplib::Request& req, httplib::Response& res);
   void RevokeMandate(const httplib::Request& req, httplib::Response& res);
   void Ledger(const httplib::Request& req, httplib::Response& res);
@@ -266,10 +274,13 @@ void ApiServer::Handlers::Register(httplib::Server& http) {
         bind(&Handlers::RevokeDelegation));
   Route(http, "GET", "/v1/credit-records", "/v1/credit-records",
         bind(&Handlers::ListCreditRecords));
+  Route(http, "GET", R"(/v1/credit-records/([^/]+))", "/v1/credit-records/{id}",
+        bind(&Handlers::GetCreditRecord));
   Route(http, "POST", R"(/v1/credit-records/([^/]+)/repair)", "/v1/credit-records/{id}/repair",
         bind(&Handlers::RepairCreditRecord));
   Route(http, "GET", "/v1/mandates", "/v1/mandates", bind(&Handlers::ListMandates));
   Route(http, "POST", "/v1/mandates", "/v1/mandates", bind(&Handlers::GrantMandate));
+  Route(http, "GET", R"(/v1/mandates/([^/]+))", "/v1/mandates/{id}", bind(&Handlers::GetMandate));
   Route(http, "POST", R"(/v1/mandates/([^/]+)/revoke)", "/v1/mandates/{id}/revoke",
         bind(&Handlers::RevokeMandate));
   Route(http, "GET", "/v1/ledger", "/v1/ledger", bind(&Handlers::Ledger));
@@ -300,9 +311,16 @@ bool ApiServer::Handlers::MaySee(const Principal& p, const CaseState& state) con
   Registers* registers = s_.service_->registers();
   // 帮办代办: an agent sees the cases of applicants whose mandate it holds (or held).
   if (p.HasRole("agent")) {
+    // A part of a bundle is also covered by a mandate for the bundle.
+    std::string bundle_definition;
+    if (state.is_bundle_child()) {
+      auto parent = s_.service_->store()->GetCase(state.bundle_case_id);
+      if (parent.ok() && *parent) bundle_definition = (*parent)->definition_id;
+    }
     for (const Mandate& m : registers->Mandates(p.id)) {
       if (m.agent_id == p.id && m.applicant_id == state.applicant_id &&
-          (m.Covers(state.definition_id) || m.Covers(state.bundle_case_id))) {
+          (m.Covers(state.definition_id) ||
+           (!bundle_definition.empty() && m.Covers(bundle_definition)))) {
         return true;
       }
     }
@@ -416,9 +434,8 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
     auto role = RoleFor(p, view, action, &needed);
     if (!role) continue;
     if (*role != "applicant" && *role != "agent" && action != "transfer") {
-      auto authority =
-          s_.service_->registers()->Authorize(*view.item, s, p.organ,
-                                              PowersFor(*view.item, s, action), view.as_of);
+      auto authority = s_.service_->registers()->Authorize(
+          *view.item, s, p.organ, PowersFor(*view.item, s, action), view.as_of);
       if (!authority.ok()) continue;
     }
     if (action == "transfer" && (!s.awaiting_transfer() || !InScope(p, s.received_by))) continue;
@@ -539,6 +556,36 @@ void ApiServer::Handlers::ListDefinitions(const httplib::Request& req, httplib::
   nlohmann::json items = nlohmann::json::array();
   for (auto& [id, entry] : by_id)
     items.push_back(entry);
+  // 一件事 bundles, after the items: applied for with POST /v1/cases like an item.
+  std::map<std::string, nlohmann::json> bundles;
+  for (const auto& bundle : s_.service_->registry()->Bundles()) {
+    nlohmann::json& entry = bundles[bundle->id];
+    if (!entry.contains("latest_version") || entry["latest_version"].get<int>() < bundle->version) {
+      nlohmann::json parts = nlohmann::json::array();
+      for (const BundlePart& part : bundle->parts) {
+        nlohmann::json after = nlohmann::json::array();
+        for (size_t dep : part.after)
+          after.push_back(bundle->parts[dep].id);
+        parts.push_back({{"id", part.id},
+                         {"title", part.title},
+                         {"item", part.item->id},
+                         {"after", after},
+                         {"conditional", part.when != nullptr}});
+      }
+      entry["id"] = bundle->id;
+      entry["title"] = bundle->title;
+      entry["kind"] = "bundle";
+      entry["latest_version"] = bundle->version;
+      entry["organ"] = {{"id", bundle->lead_organ.id}, {"name", bundle->lead_organ.name}};
+      entry["promised_days"] = bundle->promised_days;
+      entry["parts"] = parts;
+    }
+    entry["versions"].push_back(bundle->version);
+  }
+  for (auto& [id, entry] : bundles) {
+    std::sort(entry["versions"].begin(), entry["versions"].end());
+    items.push_back(entry);
+  }
   SendJson(res, 200, {{"definitions", items}});
 }
 
@@ -577,24 +624,37 @@ int VersionParam(const httplib::Request& req) {
 void ApiServer::Handlers::GetDefinition(const httplib::Request& req, httplib::Response& res) {
   Authenticate(req);
   std::string id = req.matches[1];
-  auto item = s_.service_->registry()->FindItem(id, VersionParam(req));
-  if (!item) Fail(404, "not-found", "Not found", "no definition " + id);
-  auto text = s_.service_->registry()->ItemText(item->id, item->version);
-  nlohmann::json body = nlohmann::json::parse(text.value_or("{}"));
-  res.set_header("ETag", "\"" + item->content_hash + "\"");
+  const int version = VersionParam(req);
+  DefinitionRegistry* registry = s_.service_->registry();
+  std::optional<std::string> text;
+  std::string hash;
+  if (auto item = registry->FindItem(id, version)) {
+    text = registry->ItemText(item->id, item->version);
+    hash = item->content_hash;
+  } else if (auto bundle = registry->FindBundle(id, version)) {
+    text = registry->BundleText(bundle->id, bundle->version);
+    hash = bundle->content_hash;
+  }
+  if (!text) Fail(404, "not-found", "Not found", "no definition " + id);
+  nlohmann::json body = nlohmann::json::parse(*text);
+  res.set_header("ETag", "\"" + hash + "\"");
   SendJson(res, 200, body);
 }
 
 void ApiServer::Handlers::GetGraph(const httplib::Request& req, httplib::Response& res) {
   Authenticate(req);
   std::string id = req.matches[1];
-  auto item = s_.service_->registry()->FindItem(id, VersionParam(req));
-  if (!item) Fail(404, "not-found", "Not found", "no definition " + id);
+  const int version = VersionParam(req);
+  auto item = s_.service_->registry()->FindItem(id, version);
+  auto bundle = item ? nullptr : s_.service_->registry()->FindBundle(id, version);
+  if (!item && !bundle) Fail(404, "not-found", "Not found", "no definition " + id);
   std::string format = req.has_param("format") ? req.get_param_value("format") : "mermaid";
   if (format == "mermaid") {
-    res.set_content(RenderMermaid(*item), "text/vnd.mermaid; charset=utf-8");
+    res.set_content(item ? RenderMermaid(*item) : RenderMermaid(*bundle),
+                    "text/vnd.mermaid; charset=utf-8");
   } else if (format == "dot") {
-    res.set_content(RenderDot(*item), "text/vnd.graphviz; charset=utf-8");
+    res.set_content(item ? RenderDot(*item) : RenderDot(*bundle),
+                    "text/vnd.graphviz; charset=utf-8");
   } else {
     Fail(422, "invalid", "The request is not valid", "format must be mermaid or dot");
   }
@@ -664,7 +724,8 @@ void ApiServer::Handlers::CreateCase(const httplib::Request& req, httplib::Respo
   auto bundle =
       item ? nullptr
            : s_.service_->registry()->FindBundle(request.definition_id, request.definition_version);
-  if (!item && !bundle) Fail(404, "not-found", "Not found", "no definition " + request.definition_id);
+  if (!item && !bundle)
+    Fail(404, "not-found", "Not found", "no definition " + request.definition_id);
   if (p.HasRole("applicant")) {
     if (body.contains("applicant")) {
       Fail(422, "invalid", "The request is not valid",
@@ -727,11 +788,21 @@ nlohmann::json ApiServer::Handlers::BundleJson(const BundleView& view, const Pri
   nlohmann::json j = BundleViewToJson(view);
   nlohmann::json actions = nlohmann::json::array();
   const std::string status = view.state.Status();
-  const bool own = (p.HasRole("applicant") && p.id == view.state.applicant_id) || p.HasRole("agent");
-  if (status == "correction_pending" && own) {
+  const bool own =
+      (p.HasRole("applicant") && p.id == view.state.applicant_id) || p.HasRole("agent");
+  if (!view.correction.empty() && own) {
     actions.push_back({{"action", "supply_correction"},
                        {"title", "supply everything the combined correction notice lists, once"},
                        {"data", {{"materials", "array of bundle material ids, required"}}}});
+  }
+  const bool awaiting_input =
+      std::any_of(view.state.parts.begin(), view.state.parts.end(),
+                  [](const BundlePartState& part) { return part.status == "awaiting_input"; });
+  if (awaiting_input && own) {
+    actions.push_back(
+        {{"action", "supply_form"},
+         {"title", "supply the bundle form fields a part needs to start (see each part's note)"},
+         {"data", {{"form", "object: bundle form fields by id, required"}}}});
   }
   if (status == "ready" && p.HasRole("clerk") && InScope(p, view.state.organ_id)) {
     actions.push_back({{"action", "deliver"},
@@ -789,6 +860,13 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
     ActRequest request;
     request.case_id = id;
     request.action = body["action"].get<std::string>();
+    if (request.action != "supply_correction" && request.action != "supply_form" &&
+        request.action != "deliver" && request.action != "withdraw") {
+      Fail(422, "unknown-action", "Unknown action",
+           "\"" + request.action +
+               "\" is not an action of a bundle case (supply_correction, supply_form, deliver, "
+               "withdraw); act on its part cases");
+    }
     request.data = body.value("data", nlohmann::json::object());
     request.comment = body.value("comment", "");
     request.idempotency_key = req.get_header_value("Idempotency-Key");
@@ -827,11 +905,11 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
     std::string list;
     for (const auto& r : needed)
       list += (list.empty() ? "" : " or ") + r;
-    Fail(403, "forbidden", "Not permitted",
-         "action \"" + request.action + "\" is taken by " + (list.empty() ? "nobody now" : list) +
-             (view.state.applicant_id == p.id ? std::string()
-                                              : " of the competent organ " +
-                                                    view.item->organ.name));
+    Fail(
+        403, "forbidden", "Not permitted",
+        "action \"" + request.action + "\" is taken by " + (list.empty() ? "nobody now" : list) +
+            (view.state.applicant_id == p.id ? std::string()
+                                             : " of the competent organ " + view.item->organ.name));
   }
   request.actor = ActorFor(p, *role);
   auto acted = s_.service_->Act(request);
@@ -885,12 +963,12 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
     }
     limit = std::stoi(l);
   }
-  // Scope is enforced, not requested: applicants see their own, staff their organ's.
-  bool staff = std::any_of(p.roles.begin(), p.roles.end(),
-                           [](const std::string& r) { return r != "applicant" && r != "agent"; });
-  if (!staff) {
+  // Scope is enforced, not requested: applicants see their own, agents those of the applicants
+  // whose mandates they hold (MaySee below), staff their organ's.
+  bool staff = MaySeeStaff(p);
+  if (!staff && !p.HasRole("agent")) {
     filter.applicant_id = p.id;
-  } else if (p.organ != "*" && p.organ.empty()) {
+  } else if (staff && p.organ != "*" && p.organ.empty()) {
     // Staff without an organ see no cases (MaySee agrees).
     SendJson(res, 200, {{"cases", nlohmann::json::array()}, {"next_cursor", nullptr}});
     return;
@@ -964,6 +1042,16 @@ void ApiServer::Handlers::Verify(const httplib::Request& req, httplib::Response&
   SendJson(res, 200, VerifyReportToJson(report));
 }
 
+std::string ApiServer::Handlers::ReceivingOrganName(const std::string& agreement_id,
+                                                    const std::string& organ_id) const {
+  for (const auto& list : s_.service_->registry()->AgreementLists()) {
+    for (const HandlingAgreement& a : list->agreements) {
+      if (a.id == agreement_id && a.receiving.id == organ_id) return a.receiving.name;
+    }
+  }
+  return organ_id;
+}
+
 void ApiServer::Handlers::Track(const httplib::Request& req, httplib::Response& res) {
   std::string number = req.matches[1];
   std::string code = req.has_param("code") ? req.get_param_value("code") : "";
@@ -982,6 +1070,7 @@ void ApiServer::Handlers::Track(const httplib::Request& req, httplib::Response& 
                               {"organ", part.item->organ.name},
                               {"status", part.state.status},
                               {"number", part.state.case_number},
+                              {"note", part.state.note},
                               {"due", nullptr},
                               {"light", nullptr}};
       if (part.child) {
@@ -1065,11 +1154,12 @@ void ApiServer::Handlers::Track(const httplib::Request& req, httplib::Response& 
             {"paused", c.paused},
             {"missing", missing},
             {"received_by", s.received_by.empty() ? nlohmann::json(nullptr)
-                                                  : nlohmann::json(s.received_by)},
+                                                  : nlohmann::json(ReceivingOrganName(
+                                                        s.reception_agreement, s.received_by))},
             {"transferred_at", s.transferred_at ? nlohmann::json(FormatTimestamp(*s.transferred_at))
                                                 : nlohmann::json(nullptr)},
-            {"bundle", s.bundle_number.empty() ? nlohmann::json(nullptr)
-                                               : nlohmann::json(s.bundle_number)},
+            {"bundle",
+             s.bundle_number.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.bundle_number)},
             {"timeline", timeline}});
 }
 
@@ -1099,7 +1189,8 @@ void ApiServer::Handlers::GetDelegation(const httplib::Request& req, httplib::Re
 
 void ApiServer::Handlers::AddDelegation(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
-  if (!p.HasRole("admin")) Fail(403, "forbidden", "Not permitted", "adding a delegation needs admin");
+  if (!p.HasRole("admin"))
+    Fail(403, "forbidden", "Not permitted", "adding a delegation needs admin");
   nlohmann::json body = ParseBody(req);
   DiagnosticSink sink("request", nullptr);
   auto registry = s_.service_->registry();
@@ -1112,7 +1203,15 @@ void ApiServer::Handlers::AddDelegation(const httplib::Request& req, httplib::Re
                                                              : sink.diagnostics().front().message);
     nlohmann::json errors = nlohmann::json::array();
     for (const Diagnostic& d : sink.diagnostics()) {
-      errors.push_back({{"pointer", d.pointer}, {"code", d.code}, {"message", d.message}});
+      // The validator points a missing key at its object; this API points at the member, as
+      // for every other request body.
+      std::string pointer = d.pointer;
+      static const std::regex kMissing("missing required key \"([^\"]+)\"");
+      std::smatch key;
+      if (d.code == "missing-key" && std::regex_search(d.message, key, kMissing)) {
+        pointer += "/" + key[1].str();
+      }
+      errors.push_back({{"pointer", pointer}, {"code", d.code}, {"message", d.message}});
     }
     problem.extra["errors"] = errors;
     throw ProblemError{problem};
@@ -1148,33 +1247,41 @@ void ApiServer::Handlers::RevokeDelegation(const httplib::Request& req, httplib:
   SendJson(res, 200, DelegationRecordToJson(*revoked));
 }
 
+bool ApiServer::Handlers::MaySeeCreditRecord(const Principal& p, const CreditRecord& r) const {
+  // Staff (the window must be able to tell an applicant why commitment mode is refused), and the
+  // applicant the record is against.
+  if (MaySeeStaff(p)) return true;
+  return p.HasRole("applicant") &&
+         (r.applicant_id == p.id || (!p.credit_code.empty() && r.credit_code == p.credit_code));
+}
+
 void ApiServer::Handlers::ListCreditRecords(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   std::string code = req.has_param("credit_code") ? req.get_param_value("credit_code") : "";
   nlohmann::json out = nlohmann::json::array();
-  const bool officer = p.HasRole("admin") || p.HasRole("auditor") || p.HasRole("verifier");
   for (const CreditRecord& r : s_.service_->registers()->CreditRecords(code)) {
-    // An applicant sees the records against itself only.
-    if (!officer && !(p.HasRole("applicant") &&
-                      (r.applicant_id == p.id ||
-                       (!p.credit_code.empty() && r.credit_code == p.credit_code)))) {
-      continue;
-    }
-    out.push_back(CreditRecordToJson(r));
+    if (MaySeeCreditRecord(p, r)) out.push_back(CreditRecordToJson(r));
   }
   SendJson(res, 200, {{"credit_records", out}});
 }
 
-void ApiServer::Handlers::RepairCreditRecord(const httplib::Request& req,
-                                             httplib::Response& res) {
+void ApiServer::Handlers::GetCreditRecord(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  std::string id = req.matches[1];
+  auto r = s_.service_->registers()->FindCreditRecord(id);
+  if (!r || !MaySeeCreditRecord(p, *r))
+    Fail(404, "not-found", "Not found", "no credit record " + id);
+  SendJson(res, 200, CreditRecordToJson(*r));
+}
+
+void ApiServer::Handlers::RepairCreditRecord(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   if (!p.HasRole("admin")) {
     Fail(403, "forbidden", "Not permitted", "recording a credit repair (信用修复) needs admin");
   }
   std::string reason = RequiredReason(req);
-  auto repaired = s_.service_->registers()->RepairCredit(req.matches[1], reason,
-                                                         ActorFor(p, "admin"),
-                                                         s_.service_->clock()->Now());
+  auto repaired = s_.service_->registers()->RepairCredit(
+      req.matches[1], reason, ActorFor(p, "admin"), s_.service_->clock()->Now());
   if (!repaired.ok()) Fail(repaired.status());
   SendJson(res, 200, CreditRecordToJson(*repaired));
 }
@@ -1186,6 +1293,19 @@ void ApiServer::Handlers::ListMandates(const httplib::Request& req, httplib::Res
   for (const Mandate& m : s_.service_->registers()->Mandates(all ? "" : p.id))
     out.push_back(MandateToJson(m));
   SendJson(res, 200, {{"mandates", out}});
+}
+
+void ApiServer::Handlers::GetMandate(const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(req);
+  std::string id = req.matches[1];
+  const bool all = p.HasRole("admin") || p.HasRole("auditor");
+  for (const Mandate& m : s_.service_->registers()->Mandates(all ? "" : p.id)) {
+    if (m.id == id) {
+      SendJson(res, 200, MandateToJson(m));
+      return;
+    }
+  }
+  Fail(404, "not-found", "Not found", "no mandate " + id + " granted to or by you");
 }
 
 void ApiServer::Handlers::GrantMandate(const httplib::Request& req, httplib::Response& res) {
@@ -1200,9 +1320,11 @@ void ApiServer::Handlers::GrantMandate(const httplib::Request& req, httplib::Res
   Expect(body, "valid_until", IsString, "a timestamp", false);
   Expect(body, "note", IsString, "a string", false);
   Mandate m;
-  m.id = "mandate-" + Sha256Hex(p.id + body.dump() +
-                                FormatTimestamp(s_.service_->clock()->Now()))
-                          .substr(0, 12);
+  // Random, so that the same mandate granted twice at one instant gets two ids.
+  std::random_device random;
+  m.id = "mandate-" + Sha256Hex(p.id + body.dump() + FormatTimestamp(s_.service_->clock()->Now()) +
+                                std::to_string(random()) + std::to_string(random()))
+                          .substr(0, 16);
   m.applicant_id = p.id;
   m.applicant_name = p.name;
   m.agent_id = body["agent"].get<std::string>();
@@ -1230,8 +1352,8 @@ void ApiServer::Handlers::GrantMandate(const httplib::Request& req, httplib::Res
     }
   }
   m.note = body.value("note", "");
-  auto granted =
-      s_.service_->registers()->GrantMandate(m, ActorFor(p, "applicant"), s_.service_->clock()->Now());
+  auto granted = s_.service_->registers()->GrantMandate(m, ActorFor(p, "applicant"),
+                                                        s_.service_->clock()->Now());
   if (!granted.ok()) Fail(granted.status());
   res.set_header("Location", "/v1/mandates/" + m.id);
   SendJson(res, 201, MandateToJson(*granted));

@@ -61,9 +61,19 @@ constexpr const char* kReviewer = "demo-reviewer-token";
 constexpr const char* kApprover = "demo-approver-token";
 constexpr const char* kAuditor = "demo-auditor-token";
 constexpr const char* kAdmin = "demo-admin-token";
+constexpr const char* kVerifier = "demo-verifier-token";
+constexpr const char* kAgent = "demo-agent-token";               // agent-demo, no organ
+constexpr const char* kRemoteClerk = "demo-remote-clerk-token";  // nz-service-centre
+constexpr const char* kAmr = "demo-amr-token";  // city-amr: clerk, reviewer and approver
 // Added by the tests to a copy of the demo principals.
 constexpr const char* kSecondClerk = "test-second-clerk-token";
 constexpr const char* kForeignClerk = "test-foreign-clerk-token";
+constexpr const char* kAmrApprover = "test-amr-approver-token";  // a second person at city-amr
+
+// Organ names as the shipped definitions spell them.
+constexpr const char* kBureauName = "××开发区行政审批局";
+constexpr const char* kBureauSeal = "××开发区行政审批局行政审批专用章";
+constexpr const char* kAmrName = "××市市场监督管理局";
 
 const char* const kPermitMaterials[] = {"application_form",
                                         "land_approval",
@@ -122,6 +132,11 @@ std::shared_ptr<const PrincipalSet> LoadPrincipals(bool with_test_principals) {
                                  {"roles", {"clerk"}},
                                  {"organ", "other-organ"},
                                  {"token_sha256", Sha256Hex(kForeignClerk)}});
+    doc["principals"].push_back({{"id", "amr-approver-test"},
+                                 {"name", "second approver of the city AMR"},
+                                 {"roles", {"approver"}},
+                                 {"organ", "city-amr"},
+                                 {"token_sha256", Sha256Hex(kAmrApprover)}});
     set.AddText("api-test-principals.json", doc.dump(2), true);
   }
   set.Compile();
@@ -233,6 +248,84 @@ json NewPermit(const std::set<std::string>& without = {}) {
           {"materials", PermitMaterials(without)}};
 }
 
+// 食品经营许可 (food-business-licence v2): city-amr's item, which the zone bureau accepts, reviews
+// and decides under the concentrated delegation food-licence-dz-2026.
+json FoodForm() {
+  return {{"applicant_name", "示例科技有限公司"}, {"credit_code", "91330100MA2TB00014"},
+          {"legal_representative", "张三"},       {"premises_address", "开发区创新路1号"},
+          {"business_type", "食品销售经营者"},    {"sells_special_food", false}};
+}
+
+// The signed commitment of the food licence's template (告知承诺书).
+json FoodCommitment() {
+  return {{"template_id", "food-business-licence-commitment"},
+          {"template_version", 1},
+          {"signed_by", "张三"}};
+}
+
+// Standard mode with every required material; commitment mode with those a commitment does not
+// replace.
+json NewFood(const std::string& mode = "standard") {
+  json body = {{"definition", "food-business-licence"}, {"form", FoodForm()}};
+  if (mode == "commitment") {
+    body["mode"] = "commitment";
+    body["commitment"] = FoodCommitment();
+    body["materials"] = {"application_form", "business_licence", "identity_document"};
+  } else {
+    body["materials"] = {"application_form", "business_licence", "identity_document",
+                         "premises_layout",  "equipment_list",   "safety_rules"};
+  }
+  return body;
+}
+
+// 企业设立登记 (establishment-registration): city-amr's item; the bureau holds only `accept`.
+json NewRegistration() {
+  return {{"definition", "establishment-registration"},
+          {"form",
+           {{"enterprise_name", "示例新材料有限公司"},
+            {"enterprise_type", "有限责任公司"},
+            {"residence", "开发区创新路8号"},
+            {"legal_representative", "李四"},
+            {"business_scope", "新材料技术研发"},
+            {"requires_pre_approval", false}}},
+          {"materials",
+           {"application_form", "articles", "investor_documents", "officer_documents",
+            "residence_document"}}};
+}
+
+// 开办企业一件事 (business-startup): registration first, then seal, invoices and social insurance
+// (employees) in parallel; no housing fund. No credit_code: the enterprise gets it at registration,
+// and the later parts need it.
+json NewStartup(const std::set<std::string>& without = {}) {
+  json materials = json::array();
+  for (const char* m : {"application_form", "articles", "investor_documents", "officer_documents",
+                        "residence_document", "agent_identity"}) {
+    if (without.count(m) == 0) materials.push_back(m);
+  }
+  return {{"definition", "business-startup"},
+          {"form",
+           {{"enterprise_name", "示例新材料有限公司"},
+            {"enterprise_type", "有限责任公司"},
+            {"residence", "开发区创新路8号"},
+            {"legal_representative", "李四"},
+            {"registered_capital_wan", 100},
+            {"business_scope", "新材料技术研发"},
+            {"requires_pre_approval", false},
+            {"seal_type", "法定名称章"},
+            {"seal_count", 1},
+            {"engraver_name", "开发区刻章社"},
+            {"taxpayer_type", "小规模纳税人"},
+            {"paper_invoices", false},
+            {"has_employees", true},
+            {"employee_count", 5},
+            {"opens_housing_fund", false}}},
+          {"materials", materials}};
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 // ---- The in-process server ---------------------------------------------------------------------
 
 class TestServer {
@@ -320,6 +413,18 @@ class ApiTest : public testing::Test {
     EXPECT_EQ(r.status, 200) << r;
     EXPECT_EQ(r.doc.value("step", ""), "decide");
     return id;
+  }
+  // The action ids a case (or bundle) offers the caller.
+  static std::set<std::string> ActionIds(const Reply& r) {
+    std::set<std::string> out;
+    for (const json& a : r.doc.value("available_actions", json::array()))
+      out.insert(a.value("action", ""));
+    return out;
+  }
+  static std::string Detail(const Reply& r) { return r.doc.value("detail", ""); }
+  // A new case (item or bundle) created by `token` with `body`; its id.
+  std::string CreateId(const std::string& token, const json& body) {
+    return Create(token, body).doc.value("id", "");
   }
   json History(const std::string& id) {
     Reply r = api().Get("/v1/cases/" + id + "/history", kAuditor);
@@ -411,8 +516,30 @@ TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   for (const std::string& operation : documented) {
     EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
   }
-  EXPECT_EQ(registered.size(), 15u);
+  // 15 routes for definitions, cases, tracking and operations; 12 for the registers.
+  EXPECT_EQ(registered.size(), 27u);
   EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
+  for (const char* route :
+       {"GET /v1/delegations", "POST /v1/delegations", "GET /v1/delegations/{id}",
+        "POST /v1/delegations/{id}/revoke", "GET /v1/credit-records", "GET /v1/credit-records/{id}",
+        "POST /v1/credit-records/{id}/repair", "GET /v1/mandates", "POST /v1/mandates",
+        "GET /v1/mandates/{id}", "POST /v1/mandates/{id}/revoke", "GET /v1/ledger"}) {
+    EXPECT_EQ(registered.count(route), 1u) << route;
+  }
+  // The schemas of what the new routes take and give, and the new members of a case.
+  const json& schemas = doc["components"]["schemas"];
+  for (const char* schema :
+       {"BundleCase", "BundlePart", "BundleTrack", "Delegation", "NewDelegation", "CreditRecord",
+        "Mandate", "NewMandate", "LedgerEntry", "Ledger", "Commitment", "Reason"}) {
+    EXPECT_TRUE(schemas.contains(schema)) << schema;
+  }
+  for (const char* member : {"reception", "bundle", "commitment", "issued_in", "verification"}) {
+    EXPECT_TRUE(schemas["Case"]["properties"].contains(member)) << member;
+  }
+  EXPECT_TRUE(schemas["Clock"]["properties"].contains("verification"));
+  const std::string actions = schemas["ActionRequest"]["properties"]["action"].dump();
+  EXPECT_NE(actions.find("transfer"), std::string::npos);
+  EXPECT_NE(actions.find("verify"), std::string::npos);
 }
 
 // Every documented response of an authenticated operation refers to a schema, and every error
@@ -462,7 +589,7 @@ TEST(ApiServerTest, AdminClockOnlyWithSimulatedClock) {
     std::thread serving([&] { server.Serve(); });
     for (const std::string& route : server.routes())
       EXPECT_NE(route, "POST /v1/admin/clock");
-    EXPECT_EQ(server.routes().size(), 14u);
+    EXPECT_EQ(server.routes().size(), 26u);
     Api api(*port);
     Reply r = api.Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", 1}}}});
     EXPECT_EQ(r.status, 404) << r;
@@ -561,20 +688,49 @@ TEST_F(ApiTest, EveryProtectedRouteNeedsAValidBearerToken) {
 TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   Reply list = api().Get("/v1/definitions", kApplicant);
   ASSERT_EQ(list.status, 200) << list;
-  std::set<std::string> ids;
+  std::set<std::string> items;
+  std::set<std::string> bundles;
   for (const json& d : list.doc["definitions"]) {
-    ids.insert(d.value("id", ""));
+    (d.value("kind", "") == "bundle" ? bundles : items).insert(d.value("id", ""));
     if (d["id"] == "construction-permit") {
+      EXPECT_EQ(d["kind"], "item");
       EXPECT_EQ(d["latest_version"], 1);
       EXPECT_EQ(d["versions"], json::array({1}));
       EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
       EXPECT_EQ(d["case_type"], "promised");
       EXPECT_EQ(d["modes"], json::array({"standard", "commitment"}));
     }
+    if (d["id"] == "food-business-licence") {
+      // Version 2 is the city bureau's item; the zone bureau holds it by delegation.
+      EXPECT_EQ(d["latest_version"], 2);
+      EXPECT_EQ(d["organ"]["id"], "city-amr");
+    }
+    if (d["id"] == "business-startup") {
+      EXPECT_EQ(d["latest_version"], 1);
+      EXPECT_EQ(d["versions"], json::array({1}));
+      EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
+      EXPECT_EQ(d["promised_days"], 2);
+      EXPECT_FALSE(d.contains("case_type")) << d;
+      ASSERT_EQ(d["parts"].size(), 5u) << d;
+      EXPECT_EQ(d["parts"][0]["id"], "registration");
+      EXPECT_EQ(d["parts"][0]["item"], "establishment-registration");
+      EXPECT_EQ(d["parts"][0]["after"], json::array());
+      EXPECT_EQ(d["parts"][3]["after"], json::array({"registration"}));
+      EXPECT_EQ(d["parts"][3]["conditional"], true);
+    }
   }
-  EXPECT_EQ(ids, (std::set<std::string>{"construction-permit", "establishment-registration",
-                                        "food-business-licence", "joint-drawing-review",
-                                        "seal-engraving-filing"}));
+  // The shipped items and bundles (definitions/README.md lists them).
+  EXPECT_EQ(
+      items,
+      (std::set<std::string>{
+          "construction-permit", "deregistration-registration", "drawing-review-commitment",
+          "establishment-registration", "food-business-licence", "housing-fund-registration",
+          "invoice-tax-device", "joint-drawing-review", "low-risk-joint-acceptance",
+          "low-risk-project-permit", "seal-engraving-filing", "social-insurance-deregistration",
+          "social-insurance-registration", "tax-clearance"}));
+  EXPECT_EQ(items.size(), 14u);
+  EXPECT_EQ(bundles, (std::set<std::string>{"business-startup", "enterprise-deregistration",
+                                            "low-risk-project"}));
 
   Reply item = api().Get("/v1/definitions/construction-permit", kClerk);
   ASSERT_EQ(item.status, 200) << item;
@@ -607,6 +763,24 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   ExpectProblem(api().Get("/v1/definitions/no-such-item/graph", kApplicant), 404, "not-found");
   ExpectProblem(api().Get("/v1/definitions/construction-permit/graph?version=7", kApplicant), 404,
                 "not-found");
+
+  // A bundle is served as deployed, and drawn as the flowchart of its parts.
+  Reply bundle = api().Get("/v1/definitions/business-startup", kClerk);
+  ASSERT_EQ(bundle.status, 200) << bundle;
+  EXPECT_EQ(bundle.doc,
+            json::parse(ReadFile(kSourceDir + "/definitions/bundles/business-startup.json")));
+  EXPECT_TRUE(std::regex_match(bundle.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")));
+  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=1", kClerk).doc, bundle.doc);
+  ExpectProblem(api().Get("/v1/definitions/business-startup?version=2", kClerk), 404, "not-found");
+  Reply flowchart = api().Get("/v1/definitions/business-startup/graph", kApplicant);
+  ASSERT_EQ(flowchart.status, 200) << flowchart;
+  EXPECT_EQ(flowchart.ContentType().rfind("text/vnd.mermaid", 0), 0u);
+  EXPECT_EQ(flowchart.body.rfind("flowchart", 0), 0u) << flowchart.body;
+  EXPECT_NE(flowchart.body.find("establishment-registration"), std::string::npos);
+  EXPECT_NE(flowchart.body.find("when has_employees == true"), std::string::npos);
+  Reply bundle_dot = api().Get("/v1/definitions/business-startup/graph?format=dot", kApplicant);
+  ASSERT_EQ(bundle_dot.status, 200) << bundle_dot;
+  EXPECT_NE(bundle_dot.body.find("digraph \"business-startup\""), std::string::npos);
 }
 
 TEST_F(ApiTest, DeployDefinitions) {
@@ -1000,9 +1174,15 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
   std::set<std::string> keys;
   for (const auto& [key, value] : r.doc.items())
     keys.insert(key);
-  EXPECT_EQ(keys, (std::set<std::string>{"number", "item", "organ", "status", "step_title",
-                                         "decision", "due", "statutory_due", "light", "paused",
-                                         "missing", "timeline"}));
+  // received_by and transferred_at (收受分离) and bundle (一件事) name a window, a time and a
+  // bundle number, never a person; null for a case received by the bureau itself on its own.
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"number", "item", "organ", "status", "step_title", "decision",
+                                   "due", "statutory_due", "light", "paused", "missing",
+                                   "received_by", "transferred_at", "bundle", "timeline"}));
+  EXPECT_EQ(r.doc["received_by"], nullptr);
+  EXPECT_EQ(r.doc["transferred_at"], nullptr);
+  EXPECT_EQ(r.doc["bundle"], nullptr);
   for (const char* secret : {"clerk-demo", "clerk", "actor", "ent-demo", "query_code", code.c_str(),
                              "91330100MA2TB00014", id.c_str()}) {
     EXPECT_EQ(r.body.find(secret), std::string::npos) << secret << " in " << r.body;
@@ -1530,6 +1710,68 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Post("/v1/admin/clock", kClerk, {{"advance", {{"minutes", 1}}}});  // 403
   api().Post("/v1/admin/clock", kAdmin, {{"later", 1}});                   // 422
 
+  // The registers.
+  json delegation = {{"id", "tour-delegation"},
+                     {"item", "establishment-registration"},
+                     {"from", {{"id", "city-amr"}, {"name", kAmrName}}},
+                     {"to", {{"id", "dz-approval-bureau"}, {"name", kBureauName}}},
+                     {"powers", {"review"}},
+                     {"form", "entrustment"},
+                     {"legal_basis", {{{"citation", "《中华人民共和国行政许可法》"}}}},
+                     {"effective_from", "2026-01-01"}};
+  api().Get("/v1/delegations", kClerk);                      // 200
+  api().Get("/v1/delegations");                              // 401
+  api().Get("/v1/delegations", kApplicant);                  // 403
+  api().Post("/v1/delegations", kAdmin, delegation);         // 201
+  api().PostRaw("/v1/delegations", kAdmin, "{");             // 400
+  api().Post("/v1/delegations", kAdmin, delegation);         // 409
+  api().Post("/v1/delegations", kAdmin, {{"id", 1}});        // 422
+  api().Get("/v1/delegations/tour-delegation", kClerk);      // 200
+  api().Get("/v1/delegations/tour-delegation");              // 401
+  api().Get("/v1/delegations/tour-delegation", kApplicant);  // 403
+  api().Get("/v1/delegations/nothing", kClerk);              // 404
+  const std::string revoke = "/v1/delegations/tour-delegation/revoke";
+  api().PostRaw(revoke, kAdmin, "{");                                       // 400
+  api().Post(revoke, "", {{"reason", "x"}});                                // 401
+  api().Post(revoke, kClerk, {{"reason", "x"}});                            // 403
+  api().Post("/v1/delegations/nothing/revoke", kAdmin, {{"reason", "x"}});  // 404
+  api().Post(revoke, kAdmin, json::object());                               // 422
+  api().Post(revoke, kAdmin, {{"reason", "x"}});                            // 200
+  api().Post(revoke, kAdmin, {{"reason", "x"}});                            // 409
+  std::string committed = api().Post("/v1/cases", kApplicant, NewFood("commitment")).doc["id"];
+  api().Act(committed, kClerk, "accept");
+  api().Act(committed, kVerifier, "verify", {{"result", "breach"}, {"reason", "承诺不实"}});
+  std::string record = api().Get("/v1/credit-records", kAuditor).doc["credit_records"][0]["id"];
+  api().Get("/v1/credit-records");                        // 401
+  api().Get("/v1/credit-records/" + record, kApplicant);  // 200
+  api().Get("/v1/credit-records/" + record);              // 401
+  api().Get("/v1/credit-records/nothing", kAuditor);      // 404
+  const std::string repair = "/v1/credit-records/" + record + "/repair";
+  api().PostRaw(repair, kAdmin, "{");                                          // 400
+  api().Post(repair, "", {{"reason", "x"}});                                   // 401
+  api().Post(repair, kClerk, {{"reason", "x"}});                               // 403
+  api().Post("/v1/credit-records/nothing/repair", kAdmin, {{"reason", "x"}});  // 404
+  api().Post(repair, kAdmin, {{"why", "x"}});                                  // 422
+  api().Post(repair, kAdmin, {{"reason", "x"}});                               // 200
+  api().Post(repair, kAdmin, {{"reason", "x"}});                               // 409
+  api().Get("/v1/mandates", kApplicant);                                       // 200
+  api().Get("/v1/mandates");                                                   // 401
+  std::string mandate =
+      api().Post("/v1/mandates", kApplicant, {{"agent", "agent-demo"}}).doc["id"];  // 201
+  api().PostRaw("/v1/mandates", kApplicant, "{");                                   // 400
+  api().Post("/v1/mandates", kClerk, {{"agent", "agent-demo"}});                    // 403
+  api().Post("/v1/mandates", kApplicant, {{"agent", "nobody"}});                    // 422
+  api().Get("/v1/mandates/" + mandate, kAgent);                                     // 200
+  api().Get("/v1/mandates/" + mandate);                                             // 401
+  api().Get("/v1/mandates/" + mandate, kOtherApplicant);                            // 404
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", "", "");                     // 401
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", kAgent, "");                 // 404
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "");             // 200
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "");             // 409
+  api().Get("/v1/ledger", kAuditor);                                                // 200
+  api().Get("/v1/ledger");                                                          // 401
+  api().Get("/v1/ledger", kClerk);                                                  // 403
+
   std::set<std::string> given;  // "route status"
   std::istringstream metrics(api().Get("/metrics").body);
   std::regex series(
@@ -1554,6 +1796,747 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
     EXPECT_EQ(given.count(s), 1u) << s << " never given";
   for (const std::string& s : given)
     EXPECT_EQ(documented.count(s), 1u) << s << " not documented";
+}
+
+// ---- Delegated powers (赋权)
+// ---------------------------------------------------------------------------
+
+// The food licence is city-amr's item; the zone bureau's staff accept, review and decide it under
+// the concentrated delegation, and the decision is issued in the bureau's name with its seal.
+TEST_F(ApiTest, DelegatedBureauDecidesInItsOwnNameAndSeal) {
+  std::string id = CreateId(kApplicant, NewFood());
+  Reply accepted = api().Act(id, kClerk, "accept");
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  EXPECT_EQ(accepted.doc["organ"], "city-amr");
+  EXPECT_EQ(accepted.doc["step"], "review");
+  ASSERT_EQ(api().Act(id, kReviewer, "pass").status, 200);
+  Reply approved = api().Act(id, kApprover, "approve");
+  ASSERT_EQ(approved.status, 200) << approved;
+  EXPECT_EQ(approved.doc["status"], "approved");
+  EXPECT_EQ(
+      approved.doc["issued_in"],
+      json({{"name", kBureauName}, {"seal", kBureauSeal}, {"delegation", "food-licence-dz-2026"}}));
+  // Every staff action records the authority it was taken under.
+  json events = History(id);
+  ASSERT_EQ(events.size(), 4u);
+  for (size_t i = 1; i < 4; ++i) {
+    SCOPED_TRACE(events[i]["action"].dump());
+    const json& authority = events[i]["data"]["authority"];
+    EXPECT_EQ(authority["organ"], "dz-approval-bureau");
+    EXPECT_EQ(authority["basis"], "delegation");
+    EXPECT_EQ(authority["delegation"], "food-licence-dz-2026");
+    EXPECT_EQ(authority["form"], "concentrated");
+    EXPECT_EQ(authority["delegated_by"], "city-amr");
+  }
+  EXPECT_EQ(events[1]["data"]["authority"]["powers"], "accept");
+  EXPECT_EQ(events[3]["data"]["authority"]["powers"], "decide");
+  EXPECT_EQ(events[3]["data"]["authority"]["issued_in_seal"], kBureauSeal);
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+  // Staff of the delegated bureau and of the implementing organ see the case; others do not.
+  auto listed = [&](const char* token) {
+    std::set<std::string> ids;
+    Reply list = api().Get("/v1/cases", token);
+    for (const json& c : list.doc["cases"])
+      ids.insert(c.value("id", ""));
+    return ids.count(id) == 1;
+  };
+  EXPECT_TRUE(listed(kClerk));
+  EXPECT_TRUE(listed(kAmr));
+  EXPECT_FALSE(listed(kForeignClerk));
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kAmr).status, 200);
+  ExpectProblem(api().Get("/v1/cases/" + id, kForeignClerk), 404, "not-found");
+}
+
+// Jurisdiction is checked for every staff action: an organ without the power gets 403 naming the
+// competent organ, whether it registers an application or acts on a case it can see.
+TEST_F(ApiTest, OrganWithoutJurisdictionIs403NamingTheCompetentOrgan) {
+  json at_window = NewFood();
+  at_window["applicant"] = {{"id", "ent-walkin"}, {"name", "到窗口的企业"}};
+  Reply foreign = api().Post("/v1/cases", kForeignClerk, at_window);
+  ExpectProblem(foreign, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(foreign), "city-amr")) << foreign;
+  EXPECT_TRUE(Contains(Detail(foreign), kAmrName)) << foreign;
+  // The bureau holds only the accept power for enterprise registration (entrustment).
+  std::string id = CreateId(kApplicant, NewRegistration());
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
+  Reply review = api().Act(id, kReviewer, "pass");
+  ExpectProblem(review, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(review), "no power to review")) << review;
+  EXPECT_TRUE(
+      Contains(Detail(review), "competent organ is " + std::string(kAmrName) + " (city-amr)"))
+      << review;
+  EXPECT_EQ(History(id).size(), 2u);
+  // The bureau's reviewer is not offered what it may not do.
+  EXPECT_EQ(ActionIds(api().Get("/v1/cases/" + id, kReviewer)), std::set<std::string>{});
+  // The implementing organ reviews and decides (two people: four-eyes), in its own name.
+  ASSERT_EQ(api().Act(id, kAmr, "pass").status, 200);
+  ExpectProblem(api().Act(id, kAmr, "approve"), 403, "forbidden");
+  Reply approved = api().Act(id, kAmrApprover, "approve");
+  ASSERT_EQ(approved.status, 200) << approved;
+  EXPECT_EQ(approved.doc["issued_in"],
+            json({{"name", kAmrName}, {"seal", ""}, {"delegation", ""}}));
+  EXPECT_EQ(History(id).back()["data"]["authority"]["basis"], "implementing_organ");
+}
+
+TEST_F(ApiTest, RevokedDelegationStopsTheNextActionAndHistoryStillVerifies) {
+  std::string id = CreateId(kApplicant, NewFood());
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
+  const std::string path = "/v1/delegations/food-licence-dz-2026/revoke";
+  const json reason = {{"reason", "赋权调整，收回食品经营许可"}};
+  // Only admins revoke, with a reason.
+  for (const char* token : {kApplicant, kClerk, kApprover, kAuditor}) {
+    SCOPED_TRACE(token);
+    ExpectProblem(api().Post(path, token, reason), 403, "forbidden");
+  }
+  ExpectInvalidAt(api().Post(path, kAdmin, json::object()), "/reason");
+  ExpectInvalidAt(api().Post(path, kAdmin, {{"reason", "x"}, {"why", "y"}}), "/why");
+  ExpectProblem(api().Post(path, kAdmin, {{"reason", ""}}), 422, "invalid");
+  ExpectProblem(api().Post("/v1/delegations/no-such/revoke", kAdmin, reason), 404, "not-found");
+  Reply revoked = api().Post(path, kAdmin, reason);
+  ASSERT_EQ(revoked.status, 200) << revoked;
+  EXPECT_EQ(revoked.doc["revoked"], true);
+  EXPECT_EQ(revoked.doc["revoked_by"], "admin-demo");
+  EXPECT_EQ(revoked.doc["revocation_reason"], "赋权调整，收回食品经营许可");
+  ExpectProblem(api().Post(path, kAdmin, reason), 409, "not-available");
+
+  // The next action of the bureau is refused, saying why.
+  Reply pass = api().Act(id, kReviewer, "pass");
+  ExpectProblem(pass, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(pass), "food-licence-dz-2026 was revoked")) << pass;
+  EXPECT_TRUE(Contains(Detail(pass), "赋权调整")) << pass;
+  EXPECT_TRUE(Contains(Detail(pass), "city-amr")) << pass;
+  // The bureau still sees the case it held, but is offered nothing.
+  Reply seen = api().Get("/v1/cases/" + id, kReviewer);
+  ASSERT_EQ(seen.status, 200) << seen;
+  EXPECT_EQ(ActionIds(seen), std::set<std::string>{});
+  // The accept taken under the delegation stays as it was: the history verifies.
+  json events = History(id);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1]["data"]["authority"]["delegation"], "food-licence-dz-2026");
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+  // The implementing organ takes the case over.
+  ASSERT_EQ(api().Act(id, kAmr, "pass").status, 200);
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+  // New applications at the bureau's window are refused too.
+  json at_window = NewFood();
+  at_window["applicant"] = {{"id", "ent-walkin"}};
+  Reply window = api().Post("/v1/cases", kClerk, at_window);
+  ExpectProblem(window, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(window), "revoked")) << window;
+
+  // The register shows the revocation.
+  Reply one = api().Get("/v1/delegations/food-licence-dz-2026", kClerk);
+  ASSERT_EQ(one.status, 200) << one;
+  EXPECT_EQ(one.doc["revoked"], true);
+  EXPECT_EQ(one.doc["source"], "delegation_list/dz-approval-bureau-2026@2");
+  Reply by_item = api().Get("/v1/delegations?item=food-business-licence", kAuditor);
+  ASSERT_EQ(by_item.doc["delegations"].size(), 1u) << by_item;
+  EXPECT_EQ(api().Get("/v1/delegations?organ=city-hrss", kAuditor).doc["delegations"].size(), 2u);
+  ExpectProblem(api().Get("/v1/delegations", kApplicant), 403, "forbidden");
+  ExpectProblem(api().Get("/v1/delegations/food-licence-dz-2026", kAgent), 403, "forbidden");
+  ExpectProblem(api().Get("/v1/delegations/no-such", kClerk), 404, "not-found");
+}
+
+TEST_F(ApiTest, AddDelegationValidatesAndTakesEffect) {
+  const json valid = {
+      {"id", "registration-review-dz-api"},
+      {"item", "establishment-registration"},
+      {"from", {{"id", "city-amr"}, {"name", kAmrName}}},
+      {"to", {{"id", "dz-approval-bureau"}, {"name", kBureauName}}},
+      {"powers", {"review", "decide"}},
+      {"form", "entrustment"},
+      {"legal_basis", {{{"citation", "《中华人民共和国行政许可法》"}, {"article", "第二十四条"}}}},
+      {"effective_from", "2026-01-01"},
+      {"effective_to", "2026-12-31"}};
+  for (const char* token : {kApplicant, kClerk, kAuditor}) {
+    SCOPED_TRACE(token);
+    ExpectProblem(api().Post("/v1/delegations", token, valid), 403, "forbidden");
+  }
+  // Every problem is reported, each at its pointer.
+  json bad = valid;
+  bad["item"] = "no-such-item";
+  bad["powers"] = {"acept"};
+  bad["form"] = "concentrated";  // needs the receiver's seal
+  bad["legal_basis"] = json::array();
+  bad["effective_from"] = "2026-13-01";
+  bad["colour"] = "red";
+  Reply invalid = api().Post("/v1/delegations", kAdmin, bad);
+  for (const char* pointer :
+       {"/item", "/powers/0", "/to/seal", "/legal_basis", "/effective_from", "/colour"}) {
+    SCOPED_TRACE(pointer);
+    ExpectInvalidAt(invalid, pointer);
+  }
+  json self = valid;
+  self["to"] = {{"id", "city-amr"}, {"name", kAmrName}};
+  ExpectInvalidAt(api().Post("/v1/delegations", kAdmin, self), "/to");
+  json backwards = valid;
+  backwards["effective_to"] = "2025-12-31";
+  ExpectInvalidAt(api().Post("/v1/delegations", kAdmin, backwards), "/effective_to");
+  Reply empty = api().Post("/v1/delegations", kAdmin, json::object());
+  for (const char* pointer :
+       {"/id", "/item", "/from", "/to", "/powers", "/form", "/legal_basis", "/effective_from"}) {
+    SCOPED_TRACE(pointer);
+    ExpectInvalidAt(empty, pointer);
+  }
+  ExpectProblem(api().PostRaw("/v1/delegations", kAdmin, "[1]"), 422, "invalid");
+  ExpectProblem(api().PostRaw("/v1/delegations", kAdmin, "{\"id\": "), 400, "malformed-json");
+  EXPECT_EQ(
+      api().Get("/v1/delegations?organ=dz-approval-bureau", kAuditor).doc["delegations"].size(),
+      7u);
+
+  Reply added = api().Post("/v1/delegations", kAdmin, valid);
+  ASSERT_EQ(added.status, 201) << added;
+  EXPECT_EQ(added.Header("Location"), "/v1/delegations/registration-review-dz-api");
+  EXPECT_EQ(added.doc["source"], "api");
+  EXPECT_EQ(added.doc["added_by"], "admin-demo");
+  EXPECT_EQ(added.doc["issued_in_name"], kAmrName);  // entrustment: the delegator's name
+  EXPECT_EQ(api().Get(added.Header("Location"), kClerk).doc, added.doc);
+  // Ids are unique across the lists and the API.
+  ExpectProblem(api().Post("/v1/delegations", kAdmin, valid), 409, "conflict");
+  json taken = valid;
+  taken["id"] = "food-licence-dz-2026";
+  ExpectProblem(api().Post("/v1/delegations", kAdmin, taken), 409, "conflict");
+
+  // It takes effect at once: the bureau now reviews and decides registrations, in the city
+  // bureau's name (entrustment).
+  std::string id = CreateId(kApplicant, NewRegistration());
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
+  ASSERT_EQ(api().Act(id, kReviewer, "pass").status, 200);
+  Reply approved = api().Act(id, kApprover, "approve");
+  ASSERT_EQ(approved.status, 200) << approved;
+  EXPECT_EQ(approved.doc["issued_in"],
+            json({{"name", kAmrName}, {"seal", ""}, {"delegation", "registration-review-dz-api"}}));
+  EXPECT_EQ(History(id).back()["data"]["authority"]["form"], "entrustment");
+}
+
+// ---- 告知承诺: commitment, verification, credit -----------------------------------------------
+
+TEST_F(ApiTest, CommitmentBreachRevokesAndBlocksUntilRepaired) {
+  Reply created = Create(kApplicant, NewFood("commitment"));
+  const std::string id = created.doc.value("id", "");
+  EXPECT_EQ(created.doc["mode"], "commitment");
+  json item = json::parse(ReadFile(kSourceDir + "/definitions/items/food-business-licence.json"));
+  const json& commitment = created.doc["commitment"];
+  EXPECT_EQ(commitment["template_id"], "food-business-licence-commitment");
+  EXPECT_EQ(commitment["template_version"], 1);
+  EXPECT_EQ(commitment["signed_by"], "张三");
+  EXPECT_EQ(commitment["content_hash"],
+            Sha256Hex(item["modes"]["commitment"]["template"]["text"].get<std::string>()));
+  EXPECT_EQ(commitment["signed_at"], created.doc["created_at"]);
+
+  // 当场办结: accepting is the decision, in the bureau's name and seal; verification starts.
+  Reply accepted = api().Act(id, kClerk, "accept");
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  EXPECT_EQ(accepted.doc["status"], "approved");
+  EXPECT_EQ(accepted.doc["decision"], "approve");
+  EXPECT_EQ(accepted.doc["issued_in"]["seal"], kBureauSeal);
+  EXPECT_EQ(accepted.doc["verification"]["status"], "pending");
+  EXPECT_EQ(accepted.doc["clock"]["verification"]["due"], "2026-03-30");  // 20 working days
+  EXPECT_EQ(accepted.doc["clock"]["verification"]["overdue"], false);
+  EXPECT_EQ(History(id)[1]["data"]["authority"]["powers"], "accept+decide");
+
+  // The verifier verifies; a breach needs its reason.
+  Reply as_verifier = api().Get("/v1/cases/" + id, kVerifier);
+  EXPECT_EQ(ActionIds(as_verifier).count("verify"), 1u) << as_verifier;
+  ExpectProblem(api().Act(id, kClerk, "verify", {{"result", "pass"}}), 403, "forbidden");
+  ExpectProblem(api().Act(id, kVerifier, "verify", {{"result", "maybe"}}), 422, "invalid");
+  ExpectProblem(api().Act(id, kVerifier, "verify", {{"result", "breach"}}), 422, "invalid");
+  Reply breach = api().Act(id, kVerifier, "verify",
+                           {{"result", "breach"},
+                            {"reason", "现场核查：经营场所与承诺不符"},
+                            {"findings", "无冷藏设施"}});
+  ASSERT_EQ(breach.status, 200) << breach;
+  EXPECT_EQ(breach.doc["status"], "revoked");
+  EXPECT_EQ(breach.doc["verification"]["status"], "breached");
+  EXPECT_EQ(breach.doc["verification"]["verified_by"], "verifier-demo");
+  EXPECT_EQ(breach.doc["verification"]["findings"], "无冷藏设施");
+  ExpectProblem(api().Act(id, kVerifier, "verify", {{"result", "pass"}}), 409, "not-available");
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+
+  // The credit record: staff see every record, an applicant the records against itself.
+  Reply records = api().Get("/v1/credit-records", kAuditor);
+  ASSERT_EQ(records.status, 200) << records;
+  ASSERT_EQ(records.doc["credit_records"].size(), 1u) << records;
+  const json record = records.doc["credit_records"][0];
+  const std::string record_id = record.value("id", "");
+  EXPECT_EQ(record["credit_code"], "91330100MA2TB00014");
+  EXPECT_EQ(record["case"]["id"], id);
+  EXPECT_EQ(record["case"]["number"], created.doc["number"]);
+  EXPECT_EQ(record["item"], "food-business-licence");
+  EXPECT_EQ(record["reason"], "现场核查：经营场所与承诺不符");
+  EXPECT_EQ(record["recorded_by"], "verifier-demo");
+  EXPECT_EQ(record["blocking"], true);
+  EXPECT_EQ(api().Get("/v1/credit-records", kApplicant).doc["credit_records"].size(), 1u);
+  EXPECT_EQ(api().Get("/v1/credit-records", kOtherApplicant).doc["credit_records"].size(), 0u);
+  EXPECT_EQ(api().Get("/v1/credit-records", kClerk).doc["credit_records"].size(), 1u);
+  EXPECT_EQ(api()
+                .Get("/v1/credit-records?credit_code=91330100MA2TB00027", kAuditor)
+                .doc["credit_records"]
+                .size(),
+            0u);
+  EXPECT_EQ(api().Get("/v1/credit-records/" + record_id, kApplicant).doc, record);
+  ExpectProblem(api().Get("/v1/credit-records/" + record_id, kOtherApplicant), 404, "not-found");
+  ExpectProblem(api().Get("/v1/credit-records/credit-none", kAuditor), 404, "not-found");
+
+  // Another commitment application is refused, naming the record; standard mode is still open.
+  Reply refused = api().Post("/v1/cases", kApplicant, NewFood("commitment"));
+  ExpectProblem(refused, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(refused), "credit record " + record_id)) << refused;
+  EXPECT_TRUE(Contains(Detail(refused), "信用修复")) << refused;
+  EXPECT_EQ(api().Post("/v1/cases", kApplicant, NewFood()).status, 201);
+  EXPECT_EQ(api().Post("/v1/cases", kOtherApplicant, NewFood("commitment")).status, 201);
+
+  // An admin records the repair (信用修复), with a reason; then commitment mode is open again.
+  const std::string repair = "/v1/credit-records/" + record_id + "/repair";
+  const json reason = {{"reason", "已整改到位并完成信用修复"}};
+  ExpectProblem(api().Post(repair, kApplicant, reason), 403, "forbidden");
+  ExpectProblem(api().Post(repair, kVerifier, reason), 403, "forbidden");
+  ExpectInvalidAt(api().Post(repair, kAdmin, json::object()), "/reason");
+  ExpectProblem(api().Post("/v1/credit-records/credit-none/repair", kAdmin, reason), 404,
+                "not-found");
+  Reply repaired = api().Post(repair, kAdmin, reason);
+  ASSERT_EQ(repaired.status, 200) << repaired;
+  EXPECT_EQ(repaired.doc["blocking"], false);
+  EXPECT_EQ(repaired.doc["repaired_by"], "admin-demo");
+  EXPECT_EQ(repaired.doc["repair_reason"], "已整改到位并完成信用修复");
+  ExpectProblem(api().Post(repair, kAdmin, reason), 409, "not-available");
+  Reply again = api().Post("/v1/cases", kApplicant, NewFood("commitment"));
+  ASSERT_EQ(again.status, 201) << again;
+  EXPECT_EQ(again.doc["mode"], "commitment");
+
+  // The ledger holds the record and its repair, chained.
+  Reply ledger = api().Get("/v1/ledger", kAuditor);
+  ASSERT_EQ(ledger.status, 200) << ledger;
+  std::vector<std::string> kinds;
+  for (const json& e : ledger.doc["entries"])
+    kinds.push_back(e.value("kind", ""));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"credit.recorded", "credit.repaired"}));
+  EXPECT_EQ(ledger.doc["verify"]["ok"], true);
+}
+
+TEST_F(ApiTest, CommitmentModeOnlyWhereTheItemOffersIt) {
+  json registration = NewRegistration();
+  registration["mode"] = "commitment";
+  registration["commitment"] = FoodCommitment();
+  Reply r = api().Post("/v1/cases", kApplicant, registration);
+  ExpectProblem(r, 422, "invalid");
+  EXPECT_TRUE(Contains(Detail(r), "does not offer commitment")) << r;
+  // The commitment must be the item's template, signed.
+  json unsigned_ = NewFood("commitment");
+  unsigned_.erase("commitment");
+  ExpectProblem(api().Post("/v1/cases", kApplicant, unsigned_), 422, "invalid");
+  json wrong_version = NewFood("commitment");
+  wrong_version["commitment"]["template_version"] = 2;
+  ExpectProblem(api().Post("/v1/cases", kApplicant, wrong_version), 422, "invalid");
+  json wrong_text = NewFood("commitment");
+  wrong_text["commitment"]["content_hash"] = std::string(64, '0');
+  Reply hash = api().Post("/v1/cases", kApplicant, wrong_text);
+  ExpectProblem(hash, 422, "invalid");
+  EXPECT_TRUE(Contains(Detail(hash), "content_hash")) << hash;
+  json bundle = NewStartup();
+  bundle["mode"] = "commitment";
+  ExpectProblem(api().Post("/v1/cases", kApplicant, bundle), 422, "invalid");
+  EXPECT_EQ(api().Get("/v1/cases", kAuditor).doc["cases"].size(), 0u);
+}
+
+// ---- 收受分离: a window receives for the handling organ
+// ------------------------------------------
+
+TEST_F(ApiTest, ReceivingWindowTransfersToTheHandlingOrgan) {
+  json body = NewFood();
+  body["applicant"] = {
+      {"id", "ent-remote"}, {"name", "异地企业有限公司"}, {"credit_code", "91330100MA2TB00027"}};
+  Reply received = Create(kRemoteClerk, body);
+  const std::string id = received.doc.value("id", "");
+  EXPECT_EQ(received.doc["reception"]["received_by"], "nz-service-centre");
+  EXPECT_EQ(received.doc["reception"]["agreement"], "nz-receives-for-dz-approval-bureau");
+  EXPECT_EQ(received.doc["reception"]["transferred_at"], nullptr);
+  EXPECT_EQ(ActionIds(received), std::set<std::string>{"transfer"});
+  EXPECT_EQ(History(id)[0]["data"]["authority"]["basis"], "handling_agreement");
+  // Nothing runs at the receiving window: a week later the case is not deemed accepted (art. 32
+  // counts from the handling organ's receipt).
+  Reply week = api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", 8}}}});
+  ASSERT_EQ(week.status, 200) << week;
+  EXPECT_EQ(week.doc["timer_events"], 0);
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kClerk).doc["status"], "submitted");
+
+  // The handling organ's clerk sees it but may not accept it before the transfer.
+  Reply seen = api().Get("/v1/cases/" + id, kClerk);
+  ASSERT_EQ(seen.status, 200) << seen;
+  EXPECT_EQ(ActionIds(seen), std::set<std::string>{});
+  Reply early = api().Act(id, kClerk, "accept");
+  ExpectProblem(early, 409, "not-available");
+  EXPECT_TRUE(Contains(Detail(early), "transfer")) << early;
+  // The receiving window only receives: it has no power to accept.
+  Reply remote_accept = api().Act(id, kRemoteClerk, "accept");
+  ExpectProblem(remote_accept, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(remote_accept), "city-amr")) << remote_accept;
+  ExpectProblem(api().Act(id, kClerk, "transfer"), 403, "forbidden");
+  EXPECT_EQ(History(id).size(), 1u);
+
+  Reply transferred = api().Act(id, kRemoteClerk, "transfer");
+  ASSERT_EQ(transferred.status, 200) << transferred;
+  EXPECT_EQ(transferred.doc["status"], "submitted");
+  EXPECT_TRUE(transferred.doc["reception"]["transferred_at"].is_string()) << transferred;
+  EXPECT_EQ(ActionIds(transferred), std::set<std::string>{});
+  EXPECT_NE(api().Act(id, kRemoteClerk, "transfer").status, 200);
+
+  // Tracking shows where it was received and when it was passed on.
+  Reply track = api().Get("/v1/track/" + received.doc.value("number", "") +
+                          "?code=" + received.doc.value("query_code", ""));
+  ASSERT_EQ(track.status, 200) << track;
+  EXPECT_EQ(track.doc["received_by"], "××新区政务服务中心");
+  EXPECT_EQ(track.doc["transferred_at"], transferred.doc["reception"]["transferred_at"]);
+  EXPECT_FALSE(Contains(track.body, "remote-clerk-demo"));
+
+  Reply accepted = api().Act(id, kClerk, "accept");
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  EXPECT_EQ(accepted.doc["status"], "under_review");
+  json events = History(id);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1]["action"], "transfer");
+  EXPECT_EQ(events[1]["actor"]["id"], "remote-clerk-demo");
+  EXPECT_EQ(events[2]["data"]["authority"]["delegation"], "food-licence-dz-2026");
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+
+  // The window receives only the items its agreement covers.
+  json uncovered = NewPermit();
+  uncovered["definition"] = "joint-drawing-review";
+  uncovered["applicant"] = body["applicant"];
+  ExpectProblem(api().Post("/v1/cases", kRemoteClerk, uncovered), 403, "forbidden");
+}
+
+// ---- 帮办代办: agents under a mandate
+// --------------------------------------------------------------
+
+TEST_F(ApiTest, AgentActsUnderAMandate) {
+  json body = NewFood();
+  body["applicant"] = {
+      {"id", "ent-demo"}, {"name", "示例科技有限公司"}, {"credit_code", "91330100MA2TB00014"}};
+  Reply without = api().Post("/v1/cases", kAgent, body);
+  ExpectProblem(without, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(without), "mandate")) << without;
+  ExpectProblem(api().Post("/v1/cases", kAgent, NewFood()), 422, "invalid");  // names no applicant
+
+  // The applicant grants a mandate; the body is checked.
+  const json mandate = {{"agent", "agent-demo"},
+                        {"definitions", {"food-business-licence", "business-startup"}},
+                        {"note", "代办食品经营许可"}};
+  ExpectProblem(api().Post("/v1/mandates", kClerk, mandate), 403, "forbidden");
+  ExpectProblem(api().Post("/v1/mandates", kAgent, mandate), 403, "forbidden");
+  ExpectInvalidAt(api().Post("/v1/mandates", kApplicant, {{"agent", "agent-demo"}, {"scope", 1}}),
+                  "/scope");
+  ExpectInvalidAt(api().Post("/v1/mandates", kApplicant, json::object()), "/agent");
+  ExpectProblem(api().Post("/v1/mandates", kApplicant, {{"agent", "clerk-demo"}}), 422, "invalid");
+  ExpectProblem(
+      api().Post("/v1/mandates", kApplicant, {{"agent", "agent-demo"}, {"definitions", {"nope"}}}),
+      422, "invalid");
+  ExpectProblem(api().Post("/v1/mandates", kApplicant,
+                           {{"agent", "agent-demo"}, {"valid_until", "2026-03-01T00:00:00Z"}}),
+                422, "invalid");
+  Reply granted = api().Post("/v1/mandates", kApplicant, mandate);
+  ASSERT_EQ(granted.status, 201) << granted;
+  const std::string mandate_id = granted.doc.value("id", "");
+  EXPECT_EQ(granted.Header("Location"), "/v1/mandates/" + mandate_id);
+  EXPECT_EQ(granted.doc["applicant"]["id"], "ent-demo");
+  EXPECT_EQ(granted.doc["agent"]["id"], "agent-demo");
+  EXPECT_EQ(granted.doc["revoked"], false);
+  EXPECT_EQ(api().Get(granted.Header("Location"), kApplicant).doc, granted.doc);
+  EXPECT_EQ(api().Get(granted.Header("Location"), kAgent).doc, granted.doc);
+  ExpectProblem(api().Get(granted.Header("Location"), kOtherApplicant), 404, "not-found");
+  EXPECT_EQ(api().Get("/v1/mandates", kAgent).doc["mandates"].size(), 1u);
+  EXPECT_EQ(api().Get("/v1/mandates", kOtherApplicant).doc["mandates"].size(), 0u);
+  EXPECT_EQ(api().Get("/v1/mandates", kAuditor).doc["mandates"].size(), 1u);
+
+  // The agent applies for the applicant; the events show the agent and for whom it acted.
+  Reply created = Create(kAgent, body);
+  const std::string id = created.doc.value("id", "");
+  EXPECT_EQ(created.doc["applicant"]["id"], "ent-demo");
+  EXPECT_EQ(ActionIds(created), (std::set<std::string>{"withdraw", "supply_materials"}));
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kApplicant).status, 200);
+  std::set<std::string> agent_sees;
+  Reply agent_list = api().Get("/v1/cases", kAgent);
+  for (const json& c : agent_list.doc["cases"])
+    agent_sees.insert(c.value("id", ""));
+  EXPECT_EQ(agent_sees, std::set<std::string>{id});
+  // Not for items outside the mandate.
+  json permit = NewPermit();
+  permit["applicant"] = body["applicant"];
+  ExpectProblem(api().Post("/v1/cases", kAgent, permit), 403, "forbidden");
+  // Nor staff work.
+  ExpectProblem(api().Act(id, kAgent, "accept"), 403, "forbidden");
+  Reply withdrawn = api().Act(id, kAgent, "withdraw");
+  ASSERT_EQ(withdrawn.status, 200) << withdrawn;
+  EXPECT_EQ(withdrawn.doc["status"], "withdrawn");
+  json events = History(id);
+  ASSERT_EQ(events.size(), 2u);
+  for (const json& e : events) {
+    SCOPED_TRACE(e["action"].dump());
+    EXPECT_EQ(e["actor"]["id"], "agent-demo");
+    EXPECT_EQ(e["actor"]["role"], "agent");
+    EXPECT_EQ(e["data"]["on_behalf_of"], "ent-demo");
+    EXPECT_EQ(e["data"]["mandate"], mandate_id);
+  }
+
+  // Only the applicant (or an admin) revokes; afterwards the agent is refused again.
+  const std::string revoke = "/v1/mandates/" + mandate_id + "/revoke";
+  ExpectProblem(api().PostRaw(revoke, kAgent, ""), 404, "not-found");
+  ExpectProblem(api().PostRaw(revoke, kOtherApplicant, ""), 404, "not-found");
+  Reply revoked = api().PostRaw(revoke, kApplicant, "");
+  ASSERT_EQ(revoked.status, 200) << revoked;
+  EXPECT_EQ(revoked.doc["revoked"], true);
+  ExpectProblem(api().PostRaw(revoke, kApplicant, ""), 409, "not-available");
+  ExpectProblem(api().Post("/v1/cases", kAgent, body), 403, "forbidden");
+  // The cases it handled stay visible to it.
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kAgent).status, 200);
+}
+
+// ---- 一件事: bundle cases
+// ---------------------------------------------------------------------------
+
+TEST_F(ApiTest, BundleCombinedCorrectionSuppliedOnceAndTracked) {
+  Reply created = Create(kApplicant, NewStartup({"articles"}));
+  const std::string bundle = created.doc.value("id", "");
+  EXPECT_EQ(created.Header("Location"), "/v1/cases/" + bundle);
+  EXPECT_EQ(created.Header("ETag"), "\"1\"");
+  EXPECT_EQ(created.doc["kind"], "bundle");
+  EXPECT_EQ(created.doc["status"], "submitted");
+  EXPECT_EQ(created.doc["title"], "开办企业一件事");
+  EXPECT_EQ(created.doc["lead_organ"]["id"], "dz-approval-bureau");
+  EXPECT_TRUE(created.doc["clock"]["promised_due"].is_string()) << created;
+  EXPECT_FALSE(created.doc.contains("last_hash"));
+  std::map<std::string, json> parts;
+  for (const json& p : created.doc["parts"])
+    parts[p.value("part", "")] = p;
+  ASSERT_EQ(parts.size(), 5u) << created;
+  EXPECT_EQ(parts["registration"]["status"], "submitted");
+  EXPECT_EQ(parts["registration"]["organ"]["id"], "city-amr");
+  EXPECT_EQ(parts["seal"]["status"], "waiting");
+  EXPECT_EQ(parts["invoice"]["status"], "waiting");
+  EXPECT_EQ(parts["social_insurance"]["status"], "waiting");
+  EXPECT_EQ(parts["housing_fund"]["status"], "not_applicable");
+  EXPECT_EQ(parts["seal"]["case_id"], "");
+  const std::string registration = parts["registration"].value("case_id", "");
+  ASSERT_FALSE(registration.empty());
+
+  // The child is an ordinary case that knows its bundle. The bureau holds the accept power for
+  // it and notifies what is missing.
+  Reply child = api().Get("/v1/cases/" + registration, kClerk);
+  ASSERT_EQ(child.status, 200) << child;
+  EXPECT_EQ(child.doc["bundle"]["case"], bundle);
+  EXPECT_EQ(child.doc["bundle"]["part"], "registration");
+  EXPECT_EQ(child.doc["number"], created.doc.value("number", "") + "-1");
+  ASSERT_EQ(api()
+                .Act(registration, kClerk, "request_correction",
+                     {{"missing", {"articles"}}, {"reason", "缺公司章程"}})
+                .status,
+            200);
+
+  // The bundle shows one combined notice, in bundle material ids, and the applicant answers once.
+  Reply pending = api().Get("/v1/cases/" + bundle, kApplicant);
+  ASSERT_EQ(pending.status, 200) << pending;
+  EXPECT_EQ(pending.doc["status"], "correction_pending");
+  EXPECT_EQ(pending.doc["correction_notice"]["materials"], json::array({"articles"}));
+  EXPECT_EQ(ActionIds(pending), (std::set<std::string>{"supply_correction", "withdraw"}));
+  EXPECT_EQ(ActionIds(api().Get("/v1/cases/" + bundle, kClerk)), std::set<std::string>{});
+
+  // Tracking the bundle's number shows the bundle and every part, and the notice.
+  const std::string track = "/v1/track/" + created.doc.value("number", "") +
+                            "?code=" + created.doc.value("query_code", "");
+  Reply tracked = api().Get(track);
+  ASSERT_EQ(tracked.status, 200) << tracked;
+  EXPECT_EQ(tracked.doc["bundle"], "开办企业一件事");
+  EXPECT_EQ(tracked.doc["status"], "correction_pending");
+  ASSERT_EQ(tracked.doc["missing"].size(), 1u) << tracked;
+  EXPECT_EQ(tracked.doc["missing"][0]["id"], "articles");
+  ASSERT_EQ(tracked.doc["parts"].size(), 5u);
+  EXPECT_EQ(tracked.doc["parts"][0]["status"], "correction_pending");
+  EXPECT_EQ(tracked.doc["parts"][0]["organ"], kAmrName);
+  EXPECT_EQ(tracked.doc["parts"][0]["number"], created.doc.value("number", "") + "-1");
+  EXPECT_EQ(tracked.doc["parts"][1]["status"], "waiting");
+  for (const char* secret : {"clerk-demo", "ent-demo", "query_code", "91330100MA2TB00014"}) {
+    EXPECT_FALSE(Contains(tracked.body, secret)) << secret;
+  }
+  ExpectProblem(api().Get("/v1/track/" + created.doc.value("number", "") + "?code=WRONG234"), 404,
+                "not-found");
+  // A part's own number and code track the part.
+  Reply part_track = api().Get("/v1/track/" + child.doc.value("number", "") +
+                               "?code=" + child.doc.value("query_code", ""));
+  ASSERT_EQ(part_track.status, 200) << part_track;
+  EXPECT_EQ(part_track.doc["bundle"], created.doc["number"]);
+
+  // Only the bundle's actions; the applicant supplies the notice once, on the bundle.
+  ExpectProblem(api().Act(bundle, kApplicant, "accept"), 422, "unknown-action");
+  ExpectProblem(
+      api().Act(bundle, kOtherApplicant, "supply_correction", {{"materials", {"articles"}}}), 404,
+      "not-found");
+  ExpectProblem(api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"nope"}}}), 422,
+                "invalid");
+  Reply supplied =
+      api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"articles"}}});
+  ASSERT_EQ(supplied.status, 200) << supplied;
+  EXPECT_EQ(supplied.doc["status"], "submitted");
+  EXPECT_EQ(supplied.doc["correction_notice"]["materials"], json::array());
+  Reply resubmitted = api().Get("/v1/cases/" + registration, kClerk);
+  EXPECT_EQ(resubmitted.doc["status"], "submitted");
+  bool has_articles = false;
+  for (const json& m : resubmitted.doc["materials"])
+    has_articles = has_articles || m == "articles";
+  EXPECT_TRUE(has_articles) << resubmitted.doc["materials"];
+  ExpectProblem(api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"articles"}}}),
+                409, "not-available");
+
+  // The bureau accepts; the city bureau reviews and decides (two people). The parts that waited
+  // for registration are due now, but need the credit code registration has just given: they
+  // await the applicant's input, which the applicant supplies on the bundle.
+  ASSERT_EQ(api().Act(registration, kClerk, "accept").status, 200);
+  ASSERT_EQ(api().Act(registration, kAmr, "pass").status, 200);
+  Reply approved = api().Act(registration, kAmrApprover, "approve");
+  ASSERT_EQ(approved.status, 200) << approved;
+  Reply awaiting = api().Get("/v1/cases/" + bundle, kApplicant);
+  EXPECT_EQ(awaiting.doc["status"], "correction_pending");
+  EXPECT_EQ(ActionIds(awaiting), (std::set<std::string>{"supply_form", "withdraw"}));
+  for (const json& p : awaiting.doc["parts"]) {
+    if (p["part"] == "registration" || p["part"] == "housing_fund") continue;
+    SCOPED_TRACE(p.dump());
+    EXPECT_EQ(p["status"], "awaiting_input");
+    EXPECT_TRUE(Contains(p.value("note", ""), "credit_code"));
+  }
+  ExpectProblem(api().Act(bundle, kApplicant, "supply_form", {{"form", {{"colour", "red"}}}}), 422,
+                "invalid");
+  Reply supplied_form = api().Act(bundle, kApplicant, "supply_form",
+                                  {{"form", {{"credit_code", "91330100MA2TB0003X"}}}});
+  ASSERT_EQ(supplied_form.status, 200) << supplied_form;
+  Reply running = api().Get("/v1/cases/" + bundle, kClerk);
+  EXPECT_EQ(running.doc["status"], "in_progress");
+  parts.clear();
+  for (const json& p : running.doc["parts"])
+    parts[p.value("part", "")] = p;
+  EXPECT_EQ(parts["registration"]["status"], "approved");
+  EXPECT_EQ(parts["registration"]["decision"], "approve");
+  for (const char* released : {"seal", "invoice", "social_insurance"}) {
+    SCOPED_TRACE(released);
+    EXPECT_EQ(parts[released]["status"], "submitted");
+    EXPECT_FALSE(parts[released].value("case_id", "").empty());
+  }
+  // A part's result is delivered with the bundle, never alone.
+  Reply alone = api().Act(registration, kClerk, "deliver");
+  ExpectProblem(alone, 409, "not-available");
+  EXPECT_TRUE(Contains(Detail(alone), "bundle")) << alone;
+  EXPECT_EQ(ActionIds(api().Get("/v1/cases/" + registration, kClerk)).count("deliver"), 0u);
+  ExpectProblem(api().Act(bundle, kClerk, "deliver"), 409, "not-available");  // not ready yet
+
+  // Every part appears in tracking; the bundle's history records every change and verifies.
+  Reply later = api().Get(track);
+  EXPECT_EQ(later.doc["parts"][0]["status"], "approved");
+  EXPECT_EQ(later.doc["parts"][0]["decision"], "approve");
+  EXPECT_EQ(later.doc["parts"][1]["status"], "submitted");
+  json events = History(bundle);
+  EXPECT_EQ(events[0]["action"], "submit");
+  bool part_changed = false;
+  bool supply = false;
+  for (const json& e : events) {
+    part_changed = part_changed || e["action"] == "part_changed";
+    supply = supply || e["action"] == "supply_correction";
+  }
+  EXPECT_TRUE(part_changed && supply);
+  EXPECT_EQ(api().Get("/v1/cases/" + bundle + "/verify", kAuditor).doc["ok"], true);
+  EXPECT_EQ(api().Get("/v1/cases/" + registration + "/verify", kAuditor).doc["ok"], true);
+  // The bundle is listed with the applicant's cases.
+  bool listed = false;
+  Reply own = api().Get("/v1/cases", kApplicant);
+  for (const json& c : own.doc["cases"])
+    listed = listed || (c["id"] == bundle && c["kind"] == "bundle");
+  EXPECT_TRUE(listed);
+}
+
+TEST_F(ApiTest, RefusedBundlePartBlocksItsDependents) {
+  Reply created = Create(kApplicant, NewStartup());
+  const std::string bundle = created.doc.value("id", "");
+  const std::string registration = created.doc["parts"][0].value("case_id", "");
+  Reply refused =
+      api().Act(registration, kClerk, "refuse", {{"reason", "企业名称与已登记企业重名"}});
+  ASSERT_EQ(refused.status, 200) << refused;
+  EXPECT_EQ(refused.doc["status"], "not_accepted");
+
+  Reply ready = api().Get("/v1/cases/" + bundle, kClerk);
+  ASSERT_EQ(ready.status, 200) << ready;
+  EXPECT_EQ(ready.doc["status"], "ready");
+  EXPECT_EQ(ready.doc["outcome"], "none");
+  std::map<std::string, std::string> status;
+  for (const json& p : ready.doc["parts"])
+    status[p.value("part", "")] = p.value("status", "");
+  EXPECT_EQ(status, (std::map<std::string, std::string>{{"registration", "not_accepted"},
+                                                        {"seal", "blocked"},
+                                                        {"invoice", "blocked"},
+                                                        {"social_insurance", "blocked"},
+                                                        {"housing_fund", "not_applicable"}}));
+  EXPECT_EQ(ActionIds(ready), std::set<std::string>{"deliver"});
+  Reply tracked = api().Get("/v1/track/" + created.doc.value("number", "") +
+                            "?code=" + created.doc.value("query_code", ""));
+  EXPECT_EQ(tracked.doc["parts"][1]["status"], "blocked");
+
+  // The lead organ's clerk delivers the results together; the applicant cannot.
+  ExpectProblem(api().Act(bundle, kApplicant, "deliver"), 403, "forbidden");
+  ExpectProblem(api().Act(bundle, kApplicant, "withdraw"), 409, "not-available");
+  Reply delivered = api().Act(bundle, kClerk, "deliver");
+  ASSERT_EQ(delivered.status, 200) << delivered;
+  EXPECT_EQ(delivered.doc["status"], "delivered");
+  EXPECT_TRUE(delivered.doc["delivered_at"].is_string());
+  EXPECT_EQ(api().Get("/v1/cases/" + bundle + "/verify", kAuditor).doc["ok"], true);
+}
+
+TEST_F(ApiTest, WithdrawingABundleWithdrawsItsOpenParts) {
+  Reply created = Create(kApplicant, NewStartup());
+  const std::string bundle = created.doc.value("id", "");
+  const std::string registration = created.doc["parts"][0].value("case_id", "");
+  ExpectProblem(api().Act(bundle, kClerk, "withdraw"), 403, "forbidden");
+  Reply withdrawn =
+      api().Act(bundle, kApplicant, "withdraw", json::object(), {{"If-Match", "\"1\""}});
+  ASSERT_EQ(withdrawn.status, 200) << withdrawn;
+  EXPECT_EQ(withdrawn.doc["status"], "withdrawn");
+  EXPECT_EQ(api().Get("/v1/cases/" + registration, kApplicant).doc["status"], "withdrawn");
+  for (const json& p : withdrawn.doc["parts"]) {
+    if (p["applies"] == true) {
+      EXPECT_EQ(p["status"], "withdrawn") << p;
+    }
+  }
+  ExpectProblem(api().Act(bundle, kApplicant, "withdraw", json::object(), {{"If-Match", "\"1\""}}),
+                412, "stale-version");
+}
+
+// ---- The registers' ledger
+// ------------------------------------------------------------------------
+
+TEST_F(ApiTest, LedgerIsHashChainedAndReadByAuditors) {
+  ASSERT_EQ(api().Post("/v1/mandates", kApplicant, {{"agent", "agent-demo"}}).status, 201);
+  ASSERT_EQ(api()
+                .Post("/v1/delegations/seal-filing-dz-2026/revoke", kAdmin,
+                      {{"reason", "改由公安分局窗口受理"}})
+                .status,
+            200);
+  for (const char* token : {kApplicant, kClerk, kAgent, kVerifier}) {
+    SCOPED_TRACE(token);
+    ExpectProblem(api().Get("/v1/ledger", token), 403, "forbidden");
+  }
+  Reply ledger = api().Get("/v1/ledger", kAuditor);
+  ASSERT_EQ(ledger.status, 200) << ledger;
+  const json& entries = ledger.doc["entries"];
+  ASSERT_EQ(entries.size(), 2u) << ledger;
+  EXPECT_EQ(entries[0]["kind"], "mandate.granted");
+  EXPECT_EQ(entries[0]["actor"]["id"], "ent-demo");
+  EXPECT_EQ(entries[1]["kind"], "delegation.revoked");
+  EXPECT_EQ(entries[1]["subject"], "seal-filing-dz-2026");
+  EXPECT_EQ(entries[1]["data"]["reason"], "改由公安分局窗口受理");
+  std::string previous(64, '0');
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(entries[i]["seq"], i + 1);
+    EXPECT_EQ(entries[i]["prev_hash"], previous);
+    previous = entries[i].value("hash", "");
+    EXPECT_TRUE(std::regex_match(previous, std::regex("[0-9a-f]{64}"))) << previous;
+  }
+  EXPECT_EQ(ledger.doc["verify"], json({{"ok", true}, {"entries", 2}}));
+  EXPECT_EQ(api().Get("/v1/ledger", kAdmin).doc, ledger.doc);
 }
 
 // ---- Graceful shutdown of the real server
