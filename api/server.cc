@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 
 #include "api/problem.h"
 #include "engine/lifecycle.h"
@@ -423,10 +424,6 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
   if (s.is_bundle_child()) {
     candidates.erase(std::remove(candidates.begin(), candidates.end(), "deliver"),
                      candidates.end());
-  }
-  switch (s.status) {
-    default:
-      break;
   }
   nlohmann::json out = nlohmann::json::array();
   for (const std::string& action : candidates) {
@@ -936,7 +933,10 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
     return req.has_param(name) ? req.get_param_value(name) : std::string();
   };
   filter.status = param("status");
-  if (!filter.status.empty() && !ParseCaseStatus(filter.status)) {
+  // A case status, or one of a bundle case's own (in_progress, ready, delivered).
+  static const std::set<std::string> kBundleStatuses = {"in_progress", "ready", "delivered"};
+  if (!filter.status.empty() && !ParseCaseStatus(filter.status) &&
+      kBundleStatuses.count(filter.status) == 0) {
     Fail(422, "invalid", "The request is not valid", "unknown status \"" + filter.status + "\"");
   }
   filter.definition_id = param("definition");

@@ -659,6 +659,18 @@ TEST_F(ApiTest, EveryProtectedRouteNeedsAValidBearerToken) {
       {"GET", "/v1/cases/" + id + "/history"},
       {"GET", "/v1/cases/" + id + "/verify"},
       {"POST", "/v1/admin/clock"},
+      {"GET", "/v1/delegations"},
+      {"POST", "/v1/delegations"},
+      {"GET", "/v1/delegations/food-licence-dz-2026"},
+      {"POST", "/v1/delegations/food-licence-dz-2026/revoke"},
+      {"GET", "/v1/credit-records"},
+      {"GET", "/v1/credit-records/credit-x"},
+      {"POST", "/v1/credit-records/credit-x/repair"},
+      {"GET", "/v1/mandates"},
+      {"POST", "/v1/mandates"},
+      {"GET", "/v1/mandates/mandate-x"},
+      {"POST", "/v1/mandates/mandate-x/revoke"},
+      {"GET", "/v1/ledger"},
   };
   for (const Call& call : calls) {
     for (const std::string& token :
@@ -2137,6 +2149,36 @@ TEST_F(ApiTest, CommitmentModeOnlyWhereTheItemOffersIt) {
   bundle["mode"] = "commitment";
   ExpectProblem(api().Post("/v1/cases", kApplicant, bundle), 422, "invalid");
   EXPECT_EQ(api().Get("/v1/cases", kAuditor).doc["cases"].size(), 0u);
+}
+
+// Verification must be done within the item's working days after the decision (20 for the food
+// licence); when the period passes, a system event records it and the light turns red.
+TEST_F(ApiTest, OverdueVerificationTurnsTheLightRed) {
+  std::string id = CreateId(kApplicant, NewFood("commitment"));
+  Reply approved = api().Act(id, kClerk, "accept");
+  ASSERT_EQ(approved.status, 200) << approved;
+  EXPECT_EQ(approved.doc["clock"]["verification"]["due"], "2026-03-30");
+  Reply early = api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-30T17:00:00+08:00"}});
+  EXPECT_EQ(early.doc["timer_events"], 0) << early;
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kVerifier).doc["clock"]["light"], "green");
+  Reply late = api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-31T09:00:00+08:00"}});
+  EXPECT_EQ(late.doc["timer_events"], 1) << late;
+  json events = History(id);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2]["action"], "mark_verification_overdue");
+  EXPECT_EQ(events[2]["actor"]["id"], "system");
+  Reply overdue = api().Get("/v1/cases/" + id, kVerifier);
+  EXPECT_EQ(overdue.doc["clock"]["light"], "red");
+  EXPECT_EQ(overdue.doc["clock"]["verification"]["overdue"], true);
+  EXPECT_EQ(overdue.doc["verification"]["overdue_recorded"], true);
+  ExpectProblem(api().Act(id, kApplicant, "mark_verification_overdue"), 422, "unknown-action");
+  // Late verification is still recorded.
+  Reply passed = api().Act(id, kVerifier, "verify", {{"result", "pass"}});
+  ASSERT_EQ(passed.status, 200) << passed;
+  EXPECT_EQ(passed.doc["verification"]["status"], "passed");
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+  // The status filter takes bundle statuses too.
+  EXPECT_EQ(api().Get("/v1/cases?status=in_progress", kClerk).status, 200);
 }
 
 // ---- 收受分离: a window receives for the handling organ
