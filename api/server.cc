@@ -785,31 +785,37 @@ nlohmann::json ApiServer::Handlers::BundleJson(const BundleView& view, const Pri
   nlohmann::json j = BundleViewToJson(view);
   nlohmann::json actions = nlohmann::json::array();
   const std::string status = view.state.Status();
-  const bool own =
-      (p.HasRole("applicant") && p.id == view.state.applicant_id) || p.HasRole("agent");
-  if (!view.correction.empty() && own) {
-    actions.push_back({{"action", "supply_correction"},
-                       {"title", "supply everything the combined correction notice lists, once"},
-                       {"data", {{"materials", "array of bundle material ids, required"}}}});
+  // The applicant itself, or an agent holding its mandate for this bundle now.
+  std::string own_role;
+  if (p.HasRole("applicant") && p.id == view.state.applicant_id) {
+    own_role = "applicant";
+  } else if (p.HasRole("agent") &&
+             s_.service_->registers()->MandateFor(view.state.applicant_id, p.id,
+                                                  view.state.definition_id, view.as_of)) {
+    own_role = "agent";
+  }
+  auto offer = [&](const char* action, const char* title, const std::string& role,
+                   nlohmann::json data) {
+    actions.push_back({{"action", action}, {"title", title}, {"role", role}, {"data", data}});
+  };
+  if (!view.correction.empty() && !own_role.empty()) {
+    offer("supply_correction", "supply everything the combined correction notice lists, once",
+          own_role, {{"materials", "array of bundle material ids, required"}});
   }
   const bool awaiting_input =
       std::any_of(view.state.parts.begin(), view.state.parts.end(),
                   [](const BundlePartState& part) { return part.status == "awaiting_input"; });
-  if (awaiting_input && own) {
-    actions.push_back(
-        {{"action", "supply_form"},
-         {"title", "supply the bundle form fields a part needs to start (see each part's note)"},
-         {"data", {{"form", "object: bundle form fields by id, required"}}}});
+  if (awaiting_input && !own_role.empty()) {
+    offer("supply_form",
+          "supply the bundle form fields a part needs to start (see each part's note)", own_role,
+          {{"form", "object: bundle form fields by id, required"}});
   }
   if (status == "ready" && p.HasRole("clerk") && InScope(p, view.state.organ_id)) {
-    actions.push_back({{"action", "deliver"},
-                       {"title", "deliver every part's result together (送达)"},
-                       {"data", nlohmann::json::object()}});
+    offer("deliver", "deliver every part's result together (送达)", "clerk",
+          nlohmann::json::object());
   }
-  if (own && status != "ready" && status != "delivered" && status != "withdrawn") {
-    actions.push_back({{"action", "withdraw"},
-                       {"title", "withdraw the whole application (撤回)"},
-                       {"data", nlohmann::json::object()}});
+  if (!own_role.empty() && status != "ready" && status != "delivered" && status != "withdrawn") {
+    offer("withdraw", "withdraw the whole application (撤回)", own_role, nlohmann::json::object());
   }
   j["available_actions"] = actions;
   j.erase("last_hash");

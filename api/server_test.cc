@@ -2380,6 +2380,9 @@ TEST_F(ApiTest, BundleCombinedCorrectionSuppliedOnceAndTracked) {
   EXPECT_EQ(pending.doc["status"], "correction_pending");
   EXPECT_EQ(pending.doc["correction_notice"]["materials"], json::array({"articles"}));
   EXPECT_EQ(ActionIds(pending), (std::set<std::string>{"supply_correction", "withdraw"}));
+  for (const json& a : pending.doc["available_actions"]) {
+    EXPECT_EQ(a["role"], "applicant") << a;
+  }
   EXPECT_EQ(ActionIds(api().Get("/v1/cases/" + bundle, kClerk)), std::set<std::string>{});
 
   // Tracking the bundle's number shows the bundle and every part, and the notice.
