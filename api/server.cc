@@ -430,6 +430,11 @@ nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const
     std::vector<std::string> needed;
     auto role = RoleFor(p, view, action, &needed);
     if (!role) continue;
+    // An agent acts while its mandate covers the case's item (the engine's rule).
+    if (*role == "agent" &&
+        !s_.service_->registers()->MandateFor(s.applicant_id, p.id, s.definition_id, view.as_of)) {
+      continue;
+    }
     if (*role != "applicant" && *role != "agent" && action != "transfer") {
       auto authority = s_.service_->registers()->Authorize(
           *view.item, s, p.organ, PowersFor(*view.item, s, action), view.as_of);

@@ -2320,6 +2320,7 @@ TEST_F(ApiTest, AgentActsUnderAMandate) {
     EXPECT_EQ(e["data"]["mandate"], mandate_id);
   }
 
+  const std::string second = CreateId(kAgent, body);
   // Only the applicant (or an admin) revokes; afterwards the agent is refused again.
   const std::string revoke = "/v1/mandates/" + mandate_id + "/revoke";
   ExpectProblem(api().PostRaw(revoke, kAgent, ""), 404, "not-found");
@@ -2329,8 +2330,13 @@ TEST_F(ApiTest, AgentActsUnderAMandate) {
   EXPECT_EQ(revoked.doc["revoked"], true);
   ExpectProblem(api().PostRaw(revoke, kApplicant, ""), 409, "not-available");
   ExpectProblem(api().Post("/v1/cases", kAgent, body), 403, "forbidden");
-  // The cases it handled stay visible to it.
-  EXPECT_EQ(api().Get("/v1/cases/" + id, kAgent).status, 200);
+  // The cases it handled stay visible to it, but it may no longer act on them.
+  Reply still = api().Get("/v1/cases/" + second, kAgent);
+  ASSERT_EQ(still.status, 200) << still;
+  EXPECT_EQ(ActionIds(still), std::set<std::string>{});
+  ExpectProblem(api().Act(second, kAgent, "withdraw"), 403, "forbidden");
+  EXPECT_EQ(ActionIds(api().Get("/v1/cases/" + second, kApplicant)),
+            (std::set<std::string>{"withdraw", "supply_materials"}));
 }
 
 // ---- 一件事: bundle cases
