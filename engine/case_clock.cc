@@ -73,7 +73,10 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
   view.paused = state.paused();
   view.extension_days = state.extension_days;
   if (!state.accepted_at) {
-    if (state.status == CaseStatus::kSubmitted || state.status == CaseStatus::kCorrectionPending) {
+    // At a receiving window (收受分离) the art. 32 window has not started: it starts at transfer.
+    if ((state.status == CaseStatus::kSubmitted ||
+         state.status == CaseStatus::kCorrectionPending) &&
+        !state.awaiting_transfer()) {
       WorkingDayDate deadline = calendar.AddWorkingDays(calendar.LocalDate(state.received_at), 5);
       view.acceptance_deadline = deadline.day;
       view.provisional |= deadline.provisional;

@@ -200,6 +200,14 @@ Status CaseService::AuthorizeCommand(const CaseLifecycle& lifecycle, Command* c)
   if (actor.role == "agent") {
     auto mandate =
         registers_->MandateFor(state.applicant_id, actor.id, state.definition_id, c->time);
+    if (!mandate && state.is_bundle_child()) {
+      // A mandate for a bundle covers its parts.
+      auto parent = store_->GetCase(state.bundle_case_id);
+      if (parent.ok() && *parent) {
+        mandate = registers_->MandateFor(state.applicant_id, actor.id, (*parent)->definition_id,
+                                         c->time);
+      }
+    }
     if (!mandate) {
       return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
                                       state.applicant_id + " for " + state.definition_id +
@@ -215,7 +223,9 @@ Status CaseService::AuthorizeCommand(const CaseLifecycle& lifecycle, Command* c)
                                       "; its result is delivered together with the bundle "
                                       "(deliver on the bundle case)");
   }
-  if (c->action == "transfer" && state.awaiting_transfer()) {
+  if (c->action == "transfer") {
+    // Not (or no longer) at a receiving window: the life cycle says why there is nothing to do.
+    if (!state.awaiting_transfer()) return Status::Ok();
     if (actor.organ != state.received_by && actor.organ != "*") {
       return Status::PermissionDenied("only the receiving window (" + state.received_by +
                                       ") transfers this case");

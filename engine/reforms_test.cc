@@ -647,6 +647,24 @@ TEST_F(BundleTest, DeliveredDenialKeepsThePartialOutcome) {
   EXPECT_EQ(delivered->state.Outcome(), "partial");
 }
 
+TEST_F(BundleTest, AMandateForTheBundleCoversItsParts) {
+  Mandate m;
+  m.id = "mandate-bundle";
+  m.applicant_id = "ent-1";
+  m.agent_id = "agent-1";
+  m.definitions = {"test-startup"};
+  ASSERT_TRUE(service_->registers()->GrantMandate(m, Applicant(), clock_.Now()).ok());
+  const Actor agent{"agent-1", "agent", "", "帮办员"};
+  NewCase request = Startup();
+  request.actor = agent;
+  auto created = service_->CreateBundle(request);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  auto supplied = Act(created->parts[0].state.case_id, "supply_materials", agent,
+                      {{"materials", {"articles"}}});
+  ASSERT_TRUE(supplied.ok()) << supplied.status().ToString();
+  EXPECT_EQ(LastEventData(created->parts[0].state.case_id)["mandate"], "mandate-bundle");
+}
+
 TEST_F(BundleTest, PartThatDoesNotApplyIsSkipped) {
   auto created = service_->CreateBundle(Startup(/*seal=*/false));
   ASSERT_TRUE(created.ok()) << created.status().ToString();

@@ -130,6 +130,7 @@ std::optional<Delegation> ReadDelegation(const nlohmann::json& value, const std:
     }
   }
   d.territory = r.String("territory", false).value_or("");
+  d.note = r.String("note", false).value_or("");
   r.String("note", false);
   if (sink->diagnostics().size() != before && sink->has_errors()) return std::nullopt;
   return d;
@@ -188,6 +189,7 @@ nlohmann::json DelegationToJson(const Delegation& d) {
                       {"effective_from", FormatIsoDay(d.effective_from)}};
   if (d.effective_to) j["effective_to"] = FormatIsoDay(*d.effective_to);
   if (!d.territory.empty()) j["territory"] = d.territory;
+  if (!d.note.empty()) j["note"] = d.note;
   return j;
 }
 

@@ -43,6 +43,7 @@ struct Delegation {
   Day effective_from{};
   std::optional<Day> effective_to;  // inclusive
   std::string territory;
+  std::string note;
 
   bool Grants(Power power) const;
   bool EffectiveOn(Day day) const;
