@@ -204,8 +204,8 @@ Status CaseService::AuthorizeCommand(const CaseLifecycle& lifecycle, Command* c)
       // A mandate for a bundle covers its parts.
       auto parent = store_->GetCase(state.bundle_case_id);
       if (parent.ok() && *parent) {
-        mandate = registers_->MandateFor(state.applicant_id, actor.id, (*parent)->definition_id,
-                                         c->time);
+        mandate =
+            registers_->MandateFor(state.applicant_id, actor.id, (*parent)->definition_id, c->time);
       }
     }
     if (!mandate) {
