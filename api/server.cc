@@ -167,6 +167,8 @@ class ApiServer::Handlers {
   }
   // The case if the principal may see it; a 404 otherwise (never a 403 that confirms existence).
   CaseView VisibleCase(const Principal& p, const std::string& case_id);
+  // The same for a bundle case (一件事).
+  BundleView VisibleBundle(const Principal& p, const std::string& case_id);
   bool MaySee(const Principal& p, const CaseState& state) const;
   static bool MaySeeStaff(const Principal& p) {
     return std::any_of(p.roles.begin(), p.roles.end(),
@@ -350,6 +352,13 @@ bool ApiServer::Handlers::MaySeeBundle(const Principal& p, const BundleState& st
     if (child.ok() && s_.service_->registers()->Concerns(p.organ, child->state)) return true;
   }
   return false;
+}
+
+BundleView ApiServer::Handlers::VisibleBundle(const Principal& p, const std::string& case_id) {
+  auto bundle = s_.service_->GetBundle(case_id);
+  if (!bundle.ok()) Fail(bundle.status());
+  if (!MaySeeBundle(p, bundle->state)) Fail(404, "not-found", "Not found", "no case " + case_id);
+  return std::move(bundle).value();
 }
 
 CaseView ApiServer::Handlers::VisibleCase(const Principal& p, const std::string& case_id) {
@@ -831,11 +840,9 @@ void ApiServer::Handlers::GetCase(const httplib::Request& req, httplib::Response
   const Principal& p = Authenticate(req);
   std::string id = req.matches[1];
   if (s_.service_->IsBundleCase(id)) {
-    auto bundle = s_.service_->GetBundle(id);
-    if (!bundle.ok()) Fail(bundle.status());
-    if (!MaySeeBundle(p, bundle->state)) Fail(404, "not-found", "Not found", "no case " + id);
-    res.set_header("ETag", "\"" + std::to_string(bundle->state.version) + "\"");
-    SendJson(res, 200, BundleJson(*bundle, p));
+    BundleView bundle = VisibleBundle(p, id);
+    res.set_header("ETag", "\"" + std::to_string(bundle.state.version) + "\"");
+    SendJson(res, 200, BundleJson(bundle, p));
     return;
   }
   CaseView view = VisibleCase(p, id);
@@ -862,9 +869,7 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
   Expect(body, "data", IsObject, "an object", false);
   Expect(body, "comment", IsString, "a string", false);
   if (s_.service_->IsBundleCase(id)) {
-    auto bundle = s_.service_->GetBundle(id);
-    if (!bundle.ok()) Fail(bundle.status());
-    if (!MaySeeBundle(p, bundle->state)) Fail(404, "not-found", "Not found", "no case " + id);
+    VisibleBundle(p, id);
     ActRequest request;
     request.case_id = id;
     request.action = body["action"].get<std::string>();
@@ -1023,10 +1028,7 @@ void ApiServer::Handlers::History(const httplib::Request& req, httplib::Response
   const Principal& p = Authenticate(req);
   std::string id = req.matches[1];
   if (s_.service_->IsBundleCase(id)) {
-    auto bundle = s_.service_->GetBundle(id);
-    if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) {
-      Fail(404, "not-found", "Not found", "no case " + id);
-    }
+    VisibleBundle(p, id);
   } else {
     VisibleCase(p, id);
   }
@@ -1042,10 +1044,7 @@ void ApiServer::Handlers::Verify(const httplib::Request& req, httplib::Response&
   const Principal& p = Authenticate(req);
   std::string id = req.matches[1];
   if (s_.service_->IsBundleCase(id)) {
-    auto bundle = s_.service_->GetBundle(id);
-    if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) {
-      Fail(404, "not-found", "Not found", "no case " + id);
-    }
+    VisibleBundle(p, id);
   } else {
     VisibleCase(p, id);
   }
