@@ -1,5 +1,5 @@
-// Identities of new cases: ids, human case numbers and query codes, and the command an event
-// records. Shared by the item and bundle halves of CaseService.
+// Identities of new cases (ids, human case numbers, query codes), and how a case's events and
+// store record are made — shared by the item and bundle halves of CaseService.
 //
 // Thread safety: all functions are thread-safe (OpenSSL's RAND_bytes).
 #pragma once
@@ -8,6 +8,7 @@
 
 #include "engine/event.h"
 #include "engine/lifecycle.h"
+#include "engine/store.h"
 #include "workflows/calendar.h"
 
 namespace tongban {
@@ -24,5 +25,34 @@ Event ChainedEvent(const Command& command, const std::string& case_id, int64_t s
                    const std::string& status, const std::string& step,
                    const std::string& definition_id, int definition_version,
                    const std::string& prev_hash, const std::string& idempotency_key);
+
+// The store write for `events`, just applied to a case now in `state` (an item case's CaseState
+// or a bundle's BundleState: both carry the identity fields used here). The snapshot is `to_json`
+// of the state at the new version and hash.
+template <class State, class ToJson>
+CaseWrite CaseWriteFor(const State& state, std::string status, std::string step,
+                       int64_t expected_version, std::vector<Event> events, ToJson to_json) {
+  CaseWrite write;
+  write.expected_version = expected_version;
+  CaseRecord& r = write.record;
+  r.id = state.id;
+  r.number = state.number;
+  r.query_code = state.query_code;
+  r.definition_id = state.definition_id;
+  r.definition_version = state.definition_version;
+  r.status = std::move(status);
+  r.step = std::move(step);
+  r.applicant_id = state.applicant_id;
+  r.organ_id = state.organ_id;
+  r.created_at = state.created_at;
+  r.updated_at = state.updated_at;
+  r.version = events.empty() ? expected_version : events.back().seq;
+  State snapshot = state;
+  snapshot.version = r.version;
+  snapshot.last_hash = events.empty() ? state.last_hash : events.back().hash;
+  r.snapshot = CanonicalJson(to_json(snapshot));
+  write.events = std::move(events);
+  return write;
+}
 
 }  // namespace tongban

@@ -103,27 +103,10 @@ CaseView CaseService::MakeView(const CaseLifecycle& lifecycle, Instant now) cons
 CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
                         std::vector<Event> events, Instant now) {
   const CaseState& s = lifecycle.state();
-  CaseWrite write;
-  write.expected_version = expected_version;
-  CaseRecord& r = write.record;
-  r.id = s.id;
-  r.number = s.number;
-  r.query_code = s.query_code;
-  r.definition_id = s.definition_id;
-  r.definition_version = s.definition_version;
-  r.status = CaseStatusCode(s.status);
-  r.step = lifecycle.step_id();
-  r.applicant_id = s.applicant_id;
-  r.organ_id = s.organ_id;
-  r.created_at = s.created_at;
-  r.updated_at = s.updated_at;
-  r.version = events.empty() ? expected_version : events.back().seq;
-  if (auto timer = NextTimer(lifecycle.item(), s, now)) r.next_timer_at = timer->due;
-  CaseState snapshot = s;
-  snapshot.version = r.version;
-  snapshot.last_hash = events.empty() ? s.last_hash : events.back().hash;
-  r.snapshot = CanonicalJson(CaseStateToJson(snapshot, &lifecycle.item()));
-  write.events = std::move(events);
+  CaseWrite write = CaseWriteFor(
+      s, CaseStatusCode(s.status), lifecycle.step_id(), expected_version, std::move(events),
+      [&](const CaseState& state) { return CaseStateToJson(state, &lifecycle.item()); });
+  if (auto timer = NextTimer(lifecycle.item(), s, now)) write.record.next_timer_at = timer->due;
   return write;
 }
 

@@ -20,26 +20,8 @@ Event MakeBundleEvent(const BundleCase& bundle, const Command& command, int64_t 
 CaseWrite MakeBundleWrite(const BundleCase& bundle, int64_t expected_version,
                           std::vector<Event> events) {
   const BundleState& s = bundle.state();
-  CaseWrite write;
-  write.expected_version = expected_version;
-  CaseRecord& r = write.record;
-  r.id = s.id;
-  r.number = s.number;
-  r.query_code = s.query_code;
-  r.definition_id = s.definition_id;
-  r.definition_version = s.definition_version;
-  r.status = s.Status();
-  r.applicant_id = s.applicant_id;
-  r.organ_id = s.organ_id;
-  r.created_at = s.created_at;
-  r.updated_at = s.updated_at;
-  r.version = events.empty() ? expected_version : events.back().seq;
-  BundleState snapshot = s;
-  snapshot.version = r.version;
-  snapshot.last_hash = events.empty() ? s.last_hash : events.back().hash;
-  r.snapshot = CanonicalJson(BundleStateToJson(snapshot));
-  write.events = std::move(events);
-  return write;
+  return CaseWriteFor(s, s.Status(), "", expected_version, std::move(events),
+                      [](const BundleState& state) { return BundleStateToJson(state); });
 }
 
 // A bundle case loaded for changing: its replayed state and the events to append.

@@ -5,9 +5,13 @@
 
 namespace tongban {
 
-nlohmann::json Event::DataJson() const {
-  nlohmann::json j = nlohmann::json::parse(data, nullptr, false);
+nlohmann::json ParseStoredData(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+nlohmann::json Event::DataJson() const {
+  return ParseStoredData(data);
 }
 
 std::string CanonicalJson(const nlohmann::json& value) {
@@ -15,32 +19,30 @@ std::string CanonicalJson(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-namespace {
-void AppendField(std::string* out, std::string_view value) {
+void AppendEncodedField(std::string* out, std::string_view value) {
   out->append(std::to_string(value.size()));
   out->push_back(':');
   out->append(value);
   out->push_back('\n');
 }
-}  // namespace
 
 std::string CanonicalEventEncoding(const Event& e) {
   std::string out;
   out.reserve(256 + e.data.size());
   out.append("tongban-event-v1\n");
-  AppendField(&out, e.case_id);
-  AppendField(&out, std::to_string(e.seq));
-  AppendField(&out, std::to_string(e.time.time_since_epoch().count()));
-  AppendField(&out, e.actor.id);
-  AppendField(&out, e.actor.role);
-  AppendField(&out, e.actor.organ);
-  AppendField(&out, e.action);
-  AppendField(&out, e.data);
-  AppendField(&out, e.status);
-  AppendField(&out, e.step);
-  AppendField(&out, e.definition_id);
-  AppendField(&out, std::to_string(e.definition_version));
-  AppendField(&out, e.prev_hash);
+  AppendEncodedField(&out, e.case_id);
+  AppendEncodedField(&out, std::to_string(e.seq));
+  AppendEncodedField(&out, std::to_string(e.time.time_since_epoch().count()));
+  AppendEncodedField(&out, e.actor.id);
+  AppendEncodedField(&out, e.actor.role);
+  AppendEncodedField(&out, e.actor.organ);
+  AppendEncodedField(&out, e.action);
+  AppendEncodedField(&out, e.data);
+  AppendEncodedField(&out, e.status);
+  AppendEncodedField(&out, e.step);
+  AppendEncodedField(&out, e.definition_id);
+  AppendEncodedField(&out, std::to_string(e.definition_version));
+  AppendEncodedField(&out, e.prev_hash);
   return out;
 }
 

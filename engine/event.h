@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -51,6 +52,12 @@ struct Event {
 
 // Canonical JSON text of a value: sorted keys, compact. The form every event's data is stored in.
 std::string CanonicalJson(const nlohmann::json& value);
+// Parses stored canonical data text; an empty object when it is not JSON (verification reports
+// such data through the hash, not through a parse error here).
+nlohmann::json ParseStoredData(const std::string& text);
+// Appends one field of a canonical hash encoding: its length, ':', the bytes, '\n' — so that no
+// value can shift a field boundary. Shared by events and ledger entries.
+void AppendEncodedField(std::string* out, std::string_view value);
 
 // The exact bytes the hash covers: a version tag and every field, length-prefixed.
 std::string CanonicalEventEncoding(const Event& event);

@@ -6,33 +6,23 @@
 namespace tongban {
 
 nlohmann::json LedgerEntry::DataJson() const {
-  nlohmann::json j = nlohmann::json::parse(data, nullptr, false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
+  return ParseStoredData(data);
 }
-
-namespace {
-void AppendField(std::string* out, std::string_view value) {
-  out->append(std::to_string(value.size()));
-  out->push_back(':');
-  out->append(value);
-  out->push_back('\n');
-}
-}  // namespace
 
 std::string CanonicalLedgerEncoding(const LedgerEntry& e) {
   std::string out;
   out.reserve(256 + e.data.size());
   out.append("tongban-ledger-v1\n");
-  AppendField(&out, std::to_string(e.seq));
-  AppendField(&out, std::to_string(e.time.time_since_epoch().count()));
-  AppendField(&out, e.actor.id);
-  AppendField(&out, e.actor.role);
-  AppendField(&out, e.actor.organ);
-  AppendField(&out, e.actor.name);
-  AppendField(&out, e.kind);
-  AppendField(&out, e.subject);
-  AppendField(&out, e.data);
-  AppendField(&out, e.prev_hash);
+  AppendEncodedField(&out, std::to_string(e.seq));
+  AppendEncodedField(&out, std::to_string(e.time.time_since_epoch().count()));
+  AppendEncodedField(&out, e.actor.id);
+  AppendEncodedField(&out, e.actor.role);
+  AppendEncodedField(&out, e.actor.organ);
+  AppendEncodedField(&out, e.actor.name);
+  AppendEncodedField(&out, e.kind);
+  AppendEncodedField(&out, e.subject);
+  AppendEncodedField(&out, e.data);
+  AppendEncodedField(&out, e.prev_hash);
   return out;
 }
 

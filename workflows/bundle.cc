@@ -372,21 +372,7 @@ class BundleCompiler {
   void CheckConstant(const FormField& field, const Item& item, const nlohmann::json& value,
                      const std::string& pointer) {
     std::string target = "form field \"" + field.id + "\" of item \"" + item.id + "\"";
-    bool fits = false;
-    switch (field.type) {
-      case FieldType::kNumber:
-        fits = value.is_number();
-        break;
-      case FieldType::kBoolean:
-        fits = value.is_boolean();
-        break;
-      case FieldType::kString:
-      case FieldType::kDate:
-      case FieldType::kEnum:
-        fits = value.is_string();
-        break;
-    }
-    if (!fits) {
+    if (!ValueHasFieldType(field.type, value)) {
       sink_->Error(pointer, "incompatible-constant",
                    "the constant for " + target + " must be a " + FieldTypeName(field.type) +
                        " value, found " + JsonTypeName(value));

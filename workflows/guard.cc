@@ -22,6 +22,20 @@ const char* FieldTypeName(FieldType type) {
   return "unknown";
 }
 
+bool ValueHasFieldType(FieldType type, const nlohmann::json& value) {
+  switch (type) {
+    case FieldType::kNumber:
+      return value.is_number();
+    case FieldType::kBoolean:
+      return value.is_boolean();
+    case FieldType::kString:
+    case FieldType::kDate:
+    case FieldType::kEnum:
+      return value.is_string();
+  }
+  return false;
+}
+
 namespace {
 
 // The static type of a guard sub-expression. kText is a string literal, which may stand for a
@@ -180,21 +194,7 @@ class GuardCompiler {
   // The default of a var stands in for the field's value, so it must have the field's type.
   bool CheckDefault(const FormField& field, const nlohmann::json& value,
                     const std::string& pointer) {
-    bool fits = false;
-    switch (field.type) {
-      case FieldType::kNumber:
-        fits = value.is_number();
-        break;
-      case FieldType::kBoolean:
-        fits = value.is_boolean();
-        break;
-      case FieldType::kString:
-      case FieldType::kDate:
-      case FieldType::kEnum:
-        fits = value.is_string();
-        break;
-    }
-    if (!fits) {
+    if (!ValueHasFieldType(field.type, value)) {
       sink_->Error(pointer, "guard-type-mismatch",
                    "the default must have the type of field \"" + field.id + "\" (" +
                        FieldTypeName(field.type) + "), found " + JsonTypeName(value));

@@ -28,6 +28,9 @@ namespace tongban {
 enum class FieldType { kString, kNumber, kBoolean, kDate, kEnum };
 
 const char* FieldTypeName(FieldType type);
+// Whether a JSON value has the JSON type a field of `type` holds (a string for dates and enums;
+// their format and values are checked separately).
+bool ValueHasFieldType(FieldType type, const nlohmann::json& value);
 
 struct FormField {
   std::string id;
