@@ -193,11 +193,13 @@ void Registers::ApplyEntry(const LedgerEntry& e) {
   }
 }
 
-std::map<std::string, DelegationRecord> Registers::AllDelegationsLocked() const {
+const std::map<std::string, DelegationRecord>& Registers::AllDelegationsLocked() {
+  auto lists = registry_->DelegationLists();
+  if (delegations_seq_ == applied_seq_ && lists == delegations_lists_) return delegations_;
   std::map<std::string, DelegationRecord> all;
   // The latest version of each list is the list in force.
   std::map<std::string, std::shared_ptr<const DelegationList>> latest;
-  for (const auto& list : registry_->DelegationLists()) {
+  for (const auto& list : lists) {
     auto& slot = latest[list->id];
     if (!slot || slot->version < list->version) slot = list;
   }
@@ -219,7 +221,10 @@ std::map<std::string, DelegationRecord> Registers::AllDelegationsLocked() const 
       r.revocation_reason = it->second.second.second;
     }
   }
-  return all;
+  delegations_ = std::move(all);
+  delegations_lists_ = std::move(lists);
+  delegations_seq_ = applied_seq_;
+  return delegations_;
 }
 
 Result<nlohmann::json> Registers::Authorize(const Item& item, const CaseState& state,
@@ -239,7 +244,7 @@ Result<nlohmann::json> Registers::Authorize(const Item& item, const CaseState& s
   std::lock_guard<std::mutex> lock(mutex_);
   TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   const Calendar& calendar = *item.time_limits.calendar;
-  auto all = AllDelegationsLocked();
+  const auto& all = AllDelegationsLocked();
   std::optional<DelegationRecord> used;
   for (Power power : powers) {
     const DelegationRecord* found = nullptr;
@@ -327,15 +332,15 @@ std::vector<DelegationRecord> Registers::Delegations() {
   std::lock_guard<std::mutex> lock(mutex_);
   (void)RefreshLocked();
   std::vector<DelegationRecord> out;
-  for (auto& [id, r] : AllDelegationsLocked())
-    out.push_back(std::move(r));
+  for (const auto& [id, r] : AllDelegationsLocked())
+    out.push_back(r);
   return out;
 }
 
 std::optional<DelegationRecord> Registers::FindDelegation(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
   (void)RefreshLocked();
-  auto all = AllDelegationsLocked();
+  const auto& all = AllDelegationsLocked();
   auto it = all.find(id);
   if (it == all.end()) return std::nullopt;
   return it->second;
@@ -367,7 +372,7 @@ Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation, 
   TONGBAN_RETURN_IF_ERROR(
       Append(NewEntry(kLedgerDelegationAdded, delegation.id,
                       CanonicalJson({{"delegation", DelegationToJson(delegation)}}), actor, now)));
-  auto all = AllDelegationsLocked();
+  const auto& all = AllDelegationsLocked();
   auto it = all.find(delegation.id);
   if (it == all.end()) return Status::Internal("the delegation recorded does not read back");
   return it->second;
@@ -379,7 +384,7 @@ Result<DelegationRecord> Registers::RevokeDelegation(const std::string& id,
   if (reason.empty()) return Status::InvalidArgument("revoking a delegation needs a reason");
   std::lock_guard<std::mutex> lock(mutex_);
   TONGBAN_RETURN_IF_ERROR(RefreshLocked());
-  auto all = AllDelegationsLocked();
+  const auto& all = AllDelegationsLocked();
   auto it = all.find(id);
   if (it == all.end()) return Status::NotFound("no delegation " + id);
   if (it->second.revoked_at) {

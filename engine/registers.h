@@ -158,7 +158,10 @@ class Registers {
   Status RefreshLocked();
   void ApplyEntry(const LedgerEntry& entry);
   Status Append(LedgerEntry entry);
-  std::map<std::string, DelegationRecord> AllDelegationsLocked() const;
+  // Every delegation record, deployed and added, with its revocation. Rebuilt only when the
+  // deployed lists or the ledger have changed since the last call: it is read on every staff
+  // action and for every case a staff member lists.
+  const std::map<std::string, DelegationRecord>& AllDelegationsLocked();
 
   Store* store_;
   const DefinitionRegistry* registry_;
@@ -169,6 +172,10 @@ class Registers {
   std::map<std::string, std::pair<Instant, std::pair<std::string, std::string>>> revocations_;
   std::map<std::string, CreditRecord> credit_;
   std::map<std::string, Mandate> mandates_;
+  // The cache behind AllDelegationsLocked(), and what it was built from.
+  std::map<std::string, DelegationRecord> delegations_;
+  std::vector<std::shared_ptr<const DelegationList>> delegations_lists_;
+  int64_t delegations_seq_ = -1;
 };
 
 }  // namespace tongban
