@@ -162,25 +162,12 @@ class ApiServer::Handlers {
              const std::string& route, Handler handler);
 
   const Principal& Authenticate(const httplib::Request& req);
-  bool InScope(const Principal& p, const std::string& organ) const {
-    return p.organ == "*" || (!p.organ.empty() && p.organ == organ);
-  }
   // The case if the principal may see it; a 404 otherwise (never a 403 that confirms existence).
   CaseView VisibleCase(const Principal& p, const std::string& case_id);
   // The same for a bundle case (一件事).
   BundleView VisibleBundle(const Principal& p, const std::string& case_id);
-  bool MaySee(const Principal& p, const CaseState& state) const;
-  static bool MaySeeStaff(const Principal& p) {
-    return std::any_of(p.roles.begin(), p.roles.end(),
-                       [](const std::string& r) { return r != "applicant" && r != "agent"; });
-  }
   nlohmann::json CaseJson(const CaseView& view, const Principal& p);
-  nlohmann::json AvailableActions(const CaseView& view, const Principal& p);
-  Actor ActorFor(const Principal& p, const std::string& role) const {
-    return Actor{p.id, role, p.HasRole("applicant") && role == "applicant" ? "" : p.organ, p.name};
-  }
-  std::optional<std::string> RoleFor(const Principal& p, const CaseView& view,
-                                     const std::string& action, std::vector<std::string>* needed);
+  static nlohmann::json OfferedJson(const std::vector<OfferedAction>& offered);
 
   void Health(const httplib::Request&, httplib::Response& res);
   void MetricsText(const httplib::Request&, httplib::Response& res);
@@ -202,7 +189,6 @@ class ApiServer::Handlers {
   void AdvanceClock(const httplib::Request& req, httplib::Response& res);
   // 一件事: bundle cases share /v1/cases with item cases.
   nlohmann::json BundleJson(const BundleView& view, const Principal& p);
-  bool MaySeeBundle(const Principal& p, const BundleState& state);
   void CreateBundleCase(const Principal& p, NewCase request, httplib::Response& res);
   // Registers: delegations, credit records, mandates, the ledger.
   void ListDelegations(const httplib::Request& req, httplib::Response& res);
@@ -211,8 +197,6 @@ class ApiServer::Handlers {
   void RevokeDelegation(const httplib::Request& req, httplib::Response& res);
   void ListCreditRecords(const httplib::Request& req, httplib::Response& res);
   void GetCreditRecord(const httplib::Request& req, httplib::Response& res);
-  // Staff see every credit record; an applicant those against itself.
-  bool MaySeeCreditRecord(const Principal& p, const CreditRecord& r) const;
   void RepairCreditRecord(const httplib::Request& req, httplib::Response& res);
   void ListMandates(const httplib::Request& req, httplib::Response& res);
   void GetMandate(const httplib::Request& req, httplib::Response& res);
@@ -309,178 +293,22 @@ const Principal& ApiServer::Handlers::Authenticate(const httplib::Request& req) 
   throw ProblemError{p};
 }
 
-bool ApiServer::Handlers::MaySee(const Principal& p, const CaseState& state) const {
-  if (p.HasRole("applicant") && state.applicant_id == p.id) return true;
-  Registers* registers = s_.service_->registers();
-  // 帮办代办: an agent sees the cases of applicants whose mandate it holds (or held).
-  if (p.HasRole("agent")) {
-    // A part of a bundle is also covered by a mandate for the bundle.
-    std::string bundle_definition;
-    if (state.is_bundle_child()) {
-      auto parent = s_.service_->store()->GetCase(state.bundle_case_id);
-      if (parent.ok() && *parent) bundle_definition = (*parent)->definition_id;
-    }
-    for (const Mandate& m : registers->Mandates(p.id)) {
-      if (m.agent_id == p.id && m.applicant_id == state.applicant_id &&
-          (m.Covers(state.definition_id) ||
-           (!bundle_definition.empty() && m.Covers(bundle_definition)))) {
-        return true;
-      }
-    }
-  }
-  // Staff of the implementing organ, of the receiving window, or of an organ delegated powers
-  // over the item.
-  return MaySeeStaff(p) && registers->Concerns(p.organ, state);
-}
-
-bool ApiServer::Handlers::MaySeeBundle(const Principal& p, const BundleState& state) {
-  if (p.HasRole("applicant") && state.applicant_id == p.id) return true;
-  if (p.HasRole("agent")) {
-    for (const Mandate& m : s_.service_->registers()->Mandates(p.id)) {
-      if (m.agent_id == p.id && m.applicant_id == state.applicant_id &&
-          m.Covers(state.definition_id)) {
-        return true;
-      }
-    }
-  }
-  if (!MaySeeStaff(p)) return false;
-  if (InScope(p, state.organ_id)) return true;
-  // Staff of an organ handling one of the parts see the bundle it belongs to.
-  for (const BundlePartState& part : state.parts) {
-    if (part.case_id.empty()) continue;
-    auto child = s_.service_->Get(part.case_id);
-    if (child.ok() && s_.service_->registers()->Concerns(p.organ, child->state)) return true;
-  }
-  return false;
-}
-
 BundleView ApiServer::Handlers::VisibleBundle(const Principal& p, const std::string& case_id) {
-  auto bundle = s_.service_->GetBundle(case_id);
+  auto bundle = s_.service_->GetBundleFor(p, case_id);
   if (!bundle.ok()) Fail(bundle.status());
-  if (!MaySeeBundle(p, bundle->state)) Fail(404, "not-found", "Not found", "no case " + case_id);
   return std::move(bundle).value();
 }
 
 CaseView ApiServer::Handlers::VisibleCase(const Principal& p, const std::string& case_id) {
-  auto view = s_.service_->Get(case_id);
+  auto view = s_.service_->GetFor(p, case_id);
   if (!view.ok()) Fail(view.status());
-  if (!MaySee(p, view->state)) Fail(404, "not-found", "Not found", "no case " + case_id);
   return std::move(view).value();
 }
 
-std::optional<std::string> ApiServer::Handlers::RoleFor(const Principal& p, const CaseView& view,
-                                                        const std::string& action,
-                                                        std::vector<std::string>* needed) {
-  std::vector<std::string> roles;
-  if (const FrameAction* frame = FindFrameAction(action)) {
-    roles = frame->roles;
-  } else if (!view.step_id.empty()) {
-    const Step* step = view.item->FindStep(view.step_id);
-    roles.push_back(step->role);
-    for (const JointParty& party : step->parties)
-      roles.push_back(party.role);
-  }
-  *needed = roles;
-  for (const std::string& role : roles) {
-    if (role == "system") continue;
-    if (!p.HasRole(role)) continue;
-    if (role == "applicant" && view.state.applicant_id != p.id) continue;
-    // Staff roles: whether this organ has jurisdiction now (its own item, or a delegation in
-    // force) is decided by the engine, which answers 403 naming the competent organ.
-    return role;
-  }
-  return std::nullopt;
-}
-
-nlohmann::json ApiServer::Handlers::AvailableActions(const CaseView& view, const Principal& p) {
-  // What the frame offers in each status; the engine still decides when an action is taken.
-  std::vector<std::string> candidates;
-  const CaseState& s = view.state;
-  switch (s.status) {
-    case CaseStatus::kSubmitted:
-      candidates = {"accept",   "request_correction", "refuse",
-                    "withdraw", "terminate",          "supply_materials"};
-      if (view.item->case_type == CaseType::kInstant) candidates.push_back("accept_and_decide");
-      if (s.correction_issued) candidates.erase(candidates.begin() + 1);
-      if (s.awaiting_transfer()) candidates = {"transfer", "withdraw"};
-      break;
-    case CaseStatus::kCorrectionPending:
-      candidates = {"supply_correction", "withdraw", "terminate"};
-      break;
-    case CaseStatus::kUnderReview: {
-      const Step* step = view.item->FindStep(view.step_id);
-      for (const Action& a : step->actions)
-        candidates.push_back(a.id);
-      candidates.push_back(s.suspended ? "resume" : "suspend");
-      if (!s.extended && view.item->time_limits.extension_days > 0) candidates.push_back("extend");
-      candidates.insert(candidates.end(), {"withdraw", "terminate", "supply_materials"});
-      break;
-    }
-    case CaseStatus::kApproved:
-      candidates = {"deliver", "revoke"};
-      break;
-    case CaseStatus::kDenied:
-      candidates = {"deliver"};
-      break;
-    case CaseStatus::kClosed:
-      if (s.decision == Decision::kApprove) candidates = {"revoke"};
-      break;
-    default:
-      break;
-  }
-  if (s.verification == Verification::kPending) candidates.push_back("verify");
-  // A bundle's parts are delivered together, on the bundle case.
-  if (s.is_bundle_child()) {
-    candidates.erase(std::remove(candidates.begin(), candidates.end(), "deliver"),
-                     candidates.end());
-  }
+nlohmann::json ApiServer::Handlers::OfferedJson(const std::vector<OfferedAction>& offered) {
   nlohmann::json out = nlohmann::json::array();
-  for (const std::string& action : candidates) {
-    std::vector<std::string> needed;
-    auto role = RoleFor(p, view, action, &needed);
-    if (!role) continue;
-    // An agent acts while its mandate covers the case's item (the engine's rule).
-    if (*role == "agent" &&
-        !s_.service_->registers()->MandateFor(s.applicant_id, p.id, s.definition_id, view.as_of)) {
-      continue;
-    }
-    if (*role != "applicant" && *role != "agent" && action != "transfer") {
-      auto authority = s_.service_->registers()->Authorize(
-          *view.item, s, p.organ, PowersFor(*view.item, s, action), view.as_of);
-      if (!authority.ok()) continue;
-    }
-    if (action == "transfer" && (!s.awaiting_transfer() || !InScope(p, s.received_by))) continue;
-    nlohmann::json data = nlohmann::json::object();
-    std::string title = action;
-    if (const FrameAction* frame = FindFrameAction(action)) {
-      title = frame->description;
-      if (action == "refuse" || action == "terminate" || action == "revoke" || action == "extend" ||
-          action == "suspend") {
-        data["reason"] = "string, required";
-      }
-      if (action == "request_correction") data["missing"] = "array of material ids, required";
-      if (action == "supply_correction" || action == "supply_materials") {
-        data["materials"] = "array of material ids, required";
-      }
-      if (action == "accept_and_decide") {
-        data["decision"] = "\"approve\" or \"deny\", required";
-        data["reason"] = "string, required for deny";
-      }
-      if (action == "verify") {
-        data["result"] = "\"pass\" or \"breach\", required";
-        data["reason"] = "string, required for breach";
-        data["findings"] = "string";
-      }
-    } else if (const Step* step = view.item->FindStep(view.step_id)) {
-      const Action* a = step->FindAction(action);
-      title = a->title;
-      if (a->requires_reason) data["reason"] = "string, required";
-      if (step->is_joint() && step->completes_with == action) {
-        data["party"] = "one of the joint step's parties, required";
-      }
-    }
-    out.push_back({{"action", action}, {"title", title}, {"role", *role}, {"data", data}});
-  }
+  for (const OfferedAction& o : offered)
+    out.push_back(OfferedActionToJson(o));
   return out;
 }
 
@@ -490,8 +318,8 @@ nlohmann::json ApiServer::Handlers::CaseJson(const CaseView& v, const Principal&
   j["definition"]["title"] = v.item->title;
   j["step_title"] = v.step_id.empty() ? nlohmann::json(nullptr)
                                       : nlohmann::json(v.item->FindStep(v.step_id)->title);
-  j["available_actions"] = AvailableActions(v, p);
-  if (!MaySeeStaff(p)) {
+  j["available_actions"] = OfferedJson(s_.service_->OfferedActions(p, v));
+  if (!IsStaff(p)) {
     // Applicants see what happens to their case, not which official did it.
     j.erase("step_actors");
     j.erase("joint_passed");
@@ -797,41 +625,7 @@ void ApiServer::Handlers::CreateBundleCase(const Principal& p, NewCase request,
 
 nlohmann::json ApiServer::Handlers::BundleJson(const BundleView& view, const Principal& p) {
   nlohmann::json j = BundleViewToJson(view);
-  nlohmann::json actions = nlohmann::json::array();
-  const std::string status = view.state.Status();
-  // The applicant itself, or an agent holding its mandate for this bundle now.
-  std::string own_role;
-  if (p.HasRole("applicant") && p.id == view.state.applicant_id) {
-    own_role = "applicant";
-  } else if (p.HasRole("agent") &&
-             s_.service_->registers()->MandateFor(view.state.applicant_id, p.id,
-                                                  view.state.definition_id, view.as_of)) {
-    own_role = "agent";
-  }
-  auto offer = [&](const char* action, const char* title, const std::string& role,
-                   nlohmann::json data) {
-    actions.push_back({{"action", action}, {"title", title}, {"role", role}, {"data", data}});
-  };
-  if (!view.correction.empty() && !own_role.empty()) {
-    offer("supply_correction", "supply everything the combined correction notice lists, once",
-          own_role, {{"materials", "array of bundle material ids, required"}});
-  }
-  const bool awaiting_input =
-      std::any_of(view.state.parts.begin(), view.state.parts.end(),
-                  [](const BundlePartState& part) { return part.status == "awaiting_input"; });
-  if (awaiting_input && !own_role.empty()) {
-    offer("supply_form",
-          "supply the bundle form fields a part needs to start (see each part's note)", own_role,
-          {{"form", "object: bundle form fields by id, required"}});
-  }
-  if (status == "ready" && p.HasRole("clerk") && InScope(p, view.state.organ_id)) {
-    offer("deliver", "deliver every part's result together (送达)", "clerk",
-          nlohmann::json::object());
-  }
-  if (!own_role.empty() && status != "ready" && status != "delivered" && status != "withdrawn") {
-    offer("withdraw", "withdraw the whole application (撤回)", own_role, nlohmann::json::object());
-  }
-  j["available_actions"] = actions;
+  j["available_actions"] = OfferedJson(s_.service_->OfferedActions(p, view));
   j.erase("last_hash");
   return j;
 }
@@ -884,11 +678,9 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
     request.comment = body.value("comment", "");
     request.idempotency_key = req.get_header_value("Idempotency-Key");
     if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
-    std::string role = p.HasRole("applicant") ? "applicant"
-                       : p.HasRole("agent")   ? "agent"
-                       : p.HasRole("clerk")   ? "clerk"
-                                              : (p.roles.empty() ? "" : p.roles.front());
-    request.actor = ActorFor(p, role);
+    auto actor = Permissions::ResolveBundleActor(p);
+    if (!actor.ok()) Fail(actor.status());
+    request.actor = *actor;
     auto acted = s_.service_->ActOnBundle(request);
     if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
     s_.metrics_.RecordTransition(request.action, acted->state.Status());
@@ -903,34 +695,20 @@ void ApiServer::Handlers::ActOnCase(const httplib::Request& req, httplib::Respon
   request.data = body.value("data", nlohmann::json::object());
   request.comment = body.value("comment", "");
   request.idempotency_key = req.get_header_value("Idempotency-Key");
-  bool known = FindFrameAction(request.action) != nullptr;
-  for (const Step& step : view.item->steps)
-    known = known || step.FindAction(request.action);
-  if (!known || request.action == "deem_accepted" || request.action == "mark_overdue" ||
-      request.action == "mark_verification_overdue") {
+  if (!IsCallableAction(*view.item, request.action)) {
     Fail(422, "unknown-action", "Unknown action",
          "\"" + request.action + "\" is not an action of this case's definition");
   }
   if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
-  std::vector<std::string> needed;
-  auto role = RoleFor(p, view, request.action, &needed);
-  if (!role) {
-    std::string list;
-    for (const auto& r : needed)
-      list += (list.empty() ? "" : " or ") + r;
-    Fail(
-        403, "forbidden", "Not permitted",
-        "action \"" + request.action + "\" is taken by " + (list.empty() ? "nobody now" : list) +
-            (view.state.applicant_id == p.id ? std::string()
-                                             : " of the competent organ " + view.item->organ.name));
-  }
-  request.actor = ActorFor(p, *role);
+  // Which role the principal acts in, and whether it may, is the engine's to decide on the case
+  // as it stands when the action is taken.
+  request.caller = &p;
   auto acted = s_.service_->Act(request);
   if (!acted.ok() && !request.idempotency_key.empty()) {
     // A concurrent request with the same key may have won the race. The engine decides a lost race
     // again on the fresh state without looking at the key again, which refuses the action (409);
     // the retry must get the first outcome instead, so replay it if the key is now recorded.
-    auto hit = s_.service_->store()->FindIdempotencyKey(request.actor.id, request.idempotency_key);
+    auto hit = s_.service_->store()->FindIdempotencyKey(p.id, request.idempotency_key);
     if (hit.ok() && *hit && (*hit)->case_id == id) acted = s_.service_->Act(request);
   }
   if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
@@ -981,7 +759,7 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
   }
   // Scope is enforced, not requested: applicants see their own, agents those of the applicants
   // whose mandates they hold (MaySee below), staff their organ's.
-  bool staff = MaySeeStaff(p);
+  bool staff = IsStaff(p);
   if (!staff && !p.HasRole("agent")) {
     filter.applicant_id = p.id;
   } else if (staff && p.organ != "*" && p.organ.empty()) {
@@ -1001,14 +779,14 @@ void ApiServer::Handlers::ListCases(const httplib::Request& req, httplib::Respon
       next = r.id;
       if (s_.service_->registry()->FindBundle(r.definition_id, r.definition_version)) {
         auto bundle = s_.service_->GetBundle(r.id);
-        if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) continue;
+        if (!bundle.ok() || !s_.service_->MaySeeBundle(p, bundle->state)) continue;
         if (!light.empty() && LightName(bundle->light) != light) continue;
         cases.push_back(BundleJson(*bundle, p));
         if (static_cast<int>(cases.size()) == limit) break;
         continue;
       }
       auto view = s_.service_->Get(r.id);
-      if (!view.ok() || !MaySee(p, view->state)) continue;
+      if (!view.ok() || !s_.service_->MaySee(p, view->state)) continue;
       if (!light.empty() && LightName(view->clock.light) != light) continue;
       cases.push_back(CaseJson(*view, p));
       if (static_cast<int>(cases.size()) == limit) break;
@@ -1177,7 +955,7 @@ void ApiServer::Handlers::Track(const httplib::Request& req, httplib::Response& 
 
 void ApiServer::Handlers::ListDelegations(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
-  if (!MaySeeStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
+  if (!IsStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
   std::string item = req.has_param("item") ? req.get_param_value("item") : "";
   std::string organ = req.has_param("organ") ? req.get_param_value("organ") : "";
   nlohmann::json out = nlohmann::json::array();
@@ -1191,7 +969,7 @@ void ApiServer::Handlers::ListDelegations(const httplib::Request& req, httplib::
 
 void ApiServer::Handlers::GetDelegation(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
-  if (!MaySeeStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
+  if (!IsStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
   auto r = s_.service_->registers()->FindDelegation(req.matches[1]);
   if (!r) Fail(404, "not-found", "Not found", "no delegation " + std::string(req.matches[1]));
   SendJson(res, 200, DelegationRecordToJson(*r));
@@ -1257,20 +1035,12 @@ void ApiServer::Handlers::RevokeDelegation(const httplib::Request& req, httplib:
   SendJson(res, 200, DelegationRecordToJson(*revoked));
 }
 
-bool ApiServer::Handlers::MaySeeCreditRecord(const Principal& p, const CreditRecord& r) const {
-  // Staff (the window must be able to tell an applicant why commitment mode is refused), and the
-  // applicant the record is against.
-  if (MaySeeStaff(p)) return true;
-  return p.HasRole("applicant") &&
-         (r.applicant_id == p.id || (!p.credit_code.empty() && r.credit_code == p.credit_code));
-}
-
 void ApiServer::Handlers::ListCreditRecords(const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(req);
   std::string code = req.has_param("credit_code") ? req.get_param_value("credit_code") : "";
   nlohmann::json out = nlohmann::json::array();
   for (const CreditRecord& r : s_.service_->registers()->CreditRecords(code)) {
-    if (MaySeeCreditRecord(p, r)) out.push_back(CreditRecordToJson(r));
+    if (Permissions::MaySeeCreditRecord(p, r)) out.push_back(CreditRecordToJson(r));
   }
   SendJson(res, 200, {{"credit_records", out}});
 }
@@ -1279,7 +1049,7 @@ void ApiServer::Handlers::GetCreditRecord(const httplib::Request& req, httplib::
   const Principal& p = Authenticate(req);
   std::string id = req.matches[1];
   auto r = s_.service_->registers()->FindCreditRecord(id);
-  if (!r || !MaySeeCreditRecord(p, *r))
+  if (!r || !Permissions::MaySeeCreditRecord(p, *r))
     Fail(404, "not-found", "Not found", "no credit record " + id);
   SendJson(res, 200, CreditRecordToJson(*r));
 }

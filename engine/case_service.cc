@@ -176,53 +176,52 @@ Status CaseService::AuthorizeSubmission(const Item& item, const NewCase& request
   return Status::Ok();
 }
 
+std::string CaseService::BundleDefinitionOf(const CaseState& state) {
+  if (!state.is_bundle_child()) return "";
+  auto parent = store_->GetCase(state.bundle_case_id);
+  return parent.ok() && *parent ? (*parent)->definition_id : std::string();
+}
+
 Status CaseService::AuthorizeCommand(const CaseLifecycle& lifecycle, Command* c) {
-  const Actor& actor = c->actor;
-  const CaseState& state = lifecycle.state();
-  if (actor.role == "system" || actor.role == "applicant") return Status::Ok();
-  if (actor.role == "agent") {
-    auto mandate =
-        registers_->MandateFor(state.applicant_id, actor.id, state.definition_id, c->time);
-    if (!mandate && state.is_bundle_child()) {
-      // A mandate for a bundle covers its parts.
-      auto parent = store_->GetCase(state.bundle_case_id);
-      if (parent.ok() && *parent) {
-        mandate =
-            registers_->MandateFor(state.applicant_id, actor.id, (*parent)->definition_id, c->time);
-      }
-    }
-    if (!mandate) {
-      return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
-                                      state.applicant_id + " for " + state.definition_id +
-                                      " (帮办代办授权)");
-    }
-    c->data["on_behalf_of"] = state.applicant_id;
-    c->data["mandate"] = mandate->id;
-    return Status::Ok();
+  return permissions_->AuthorizeCommand(lifecycle.item(), lifecycle.state(),
+                                        BundleDefinitionOf(lifecycle.state()), c);
+}
+
+bool CaseService::MaySee(const Principal& p, const CaseState& state) {
+  return permissions_->MaySee(p, state, BundleDefinitionOf(state));
+}
+
+bool CaseService::MaySeeBundle(const Principal& p, const BundleState& state) {
+  std::vector<CaseState> parts;
+  for (const BundlePartState& part : state.parts) {
+    if (part.case_id.empty()) continue;
+    auto child = Get(part.case_id);
+    if (child.ok()) parts.push_back(std::move(child->state));
   }
-  if (c->action == "deliver" && state.is_bundle_child()) {
-    return Status::FailedPrecondition("this case is part " + state.bundle_part +
-                                      " of bundle case " + state.bundle_number +
-                                      "; its result is delivered together with the bundle "
-                                      "(deliver on the bundle case)");
-  }
-  if (c->action == "transfer") {
-    // Not (or no longer) at a receiving window: the life cycle says why there is nothing to do.
-    if (!state.awaiting_transfer()) return Status::Ok();
-    if (actor.organ != state.received_by && actor.organ != "*") {
-      return Status::PermissionDenied("only the receiving window (" + state.received_by +
-                                      ") transfers this case");
-    }
-    c->data["authority"] = {{"organ", actor.organ},
-                            {"basis", "handling_agreement"},
-                            {"agreement", state.reception_agreement}};
-    return Status::Ok();
-  }
-  auto authority = registers_->Authorize(lifecycle.item(), state, actor.organ,
-                                         PowersFor(lifecycle.item(), state, c->action), c->time);
-  if (!authority.ok()) return authority.status();
-  c->data["authority"] = *authority;
-  return Status::Ok();
+  return permissions_->MaySeeBundle(p, state, parts);
+}
+
+Result<CaseView> CaseService::GetFor(const Principal& p, const std::string& case_id) {
+  auto view = Get(case_id);
+  if (!view.ok()) return view.status();
+  if (!MaySee(p, view->state)) return Status::NotFound("no case " + case_id);
+  return view;
+}
+
+Result<BundleView> CaseService::GetBundleFor(const Principal& p, const std::string& case_id) {
+  auto view = GetBundle(case_id);
+  if (!view.ok()) return view.status();
+  if (!MaySeeBundle(p, view->state)) return Status::NotFound("no case " + case_id);
+  return view;
+}
+
+std::vector<OfferedAction> CaseService::OfferedActions(const Principal& p, const CaseView& view) {
+  return permissions_->Offered(p, *view.item, view.state, BundleDefinitionOf(view.state),
+                               view.as_of);
+}
+
+std::vector<OfferedAction> CaseService::OfferedActions(const Principal& p, const BundleView& view) {
+  return permissions_->OfferedOnBundle(p, view.state, view.correction, view.as_of);
 }
 
 Result<StoreWrite> CaseService::WriteWithFollowups(const CaseLifecycle& lifecycle,
@@ -310,7 +309,14 @@ Result<CaseView> CaseService::ViewAtSeq(const std::string& case_id, int64_t seq)
   return MakeView(*replayed->lifecycle, events->back().time);
 }
 
-Result<CaseView> CaseService::Act(const ActRequest& request) {
+Result<CaseView> CaseService::Act(const ActRequest& sent) {
+  // Idempotency keys are the caller's; its role is chosen in ActOnce.
+  ActRequest resolved;
+  if (sent.caller != nullptr) {
+    resolved = sent;
+    resolved.actor = ActorFor(*sent.caller, "");
+  }
+  const ActRequest& request = sent.caller != nullptr ? resolved : sent;
   for (int attempt = 0; attempt < 8; ++attempt) {
     // Checked on every attempt: when a write was aborted, the request that beat it may have been
     // this very request, sent twice concurrently; its result is the answer.
@@ -366,6 +372,14 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   command.data = request.data.is_null() ? nlohmann::json::object() : request.data;
   if (!request.comment.empty() && command.data.is_object())
     command.data["comment"] = request.comment;
+  if (request.caller != nullptr) {
+    // The role is chosen on the case as it stands now, not as the caller last saw it: a lost race
+    // is then "not available" (409), not "taken by another role".
+    auto actor = permissions_->ResolveActor(*request.caller, lifecycle.item(), lifecycle.state(),
+                                            request.action, command.data);
+    if (!actor.ok()) return actor.status();
+    command.actor = *actor;
+  }
   Status applied = command.data.is_object() ? AuthorizeCommand(lifecycle, &command)
                                             : Status::InvalidArgument("data must be an object");
   if (applied.ok()) applied = lifecycle.Apply(command);

@@ -22,6 +22,7 @@
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
 #include "engine/lifecycle.h"
+#include "engine/permissions.h"
 #include "engine/registers.h"
 #include "engine/store.h"
 
@@ -54,6 +55,11 @@ struct NewCase {
 struct ActRequest {
   std::string case_id;
   std::string action;
+  // Who acts. With `caller` set (the API), the engine chooses the role on the case as it stands
+  // when the action is decided (Permissions::ResolveActor) and `actor` is ignored; without it
+  // (tools, benchmarks, the scenario runner) `actor` is taken as given. Not owned; must outlive
+  // the call.
+  const Principal* caller = nullptr;
   Actor actor;
   nlohmann::json data = nlohmann::json::object();
   std::string comment;
@@ -126,7 +132,8 @@ class CaseService {
       : store_(store),
         registry_(registry),
         clock_(clock),
-        registers_(std::make_unique<Registers>(store, registry)) {}
+        registers_(std::make_unique<Registers>(store, registry)),
+        permissions_(std::make_unique<Permissions>(registers_.get(), registry)) {}
 
   // Staff actions are checked for jurisdiction at the moment they are taken (Registers::Authorize)
   // and the authority is recorded in the event; agents need a mandate in force; a commitment
@@ -162,6 +169,18 @@ class CaseService {
   // Whether `case_id` is a bundle case (false for item cases and unknown ids).
   bool IsBundleCase(const std::string& case_id);
 
+  // --- Who may see and do what (engine/permissions.h), for the API
+  // The case, or the bundle case, if `p` may see it; kNotFound ("no case ID") when it may not,
+  // exactly as when it does not exist.
+  Result<CaseView> GetFor(const Principal& p, const std::string& case_id);
+  Result<BundleView> GetBundleFor(const Principal& p, const std::string& case_id);
+  bool MaySee(const Principal& p, const CaseState& state);
+  bool MaySeeBundle(const Principal& p, const BundleState& state);
+  // What `p` may do on the case now, each in the role it would be taken in.
+  std::vector<OfferedAction> OfferedActions(const Principal& p, const CaseView& view);
+  std::vector<OfferedAction> OfferedActions(const Principal& p, const BundleView& view);
+
+  Permissions* permissions() const { return permissions_.get(); }
   Registers* registers() const { return registers_.get(); }
   Store* store() const { return store_; }
   DefinitionRegistry* registry() const { return registry_; }
@@ -171,6 +190,8 @@ class CaseService {
   Result<CaseView> ActOnce(const ActRequest& request, bool* retry);
   // Checks the actor's right to take `command` now and records it in the command's data.
   Status AuthorizeCommand(const CaseLifecycle& lifecycle, Command* command);
+  // The definition id of the bundle `state` is a part of; "" for a case of no bundle.
+  std::string BundleDefinitionOf(const CaseState& state);
   Status AuthorizeSubmission(const Item& item, const NewCase& request, Instant now,
                              nlohmann::json* data);
   // The write for `events` on `lifecycle` (whose state before them was `before`), with the bundle
@@ -189,6 +210,7 @@ class CaseService {
   DefinitionRegistry* registry_;
   const Clock* clock_;
   std::unique_ptr<Registers> registers_;
+  std::unique_ptr<Permissions> permissions_;
 };
 
 }  // namespace tongban

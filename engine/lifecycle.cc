@@ -22,45 +22,97 @@ namespace tongban {
 namespace sc = boost::statechart;
 namespace mpl = boost::mpl;
 
-const std::vector<FrameAction>& FrameActions() {
-  static const std::vector<FrameAction> actions = {
-      {"accept", {"clerk"}, "accept the application (受理); starts the clock"},
-      {"accept_and_decide", {"clerk"}, "instant item (即办件): accept and decide at once"},
-      {"request_correction", {"clerk"}, "notify every missing material at once (一次性告知)"},
-      {"supply_correction",
-       {"applicant", "agent", "clerk"},
-       "supply what the correction notice listed"},
-      {"supply_materials",
-       {"applicant", "agent", "clerk"},
-       "supply materials (e.g. deferred ones)"},
-      {"refuse", {"clerk"}, "do not accept (不予受理), with reasons"},
-      {"withdraw", {"applicant", "agent"}, "withdraw the application before a decision (撤回)"},
-      {"transfer",
-       {"clerk"},
-       "收受分离: the receiving window transfers the case to the handling organ"},
-      {"suspend", {"reviewer", "approver"}, "pause the clock for a special procedure"},
-      {"resume", {"reviewer", "approver"}, "end a suspension"},
-      {"extend", {"approver"}, "extend the limit once by the item's extension days"},
-      {"deliver", {"clerk"}, "deliver the decision (送达)"},
-      {"terminate", {"approver"}, "terminate the procedure (终止), with reasons"},
-      {"revoke", {"approver"}, "revoke a granted decision (撤销), with reasons"},
-      {"verify",
-       {"verifier"},
-       "record the verification of a commitment (核查): pass, or breach (revokes the decision)"},
-      {"deem_accepted", {"system"}, "no correction notice within 5 working days (art. 32)"},
-      {"mark_overdue", {"system"}, "the statutory limit has passed without a decision"},
-      {"mark_verification_overdue",
-       {"system"},
-       "the verification period of a commitment has passed without a result"},
-  };
-  return actions;
+namespace {
+
+// data.party when it is a string; "" otherwise (the caller reports a missing party).
+std::string PartyOf(const Command& c) {
+  auto it = c.data.find("party");
+  return it != c.data.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-const FrameAction* FindFrameAction(const std::string& id) {
-  for (const FrameAction& a : FrameActions()) {
-    if (id == a.id) return &a;
+bool MaterialSuppliedIn(const Item& item, const CaseState& state, const std::string& id) {
+  if (state.materials.count(id) != 0) return true;
+  const Material* m = item.FindMaterial(id);
+  return m != nullptr && state.mode == "commitment" && m->commitment_replaceable;
+}
+
+}  // namespace
+
+Status CheckStepAction(const Item& item, const CaseState& state, const Command& c,
+                       bool check_data) {
+  if (!state.step || *state.step >= item.steps.size()) {
+    return Status::FailedPrecondition("action \"" + c.action +
+                                      "\" is not available: the case is not in a review step");
   }
-  return nullptr;
+  const size_t step_index = *state.step;
+  const Step& step = item.steps[step_index];
+  const Action* action = step.FindAction(c.action);
+  if (action == nullptr) {
+    std::string available;
+    for (const Action& a : step.actions)
+      available += (available.empty() ? "" : ", ") + a.id;
+    return Status::FailedPrecondition("action \"" + c.action + "\" is not available in step \"" +
+                                      step.id + "\"; available: " + available);
+  }
+  if (step.is_joint() && c.action == step.completes_with) {
+    const std::string party_id = PartyOf(c);
+    auto party = std::find_if(step.parties.begin(), step.parties.end(),
+                              [&](const JointParty& p) { return p.id == party_id; });
+    if (party == step.parties.end()) {
+      std::string ids;
+      for (const JointParty& p : step.parties)
+        ids += (ids.empty() ? "" : ", ") + p.id;
+      return Status::InvalidArgument("a joint step needs data.party, one of: " + ids);
+    }
+    if (c.actor.role != party->role) {
+      return Status::PermissionDenied("party \"" + party->id + "\" acts in role " + party->role +
+                                      ", not " + c.actor.role);
+    }
+    if (state.joint_passed.count(party_id) != 0) {
+      return Status::FailedPrecondition("party \"" + party_id + "\" has already passed");
+    }
+    for (const auto& [other_party, who] : state.joint_passed) {
+      if (who == c.actor.id) {
+        return Status::PermissionDenied(c.actor.id + " already passed for party \"" + other_party +
+                                        "\"; each party of a joint step is a different person");
+      }
+    }
+  } else if (c.actor.role != step.role) {
+    return Status::PermissionDenied("step \"" + step.id + "\" is acted on by role " + step.role +
+                                    ", not " + c.actor.role);
+  }
+  for (size_t partner : item.FourEyesPartners(step_index)) {
+    // "step" is who completed it last; "step/@id" everyone who ever acted in it.
+    const std::string& partner_id = item.steps[partner].id;
+    for (const auto& [key, who] : state.step_actors) {
+      if (who != c.actor.id || (key != partner_id && key.rfind(partner_id + "/", 0) != 0)) {
+        continue;
+      }
+      return Status::PermissionDenied("four-eyes rule: " + c.actor.id + " acted in step \"" +
+                                      partner_id + "\" and may not act in step \"" + step.id +
+                                      "\"");
+    }
+  }
+  for (const std::string& material : action->requires_materials) {
+    if (!MaterialSuppliedIn(item, state, material)) {
+      const Material* mat = item.FindMaterial(material);
+      return Status::InvalidArgument("action \"" + action->id + "\" requires material " + material +
+                                     " (" + (mat ? mat->name : "") +
+                                     "), which has not been supplied");
+    }
+  }
+  if (action->guard && !action->guard->Evaluate(state.form)) {
+    return Status::InvalidArgument(
+        "the condition of action \"" + action->id +
+        "\" does not hold for this application: " + action->guard->source().dump());
+  }
+  if (check_data && action->requires_reason) {
+    auto reason = c.data.find("reason");
+    if (reason == c.data.end() || !reason->is_string() || reason->get<std::string>().empty()) {
+      return Status::InvalidArgument("action \"" + action->id + "\" needs data.reason");
+    }
+  }
+  return Status::Ok();
 }
 
 // ---- Events -------------------------------------------------------------------------------------
@@ -218,9 +270,7 @@ class CaseMachine : public sc::state_machine<CaseMachine, Active, std::allocator
   }
 
   bool MaterialSupplied(const std::string& id) const {
-    if (state.materials.count(id) != 0) return true;
-    const Material* m = item_.FindMaterial(id);
-    return m != nullptr && state.mode == "commitment" && m->commitment_replaceable;
+    return MaterialSuppliedIn(item_, state, id);
   }
 
   // Required materials that are neither supplied nor replaced by a commitment; deferrable
@@ -264,6 +314,11 @@ class CaseMachine : public sc::state_machine<CaseMachine, Active, std::allocator
   do {                                  \
     (machine).Fail(status);             \
     return discard_event();             \
+  } while (0)
+#define TONGBAN_RETURN_IF_REFUSED(machine, expr)           \
+  do {                                                     \
+    Status refused_ = (expr);                              \
+    if (!refused_.ok()) TONGBAN_REFUSE(machine, refused_); \
   } while (0)
 
 struct Active : sc::simple_state<Active, CaseMachine, mpl::list<Open, ClockIdle>> {
@@ -518,74 +573,11 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     const Command& c = *m.command;
     const size_t step_index = *m.state.step;
     const Step& step = m.item().steps[step_index];
-    const Action* action = step.FindAction(c.action);
-    if (action == nullptr) {
-      std::string available;
-      for (const Action& a : step.actions)
-        available += (available.empty() ? "" : ", ") + a.id;
-      TONGBAN_REFUSE(
-          m, Status::FailedPrecondition("action \"" + c.action + "\" is not available in step \"" +
-                                        step.id + "\"; available: " + available));
-    }
     const bool joint_sign_off = step.is_joint() && c.action == step.completes_with;
-    std::string party_id;
-    if (joint_sign_off) {
-      party_id = c.data.value("party", "");
-      auto party = std::find_if(step.parties.begin(), step.parties.end(),
-                                [&](const JointParty& p) { return p.id == party_id; });
-      if (party == step.parties.end()) {
-        std::string ids;
-        for (const JointParty& p : step.parties)
-          ids += (ids.empty() ? "" : ", ") + p.id;
-        TONGBAN_REFUSE(m, Status::InvalidArgument("a joint step needs data.party, one of: " + ids));
-      }
-      if (c.actor.role != party->role) {
-        TONGBAN_REFUSE(m, Status::PermissionDenied("party \"" + party->id + "\" acts in role " +
-                                                   party->role + ", not " + c.actor.role));
-      }
-      if (m.state.joint_passed.count(party_id) != 0) {
-        TONGBAN_REFUSE(m,
-                       Status::FailedPrecondition("party \"" + party_id + "\" has already passed"));
-      }
-      for (const auto& [other_party, who] : m.state.joint_passed) {
-        if (who == c.actor.id) {
-          TONGBAN_REFUSE(m, Status::PermissionDenied(
-                                c.actor.id + " already passed for party \"" + other_party +
-                                "\"; each party of a joint step is a different person"));
-        }
-      }
-    } else if (c.actor.role != step.role) {
-      TONGBAN_REFUSE(m, Status::PermissionDenied("step \"" + step.id + "\" is acted on by role " +
-                                                 step.role + ", not " + c.actor.role));
-    }
-    for (size_t partner : m.item().FourEyesPartners(step_index)) {
-      // "step" is who completed it last; "step/@id" everyone who ever acted in it.
-      const std::string& partner_id = m.item().steps[partner].id;
-      for (const auto& [key, who] : m.state.step_actors) {
-        if (who != c.actor.id || (key != partner_id && key.rfind(partner_id + "/", 0) != 0)) {
-          continue;
-        }
-        TONGBAN_REFUSE(m, Status::PermissionDenied(
-                              "four-eyes rule: " + c.actor.id + " acted in step \"" + partner_id +
-                              "\" and may not act in step \"" + step.id + "\""));
-      }
-    }
-    for (const std::string& material : action->requires_materials) {
-      if (!m.MaterialSupplied(material)) {
-        const Material* mat = m.item().FindMaterial(material);
-        TONGBAN_REFUSE(m, Status::InvalidArgument(
-                              "action \"" + action->id + "\" requires material " + material + " (" +
-                              (mat ? mat->name : "") + "), which has not been supplied"));
-      }
-    }
-    if (action->guard && !action->guard->Evaluate(m.state.form)) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("the condition of action \"" + action->id +
-                                                "\" does not hold for this application: " +
-                                                action->guard->source().dump()));
-    }
-    if (action->requires_reason && m.Reason().empty()) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("action \"" + action->id + "\" needs data.reason"));
-    }
+    // A party that is not a string throws here; the exception translator reports it as malformed.
+    const std::string party_id = joint_sign_off ? c.data.value("party", "") : std::string();
+    TONGBAN_RETURN_IF_REFUSED(m, CheckStepAction(m.item(), m.state, c, /*check_data=*/true));
+    const Action* action = step.FindAction(c.action);
     // Everyone who ever acted in a step stays on record under "step/@id", so that a send-back and a
     // second round, or an abandoned joint round, cannot launder who did what (four-eyes).
     m.state.step_actors[step.id + "/@" + c.actor.id] = c.actor.id;
@@ -839,7 +831,9 @@ Dispatch Send() {
   return [](CaseMachine& m, const Command& c) { m.process_event(E(c)); };
 }
 
-const std::map<std::string, Dispatch>& FrameDispatch() {
+}  // namespace
+
+static const std::map<std::string, Dispatch>& FrameDispatch() {
   static const std::map<std::string, Dispatch> table = {
       {"accept", Send<EvAccept>()},
       {"accept_and_decide", Send<EvAcceptAndDecide>()},
@@ -862,6 +856,15 @@ const std::map<std::string, Dispatch>& FrameDispatch() {
   };
   return table;
 }
+
+std::vector<std::string> DispatchedFrameActions() {
+  std::vector<std::string> ids;
+  for (const auto& [id, dispatch] : FrameDispatch())
+    ids.push_back(id);
+  return ids;
+}
+
+namespace {
 
 // Checks the form against the item's fields: known fields, right types, required ones present.
 Status ValidateForm(const Item& item, const nlohmann::json& form) {
@@ -1056,7 +1059,7 @@ void CaseLifecycle::RecordIssuer(const Command& c) {
 
 Status CaseLifecycle::Apply(const Command& c) {
   if (machine_->terminated()) return Status::Internal("case machine is not running");
-  const FrameAction* frame = FindFrameAction(c.action);
+  const FrameActionSpec* frame = FindFrameAction(c.action);
   if (frame != nullptr) {
     if (std::find(frame->roles.begin(), frame->roles.end(), c.actor.role) == frame->roles.end()) {
       std::string roles;

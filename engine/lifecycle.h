@@ -25,6 +25,7 @@
 
 #include "engine/case_state.h"
 #include "engine/event.h"
+#include "workflows/frame_actions.h"
 #include "workflows/item.h"
 #include "workflows/status.h"
 
@@ -38,14 +39,18 @@ struct Command {
   nlohmann::json data = nlohmann::json::object();
 };
 
-// Frame actions, with the roles that may take them. Step actions are the item's own.
-struct FrameAction {
-  const char* id;
-  std::vector<std::string> roles;
-  const char* description;
-};
-const std::vector<FrameAction>& FrameActions();
-const FrameAction* FindFrameAction(const std::string& id);
+// The frame actions (workflows/frame_actions.h) the machine has an event for, in id order. Every
+// dispatched row of the table has one, and nothing else does (lifecycle_test checks both ways).
+std::vector<std::string> DispatchedFrameActions();
+
+// Whether the current review step would take `command` now: the action is the step's; the actor
+// holds the step's role (for a joint sign-off, the role of the party in data.party); a party signs
+// once, each by a different person; the four-eyes rule; the action's required materials and
+// guard; and, with `check_data`, a required reason. The life cycle applies exactly this check, and
+// permissions ask it (without `check_data`: the reason is written when the action is taken) before
+// offering an action. kFailedPrecondition, kPermissionDenied or kInvalidArgument with the reason.
+Status CheckStepAction(const Item& item, const CaseState& state, const Command& command,
+                       bool check_data);
 
 class CaseMachine;
 

@@ -257,13 +257,27 @@ using Names = std::vector<std::string>;
 
 // ---- Frame metadata -----------------------------------------------------------------------------
 
-TEST(FrameActions, EveryFrameActionIsReservedAndFindable) {
-  for (const FrameAction& a : FrameActions()) {
-    EXPECT_EQ(FindFrameAction(a.id), &a);
+TEST(FrameActions, EveryRowIsReservedAndEveryDispatchedRowHasAnEvent) {
+  std::vector<std::string> dispatched_rows;
+  for (const FrameActionSpec& a : FrameActionTable()) {
     EXPECT_FALSE(a.roles.empty()) << a.id;
+    EXPECT_FALSE(a.title.empty()) << a.id;
     const auto& reserved = ReservedActionIds();
     EXPECT_NE(std::find(reserved.begin(), reserved.end(), a.id), reserved.end()) << a.id;
+    if (!a.dispatched) {
+      EXPECT_EQ(FindFrameAction(a.id), nullptr) << a.id;
+      continue;
+    }
+    EXPECT_EQ(FindFrameAction(a.id), &a);
+    dispatched_rows.push_back(a.id);
+    // Timers are the system's alone; everything else is offered in some status.
+    EXPECT_EQ(a.system_only, a.roles == std::vector<std::string>{"system"}) << a.id;
+    EXPECT_EQ(a.system_only, a.offered_in.empty()) << a.id;
+    for (const std::string& status : a.offered_in)
+      EXPECT_TRUE(ParseCaseStatus(status).has_value()) << a.id << " offered in " << status;
   }
+  std::sort(dispatched_rows.begin(), dispatched_rows.end());
+  EXPECT_EQ(dispatched_rows, DispatchedFrameActions());
   EXPECT_EQ(FindFrameAction("approve"), nullptr);
   EXPECT_EQ(FindFrameAction("submit"), nullptr);
 }

@@ -91,30 +91,6 @@ nlohmann::json MandateToJson(const Mandate& m) {
           {"note", m.note}};
 }
 
-std::vector<Power> PowersFor(const Item& item, const CaseState& state, const std::string& action) {
-  if (action == "accept") {
-    // 当场办结: accepting such a commitment-mode case is also the decision.
-    if (state.mode == "commitment" && item.commitment && item.commitment->decide_at_acceptance) {
-      return {Power::kAccept, Power::kDecide};
-    }
-    return {Power::kAccept};
-  }
-  if (action == "accept_and_decide") return {Power::kAccept, Power::kDecide};
-  if (action == "refuse" || action == "request_correction" || action == "transfer" ||
-      action == "supply_correction" || action == "supply_materials" || action == "deliver") {
-    return {Power::kAccept};
-  }
-  if (action == "suspend" || action == "resume") return {Power::kReview};
-  if (action == "extend" || action == "terminate" || action == "revoke" || action == "verify") {
-    return {Power::kDecide};
-  }
-  if (state.step && *state.step < item.steps.size()) {
-    const Action* a = item.steps[*state.step].FindAction(action);
-    if (a != nullptr && a->decision) return {Power::kDecide};
-  }
-  return {Power::kReview};
-}
-
 Registers::Registers(Store* store, const DefinitionRegistry* registry)
     : store_(store), registry_(registry) {}
 

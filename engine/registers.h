@@ -90,9 +90,6 @@ struct Mandate {
 };
 nlohmann::json MandateToJson(const Mandate& mandate);
 
-// The powers a case action needs (赋权 maps powers, not actions).
-std::vector<Power> PowersFor(const Item& item, const CaseState& state, const std::string& action);
-
 class Registers {
  public:
   Registers(Store* store, const DefinitionRegistry* registry);

@@ -20,12 +20,9 @@
 #include "workflows/calendar.h"
 #include "workflows/diagnostics.h"
 #include "workflows/item.h"
+#include "workflows/power.h"
 
 namespace tongban {
-
-enum class Power { kAccept, kReview, kDecide };
-const char* PowerName(Power power);
-std::optional<Power> ParsePower(const std::string& name);
 
 enum class DelegationForm { kEntrustment, kDevolution, kConcentrated };
 const char* DelegationFormName(DelegationForm form);

@@ -25,31 +25,6 @@ inline const std::vector<std::string>& BuiltInStepRoles() {
   return roles;
 }
 
-// Action ids of the statutory frame; an item's step actions may not reuse them.
-inline const std::vector<std::string>& ReservedActionIds() {
-  static const std::vector<std::string> ids = {"accept",
-                                               "refuse",
-                                               "request_correction",
-                                               "supply_correction",
-                                               "withdraw",
-                                               "suspend",
-                                               "resume",
-                                               "extend",
-                                               "deliver",
-                                               "terminate",
-                                               "revoke",
-                                               "accept_and_decide",
-                                               "verify",
-                                               "record_breach",
-                                               "submit",
-                                               "supply_materials",
-                                               "deem_accepted",
-                                               "mark_overdue",
-                                               "transfer",
-                                               "mark_verification_overdue"};
-  return ids;
-}
-
 enum class ItemCategory {
   kLicensing,
   kFiling,
@@ -115,7 +90,9 @@ struct JointParty {
   std::string id;
   std::string title;
   std::string role;
-  std::string organ;
+  // The organ whose staff sign this party's opinion; id "" for a party of the implementing organ
+  // (or one whose definition names the organ by name only).
+  Organ organ;
 };
 
 struct Step {

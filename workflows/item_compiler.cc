@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "workflows/frame_actions.h"
 #include "workflows/schema_reader.h"
 #include "workflows/sha256.h"
 #include "workflows/step_graph.h"
@@ -72,6 +73,27 @@ class ItemCompiler {
     ObjectReader r(*organ, top.PointerOf("organ"), sink_, {"id", "name"});
     item_.organ.id = r.Slug("id", true).value_or("");
     item_.organ.name = r.String("name", true).value_or("");
+  }
+
+  // A party of another organ names it as {"id", "name"}: only that organ's staff sign the party's
+  // opinion. A bare string is the organ's name alone (the form of the first item versions); such a
+  // party is signed by staff of the implementing organ, which is rarely what a modeller means.
+  void ReadPartyOrgan(ObjectReader& pr, JointParty* party) {
+    const nlohmann::json* organ = pr.Get("organ");
+    if (organ == nullptr) return;
+    if (organ->is_string()) {
+      party->organ.name = organ->get<std::string>();
+      sink_->Warning(pr.PointerOf("organ"), "party-organ-without-id",
+                     "party \"" + party->id + "\" names its organ without an id, so staff of the " +
+                         "implementing organ sign its opinion; write {\"id\": …, \"name\": \"" +
+                         party->organ.name + "\"} so that only that organ's staff sign it");
+      return;
+    }
+    const nlohmann::json* object = pr.Object("organ", false);
+    if (object == nullptr) return;
+    ObjectReader r(*object, pr.PointerOf("organ"), sink_, {"id", "name"});
+    party->organ.id = r.Slug("id", true).value_or("");
+    party->organ.name = r.String("name", true).value_or("");
   }
 
   void ReadLegalBasis(ObjectReader& top) {
@@ -258,7 +280,7 @@ class ItemCompiler {
             party.id = pr.Slug("id", true).value_or("");
             party.title = pr.String("title", true).value_or("");
             party.role = pr.Slug("role", true).value_or("");
-            party.organ = pr.String("organ", false).value_or("");
+            ReadPartyOrgan(pr, &party);
             if (!party.id.empty() && !seen.insert(party.id).second) {
               sink_->Error(pr.PointerOf("id"), "duplicate-id",
                            "party \"" + party.id + "\" is listed twice");

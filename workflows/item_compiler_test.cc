@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "workflows/definition_set.h"
+#include "workflows/frame_actions.h"
 #include "workflows/json_document.h"
 
 namespace tongban {
@@ -444,7 +445,7 @@ json JointStep() {
     "joint": {
       "parties": [
         {"id": "building", "title": "建筑审查", "role": "reviewer"},
-        {"id": "fire", "title": "消防审查", "role": "approver", "organ": "住建局"}
+        {"id": "fire", "title": "消防审查", "role": "approver", "organ": {"id": "city-housing", "name": "住建局"}}
       ],
       "completes_with": "conclude"
     },
@@ -465,7 +466,19 @@ TEST(ItemCompilerTest, JointStep) {
   const Step& step = c.item->steps[0];
   EXPECT_TRUE(step.is_joint());
   ASSERT_EQ(step.parties.size(), 2u);
-  EXPECT_EQ(step.parties[1].organ, "住建局");
+  EXPECT_EQ(step.parties[1].organ.id, "city-housing");
+  EXPECT_EQ(step.parties[1].organ.name, "住建局");
+  EXPECT_EQ(step.parties[0].organ.id, "");
+
+  // The first item versions named the organ by name only: still read, with a warning.
+  json name_only = root;
+  name_only["steps"][0]["joint"]["parties"][1]["organ"] = "住建局";
+  Compiled legacy = Compile(name_only);
+  ASSERT_TRUE(legacy.item) << legacy.Dump();
+  EXPECT_EQ(legacy.item->steps[0].parties[1].organ.name, "住建局");
+  EXPECT_EQ(legacy.item->steps[0].parties[1].organ.id, "");
+  EXPECT_TRUE(legacy.Has("party-organ-without-id", "/steps/0/joint/parties/1/organ"))
+      << legacy.Dump();
   EXPECT_EQ(step.completes_with, "conclude");
 
   json one = root;

@@ -1,0 +1,130 @@
+// Permissions: who may see a case, and who may take which action on it now — decided here and
+// nowhere else.
+//
+// The rules, in the order they are applied to an action:
+// - role: the frame table (workflows/frame_actions.h) or the current step names the roles that take
+//   the action; a joint step's sign-off is taken in the role of the party signed for. A principal
+//   acts in the first such role it holds (an applicant only on its own case).
+// - status: the frame offers an action only in its statuses; a case waiting at a receiving window
+//   (收受分离) offers nothing but transfer (the window) and withdraw (the applicant) until it is
+//   transferred; a bundle's part is delivered on the bundle.
+// - jurisdiction: staff act for an organ that implements the item or holds a delegation in force
+//   covering every power the action needs (Registers::Authorize); a joint party's opinion is
+//   signed by staff of the party's organ; the receiving window transfers under its agreement.
+// - mandate: an agent acts while a mandate in force covers the item, or the bundle the case is a
+//   part of (帮办代办).
+// - four-eyes, guards, required materials and required data: an action is offered only when the
+//   life cycle would take it; Apply remains the final word, and reports the same reasons.
+//
+// The API asks here and only translates a refusal into 404, 403, 409 or 422; CaseService asks the
+// same questions when the action is taken, so what is offered and what is accepted cannot drift.
+//
+// Thread safety: all methods are thread-safe (the registers lock themselves; the rest is pure).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/bundle_case.h"
+#include "engine/case_state.h"
+#include "engine/event.h"
+#include "engine/lifecycle.h"
+#include "engine/registers.h"
+#include "workflows/frame_actions.h"
+#include "workflows/principals.h"
+
+namespace tongban {
+
+// An action a principal may take on a case now, as a client renders it.
+struct OfferedAction {
+  std::string action;
+  std::string title;
+  std::string role;   // the role the principal takes it in
+  std::string party;  // a joint step's party the principal signs for; "" otherwise
+  std::vector<DataField> data;
+};
+nlohmann::json OfferedActionToJson(const OfferedAction& offered);
+
+// The powers a case action needs (赋权 maps powers, not actions): the frame table's, a step
+// action's (decide for a decision, review otherwise), and decide as well for accepting a
+// commitment case that is decided at acceptance (当场办结).
+std::vector<Power> PowersFor(const Item& item, const CaseState& state, const std::string& action);
+
+// Whether a caller may send `action` on a case of `item` at all: a frame action that is not a
+// timer's, or an action of one of the item's steps. (Whether it may now is Permissions'.)
+bool IsCallableAction(const Item& item, const std::string& action);
+
+// Whether the principal holds any staff role (anything but applicant and agent).
+bool IsStaff(const Principal& p);
+// The actor recorded when `p` acts in `role` (an applicant acts for no organ).
+Actor ActorFor(const Principal& p, const std::string& role);
+
+class Permissions {
+ public:
+  // Neither is owned; both must outlive this object.
+  Permissions(Registers* registers, const DefinitionRegistry* registry)
+      : registers_(registers), registry_(registry) {}
+
+  // --- Seeing
+  // An applicant its own cases; an agent those of applicants whose mandate it holds or held for
+  // the item (or for the bundle the case is a part of: `bundle_definition`, "" otherwise); staff
+  // the cases of items their organ implements, receives, holds or held delegated powers over, or
+  // signs a joint party's opinion on.
+  bool MaySee(const Principal& p, const CaseState& state, const std::string& bundle_definition);
+  // A bundle case: its applicant, an agent with a mandate for the bundle, staff of the lead organ,
+  // and staff who may see one of its parts (`parts`: the parts' cases that exist).
+  bool MaySeeBundle(const Principal& p, const BundleState& state,
+                    const std::vector<CaseState>& parts);
+  // Staff see every credit record (the window must be able to say why commitment mode is
+  // refused); an applicant those against itself.
+  static bool MaySeeCreditRecord(const Principal& p, const CreditRecord& record);
+
+  // --- Acting on an item case
+  // The actor as whom `p` takes `action` (with `data`: a joint sign-off names its party) on the
+  // case now. kPermissionDenied naming the roles (and organ) that take it; kInvalidArgument for an
+  // unknown or system-only action.
+  Result<Actor> ResolveActor(const Principal& p, const Item& item, const CaseState& state,
+                             const std::string& action, const nlohmann::json& data);
+  // The submitter of a new case: an applicant for itself, a clerk at the window, or an agent.
+  // kPermissionDenied for anyone else.
+  static Result<Actor> ResolveSubmitter(const Principal& p);
+  // Checks `command` (its actor already resolved) against status, jurisdiction, mandates and the
+  // receiving window, and records the authority it is taken under in command->data (authority,
+  // on_behalf_of, mandate). `bundle_definition` as for MaySee. kPermissionDenied or
+  // kFailedPrecondition with the reason; the life cycle checks the rest when it applies it.
+  Status AuthorizeCommand(const Item& item, const CaseState& state,
+                          const std::string& bundle_definition, Command* command);
+  // Every action `p` may take on the case at `now`, each in the role it would be taken in: what
+  // AuthorizeCommand would accept, less step actions whose guard, materials or four-eyes rule
+  // would refuse them.
+  std::vector<OfferedAction> Offered(const Principal& p, const Item& item, const CaseState& state,
+                                     const std::string& bundle_definition, Instant now);
+
+  // --- Acting on a bundle case (一件事)
+  // The role `p` takes a bundle action in: applicant, agent or clerk, in that order of preference
+  // (whether it may is the bundle's rule, checked when the action is taken). kPermissionDenied for
+  // a principal without roles.
+  static Result<Actor> ResolveBundleActor(const Principal& p);
+  // The bundle actions `p` may take now. `correction`: the combined correction notice.
+  std::vector<OfferedAction> OfferedOnBundle(const Principal& p, const BundleState& state,
+                                             const std::vector<std::string>& correction,
+                                             Instant now);
+
+ private:
+  // The candidate actions of the case's status, before roles and jurisdiction.
+  std::vector<std::string> Candidates(const Item& item, const CaseState& state) const;
+  // Whether a step action would pass its guard, materials and four-eyes checks for `actor_id`.
+  Status StepActionAllowed(const Item& item, const CaseState& state, const std::string& action,
+                           const std::string& actor_id) const;
+  std::optional<Mandate> AgentMandate(const CaseState& state, const std::string& agent_id,
+                                      const std::string& bundle_definition, Instant at);
+
+  Registers* registers_;
+  const DefinitionRegistry* registry_;
+};
+
+}  // namespace tongban
