@@ -36,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/server.h"
+#include "api/test_harness.h"
 #include "engine/case_service.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
@@ -47,6 +48,13 @@ namespace tongban::api {
 namespace {
 
 namespace fs = std::filesystem;
+using harness::Api;
+using harness::At;
+using harness::ReadFile;
+using harness::RemoveDatabase;
+using harness::Reply;
+using harness::TempPath;
+using harness::ToReply;
 using nlohmann::json;
 
 const std::string kSourceDir = TONGBAN_SOURCE_DIR;
@@ -83,34 +91,6 @@ const char* const kPermitMaterials[] = {"application_form",
                                         "funding_commitment",
                                         "drawing_review_certificate",
                                         "quality_safety_measures"};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A path under the test temporary directory, unique within this process.
-std::string TempPath(const std::string& suffix) {
-  static std::atomic<int> counter{0};
-  return (fs::path(testing::TempDir()) / ("tongban_api_test_" + std::to_string(getpid()) + "_" +
-                                          std::to_string(counter++) + suffix))
-      .string();
-}
-
-void RemoveDatabase(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    std::error_code ignored;
-    fs::remove(path + suffix, ignored);
-  }
-}
-
-Instant At(const std::string& timestamp) {
-  auto t = ParseTimestamp(timestamp);
-  EXPECT_TRUE(t.has_value()) << timestamp;
-  return t.value_or(Instant{});
-}
 
 // The demo principals, and the same with a second clerk of the demo organ and a clerk of another
 // organ, both compiled through DefinitionSet as the server does.
@@ -162,70 +142,6 @@ bool ConnectionRefused(int port) {
 }
 
 // ---- HTTP client helpers ---------------------------------------------------------------------
-
-struct Reply {
-  int status = 0;  // 0: no response (connection failed)
-  std::string body;
-  httplib::Headers headers;
-  json doc;  // the body parsed, when it is JSON
-
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-  std::string ContentType() const { return Header("Content-Type"); }
-  std::string ProblemType() const {
-    return doc.is_object() && doc.contains("type") && doc["type"].is_string()
-               ? doc["type"].get<std::string>()
-               : "";
-  }
-};
-
-std::ostream& operator<<(std::ostream& out, const Reply& r) {
-  return out << "HTTP " << r.status << " " << r.body.substr(0, 600);
-}
-
-Reply ToReply(const httplib::Result& result) {
-  Reply reply;
-  if (!result) return reply;
-  reply.status = result->status;
-  reply.body = result->body;
-  reply.headers = result->headers;
-  reply.doc = json::parse(reply.body, nullptr, false);
-  if (reply.doc.is_discarded()) reply.doc = json();
-  return reply;
-}
-
-class Api {
- public:
-  explicit Api(int port) : client_("127.0.0.1", port) {
-    client_.set_connection_timeout(5, 0);
-    client_.set_read_timeout(20, 0);
-    client_.set_write_timeout(5, 0);
-  }
-
-  Reply Get(const std::string& path, const std::string& token = "", httplib::Headers headers = {}) {
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    return ToReply(client_.Get(path.c_str(), headers));
-  }
-  Reply PostRaw(const std::string& path, const std::string& token, const std::string& body,
-                httplib::Headers headers = {}) {
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    return ToReply(client_.Post(path.c_str(), headers, body, "application/json"));
-  }
-  Reply Post(const std::string& path, const std::string& token, const json& body,
-             httplib::Headers headers = {}) {
-    return PostRaw(path, token, body.dump(), std::move(headers));
-  }
-  Reply Act(const std::string& case_id, const std::string& token, const std::string& action,
-            const json& data = json::object(), httplib::Headers headers = {}) {
-    return Post("/v1/cases/" + case_id + "/actions", token, {{"action", action}, {"data", data}},
-                std::move(headers));
-  }
-
- private:
-  httplib::Client client_;
-};
 
 json PermitForm() {
   return {{"project_name", "示例园区一期厂房"}, {"project_code", "2026-330100-47-01-000001"},
@@ -328,56 +244,11 @@ bool Contains(const std::string& text, const std::string& part) {
 
 // ---- The in-process server ---------------------------------------------------------------------
 
-class TestServer {
+// The shipped definitions and the demo principals with the tests' additions, at kStart.
+class TestServer : public harness::TestServer {
  public:
-  explicit TestServer(ServerOptions options = {}) {
-    db_path_ = TempPath(".db");
-    SqliteStoreOptions store_options;
-    store_options.path = db_path_;
-    auto store = SqliteStore::Open(store_options);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-    clock_ = std::make_unique<SimulatedClock>(At(kStart));
-    registry_ = std::make_unique<DefinitionRegistry>(store_.get());
-    EXPECT_TRUE(registry_->LoadFromStore().ok());
-    auto deployed = registry_->DeployDirectory(kSourceDir + "/definitions", clock_->Now());
-    EXPECT_TRUE(deployed.ok()) << deployed.status().ToString();
-    service_ = std::make_unique<CaseService>(store_.get(), registry_.get(), clock_.get());
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.threads = 32;
-    server_ =
-        std::make_unique<ApiServer>(service_.get(), LoadPrincipals(true), clock_.get(), options);
-    auto port = server_->Bind();
-    EXPECT_TRUE(port.ok()) << port.status().ToString();
-    port_ = port.value();
-    thread_ = std::thread([this] { server_->Serve(); });
-  }
-
-  ~TestServer() {
-    server_->Stop();
-    thread_.join();
-    server_.reset();
-    service_.reset();
-    registry_.reset();
-    store_.reset();
-    RemoveDatabase(db_path_);
-  }
-
-  int port() const { return port_; }
-  ApiServer& server() { return *server_; }
-  CaseService& service() { return *service_; }
-  SimulatedClock& clock() { return *clock_; }
-
- private:
-  std::string db_path_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<SimulatedClock> clock_;
-  std::unique_ptr<DefinitionRegistry> registry_;
-  std::unique_ptr<CaseService> service_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
-  int port_ = 0;
+  explicit TestServer(ServerOptions options = {})
+      : harness::TestServer(LoadPrincipals(true), kSourceDir + "/definitions", kStart, options) {}
 };
 
 class ApiTest : public testing::Test {

@@ -10,11 +10,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "workflows/sha256.h"
 
 namespace {
 
@@ -353,6 +356,98 @@ TEST(CliUsage, HelpExitsZero) {
   RunResult r = Tongban("--help");
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_NE(r.out.find("usage: tongban COMMAND"), std::string::npos) << Describe(r);
+}
+
+// --- serve and token: the roles principals hold
+// ----------------------------------------------------------------------------------------
+
+// A copy of the demo principals with one more staff principal, holding `role`, at the end;
+// returns its path and sets `index` to the new principal's index.
+std::string DemoPrincipalsWith(const std::string& role, size_t* index) {
+  nlohmann::json doc =
+      nlohmann::json::parse(ReadFile(kSourceDir + "/definitions/principals/demo.json"));
+  doc["demo"] = false;
+  *index = doc["principals"].size();
+  doc["principals"].push_back({{"id", "surveyor-test"},
+                               {"name", "测绘人员"},
+                               {"roles", {role}},
+                               {"organ", "dz-approval-bureau"},
+                               {"token_sha256", tongban::Sha256Hex("test-surveyor-token")}});
+  std::string path = TempPath("-principals.json");
+  std::ofstream(path) << doc.dump(2);
+  return path;
+}
+
+// A definitions folder with the shipped calendars and one item declaring the role "surveyor".
+std::string DefinitionsDeclaringSurveyor() {
+  std::string dir = TempPath("-definitions");
+  fs::create_directories(dir + "/calendars");
+  fs::create_directories(dir + "/items");
+  fs::copy_file(kSourceDir + "/definitions/calendars/cn-mainland.json",
+                dir + "/calendars/cn-mainland.json");
+  nlohmann::json item =
+      nlohmann::json::parse(ReadFile(kSourceDir + "/definitions/items/seal-engraving-filing.json"));
+  item["id"] = "survey-filing";
+  item["roles"] = {{{"id", "surveyor"}, {"title", "测绘人员"}}};
+  item["steps"][0]["role"] = "surveyor";
+  std::ofstream(dir + "/items/survey-filing.json") << item.dump(2);
+  return dir;
+}
+
+// The server refuses, before it listens, a principal holding a role that no deployed item
+// declares, in the compiler format with the principal's pointer. (`timeout` only keeps a server
+// that wrongly started from hanging the suite.)
+TEST(CliServe, RefusesARoleNothingDeployedDeclares) {
+  size_t index = 0;
+  std::string principals = DemoPrincipalsWith("surveyor", &index);
+  std::string db = TempPath(".db");
+  RunResult r = RunShell("timeout 120 " + Quote(kBinary) + " serve --db " + Quote(db) +
+                         " --definitions definitions --principals " + Quote(principals) +
+                         " --listen 127.0.0.1:0");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_EQ(r.out.find("listening on"), std::string::npos) << Describe(r);
+  std::regex line(std::regex_replace(principals, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                  R"(:\d+:\d+: error: unknown role "surveyor": neither built in nor declared by a )"
+                  R"(deployed item \[/principals/)" +
+                  std::to_string(index) + R"(/roles/0\])");
+  EXPECT_TRUE(std::regex_search(r.err, line)) << Describe(r);
+  // A close miss of an item-declared role gets a suggestion.
+  principals = DemoPrincipalsWith("inspectr", &index);
+  r = RunShell("timeout 120 " + Quote(kBinary) + " serve --db " + Quote(db) +
+               " --definitions definitions --principals " + Quote(principals) +
+               " --listen 127.0.0.1:0");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(
+      r.err.find("did you mean \"inspector\"? [/principals/" + std::to_string(index) + "/roles/0]"),
+      std::string::npos)
+      << Describe(r);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove((db + suffix).c_str());
+}
+
+TEST(CliToken, AgreesWithServeOnRoles) {
+  RunResult r = Tongban("token --id inspector-2 --role inspector --organ dz-approval-bureau");
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.out.find(R"("roles":["inspector"])"), std::string::npos) << Describe(r);
+  r = Tongban("token --id surveyor-1 --role surveyor --organ dz-approval-bureau");
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find(R"(unknown role "surveyor": neither built in nor declared by an item in )"
+                       R"(definitions)"),
+            std::string::npos)
+      << Describe(r);
+  EXPECT_EQ(r.out.find("token:"), std::string::npos) << Describe(r);
+  r = Tongban("token --id inspector-3 --role inspectr");
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find(R"(did you mean "inspector"?)"), std::string::npos) << Describe(r);
+  r = Tongban("token --id x --role 'Fire Reviewer'");
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  // Definitions that declare the role make it acceptable.
+  std::string definitions = DefinitionsDeclaringSurveyor();
+  r = Tongban("token --id surveyor-1 --role surveyor --definitions " + Quote(definitions));
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.out.find(R"("roles":["surveyor"])"), std::string::npos) << Describe(r);
+  std::error_code ignored;
+  fs::remove_all(definitions, ignored);
 }
 
 // --- graph

@@ -2,6 +2,8 @@
 #include <openssl/rand.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include "engine/sqlite_store.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "workflows/schema_reader.h"
 #include "workflows/sha256.h"
 
 namespace tongban::cli {
@@ -25,7 +28,9 @@ start: new versions are added, deployed versions are immutable), with SQLite as 
 Options:
   --db FILE              the SQLite database (created if missing; default tongban.db)
   --definitions DIR      definitions to deploy at start (default definitions)
-  --principals FILE      who may call the API (default definitions/principals/demo.json)
+  --principals FILE      who may call the API (default definitions/principals/demo.json);
+                         every role a principal holds must be built in or declared by a
+                         deployed item, or the server refuses to start
   --listen HOST:PORT     address to listen on (default 127.0.0.1:8080; port 0 = any free port)
   --clock simulated:TIME run on a simulated clock starting at TIME (e.g.
                          simulated:2026-03-02T09:00:00+08:00); enables POST /v1/admin/clock
@@ -40,15 +45,23 @@ Exit codes: 0 stopped cleanly, 2 wrong usage, 3 could not start.
 
 constexpr const char* kTokenHelp =
     R"(usage: tongban token --id ID --role ROLE [--organ ORGAN] [--name NAME] [--credit-code CODE]
+                     [--definitions DIR]
 
 Prints a new random bearer token and the JSON line to add to a principals file (which
 stores only the token's SHA-256). Roles: applicant, agent, clerk, reviewer, approver,
-verifier, auditor, admin.
+verifier, auditor, admin, and any role an item declares in its "roles" (an inspector,
+a fire reviewer): `tongban serve` refuses a principal whose role nothing deployed
+declares, and so does this command, against the items in --definitions (default
+definitions, when that folder exists).
+Exit codes: 0 printed, 2 wrong usage (an unknown role among them).
 )";
 
-Result<std::shared_ptr<const PrincipalSet>> LoadPrincipals(const std::string& path) {
+// Compiles the principals file; every role must be built in or one of `declared_roles`.
+Result<std::shared_ptr<const PrincipalSet>> LoadPrincipals(
+    const std::string& path, const std::vector<std::string>& declared_roles) {
   DefinitionSet set;
   set.AddPath(path, true);
+  set.DeclareRoles(declared_roles);
   set.Compile();
   if (set.HasErrors()) {
     std::string message;
@@ -109,12 +122,6 @@ int ServeCommand(int argc, char** argv, int first) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  std::string principals_path = args.Get("principals").value_or("definitions/principals/demo.json");
-  auto principals = LoadPrincipals(principals_path);
-  if (!principals.ok()) {
-    std::cerr << "tongban serve: " << principals.status().message() << "\n";
-    return kExitError;
-  }
   SqliteStoreOptions store_options;
   store_options.path = args.Get("db").value_or("tongban.db");
   store_options.synchronous = args.Get("synchronous").value_or("FULL");
@@ -139,6 +146,14 @@ int ServeCommand(int argc, char** argv, int first) {
     check.Compile();
     for (const Diagnostic& d : check.Diagnostics())
       std::cerr << "  " << FormatDiagnostic(d) << "\n";
+    return kExitError;
+  }
+  // Checked against what is deployed (this directory and anything deployed before), so a role
+  // that only an item of the store declares is still accepted.
+  std::string principals_path = args.Get("principals").value_or("definitions/principals/demo.json");
+  auto principals = LoadPrincipals(principals_path, KnownPrincipalRoles(registry.Items()));
+  if (!principals.ok()) {
+    std::cerr << "tongban serve: " << principals.status().message() << "\n";
     return kExitError;
   }
   CaseService service(store->get(), &registry, clock.get());
@@ -177,7 +192,8 @@ int ServeCommand(int argc, char** argv, int first) {
 }
 
 int TokenCommand(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"help"}, {"id", "role", "organ", "name", "credit-code"});
+  Args args(argc, argv, first, {"help"},
+            {"id", "role", "organ", "name", "credit-code", "definitions"});
   if (!args.ok()) return UsageError("token", args.error());
   if (args.Has("help")) {
     std::cout << kTokenHelp;
@@ -185,6 +201,28 @@ int TokenCommand(int argc, char** argv, int first) {
   }
   if (!args.Get("id") || !args.Get("role"))
     return UsageError("token", "--id and --role are required");
+  const std::string role = *args.Get("role");
+  if (!IsSlug(role)) {
+    return UsageError("token",
+                      "--role takes a role id: lower-case letters, digits, '-' and '_', starting "
+                      "with a letter");
+  }
+  // The same rule as `tongban serve`: built in, or declared by an item of the definitions.
+  std::string definitions = args.Get("definitions").value_or("definitions");
+  std::error_code error;
+  if (args.Get("definitions") || std::filesystem::is_directory(definitions, error)) {
+    DefinitionSet set;
+    LoadDefinitions(&set, {definitions}, {});
+    set.Compile();
+    std::vector<std::string> known = KnownPrincipalRoles(set.Items());
+    if (std::find(known.begin(), known.end(), role) == known.end()) {
+      std::string message = "unknown role \"" + role +
+                            "\": neither built in nor declared by an item in " + definitions;
+      std::string suggestion = ClosestMatch(role, known);
+      if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+      return UsageError("token", message);
+    }
+  }
   unsigned char bytes[24];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     std::cerr << "tongban token: no randomness available\n";
@@ -198,7 +236,7 @@ int TokenCommand(int argc, char** argv, int first) {
   }
   nlohmann::json line = {{"id", *args.Get("id")},
                          {"name", args.Get("name").value_or(*args.Get("id"))},
-                         {"roles", {*args.Get("role")}},
+                         {"roles", {role}},
                          {"token_sha256", Sha256Hex(token)}};
   if (auto organ = args.Get("organ")) line["organ"] = *organ;
   if (auto code = args.Get("credit-code")) line["credit_code"] = *code;

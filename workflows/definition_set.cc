@@ -123,6 +123,10 @@ void DefinitionSet::Parse(File* file) {
   }
 }
 
+void DefinitionSet::DeclareRoles(const std::vector<std::string>& roles) {
+  declared_roles_ = roles;
+}
+
 void DefinitionSet::Compile() {
   for (File& file : files_)
     Parse(&file);
@@ -201,9 +205,20 @@ void DefinitionSet::Compile() {
       bundles_[{bundle->id, bundle->version}] = bundle;
     }
   }
+  std::optional<std::vector<std::string>> known_roles;
+  if (declared_roles_ || !items_.empty()) {
+    known_roles = KnownPrincipalRoles(Items());
+    for (const std::string& role : declared_roles_.value_or(std::vector<std::string>{})) {
+      if (std::find(known_roles->begin(), known_roles->end(), role) == known_roles->end())
+        known_roles->push_back(role);
+    }
+  }
   for (File& file : files_) {
     if (!file.parsed || file.kind != "principals") continue;
     auto principals = CompilePrincipals(file.document.root(), file.sink.get());
+    if (principals && known_roles &&
+        !CheckPrincipalRoles(*principals, *known_roles, file.sink.get()))
+      principals = nullptr;
     if (principals && !principals_) principals_ = principals;
   }
   for (File& file : files_)

@@ -50,6 +50,12 @@ class DefinitionSet {
   void AddText(const std::string& name, std::string text, bool report = true,
                std::optional<Instant> deployed_at = std::nullopt);
 
+  // Roles declared by definitions outside this set (a server's deployed items), accepted in a
+  // principals file besides the built-in ones and those the set's own items declare. A principals
+  // file is checked against these roles (CheckPrincipalRoles) when the set holds an item or this
+  // was called; alone, its roles are only checked to be ids. Call before Compile().
+  void DeclareRoles(const std::vector<std::string>& roles);
+
   // Compiles everything added so far. May be called once.
   void Compile();
 
@@ -110,6 +116,7 @@ class DefinitionSet {
   std::map<std::pair<std::string, int>, std::shared_ptr<const Bundle>> bundles_;
   std::vector<std::shared_ptr<const HandlingAgreementList>> agreement_lists_;
   std::shared_ptr<const PrincipalSet> principals_;
+  std::optional<std::vector<std::string>> declared_roles_;
   std::vector<std::shared_ptr<const DelegationList>> delegation_lists_;
 };
 

@@ -11,6 +11,39 @@ bool Principal::HasRole(const std::string& role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
+std::vector<std::string> KnownPrincipalRoles(
+    const std::vector<std::shared_ptr<const Item>>& items) {
+  std::vector<std::string> known = PrincipalRoles();
+  std::set<std::string> declared;
+  for (const auto& item : items) {
+    for (const auto& [id, title] : item->extra_roles)
+      declared.insert(id);
+  }
+  for (const std::string& role : declared) {
+    if (std::find(known.begin(), known.end(), role) == known.end()) known.push_back(role);
+  }
+  return known;
+}
+
+bool CheckPrincipalRoles(const PrincipalSet& set, const std::vector<std::string>& known,
+                         DiagnosticSink* sink) {
+  bool ok = true;
+  for (size_t i = 0; i < set.principals.size(); ++i) {
+    const Principal& p = set.principals[i];
+    for (size_t k = 0; k < p.roles.size(); ++k) {
+      if (std::find(known.begin(), known.end(), p.roles[k]) != known.end()) continue;
+      std::string message =
+          "unknown role \"" + p.roles[k] + "\": neither built in nor declared by a deployed item";
+      std::string suggestion = ClosestMatch(p.roles[k], known);
+      if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+      sink->Error(JoinJsonPointer(JoinJsonPointer("/principals", i) + "/roles", k), "unknown-role",
+                  message);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 bool IsValidCreditCode(const std::string& code) {
   // GB 32100-2015: 18 characters from this alphabet; the last is a check character.
   static const std::string kAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -67,15 +100,13 @@ std::shared_ptr<const PrincipalSet> CompilePrincipals(const nlohmann::json& root
       if (const nlohmann::json* roles = r.Array("roles", true)) {
         for (size_t k = 0; k < roles->size(); ++k) {
           std::string rp = JoinJsonPointer(r.PointerOf("roles"), k);
-          std::string role = (*roles)[k].is_string() ? (*roles)[k].get<std::string>() : "";
-          const auto& known = PrincipalRoles();
-          if (std::find(known.begin(), known.end(), role) == known.end()) {
-            std::string message = "unknown role \"" + role + "\"";
-            std::string suggestion = ClosestMatch(role, known);
-            if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
-            sink->Error(rp, "unknown-role", message);
+          if (!(*roles)[k].is_string() || !IsSlug((*roles)[k].get<std::string>())) {
+            sink->Error(rp, "bad-id",
+                        "a role is an id: lower-case letters, digits, '-' and '_', starting with "
+                        "a letter");
             continue;
           }
+          std::string role = (*roles)[k].get<std::string>();
           p.roles.push_back(role);
         }
         if (roles->empty())
