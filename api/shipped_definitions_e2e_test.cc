@@ -112,20 +112,6 @@ const DefinitionSet& Shipped() {
   return *set;
 }
 
-// Organ ids by name, as items and delegation lists spell them (a joint party names its organ).
-std::map<std::string, std::string> OrganIdsByName() {
-  std::map<std::string, std::string> ids;
-  for (const auto& item : Shipped().Items())
-    ids[item->organ.name] = item->organ.id;
-  for (const auto& list : Shipped().DelegationLists()) {
-    for (const auto& d : list->delegations) {
-      ids[d.from.name] = d.from.id;
-      ids[d.to.name] = d.to.id;
-    }
-  }
-  return ids;
-}
-
 // ---- Planning a path to a decision
 // ---------------------------------------------------------------
 
@@ -314,7 +300,7 @@ json AllMaterials(const std::vector<Material>& materials) {
 
 class Walker {
  public:
-  Walker(Api* api, const Cast* cast) : api_(api), cast_(cast), organ_ids_(OrganIdsByName()) {
+  Walker(Api* api, const Cast* cast) : api_(api), cast_(cast) {
     auditor_ = cast->WithRole("auditor", "*");
     applicant_ = cast->WithRole("applicant");
   }
@@ -422,13 +408,12 @@ class Walker {
   }
 
  private:
-  // A party's opinion, signed by a principal holding the party's role in the party's organ (when
-  // the party names one that a principal works for).
+  // A party's opinion, signed by a principal holding the party's role in the party's organ (the
+  // implementing organ's for a party that names none).
   bool SignParty(const Item& item, const std::string& id, const Step& step,
                  const JointParty& party) {
     std::vector<const Person*> holders, in_organ;
-    std::string organ = party.organ;
-    if (auto named = organ_ids_.find(organ); named != organ_ids_.end()) organ = named->second;
+    const std::string organ = party.organ.id.empty() ? item.organ.id : party.organ.id;
     for (const Person& p : cast_->people) {
       if (!p.principal->HasRole(party.role)) continue;
       holders.push_back(&p);
@@ -436,7 +421,7 @@ class Walker {
     }
     if (!in_organ.empty()) holders = in_organ;
     std::string where = item.id + " case " + id + ", joint step " + step.id + ", party " +
-                        party.id + " (role " + party.role + ", organ \"" + party.organ + "\")";
+                        party.id + " (role " + party.role + ", organ " + organ + ")";
     if (holders.empty()) {
       ADD_FAILURE() << where << ": no demo principal holds the party's role";
       return false;
@@ -460,7 +445,6 @@ class Walker {
 
   Api* api_;
   const Cast* cast_;
-  std::map<std::string, std::string> organ_ids_;
   const Person* auditor_ = nullptr;
   const Person* applicant_ = nullptr;
   std::map<std::string, std::set<std::string>> acted_;  // case id → principal ids
