@@ -3,7 +3,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "engine/case_service.h"
+#include "engine/engine.h"
 #include "engine/scenario.h"
 #include "engine/sqlite_store.h"
 #include "tools/cli.h"
@@ -61,27 +61,12 @@ std::string ReadFile(const std::string& path, bool* ok) {
 }
 
 // Opens the database read-only and loads its definitions.
-struct OpenedDatabase {
-  std::unique_ptr<SqliteStore> store;
-  std::unique_ptr<DefinitionRegistry> registry;
-  std::unique_ptr<SystemClock> clock;
-  std::unique_ptr<CaseService> service;
-};
-
-Result<OpenedDatabase> OpenDatabase(const std::string& path) {
+Result<std::unique_ptr<Engine>> OpenDatabase(const std::string& path) {
   if (!std::filesystem::exists(path)) return Status::NotFound("no database file " + path);
-  SqliteStoreOptions options;
-  options.path = path;
-  options.read_only = true;
-  auto store = SqliteStore::Open(options);
-  if (!store.ok()) return store.status();
-  OpenedDatabase db;
-  db.store = std::move(store).value();
-  db.registry = std::make_unique<DefinitionRegistry>(db.store.get());
-  TONGBAN_RETURN_IF_ERROR(db.registry->LoadFromStore());
-  db.clock = std::make_unique<SystemClock>();
-  db.service = std::make_unique<CaseService>(db.store.get(), db.registry.get(), db.clock.get());
-  return db;
+  EngineOptions options;
+  options.store.path = path;
+  options.store.read_only = true;
+  return Engine::Open(std::move(options));
 }
 
 }  // namespace
@@ -180,10 +165,10 @@ int ReplayCommand(int argc, char** argv, int first) {
     std::cerr << "tongban replay: " << db.status().message() << "\n";
     return kExitError;
   }
-  if (db->service->IsBundleCase(*args.Get("case"))) {
+  if ((*db)->cases()->IsBundleCase(*args.Get("case"))) {
     // A bundle case (一件事): its parts and their children as they stand now.
     if (at) return UsageError("replay", "--at is for item cases; a bundle is shown as it is now");
-    auto bundle = db->service->GetBundle(*args.Get("case"));
+    auto bundle = (*db)->cases()->GetBundle(*args.Get("case"));
     if (!bundle.ok()) {
       std::cerr << "tongban replay: " << bundle.status().message() << "\n";
       return bundle.status().code() == StatusCode::kDataLoss ? kExitFailure : kExitError;
@@ -206,7 +191,8 @@ int ReplayCommand(int argc, char** argv, int first) {
     }
     return kExitOk;
   }
-  auto view = at ? db->service->GetAt(*args.Get("case"), *at) : db->service->Get(*args.Get("case"));
+  auto view =
+      at ? (*db)->cases()->GetAt(*args.Get("case"), *at) : (*db)->cases()->Get(*args.Get("case"));
   if (!view.ok()) {
     std::cerr << "tongban replay: " << view.status().message() << "\n";
     return view.status().code() == StatusCode::kDataLoss ? kExitFailure : kExitError;
@@ -243,11 +229,11 @@ int VerifyCommand(int argc, char** argv, int first) {
   }
   VerifyReport report;
   if (auto id = args.Get("case")) {
-    report = db->service->Verify(*id);
+    report = (*db)->cases()->Verify(*id);
   } else {
     Progress progress("verifying events");
-    report =
-        db->service->VerifyAll([&](int64_t done, int64_t total) { progress.Update(done, total); });
+    report = (*db)->cases()->VerifyAll(
+        [&](int64_t done, int64_t total) { progress.Update(done, total); });
   }
   if (args.Get("format").value_or("text") == "json") {
     std::cout << VerifyReportToJson(report).dump(2) << "\n";

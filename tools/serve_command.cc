@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "api/server.h"
-#include "engine/sqlite_store.h"
+#include "engine/engine.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "workflows/schema_reader.h"
@@ -101,19 +101,14 @@ int ServeCommand(int argc, char** argv, int first) {
   if (server_options.port < 0 || server_options.port > 65535) {
     return UsageError("serve", "--listen port must be between 0 and 65535");
   }
-  std::unique_ptr<Clock> clock;
-  SimulatedClock* simulated = nullptr;
+  EngineOptions engine_options;
   if (auto c = args.Get("clock")) {
     if (c->rfind("simulated:", 0) != 0) return UsageError("serve", "--clock takes simulated:TIME");
     auto start = ParseTimestamp(c->substr(10));
     if (!start)
       return UsageError("serve",
                         "--clock simulated:TIME needs a timestamp like 2026-03-02T09:00:00+08:00");
-    auto sim = std::make_unique<SimulatedClock>(*start);
-    simulated = sim.get();
-    clock = std::move(sim);
-  } else {
-    clock = std::make_unique<SystemClock>();
+    engine_options.clock = std::make_unique<SimulatedClock>(*start);
   }
   // Stop signals are taken by a watcher thread, not by an async handler.
   sigset_t signals;
@@ -122,22 +117,20 @@ int ServeCommand(int argc, char** argv, int first) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  SqliteStoreOptions store_options;
-  store_options.path = args.Get("db").value_or("tongban.db");
-  store_options.synchronous = args.Get("synchronous").value_or("FULL");
-  auto store = SqliteStore::Open(store_options);
-  if (!store.ok()) {
-    std::cerr << "tongban serve: " << store.status().message() << "\n";
+  engine_options.store.path = args.Get("db").value_or("tongban.db");
+  engine_options.store.synchronous = args.Get("synchronous").value_or("FULL");
+  const SqliteStoreOptions store_options = engine_options.store;  // for the start-up line
+  auto opened = Engine::Open(std::move(engine_options));
+  if (!opened.ok()) {
+    std::cerr << "tongban serve: " << opened.status().message() << "\n";
     return kExitError;
   }
-  DefinitionRegistry registry(store->get());
-  if (Status loaded = registry.LoadFromStore(); !loaded.ok()) {
-    std::cerr << "tongban serve: " << loaded.message() << "\n";
-    return kExitError;
-  }
+  Engine& engine = **opened;
+  DefinitionRegistry& registry = *engine.registry();
+  SimulatedClock* simulated = engine.simulated_clock();
   std::string definitions = args.Get("definitions").value_or("definitions");
   std::vector<Diagnostic> diagnostics;
-  auto deployed = registry.DeployDirectory(definitions, clock->Now());
+  auto deployed = engine.DeployDirectory(definitions);
   if (!deployed.ok()) {
     std::cerr << "tongban serve: cannot deploy " << definitions << ": "
               << deployed.status().message() << "\n";
@@ -156,8 +149,7 @@ int ServeCommand(int argc, char** argv, int first) {
     std::cerr << "tongban serve: " << principals.status().message() << "\n";
     return kExitError;
   }
-  CaseService service(store->get(), &registry, clock.get());
-  api::ApiServer server(&service, *principals, simulated, server_options);
+  api::ApiServer server(engine.cases(), *principals, simulated, server_options);
   auto port = server.Bind();
   if (!port.ok()) {
     std::cerr << "tongban serve: " << port.status().message() << "\n";
@@ -177,6 +169,8 @@ int ServeCommand(int argc, char** argv, int first) {
     std::cerr << "tongban serve: simulated clock at " << FormatTimestamp(simulated->Now())
               << "; POST /v1/admin/clock moves it\n";
   }
+  // Deadlines act on their own (deemed acceptance, overdue marks) while the server runs.
+  engine.StartTimers();
   std::thread watcher([&server, signals] {
     int received = 0;
     sigwait(&signals, &received);
@@ -184,6 +178,7 @@ int ServeCommand(int argc, char** argv, int first) {
     server.Stop();
   });
   server.Serve();
+  engine.StopTimers();
   // Wake the watcher if the server stopped for another reason.
   pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
