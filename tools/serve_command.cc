@@ -160,6 +160,14 @@ int ServeCommand(int argc, char** argv, int first) {
             << " (synchronous=" << store_options.synchronous << "), " << registry.Items().size()
             << " item version(s); deployed " << deployed->deployed.size() << " new, "
             << deployed->unchanged.size() << " unchanged\n";
+  // Only the versions new cases run on: a case of an older version keeps its own rules.
+  std::vector<std::shared_ptr<const Item>> latest;
+  for (const auto& item : registry.Items()) {
+    if (registry.FindItem(item->id) == item) latest.push_back(item);
+  }
+  for (const std::string& party : UnsignableJointParties(**principals, latest)) {
+    std::cerr << "tongban serve: WARNING: " << party << "\n";
+  }
   if ((*principals)->demo) {
     std::cerr << "tongban serve: WARNING: running with the shipped DEMO principals ("
               << principals_path

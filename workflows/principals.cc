@@ -137,4 +137,25 @@ std::shared_ptr<const PrincipalSet> CompilePrincipals(const nlohmann::json& root
   return set;
 }
 
+std::vector<std::string> UnsignableJointParties(
+    const PrincipalSet& set, const std::vector<std::shared_ptr<const Item>>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items) {
+    for (const Step& step : item->steps) {
+      for (const JointParty& party : step.parties) {
+        const std::string& organ = party.organ.id.empty() ? item->organ.id : party.organ.id;
+        bool signable = false;
+        for (const Principal& p : set.principals) {
+          signable = signable || (p.HasRole(party.role) && (p.organ == organ || p.organ == "*"));
+        }
+        if (signable) continue;
+        out.push_back(item->id + " v" + std::to_string(item->version) + ", step " + step.id +
+                      ": no principal holds role " + party.role + " in organ " + organ +
+                      ", so party " + party.id + " (" + party.title + ") can never sign");
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace tongban

@@ -62,6 +62,11 @@ std::shared_ptr<const PrincipalSet> CompilePrincipals(const nlohmann::json& root
 bool CheckPrincipalRoles(const PrincipalSet& set, const std::vector<std::string>& known,
                          DiagnosticSink* sink);
 
+// Joint parties (会签) of `items` that no principal of `set` can sign: nobody holds the party's
+// role in the party's organ (or in every organ, "*"). One line per party, for a start-up warning.
+std::vector<std::string> UnsignableJointParties(
+    const PrincipalSet& set, const std::vector<std::shared_ptr<const Item>>& items);
+
 // Checks the shape of a unified social credit code (18 characters, GB 32100-2015 check digit).
 bool IsValidCreditCode(const std::string& code);
 

@@ -185,5 +185,32 @@ TEST(Principals, DemoPrincipalsValidateWithTheShippedItems) {
     EXPECT_EQ(held.count(role), 1u) << "no demo principal holds " << role;
 }
 
+TEST(Principals, EveryJointPartyOfTheShippedItemsHasASignerInItsOrgan) {
+  DefinitionSet set;
+  set.AddPath(kSourceDir + "/definitions/calendars", false);
+  set.AddPath(kSourceDir + "/definitions/items", false);
+  set.AddPath(kSourceDir + "/definitions/principals/demo.json", true);
+  set.Compile();
+  auto demo = set.FindPrincipals();
+  ASSERT_NE(demo, nullptr);
+  EXPECT_EQ(UnsignableJointParties(*demo, set.Items()), std::vector<std::string>{});
+  // Without the fire reviewer of the city's housing bureau, the drawing review's fire party can
+  // never sign: the reviewer of the bureau holding the same role elsewhere does not count.
+  PrincipalSet without = *demo;
+  without.principals.erase(
+      std::remove_if(without.principals.begin(), without.principals.end(),
+                     [](const Principal& p) { return p.HasRole("fire_reviewer"); }),
+      without.principals.end());
+  Principal elsewhere;
+  elsewhere.id = "bureau-fire";
+  elsewhere.roles = {"fire_reviewer"};
+  elsewhere.organ = "dz-approval-bureau";
+  without.principals.push_back(elsewhere);
+  auto lines = UnsignableJointParties(without, set.Items());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("joint-drawing-review"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("city-housing-bureau"), std::string::npos) << lines[0];
+}
+
 }  // namespace
 }  // namespace tongban
