@@ -44,6 +44,15 @@ const JointParty* SignOffParty(const Item& item, const CaseState& state, const s
   return nullptr;
 }
 
+// Whether every required material is supplied or, on a commitment, replaced by it (the life
+// cycle's condition for accepting an application).
+bool RequiredMaterialsSupplied(const Item& item, const CaseState& state) {
+  return std::all_of(item.materials.begin(), item.materials.end(), [&](const Material& m) {
+    return m.necessity != Necessity::kRequired || state.materials.count(m.id) != 0 ||
+           (state.mode == "commitment" && m.commitment_replaceable);
+  });
+}
+
 std::vector<DataField> StepActionData(const Action& action) {
   std::vector<DataField> data;
   if (action.requires_reason)
@@ -327,8 +336,20 @@ std::vector<std::string> Permissions::Candidates(const Item& item, const CaseSta
     candidates.erase(std::remove(candidates.begin(), candidates.end(), action), candidates.end());
   };
   // The conditions the life cycle adds to the table's statuses.
-  if (s.awaiting_transfer()) return {"transfer", "withdraw"};
+  if (s.awaiting_transfer()) {
+    // Only while the case is open: one withdrawn at the window stays untransferred for good.
+    candidates.erase(
+        std::remove_if(candidates.begin(), candidates.end(),
+                       [](const std::string& a) { return a != "transfer" && a != "withdraw"; }),
+        candidates.end());
+    return candidates;
+  }
   drop("transfer");
+  // An application is accepted only complete; until then the window asks for a correction.
+  if (!RequiredMaterialsSupplied(item, s)) {
+    drop("accept");
+    drop("accept_and_decide");
+  }
   if (item.case_type != CaseType::kInstant) drop("accept_and_decide");
   if (s.correction_issued) drop("request_correction");
   drop(s.suspended ? "suspend" : "resume");
