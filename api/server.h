@@ -1,14 +1,16 @@
 // ApiServer: Tongban's HTTP API (cpp-httplib), JSON in and out, errors as RFC 9457 problems.
 //
-// Who may do what (bearer tokens, principals file):
-// - an applicant sees and acts on its own cases only; another applicant's case is a 404;
-// - staff act only on cases of items their organ implements, and only in the roles they hold (the
-//   engine checks which role an action or step needs); auditors read everything in their organ's
-//   scope and change nothing; admins deploy definitions; organ "*" is every organ;
-// - tokens are compared by their SHA-256 in constant time and never logged.
+// This class is the listening server only: it builds the shared context (context.h), registers
+// the route table (routes.h) on a tuned httplib server and binds, serves and stops it. The
+// handlers are in a file per route group (handlers.h); who may see or do what is decided by the
+// engine (engine/permissions.h), and the handlers translate its refusals into 404 or 403.
+//
+// The server fires no timers on its own: on a real clock the engine's timer loop does, started by
+// `tongban serve`; on a simulated clock POST /v1/admin/clock fires those due after moving it.
 //
 // Thread safety: one ApiServer serves many requests concurrently (a thread per keep-alive
-// connection, from a pool); all state it touches is thread-safe.
+// connection, from a pool); all state it touches is thread-safe. Stop() may be called from any
+// thread.
 #pragma once
 
 #include <httplib.h>
@@ -16,33 +18,26 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "api/context.h"
 #include "api/metrics.h"
 #include "engine/case_service.h"
 #include "workflows/principals.h"
 
 namespace tongban::api {
 
-struct ServerOptions {
-  std::string host = "127.0.0.1";
-  int port = 8080;    // 0: an ephemeral port (see Bind)
-  int threads = 256;  // more than the keep-alive connections we expect
-  size_t max_body_bytes = 1 << 20;
-  int listen_backlog = 4096;
-  int timer_interval_ms = 1000;  // how often due timers are fired (real clock)
-};
-
 class ApiServer {
  public:
   // `simulated_clock` is non-null when the service runs on a simulated clock; only then does
-  // POST /v1/admin/clock exist. None of the pointers is owned; all must outlive the server.
+  // POST /v1/admin/clock exist. `service` and `simulated_clock` are not owned and must outlive the
+  // server; the principals are shared.
   ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> principals,
             SimulatedClock* simulated_clock, ServerOptions options);
   ~ApiServer();
 
   // Binds the listening socket; returns the port (the ephemeral one when options.port is 0).
+  // kUnavailable when the address cannot be bound.
   Result<int> Bind();
   // Serves until Stop(); returns after every in-flight request has finished.
   void Serve();
@@ -55,19 +50,15 @@ class ApiServer {
   Metrics& metrics() { return metrics_; }
 
  private:
-  class Handlers;
   class TunedServer;
 
-  CaseService* service_;
   std::shared_ptr<const PrincipalSet> principals_;
-  SimulatedClock* simulated_clock_;
   ServerOptions options_;
-  std::unique_ptr<TunedServer> http_;
-  std::unique_ptr<Handlers> handlers_;
-  std::vector<std::string> routes_;
   Metrics metrics_;
+  ApiContext context_;  // points at the members above; declared after them
+  std::unique_ptr<TunedServer> http_;
+  std::vector<std::string> routes_;
   std::atomic<bool> stopping_{false};
-  std::thread timer_thread_;
 };
 
 // The OpenAPI 3.1 document (api/openapi.json, compiled in).

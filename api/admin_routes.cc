@@ -1,0 +1,50 @@
+// POST /v1/admin/clock: only on a simulated clock. Moves the clock forward and fires the timers
+// that are then due, so that tests and demonstrations see deadlines pass at once. (On a real clock
+// the engine's timer loop fires them; this server runs none.)
+#include <chrono>
+#include <string>
+
+#include "api/auth.h"
+#include "api/handlers.h"
+#include "api/http_util.h"
+
+namespace tongban::api {
+
+void AdvanceClock(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  if (!p.HasRole("admin")) Fail(403, "forbidden", "Not permitted", "moving the clock needs admin");
+  nlohmann::json body = ParseBody(req);
+  CheckKeys(body, {"advance", "to"});
+  SimulatedClock& clock = *ctx.simulated_clock;
+  if (body.contains("to")) {
+    Expect(body, "to", IsString, "a timestamp", true);
+    auto to = ParseTimestamp(body["to"].get<std::string>());
+    if (!to) Fail(422, "invalid", "The request is not valid", "to must be a timestamp");
+    if (*to < clock.Now())
+      Fail(422, "invalid", "The request is not valid", "the clock only moves forward");
+    clock.Set(*to);
+  } else {
+    Expect(body, "advance", IsObject, "an object {days, hours, minutes}", true);
+    const nlohmann::json& a = body["advance"];
+    CheckKeys(a, {"days", "hours", "minutes"}, "/advance");
+    for (const char* key : {"days", "hours", "minutes"}) {
+      if (a.contains(key) && (!a[key].is_number_integer() || a[key].get<int64_t>() < 0 ||
+                              a[key].get<int64_t>() > 3660)) {
+        Fail(422, "invalid", "The request is not valid",
+             std::string("advance.") + key + " must be a whole number 0..3660");
+      }
+    }
+    clock.Advance(std::chrono::days(a.value("days", 0)) + std::chrono::hours(a.value("hours", 0)) +
+                  std::chrono::minutes(a.value("minutes", 0)));
+  }
+  int fired_total = 0;
+  for (int round = 0; round < 100; ++round) {
+    auto fired = ctx.service->FireDueTimers();
+    if (!fired.ok()) Fail(fired.status());
+    fired_total += *fired;
+    if (*fired == 0) break;
+  }
+  SendJson(res, 200, {{"now", FormatTimestamp(clock.Now())}, {"timer_events", fired_total}});
+}
+
+}  // namespace tongban::api

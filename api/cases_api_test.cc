@@ -1,0 +1,610 @@
+// API tests of /v1/cases for item cases (cases_routes.cc): creating, reading, listing and acting,
+// authorization, concurrency and idempotency, and the receiving window (收受分离).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/api_test_fixture.h"
+
+namespace tongban::api::api_test {
+namespace {
+
+// ---- Creating cases and request validation ------------------------------------------------------
+
+TEST_F(ApiTest, CreateCaseByApplicant) {
+  Reply r = Create();
+  const std::string id = r.doc.value("id", "");
+  ASSERT_FALSE(id.empty()) << r;
+  EXPECT_EQ(r.Header("Location"), "/v1/cases/" + id);
+  EXPECT_EQ(r.Header("ETag"), "\"1\"");
+  EXPECT_EQ(r.ContentType(), "application/json");
+  EXPECT_EQ(r.doc["status"], "submitted");
+  EXPECT_EQ(r.doc["version"], 1);
+  EXPECT_EQ(r.doc["applicant"]["id"], "ent-demo");
+  EXPECT_EQ(r.doc["applicant"]["credit_code"], "91330100MA2TB00014");
+  EXPECT_EQ(r.doc["organ"], "dz-approval-bureau");
+  EXPECT_EQ(r.doc["definition"]["title"], "建筑工程施工许可");
+  EXPECT_FALSE(r.doc.contains("last_hash"));
+  EXPECT_TRUE(std::regex_match(r.doc.value("number", ""), std::regex("TB20260302-[0-9]{8}")))
+      << r.doc["number"];
+  std::set<std::string> actions;
+  for (const json& a : r.doc["available_actions"])
+    actions.insert(a.value("action", ""));
+  EXPECT_EQ(actions, (std::set<std::string>{"withdraw", "supply_materials"}));
+
+  Reply got = api().Get(r.Header("Location"), kApplicant);
+  ASSERT_EQ(got.status, 200) << got;
+  EXPECT_EQ(got.Header("ETag"), "\"1\"");
+  EXPECT_EQ(got.doc["id"], id);
+  // The clerk is offered what a clerk may do.
+  actions.clear();
+  Reply clerk_view = api().Get("/v1/cases/" + id, kClerk);
+  for (const json& a : clerk_view.doc["available_actions"])
+    actions.insert(a.value("action", ""));
+  EXPECT_EQ(actions,
+            (std::set<std::string>{"accept", "request_correction", "refuse", "supply_materials"}));
+}
+
+TEST_F(ApiTest, CreateCaseAtTheWindow) {
+  json body = NewPermit();
+  body["applicant"] = {
+      {"id", "ent-walkin"}, {"name", "到窗口的企业"}, {"credit_code", "91330100MA2TB00014"}};
+  Reply r = Create(kClerk, body);
+  EXPECT_EQ(r.doc["applicant"]["id"], "ent-walkin");
+  json events = History(r.doc.value("id", ""));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["actor"]["id"], "clerk-demo");
+  EXPECT_EQ(events[0]["actor"]["role"], "clerk");
+
+  // A clerk names the applicant; an applicant does not.
+  ExpectProblem(api().Post("/v1/cases", kClerk, NewPermit()), 422, "invalid");
+  ExpectProblem(api().Post("/v1/cases", kApplicant, body), 422, "invalid");
+  json bad_code = body;
+  bad_code["applicant"]["credit_code"] = "123";
+  ExpectProblem(api().Post("/v1/cases", kClerk, bad_code), 422, "invalid");
+  json extra = body;
+  extra["applicant"]["phone"] = "110";
+  ExpectInvalidAt(api().Post("/v1/cases", kClerk, extra), "/applicant/phone");
+  // Only applicants and clerks submit; a clerk only for items its organ implements.
+  for (const char* token : {kReviewer, kApprover, kAuditor, kAdmin}) {
+    SCOPED_TRACE(token);
+    ExpectProblem(api().Post("/v1/cases", token, body), 403, "forbidden");
+  }
+  ExpectProblem(api().Post("/v1/cases", kForeignClerk, body), 403, "forbidden");
+}
+
+TEST_F(ApiTest, CreateCaseValidation) {
+  // Unknown members are refused with a pointer.
+  json unknown = NewPermit();
+  unknown["colour"] = "red";
+  ExpectInvalidAt(api().Post("/v1/cases", kApplicant, unknown), "/colour");
+  // Wrong types.
+  struct Case {
+    const char* member;
+    json value;
+  };
+  for (const Case& c : std::vector<Case>{{"definition", 5},
+                                         {"version", "1"},
+                                         {"version", 0},
+                                         {"version", -1},
+                                         {"version", 1.5},
+                                         {"form", json::array()},
+                                         {"materials", "application_form"},
+                                         {"mode", true},
+                                         {"commitment", 1}}) {
+    SCOPED_TRACE(std::string(c.member) + " = " + c.value.dump());
+    json body = NewPermit();
+    body[c.member] = c.value;
+    ExpectInvalidAt(api().Post("/v1/cases", kApplicant, body), std::string("/") + c.member);
+  }
+  // Missing members.
+  json missing = NewPermit();
+  missing.erase("definition");
+  ExpectInvalidAt(api().Post("/v1/cases", kApplicant, missing), "/definition");
+  // Not an object.
+  ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "[1, 2]"), 422, "invalid");
+  ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "\"construction-permit\""), 422, "invalid");
+  // Rules of the item: the form, the mode.
+  json form = NewPermit();
+  form["form"].erase("project_name");
+  ExpectProblem(api().Post("/v1/cases", kApplicant, form), 422, "invalid");
+  json mode = NewPermit();
+  mode["mode"] = "express";
+  ExpectProblem(api().Post("/v1/cases", kApplicant, mode), 422, "invalid");
+  // Unknown items and versions.
+  json nothing = NewPermit();
+  nothing["definition"] = "no-such-item";
+  ExpectProblem(api().Post("/v1/cases", kApplicant, nothing), 404, "not-found");
+  json v9 = NewPermit();
+  v9["version"] = 9;
+  ExpectProblem(api().Post("/v1/cases", kApplicant, v9), 404, "not-found");
+  // Nothing of that was stored.
+  Reply list = api().Get("/v1/cases", kAuditor);
+  EXPECT_EQ(list.doc["cases"].size(), 0u) << list;
+}
+
+// ---- Reading cases ------------------------------------------------------------------------------
+
+TEST_F(ApiTest, GetCaseAsItStoodThen) {
+  std::string id = Submitted();  // 09:00
+  Reply moved = api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"hours", 1}}}});
+  ASSERT_EQ(moved.status, 200) << moved;
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);  // 10:00
+  api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"hours", 1}}}});
+  ASSERT_EQ(api().Act(id, kReviewer, "pass").status, 200);  // 11:00
+
+  Reply now = api().Get("/v1/cases/" + id, kApplicant);
+  EXPECT_EQ(now.doc["status"], "under_review");
+  EXPECT_EQ(now.doc["step"], "decide");
+  EXPECT_EQ(now.Header("ETag"), "\"3\"");
+
+  Reply before_accept =
+      api().Get("/v1/cases/" + id + "?at=2026-03-02T09:30:00%2B08:00", kApplicant);
+  ASSERT_EQ(before_accept.status, 200) << before_accept;
+  EXPECT_EQ(before_accept.doc["status"], "submitted");
+  EXPECT_EQ(before_accept.doc["version"], 1);
+  EXPECT_EQ(before_accept.doc["step"], nullptr);
+  EXPECT_EQ(before_accept.Header("ETag"), "\"1\"");
+  EXPECT_EQ(before_accept.doc["as_of"], "2026-03-02T01:30:00.000Z");
+
+  Reply in_review = api().Get("/v1/cases/" + id + "?at=2026-03-02T02:30:00Z", kClerk);
+  ASSERT_EQ(in_review.status, 200) << in_review;
+  EXPECT_EQ(in_review.doc["status"], "under_review");
+  EXPECT_EQ(in_review.doc["step"], "review");
+  EXPECT_EQ(in_review.doc["version"], 2);
+
+  // Before the case existed, and not a time at all.
+  ExpectProblem(api().Get("/v1/cases/" + id + "?at=2026-03-01T09:00:00%2B08:00", kApplicant), 404,
+                "not-found");
+  for (const char* bad : {"yesterday", "2026-03-02", "2026-03-02T09:00:00"}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(api().Get("/v1/cases/" + id + "?at=" + bad, kApplicant), 422, "invalid");
+  }
+  // Another applicant cannot look into the past either.
+  ExpectProblem(api().Get("/v1/cases/" + id + "?at=2026-03-02T02:30:00Z", kOtherApplicant), 404,
+                "not-found");
+  ExpectProblem(api().Get("/v1/cases/c0000000000000000000", kApplicant), 404, "not-found");
+}
+
+TEST_F(ApiTest, HistoryIsHashChainedAndVerifies) {
+  std::string id = AtDecision();
+  Reply approved = api().Act(id, kApprover, "approve");
+  ASSERT_EQ(approved.status, 200) << approved;
+  EXPECT_EQ(approved.doc["status"], "approved");
+  EXPECT_EQ(approved.doc["decision"], "approve");
+  EXPECT_EQ(approved.Header("ETag"), "\"4\"");
+
+  Reply r = api().Get("/v1/cases/" + id + "/history", kApplicant);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.doc["case_id"], id);
+  const json& events = r.doc["events"];
+  ASSERT_EQ(events.size(), 4u);
+  const std::vector<std::string> actions = {"submit", "accept", "pass", "approve"};
+  std::string previous(64, '0');
+  for (size_t i = 0; i < events.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(events[i]["seq"], i + 1);
+    EXPECT_EQ(events[i]["action"], actions[i]);
+    EXPECT_EQ(events[i]["case_id"], id);
+    EXPECT_EQ(events[i]["prev_hash"], previous);
+    std::string hash = events[i].value("hash", "");
+    EXPECT_TRUE(std::regex_match(hash, std::regex("[0-9a-f]{64}"))) << hash;
+    EXPECT_NE(hash, previous);
+    previous = hash;
+  }
+  EXPECT_EQ(events[3]["status"], "approved");
+  EXPECT_EQ(events[1]["actor"]["id"], "clerk-demo");
+
+  Reply verify = api().Get("/v1/cases/" + id + "/verify", kAuditor);
+  ASSERT_EQ(verify.status, 200) << verify;
+  EXPECT_EQ(verify.doc["ok"], true) << verify;
+  EXPECT_EQ(verify.doc["events"], 4);
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kApplicant).doc["ok"], true);
+  ExpectProblem(api().Get("/v1/cases/" + id + "/verify", kOtherApplicant), 404, "not-found");
+  ExpectProblem(api().Get("/v1/cases/nope/verify", kAuditor), 404, "not-found");
+  ExpectProblem(api().Get("/v1/cases/nope/history", kAuditor), 404, "not-found");
+}
+
+TEST_F(ApiTest, ListCasesScopeFiltersAndPaging) {
+  std::vector<std::string> mine;
+  for (int i = 0; i < 3; ++i)
+    mine.push_back(Submitted());
+  std::string other = Create(kOtherApplicant).doc.value("id", "");
+  ASSERT_EQ(api().Act(mine[0], kClerk, "accept").status, 200);
+  api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"hours", 2}}}});
+  std::string later = Submitted();
+  mine.push_back(later);
+
+  auto ids = [](const Reply& r) {
+    std::set<std::string> out;
+    for (const json& c : r.doc["cases"])
+      out.insert(c.value("id", ""));
+    return out;
+  };
+  // Applicants see their own cases only, whatever they ask for.
+  Reply own = api().Get("/v1/cases", kApplicant);
+  ASSERT_EQ(own.status, 200) << own;
+  EXPECT_EQ(ids(own), std::set<std::string>(mine.begin(), mine.end()));
+  EXPECT_EQ(own.doc["next_cursor"], nullptr);
+  EXPECT_EQ(ids(api().Get("/v1/cases?applicant=ent-other", kApplicant)),
+            std::set<std::string>(mine.begin(), mine.end()));
+  EXPECT_EQ(ids(api().Get("/v1/cases", kOtherApplicant)), std::set<std::string>{other});
+  // Staff see their organ's; a clerk of another organ sees none of them.
+  EXPECT_EQ(ids(api().Get("/v1/cases", kClerk)).size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases", kAuditor)).size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases", kForeignClerk)).size(), 0u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?organ=dz-approval-bureau", kForeignClerk)).size(), 0u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?organ=other-organ", kClerk)).size(), 0u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?organ=dz-approval-bureau", kAuditor)).size(), 5u);
+
+  // Filters.
+  EXPECT_EQ(ids(api().Get("/v1/cases?status=under_review", kClerk)),
+            std::set<std::string>{mine[0]});
+  EXPECT_EQ(ids(api().Get("/v1/cases?status=submitted&applicant=ent-other", kClerk)),
+            std::set<std::string>{other});
+  EXPECT_EQ(ids(api().Get("/v1/cases?definition=construction-permit", kClerk)).size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?definition=seal-engraving-filing", kAuditor)).size(), 0u);
+  // The light filter returns exactly the cases with that light; every case has one light.
+  std::set<std::string> lit;
+  for (const char* light : {"green", "yellow", "red"}) {
+    Reply r = api().Get(std::string("/v1/cases?light=") + light, kClerk);
+    ASSERT_EQ(r.status, 200) << r;
+    for (const json& c : r.doc["cases"]) {
+      EXPECT_EQ(c["clock"]["light"], light) << c["id"];
+      EXPECT_TRUE(lit.insert(c.value("id", "")).second);
+    }
+  }
+  EXPECT_EQ(lit.size(), 5u);
+  EXPECT_EQ(ids(api().Get("/v1/cases?created_from=2026-03-02T10:00:00%2B08:00", kClerk)),
+            std::set<std::string>{later});
+  EXPECT_EQ(ids(api().Get("/v1/cases?created_to=2026-03-02T10:00:00%2B08:00", kClerk)).size(), 4u);
+  for (const char* bad : {"status=pending", "light=blue", "limit=0", "limit=501", "limit=x",
+                          "created_from=monday", "created_to=2026-13-01T00:00:00Z"}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(api().Get(std::string("/v1/cases?") + bad, kClerk), 422, "invalid");
+  }
+
+  // Paging with the cursor visits every case once.
+  std::set<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    Reply r = api().Get("/v1/cases?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), kClerk);
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_LE(r.doc["cases"].size(), 2u);
+    for (const std::string& id : ids(r))
+      EXPECT_TRUE(seen.insert(id).second) << id << " twice";
+    if (r.doc["next_cursor"].is_null()) break;
+    cursor = r.doc["next_cursor"].get<std::string>();
+  }
+  EXPECT_EQ(seen.size(), 5u);
+}
+
+// ---- Acting on cases ----------------------------------------------------------------------------
+
+TEST_F(ApiTest, ActionValidation) {
+  std::string id = Submitted();
+  const std::string path = "/v1/cases/" + id + "/actions";
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", "accept"}, {"colour", "red"}}), "/colour");
+  ExpectInvalidAt(api().Post(path, kClerk, json::object()), "/action");
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", 7}}), "/action");
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", "accept"}, {"data", "now"}}), "/data");
+  ExpectInvalidAt(api().Post(path, kClerk, {{"action", "accept"}, {"comment", 1}}), "/comment");
+  // Unknown actions, and the system's own, are 422.
+  for (const char* action : {"fly", "deem_accepted", "mark_overdue", "submit", ""}) {
+    SCOPED_TRACE(action);
+    ExpectProblem(api().Act(id, kClerk, action), 422, "unknown-action");
+  }
+  // A known action whose data breaks a rule.
+  ExpectProblem(api().Act(id, kClerk, "refuse"), 422, "invalid");
+  // Still nothing but the submission.
+  EXPECT_EQ(History(id).size(), 1u);
+  // Actions on a case that does not exist.
+  ExpectProblem(api().Act("c0000000000000000000", kClerk, "accept"), 404, "not-found");
+}
+
+TEST_F(ApiTest, ActionNotAvailableNowIs409) {
+  std::string id = UnderReview();
+  Reply again = api().Act(id, kClerk, "accept");
+  ExpectProblem(again, 409, "not-available");
+  // Withdrawn cases take no further actions.
+  std::string withdrawn = Submitted();
+  ASSERT_EQ(api().Act(withdrawn, kApplicant, "withdraw").status, 200);
+  ExpectProblem(api().Act(withdrawn, kApplicant, "withdraw"), 409, "not-available");
+  ExpectProblem(api().Act(withdrawn, kClerk, "accept"), 409, "not-available");
+  EXPECT_EQ(History(withdrawn).size(), 2u);
+}
+
+TEST_F(ApiTest, IfMatchPinsTheVersion) {
+  std::string id = Submitted();
+  Reply got = api().Get("/v1/cases/" + id, kClerk);
+  ASSERT_EQ(got.Header("ETag"), "\"1\"");
+  Reply accepted =
+      api().Act(id, kClerk, "accept", json::object(), {{"If-Match", got.Header("ETag")}});
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  EXPECT_EQ(accepted.Header("ETag"), "\"2\"");
+
+  // A stale version is refused, and nothing is recorded.
+  Reply stale = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "\"1\""}});
+  ExpectProblem(stale, 412, "stale-version");
+  EXPECT_EQ(History(id).size(), 2u);
+  // Malformed versions are 400.
+  for (const char* bad : {"abc", "\"\"", "\"1a\"", "1 2", "\"99999999999999999999\""}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", bad}}), 400,
+                  "bad-if-match");
+  }
+  EXPECT_EQ(History(id).size(), 2u);
+  // The current version, weak or bare, is fine; "*" pins nothing.
+  Reply passed = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "W/\"2\""}});
+  ASSERT_EQ(passed.status, 200) << passed;
+  Reply sent_back =
+      api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "3"}});
+  ASSERT_EQ(sent_back.status, 200) << sent_back;
+  Reply star = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "*"}});
+  ASSERT_EQ(star.status, 200) << star;
+  EXPECT_EQ(star.Header("ETag"), "\"5\"");
+}
+
+// Who may do what: role x action, each on a case in the state the action needs, with the exact
+// status. Another applicant's case, or a case outside a clerk's organ, is a 404, not a 403.
+TEST_F(ApiTest, AuthorizationMatrix) {
+  struct Role {
+    const char* name;
+    const char* token;
+  };
+  const std::vector<Role> roles = {
+      {"applicant (own)", kApplicant},
+      {"applicant (other)", kOtherApplicant},
+      {"clerk", kClerk},
+      {"reviewer", kReviewer},
+      {"approver", kApprover},
+      {"auditor", kAuditor},
+      {"admin", kAdmin},
+      {"clerk (other organ)", kForeignClerk},
+  };
+  enum State { kSubmittedState, kReviewState, kDecisionState };
+  struct Row {
+    const char* action;  // "get" and "history" read; the others are case actions
+    State state;
+    std::vector<int> expected;  // one per role, in the order above
+  };
+  const std::vector<Row> table = {
+      {"get", kSubmittedState, {200, 404, 200, 200, 200, 200, 200, 404}},
+      {"history", kSubmittedState, {200, 404, 200, 200, 200, 200, 200, 404}},
+      {"verify", kSubmittedState, {200, 404, 200, 200, 200, 200, 200, 404}},
+      {"accept", kSubmittedState, {403, 404, 200, 403, 403, 403, 403, 404}},
+      {"pass", kReviewState, {403, 404, 403, 200, 403, 403, 403, 404}},
+      {"approve", kDecisionState, {403, 404, 403, 403, 200, 403, 403, 404}},
+      {"withdraw", kSubmittedState, {200, 404, 403, 403, 403, 403, 403, 404}},
+  };
+  for (const Row& row : table) {
+    ASSERT_EQ(row.expected.size(), roles.size());
+    for (size_t i = 0; i < roles.size(); ++i) {
+      SCOPED_TRACE(std::string(roles[i].name) + " x " + row.action);
+      // A fresh case per cell, so that a permitted action does not change the next cell's case.
+      std::string id = row.state == kSubmittedState ? Submitted()
+                       : row.state == kReviewState  ? UnderReview()
+                                                    : AtDecision();
+      const size_t events_before = History(id).size();
+      Reply r;
+      std::string action = row.action;
+      if (action == "get") {
+        r = api().Get("/v1/cases/" + id, roles[i].token);
+      } else if (action == "history") {
+        r = api().Get("/v1/cases/" + id + "/history", roles[i].token);
+      } else if (action == "verify") {
+        r = api().Get("/v1/cases/" + id + "/verify", roles[i].token);
+      } else {
+        r = api().Act(id, roles[i].token, action);
+      }
+      EXPECT_EQ(r.status, row.expected[i]) << r;
+      if (r.status == 200) {
+        if (action == "get") {
+          EXPECT_EQ(r.doc["id"], id);
+        } else if (action == "history") {
+          EXPECT_EQ(r.doc["events"].size(), events_before);
+        }
+      } else {
+        ExpectProblem(r, row.expected[i], row.expected[i] == 404 ? "not-found" : "forbidden");
+      }
+      const bool acted =
+          action != "get" && action != "history" && action != "verify" && r.status == 200;
+      EXPECT_EQ(History(id).size(), events_before + (acted ? 1 : 0));
+    }
+  }
+}
+
+TEST_F(ApiTest, ClerkOfAnotherOrganSeesNothing) {
+  std::string id = Submitted();
+  ExpectProblem(api().Get("/v1/cases/" + id, kForeignClerk), 404, "not-found");
+  ExpectProblem(api().Get("/v1/cases/" + id + "/history", kForeignClerk), 404, "not-found");
+  ExpectProblem(api().Act(id, kForeignClerk, "accept"), 404, "not-found");
+  // ... and cannot register cases for an item its organ does not implement.
+  json body = NewPermit();
+  body["applicant"] = {{"id", "ent-demo"}};
+  Reply r = api().Post("/v1/cases", kForeignClerk, body);
+  ExpectProblem(r, 403, "forbidden");
+  EXPECT_NE(r.doc.value("detail", "").find("dz-approval-bureau"), std::string::npos) << r;
+  EXPECT_EQ(History(id).size(), 1u);
+}
+
+TEST_F(ApiTest, ConcurrentAcceptsExactlyOneWins) {
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE(round);
+    std::string id = Submitted();
+    std::mutex mutex;
+    std::condition_variable cv;
+    int ready = 0;
+    bool go = false;
+    std::vector<int> statuses(2);
+    std::vector<std::thread> clerks;
+    const char* tokens[] = {kClerk, kSecondClerk};
+    for (int i = 0; i < 2; ++i) {
+      clerks.emplace_back([&, i] {
+        Api own(server_->port());
+        own.Get("/healthz");  // connect first, so that both requests leave together
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          ++ready;
+          cv.notify_all();
+          cv.wait(lock, [&] { return go; });
+        }
+        statuses[i] = own.Act(id, tokens[i], "accept").status;
+      });
+    }
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      cv.wait(lock, [&] { return ready == 2; });
+      go = true;
+      cv.notify_all();
+    }
+    for (auto& t : clerks)
+      t.join();
+    std::sort(statuses.begin(), statuses.end());
+    EXPECT_EQ(statuses, (std::vector<int>{200, 409}));
+    json events = History(id);
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[1]["action"], "accept");
+  }
+}
+
+TEST_F(ApiTest, IdempotentRetries) {
+  // POST /v1/cases: the same key returns the same case and creates nothing.
+  Reply first = api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
+  ASSERT_EQ(first.status, 201) << first;
+  Reply retry = api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
+  ASSERT_EQ(retry.status, 201) << retry;
+  EXPECT_EQ(retry.doc, first.doc);
+  EXPECT_EQ(retry.Header("Location"), first.Header("Location"));
+  EXPECT_EQ(retry.Header("ETag"), first.Header("ETag"));
+  const std::string id = first.doc.value("id", "");
+  EXPECT_EQ(api().Get("/v1/cases", kApplicant).doc["cases"].size(), 1u);
+  EXPECT_EQ(History(id).size(), 1u);
+  // Keys are per caller: another applicant's same key is its own.
+  Reply other =
+      api().Post("/v1/cases", kOtherApplicant, NewPermit(), {{"Idempotency-Key", "create-1"}});
+  ASSERT_EQ(other.status, 201);
+  EXPECT_NE(other.doc["id"], id);
+  // A new key is a new case.
+  Reply second =
+      api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", "create-2"}});
+  EXPECT_NE(second.doc["id"], id);
+
+  // Actions: the retry returns the first outcome (not a 409) and records nothing.
+  Reply accepted =
+      api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  Reply accepted_again =
+      api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  ASSERT_EQ(accepted_again.status, 200) << accepted_again;
+  EXPECT_EQ(accepted_again.doc, accepted.doc);
+  EXPECT_EQ(accepted_again.Header("ETag"), "\"2\"");
+  EXPECT_EQ(History(id).size(), 2u);
+  // Even after the case moved on, the retry answers with the case as the action left it.
+  ASSERT_EQ(api().Act(id, kReviewer, "pass").status, 200);
+  Reply late = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "accept-1"}});
+  ASSERT_EQ(late.status, 200) << late;
+  EXPECT_EQ(late.doc, accepted.doc);
+  EXPECT_EQ(History(id).size(), 3u);
+  // Without the key the same request is a new attempt, refused now.
+  ExpectProblem(api().Act(id, kClerk, "accept"), 409, "not-available");
+  // The key belongs to the first case; using it on another is refused.
+  ExpectProblem(api().Act(second.doc.value("id", ""), kClerk, "accept", json::object(),
+                          {{"Idempotency-Key", "accept-1"}}),
+                422, "invalid");
+  EXPECT_EQ(History(second.doc.value("id", "")).size(), 1u);
+  // Concurrent retries with one key record one event.
+  std::string id3 = Submitted();
+  std::vector<std::thread> retries;
+  std::vector<int> statuses(4);
+  for (int i = 0; i < 4; ++i) {
+    retries.emplace_back([&, i] {
+      Api own(server_->port());
+      statuses[i] =
+          own.Act(id3, kClerk, "accept", json::object(), {{"Idempotency-Key", "k3"}}).status;
+    });
+  }
+  for (auto& t : retries)
+    t.join();
+  for (int s : statuses)
+    EXPECT_EQ(s, 200);
+  EXPECT_EQ(History(id3).size(), 2u);
+}
+
+// ---- 收受分离: a window receives for the handling organ ----
+
+TEST_F(ApiTest, ReceivingWindowTransfersToTheHandlingOrgan) {
+  json body = NewFood();
+  body["applicant"] = {
+      {"id", "ent-remote"}, {"name", "异地企业有限公司"}, {"credit_code", "91330100MA2TB00027"}};
+  Reply received = Create(kRemoteClerk, body);
+  const std::string id = received.doc.value("id", "");
+  EXPECT_EQ(received.doc["reception"]["received_by"], "nz-service-centre");
+  EXPECT_EQ(received.doc["reception"]["agreement"], "nz-receives-for-dz-approval-bureau");
+  EXPECT_EQ(received.doc["reception"]["transferred_at"], nullptr);
+  EXPECT_EQ(ActionIds(received), std::set<std::string>{"transfer"});
+  EXPECT_EQ(History(id)[0]["data"]["authority"]["basis"], "handling_agreement");
+  // Nothing runs at the receiving window: a week later the case is not deemed accepted (art. 32
+  // counts from the handling organ's receipt).
+  Reply week = api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", 8}}}});
+  ASSERT_EQ(week.status, 200) << week;
+  EXPECT_EQ(week.doc["timer_events"], 0);
+  EXPECT_EQ(api().Get("/v1/cases/" + id, kClerk).doc["status"], "submitted");
+
+  // The handling organ's clerk sees it but may not accept it before the transfer.
+  Reply seen = api().Get("/v1/cases/" + id, kClerk);
+  ASSERT_EQ(seen.status, 200) << seen;
+  EXPECT_EQ(ActionIds(seen), std::set<std::string>{});
+  Reply early = api().Act(id, kClerk, "accept");
+  ExpectProblem(early, 409, "not-available");
+  EXPECT_TRUE(Contains(Detail(early), "transfer")) << early;
+  // The receiving window only receives: it has no power to accept.
+  Reply remote_accept = api().Act(id, kRemoteClerk, "accept");
+  ExpectProblem(remote_accept, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(remote_accept), "city-amr")) << remote_accept;
+  ExpectProblem(api().Act(id, kClerk, "transfer"), 403, "forbidden");
+  EXPECT_EQ(History(id).size(), 1u);
+
+  Reply transferred = api().Act(id, kRemoteClerk, "transfer");
+  ASSERT_EQ(transferred.status, 200) << transferred;
+  EXPECT_EQ(transferred.doc["status"], "submitted");
+  EXPECT_TRUE(transferred.doc["reception"]["transferred_at"].is_string()) << transferred;
+  EXPECT_EQ(ActionIds(transferred), std::set<std::string>{});
+  EXPECT_NE(api().Act(id, kRemoteClerk, "transfer").status, 200);
+
+  // Tracking shows where it was received and when it was passed on.
+  Reply track = api().Get("/v1/track/" + received.doc.value("number", "") +
+                          "?code=" + received.doc.value("query_code", ""));
+  ASSERT_EQ(track.status, 200) << track;
+  EXPECT_EQ(track.doc["received_by"], "××新区政务服务中心");
+  EXPECT_EQ(track.doc["transferred_at"], transferred.doc["reception"]["transferred_at"]);
+  EXPECT_FALSE(Contains(track.body, "remote-clerk-demo"));
+
+  Reply accepted = api().Act(id, kClerk, "accept");
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  EXPECT_EQ(accepted.doc["status"], "under_review");
+  json events = History(id);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1]["action"], "transfer");
+  EXPECT_EQ(events[1]["actor"]["id"], "remote-clerk-demo");
+  EXPECT_EQ(events[2]["data"]["authority"]["delegation"], "food-licence-dz-2026");
+  EXPECT_EQ(api().Get("/v1/cases/" + id + "/verify", kAuditor).doc["ok"], true);
+
+  // The window receives only the items its agreement covers.
+  json uncovered = NewPermit();
+  uncovered["definition"] = "joint-drawing-review";
+  uncovered["applicant"] = body["applicant"];
+  ExpectProblem(api().Post("/v1/cases", kRemoteClerk, uncovered), 403, "forbidden");
+}
+
+}  // namespace
+}  // namespace tongban::api::api_test

@@ -1,0 +1,330 @@
+// /v1/cases: create, list, get (now or ?at=), act, history, verify. Item cases and bundle cases
+// (一件事) share the routes; a bundle id creates a bundle case.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "api/auth.h"
+#include "api/case_views.h"
+#include "api/handlers.h"
+#include "api/http_util.h"
+
+namespace tongban::api {
+
+namespace {
+
+// The case if the principal may see it; a 404 otherwise (never a 403 that confirms existence).
+CaseView VisibleCase(const ApiContext& ctx, const Principal& p, const std::string& case_id) {
+  auto view = ctx.service->GetFor(p, case_id);
+  if (!view.ok()) Fail(view.status());
+  return std::move(view).value();
+}
+
+// The same for a bundle case (一件事).
+BundleView VisibleBundle(const ApiContext& ctx, const Principal& p, const std::string& case_id) {
+  auto bundle = ctx.service->GetBundleFor(p, case_id);
+  if (!bundle.ok()) Fail(bundle.status());
+  return std::move(bundle).value();
+}
+
+// The views with the actions the engine offers `p` now.
+nlohmann::json CaseBody(const ApiContext& ctx, const CaseView& view, const Principal& p) {
+  return CaseJson(view, p, ctx.service->OfferedActions(p, view));
+}
+nlohmann::json BundleBody(const ApiContext& ctx, const BundleView& view, const Principal& p) {
+  return BundleJson(view, ctx.service->OfferedActions(p, view));
+}
+
+void CreateBundleCase(const ApiContext& ctx, const Principal& p, NewCase request,
+                      httplib::Response& res) {
+  auto view = ctx.service->CreateBundle(request);
+  if (!view.ok()) Fail(view.status());
+  ctx.metrics->RecordTransition("submit", view->state.Status());
+  res.set_header("Location", "/v1/cases/" + view->state.id);
+  SetVersionETag(res, view->state.version);
+  SendJson(res, 201, BundleBody(ctx, *view, p));
+}
+
+void ActOnBundleCase(const ApiContext& ctx, const Principal& p, const std::string& id,
+                     const nlohmann::json& body, const httplib::Request& req,
+                     httplib::Response& res) {
+  VisibleBundle(ctx, p, id);
+  ActRequest request;
+  request.case_id = id;
+  request.action = body["action"].get<std::string>();
+  if (request.action != "supply_correction" && request.action != "supply_form" &&
+      request.action != "deliver" && request.action != "withdraw") {
+    Fail(422, "unknown-action", "Unknown action",
+         "\"" + request.action +
+             "\" is not an action of a bundle case (supply_correction, supply_form, deliver, "
+             "withdraw); act on its part cases");
+  }
+  request.data = body.value("data", nlohmann::json::object());
+  request.comment = body.value("comment", "");
+  request.idempotency_key = req.get_header_value("Idempotency-Key");
+  if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
+  auto actor = Permissions::ResolveBundleActor(p);
+  if (!actor.ok()) Fail(actor.status());
+  request.actor = *actor;
+  auto acted = ctx.service->ActOnBundle(request);
+  if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
+  ctx.metrics->RecordTransition(request.action, acted->state.Status());
+  SetVersionETag(res, acted->state.version);
+  SendJson(res, 200, BundleBody(ctx, *acted, p));
+}
+
+// History and Verify answer for a case the caller may see, item or bundle.
+void RequireVisible(const ApiContext& ctx, const Principal& p, const std::string& id) {
+  if (ctx.service->IsBundleCase(id)) {
+    VisibleBundle(ctx, p, id);
+  } else {
+    VisibleCase(ctx, p, id);
+  }
+}
+
+}  // namespace
+
+void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  nlohmann::json body = ParseBody(req);
+  CheckKeys(body,
+            {"definition", "version", "form", "materials", "mode", "commitment", "applicant"});
+  Expect(body, "definition", IsString, "a definition id (string)", true);
+  Expect(body, "version", IsVersion, "a whole number ≥ 1", false);
+  Expect(body, "form", IsObject, "an object", false);
+  Expect(body, "materials", IsArray, "an array of material ids", false);
+  Expect(body, "mode", IsString, "\"standard\" or \"commitment\"", false);
+  Expect(body, "commitment", IsObject, "an object", false);
+  Expect(body, "applicant", IsObject, "an object {id, name, credit_code}", false);
+  NewCase request;
+  request.definition_id = body["definition"].get<std::string>();
+  request.definition_version = body.value("version", 0);
+  request.form = body.value("form", nlohmann::json::object());
+  request.materials = body.value("materials", nlohmann::json::array());
+  request.mode = body.value("mode", "standard");
+  if (body.contains("commitment")) request.commitment = body["commitment"];
+  request.idempotency_key = req.get_header_value("Idempotency-Key");
+  auto item = ctx.service->registry()->FindItem(request.definition_id, request.definition_version);
+  auto bundle =
+      item ? nullptr
+           : ctx.service->registry()->FindBundle(request.definition_id, request.definition_version);
+  if (!item && !bundle)
+    Fail(404, "not-found", "Not found", "no definition " + request.definition_id);
+  if (p.HasRole("applicant")) {
+    if (body.contains("applicant")) {
+      Fail(422, "invalid", "The request is not valid",
+           "an applicant applies for itself; \"applicant\" is for clerks at the window");
+    }
+    request.actor = ActorFor(p, "applicant");
+    request.applicant_id = p.id;
+    request.applicant_name = p.name;
+    request.applicant_credit_code = p.credit_code;
+  } else if (p.HasRole("clerk") || p.HasRole("agent")) {
+    // Whether this window may receive the application (its organ's item, a delegation of the
+    // accept power, or a handling agreement) — or this agent holds a mandate — is the engine's to
+    // decide.
+    const std::string role = p.HasRole("clerk") ? "clerk" : "agent";
+    const nlohmann::json applicant = body.value("applicant", nlohmann::json());
+    if (!applicant.is_object() || !applicant.contains("id") || !applicant["id"].is_string()) {
+      Fail(422, "invalid", "The request is not valid",
+           role == "clerk" ? "a clerk registering at the window names the applicant: "
+                             "\"applicant\": {id, name, credit_code}"
+                           : "an agent names the applicant it acts for: \"applicant\": {id, "
+                             "name, credit_code}");
+    }
+    CheckKeys(applicant, {"id", "name", "credit_code"}, "/applicant");
+    request.actor = ActorFor(p, role);
+    request.applicant_id = applicant["id"].get<std::string>();
+    request.applicant_name = applicant.value("name", "");
+    request.applicant_credit_code = applicant.value("credit_code", "");
+    if (!request.applicant_credit_code.empty() &&
+        !IsValidCreditCode(request.applicant_credit_code)) {
+      Fail(422, "invalid", "The request is not valid",
+           "applicant.credit_code is not a valid unified social credit code");
+    }
+  } else {
+    Fail(403, "forbidden", "Not permitted",
+         "cases are submitted by applicants, by clerks at the window, or by agents");
+  }
+  if (bundle) {
+    CreateBundleCase(ctx, p, std::move(request), res);
+    return;
+  }
+  auto view = ctx.service->Create(request);
+  if (!view.ok()) Fail(view.status());
+  ctx.metrics->RecordTransition("submit", CaseStatusCode(view->state.status));
+  res.set_header("Location", "/v1/cases/" + view->state.id);
+  SetVersionETag(res, view->state.version);
+  SendJson(res, 201, CaseBody(ctx, *view, p));
+}
+
+void GetCase(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  std::string id = req.matches[1];
+  if (ctx.service->IsBundleCase(id)) {
+    BundleView bundle = VisibleBundle(ctx, p, id);
+    SetVersionETag(res, bundle.state.version);
+    SendJson(res, 200, BundleBody(ctx, bundle, p));
+    return;
+  }
+  CaseView view = VisibleCase(ctx, p, id);
+  if (req.has_param("at")) {
+    auto at = ParseTimestamp(req.get_param_value("at"));
+    if (!at) {
+      Fail(422, "invalid", "The request is not valid",
+           "at must be a timestamp like 2026-03-02T09:00:00+08:00");
+    }
+    auto past = ctx.service->GetAt(id, *at);
+    if (!past.ok()) Fail(past.status());
+    view = std::move(past).value();
+  }
+  SetVersionETag(res, view.state.version);
+  SendJson(res, 200, CaseBody(ctx, view, p));
+}
+
+void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  std::string id = req.matches[1];
+  nlohmann::json body = ParseBody(req);
+  CheckKeys(body, {"action", "data", "comment"});
+  Expect(body, "action", IsString, "an action id (string)", true);
+  Expect(body, "data", IsObject, "an object", false);
+  Expect(body, "comment", IsString, "a string", false);
+  if (ctx.service->IsBundleCase(id)) {
+    ActOnBundleCase(ctx, p, id, body, req, res);
+    return;
+  }
+  CaseView view = VisibleCase(ctx, p, id);
+  ActRequest request;
+  request.case_id = id;
+  request.action = body["action"].get<std::string>();
+  request.data = body.value("data", nlohmann::json::object());
+  request.comment = body.value("comment", "");
+  request.idempotency_key = req.get_header_value("Idempotency-Key");
+  if (!IsCallableAction(*view.item, request.action)) {
+    Fail(422, "unknown-action", "Unknown action",
+         "\"" + request.action + "\" is not an action of this case's definition");
+  }
+  if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
+  // Which role the principal acts in, and whether it may, is the engine's to decide on the case
+  // as it stands when the action is taken.
+  request.caller = &p;
+  auto acted = ctx.service->Act(request);
+  if (!acted.ok() && !request.idempotency_key.empty()) {
+    // A concurrent request with the same key may have won the race. The engine decides a lost race
+    // again on the fresh state without looking at the key again, which refuses the action (409);
+    // the retry must get the first outcome instead, so replay it if the key is now recorded.
+    auto hit = ctx.service->store()->FindIdempotencyKey(p.id, request.idempotency_key);
+    if (hit.ok() && *hit && (*hit)->case_id == id) acted = ctx.service->Act(request);
+  }
+  if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
+  // An idempotent replay answers with the case as the first attempt left it: no new transition.
+  if (acted->state.version > view.state.version) {
+    ctx.metrics->RecordTransition(request.action, CaseStatusCode(acted->state.status));
+  }
+  SetVersionETag(res, acted->state.version);
+  SendJson(res, 200, CaseBody(ctx, *acted, p));
+}
+
+void ListCases(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  CaseFilter filter;
+  auto param = [&](const char* name) { return Param(req, name); };
+  filter.status = param("status");
+  // A case status, or one of a bundle case's own (in_progress, ready, delivered).
+  static const std::set<std::string> kBundleStatuses = {"in_progress", "ready", "delivered"};
+  if (!filter.status.empty() && !ParseCaseStatus(filter.status) &&
+      kBundleStatuses.count(filter.status) == 0) {
+    Fail(422, "invalid", "The request is not valid", "unknown status \"" + filter.status + "\"");
+  }
+  filter.definition_id = param("definition");
+  filter.applicant_id = param("applicant");
+  filter.organ_id = param("organ");
+  filter.after_id = param("cursor");
+  std::string light = param("light");
+  if (!light.empty() && light != "green" && light != "yellow" && light != "red") {
+    Fail(422, "invalid", "The request is not valid", "light must be green, yellow or red");
+  }
+  for (const char* bound : {"created_from", "created_to"}) {
+    if (param(bound).empty()) continue;
+    auto t = ParseTimestamp(param(bound));
+    if (!t)
+      Fail(422, "invalid", "The request is not valid", std::string(bound) + " must be a timestamp");
+    (std::string(bound) == "created_from" ? filter.created_from : filter.created_to) = t;
+  }
+  int limit = 50;
+  if (!param("limit").empty()) {
+    std::string l = param("limit");
+    if (l.size() > 4 || !std::all_of(l.begin(), l.end(), ::isdigit) || std::stoi(l) < 1 ||
+        std::stoi(l) > 500) {
+      Fail(422, "invalid", "The request is not valid", "limit must be 1..500");
+    }
+    limit = std::stoi(l);
+  }
+  // Scope is enforced, not requested: applicants see their own, agents those of the applicants
+  // whose mandates they hold (MaySee below), staff their organ's.
+  bool staff = IsStaff(p);
+  if (!staff && !p.HasRole("agent")) {
+    filter.applicant_id = p.id;
+  } else if (staff && p.organ != "*" && p.organ.empty()) {
+    // Staff without an organ see no cases (MaySee agrees).
+    SendJson(res, 200, {{"cases", nlohmann::json::array()}, {"next_cursor", nullptr}});
+    return;
+  }
+  // Staff of an organ see the cases it implements, receives or holds delegated powers over; that
+  // is not one column, so the rows are filtered here (MaySee), page by page.
+  nlohmann::json cases = nlohmann::json::array();
+  std::string next;
+  filter.limit = limit;
+  for (int page = 0; page < 20 && static_cast<int>(cases.size()) < limit; ++page) {
+    auto records = ctx.service->store()->ListCases(filter);
+    if (!records.ok()) Fail(records.status());
+    for (const CaseRecord& r : *records) {
+      next = r.id;
+      if (ctx.service->registry()->FindBundle(r.definition_id, r.definition_version)) {
+        auto bundle = ctx.service->GetBundle(r.id);
+        if (!bundle.ok() || !ctx.service->MaySeeBundle(p, bundle->state)) continue;
+        if (!light.empty() && LightName(bundle->light) != light) continue;
+        cases.push_back(BundleBody(ctx, *bundle, p));
+        if (static_cast<int>(cases.size()) == limit) break;
+        continue;
+      }
+      auto view = ctx.service->Get(r.id);
+      if (!view.ok() || !ctx.service->MaySee(p, view->state)) continue;
+      if (!light.empty() && LightName(view->clock.light) != light) continue;
+      cases.push_back(CaseBody(ctx, *view, p));
+      if (static_cast<int>(cases.size()) == limit) break;
+    }
+    if (static_cast<int>(records->size()) < filter.limit) {
+      if (static_cast<int>(cases.size()) < limit) next.clear();
+      break;
+    }
+    filter.after_id = next;
+  }
+  SendJson(res, 200,
+           {{"cases", cases},
+            {"next_cursor", next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next)}});
+}
+
+void History(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  std::string id = req.matches[1];
+  RequireVisible(ctx, p, id);
+  auto events = ctx.service->History(id);
+  if (!events.ok()) Fail(events.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const Event& e : *events)
+    out.push_back(EventToJson(e));
+  SendJson(res, 200, {{"case_id", id}, {"events", out}});
+}
+
+void Verify(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  std::string id = req.matches[1];
+  RequireVisible(ctx, p, id);
+  VerifyReport report = ctx.service->Verify(id);
+  SendJson(res, 200, VerifyReportToJson(report));
+}
+
+}  // namespace tongban::api

@@ -1,0 +1,189 @@
+// API tests of /v1/definitions (definitions_routes.cc): list, get, graph and deploy.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "api/api_test_fixture.h"
+
+namespace tongban::api::api_test {
+namespace {
+
+// ---- Definitions --------------------------------------------------------------------------------
+
+TEST_F(ApiTest, DefinitionsListGetAndGraph) {
+  Reply list = api().Get("/v1/definitions", kApplicant);
+  ASSERT_EQ(list.status, 200) << list;
+  std::set<std::string> items;
+  std::set<std::string> bundles;
+  for (const json& d : list.doc["definitions"]) {
+    (d.value("kind", "") == "bundle" ? bundles : items).insert(d.value("id", ""));
+    if (d["id"] == "construction-permit") {
+      EXPECT_EQ(d["kind"], "item");
+      EXPECT_EQ(d["latest_version"], 1);
+      EXPECT_EQ(d["versions"], json::array({1}));
+      EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
+      EXPECT_EQ(d["case_type"], "promised");
+      EXPECT_EQ(d["modes"], json::array({"standard", "commitment"}));
+    }
+    if (d["id"] == "food-business-licence") {
+      // Version 2 is the city bureau's item; the zone bureau holds it by delegation.
+      EXPECT_EQ(d["latest_version"], 2);
+      EXPECT_EQ(d["organ"]["id"], "city-amr");
+    }
+    if (d["id"] == "business-startup") {
+      EXPECT_EQ(d["latest_version"], 1);
+      EXPECT_EQ(d["versions"], json::array({1}));
+      EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
+      EXPECT_EQ(d["promised_days"], 2);
+      EXPECT_FALSE(d.contains("case_type")) << d;
+      ASSERT_EQ(d["parts"].size(), 5u) << d;
+      EXPECT_EQ(d["parts"][0]["id"], "registration");
+      EXPECT_EQ(d["parts"][0]["item"], "establishment-registration");
+      EXPECT_EQ(d["parts"][0]["after"], json::array());
+      EXPECT_EQ(d["parts"][3]["after"], json::array({"registration"}));
+      EXPECT_EQ(d["parts"][3]["conditional"], true);
+    }
+  }
+  // The shipped items and bundles (definitions/README.md lists them).
+  EXPECT_EQ(
+      items,
+      (std::set<std::string>{
+          "construction-permit", "deregistration-registration", "drawing-review-commitment",
+          "establishment-registration", "food-business-licence", "housing-fund-registration",
+          "invoice-tax-device", "joint-drawing-review", "low-risk-joint-acceptance",
+          "low-risk-project-permit", "seal-engraving-filing", "social-insurance-deregistration",
+          "social-insurance-registration", "tax-clearance"}));
+  EXPECT_EQ(items.size(), 14u);
+  EXPECT_EQ(bundles, (std::set<std::string>{"business-startup", "enterprise-deregistration",
+                                            "low-risk-project"}));
+
+  Reply item = api().Get("/v1/definitions/construction-permit", kClerk);
+  ASSERT_EQ(item.status, 200) << item;
+  EXPECT_EQ(item.doc,
+            json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
+  EXPECT_TRUE(std::regex_match(item.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")))
+      << item.Header("ETag");
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=1", kClerk).doc, item.doc);
+  ExpectProblem(api().Get("/v1/definitions/construction-permit?version=2", kClerk), 404,
+                "not-found");
+  ExpectProblem(api().Get("/v1/definitions/no-such-item", kClerk), 404, "not-found");
+  for (const char* bad : {"0", "-1", "x", "1.5", "", "9999999999"}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(
+        api().Get(std::string("/v1/definitions/construction-permit?version=") + bad, kClerk), 422,
+        "invalid");
+  }
+
+  Reply mermaid = api().Get("/v1/definitions/construction-permit/graph", kApplicant);
+  ASSERT_EQ(mermaid.status, 200) << mermaid;
+  EXPECT_EQ(mermaid.ContentType().rfind("text/vnd.mermaid", 0), 0u) << mermaid.ContentType();
+  EXPECT_NE(mermaid.body.find("review"), std::string::npos);
+  Reply dot =
+      api().Get("/v1/definitions/construction-permit/graph?format=dot&version=1", kApplicant);
+  ASSERT_EQ(dot.status, 200) << dot;
+  EXPECT_EQ(dot.ContentType().rfind("text/vnd.graphviz", 0), 0u) << dot.ContentType();
+  EXPECT_NE(dot.body.find("digraph"), std::string::npos);
+  ExpectProblem(api().Get("/v1/definitions/construction-permit/graph?format=png", kApplicant), 422,
+                "invalid");
+  ExpectProblem(api().Get("/v1/definitions/no-such-item/graph", kApplicant), 404, "not-found");
+  ExpectProblem(api().Get("/v1/definitions/construction-permit/graph?version=7", kApplicant), 404,
+                "not-found");
+
+  // A bundle is served as deployed, and drawn as the flowchart of its parts.
+  Reply bundle = api().Get("/v1/definitions/business-startup", kClerk);
+  ASSERT_EQ(bundle.status, 200) << bundle;
+  EXPECT_EQ(bundle.doc,
+            json::parse(ReadFile(kSourceDir + "/definitions/bundles/business-startup.json")));
+  EXPECT_TRUE(std::regex_match(bundle.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")));
+  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=1", kClerk).doc, bundle.doc);
+  ExpectProblem(api().Get("/v1/definitions/business-startup?version=2", kClerk), 404, "not-found");
+  Reply flowchart = api().Get("/v1/definitions/business-startup/graph", kApplicant);
+  ASSERT_EQ(flowchart.status, 200) << flowchart;
+  EXPECT_EQ(flowchart.ContentType().rfind("text/vnd.mermaid", 0), 0u);
+  EXPECT_EQ(flowchart.body.rfind("flowchart", 0), 0u) << flowchart.body;
+  EXPECT_NE(flowchart.body.find("establishment-registration"), std::string::npos);
+  EXPECT_NE(flowchart.body.find("when has_employees == true"), std::string::npos);
+  Reply bundle_dot = api().Get("/v1/definitions/business-startup/graph?format=dot", kApplicant);
+  ASSERT_EQ(bundle_dot.status, 200) << bundle_dot;
+  EXPECT_NE(bundle_dot.body.find("digraph \"business-startup\""), std::string::npos);
+}
+
+TEST_F(ApiTest, DeployDefinitions) {
+  json permit = json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json"));
+  json v2 = permit;
+  v2["version"] = 2;
+  v2["time_limits"]["promised_days"] = 2;
+
+  // Only admins deploy.
+  for (const char* token : {kApplicant, kClerk, kReviewer, kApprover, kAuditor}) {
+    SCOPED_TRACE(token);
+    ExpectProblem(api().Post("/v1/definitions", token, v2), 403, "forbidden");
+  }
+
+  Reply created = api().Post("/v1/definitions", kAdmin, v2);
+  ASSERT_EQ(created.status, 201) << created;
+  EXPECT_EQ(created.doc["deployed"], json::array({"item/construction-permit@2"}));
+  EXPECT_EQ(created.doc["unchanged"], json::array());
+  EXPECT_TRUE(created.doc["warnings"].is_array());
+
+  // The same content again changes nothing.
+  Reply again = api().Post("/v1/definitions", kAdmin, v2);
+  ASSERT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.doc["deployed"], json::array());
+  EXPECT_EQ(again.doc["unchanged"], json::array({"item/construction-permit@2"}));
+  // ... and neither does version 1 as shipped.
+  EXPECT_EQ(api().Post("/v1/definitions", kAdmin, permit).status, 200);
+
+  // A deployed version is immutable.
+  json changed = v2;
+  changed["title"] = "建筑工程施工许可（改）";
+  ExpectProblem(api().Post("/v1/definitions", kAdmin, changed), 409, "conflict");
+
+  // Invalid definitions: 422 with the validator's errors, each with a pointer.
+  json invalid = v2;
+  invalid["version"] = 3;
+  invalid["time_limits"]["statutory_days"] = "seven";
+  Reply r = api().Post("/v1/definitions", kAdmin, invalid);
+  ExpectProblem(r, 422, "invalid-definition");
+  ASSERT_TRUE(r.doc["errors"].is_array() && !r.doc["errors"].empty()) << r;
+  bool at_days = false;
+  for (const json& e : r.doc["errors"]) {
+    EXPECT_TRUE(e.contains("pointer") && e.contains("message") && e.contains("code")) << e;
+    at_days = at_days || e["pointer"] == "/time_limits/statutory_days";
+  }
+  EXPECT_TRUE(at_days) << r;
+  json dangling = v2;
+  dangling["version"] = 3;
+  dangling["steps"][0]["actions"]["pass"]["to"] = "nowhere";
+  ExpectProblem(api().Post("/v1/definitions", kAdmin, dangling), 422, "invalid-definition");
+
+  // Principals are never deployed over the API.
+  json principals = json::parse(ReadFile(kSourceDir + "/definitions/principals/demo.json"));
+  ExpectInvalidAt(api().Post("/v1/definitions", kAdmin, principals), "/kind", "invalid-definition");
+  // Malformed JSON.
+  ExpectProblem(api().PostRaw("/v1/definitions", kAdmin, "{\"kind\": \"item\""), 400,
+                "malformed-json");
+
+  // Version 2 is now the latest; version 1 is still there.
+  Reply list = api().Get("/v1/definitions", kApplicant);
+  for (const json& d : list.doc["definitions"]) {
+    if (d["id"] != "construction-permit") continue;
+    EXPECT_EQ(d["latest_version"], 2);
+    EXPECT_EQ(d["versions"], json::array({1, 2}));
+  }
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit", kApplicant).doc["version"], 2);
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=1", kApplicant).doc["version"],
+            1);
+  // New cases start on version 2 unless they ask for version 1.
+  EXPECT_EQ(Create().doc["definition"]["version"], 2);
+  json on_v1 = NewPermit();
+  on_v1["version"] = 1;
+  EXPECT_EQ(Create(kApplicant, on_v1).doc["definition"]["version"], 1);
+}
+
+}  // namespace
+}  // namespace tongban::api::api_test

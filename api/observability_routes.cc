@@ -1,0 +1,58 @@
+// GET /healthz, GET /metrics, GET /openapi.json: no token.
+#include <map>
+#include <sstream>
+
+#include "api/handlers.h"
+#include "api/http_util.h"
+#include "api/server.h"
+
+namespace tongban::api {
+
+void Health(const ApiContext&, const httplib::Request&, httplib::Response& res) {
+  SendJson(res, 200, {{"status", "ok"}});
+}
+
+void MetricsText(const ApiContext& ctx, const httplib::Request&, httplib::Response& res) {
+  std::ostringstream extra;
+  StoreStats stats = ctx.service->store()->Stats();
+  extra << "# HELP tongban_store_commits_total Durable transactions.\n"
+        << "# TYPE tongban_store_commits_total counter\n"
+        << "tongban_store_commits_total " << stats.commits << "\n"
+        << "# HELP tongban_store_writes_total Case writes committed (a batch holds several).\n"
+        << "# TYPE tongban_store_writes_total counter\n"
+        << "tongban_store_writes_total " << stats.writes << "\n"
+        << "# HELP tongban_store_commit_batch_max The largest commit batch so far.\n"
+        << "# TYPE tongban_store_commit_batch_max gauge\n"
+        << "tongban_store_commit_batch_max " << stats.max_batch << "\n";
+  if (auto counts = ctx.service->store()->CountByStatus(); counts.ok()) {
+    extra << "# HELP tongban_cases Cases by status.\n# TYPE tongban_cases gauge\n";
+    for (const auto& [status, n] : *counts) {
+      extra << "tongban_cases{status=\"" << status << "\"} " << n << "\n";
+    }
+  }
+  // Lights are computed, not stored: count them over the open cases (bounded).
+  CaseFilter filter;
+  filter.status = "under_review";
+  filter.limit = 5000;
+  std::map<std::string, int64_t> lights = {{"green", 0}, {"yellow", 0}, {"red", 0}};
+  if (auto open = ctx.service->store()->ListCases(filter); open.ok()) {
+    for (const CaseRecord& r : *open) {
+      auto view = ctx.service->Get(r.id);
+      if (view.ok()) lights[LightName(view->clock.light)]++;
+    }
+  }
+  extra << "# HELP tongban_open_cases_by_light Cases under review by light.\n"
+        << "# TYPE tongban_open_cases_by_light gauge\n";
+  for (const auto& [light, n] : lights) {
+    extra << "tongban_open_cases_by_light{light=\"" << light << "\"} " << n << "\n";
+  }
+  res.status = 200;
+  res.set_content(ctx.metrics->Render(extra.str()), "text/plain; version=0.0.4");
+}
+
+void OpenApi(const ApiContext&, const httplib::Request&, httplib::Response& res) {
+  res.status = 200;
+  res.set_content(OpenApiDocument(), kJson);
+}
+
+}  // namespace tongban::api
