@@ -513,6 +513,35 @@ TEST_F(PermissionsTest, VerifyIsOfferedOnAPendingCommitmentAndNotOnceRevoked) {
             StatusCode::kFailedPrecondition);
 }
 
+// Time alone: a due timer is applied before any action is decided, whether or not the engine's
+// timer loop has recorded it yet, and an extension must come before the statutory limit ends.
+TEST_F(PermissionsTest, WhatTimeHasTakenAwayIsNotOffered) {
+  const std::string id = ApplyDefault("construction-permit");
+  // Past the 5 working days of art. 32 with no notice: the case is deemed accepted at the next
+  // action, though the timer has not been recorded yet.
+  clock_.Set(T("2026-03-10T09:00:00+08:00"));
+  ASSERT_EQ(View(id).state.status, CaseStatus::kSubmitted);
+  auto offered = Offered("clerk-demo", id);
+  EXPECT_FALSE(HasAction(offered, "accept")) << Ids(offered);
+  EXPECT_FALSE(HasAction(offered, "request_correction")) << Ids(offered);
+  EXPECT_FALSE(HasAction(offered, "refuse")) << Ids(offered);
+  EXPECT_EQ(Act(id, P("clerk-demo"), "accept").status().code(), StatusCode::kFailedPrecondition);
+  // The refused action let the timer be recorded: the review is offered now.
+  EXPECT_EQ(View(id).state.status, CaseStatus::kUnderReview);
+  EXPECT_TRUE(HasAction(Offered("reviewer-demo", id), "pass"));
+
+  // joint-drawing-review allows one extension, before its 45 working days end.
+  const std::string joint = ApplyDefault("joint-drawing-review");
+  MustAct(joint, "clerk-demo", "accept");
+  EXPECT_TRUE(HasAction(Offered("approver-demo", joint), "extend"));
+  clock_.Set(T("2026-06-30T09:00:00+08:00"));
+  ASSERT_TRUE(service_->FireDueTimers().ok());
+  offered = Offered("approver-demo", joint);
+  EXPECT_FALSE(HasAction(offered, "extend")) << Ids(offered);
+  EXPECT_EQ(Act(joint, P("approver-demo"), "extend", {{"reason", "测试"}}).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
 // ---- Reception separated from handling (收受分离)
 // -------------------------------------------------
 
