@@ -13,7 +13,6 @@
 #include <map>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "engine/case_ids.h"
 #include "engine/case_service.h"
@@ -31,23 +30,14 @@ const std::string kSource = TONGBAN_SOURCE_DIR;
 constexpr const char* kApplicantCreditCode = "91330100MA2TB00014";  // ent-demo's
 
 Instant T(const char* text) {
-  auto t = ParseTimestamp(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Instant{});
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ParseTimestamp(text).value();
 }
 
 std::shared_ptr<const PrincipalSet> DemoPrincipals() {
   static const std::shared_ptr<const PrincipalSet> set = [] {
     DiagnosticSink sink("demo.json", nullptr);
-    auto compiled = CompilePrincipals(
-        json::parse(ReadFile(kSource + "/definitions/principals/demo.json")), &sink);
+    std::ifstream file(kSource + "/definitions/principals/demo.json");
+    auto compiled = CompilePrincipals(json::parse(file), &sink);
     for (const Diagnostic& d : sink.diagnostics())
       ADD_FAILURE() << d.pointer << ": " << d.message;
     return compiled;
@@ -55,8 +45,7 @@ std::shared_ptr<const PrincipalSet> DemoPrincipals() {
   return set;
 }
 
-// ---- Filling forms and material lists from a compiled item
-// ---------------------------------------
+// ---- Filling forms and material lists from a compiled item ----
 
 // The values tried for a field, the first being its default (as a modeller's example would be).
 std::vector<json> FieldValues(const FormField& f) {
@@ -332,8 +321,7 @@ TEST_F(PermissionsTest, ResolvesFrameStepJointAndApplicantRoles) {
   EXPECT_EQ(building->role, "reviewer");
 }
 
-// ---- Joint parties of several organs (会签)
-// --------------------------------------------------------
+// ---- Joint parties of several organs (会签) ----
 
 TEST_F(PermissionsTest, JointPartiesAreSeenAndSignedByTheirOwnOrgansStaff) {
   const std::string id = ApplyDefault("joint-drawing-review");
@@ -411,8 +399,7 @@ TEST_F(PermissionsTest, JointAcceptancePartiesOfThreeOrgansEachSignTheirOwn) {
   EXPECT_EQ(View(id).step_id, "decide");
 }
 
-// ---- Four-eyes, guards, materials, verification
-// ---------------------------------------------------
+// ---- Four-eyes, guards, materials, verification ----
 
 TEST_F(PermissionsTest, FourEyesActionIsNotOfferedToWhoActedInThePartnerStep) {
   const std::string id = ApplyDefault("establishment-registration");
@@ -542,8 +529,7 @@ TEST_F(PermissionsTest, WhatTimeHasTakenAwayIsNotOffered) {
             StatusCode::kFailedPrecondition);
 }
 
-// ---- Reception separated from handling (收受分离)
-// -------------------------------------------------
+// ---- Reception separated from handling (收受分离) ----
 
 TEST_F(PermissionsTest, CaseAtTheReceivingWindowOffersOnlyTransferAndWithdraw) {
   GrantMandate("mandate-food", {"food-business-licence"});
