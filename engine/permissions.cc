@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/case_clock.h"
+
 namespace tongban {
 
 namespace {
@@ -51,6 +53,29 @@ bool RequiredMaterialsSupplied(const Item& item, const CaseState& state) {
     return m.necessity != Necessity::kRequired || state.materials.count(m.id) != 0 ||
            (state.mode == "commitment" && m.commitment_replaceable);
   });
+}
+
+// Drops from `candidates` what time alone makes the engine refuse at `now`. A due timer is applied
+// before any action is decided, so a case about to be deemed accepted (art. 32) is no longer
+// accepted, corrected or refused at the window; its review is offered once the timer is recorded.
+// An extension is granted only before the statutory limit ends (art. 42).
+void DropUntimely(const Item& item, const CaseState& s, Instant now,
+                  std::vector<std::string>* candidates) {
+  auto drop = [&](const char* action) {
+    candidates->erase(std::remove(candidates->begin(), candidates->end(), action),
+                      candidates->end());
+  };
+  std::optional<Timer> timer = NextTimer(item, s, now);
+  if (timer && timer->due <= now && timer->action == "deem_accepted") {
+    for (const char* action : {"accept", "accept_and_decide", "request_correction", "refuse"})
+      drop(action);
+  }
+  if (Holds(*candidates, "extend")) {
+    ClockView clock = ComputeClock(item, s, now);
+    if (clock.statutory_due && item.time_limits.calendar->LocalDate(now) > *clock.statutory_due) {
+      drop("extend");
+    }
+  }
 }
 
 std::vector<DataField> StepActionData(const Action& action) {
@@ -373,7 +398,9 @@ std::vector<OfferedAction> Permissions::Offered(const Principal& p, const Item& 
                                                 const std::string& bundle_definition, Instant now) {
   std::vector<OfferedAction> out;
   const Step* step = s.step && *s.step < item.steps.size() ? &item.steps[*s.step] : nullptr;
-  for (const std::string& action : Candidates(item, s)) {
+  std::vector<std::string> candidates = Candidates(item, s);
+  DropUntimely(item, s, now, &candidates);
+  for (const std::string& action : candidates) {
     // A joint sign-off is offered once per party the principal could sign for.
     std::vector<const JointParty*> parties = {nullptr};
     if (step != nullptr && step->is_joint() && action == step->completes_with) {

@@ -13,7 +13,6 @@
 #include <map>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "engine/case_ids.h"
 #include "engine/case_service.h"
@@ -31,23 +30,14 @@ const std::string kSource = TONGBAN_SOURCE_DIR;
 constexpr const char* kApplicantCreditCode = "91330100MA2TB00014";  // ent-demo's
 
 Instant T(const char* text) {
-  auto t = ParseTimestamp(text);
-  EXPECT_TRUE(t.has_value()) << text;
-  return t.value_or(Instant{});
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ParseTimestamp(text).value();
 }
 
 std::shared_ptr<const PrincipalSet> DemoPrincipals() {
   static const std::shared_ptr<const PrincipalSet> set = [] {
     DiagnosticSink sink("demo.json", nullptr);
-    auto compiled = CompilePrincipals(
-        json::parse(ReadFile(kSource + "/definitions/principals/demo.json")), &sink);
+    std::ifstream file(kSource + "/definitions/principals/demo.json");
+    auto compiled = CompilePrincipals(json::parse(file), &sink);
     for (const Diagnostic& d : sink.diagnostics())
       ADD_FAILURE() << d.pointer << ": " << d.message;
     return compiled;
@@ -55,8 +45,7 @@ std::shared_ptr<const PrincipalSet> DemoPrincipals() {
   return set;
 }
 
-// ---- Filling forms and material lists from a compiled item
-// ---------------------------------------
+// ---- Filling forms and material lists from a compiled item ----
 
 // The values tried for a field, the first being its default (as a modeller's example would be).
 std::vector<json> FieldValues(const FormField& f) {
@@ -332,8 +321,7 @@ TEST_F(PermissionsTest, ResolvesFrameStepJointAndApplicantRoles) {
   EXPECT_EQ(building->role, "reviewer");
 }
 
-// ---- Joint parties of several organs (会签)
-// --------------------------------------------------------
+// ---- Joint parties of several organs (会签) ----
 
 TEST_F(PermissionsTest, JointPartiesAreSeenAndSignedByTheirOwnOrgansStaff) {
   const std::string id = ApplyDefault("joint-drawing-review");
@@ -411,8 +399,7 @@ TEST_F(PermissionsTest, JointAcceptancePartiesOfThreeOrgansEachSignTheirOwn) {
   EXPECT_EQ(View(id).step_id, "decide");
 }
 
-// ---- Four-eyes, guards, materials, verification
-// ---------------------------------------------------
+// ---- Four-eyes, guards, materials, verification ----
 
 TEST_F(PermissionsTest, FourEyesActionIsNotOfferedToWhoActedInThePartnerStep) {
   const std::string id = ApplyDefault("establishment-registration");
@@ -513,8 +500,36 @@ TEST_F(PermissionsTest, VerifyIsOfferedOnAPendingCommitmentAndNotOnceRevoked) {
             StatusCode::kFailedPrecondition);
 }
 
-// ---- Reception separated from handling (收受分离)
-// -------------------------------------------------
+// Time alone: a due timer is applied before any action is decided, whether or not the engine's
+// timer loop has recorded it yet, and an extension must come before the statutory limit ends.
+TEST_F(PermissionsTest, WhatTimeHasTakenAwayIsNotOffered) {
+  const std::string id = ApplyDefault("construction-permit");
+  // Past the 5 working days of art. 32 with no notice: the case is deemed accepted at the next
+  // action, though the timer has not been recorded yet.
+  clock_.Set(T("2026-03-10T09:00:00+08:00"));
+  ASSERT_EQ(View(id).state.status, CaseStatus::kSubmitted);
+  auto offered = Offered("clerk-demo", id);
+  EXPECT_FALSE(HasAction(offered, "accept")) << Ids(offered);
+  EXPECT_FALSE(HasAction(offered, "request_correction")) << Ids(offered);
+  EXPECT_FALSE(HasAction(offered, "refuse")) << Ids(offered);
+  EXPECT_EQ(Act(id, P("clerk-demo"), "accept").status().code(), StatusCode::kFailedPrecondition);
+  // The refused action let the timer be recorded: the review is offered now.
+  EXPECT_EQ(View(id).state.status, CaseStatus::kUnderReview);
+  EXPECT_TRUE(HasAction(Offered("reviewer-demo", id), "pass"));
+
+  // joint-drawing-review allows one extension, before its 45 working days end.
+  const std::string joint = ApplyDefault("joint-drawing-review");
+  MustAct(joint, "clerk-demo", "accept");
+  EXPECT_TRUE(HasAction(Offered("approver-demo", joint), "extend"));
+  clock_.Set(T("2026-06-30T09:00:00+08:00"));
+  ASSERT_TRUE(service_->FireDueTimers().ok());
+  offered = Offered("approver-demo", joint);
+  EXPECT_FALSE(HasAction(offered, "extend")) << Ids(offered);
+  EXPECT_EQ(Act(joint, P("approver-demo"), "extend", {{"reason", "测试"}}).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+// ---- Reception separated from handling (收受分离) ----
 
 TEST_F(PermissionsTest, CaseAtTheReceivingWindowOffersOnlyTransferAndWithdraw) {
   GrantMandate("mandate-food", {"food-business-licence"});
