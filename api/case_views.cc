@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "engine/case_clock.h"
+#include "engine/lifecycle.h"
 
 namespace tongban::api {
 
@@ -68,14 +69,13 @@ nlohmann::json TrackingJson(const CaseView& view, const std::vector<Event>& even
   }
   if (s.status == CaseStatus::kSubmitted || s.status == CaseStatus::kUnderReview) {
     // Deferred (容缺后补) and other required materials not yet supplied.
-    for (const Material& m : view.item->materials) {
-      if (m.necessity == Necessity::kOptional || s.materials.count(m.id) != 0) continue;
-      if (s.mode == "commitment" && m.commitment_replaceable) continue;
-      if (std::find(s.missing_materials.begin(), s.missing_materials.end(), m.id) !=
+    for (const std::string& id : OutstandingMaterials(*view.item, s, /*include_deferrable=*/true)) {
+      if (std::find(s.missing_materials.begin(), s.missing_materials.end(), id) !=
           s.missing_materials.end()) {
         continue;
       }
-      missing.push_back({{"id", m.id}, {"name", m.name}});
+      const Material* material = view.item->FindMaterial(id);
+      missing.push_back({{"id", id}, {"name", material->name}});
     }
   }
   const ClockView& c = view.clock;

@@ -38,6 +38,17 @@ bool MaterialSuppliedIn(const Item& item, const CaseState& state, const std::str
 
 }  // namespace
 
+std::vector<std::string> OutstandingMaterials(const Item& item, const CaseState& state,
+                                              bool include_deferrable) {
+  std::vector<std::string> outstanding;
+  for (const Material& m : item.materials) {
+    const bool owed = m.necessity == Necessity::kRequired ||
+                      (include_deferrable && m.necessity == Necessity::kDeferrable);
+    if (owed && !MaterialSuppliedIn(item, state, m.id)) outstanding.push_back(m.id);
+  }
+  return outstanding;
+}
+
 Status CheckStepAction(const Item& item, const CaseState& state, const Command& c,
                        bool check_data) {
   if (!state.step || *state.step >= item.steps.size()) {
@@ -276,11 +287,7 @@ class CaseMachine : public sc::state_machine<CaseMachine, Active, std::allocator
   // Required materials that are neither supplied nor replaced by a commitment; deferrable
   // (容缺后补) and optional ones do not block acceptance.
   std::vector<std::string> MissingRequiredMaterials() const {
-    std::vector<std::string> missing;
-    for (const Material& m : item_.materials) {
-      if (m.necessity == Necessity::kRequired && !MaterialSupplied(m.id)) missing.push_back(m.id);
-    }
-    return missing;
+    return OutstandingMaterials(item_, state, /*include_deferrable=*/false);
   }
 
   // Reads data.materials as a list of known material ids; reports and returns false otherwise.

@@ -52,6 +52,12 @@ std::vector<std::string> DispatchedFrameActions();
 Status CheckStepAction(const Item& item, const CaseState& state, const Command& command,
                        bool check_data);
 
+// Materials neither supplied nor replaced by the case's commitment: the required ones (what blocks
+// acceptance, art. 32) or, with `include_deferrable`, the deferrable (容缺后补) ones as well (what
+// the applicant still owes). Optional materials never count. In the item's material order.
+std::vector<std::string> OutstandingMaterials(const Item& item, const CaseState& state,
+                                              bool include_deferrable);
+
 class CaseMachine;
 
 class CaseLifecycle {

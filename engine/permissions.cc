@@ -46,15 +46,6 @@ const JointParty* SignOffParty(const Item& item, const CaseState& state, const s
   return nullptr;
 }
 
-// Whether every required material is supplied or, on a commitment, replaced by it (the life
-// cycle's condition for accepting an application).
-bool RequiredMaterialsSupplied(const Item& item, const CaseState& state) {
-  return std::all_of(item.materials.begin(), item.materials.end(), [&](const Material& m) {
-    return m.necessity != Necessity::kRequired || state.materials.count(m.id) != 0 ||
-           (state.mode == "commitment" && m.commitment_replaceable);
-  });
-}
-
 // Drops from `candidates` what time alone makes the engine refuse at `now`. A due timer is applied
 // before any action is decided, so a case about to be deemed accepted (art. 32) is no longer
 // accepted, corrected or refused at the window; its review is offered once the timer is recorded.
@@ -371,7 +362,7 @@ std::vector<std::string> Permissions::Candidates(const Item& item, const CaseSta
   }
   drop("transfer");
   // An application is accepted only complete; until then the window asks for a correction.
-  if (!RequiredMaterialsSupplied(item, s)) {
+  if (!OutstandingMaterials(item, s, /*include_deferrable=*/false).empty()) {
     drop("accept");
     drop("accept_and_decide");
   }
