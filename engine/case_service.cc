@@ -114,6 +114,9 @@ CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version
       s, CaseStatusCode(s.status), lifecycle.step_id(), expected_version, std::move(events),
       [&](const CaseState& state) { return EncodeCaseSnapshot(state, lifecycle.item()); });
   if (auto timer = NextTimer(lifecycle.item(), s, now)) write.record.next_timer_at = timer->due;
+  LightChanges lights = NextLightChanges(lifecycle.item(), s, now);
+  write.record.yellow_at = lights.yellow_at;
+  write.record.red_at = lights.red_at;
   return write;
 }
 
@@ -581,8 +584,41 @@ Result<int> CaseService::FireDueTimers(int limit) {
       first_error = Status(view.status().code(), "case " + id + ": " + view.status().message());
     }
   }
+  // Cases under review written before the store recorded lights: a write records them (and
+  // applies their due timers, as the loop would anyway), a few per round.
+  if (auto unknown = store_->CasesWithUnknownLights(limit); unknown.ok()) {
+    for (const std::string& id : *unknown) {
+      auto view = FireTimersFor(id, &fired);
+      if (!view.ok() && view.status().code() != StatusCode::kAborted && first_error.ok()) {
+        first_error = Status(view.status().code(), "case " + id + ": " + view.status().message());
+      }
+    }
+  }
   if (!first_error.ok()) return first_error;
   return fired;
+}
+
+Result<LightCounts> CaseService::CountLights() {
+  const Instant now = clock_->Now();
+  auto counts = store_->CountLights(now);
+  if (!counts.ok()) return counts.status();
+  if (counts->unknown == 0) return counts;
+  // Cases not yet rewritten since the store began recording lights: computed, a bounded few (the
+  // timer loop records them).
+  auto unknown = store_->CasesWithUnknownLights(kMaxComputedLights);
+  if (!unknown.ok()) return unknown.status();
+  for (const std::string& id : *unknown) {
+    auto view = Get(id);
+    if (!view.ok()) continue;
+    Light light = ComputeClock(*view->item, view->state, now).light;
+    (light == Light::kRed      ? counts->red
+     : light == Light::kYellow ? counts->yellow
+                               : counts->green)++;
+    --counts->unknown;
+  }
+  counts->green += counts->unknown;  // beyond the bound: counted green, as before they were seen
+  counts->unknown = 0;
+  return counts;
 }
 
 namespace {

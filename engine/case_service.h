@@ -176,7 +176,14 @@ class CaseService {
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {});
 
   // Applies every timer due at the clock's now; returns how many system events were recorded.
+  // Also rewrites up to `limit` cases under review written before the store recorded lights
+  // (Store::CasesWithUnknownLights), so that CountLights needs no case read.
   Result<int> FireDueTimers(int limit = 500);
+  // Cases under review by their light now, from the counts the store keeps on write; a case
+  // written by an older version and not yet rewritten has its clock computed (at most
+  // kMaxComputedLights of them; FireDueTimers rewrites them). Status codes: the store's.
+  Result<LightCounts> CountLights();
+  static constexpr int kMaxComputedLights = 5000;
 
   // --- Bundles (一件事集成办)
   // Applies for a bundle: works out which parts apply from the form, and creates the bundle case

@@ -864,6 +864,68 @@ TEST_F(CaseServiceTest, AFailedCommitDropsTheMachine) {
   EXPECT_TRUE(service_->Verify(id).ok);
 }
 
+// The counts the store keeps on write equal a count over every case, after a mix of actions,
+// timers that fired on their own, and days passing (the lights move without any write).
+TEST_F(CaseServiceTest, CountsKeptOnWriteEqualAFullCount) {
+  auto full_count = [&](std::map<std::string, int64_t>* statuses, LightCounts* lights) {
+    EXPECT_TRUE(store_
+                    ->ForEachCase([&](const CaseRecord& r) {
+                      (*statuses)[r.status]++;
+                      if (r.status == "under_review") {
+                        auto view = service_->Get(r.id);
+                        EXPECT_TRUE(view.ok());
+                        Light l = ComputeClock(*view->item, view->state, clock_.Now()).light;
+                        (l == Light::kRed      ? lights->red
+                         : l == Light::kYellow ? lights->yellow
+                                               : lights->green)++;
+                      }
+                      return true;
+                    })
+                    .ok());
+  };
+  auto check = [&](const std::string& when) {
+    std::map<std::string, int64_t> statuses;
+    LightCounts lights;
+    full_count(&statuses, &lights);
+    auto kept = store_->CountByStatus().value();
+    std::map<std::string, int64_t> kept_map(kept.begin(), kept.end());
+    EXPECT_EQ(kept_map, statuses) << when;
+    auto counted = store_->CountLights(clock_.Now());
+    EXPECT_TRUE(counted.ok()) << counted.status().ToString();
+    if (!counted.ok()) return lights;
+    EXPECT_EQ(counted->unknown, 0) << when;
+    EXPECT_EQ(counted->green, lights.green) << when;
+    EXPECT_EQ(counted->yellow, lights.yellow) << when;
+    EXPECT_EQ(counted->red, lights.red) << when;
+    return lights;
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i)
+    ids.push_back(Create().state.id);
+  check("created");
+  for (int i = 0; i < 6; ++i)
+    MustAct(ids[i], "accept", Clerk());
+  MustAct(ids[0], "pass", Reviewer());
+  MustAct(ids[1], "suspend", Approver(), {{"reason", "hearing"}});
+  MustAct(ids[2], "withdraw", Applicant());
+  check("acted");
+  // Days pass: the promise and then the statute run out for the open cases; the two never
+  // accepted are deemed accepted by the timer loop.
+  bool yellow_seen = false, red_seen = false;
+  for (int day = 0; day < 14; ++day) {
+    clock_.Advance(hours(24));
+    ASSERT_TRUE(service_->FireDueTimers().ok());
+    LightCounts lights = check("day " + std::to_string(day + 1));
+    yellow_seen |= lights.yellow > 0;
+    red_seen |= lights.red > 0;
+  }
+  EXPECT_TRUE(yellow_seen);
+  EXPECT_TRUE(red_seen);
+  MustAct(ids[1], "resume", Approver());
+  MustAct(ids[0], "approve", Approver());
+  check("decided");
+}
+
 TEST(CaseCache, BoundedLeastRecentlyUsedFirst) {
   auto item = std::make_shared<Item>();
   CaseCache cache(2);

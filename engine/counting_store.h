@@ -65,6 +65,10 @@ class CountingStore final : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override {
     return base_->CountByStatus();
   }
+  Result<LightCounts> CountLights(Instant now) override { return base_->CountLights(now); }
+  Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override {
+    return base_->CasesWithUnknownLights(limit);
+  }
   StoreStats Stats() const override { return base_->Stats(); }
 
  private:
