@@ -18,20 +18,6 @@ json OptionalMs(const std::optional<Instant>& t) {
 Instant FromMs(const json& j) {
   return Instant(std::chrono::milliseconds(j.get<int64_t>()));
 }
-std::optional<Instant> OptionalFromMs(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  return FromMs(j);
-}
-
-// Format 0 wrote instants as RFC 3339 text.
-std::optional<Instant> ReadOptionalTime(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::nullopt;
-  return ParseTimestamp(it->get<std::string>());
-}
-Instant ReadTime(const json& j, const char* key) {
-  return ReadOptionalTime(j, key).value_or(Instant{});
-}
 
 Verification ParseVerification(const std::string& v) {
   return v == "pending"    ? Verification::kPending
@@ -58,9 +44,26 @@ Result<json> Parse(std::string_view text, const char* kind) {
   return j;
 }
 
-// Format 0: the snapshot CaseStateToJson wrote before this codec (up to schema version 2).
-Result<CaseState> DecodeCaseFormat0(const nlohmann::json& j, const Item* item) {
+// Instants: RFC 3339 text in format 0, integer milliseconds from format 1 on.
+struct TimeReader {
+  int format;
+  Instant operator()(const json& t) const {
+    return format == 0 ? ParseTimestamp(t.get<std::string>()).value_or(Instant{}) : FromMs(t);
+  }
+  std::optional<Instant> Optional(const json& t) const {
+    if (t.is_null()) return std::nullopt;
+    return (*this)(t);
+  }
+};
+
+// A case's state in either format: format 1 keeps format 0's layout (CaseStateToJson's as it was
+// when this codec was written) with instants as integer milliseconds.
+Result<CaseState> DecodeCase(const json& j, int format, const Item& item) {
+  const TimeReader time{format};
   try {
+    if (format > 0 && j.at("kind") != "case") {
+      return Status::DataLoss("the stored snapshot is not a case's");
+    }
     CaseState s;
     s.id = j.at("id").get<std::string>();
     s.number = j.at("number").get<std::string>();
@@ -68,20 +71,19 @@ Result<CaseState> DecodeCaseFormat0(const nlohmann::json& j, const Item* item) {
     s.definition_id = j.at("definition").at("id").get<std::string>();
     s.definition_version = j.at("definition").at("version").get<int>();
     s.organ_id = j.at("organ").get<std::string>();
-    const nlohmann::json& reception = j.at("reception");
+    const json& reception = j.at("reception");
     s.received_by = reception.at("received_by").get<std::string>();
     s.reception_agreement = reception.at("agreement").get<std::string>();
-    s.transferred_at = ReadOptionalTime(reception, "transferred_at");
-    const nlohmann::json& bundle = j.at("bundle");
+    s.transferred_at = time.Optional(reception.at("transferred_at"));
+    const json& bundle = j.at("bundle");
     s.bundle_case_id = bundle.at("case").get<std::string>();
     s.bundle_number = bundle.at("number").get<std::string>();
     s.bundle_part = bundle.at("part").get<std::string>();
-    if (!j.at("commitment").is_null()) {
-      const nlohmann::json& c = j.at("commitment");
+    if (const json& c = j.at("commitment"); !c.is_null()) {
       s.commitment = CommitmentRecord{
           c.at("template_id").get<std::string>(), c.at("template_version").get<int>(),
           c.at("content_hash").get<std::string>(), c.at("signed_by").get<std::string>(),
-          ReadTime(c, "signed_at")};
+          time(c.at("signed_at"))};
     }
     s.applicant_id = j.at("applicant").at("id").get<std::string>();
     s.applicant_name = j.at("applicant").at("name").get<std::string>();
@@ -90,50 +92,44 @@ Result<CaseState> DecodeCaseFormat0(const nlohmann::json& j, const Item* item) {
     s.form = j.at("form");
     s.materials = j.at("materials").get<std::set<std::string>>();
     auto status = ParseCaseStatus(j.at("status").get<std::string>());
-    if (!status) return Status::DataLoss("snapshot has an unknown status");
+    if (!status) return Status::DataLoss("the stored case snapshot has an unknown status");
     s.status = *status;
-    if (!j.at("step").is_null()) {
-      if (item == nullptr) return Status::DataLoss("snapshot step without its definition");
-      auto index = item->StepIndex(j.at("step").get<std::string>());
-      if (!index) return Status::DataLoss("snapshot names an unknown step");
+    if (const json& step = j.at("step"); !step.is_null()) {
+      auto index = item.StepIndex(step.get<std::string>());
+      if (!index) return Status::DataLoss("the stored case snapshot names an unknown step");
       s.step = *index;
     }
-    s.created_at = ReadTime(j, "created_at");
-    s.received_at = ReadTime(j, "received_at");
-    s.updated_at = ReadTime(j, "updated_at");
+    s.created_at = time(j.at("created_at"));
+    s.received_at = time(j.at("received_at"));
+    s.updated_at = time(j.at("updated_at"));
     s.correction_issued = j.at("correction_issued").get<bool>();
     s.missing_materials = j.at("missing_materials").get<std::vector<std::string>>();
-    s.accepted_at = ReadOptionalTime(j, "accepted_at");
+    s.accepted_at = time.Optional(j.at("accepted_at"));
     s.deemed_accepted = j.at("deemed_accepted").get<bool>();
     s.suspended = j.at("suspended").get<bool>();
-    for (const auto& p : j.at("pauses")) {
+    for (const json& p : j.at("pauses")) {
       s.pauses.push_back(
-          {ReadTime(p, "start"), ReadOptionalTime(p, "end"), p.at("reason").get<std::string>()});
+          {time(p.at("start")), time.Optional(p.at("end")), p.at("reason").get<std::string>()});
     }
     s.extended = j.at("extended").get<bool>();
     s.extension_days = j.at("extension_days").get<int>();
-    s.step_entered_at = ReadOptionalTime(j, "step_entered_at");
+    s.step_entered_at = time.Optional(j.at("step_entered_at"));
     s.step_actors = j.at("step_actors").get<std::map<std::string, std::string>>();
     s.joint_passed = j.at("joint_passed").get<std::map<std::string, std::string>>();
-    if (!j.at("decision").is_null()) {
-      s.decision =
-          j.at("decision").get<std::string>() == "approve" ? Decision::kApprove : Decision::kDeny;
+    if (const json& d = j.at("decision"); !d.is_null()) {
+      s.decision = d.get<std::string>() == "approve" ? Decision::kApprove : Decision::kDeny;
     }
-    s.decided_at = ReadOptionalTime(j, "decided_at");
+    s.decided_at = time.Optional(j.at("decided_at"));
     s.decision_reason = j.at("decision_reason").get<std::string>();
-    s.delivered_at = ReadOptionalTime(j, "delivered_at");
+    s.delivered_at = time.Optional(j.at("delivered_at"));
     s.overdue_recorded = j.at("overdue_recorded").get<bool>();
-    const nlohmann::json& issued = j.at("issued_in");
+    const json& issued = j.at("issued_in");
     s.issued_in_name = issued.at("name").get<std::string>();
     s.issued_in_seal = issued.at("seal").get<std::string>();
     s.issued_under_delegation = issued.at("delegation").get<std::string>();
-    const nlohmann::json& verification = j.at("verification");
-    const std::string v = verification.at("status").get<std::string>();
-    s.verification = v == "pending"    ? Verification::kPending
-                     : v == "passed"   ? Verification::kPassed
-                     : v == "breached" ? Verification::kBreached
-                                       : Verification::kNone;
-    s.verified_at = ReadOptionalTime(verification, "verified_at");
+    const json& verification = j.at("verification");
+    s.verification = ParseVerification(verification.at("status").get<std::string>());
+    s.verified_at = time.Optional(verification.at("verified_at"));
     s.verified_by = verification.at("verified_by").get<std::string>();
     s.verification_findings = verification.at("findings").get<std::string>();
     s.verification_overdue_recorded = verification.at("overdue_recorded").get<bool>();
@@ -141,13 +137,17 @@ Result<CaseState> DecodeCaseFormat0(const nlohmann::json& j, const Item* item) {
     s.last_hash = j.at("last_hash").get<std::string>();
     return s;
   } catch (const std::exception& e) {
-    return Status::DataLoss(std::string("malformed case snapshot (format 0): ") + e.what());
+    return Status::DataLoss(std::string("malformed case snapshot: ") + e.what());
   }
 }
 
-// Format 0 of a bundle case: BundleStateToJson (status and outcome are derived, not read).
-Result<BundleState> DecodeBundleFormat0(const json& j) {
+// A bundle's state in either format: format 1 keeps format 0's layout (BundleStateToJson's, less
+// the derived status and outcome) with instants as integer milliseconds.
+Result<BundleState> DecodeBundle(const json& j, int format) {
+  const TimeReader time{format};
   try {
+    if (j.value("kind", "") != "bundle")
+      return Status::DataLoss("the stored snapshot is not a bundle's");
     BundleState s;
     s.id = j.at("id").get<std::string>();
     s.number = j.at("number").get<std::string>();
@@ -174,15 +174,15 @@ Result<BundleState> DecodeBundleFormat0(const json& j) {
       part.note = p.at("note").get<std::string>();
       s.parts.push_back(std::move(part));
     }
-    s.created_at = ReadTime(j, "created_at");
-    s.updated_at = ReadTime(j, "updated_at");
-    s.delivered_at = ReadOptionalTime(j, "delivered_at");
-    s.withdrawn_at = ReadOptionalTime(j, "withdrawn_at");
+    s.created_at = time(j.at("created_at"));
+    s.updated_at = time(j.at("updated_at"));
+    s.delivered_at = time.Optional(j.at("delivered_at"));
+    s.withdrawn_at = time.Optional(j.at("withdrawn_at"));
     s.version = j.at("version").get<int64_t>();
     s.last_hash = j.at("last_hash").get<std::string>();
     return s;
   } catch (const std::exception& e) {
-    return Status::DataLoss(std::string("malformed bundle snapshot (format 0): ") + e.what());
+    return Status::DataLoss(std::string("malformed bundle snapshot: ") + e.what());
   }
 }
 
@@ -216,20 +216,20 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
       {"id", s.id},
       {"number", s.number},
       {"query_code", s.query_code},
-      {"definition_id", s.definition_id},
-      {"definition_version", s.definition_version},
-      {"organ_id", s.organ_id},
-      {"received_by", s.received_by},
-      {"reception_agreement", s.reception_agreement},
-      {"transferred_at", OptionalMs(s.transferred_at)},
-      {"bundle_case_id", s.bundle_case_id},
-      {"bundle_number", s.bundle_number},
-      {"bundle_part", s.bundle_part},
-      {"applicant_id", s.applicant_id},
-      {"applicant_name", s.applicant_name},
-      {"applicant_credit_code", s.applicant_credit_code},
-      {"mode", s.mode},
+      {"definition", {{"id", s.definition_id}, {"version", s.definition_version}}},
+      {"organ", s.organ_id},
+      {"reception",
+       {{"received_by", s.received_by},
+        {"agreement", s.reception_agreement},
+        {"transferred_at", OptionalMs(s.transferred_at)}}},
+      {"bundle",
+       {{"case", s.bundle_case_id}, {"number", s.bundle_number}, {"part", s.bundle_part}}},
       {"commitment", commitment},
+      {"applicant",
+       {{"id", s.applicant_id},
+        {"name", s.applicant_name},
+        {"credit_code", s.applicant_credit_code}}},
+      {"mode", s.mode},
       {"form", s.form},
       {"materials", s.materials},
       {"status", CaseStatusCode(s.status)},
@@ -253,14 +253,16 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
       {"decision_reason", s.decision_reason},
       {"delivered_at", OptionalMs(s.delivered_at)},
       {"overdue_recorded", s.overdue_recorded},
-      {"issued_in_name", s.issued_in_name},
-      {"issued_in_seal", s.issued_in_seal},
-      {"issued_under_delegation", s.issued_under_delegation},
-      {"verification", VerificationName(s.verification)},
-      {"verified_at", OptionalMs(s.verified_at)},
-      {"verified_by", s.verified_by},
-      {"verification_findings", s.verification_findings},
-      {"verification_overdue_recorded", s.verification_overdue_recorded},
+      {"issued_in",
+       {{"name", s.issued_in_name},
+        {"seal", s.issued_in_seal},
+        {"delegation", s.issued_under_delegation}}},
+      {"verification",
+       {{"status", VerificationName(s.verification)},
+        {"verified_at", OptionalMs(s.verified_at)},
+        {"verified_by", s.verified_by},
+        {"findings", s.verification_findings},
+        {"overdue_recorded", s.verification_overdue_recorded}}},
       {"version", s.version},
       {"last_hash", s.last_hash},
   };
@@ -270,89 +272,14 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
 Result<CaseState> DecodeCaseSnapshot(std::string_view text, const Item& item) {
   auto parsed = Parse(text, "case");
   if (!parsed.ok()) return parsed.status();
-  const json& j = *parsed;
-  try {
-    if (!j.contains("format")) return DecodeCaseFormat0(j, &item);
-    if (j.at("kind") != "case") return Status::DataLoss("the stored snapshot is not a case's");
-    CaseState s;
-    s.id = j.at("id").get<std::string>();
-    s.number = j.at("number").get<std::string>();
-    s.query_code = j.at("query_code").get<std::string>();
-    s.definition_id = j.at("definition_id").get<std::string>();
-    s.definition_version = j.at("definition_version").get<int>();
-    s.organ_id = j.at("organ_id").get<std::string>();
-    s.received_by = j.at("received_by").get<std::string>();
-    s.reception_agreement = j.at("reception_agreement").get<std::string>();
-    s.transferred_at = OptionalFromMs(j.at("transferred_at"));
-    s.bundle_case_id = j.at("bundle_case_id").get<std::string>();
-    s.bundle_number = j.at("bundle_number").get<std::string>();
-    s.bundle_part = j.at("bundle_part").get<std::string>();
-    s.applicant_id = j.at("applicant_id").get<std::string>();
-    s.applicant_name = j.at("applicant_name").get<std::string>();
-    s.applicant_credit_code = j.at("applicant_credit_code").get<std::string>();
-    s.mode = j.at("mode").get<std::string>();
-    if (const json& c = j.at("commitment"); !c.is_null()) {
-      s.commitment = CommitmentRecord{
-          c.at("template_id").get<std::string>(), c.at("template_version").get<int>(),
-          c.at("content_hash").get<std::string>(), c.at("signed_by").get<std::string>(),
-          FromMs(c.at("signed_at"))};
-    }
-    s.form = j.at("form");
-    s.materials = j.at("materials").get<std::set<std::string>>();
-    auto status = ParseCaseStatus(j.at("status").get<std::string>());
-    if (!status) return Status::DataLoss("the stored case snapshot has an unknown status");
-    s.status = *status;
-    if (const json& step = j.at("step"); !step.is_null()) {
-      auto index = item.StepIndex(step.get<std::string>());
-      if (!index) return Status::DataLoss("the stored case snapshot names an unknown step");
-      s.step = *index;
-    }
-    s.created_at = FromMs(j.at("created_at"));
-    s.received_at = FromMs(j.at("received_at"));
-    s.updated_at = FromMs(j.at("updated_at"));
-    s.correction_issued = j.at("correction_issued").get<bool>();
-    s.missing_materials = j.at("missing_materials").get<std::vector<std::string>>();
-    s.accepted_at = OptionalFromMs(j.at("accepted_at"));
-    s.deemed_accepted = j.at("deemed_accepted").get<bool>();
-    s.suspended = j.at("suspended").get<bool>();
-    for (const json& p : j.at("pauses")) {
-      s.pauses.push_back(
-          {FromMs(p.at("start")), OptionalFromMs(p.at("end")), p.at("reason").get<std::string>()});
-    }
-    s.extended = j.at("extended").get<bool>();
-    s.extension_days = j.at("extension_days").get<int>();
-    s.step_entered_at = OptionalFromMs(j.at("step_entered_at"));
-    s.step_actors = j.at("step_actors").get<std::map<std::string, std::string>>();
-    s.joint_passed = j.at("joint_passed").get<std::map<std::string, std::string>>();
-    if (const json& d = j.at("decision"); !d.is_null()) {
-      s.decision = d.get<std::string>() == "approve" ? Decision::kApprove : Decision::kDeny;
-    }
-    s.decided_at = OptionalFromMs(j.at("decided_at"));
-    s.decision_reason = j.at("decision_reason").get<std::string>();
-    s.delivered_at = OptionalFromMs(j.at("delivered_at"));
-    s.overdue_recorded = j.at("overdue_recorded").get<bool>();
-    s.issued_in_name = j.at("issued_in_name").get<std::string>();
-    s.issued_in_seal = j.at("issued_in_seal").get<std::string>();
-    s.issued_under_delegation = j.at("issued_under_delegation").get<std::string>();
-    s.verification = ParseVerification(j.at("verification").get<std::string>());
-    s.verified_at = OptionalFromMs(j.at("verified_at"));
-    s.verified_by = j.at("verified_by").get<std::string>();
-    s.verification_findings = j.at("verification_findings").get<std::string>();
-    s.verification_overdue_recorded = j.at("verification_overdue_recorded").get<bool>();
-    s.version = j.at("version").get<int64_t>();
-    s.last_hash = j.at("last_hash").get<std::string>();
-    return s;
-  } catch (const std::exception& e) {
-    return Status::DataLoss(std::string("malformed case snapshot: ") + e.what());
-  }
+  return DecodeCase(*parsed, parsed->value("format", 0), item);
 }
 
 std::string EncodeBundleSnapshot(const BundleState& s) {
   json parts = json::array();
   for (const BundlePartState& p : s.parts) {
     parts.push_back({{"part", p.part},
-                     {"item_id", p.item_id},
-                     {"item_version", p.item_version},
+                     {"item", {{"id", p.item_id}, {"version", p.item_version}}},
                      {"applies", p.applies},
                      {"status", p.status},
                      {"case_id", p.case_id},
@@ -366,12 +293,12 @@ std::string EncodeBundleSnapshot(const BundleState& s) {
             {"id", s.id},
             {"number", s.number},
             {"query_code", s.query_code},
-            {"definition_id", s.definition_id},
-            {"definition_version", s.definition_version},
-            {"organ_id", s.organ_id},
-            {"applicant_id", s.applicant_id},
-            {"applicant_name", s.applicant_name},
-            {"applicant_credit_code", s.applicant_credit_code},
+            {"definition", {{"id", s.definition_id}, {"version", s.definition_version}}},
+            {"organ", s.organ_id},
+            {"applicant",
+             {{"id", s.applicant_id},
+              {"name", s.applicant_name},
+              {"credit_code", s.applicant_credit_code}}},
             {"form", s.form},
             {"materials", s.materials},
             {"parts", parts},
@@ -387,49 +314,7 @@ std::string EncodeBundleSnapshot(const BundleState& s) {
 Result<BundleState> DecodeBundleSnapshot(std::string_view text) {
   auto parsed = Parse(text, "bundle");
   if (!parsed.ok()) return parsed.status();
-  const json& j = *parsed;
-  try {
-    if (!j.contains("format")) {
-      if (j.value("kind", "") != "bundle") return Status::DataLoss("not a bundle's snapshot");
-      return DecodeBundleFormat0(j);
-    }
-    if (j.at("kind") != "bundle") return Status::DataLoss("the stored snapshot is not a bundle's");
-    BundleState s;
-    s.id = j.at("id").get<std::string>();
-    s.number = j.at("number").get<std::string>();
-    s.query_code = j.at("query_code").get<std::string>();
-    s.definition_id = j.at("definition_id").get<std::string>();
-    s.definition_version = j.at("definition_version").get<int>();
-    s.organ_id = j.at("organ_id").get<std::string>();
-    s.applicant_id = j.at("applicant_id").get<std::string>();
-    s.applicant_name = j.at("applicant_name").get<std::string>();
-    s.applicant_credit_code = j.at("applicant_credit_code").get<std::string>();
-    s.form = j.at("form");
-    s.materials = j.at("materials").get<std::vector<std::string>>();
-    for (const json& p : j.at("parts")) {
-      BundlePartState part;
-      part.part = p.at("part").get<std::string>();
-      part.item_id = p.at("item_id").get<std::string>();
-      part.item_version = p.at("item_version").get<int>();
-      part.applies = p.at("applies").get<bool>();
-      part.status = p.at("status").get<std::string>();
-      part.case_id = p.at("case_id").get<std::string>();
-      part.case_number = p.at("case_number").get<std::string>();
-      part.decision = p.at("decision").get<std::string>();
-      part.missing_materials = p.at("missing_materials").get<std::vector<std::string>>();
-      part.note = p.at("note").get<std::string>();
-      s.parts.push_back(std::move(part));
-    }
-    s.created_at = FromMs(j.at("created_at"));
-    s.updated_at = FromMs(j.at("updated_at"));
-    s.delivered_at = OptionalFromMs(j.at("delivered_at"));
-    s.withdrawn_at = OptionalFromMs(j.at("withdrawn_at"));
-    s.version = j.at("version").get<int64_t>();
-    s.last_hash = j.at("last_hash").get<std::string>();
-    return s;
-  } catch (const std::exception& e) {
-    return Status::DataLoss(std::string("malformed bundle snapshot: ") + e.what());
-  }
+  return DecodeBundle(*parsed, parsed->value("format", 0));
 }
 
 }  // namespace tongban

@@ -7,12 +7,13 @@
 // that replaying the case's events builds (verification compares the two).
 //
 // Format: canonical JSON (sorted keys, no spaces; see CanonicalJson), with "format" set to
-// kSnapshotFormat and "kind" to "case" or "bundle". Instants are integer milliseconds since the
-// epoch; the current review step is stored by id (stable across the item's step order). A change
-// of layout is a new format number, and Decode keeps reading every older one:
-//   format 0 (no "format" field): written before this codec, by CaseStateToJson /
-//            BundleStateToJson (Tongban up to schema version 2).
-//   format 1: this layout.
+// kSnapshotFormat and "kind" to "case" or "bundle". A change of layout is a new format number,
+// and Decode keeps reading every older one:
+//   format 0 (no "format" field): written before this codec, by the views CaseStateToJson /
+//            BundleStateToJson (Tongban up to schema version 2); instants as RFC 3339 text.
+//   format 1: the layout of format 0 as it stood (the codec's own copy: the views may change,
+//            this does not), without derived fields (a bundle's status and outcome), with
+//            instants as integer milliseconds since the epoch; the review step by id.
 //
 // Thread safety: pure functions.
 #pragma once
