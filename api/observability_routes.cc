@@ -30,21 +30,13 @@ void MetricsText(const ApiContext& ctx, const httplib::Request&, httplib::Respon
       extra << "tongban_cases{status=\"" << status << "\"} " << n << "\n";
     }
   }
-  // Lights are computed, not stored: count them over the open cases (bounded).
-  CaseFilter filter;
-  filter.status = "under_review";
-  filter.limit = 5000;
-  std::map<std::string, int64_t> lights = {{"green", 0}, {"yellow", 0}, {"red", 0}};
-  if (auto open = ctx.service->store()->ListCases(filter); open.ok()) {
-    for (const CaseRecord& r : *open) {
-      auto view = ctx.service->Get(r.id);
-      if (view.ok()) lights[LightName(view->clock.light)]++;
-    }
-  }
-  extra << "# HELP tongban_open_cases_by_light Cases under review by light.\n"
-        << "# TYPE tongban_open_cases_by_light gauge\n";
-  for (const auto& [light, n] : lights) {
-    extra << "tongban_open_cases_by_light{light=\"" << light << "\"} " << n << "\n";
+  // Lights from the counts the store keeps on write (no case is read).
+  if (auto lights = ctx.service->CountLights(); lights.ok()) {
+    extra << "# HELP tongban_open_cases_by_light Cases under review by light.\n"
+          << "# TYPE tongban_open_cases_by_light gauge\n"
+          << "tongban_open_cases_by_light{light=\"green\"} " << lights->green << "\n"
+          << "tongban_open_cases_by_light{light=\"red\"} " << lights->red << "\n"
+          << "tongban_open_cases_by_light{light=\"yellow\"} " << lights->yellow << "\n";
   }
   res.status = 200;
   res.set_content(ctx.metrics->Render(extra.str()), "text/plain; version=0.0.4");

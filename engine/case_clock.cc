@@ -199,4 +199,45 @@ std::optional<Timer> NextTimer(const Item& item, const CaseState& state, Instant
   return std::nullopt;
 }
 
+LightChanges NextLightChanges(const Item& item, const CaseState& state, Instant now) {
+  LightChanges out;
+  if (state.status != CaseStatus::kUnderReview) return out;
+  const Instant already{};
+  const Light current = ComputeClock(item, state, now).light;
+  if (current == Light::kRed) {
+    out.yellow_at = out.red_at = already;
+    return out;
+  }
+  if (current == Light::kYellow) out.yellow_at = already;
+  if (state.paused()) return out;
+  // While the clock runs the light only worsens, day by day: find the first local midnight at
+  // which it reaches `target` by doubling the step, then halving it.
+  const Calendar& calendar = *item.time_limits.calendar;
+  const Day today = calendar.LocalDate(now);
+  auto start_of = [&](int k) { return calendar.EndOfLocalDay(today + std::chrono::days(k - 1)); };
+  auto reaches = [&](int k, Light target) {
+    return ComputeClock(item, state, start_of(k)).light >= target;
+  };
+  constexpr int kHorizonDays = 3 * 366;
+  auto first_day = [&](Light target) -> std::optional<int> {
+    int low = 0;  // the light has not reached `target` on day `low`
+    int high = 1;
+    while (!reaches(high, target)) {
+      low = high;
+      if (high >= kHorizonDays) return std::nullopt;
+      high = std::min(high * 2, kHorizonDays);
+    }
+    while (high - low > 1) {
+      int mid = low + (high - low) / 2;
+      (reaches(mid, target) ? high : low) = mid;
+    }
+    return high;
+  };
+  if (auto red = first_day(Light::kRed)) out.red_at = start_of(*red);
+  if (!out.yellow_at) {
+    if (auto yellow = first_day(Light::kYellow)) out.yellow_at = start_of(*yellow);
+  }
+  return out;
+}
+
 }  // namespace tongban

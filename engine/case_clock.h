@@ -61,6 +61,18 @@ struct ClockView {
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now);
 nlohmann::json ClockToJson(const ClockView& clock);
 
+// When the light of a case under review changes if nothing else happens to it: the first instants
+// from which it is yellow and red — the epoch when it already is; nullopt when it will not within
+// three years, when the case is not under review, or while its clock is paused (the light then
+// stays as it is). Recorded with every case write, so that lights are counted without computing
+// every case's clock (metrics). The light depends on the time only through the local date, so
+// these are local midnights of the item's calendar.
+struct LightChanges {
+  std::optional<Instant> yellow_at;
+  std::optional<Instant> red_at;
+};
+LightChanges NextLightChanges(const Item& item, const CaseState& state, Instant now);
+
 // A deadline that will fire on its own: the system action to record and when it becomes due.
 struct Timer {
   std::string action;  // "deem_accepted", "mark_overdue" or "mark_verification_overdue"

@@ -27,11 +27,11 @@ Event ChainedEvent(const Command& command, const std::string& case_id, int64_t s
                    const std::string& prev_hash, const std::string& idempotency_key);
 
 // The store write for `events`, just applied to a case now in `state` (an item case's CaseState
-// or a bundle's BundleState: both carry the identity fields used here). The snapshot is `to_json`
-// of the state at the new version and hash.
-template <class State, class ToJson>
+// or a bundle's BundleState: both carry the identity fields used here). The snapshot is `encode`
+// (snapshot_codec.h) of the state at the new version and hash.
+template <class State, class Encode>
 CaseWrite CaseWriteFor(const State& state, std::string status, std::string step,
-                       int64_t expected_version, std::vector<Event> events, ToJson to_json) {
+                       int64_t expected_version, std::vector<Event> events, Encode encode) {
   CaseWrite write;
   write.expected_version = expected_version;
   CaseRecord& r = write.record;
@@ -50,7 +50,7 @@ CaseWrite CaseWriteFor(const State& state, std::string status, std::string step,
   State snapshot = state;
   snapshot.version = r.version;
   snapshot.last_hash = events.empty() ? state.last_hash : events.back().hash;
-  r.snapshot = CanonicalJson(to_json(snapshot));
+  r.snapshot = encode(snapshot);
   write.events = std::move(events);
   return write;
 }

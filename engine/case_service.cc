@@ -1,6 +1,7 @@
 #include "engine/case_service.h"
 
 #include "engine/case_ids.h"
+#include "engine/snapshot_codec.h"
 
 #include <algorithm>
 
@@ -91,10 +92,16 @@ Result<ReplayResult> ReplayEvents(const std::vector<Event>& events,
 }
 
 CaseView CaseService::MakeView(const CaseLifecycle& lifecycle, Instant now) const {
+  return MakeCaseView(lifecycle.state(), lifecycle.item_ptr(), now);
+}
+
+CaseView MakeCaseView(CaseState state, std::shared_ptr<const Item> item, Instant now) {
   CaseView view;
-  view.state = lifecycle.state();
-  view.item = lifecycle.item_ptr();
-  view.step_id = lifecycle.step_id();
+  view.state = std::move(state);
+  view.item = std::move(item);
+  if (view.state.step && *view.state.step < view.item->steps.size()) {
+    view.step_id = view.item->steps[*view.state.step].id;
+  }
   view.clock = ComputeClock(*view.item, view.state, now);
   view.as_of = now;
   return view;
@@ -105,8 +112,11 @@ CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version
   const CaseState& s = lifecycle.state();
   CaseWrite write = CaseWriteFor(
       s, CaseStatusCode(s.status), lifecycle.step_id(), expected_version, std::move(events),
-      [&](const CaseState& state) { return CaseStateToJson(state, &lifecycle.item()); });
+      [&](const CaseState& state) { return EncodeCaseSnapshot(state, lifecycle.item()); });
   if (auto timer = NextTimer(lifecycle.item(), s, now)) write.record.next_timer_at = timer->due;
+  LightChanges lights = NextLightChanges(lifecycle.item(), s, now);
+  write.record.yellow_at = lights.yellow_at;
+  write.record.red_at = lights.red_at;
   return write;
 }
 
@@ -276,7 +286,8 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
     if (!request.commitment.is_null()) submit.data["commitment"] = request.commitment;
     for (const auto& [key, value] : engine_data.items())
       submit.data[key] = value;
-    CaseLifecycle lifecycle(item);
+    auto machine = std::make_unique<CaseLifecycle>(item);
+    CaseLifecycle& lifecycle = *machine;
     TONGBAN_RETURN_IF_ERROR(lifecycle.Submit(submit));
     std::vector<Event> events;
     events.push_back(MakeCaseEvent(lifecycle, submit, 1, kGenesisHash, request.idempotency_key));
@@ -287,6 +298,7 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
       CaseView view = MakeView(lifecycle, now);
       view.state.version = 1;
       view.state.last_hash = hash;
+      CheckIn(std::move(machine), 1, hash);
       return view;
     }
     if (status.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
@@ -346,24 +358,72 @@ Result<CaseView> CaseService::Act(const ActRequest& sent) {
   return Status::Aborted("the case kept changing under this action; try again");
 }
 
-Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
-  auto events = store_->GetEvents(request.case_id);
+Result<CaseService::OpenCase> CaseService::Checkout(const std::string& case_id) {
+  auto record = store_->GetCase(case_id);
+  if (!record.ok()) return record.status();
+  OpenCase open;
+  if (*record) {
+    open.lifecycle = cache_->Take(case_id, (*record)->version);
+    if (open.lifecycle) {
+      open.version = (*record)->version;
+      open.last_hash = open.lifecycle->state().last_hash;
+      return open;
+    }
+  }
+  auto events = store_->GetEvents(case_id);
   if (!events.ok()) return events.status();
-  if (events->empty()) return Status::NotFound("no case " + request.case_id);
+  if (events->empty()) return Status::NotFound("no case " + case_id);
   auto replayed = ReplayEvents(*events, *registry_);
   if (!replayed.ok()) return replayed.status();
-  CaseLifecycle& lifecycle = *replayed->lifecycle;
-  const int64_t version = events->back().seq;
+  open.lifecycle = std::move(replayed->lifecycle);
+  open.version = events->back().seq;
+  open.last_hash = events->back().hash;
+  return open;
+}
+
+void CaseService::CheckIn(std::unique_ptr<CaseLifecycle> lifecycle, int64_t version,
+                          const std::string& last_hash) {
+  // The machine does not know about the chain; keep its bookkeeping in step with the log.
+  auto& state = const_cast<CaseState&>(lifecycle->state());
+  state.version = version;
+  state.last_hash = last_hash;
+  std::string id = state.id;
+  cache_->Put(id, version, std::move(lifecycle));
+}
+
+namespace {
+
+// What a machine is, as far as any action can tell: its state and its active states.
+struct MachineMark {
+  std::string state;
+  std::vector<std::string> active;
+  explicit MachineMark(const CaseLifecycle& l)
+      : state(EncodeCaseSnapshot(l.state(), l.item())), active(l.ActiveStates()) {}
+  bool operator==(const MachineMark&) const = default;
+};
+
+}  // namespace
+
+Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
+  auto open = Checkout(request.case_id);
+  if (!open.ok()) return open.status();
+  std::unique_ptr<CaseLifecycle> machine = std::move(open->lifecycle);
+  CaseLifecycle& lifecycle = *machine;
+  const int64_t version = open->version;
   if (request.expected_version && *request.expected_version != version) {
+    CheckIn(std::move(machine), version, open->last_hash);
     return Status::Aborted("the case is at version " + std::to_string(version) + ", not " +
                            std::to_string(*request.expected_version));
   }
   Instant now = std::max(clock_->Now(), lifecycle.state().updated_at);
-  TONGBAN_RETURN_IF_ERROR(RefuseEngineKeys(request.data));
+  if (Status refused = RefuseEngineKeys(request.data); !refused.ok()) {
+    CheckIn(std::move(machine), version, open->last_hash);
+    return refused;
+  }
   const CaseState before = lifecycle.state();
   std::vector<Event> new_events;
   int64_t seq = version;
-  std::string last_hash = events->back().hash;
+  std::string last_hash = open->last_hash;
   ApplyDueTimers(&lifecycle, now, &new_events, &seq, &last_hash);
   Command command;
   command.action = request.action;
@@ -372,29 +432,50 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   command.data = request.data.is_null() ? nlohmann::json::object() : request.data;
   if (!request.comment.empty() && command.data.is_object())
     command.data["comment"] = request.comment;
-  if (request.caller != nullptr) {
+  // A refusal may come after the machine changed part of its state: it is then dropped.
+  const MachineMark mark(lifecycle);
+  Status applied =
+      command.data.is_object() ? Status::Ok() : Status::InvalidArgument("data must be an object");
+  if (applied.ok() && request.caller != nullptr) {
     // The role is chosen on the case as it stands now, not as the caller last saw it: a lost race
     // is then "not available" (409), not "taken by another role".
     auto actor = permissions_->ResolveActor(*request.caller, lifecycle.item(), lifecycle.state(),
                                             request.action, command.data);
-    if (!actor.ok()) return actor.status();
-    command.actor = *actor;
+    if (actor.ok()) {
+      command.actor = *actor;
+    } else {
+      applied = actor.status();
+    }
   }
-  Status applied = command.data.is_object() ? AuthorizeCommand(lifecycle, &command)
-                                            : Status::InvalidArgument("data must be an object");
+  if (applied.ok()) applied = AuthorizeCommand(lifecycle, &command);
   if (applied.ok()) applied = lifecycle.Apply(command);
   if (!applied.ok()) {
+    const bool untouched = MachineMark(lifecycle) == mark;
+    if (new_events.empty()) {
+      if (untouched) CheckIn(std::move(machine), version, open->last_hash);
+      return applied;
+    }
     // A refused action still lets due timers be recorded, so the case reflects the law's time.
-    if (!new_events.empty()) {
-      auto rebuilt = ReplayEvents(*events, *registry_);
-      if (rebuilt.ok()) {
-        std::vector<Event> timer_events;
-        int64_t timer_seq = version;
-        std::string timer_hash = events->back().hash;
-        ApplyDueTimers(rebuilt->lifecycle.get(), now, &timer_events, &timer_seq, &timer_hash);
-        auto write =
-            WriteWithFollowups(*rebuilt->lifecycle, before, version, std::move(timer_events), now);
-        if (write.ok()) (void)store_->Commit(std::move(write).value());
+    std::unique_ptr<CaseLifecycle> timed;
+    std::vector<Event> timer_events;
+    int64_t timer_seq = version;
+    std::string timer_hash = open->last_hash;
+    if (untouched) {
+      timed = std::move(machine);  // exactly the timers applied
+      timer_events = std::move(new_events);
+      timer_seq = seq;
+      timer_hash = last_hash;
+    } else if (auto events = store_->GetEvents(request.case_id); events.ok()) {
+      if (auto rebuilt = ReplayEvents(*events, *registry_);
+          rebuilt.ok() && events->back().seq == version) {
+        timed = std::move(rebuilt->lifecycle);
+        ApplyDueTimers(timed.get(), now, &timer_events, &timer_seq, &timer_hash);
+      }
+    }
+    if (timed) {
+      auto write = WriteWithFollowups(*timed, before, version, std::move(timer_events), now);
+      if (write.ok() && store_->Commit(std::move(write).value()).ok()) {
+        CheckIn(std::move(timed), timer_seq, timer_hash);
       }
     }
     return applied;
@@ -405,6 +486,7 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   auto write = WriteWithFollowups(lifecycle, before, version, std::move(new_events), now);
   if (!write.ok()) return write.status();
   Status committed = store_->Commit(std::move(write).value());
+  // From here on a failed write drops the machine: it holds changes the store does not.
   if (committed.code() == StatusCode::kAborted) {
     if (request.expected_version) return committed;
     *retry = true;
@@ -418,16 +500,40 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   CaseView view = MakeView(lifecycle, now);
   view.state.version = seq;
   view.state.last_hash = last_hash;
+  CheckIn(std::move(machine), seq, last_hash);
   return view;
 }
 
 Result<CaseView> CaseService::Get(const std::string& case_id) {
-  auto events = store_->GetEvents(case_id);
-  if (!events.ok()) return events.status();
-  if (events->empty()) return Status::NotFound("no case " + case_id);
-  auto replayed = ReplayEvents(*events, *registry_);
-  if (!replayed.ok()) return replayed.status();
-  return MakeView(*replayed->lifecycle, std::max(clock_->Now(), events->back().time));
+  auto record = store_->GetCase(case_id);
+  if (!record.ok()) return record.status();
+  if (!*record) return Status::NotFound("no case " + case_id);
+  return ViewOfRecord(**record);
+}
+
+Result<CaseView> CaseService::ViewOfRecord(const CaseRecord& record) {
+  if (registry_->FindBundle(record.definition_id, record.definition_version)) {
+    return Status::FailedPrecondition("case " + record.id +
+                                      " is a bundle case (一件事); read it as a bundle");
+  }
+  auto item = registry_->FindItem(record.definition_id, record.definition_version);
+  if (!item) {
+    return Status::DataLoss("the case's definition " + record.definition_id + " v" +
+                            std::to_string(record.definition_version) + " is not deployed");
+  }
+  auto state = DecodeCaseSnapshot(record.snapshot, *item);
+  if (!state.ok()) {
+    // A snapshot this build cannot read: the events still can.
+    auto events = store_->GetEvents(record.id);
+    if (!events.ok()) return events.status();
+    if (events->empty()) return Status::NotFound("no case " + record.id);
+    auto replayed = ReplayEvents(*events, *registry_);
+    if (!replayed.ok()) return replayed.status();
+    return MakeView(*replayed->lifecycle, std::max(clock_->Now(), events->back().time));
+  }
+  // The last event's time is the state's updated_at: a read never shows a clock before it.
+  Instant now = std::max(clock_->Now(), state->updated_at);
+  return MakeCaseView(std::move(state).value(), std::move(item), now);
 }
 
 Result<CaseView> CaseService::GetAt(const std::string& case_id, Instant at) {
@@ -443,7 +549,7 @@ Result<CaseView> CaseService::GetByNumber(const std::string& number) {
   auto record = store_->GetCaseByNumber(number);
   if (!record.ok()) return record.status();
   if (!*record) return Status::NotFound("no case numbered " + number);
-  return Get((*record)->id);
+  return ViewOfRecord(**record);
 }
 
 Result<std::vector<Event>> CaseService::History(const std::string& case_id) {
@@ -455,18 +561,16 @@ Result<std::vector<Event>> CaseService::History(const std::string& case_id) {
 
 Result<CaseView> CaseService::FireTimersFor(const std::string& case_id, int* fired) {
   for (int attempt = 0; attempt < 4; ++attempt) {
-    auto events = store_->GetEvents(case_id);
-    if (!events.ok()) return events.status();
-    if (events->empty()) return Status::NotFound("no case " + case_id);
-    auto replayed = ReplayEvents(*events, *registry_);
-    if (!replayed.ok()) return replayed.status();
-    CaseLifecycle& lifecycle = *replayed->lifecycle;
-    const int64_t version = events->back().seq;
+    auto open = Checkout(case_id);
+    if (!open.ok()) return open.status();
+    std::unique_ptr<CaseLifecycle> machine = std::move(open->lifecycle);
+    CaseLifecycle& lifecycle = *machine;
+    const int64_t version = open->version;
     Instant now = std::max(clock_->Now(), lifecycle.state().updated_at);
     const CaseState before = lifecycle.state();
     std::vector<Event> new_events;
     int64_t seq = version;
-    std::string last_hash = events->back().hash;
+    std::string last_hash = open->last_hash;
     ApplyDueTimers(&lifecycle, now, &new_events, &seq, &last_hash);
     int count = static_cast<int>(new_events.size());
     // Even without events the write reschedules the timer (a pause may have moved the deadline).
@@ -476,7 +580,11 @@ Result<CaseView> CaseService::FireTimersFor(const std::string& case_id, int* fir
     if (committed.code() == StatusCode::kAborted) continue;
     if (!committed.ok()) return committed;
     *fired += count;
-    return MakeView(lifecycle, now);
+    CaseView view = MakeView(lifecycle, now);
+    view.state.version = seq;
+    view.state.last_hash = last_hash;
+    CheckIn(std::move(machine), seq, last_hash);
+    return view;
   }
   return Status::Aborted("case kept changing while its timers fired");
 }
@@ -494,8 +602,41 @@ Result<int> CaseService::FireDueTimers(int limit) {
       first_error = Status(view.status().code(), "case " + id + ": " + view.status().message());
     }
   }
+  // Cases under review written before the store recorded lights: a write records them (and
+  // applies their due timers, as the loop would anyway), a few per round.
+  if (auto unknown = store_->CasesWithUnknownLights(limit); unknown.ok()) {
+    for (const std::string& id : *unknown) {
+      auto view = FireTimersFor(id, &fired);
+      if (!view.ok() && view.status().code() != StatusCode::kAborted && first_error.ok()) {
+        first_error = Status(view.status().code(), "case " + id + ": " + view.status().message());
+      }
+    }
+  }
   if (!first_error.ok()) return first_error;
   return fired;
+}
+
+Result<LightCounts> CaseService::CountLights() {
+  const Instant now = clock_->Now();
+  auto counts = store_->CountLights(now);
+  if (!counts.ok()) return counts.status();
+  if (counts->unknown == 0) return counts;
+  // Cases not yet rewritten since the store began recording lights: computed, a bounded few (the
+  // timer loop records them).
+  auto unknown = store_->CasesWithUnknownLights(kMaxComputedLights);
+  if (!unknown.ok()) return unknown.status();
+  for (const std::string& id : *unknown) {
+    auto view = Get(id);
+    if (!view.ok()) continue;
+    Light light = ComputeClock(*view->item, view->state, now).light;
+    (light == Light::kRed      ? counts->red
+     : light == Light::kYellow ? counts->yellow
+                               : counts->green)++;
+    --counts->unknown;
+  }
+  counts->green += counts->unknown;  // beyond the bound: counted green, as before they were seen
+  counts->unknown = 0;
+  return counts;
 }
 
 namespace {
@@ -541,7 +682,9 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
                   "the case record is at version " + std::to_string(record->version) +
                       " but the log ends at " + std::to_string(events.back().seq));
     }
-    if (CanonicalJson(BundleStateToJson(state)) != record->snapshot ||
+    // Compared in this build's format, so a snapshot of an older format verifies too.
+    auto stored = DecodeBundleSnapshot(record->snapshot);
+    if (!stored.ok() || EncodeBundleSnapshot(*stored) != EncodeBundleSnapshot(state) ||
         record->status != state.Status()) {
       return fail(std::nullopt,
                   "the stored snapshot differs from the state replayed from the events");
@@ -563,9 +706,12 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
                 "the case record is at version " + std::to_string(record->version) +
                     " but the log ends at " + std::to_string(events.back().seq));
   }
-  CaseState state = lifecycle.state();
-  std::string expected = CanonicalJson(CaseStateToJson(state, &lifecycle.item()));
-  if (expected != record->snapshot || record->status != CaseStatusCode(state.status) ||
+  // Compared in this build's format, so a snapshot of an older format verifies too.
+  auto stored = DecodeCaseSnapshot(record->snapshot, lifecycle.item());
+  if (!stored.ok() ||
+      EncodeCaseSnapshot(*stored, lifecycle.item()) !=
+          EncodeCaseSnapshot(lifecycle.state(), lifecycle.item()) ||
+      record->status != CaseStatusCode(lifecycle.state().status) ||
       record->step != lifecycle.step_id()) {
     return fail(std::nullopt,
                 "the stored snapshot differs from the state replayed from the events");

@@ -2,12 +2,22 @@
 // them, read them (now or as they stood at a past time), replay and verify their history, and fire
 // the deadlines that act on their own.
 //
-// How an action is applied: the case's events are read and replayed into a fresh life-cycle machine
-// (so the rules that admitted every past event rebuild the present), any timer that has come due is
-// applied first as a system event, then the action; the new events are hash-chained to the last one
-// and committed with the new snapshot in one durable transaction. If another writer got there first
-// the store refuses the stale write; the action is then decided again on the fresh state, unless
-// the caller pinned the version it saw (If-Match), in which case the conflict is returned.
+// How an action is applied: the case's live life-cycle machine is checked out of the machine cache
+// (case_cache.h) when it is there at the case's stored version, or else its events are read and
+// replayed into a fresh one (so the rules that admitted every past event rebuild the present); any
+// timer that has come due is applied first as a system event, then the action; the new events are
+// hash-chained to the last one and committed with the new snapshot in one durable transaction, and
+// the machine goes back into the cache at the new version. If another writer got there first the
+// store refuses the stale write (and the machine is dropped); the action is then decided again on
+// the fresh state, unless the caller pinned the version it saw (If-Match), in which case the
+// conflict is returned. A refused action leaves no trace: the machine goes back only if the
+// refusal left it exactly as it was.
+//
+// How a case is read: from its stored snapshot (snapshot_codec.h), with the clock computed at the
+// time of reading — never by replaying its history, whose length does not matter. A read never
+// writes: timers that have come due are applied by FireDueTimers (the timer loop) or by the next
+// action, as before. Replay is for verification, GetAt (?at=) and a snapshot this build cannot
+// decode.
 //
 // Thread safety: all methods are thread-safe; concurrency control is optimistic, in the store.
 #pragma once
@@ -18,6 +28,7 @@
 #include <vector>
 
 #include "engine/bundle_case.h"
+#include "engine/case_cache.h"
 #include "engine/case_clock.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
@@ -95,6 +106,9 @@ struct BundleView {
   Instant as_of{};
 };
 
+// The view of a case in `state` at `now` (the clock computed then).
+CaseView MakeCaseView(CaseState state, std::shared_ptr<const Item> item, Instant now);
+
 nlohmann::json VerifyReportToJson(const VerifyReport& report);
 nlohmann::json CaseViewToJson(const CaseView& view);
 nlohmann::json BundleViewToJson(const BundleView& view);
@@ -126,14 +140,22 @@ Event MakeCaseEvent(const CaseLifecycle& lifecycle, const Command& command, int6
 CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
                         std::vector<Event> events, Instant now);
 
+struct CaseServiceOptions {
+  // Live machines kept for acting without replaying history (case_cache.h); 0 turns it off.
+  size_t machine_cache_capacity = 4096;
+};
+
 class CaseService {
  public:
-  CaseService(Store* store, DefinitionRegistry* registry, const Clock* clock)
+  // `store`, `registry` and `clock` are not owned and must outlive the service.
+  CaseService(Store* store, DefinitionRegistry* registry, const Clock* clock,
+              CaseServiceOptions options = {})
       : store_(store),
         registry_(registry),
         clock_(clock),
         registers_(std::make_unique<Registers>(store, registry)),
-        permissions_(std::make_unique<Permissions>(registers_.get(), registry)) {}
+        permissions_(std::make_unique<Permissions>(registers_.get(), registry)),
+        cache_(std::make_unique<CaseCache>(options.machine_cache_capacity)) {}
 
   // Staff actions are checked for jurisdiction at the moment they are taken (Registers::Authorize)
   // and the authority is recorded in the event; agents need a mandate in force; a commitment
@@ -141,8 +163,15 @@ class CaseService {
   // verification is committed together with its credit record. An action on a bundle child also
   // records the change on the bundle case, and creates the children it releases, in the same
   // transaction.
+  //
+  // Status codes: kNotFound (no such case or definition), kInvalidArgument, kPermissionDenied and
+  // kFailedPrecondition (the action refused: see CaseLifecycle::Apply), kAborted (If-Match did not
+  // match, or the case kept changing), kAlreadyExists (an idempotency key reused for another case),
+  // kDataLoss (the history does not replay), kUnavailable/kInternal (the store).
   Result<CaseView> Create(const NewCase& request);
   Result<CaseView> Act(const ActRequest& request);
+  // The case now, from its stored snapshot and the clock at the time of reading. kNotFound;
+  // kFailedPrecondition for a bundle case (GetBundle); kDataLoss when its definition is missing.
   Result<CaseView> Get(const std::string& case_id);
   // The case as it stood at `at`, replayed from its events.
   Result<CaseView> GetAt(const std::string& case_id, Instant at);
@@ -154,7 +183,14 @@ class CaseService {
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {});
 
   // Applies every timer due at the clock's now; returns how many system events were recorded.
+  // Also rewrites up to `limit` cases under review written before the store recorded lights
+  // (Store::CasesWithUnknownLights), so that CountLights needs no case read.
   Result<int> FireDueTimers(int limit = 500);
+  // Cases under review by their light now, from the counts the store keeps on write; a case
+  // written by an older version and not yet rewritten has its clock computed (at most
+  // kMaxComputedLights of them; FireDueTimers rewrites them). Status codes: the store's.
+  Result<LightCounts> CountLights();
+  static constexpr int kMaxComputedLights = 5000;
 
   // --- Bundles (一件事集成办)
   // Applies for a bundle: works out which parts apply from the form, and creates the bundle case
@@ -165,6 +201,7 @@ class CaseService {
   // supply_correction (the combined correction notice, answered once), deliver (every result
   // together, by the lead organ's clerk) and withdraw (every open part).
   Result<BundleView> ActOnBundle(const ActRequest& request);
+  // The bundle and its parts now, from their stored snapshots (as Get).
   Result<BundleView> GetBundle(const std::string& case_id);
   // Whether `case_id` is a bundle case (false for item cases and unknown ids).
   bool IsBundleCase(const std::string& case_id);
@@ -185,8 +222,22 @@ class CaseService {
   Store* store() const { return store_; }
   DefinitionRegistry* registry() const { return registry_; }
   const Clock* clock() const { return clock_; }
+  const CaseCache& machine_cache() const { return *cache_; }
 
  private:
+  // A case checked out for acting: its live machine (exclusively this caller's) and where its
+  // chain ends.
+  struct OpenCase {
+    std::unique_ptr<CaseLifecycle> lifecycle;
+    int64_t version = 0;
+    std::string last_hash;
+  };
+  // The machine from the cache when it is there at the stored version, else replayed.
+  Result<OpenCase> Checkout(const std::string& case_id);
+  // Puts a machine whose write committed (or that nothing changed) back into the cache, its chain
+  // bookkeeping advanced to `version` and `last_hash`.
+  void CheckIn(std::unique_ptr<CaseLifecycle> lifecycle, int64_t version,
+               const std::string& last_hash);
   Result<CaseView> ActOnce(const ActRequest& request, bool* retry);
   // Checks the actor's right to take `command` now and records it in the command's data.
   Status AuthorizeCommand(const CaseLifecycle& lifecycle, Command* command);
@@ -201,8 +252,10 @@ class CaseService {
   Status AddBundleFollowups(const CaseLifecycle& child, const CaseState& before, Instant now,
                             StoreWrite* write);
   Result<BundleView> ActOnBundleOnce(const ActRequest& request, bool* retry);
-  BundleView MakeBundleView(const BundleCase& bundle, Instant now);
+  BundleView MakeBundleView(BundleState state, std::shared_ptr<const Bundle> bundle, Instant now);
   Result<CaseView> ViewAtSeq(const std::string& case_id, int64_t seq);
+  // The case as its stored snapshot holds it, its clock computed now.
+  Result<CaseView> ViewOfRecord(const CaseRecord& record);
   Result<CaseView> FireTimersFor(const std::string& case_id, int* fired);
   CaseView MakeView(const CaseLifecycle& lifecycle, Instant now) const;
 
@@ -211,6 +264,7 @@ class CaseService {
   const Clock* clock_;
   std::unique_ptr<Registers> registers_;
   std::unique_ptr<Permissions> permissions_;
+  std::unique_ptr<CaseCache> cache_;
 };
 
 }  // namespace tongban

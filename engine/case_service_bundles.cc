@@ -5,6 +5,7 @@
 #include "engine/case_ids.h"
 #include "engine/case_service.h"
 #include "engine/clock.h"
+#include "engine/snapshot_codec.h"
 
 namespace tongban {
 
@@ -21,7 +22,7 @@ CaseWrite MakeBundleWrite(const BundleCase& bundle, int64_t expected_version,
                           std::vector<Event> events) {
   const BundleState& s = bundle.state();
   return CaseWriteFor(s, s.Status(), "", expected_version, std::move(events),
-                      [](const BundleState& state) { return BundleStateToJson(state); });
+                      [](const BundleState& state) { return EncodeBundleSnapshot(state); });
 }
 
 // A bundle case loaded for changing: its replayed state and the events to append.
@@ -42,17 +43,41 @@ struct OpenBundle {
   }
 };
 
-Result<OpenBundle> LoadBundle(Store* store, const DefinitionRegistry& registry,
-                              const std::string& id) {
+// A bundle case as its stored snapshot holds it: a BundleCase is plain state, so the snapshot is
+// all of it and no replay is needed (the store's version check guards the write).
+Result<std::unique_ptr<BundleCase>> ReadBundle(Store* store, const DefinitionRegistry& registry,
+                                               const std::string& id) {
+  auto record = store->GetCase(id);
+  if (!record.ok()) return record.status();
+  if (!*record) return Status::NotFound("no case " + id);
+  const CaseRecord& r = **record;
+  auto bundle = registry.FindBundle(r.definition_id, r.definition_version);
+  if (!bundle) {
+    return Status::DataLoss("the case's bundle " + r.definition_id + " v" +
+                            std::to_string(r.definition_version) + " is not deployed");
+  }
+  auto state = DecodeBundleSnapshot(r.snapshot);
+  auto out = std::make_unique<BundleCase>(bundle);
+  if (state.ok()) {
+    out->mutable_state() = std::move(state).value();
+    return out;
+  }
+  // A snapshot this build cannot read: the events still can.
   auto events = store->GetEvents(id);
   if (!events.ok()) return events.status();
-  if (events->empty()) return Status::NotFound("no case " + id);
   auto replayed = ReplayBundleEvents(*events, registry);
   if (!replayed.ok()) return replayed.status();
+  return std::move(replayed->bundle);
+}
+
+Result<OpenBundle> LoadBundle(Store* store, const DefinitionRegistry& registry,
+                              const std::string& id) {
+  auto bundle = ReadBundle(store, registry, id);
+  if (!bundle.ok()) return bundle.status();
   OpenBundle open;
-  open.bundle = std::move(replayed->bundle);
-  open.version = open.seq = events->back().seq;
-  open.last_hash = events->back().hash;
+  open.bundle = std::move(bundle).value();
+  open.version = open.seq = open.bundle->state().version;
+  open.last_hash = open.bundle->state().last_hash;
   return open;
 }
 
@@ -411,6 +436,9 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
       supplied.push_back(m.get<std::string>());
     }
   }
+  // The parts acted on, to go back into the machine cache once the write committed (a refusal or
+  // a failed write drops them).
+  std::vector<OpenCase> children;
   // The bundle's own event first (it checks the bundle's status), then each child's.
   TONGBAN_RETURN_IF_ERROR(open->Apply(command, request.idempotency_key));
   StoreWrite write;
@@ -427,11 +455,9 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
          (part.status == "submitted" || part.status == "correction_pending" ||
           part.status == "under_review"));
     if (!takes_it) continue;
-    auto events = store_->GetEvents(part.case_id);
-    if (!events.ok()) return events.status();
-    auto replayed = ReplayEvents(*events, *registry_);
-    if (!replayed.ok()) return replayed.status();
-    CaseLifecycle& child = *replayed->lifecycle;
+    auto open_child = Checkout(part.case_id);
+    if (!open_child.ok()) return open_child.status();
+    CaseLifecycle& child = *open_child->lifecycle;
     Command c;
     c.action = child_action;
     c.actor = request.actor;
@@ -454,9 +480,11 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
                     "part \"" + part.part + "\" (" + part.case_number + "): " + applied.message());
     }
     std::vector<Event> child_events = {
-        MakeCaseEvent(child, c, events->back().seq + 1, events->back().hash, "")};
-    write.cases.push_back(MakeCaseWrite(child, events->back().seq, std::move(child_events), now));
+        MakeCaseEvent(child, c, open_child->version + 1, open_child->last_hash, "")};
+    const std::string child_hash = child_events.back().hash;
+    write.cases.push_back(MakeCaseWrite(child, open_child->version, std::move(child_events), now));
     TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(part, child.state(), now)));
+    children.push_back({std::move(open_child->lifecycle), open_child->version + 1, child_hash});
   }
   write.cases.push_back(MakeBundleWrite(*open->bundle, open->version, std::move(open->new_events)));
   Status committed = store_->Commit(std::move(write));
@@ -469,6 +497,8 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
     if (hit.ok() && *hit) return GetBundle((*hit)->case_id);
   }
   if (!committed.ok()) return committed;
+  for (OpenCase& child : children)
+    CheckIn(std::move(child.lifecycle), child.version, child.last_hash);
   return GetBundle(request.case_id);
 }
 
@@ -479,18 +509,18 @@ bool CaseService::IsBundleCase(const std::string& case_id) {
 }
 
 Result<BundleView> CaseService::GetBundle(const std::string& case_id) {
-  auto events = store_->GetEvents(case_id);
-  if (!events.ok()) return events.status();
-  if (events->empty()) return Status::NotFound("no case " + case_id);
-  auto replayed = ReplayBundleEvents(*events, *registry_);
-  if (!replayed.ok()) return replayed.status();
-  return MakeBundleView(*replayed->bundle, std::max(clock_->Now(), events->back().time));
+  auto bundle = ReadBundle(store_, *registry_, case_id);
+  if (!bundle.ok()) return bundle.status();
+  const BundleState& state = (*bundle)->state();
+  Instant now = std::max(clock_->Now(), state.updated_at);
+  return MakeBundleView(state, (*bundle)->bundle_ptr(), now);
 }
 
-BundleView CaseService::MakeBundleView(const BundleCase& bundle_case, Instant now) {
+BundleView CaseService::MakeBundleView(BundleState state, std::shared_ptr<const Bundle> bundle_ptr,
+                                       Instant now) {
   BundleView view;
-  view.state = bundle_case.state();
-  view.bundle = bundle_case.bundle_ptr();
+  view.state = std::move(state);
+  view.bundle = std::move(bundle_ptr);
   view.as_of = now;
   const Bundle& bundle = *view.bundle;
   for (size_t i = 0; i < view.state.parts.size(); ++i) {

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/counting_store.h"
 #include "engine/scenario.h"
 #include "engine/sqlite_store.h"
 
@@ -688,7 +689,8 @@ TEST_F(CaseServiceTest, ARewrittenLastEventIsFoundByReplay) {
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 4);
   EXPECT_NE(report.reason.find("replay"), std::string::npos) << report.reason;
-  EXPECT_EQ(service_->Get(id).status().code(), StatusCode::kDataLoss);
+  // Reads come from the stored snapshot and do not see the events; whatever replays them does.
+  EXPECT_EQ(service_->GetAt(id, clock_.Now()).status().code(), StatusCode::kDataLoss);
 }
 
 TEST_F(CaseServiceTest, TamperedSnapshotIsFound) {
@@ -738,6 +740,213 @@ TEST_F(CaseServiceTest, ARecordWithoutEventsIsFound) {
   EXPECT_FALSE(all.ok);
   EXPECT_EQ(all.case_id, other_);
   EXPECT_NE(all.reason.find("no events"), std::string::npos) << all.reason;
+}
+
+// ---- Reads without replay; the machine cache
+// -----------------------------------------------------
+
+ActRequest Request(const std::string& id, const std::string& action, const Actor& actor,
+                   json data = json::object()) {
+  ActRequest r;
+  r.case_id = id;
+  r.action = action;
+  r.actor = actor;
+  r.data = std::move(data);
+  return r;
+}
+
+// A second service over the same file whose store counts reads of history.
+struct CountedService {
+  CountedService(Store* base, DefinitionRegistry* registry, const Clock* clock)
+      : store(base), service(&store, registry, clock) {}
+  CountingStore store;
+  CaseService service;
+};
+
+TEST_F(CaseServiceTest, ReadsComeFromTheSnapshotNotTheHistory) {
+  std::string id = ApprovedCase();
+  // A longer history: suspensions and resumptions on the other case.
+  for (int i = 0; i < 10; ++i) {
+    MustAct(other_, "suspend", Approver(), {{"reason", "hearing"}});
+    MustAct(other_, "resume", Approver());
+  }
+  CountedService counted(store_.get(), registry_.get(), &clock_);
+  for (const std::string& case_id : {id, other_}) {
+    auto view = counted.service.Get(case_id);
+    ASSERT_TRUE(view.ok()) << view.status().ToString();
+    auto by_number = counted.service.GetByNumber(view->state.number);
+    ASSERT_TRUE(by_number.ok());
+    // What a replay of the history builds, at the same time.
+    auto replayed = service_->GetAt(case_id, view->as_of);
+    ASSERT_TRUE(replayed.ok());
+    EXPECT_EQ(CaseViewToJson(*view), CaseViewToJson(*replayed));
+    EXPECT_EQ(CaseViewToJson(*by_number), CaseViewToJson(*replayed));
+  }
+  EXPECT_EQ(counted.store.get_events, 0);
+  EXPECT_GT(counted.store.get_case, 0);
+}
+
+TEST_F(CaseServiceTest, ActionsUseTheCachedMachine) {
+  CountedService counted(store_.get(), registry_.get(), &clock_);
+  auto created = counted.service.Create(ConstructionPermit());
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->state.id;
+  EXPECT_EQ(counted.service.machine_cache().CachedVersion(id), 1);
+  for (auto [action, actor] : {std::pair{"accept", Clerk()}, std::pair{"pass", Reviewer()}}) {
+    ActRequest r;
+    r.case_id = id;
+    r.action = action;
+    r.actor = actor;
+    ASSERT_TRUE(counted.service.Act(r).ok()) << action;
+  }
+  EXPECT_EQ(counted.store.get_events, 0) << "an action replayed the history";
+  EXPECT_EQ(counted.service.machine_cache().CachedVersion(id), 3);
+  EXPECT_EQ(counted.service.machine_cache().stats().hits, 2);
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
+TEST_F(CaseServiceTest, ACachedMachineIsNotUsedAfterAnotherWriterCommits) {
+  CountedService a(store_.get(), registry_.get(), &clock_);
+  const std::string id = Create().state.id;
+  ASSERT_TRUE(a.service.Act(Request(id, "accept", Clerk())).ok());
+  ASSERT_EQ(a.service.machine_cache().CachedVersion(id), 2);
+  // Another writer (another service, as another process would be) moves the case on.
+  MustAct(id, "pass", Reviewer());
+  // `a` does not use its machine at version 2: it replays, and decides on the fresh state.
+  const int replays = a.store.get_events;
+  auto approved = a.service.Act(Request(id, "approve", Approver()));
+  ASSERT_TRUE(approved.ok()) << approved.status().ToString();
+  EXPECT_EQ(approved->state.version, 4);
+  EXPECT_EQ(approved->state.decision, Decision::kApprove);
+  EXPECT_EQ(a.store.get_events, replays + 1);
+  EXPECT_EQ(a.service.machine_cache().CachedVersion(id), 4);
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
+TEST_F(CaseServiceTest, ARefusedActionLeavesTheCachedMachineUnchanged) {
+  CountedService a(store_.get(), registry_.get(), &clock_);
+  const std::string id = Create().state.id;
+  ASSERT_TRUE(a.service.Act(Request(id, "accept", Clerk())).ok());
+  const int replays = a.store.get_events;  // the accept's: `a` had not seen the case
+  // Refused in several ways: not available now, the wrong role, a malformed decision.
+  EXPECT_FALSE(a.service.Act(Request(id, "deliver", Clerk())).ok());
+  EXPECT_FALSE(a.service.Act(Request(id, "approve", Reviewer())).ok());
+  EXPECT_FALSE(a.service.Act(Request(id, "refuse", Approver(), json({{"reason", 5}}))).ok());
+  EXPECT_EQ(a.service.machine_cache().CachedVersion(id), 2);
+  EXPECT_EQ(EventCount(), 2 + 0);
+  // The machine is used again, and it is the case as it was: the next action lands on it.
+  const int64_t hits = a.service.machine_cache().stats().hits;
+  auto passed = a.service.Act(Request(id, "pass", Reviewer()));
+  ASSERT_TRUE(passed.ok()) << passed.status().ToString();
+  EXPECT_EQ(a.service.machine_cache().stats().hits, hits + 1);
+  EXPECT_EQ(a.store.get_events, replays);
+  EXPECT_EQ(passed->state.version, 3);
+  EXPECT_EQ(passed->step_id, "decide");
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
+TEST_F(CaseServiceTest, AFailedCommitDropsTheMachine) {
+  CountedService a(store_.get(), registry_.get(), &clock_);
+  const std::string id = Create().state.id;
+  ASSERT_TRUE(a.service.Act(Request(id, "accept", Clerk())).ok());
+  ASSERT_EQ(a.service.machine_cache().CachedVersion(id), 2);
+  const int replays = a.store.get_events;
+  a.store.fail_commits = true;
+  EXPECT_EQ(a.service.Act(Request(id, "pass", Reviewer())).status().code(),
+            StatusCode::kUnavailable);
+  // The machine took the step the store did not: it is gone, and the next action replays.
+  EXPECT_EQ(a.service.machine_cache().CachedVersion(id), -1);
+  a.store.fail_commits = false;
+  auto passed = a.service.Act(Request(id, "pass", Reviewer()));
+  ASSERT_TRUE(passed.ok()) << passed.status().ToString();
+  EXPECT_EQ(passed->state.version, 3);
+  EXPECT_EQ(a.store.get_events, replays + 1);
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
+// The counts the store keeps on write equal a count over every case, after a mix of actions,
+// timers that fired on their own, and days passing (the lights move without any write).
+TEST_F(CaseServiceTest, CountsKeptOnWriteEqualAFullCount) {
+  auto full_count = [&](std::map<std::string, int64_t>* statuses, LightCounts* lights) {
+    EXPECT_TRUE(store_
+                    ->ForEachCase([&](const CaseRecord& r) {
+                      (*statuses)[r.status]++;
+                      if (r.status == "under_review") {
+                        auto view = service_->Get(r.id);
+                        EXPECT_TRUE(view.ok());
+                        Light l = ComputeClock(*view->item, view->state, clock_.Now()).light;
+                        (l == Light::kRed      ? lights->red
+                         : l == Light::kYellow ? lights->yellow
+                                               : lights->green)++;
+                      }
+                      return true;
+                    })
+                    .ok());
+  };
+  auto check = [&](const std::string& when) {
+    std::map<std::string, int64_t> statuses;
+    LightCounts lights;
+    full_count(&statuses, &lights);
+    auto kept = store_->CountByStatus().value();
+    std::map<std::string, int64_t> kept_map(kept.begin(), kept.end());
+    EXPECT_EQ(kept_map, statuses) << when;
+    auto counted = store_->CountLights(clock_.Now());
+    EXPECT_TRUE(counted.ok()) << counted.status().ToString();
+    if (!counted.ok()) return lights;
+    EXPECT_EQ(counted->unknown, 0) << when;
+    EXPECT_EQ(counted->green, lights.green) << when;
+    EXPECT_EQ(counted->yellow, lights.yellow) << when;
+    EXPECT_EQ(counted->red, lights.red) << when;
+    return lights;
+  };
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i)
+    ids.push_back(Create().state.id);
+  check("created");
+  for (int i = 0; i < 6; ++i)
+    MustAct(ids[i], "accept", Clerk());
+  MustAct(ids[0], "pass", Reviewer());
+  MustAct(ids[1], "suspend", Approver(), {{"reason", "hearing"}});
+  MustAct(ids[2], "withdraw", Applicant());
+  check("acted");
+  // Days pass: the promise and then the statute run out for the open cases; the two never
+  // accepted are deemed accepted by the timer loop.
+  bool yellow_seen = false, red_seen = false;
+  for (int day = 0; day < 14; ++day) {
+    clock_.Advance(hours(24));
+    ASSERT_TRUE(service_->FireDueTimers().ok());
+    LightCounts lights = check("day " + std::to_string(day + 1));
+    yellow_seen |= lights.yellow > 0;
+    red_seen |= lights.red > 0;
+  }
+  EXPECT_TRUE(yellow_seen);
+  EXPECT_TRUE(red_seen);
+  MustAct(ids[1], "resume", Approver());
+  MustAct(ids[0], "approve", Approver());
+  check("decided");
+}
+
+TEST(CaseCache, BoundedLeastRecentlyUsedFirst) {
+  auto item = std::make_shared<Item>();
+  CaseCache cache(2);
+  cache.Put("a", 1, std::make_unique<CaseLifecycle>(item));
+  cache.Put("b", 1, std::make_unique<CaseLifecycle>(item));
+  cache.Put("c", 1, std::make_unique<CaseLifecycle>(item));
+  EXPECT_EQ(cache.CachedVersion("a"), -1);
+  EXPECT_EQ(cache.stats().evictions, 1);
+  EXPECT_EQ(cache.stats().size, 2u);
+  // A stale version is discarded, not returned; a taken machine is no longer shared.
+  EXPECT_EQ(cache.Take("b", 2), nullptr);
+  EXPECT_EQ(cache.CachedVersion("b"), -1);
+  EXPECT_NE(cache.Take("c", 1), nullptr);
+  EXPECT_EQ(cache.Take("c", 1), nullptr);
+  // An older machine does not replace a newer one.
+  cache.Put("d", 5, std::make_unique<CaseLifecycle>(item));
+  cache.Put("d", 4, std::make_unique<CaseLifecycle>(item));
+  EXPECT_EQ(cache.CachedVersion("d"), 5);
+  CaseCache off(0);
+  off.Put("a", 1, std::make_unique<CaseLifecycle>(item));
+  EXPECT_EQ(off.stats().size, 0u);
 }
 
 // ---- Scenarios (run through CaseService on their own database) ----------------------------------

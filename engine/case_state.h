@@ -133,8 +133,7 @@ struct CaseState {
   bool is_bundle_child() const { return !bundle_case_id.empty(); }
 };
 
+// The case as the API shows it (a view: what is stored is snapshot_codec.h's).
 nlohmann::json CaseStateToJson(const CaseState& state, const Item* item);
-// The inverse of CaseStateToJson for stored snapshots; kDataLoss when malformed.
-Result<CaseState> CaseStateFromJson(const nlohmann::json& json, const Item* item);
 
 }  // namespace tongban

@@ -90,12 +90,39 @@ BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 CREATE TRIGGER ledger_append_only_delete BEFORE DELETE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 )sql",
+    // 2 -> 3: counts kept on write (metrics without scanning cases). case_counts holds the number
+    // of cases in each status; light_changes, for the cases under review, how many turn yellow and
+    // red at each instant (yellow_ms and red_ms of the case, a -1 where a yellow case turns red),
+    // so the lights at `now` are two sums over the instants up to it. Cases written before have no
+    // light instants (lights_known = 0) until their next write.
+    R"sql(
+ALTER TABLE cases ADD COLUMN yellow_ms INTEGER;
+ALTER TABLE cases ADD COLUMN red_ms INTEGER;
+ALTER TABLE cases ADD COLUMN lights_known INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cases_lights_unknown ON cases (id) WHERE lights_known = 0 AND status = 'under_review';
+CREATE TABLE case_counts (
+  status TEXT PRIMARY KEY,
+  n INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO case_counts (status, n) SELECT status, count(*) FROM cases GROUP BY status;
+CREATE TABLE light_changes (
+  at_ms INTEGER PRIMARY KEY,
+  yellow INTEGER NOT NULL,
+  red INTEGER NOT NULL
+);
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
 constexpr const char* kCaseColumns =
     "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
-    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot";
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms";
+// A file of schema version 2 (read-only, not migrated) has no light instants.
+constexpr const char* kCaseColumnsV2 =
+    "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, NULL, NULL";
+
+constexpr const char* kUnderReview = "under_review";
 
 Instant FromMillis(int64_t ms) {
   return Instant(std::chrono::milliseconds(ms));
@@ -120,7 +147,14 @@ CaseRecord ReadCase(const sqlite::Statement& s) {
   r.version = s.Int(11);
   if (!s.IsNull(12)) r.next_timer_at = FromMillis(s.Int(12));
   r.snapshot = s.Text(13);
+  if (!s.IsNull(14)) r.yellow_at = FromMillis(s.Int(14));
+  if (!s.IsNull(15)) r.red_at = FromMillis(s.Int(15));
   return r;
+}
+
+std::optional<int64_t> OptionalMillis(const std::optional<Instant>& t) {
+  if (!t) return std::nullopt;
+  return ToMillis(*t);
 }
 
 }  // namespace
@@ -158,6 +192,10 @@ class SqliteStore::Lease {
 };
 
 SqliteStore::SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+
+const char* SqliteStore::CaseColumns() const {
+  return file_schema_version_ >= 3 ? kCaseColumns : kCaseColumnsV2;
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(options));
@@ -425,12 +463,23 @@ Status SqliteStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entrie
 Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
   const CaseRecord& r = w.record;
   // Optimistic concurrency: the events were decided against expected_version.
-  auto current = c.Prepare("SELECT version FROM cases WHERE id = ?");
+  auto current =
+      c.Prepare("SELECT version, status, yellow_ms, red_ms, lights_known FROM cases WHERE id = ?");
   if (!current.ok()) return current.status();
   (*current)->Bind(1, r.id);
   int rc = (*current)->Step();
   int64_t version = rc == SQLITE_ROW ? (*current)->Int(0) : 0;
   bool exists = rc == SQLITE_ROW;
+  // What the case counted for until now, to take it out of the counts.
+  std::string old_status;
+  std::optional<int64_t> old_yellow, old_red;
+  bool old_lights_known = false;
+  if (exists) {
+    old_status = (*current)->Text(1);
+    if (!(*current)->IsNull(2)) old_yellow = (*current)->Int(2);
+    if (!(*current)->IsNull(3)) old_red = (*current)->Int(3);
+    old_lights_known = (*current)->Int(4) != 0;
+  }
   (*current)->Reset();
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal("sqlite: " + c.db.Error());
   if (version != w.expected_version || (w.expected_version == 0 && exists)) {
@@ -465,11 +514,13 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
   }
   auto upsert = c.Prepare(
       "INSERT INTO cases (id, number, query_code, definition_id, definition_version, status, step, "
-      "applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET status = "
+      "applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, "
+      "yellow_ms, red_ms, lights_known) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1) ON CONFLICT (id) DO UPDATE SET status = "
       "excluded.status, "
       "step = excluded.step, updated_ms = excluded.updated_ms, version = excluded.version, "
-      "next_timer_ms = excluded.next_timer_ms, snapshot = excluded.snapshot");
+      "next_timer_ms = excluded.next_timer_ms, snapshot = excluded.snapshot, "
+      "yellow_ms = excluded.yellow_ms, red_ms = excluded.red_ms, lights_known = 1");
   if (!upsert.ok()) return upsert.status();
   sqlite::Statement& s = **upsert;
   s.Bind(1, r.id).Bind(2, r.number).Bind(3, r.query_code).Bind(4, r.definition_id);
@@ -482,7 +533,59 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
     s.BindNull(13);
   }
   s.Bind(14, r.snapshot);
-  return s.Run();
+  const std::optional<int64_t> yellow = OptionalMillis(r.yellow_at);
+  const std::optional<int64_t> red = OptionalMillis(r.red_at);
+  if (yellow) {
+    s.Bind(15, *yellow);
+  } else {
+    s.BindNull(15);
+  }
+  if (red) {
+    s.Bind(16, *red);
+  } else {
+    s.BindNull(16);
+  }
+  TONGBAN_RETURN_IF_ERROR(s.Run());
+  // The counts change in the same transaction as the case.
+  if (exists) {
+    TONGBAN_RETURN_IF_ERROR(AddToCounts(c, old_status, -1));
+    if (old_lights_known) {
+      TONGBAN_RETURN_IF_ERROR(AddToLights(c, old_status, old_yellow, old_red, -1));
+    }
+  }
+  TONGBAN_RETURN_IF_ERROR(AddToCounts(c, r.status, +1));
+  return AddToLights(c, r.status, yellow, red, +1);
+}
+
+Status SqliteStore::AddToCounts(Connection& c, const std::string& status, int64_t delta) {
+  auto add = c.Prepare(
+      "INSERT INTO case_counts (status, n) VALUES (?1, ?2) "
+      "ON CONFLICT (status) DO UPDATE SET n = n + ?2");
+  if (!add.ok()) return add.status();
+  (*add)->Bind(1, status).Bind(2, delta);
+  return (*add)->Run();
+}
+
+Status SqliteStore::AddToLights(Connection& c, const std::string& status,
+                                std::optional<int64_t> yellow_ms, std::optional<int64_t> red_ms,
+                                int64_t delta) {
+  if (status != kUnderReview) return Status::Ok();
+  // A case that turns red without being yellow first is yellow for no time.
+  if (red_ms && (!yellow_ms || *yellow_ms > *red_ms)) yellow_ms = red_ms;
+  auto add = c.Prepare(
+      "INSERT INTO light_changes (at_ms, yellow, red) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (at_ms) DO UPDATE SET yellow = yellow + ?2, red = red + ?3");
+  if (!add.ok()) return add.status();
+  if (yellow_ms) {
+    (*add)->Bind(1, *yellow_ms).Bind(2, delta).Bind(3, int64_t{0});
+    TONGBAN_RETURN_IF_ERROR((*add)->Run());
+    (*add)->Reset();
+  }
+  if (red_ms) {
+    (*add)->Bind(1, *red_ms).Bind(2, -delta).Bind(3, delta);
+    TONGBAN_RETURN_IF_ERROR((*add)->Run());
+  }
+  return Status::Ok();
 }
 
 Status SqliteStore::Deploy(const DefinitionRecord& d) {
@@ -549,7 +652,8 @@ Result<std::vector<DefinitionRecord>> SqliteStore::Definitions() {
 
 Result<std::optional<CaseRecord>> SqliteStore::GetCase(const std::string& id) {
   TONGBAN_LEASE(lease);
-  auto s = lease.get()->Prepare(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id = ?");
+  auto s =
+      lease.get()->Prepare(std::string("SELECT ") + CaseColumns() + " FROM cases WHERE id = ?");
   if (!s.ok()) return s.status();
   (*s)->Bind(1, id);
   std::optional<CaseRecord> out;
@@ -561,7 +665,7 @@ Result<std::optional<CaseRecord>> SqliteStore::GetCase(const std::string& id) {
 Result<std::optional<CaseRecord>> SqliteStore::GetCaseByNumber(const std::string& number) {
   TONGBAN_LEASE(lease);
   auto s =
-      lease.get()->Prepare(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE number = ?");
+      lease.get()->Prepare(std::string("SELECT ") + CaseColumns() + " FROM cases WHERE number = ?");
   if (!s.ok()) return s.status();
   (*s)->Bind(1, number);
   std::optional<CaseRecord> out;
@@ -649,7 +753,7 @@ Result<std::optional<IdempotencyHit>> SqliteStore::FindIdempotencyKey(const std:
 
 Result<std::vector<CaseRecord>> SqliteStore::ListCases(const CaseFilter& f) {
   TONGBAN_LEASE(lease);
-  std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id > ?1";
+  std::string sql = std::string("SELECT ") + CaseColumns() + " FROM cases WHERE id > ?1";
   if (!f.status.empty()) sql += " AND status = ?2";
   if (!f.definition_id.empty()) sql += " AND definition_id = ?3";
   if (!f.applicant_id.empty()) sql += " AND applicant_id = ?4";
@@ -743,7 +847,7 @@ Status SqliteStore::ForEachEvent(const std::function<bool(const Event&)>& visit)
 Status SqliteStore::ForEachCase(const std::function<bool(const CaseRecord&)>& visit) {
   TONGBAN_LEASE(lease);
   sqlite::Statement s(lease.get()->db.get(),
-                      std::string("SELECT ") + kCaseColumns + " FROM cases ORDER BY id");
+                      std::string("SELECT ") + CaseColumns() + " FROM cases ORDER BY id");
   if (!s.ok()) return Status::Internal("sqlite: " + s.error());
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
@@ -773,11 +877,63 @@ Result<int64_t> SqliteStore::CountCases() {
 
 Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountByStatus() {
   TONGBAN_LEASE(lease);
-  auto s = lease.get()->Prepare("SELECT status, count(*) FROM cases GROUP BY status");
+  // Before schema version 3 (a file opened read-only) there are no counts kept: count.
+  auto s = lease.get()->Prepare(
+      file_schema_version_ >= 3 ? "SELECT status, n FROM case_counts WHERE n != 0 ORDER BY status"
+                                : "SELECT status, count(*) FROM cases GROUP BY status");
   if (!s.ok()) return s.status();
   std::vector<std::pair<std::string, int64_t>> out;
   while ((*s)->Step() == SQLITE_ROW)
     out.push_back({(*s)->Text(0), (*s)->Int(1)});
+  (*s)->Reset();
+  return out;
+}
+
+Result<LightCounts> SqliteStore::CountLights(Instant now) {
+  if (file_schema_version_ < 3) {
+    return Status::FailedPrecondition("lights are recorded from schema version 3 on");
+  }
+  TONGBAN_LEASE(lease);
+  LightCounts counts;
+  int64_t under_review = 0;
+  auto n = lease.get()->Prepare("SELECT n FROM case_counts WHERE status = ?");
+  if (!n.ok()) return n.status();
+  (*n)->Bind(1, kUnderReview);
+  if ((*n)->Step() == SQLITE_ROW) under_review = (*n)->Int(0);
+  (*n)->Reset();
+  // One row per instant at which some case's light changes (local midnights), not per case.
+  auto sums = lease.get()->Prepare(
+      "SELECT coalesce(sum(yellow), 0), coalesce(sum(red), 0) FROM light_changes WHERE at_ms <= ?");
+  if (!sums.ok()) return sums.status();
+  (*sums)->Bind(1, ToMillis(now));
+  if ((*sums)->Step() == SQLITE_ROW) {
+    counts.yellow = (*sums)->Int(0);
+    counts.red = (*sums)->Int(1);
+  }
+  (*sums)->Reset();
+  // The partial index holds only the cases of an older version (the planner would rather walk
+  // cases_status, every case under review).
+  auto unknown = lease.get()->Prepare(
+      "SELECT count(*) FROM cases INDEXED BY cases_lights_unknown "
+      "WHERE lights_known = 0 AND status = 'under_review'");
+  if (!unknown.ok()) return unknown.status();
+  if ((*unknown)->Step() == SQLITE_ROW) counts.unknown = (*unknown)->Int(0);
+  (*unknown)->Reset();
+  counts.green = under_review - counts.yellow - counts.red - counts.unknown;
+  return counts;
+}
+
+Result<std::vector<std::string>> SqliteStore::CasesWithUnknownLights(int limit) {
+  if (file_schema_version_ < 3) return std::vector<std::string>{};
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(
+      "SELECT id FROM cases INDEXED BY cases_lights_unknown "
+      "WHERE lights_known = 0 AND status = 'under_review' ORDER BY id LIMIT ?");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  while ((*s)->Step() == SQLITE_ROW)
+    out.push_back((*s)->Text(0));
   (*s)->Reset();
   return out;
 }

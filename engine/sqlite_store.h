@@ -17,8 +17,12 @@
 // and the cache is re-read.
 //
 // Schema: versioned with PRAGMA user_version; Open() migrates an older file forward (keeping its
-// data) and refuses a newer one. Version 2 added the ledger table. Opened read-only, an older file
-// is read as it is, not migrated: a version 1 file has no ledger, so Ledger() is empty. Triggers
+// data) and refuses a newer one. Version 2 added the ledger table; version 3 the counts kept on
+// write (case_counts by status, light_changes for the lights of the cases under review, and each
+// case's yellow_ms/red_ms), updated in the transaction of every case write, so that metrics read a
+// few rows instead of scanning cases. Opened read-only, an older file is read as it is, not
+// migrated: a version 1 file has no ledger, so Ledger() is empty; before version 3 CountByStatus()
+// counts the cases and CountLights() is kFailedPrecondition. Triggers
 // refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot rewrite
 // history without dropping them first — and verification catches it if someone does.
 //
@@ -51,7 +55,7 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   // Stops accepting writes, finishes those queued, and closes every connection.
@@ -75,6 +79,8 @@ class SqliteStore final : public Store {
   Result<int64_t> CountCases() override;
   Result<int64_t> CountEvents() override;
   Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override;
+  Result<LightCounts> CountLights(Instant now) override;
+  Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override;
   StoreStats Stats() const override;
 
   const SqliteStoreOptions& options() const { return options_; }
@@ -102,6 +108,12 @@ class SqliteStore final : public Store {
   // from the file when unset) and after it.
   Status ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end);
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write);
+  // Adds `delta` to the count of `status`, and the light changes of a case under review.
+  Status AddToCounts(Connection& c, const std::string& status, int64_t delta);
+  Status AddToLights(Connection& c, const std::string& status, std::optional<int64_t> yellow_ms,
+                     std::optional<int64_t> red_ms, int64_t delta);
+  // The case columns this file has (light instants from schema version 3).
+  const char* CaseColumns() const;
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
                       std::optional<LedgerEnd>* end);
 

@@ -172,14 +172,15 @@ int Sqlite3(const std::string& db, const std::string& sql, std::string* output) 
 // ---- Schema
 // ---------------------------------------------------------------------------------------
 
-TEST(SqliteStore, CreatesTheSchemaAtUserVersion2) {
+TEST(SqliteStore, CreatesTheSchemaAtUserVersion3) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(SqliteStore::kSchemaVersion, 2);
+  EXPECT_EQ(SqliteStore::kSchemaVersion, 3);
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "wal");
-  for (const char* table : {"definitions", "events", "cases", "ledger"}) {
+  for (const char* table :
+       {"definitions", "events", "cases", "ledger", "case_counts", "light_changes"}) {
     EXPECT_EQ(RawInt(path, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                        "AND name = '") +
                                table + "'"),
@@ -1055,7 +1056,7 @@ TEST(SqliteStore, MigratesAVersion1DatabaseAndKeepsItsData) {
 
   auto store = OpenStore(path);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), 2);
+  EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
   EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 6);
   // The cases and events as they were.
   EXPECT_EQ(store->CountCases().value(), 2);

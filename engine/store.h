@@ -44,7 +44,11 @@ struct CaseRecord {
   Instant updated_at{};
   int64_t version = 0;
   std::optional<Instant> next_timer_at;
-  std::string snapshot;  // CaseStateToJson, as canonical JSON text
+  // For a case under review: when its light turns yellow and red if nothing else happens to it
+  // (NextLightChanges in case_clock.h), so that lights are counted without reading cases.
+  std::optional<Instant> yellow_at;
+  std::optional<Instant> red_at;
+  std::string snapshot;  // snapshot_codec.h
 };
 
 struct DefinitionRecord {
@@ -86,6 +90,16 @@ struct CaseFilter {
 struct IdempotencyHit {
   std::string case_id;
   int64_t seq = 0;
+};
+
+// Cases under review by their light at some instant.
+struct LightCounts {
+  int64_t green = 0;
+  int64_t yellow = 0;
+  int64_t red = 0;
+  // Written before the store recorded lights (counted green above): their light is unknown until
+  // their next write.
+  int64_t unknown = 0;
 };
 
 struct StoreStats {
@@ -134,8 +148,14 @@ class Store {
   virtual Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) = 0;
   virtual Result<int64_t> CountCases() = 0;
   virtual Result<int64_t> CountEvents() = 0;
-  // Counts of cases by status, for metrics.
+  // Counts of cases by status, for metrics: kept by every commit, not counted over the cases.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() = 0;
+  // Cases under review by their light at `now`, from the instants recorded with each case write
+  // (CaseRecord::yellow_at, red_at); not by reading the cases.
+  virtual Result<LightCounts> CountLights(Instant now) = 0;
+  // Ids of cases under review whose light instants were never recorded (written by an older
+  // version), up to `limit`: a write of them (FireDueTimers does it) records them.
+  virtual Result<std::vector<std::string>> CasesWithUnknownLights(int limit) = 0;
 
   virtual StoreStats Stats() const = 0;
 };

@@ -35,6 +35,9 @@ extern const char* const kBenchReplayHelp;
 extern const char* const kBenchReadHelp;
 int BenchEngine(const std::string& what, const Args& args);
 int BenchReforms(const Args& args);
+// bench_history.cc
+extern const char* const kBenchHistoryHelp;
+int BenchHistory(const Args& args);
 
 constexpr const char* kReformsHelp =
     R"(usage: tongban bench reforms [--cases N] [--definitions DIR] [--format text|json]
@@ -68,6 +71,8 @@ Benchmarks:
   http          durable transitions/s over HTTP against the server's /healthz ceiling
   reforms       a staff action under a delegation vs by the implementing organ; applying
                 for a bundle vs for its first item alone
+  history       an action and a read on a 1,000-event case vs a 5-event one (goal: at most
+                1.2x); a metrics scrape with 1,000,000 cases stored (goal: under 50 ms)
 
 Common options:
   --format FORMAT    text (default) or json
@@ -177,6 +182,7 @@ int BenchCommand(int argc, char** argv, int first) {
       {"read", kBenchReadHelp, {"cases", "reads", "db", "dir", "snapshot-bytes", "check"}},
       {"http", kHttpHelp, {"connections", "seconds", "definitions", "application", "synchronous"}},
       {"reforms", kReformsHelp, {"cases", "definitions"}},
+      {"history", kBenchHistoryHelp, {"events", "ops", "metrics-cases", "definitions"}},
   };
   const std::vector<std::string> flags = {"help", "check"};
   // Every option any benchmark takes; each benchmark then refuses those that are not its own.
@@ -226,6 +232,7 @@ int BenchCommand(int argc, char** argv, int first) {
   if (what == "validate") return BenchValidate(args);
   if (what == "http") return BenchHttp(args);
   if (what == "reforms") return BenchReforms(args);
+  if (what == "history") return BenchHistory(args);
   return BenchEngine(what, args);
 }
 

@@ -4,17 +4,14 @@
 //   delegation records) against the same action by the implementing organ (no lookup);
 // - applying for a bundle (a bundle case plus its first part, one transaction) against applying
 //   for the first part's item alone.
-#include <stdlib.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "engine/case_service.h"
 #include "engine/clock.h"
-#include "engine/sqlite_store.h"
+#include "tools/bench_scratch.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -22,7 +19,6 @@ namespace tongban::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using Micros = std::chrono::duration<double, std::micro>;
 
 double Median(std::vector<double> v) {
@@ -80,27 +76,10 @@ int BenchReforms(const Args& args) {
   }
   const std::string definitions = args.Get("definitions").value_or("definitions");
   const bool json = args.Get("format").value_or("text") == "json";
-  std::string pattern = (fs::temp_directory_path() / "tongban-bench-reforms-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return Fail("a temporary directory", Status::Unavailable("mkdtemp failed"));
-  }
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-    }
-  } cleanup{pattern};
-  SqliteStoreOptions options;
-  options.path = pattern + "/bench.db";
-  options.synchronous = "OFF";  // CPU cost of the checks, not fsync
-  auto store = SqliteStore::Open(options);
-  if (!store.ok()) return Fail("opening the database", store.status());
-  DefinitionRegistry registry(store->get());
-  SimulatedClock clock(*ParseTimestamp("2026-03-02T09:00:00+08:00"));
-  auto deployed = registry.DeployDirectory(definitions, clock.Now());
-  if (!deployed.ok()) return Fail("deploying " + definitions, deployed.status());
-  CaseService service(store->get(), &registry, &clock);
+  auto engine = ScratchEngine::Open("reforms", definitions);
+  if (!engine.ok()) return Fail("a throw-away database", engine.status());
+  CaseService& service = *(*engine)->service;
+  SimulatedClock& clock = *(*engine)->clock;
   // Some register history to read, as a running bureau has.
   for (int i = 0; i < 50; ++i) {
     Mandate m;

@@ -1,0 +1,78 @@
+// CountingStore (tests only): a Store that forwards to another and counts the calls that read a
+// case's history, and can be told to refuse commits — to show that reads do not replay, and what
+// the machine cache does when a write fails.
+//
+// Thread safety: as the wrapped store; the counters are atomic.
+#pragma once
+
+#include <atomic>
+
+#include "engine/store.h"
+
+namespace tongban {
+
+class CountingStore final : public Store {
+ public:
+  explicit CountingStore(Store* base) : base_(base) {}  // not owned; must outlive this
+
+  std::atomic<int> get_events{0};
+  std::atomic<int> get_case{0};
+  std::atomic<bool> fail_commits{false};
+
+  Status Deploy(const DefinitionRecord& d) override { return base_->Deploy(d); }
+  Result<std::vector<DefinitionRecord>> Definitions() override { return base_->Definitions(); }
+  using Store::Commit;
+  Status Commit(StoreWrite write) override {
+    if (fail_commits) return Status::Unavailable("commits refused (test)");
+    return base_->Commit(std::move(write));
+  }
+  Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq) override {
+    return base_->Ledger(after_seq);
+  }
+  Result<std::optional<CaseRecord>> GetCase(const std::string& id) override {
+    ++get_case;
+    return base_->GetCase(id);
+  }
+  Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override {
+    ++get_case;
+    return base_->GetCaseByNumber(number);
+  }
+  Result<std::vector<Event>> GetEvents(const std::string& case_id, int64_t up_to_seq) override {
+    ++get_events;
+    return base_->GetEvents(case_id, up_to_seq);
+  }
+  Result<std::optional<IdempotencyHit>> FindIdempotencyKey(const std::string& actor_id,
+                                                           const std::string& key) override {
+    return base_->FindIdempotencyKey(actor_id, key);
+  }
+  Result<std::vector<CaseRecord>> ListCases(const CaseFilter& filter) override {
+    return base_->ListCases(filter);
+  }
+  Result<std::vector<std::string>> DueTimers(Instant now, int limit) override {
+    return base_->DueTimers(now, limit);
+  }
+  Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) override {
+    return base_->ForEachCaseId(visit);
+  }
+  Status ForEachEvent(const std::function<bool(const Event&)>& visit) override {
+    return base_->ForEachEvent(visit);
+  }
+  Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) override {
+    return base_->ForEachCase(visit);
+  }
+  Result<int64_t> CountCases() override { return base_->CountCases(); }
+  Result<int64_t> CountEvents() override { return base_->CountEvents(); }
+  Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override {
+    return base_->CountByStatus();
+  }
+  Result<LightCounts> CountLights(Instant now) override { return base_->CountLights(now); }
+  Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override {
+    return base_->CasesWithUnknownLights(limit);
+  }
+  StoreStats Stats() const override { return base_->Stats(); }
+
+ private:
+  Store* base_;
+};
+
+}  // namespace tongban

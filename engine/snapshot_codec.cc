@@ -1,0 +1,320 @@
+#include "engine/snapshot_codec.h"
+
+#include "engine/clock.h"
+#include "engine/event.h"
+
+namespace tongban {
+
+namespace {
+
+using nlohmann::json;
+
+int64_t Ms(Instant t) {
+  return t.time_since_epoch().count();
+}
+json OptionalMs(const std::optional<Instant>& t) {
+  return t ? json(Ms(*t)) : json(nullptr);
+}
+Instant FromMs(const json& j) {
+  return Instant(std::chrono::milliseconds(j.get<int64_t>()));
+}
+
+Verification ParseVerification(const std::string& v) {
+  return v == "pending"    ? Verification::kPending
+         : v == "passed"   ? Verification::kPassed
+         : v == "breached" ? Verification::kBreached
+                           : Verification::kNone;
+}
+
+Result<json> Parse(std::string_view text, const char* kind) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::DataLoss(std::string("the stored ") + kind + " snapshot is not a JSON object");
+  }
+  auto it = j.find("format");
+  if (it != j.end() && !it->is_number_integer()) {
+    return Status::DataLoss(std::string("the stored ") + kind + " snapshot has a malformed format");
+  }
+  int format = it != j.end() ? it->get<int>() : 0;
+  if (format > kSnapshotFormat) {
+    return Status::DataLoss(std::string("the stored ") + kind + " snapshot is of format " +
+                            std::to_string(format) + ", newer than this build reads (" +
+                            std::to_string(kSnapshotFormat) + ")");
+  }
+  return j;
+}
+
+// Instants: RFC 3339 text in format 0, integer milliseconds from format 1 on.
+struct TimeReader {
+  int format;
+  Instant operator()(const json& t) const {
+    return format == 0 ? ParseTimestamp(t.get<std::string>()).value_or(Instant{}) : FromMs(t);
+  }
+  std::optional<Instant> Optional(const json& t) const {
+    if (t.is_null()) return std::nullopt;
+    return (*this)(t);
+  }
+};
+
+// A case's state in either format: format 1 keeps format 0's layout (CaseStateToJson's as it was
+// when this codec was written) with instants as integer milliseconds.
+Result<CaseState> DecodeCase(const json& j, int format, const Item& item) {
+  const TimeReader time{format};
+  try {
+    if (format > 0 && j.at("kind") != "case") {
+      return Status::DataLoss("the stored snapshot is not a case's");
+    }
+    CaseState s;
+    s.id = j.at("id").get<std::string>();
+    s.number = j.at("number").get<std::string>();
+    s.query_code = j.at("query_code").get<std::string>();
+    s.definition_id = j.at("definition").at("id").get<std::string>();
+    s.definition_version = j.at("definition").at("version").get<int>();
+    s.organ_id = j.at("organ").get<std::string>();
+    const json& reception = j.at("reception");
+    s.received_by = reception.at("received_by").get<std::string>();
+    s.reception_agreement = reception.at("agreement").get<std::string>();
+    s.transferred_at = time.Optional(reception.at("transferred_at"));
+    const json& bundle = j.at("bundle");
+    s.bundle_case_id = bundle.at("case").get<std::string>();
+    s.bundle_number = bundle.at("number").get<std::string>();
+    s.bundle_part = bundle.at("part").get<std::string>();
+    if (const json& c = j.at("commitment"); !c.is_null()) {
+      s.commitment = CommitmentRecord{
+          c.at("template_id").get<std::string>(), c.at("template_version").get<int>(),
+          c.at("content_hash").get<std::string>(), c.at("signed_by").get<std::string>(),
+          time(c.at("signed_at"))};
+    }
+    s.applicant_id = j.at("applicant").at("id").get<std::string>();
+    s.applicant_name = j.at("applicant").at("name").get<std::string>();
+    s.applicant_credit_code = j.at("applicant").at("credit_code").get<std::string>();
+    s.mode = j.at("mode").get<std::string>();
+    s.form = j.at("form");
+    s.materials = j.at("materials").get<std::set<std::string>>();
+    auto status = ParseCaseStatus(j.at("status").get<std::string>());
+    if (!status) return Status::DataLoss("the stored case snapshot has an unknown status");
+    s.status = *status;
+    if (const json& step = j.at("step"); !step.is_null()) {
+      auto index = item.StepIndex(step.get<std::string>());
+      if (!index) return Status::DataLoss("the stored case snapshot names an unknown step");
+      s.step = *index;
+    }
+    s.created_at = time(j.at("created_at"));
+    s.received_at = time(j.at("received_at"));
+    s.updated_at = time(j.at("updated_at"));
+    s.correction_issued = j.at("correction_issued").get<bool>();
+    s.missing_materials = j.at("missing_materials").get<std::vector<std::string>>();
+    s.accepted_at = time.Optional(j.at("accepted_at"));
+    s.deemed_accepted = j.at("deemed_accepted").get<bool>();
+    s.suspended = j.at("suspended").get<bool>();
+    for (const json& p : j.at("pauses")) {
+      s.pauses.push_back(
+          {time(p.at("start")), time.Optional(p.at("end")), p.at("reason").get<std::string>()});
+    }
+    s.extended = j.at("extended").get<bool>();
+    s.extension_days = j.at("extension_days").get<int>();
+    s.step_entered_at = time.Optional(j.at("step_entered_at"));
+    s.step_actors = j.at("step_actors").get<std::map<std::string, std::string>>();
+    s.joint_passed = j.at("joint_passed").get<std::map<std::string, std::string>>();
+    if (const json& d = j.at("decision"); !d.is_null()) {
+      s.decision = d.get<std::string>() == "approve" ? Decision::kApprove : Decision::kDeny;
+    }
+    s.decided_at = time.Optional(j.at("decided_at"));
+    s.decision_reason = j.at("decision_reason").get<std::string>();
+    s.delivered_at = time.Optional(j.at("delivered_at"));
+    s.overdue_recorded = j.at("overdue_recorded").get<bool>();
+    const json& issued = j.at("issued_in");
+    s.issued_in_name = issued.at("name").get<std::string>();
+    s.issued_in_seal = issued.at("seal").get<std::string>();
+    s.issued_under_delegation = issued.at("delegation").get<std::string>();
+    const json& verification = j.at("verification");
+    s.verification = ParseVerification(verification.at("status").get<std::string>());
+    s.verified_at = time.Optional(verification.at("verified_at"));
+    s.verified_by = verification.at("verified_by").get<std::string>();
+    s.verification_findings = verification.at("findings").get<std::string>();
+    s.verification_overdue_recorded = verification.at("overdue_recorded").get<bool>();
+    s.version = j.at("version").get<int64_t>();
+    s.last_hash = j.at("last_hash").get<std::string>();
+    return s;
+  } catch (const std::exception& e) {
+    return Status::DataLoss(std::string("malformed case snapshot: ") + e.what());
+  }
+}
+
+// A bundle's state in either format: format 1 keeps format 0's layout (BundleStateToJson's, less
+// the derived status and outcome) with instants as integer milliseconds.
+Result<BundleState> DecodeBundle(const json& j, int format) {
+  const TimeReader time{format};
+  try {
+    if (j.value("kind", "") != "bundle")
+      return Status::DataLoss("the stored snapshot is not a bundle's");
+    BundleState s;
+    s.id = j.at("id").get<std::string>();
+    s.number = j.at("number").get<std::string>();
+    s.query_code = j.at("query_code").get<std::string>();
+    s.definition_id = j.at("definition").at("id").get<std::string>();
+    s.definition_version = j.at("definition").at("version").get<int>();
+    s.organ_id = j.at("organ").get<std::string>();
+    s.applicant_id = j.at("applicant").at("id").get<std::string>();
+    s.applicant_name = j.at("applicant").at("name").get<std::string>();
+    s.applicant_credit_code = j.at("applicant").at("credit_code").get<std::string>();
+    s.form = j.at("form");
+    s.materials = j.at("materials").get<std::vector<std::string>>();
+    for (const json& p : j.at("parts")) {
+      BundlePartState part;
+      part.part = p.at("part").get<std::string>();
+      part.item_id = p.at("item").at("id").get<std::string>();
+      part.item_version = p.at("item").at("version").get<int>();
+      part.applies = p.at("applies").get<bool>();
+      part.status = p.at("status").get<std::string>();
+      part.case_id = p.at("case_id").get<std::string>();
+      part.case_number = p.at("case_number").get<std::string>();
+      part.decision = p.at("decision").get<std::string>();
+      part.missing_materials = p.at("missing_materials").get<std::vector<std::string>>();
+      part.note = p.at("note").get<std::string>();
+      s.parts.push_back(std::move(part));
+    }
+    s.created_at = time(j.at("created_at"));
+    s.updated_at = time(j.at("updated_at"));
+    s.delivered_at = time.Optional(j.at("delivered_at"));
+    s.withdrawn_at = time.Optional(j.at("withdrawn_at"));
+    s.version = j.at("version").get<int64_t>();
+    s.last_hash = j.at("last_hash").get<std::string>();
+    return s;
+  } catch (const std::exception& e) {
+    return Status::DataLoss(std::string("malformed bundle snapshot: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int SnapshotFormatOf(std::string_view text) {
+  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return -1;
+  auto it = j.find("format");
+  return it != j.end() && it->is_number_integer() ? it->get<int>() : 0;
+}
+
+std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
+  json pauses = json::array();
+  for (const PauseInterval& p : s.pauses) {
+    pauses.push_back({{"start", Ms(p.start)}, {"end", OptionalMs(p.end)}, {"reason", p.reason}});
+  }
+  json commitment = nullptr;
+  if (s.commitment) {
+    commitment = {{"template_id", s.commitment->template_id},
+                  {"template_version", s.commitment->template_version},
+                  {"content_hash", s.commitment->content_hash},
+                  {"signed_by", s.commitment->signed_by},
+                  {"signed_at", Ms(s.commitment->signed_at)}};
+  }
+  json step = nullptr;
+  if (s.step && *s.step < item.steps.size()) step = item.steps[*s.step].id;
+  json j = {
+      {"format", kSnapshotFormat},
+      {"kind", "case"},
+      {"id", s.id},
+      {"number", s.number},
+      {"query_code", s.query_code},
+      {"definition", {{"id", s.definition_id}, {"version", s.definition_version}}},
+      {"organ", s.organ_id},
+      {"reception",
+       {{"received_by", s.received_by},
+        {"agreement", s.reception_agreement},
+        {"transferred_at", OptionalMs(s.transferred_at)}}},
+      {"bundle",
+       {{"case", s.bundle_case_id}, {"number", s.bundle_number}, {"part", s.bundle_part}}},
+      {"commitment", commitment},
+      {"applicant",
+       {{"id", s.applicant_id},
+        {"name", s.applicant_name},
+        {"credit_code", s.applicant_credit_code}}},
+      {"mode", s.mode},
+      {"form", s.form},
+      {"materials", s.materials},
+      {"status", CaseStatusCode(s.status)},
+      {"step", step},
+      {"created_at", Ms(s.created_at)},
+      {"received_at", Ms(s.received_at)},
+      {"updated_at", Ms(s.updated_at)},
+      {"correction_issued", s.correction_issued},
+      {"missing_materials", s.missing_materials},
+      {"accepted_at", OptionalMs(s.accepted_at)},
+      {"deemed_accepted", s.deemed_accepted},
+      {"suspended", s.suspended},
+      {"pauses", pauses},
+      {"extended", s.extended},
+      {"extension_days", s.extension_days},
+      {"step_entered_at", OptionalMs(s.step_entered_at)},
+      {"step_actors", s.step_actors},
+      {"joint_passed", s.joint_passed},
+      {"decision", s.decision ? json(DecisionName(*s.decision)) : json(nullptr)},
+      {"decided_at", OptionalMs(s.decided_at)},
+      {"decision_reason", s.decision_reason},
+      {"delivered_at", OptionalMs(s.delivered_at)},
+      {"overdue_recorded", s.overdue_recorded},
+      {"issued_in",
+       {{"name", s.issued_in_name},
+        {"seal", s.issued_in_seal},
+        {"delegation", s.issued_under_delegation}}},
+      {"verification",
+       {{"status", VerificationName(s.verification)},
+        {"verified_at", OptionalMs(s.verified_at)},
+        {"verified_by", s.verified_by},
+        {"findings", s.verification_findings},
+        {"overdue_recorded", s.verification_overdue_recorded}}},
+      {"version", s.version},
+      {"last_hash", s.last_hash},
+  };
+  return CanonicalJson(j);
+}
+
+Result<CaseState> DecodeCaseSnapshot(std::string_view text, const Item& item) {
+  auto parsed = Parse(text, "case");
+  if (!parsed.ok()) return parsed.status();
+  return DecodeCase(*parsed, parsed->value("format", 0), item);
+}
+
+std::string EncodeBundleSnapshot(const BundleState& s) {
+  json parts = json::array();
+  for (const BundlePartState& p : s.parts) {
+    parts.push_back({{"part", p.part},
+                     {"item", {{"id", p.item_id}, {"version", p.item_version}}},
+                     {"applies", p.applies},
+                     {"status", p.status},
+                     {"case_id", p.case_id},
+                     {"case_number", p.case_number},
+                     {"decision", p.decision},
+                     {"missing_materials", p.missing_materials},
+                     {"note", p.note}});
+  }
+  json j = {{"format", kSnapshotFormat},
+            {"kind", "bundle"},
+            {"id", s.id},
+            {"number", s.number},
+            {"query_code", s.query_code},
+            {"definition", {{"id", s.definition_id}, {"version", s.definition_version}}},
+            {"organ", s.organ_id},
+            {"applicant",
+             {{"id", s.applicant_id},
+              {"name", s.applicant_name},
+              {"credit_code", s.applicant_credit_code}}},
+            {"form", s.form},
+            {"materials", s.materials},
+            {"parts", parts},
+            {"created_at", Ms(s.created_at)},
+            {"updated_at", Ms(s.updated_at)},
+            {"delivered_at", OptionalMs(s.delivered_at)},
+            {"withdrawn_at", OptionalMs(s.withdrawn_at)},
+            {"version", s.version},
+            {"last_hash", s.last_hash}};
+  return CanonicalJson(j);
+}
+
+Result<BundleState> DecodeBundleSnapshot(std::string_view text) {
+  auto parsed = Parse(text, "bundle");
+  if (!parsed.ok()) return parsed.status();
+  return DecodeBundle(*parsed, parsed->value("format", 0));
+}
+
+}  // namespace tongban
