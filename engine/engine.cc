@@ -15,7 +15,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   engine->clock_ = options.clock ? std::move(options.clock) : std::make_unique<SystemClock>();
   engine->simulated_ = dynamic_cast<SimulatedClock*>(engine->clock_.get());
   engine->service_ = std::make_unique<CaseService>(engine->store_.get(), engine->registry_.get(),
-                                                   engine->clock_.get());
+                                                   engine->clock_.get(), options.cases);
   if (!options.log) {
     options.log = [](const std::string& line) { std::cerr << line << "\n"; };
   }

@@ -39,6 +39,8 @@ struct EngineOptions {
   // The clock cases run on; null: the system clock. A SimulatedClock here is what
   // simulated_clock() returns.
   std::unique_ptr<Clock> clock;
+  // The case service's own options (the cache of live machines).
+  CaseServiceOptions cases;
   // How often the timer loop looks for due timers (real time).
   int timer_interval_ms = 1000;
   // Where the timer loop reports a failed run; null: standard error. Called from the loop's thread.
