@@ -606,5 +606,18 @@ TEST_F(ApiTest, ReceivingWindowTransfersToTheHandlingOrgan) {
   ExpectProblem(api().Post("/v1/cases", kRemoteClerk, uncovered), 403, "forbidden");
 }
 
+// README.md says so: an action taken twice is not available the second time (409, the status
+// in words), and a lost race is the same — not a 403 about roles.
+TEST_F(ApiTest, ASecondApproveIsNotAvailable) {
+  std::string id = AtDecision();
+  ASSERT_EQ(api().Act(id, kApprover, "approve").status, 200);
+  Reply again = api().Act(id, kApprover, "approve");
+  ExpectProblem(again, 409, "not-available");
+  EXPECT_EQ(Detail(again), "action \"approve\" is not available in status approved") << again;
+  // The reviewer's pass, retried after the case moved on, is not available either.
+  Reply late_pass = api().Act(id, kReviewer, "pass");
+  ExpectProblem(late_pass, 409, "not-available");
+}
+
 }  // namespace
 }  // namespace tongban::api::api_test

@@ -11,8 +11,9 @@
 // index kept on the machine, and the item's table decides where each action leads.
 //
 // A command is applied by Apply(): it either changes the case and returns OK, or refuses with a
-// Status and leaves the case exactly as it was (the machine is rebuilt from events by the caller,
-// so a refused command never leaks partial changes). Replay applies recorded events through the
+// Status. A refusal may leave partial changes on the machine (a reaction can fail half-way), so a
+// caller that keeps machines (CaseService's cache) compares the state before and after and drops a
+// machine a refusal touched. Replay applies recorded events through the
 // same code, so the rules that admitted an event are the rules that rebuild it.
 //
 // Thread safety: a CaseLifecycle belongs to one thread at a time.

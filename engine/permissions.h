@@ -100,7 +100,9 @@ class Permissions {
                           const std::string& bundle_definition, Command* command);
   // Every action `p` may take on the case at `now`, each in the role it would be taken in: what
   // AuthorizeCommand would accept, less step actions whose guard, materials or four-eyes rule
-  // would refuse them.
+  // would refuse them, acceptance while a required material is outstanding, window actions once
+  // deemed acceptance is due (the timer is applied first), and an extension after the statutory
+  // limit. permissions_test checks on every shipped item that what is offered is accepted.
   std::vector<OfferedAction> Offered(const Principal& p, const Item& item, const CaseState& state,
                                      const std::string& bundle_definition, Instant now);
 
