@@ -619,5 +619,37 @@ TEST_F(ApiTest, ASecondApproveIsNotAvailable) {
   ExpectProblem(late_pass, 409, "not-available");
 }
 
+// A step action retried with its Idempotency-Key gets the first outcome, although the case has
+// moved on and the retry would no longer be the caller's to take (issue 10, item 1).
+TEST_F(ApiTest, AnIdempotentRetryOfAStepActionGetsTheFirstOutcome) {
+  std::string id = UnderReview();
+  Reply first = api().Act(id, kReviewer, "pass", json::object(), {{"Idempotency-Key", "pass-1"}});
+  ASSERT_EQ(first.status, 200) << first;
+  Reply retry = api().Act(id, kReviewer, "pass", json::object(), {{"Idempotency-Key", "pass-1"}});
+  ASSERT_EQ(retry.status, 200) << retry;
+  EXPECT_EQ(retry.doc.value("version", 0), first.doc.value("version", -1));
+  EXPECT_EQ(retry.doc.value("step", ""), "decide");
+  EXPECT_EQ(History(id).size(), 3u);  // submit, accept, one pass
+}
+
+// Reviewers passing one case at once: one wins, the others lost a race and hear 409 (the action is
+// no longer available), never a 403 about roles (issue 10, item 4).
+TEST_F(ApiTest, LosersOfARaceOnAStepActionGet409) {
+  std::string id = UnderReview();
+  constexpr int kCallers = 8;
+  std::vector<int> statuses(kCallers, 0);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      Api own(server_->port());
+      statuses[i] = own.Act(id, kReviewer, "pass").status;
+    });
+  }
+  for (std::thread& t : callers)
+    t.join();
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 200), 1);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 409), kCallers - 1);
+}
+
 }  // namespace
 }  // namespace tongban::api::api_test
