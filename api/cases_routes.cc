@@ -111,20 +111,21 @@ void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Res
            : ctx.service->registry()->FindBundle(request.definition_id, request.definition_version);
   if (!item && !bundle)
     Fail(404, "not-found", "Not found", "no definition " + request.definition_id);
-  if (p.HasRole("applicant")) {
+  // Who submits (an applicant for itself, a clerk at the window, an agent) is the engine's rule;
+  // whether this window may receive or this agent holds a mandate is decided when it submits.
+  auto submitter = Permissions::ResolveSubmitter(p);
+  if (!submitter.ok()) Fail(submitter.status());
+  request.actor = *submitter;
+  if (submitter->role == "applicant") {
     if (body.contains("applicant")) {
       Fail(422, "invalid", "The request is not valid",
            "an applicant applies for itself; \"applicant\" is for clerks at the window");
     }
-    request.actor = ActorFor(p, "applicant");
     request.applicant_id = p.id;
     request.applicant_name = p.name;
     request.applicant_credit_code = p.credit_code;
-  } else if (p.HasRole("clerk") || p.HasRole("agent")) {
-    // Whether this window may receive the application (its organ's item, a delegation of the
-    // accept power, or a handling agreement) — or this agent holds a mandate — is the engine's to
-    // decide.
-    const std::string role = p.HasRole("clerk") ? "clerk" : "agent";
+  } else {
+    const std::string& role = submitter->role;
     const nlohmann::json applicant = body.value("applicant", nlohmann::json());
     if (!applicant.is_object() || !applicant.contains("id") || !applicant["id"].is_string()) {
       Fail(422, "invalid", "The request is not valid",
@@ -134,7 +135,6 @@ void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Res
                              "name, credit_code}");
     }
     CheckKeys(applicant, {"id", "name", "credit_code"}, "/applicant");
-    request.actor = ActorFor(p, role);
     request.applicant_id = applicant["id"].get<std::string>();
     request.applicant_name = applicant.value("name", "");
     request.applicant_credit_code = applicant.value("credit_code", "");
@@ -143,9 +143,6 @@ void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Res
       Fail(422, "invalid", "The request is not valid",
            "applicant.credit_code is not a valid unified social credit code");
     }
-  } else {
-    Fail(403, "forbidden", "Not permitted",
-         "cases are submitted by applicants, by clerks at the window, or by agents");
   }
   if (bundle) {
     CreateBundleCase(ctx, p, std::move(request), res);
