@@ -208,13 +208,8 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   // as it stands when the action is taken.
   request.caller = &p;
   auto acted = ctx.service->Act(request);
-  if (!acted.ok() && !request.idempotency_key.empty()) {
-    // A concurrent request with the same key may have won the race. The engine decides a lost race
-    // again on the fresh state without looking at the key again, which refuses the action (409);
-    // the retry must get the first outcome instead, so replay it if the key is now recorded.
-    auto hit = ctx.service->store()->FindIdempotencyKey(p.id, request.idempotency_key);
-    if (hit.ok() && *hit && (*hit)->case_id == id) acted = ctx.service->Act(request);
-  }
+  // A twin sent concurrently with the same Idempotency-Key is answered with the first outcome by
+  // the engine (CaseService::Act), whichever attempt lost the race.
   if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
   // An idempotent replay answers with the case as the first attempt left it: no new transition.
   if (acted->state.version > view.state.version) {
