@@ -651,5 +651,26 @@ TEST_F(ApiTest, LosersOfARaceOnAStepActionGet409) {
   EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 409), kCallers - 1);
 }
 
+// Twins sent at once with one Idempotency-Key: every one answers the first outcome, one event.
+TEST_F(ApiTest, ConcurrentTwinsWithOneKeyGetOneOutcome) {
+  std::string id = Submitted();
+  constexpr int kTwins = 8;
+  std::vector<Reply> replies(kTwins);
+  std::vector<std::thread> twins;
+  for (int i = 0; i < kTwins; ++i) {
+    twins.emplace_back([&, i] {
+      Api own(server_->port());
+      replies[i] = own.Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "twin-1"}});
+    });
+  }
+  for (std::thread& t : twins)
+    t.join();
+  for (const Reply& r : replies) {
+    EXPECT_EQ(r.status, 200) << r;
+    EXPECT_EQ(r.doc.value("version", 0), 2) << r;
+  }
+  EXPECT_EQ(History(id).size(), 2u);  // submit and one accept
+}
+
 }  // namespace
 }  // namespace tongban::api::api_test
