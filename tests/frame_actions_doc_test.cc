@@ -52,7 +52,8 @@ TEST(FrameActionsDoc, EveryRowIsDocumentedWithItsTitleAndRoles) {
     rows.erase(row);
   }
   for (const auto& [id, cells] : rows)
-    ADD_FAILURE() << "definitions/README.md §6.2 documents " << id << ", which is not a frame action";
+    ADD_FAILURE() << "definitions/README.md §6.2 documents " << id
+                  << ", which is not a frame action";
 }
 
 }  // namespace
