@@ -125,19 +125,18 @@ void RepairCreditRecord(const ApiContext& ctx, const httplib::Request& req,
 
 void ListMandates(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  const bool all = p.HasRole("admin") || p.HasRole("auditor");
   nlohmann::json out = nlohmann::json::array();
-  for (const Mandate& m : ctx.service->registers()->Mandates(all ? "" : p.id))
-    out.push_back(MandateToJson(m));
+  for (const Mandate& m : ctx.service->registers()->Mandates()) {
+    if (Permissions::MaySeeMandate(p, m)) out.push_back(MandateToJson(m));
+  }
   SendJson(res, 200, {{"mandates", out}});
 }
 
 void GetMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
-  const bool all = p.HasRole("admin") || p.HasRole("auditor");
-  for (const Mandate& m : ctx.service->registers()->Mandates(all ? "" : p.id)) {
-    if (m.id == id) {
+  for (const Mandate& m : ctx.service->registers()->Mandates()) {
+    if (m.id == id && Permissions::MaySeeMandate(p, m)) {
       SendJson(res, 200, MandateToJson(m));
       return;
     }
@@ -200,8 +199,8 @@ void RevokeMandate(const ApiContext& ctx, const httplib::Request& req, httplib::
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
   bool found = false;
-  for (const Mandate& m : ctx.service->registers()->Mandates(p.HasRole("admin") ? "" : p.id)) {
-    if (m.id == id && (p.HasRole("admin") || m.applicant_id == p.id)) found = true;
+  for (const Mandate& m : ctx.service->registers()->Mandates()) {
+    if (m.id == id && Permissions::MayRevokeMandate(p, m)) found = true;
   }
   if (!found) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
   auto revoked = ctx.service->registers()->RevokeMandate(

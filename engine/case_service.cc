@@ -393,13 +393,17 @@ void CaseService::CheckIn(std::unique_ptr<CaseLifecycle> lifecycle, int64_t vers
 
 namespace {
 
-// What a machine is, as far as any action can tell: its state and its active states.
+// What a machine is, as far as any action can tell: its state and its active states. Taken on
+// every action but compared only after a refusal, so the state is copied, and encoded only then.
 struct MachineMark {
-  std::string state;
+  CaseState state;
   std::vector<std::string> active;
-  explicit MachineMark(const CaseLifecycle& l)
-      : state(EncodeCaseSnapshot(l.state(), l.item())), active(l.ActiveStates()) {}
-  bool operator==(const MachineMark&) const = default;
+  explicit MachineMark(const CaseLifecycle& l) : state(l.state()), active(l.ActiveStates()) {}
+  // Whether `l` is still exactly as marked.
+  bool Unchanged(const CaseLifecycle& l) const {
+    return active == l.ActiveStates() &&
+           EncodeCaseSnapshot(state, l.item()) == EncodeCaseSnapshot(l.state(), l.item());
+  }
 };
 
 }  // namespace
@@ -450,7 +454,7 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   if (applied.ok()) applied = AuthorizeCommand(lifecycle, &command);
   if (applied.ok()) applied = lifecycle.Apply(command);
   if (!applied.ok()) {
-    const bool untouched = MachineMark(lifecycle) == mark;
+    const bool untouched = mark.Unchanged(lifecycle);
     if (new_events.empty()) {
       if (untouched) CheckIn(std::move(machine), version, open->last_hash);
       return applied;

@@ -200,6 +200,14 @@ bool Permissions::MaySeeCreditRecord(const Principal& p, const CreditRecord& r) 
          (r.applicant_id == p.id || (!p.credit_code.empty() && r.credit_code == p.credit_code));
 }
 
+bool Permissions::MaySeeMandate(const Principal& p, const Mandate& m) {
+  return p.HasRole("admin") || p.HasRole("auditor") || m.applicant_id == p.id || m.agent_id == p.id;
+}
+
+bool Permissions::MayRevokeMandate(const Principal& p, const Mandate& m) {
+  return p.HasRole("admin") || m.applicant_id == p.id;
+}
+
 // ---- Acting on an item case ---------------------------------------------------------------------
 
 Result<Actor> Permissions::ResolveSubmitter(const Principal& p) {

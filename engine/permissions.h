@@ -82,6 +82,10 @@ class Permissions {
   // Staff see every credit record (the window must be able to say why commitment mode is
   // refused); an applicant those against itself.
   static bool MaySeeCreditRecord(const Principal& p, const CreditRecord& record);
+  // Admins and auditors see every mandate (帮办代办授权); anyone else those it gave or holds.
+  static bool MaySeeMandate(const Principal& p, const Mandate& mandate);
+  // The applicant that gave a mandate revokes it, or an admin.
+  static bool MayRevokeMandate(const Principal& p, const Mandate& mandate);
 
   // --- Acting on an item case
   // The actor as whom `p` takes `action` (with `data`: a joint sign-off names its party) on the

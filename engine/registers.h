@@ -143,7 +143,7 @@ class Registers {
   // --- Mandates
   Result<Mandate> GrantMandate(Mandate mandate, const Actor& actor, Instant now);
   Result<Mandate> RevokeMandate(const std::string& id, const Actor& actor, Instant now);
-  std::vector<Mandate> Mandates(const std::string& principal_id);
+  std::vector<Mandate> Mandates(const std::string& principal_id = "");
   // The mandate in force under which `agent_id` may act for `applicant_id` on `definition_id`.
   std::optional<Mandate> MandateFor(const std::string& applicant_id, const std::string& agent_id,
                                     const std::string& definition_id, Instant at);
