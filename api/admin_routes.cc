@@ -12,7 +12,7 @@ namespace tongban::api {
 
 void AdvanceClock(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!p.HasRole("admin")) Fail(403, "forbidden", "Not permitted", "moving the clock needs admin");
+  Authorize(p, Operation::kMoveClock);
   nlohmann::json body = ParseBody(req);
   CheckKeys(body, {"advance", "to"});
   SimulatedClock& clock = *ctx.simulated_clock;

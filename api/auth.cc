@@ -24,4 +24,10 @@ const Principal& Authenticate(const ApiContext& ctx, const httplib::Request& req
   throw ProblemError{p};
 }
 
+Actor Authorize(const Principal& p, Operation operation) {
+  auto actor = Permissions::AuthorizeOperation(p, operation);
+  if (!actor.ok()) Fail(actor.status());
+  return *actor;
+}
+
 }  // namespace tongban::api

@@ -10,6 +10,7 @@
 #include <httplib.h>
 
 #include "api/context.h"
+#include "engine/permissions.h"
 #include "workflows/principals.h"
 
 namespace tongban::api {
@@ -17,5 +18,9 @@ namespace tongban::api {
 // The principal of `Authorization: Bearer TOKEN`; a 401 problem (ProblemError) without a valid
 // token. The reference lives as long as ctx.principals.
 const Principal& Authenticate(const ApiContext& ctx, const httplib::Request& req);
+
+// The actor as whom `p` performs `operation` (Permissions::AuthorizeOperation); the engine's
+// refusal as a 403 problem (ProblemError) otherwise.
+Actor Authorize(const Principal& p, Operation operation);
 
 }  // namespace tongban::api

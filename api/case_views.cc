@@ -35,7 +35,7 @@ nlohmann::json CaseJson(const CaseView& v, const Principal& p,
   j["step_title"] = v.step_id.empty() ? nlohmann::json(nullptr)
                                       : nlohmann::json(v.item->FindStep(v.step_id)->title);
   j["available_actions"] = OfferedJson(offered);
-  if (!IsStaff(p)) {
+  if (!Permissions::MaySeeOfficials(p)) {
     // Applicants see what happens to their case, not which official did it.
     j.erase("step_actors");
     j.erase("joint_passed");

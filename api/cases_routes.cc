@@ -53,13 +53,6 @@ void ActOnBundleCase(const ApiContext& ctx, const Principal& p, const std::strin
   ActRequest request;
   request.case_id = id;
   request.action = body["action"].get<std::string>();
-  if (request.action != "supply_correction" && request.action != "supply_form" &&
-      request.action != "deliver" && request.action != "withdraw") {
-    Fail(422, "unknown-action", "Unknown action",
-         "\"" + request.action +
-             "\" is not an action of a bundle case (supply_correction, supply_form, deliver, "
-             "withdraw); act on its part cases");
-  }
   request.data = body.value("data", nlohmann::json::object());
   request.comment = body.value("comment", "");
   request.idempotency_key = req.get_header_value("Idempotency-Key");
@@ -199,10 +192,6 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   request.data = body.value("data", nlohmann::json::object());
   request.comment = body.value("comment", "");
   request.idempotency_key = req.get_header_value("Idempotency-Key");
-  if (!IsCallableAction(*view.item, request.action)) {
-    Fail(422, "unknown-action", "Unknown action",
-         "\"" + request.action + "\" is not an action of this case's definition");
-  }
   if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
   // Which role the principal acts in, and whether it may, is the engine's to decide on the case
   // as it stands when the action is taken.
@@ -254,49 +243,18 @@ void ListCases(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
     }
     limit = std::stoi(l);
   }
-  // Scope is enforced, not requested: applicants see their own, agents those of the applicants
-  // whose mandates they hold (MaySee below), staff their organ's.
-  bool staff = IsStaff(p);
-  if (!staff && !p.HasRole("agent")) {
-    filter.applicant_id = p.id;
-  } else if (staff && p.organ != "*" && p.organ.empty()) {
-    // Staff without an organ see no cases (MaySee agrees).
-    SendJson(res, 200, {{"cases", nlohmann::json::array()}, {"next_cursor", nullptr}});
-    return;
-  }
-  // Staff of an organ see the cases it implements, receives or holds delegated powers over; that
-  // is not one column, so the rows are filtered here (MaySee), page by page.
-  nlohmann::json cases = nlohmann::json::array();
-  std::string next;
   filter.limit = limit;
-  for (int page = 0; page < 20 && static_cast<int>(cases.size()) < limit; ++page) {
-    auto records = ctx.service->store()->ListCases(filter);
-    if (!records.ok()) Fail(records.status());
-    for (const CaseRecord& r : *records) {
-      next = r.id;
-      if (ctx.service->registry()->FindBundle(r.definition_id, r.definition_version)) {
-        auto bundle = ctx.service->GetBundle(r.id);
-        if (!bundle.ok() || !ctx.service->MaySeeBundle(p, bundle->state)) continue;
-        if (!light.empty() && LightName(bundle->light) != light) continue;
-        cases.push_back(BundleBody(ctx, *bundle, p));
-        if (static_cast<int>(cases.size()) == limit) break;
-        continue;
-      }
-      auto view = ctx.service->Get(r.id);
-      if (!view.ok() || !ctx.service->MaySee(p, view->state)) continue;
-      if (!light.empty() && LightName(view->clock.light) != light) continue;
-      cases.push_back(CaseBody(ctx, *view, p));
-      if (static_cast<int>(cases.size()) == limit) break;
-    }
-    if (static_cast<int>(records->size()) < filter.limit) {
-      if (static_cast<int>(cases.size()) < limit) next.clear();
-      break;
-    }
-    filter.after_id = next;
+  auto page = ctx.service->ListFor(p, filter, light);
+  if (!page.ok()) Fail(page.status());
+  nlohmann::json cases = nlohmann::json::array();
+  for (const ListedCase& listed : page->cases) {
+    cases.push_back(listed.bundle ? BundleBody(ctx, *listed.bundle, p)
+                                  : CaseBody(ctx, *listed.item, p));
   }
   SendJson(res, 200,
            {{"cases", cases},
-            {"next_cursor", next.empty() ? nlohmann::json(nullptr) : nlohmann::json(next)}});
+            {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
+                                                      : nlohmann::json(page->next_cursor)}});
 }
 
 void History(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {

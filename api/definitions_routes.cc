@@ -106,8 +106,7 @@ void GetGraph(const ApiContext& ctx, const httplib::Request& req, httplib::Respo
 
 void DeployDefinition(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!p.HasRole("admin"))
-    Fail(403, "forbidden", "Not permitted", "deploying needs the admin role");
+  Authorize(p, Operation::kDeploy);
   nlohmann::json parsed = ParseBody(req);  // refuse malformed JSON with a position first
   if (parsed.contains("kind") && parsed["kind"] == "principals") {
     // Principals (who may call the API) come from the server's own file and are never stored.

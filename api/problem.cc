@@ -22,6 +22,9 @@ Problem MakeProblem(int status, const std::string& slug, const std::string& titl
 }
 
 Problem ProblemFromStatus(const Status& status, bool pinned_version) {
+  if (status.reason() == "unknown-action") {
+    return MakeProblem(422, "unknown-action", "Unknown action", status.message());
+  }
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
       return MakeProblem(422, "invalid", "The request is not valid", status.message());

@@ -1,5 +1,6 @@
 // The registers: delegations (赋权), credit records (信用记录), mandates (帮办代办), and the ledger
 // that chains every change to them.
+#include <optional>
 #include <random>
 #include <regex>
 #include <string>
@@ -16,7 +17,7 @@ namespace tongban::api {
 
 void ListDelegations(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!IsStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
+  Authorize(p, Operation::kReadDelegations);
   std::string item = Param(req, "item");
   std::string organ = Param(req, "organ");
   nlohmann::json out = nlohmann::json::array();
@@ -30,7 +31,7 @@ void ListDelegations(const ApiContext& ctx, const httplib::Request& req, httplib
 
 void GetDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!IsStaff(p)) Fail(403, "forbidden", "Not permitted", "delegations are read by staff");
+  Authorize(p, Operation::kReadDelegations);
   auto r = ctx.service->registers()->FindDelegation(req.matches[1]);
   if (!r) Fail(404, "not-found", "Not found", "no delegation " + std::string(req.matches[1]));
   SendJson(res, 200, DelegationRecordToJson(*r));
@@ -38,8 +39,7 @@ void GetDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::
 
 void AddDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!p.HasRole("admin"))
-    Fail(403, "forbidden", "Not permitted", "adding a delegation needs admin");
+  const Actor admin = Authorize(p, Operation::kChangeDelegation);
   nlohmann::json body = ParseBody(req);
   DiagnosticSink sink("request", nullptr);
   auto registry = ctx.service->registry();
@@ -66,8 +66,8 @@ void AddDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::
     throw ProblemError{problem};
   }
   delegation->list_id = "api";
-  auto added = ctx.service->registers()->AddDelegation(*delegation, ActorFor(p, "admin"),
-                                                       ctx.service->clock()->Now());
+  auto added =
+      ctx.service->registers()->AddDelegation(*delegation, admin, ctx.service->clock()->Now());
   if (!added.ok()) Fail(added.status());
   res.set_header("Location", "/v1/delegations/" + delegation->id);
   SendJson(res, 201, DelegationRecordToJson(*added));
@@ -75,12 +75,10 @@ void AddDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::
 
 void RevokeDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!p.HasRole("admin")) {
-    Fail(403, "forbidden", "Not permitted", "revoking a delegation needs admin");
-  }
+  const Actor admin = Authorize(p, Operation::kChangeDelegation);
   std::string reason = RequiredReason(req);
-  auto revoked = ctx.service->registers()->RevokeDelegation(
-      req.matches[1], reason, ActorFor(p, "admin"), ctx.service->clock()->Now());
+  auto revoked = ctx.service->registers()->RevokeDelegation(req.matches[1], reason, admin,
+                                                            ctx.service->clock()->Now());
   if (!revoked.ok()) Fail(revoked.status());
   SendJson(res, 200, DelegationRecordToJson(*revoked));
 }
@@ -110,12 +108,10 @@ void GetCreditRecord(const ApiContext& ctx, const httplib::Request& req, httplib
 void RepairCreditRecord(const ApiContext& ctx, const httplib::Request& req,
                         httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!p.HasRole("admin")) {
-    Fail(403, "forbidden", "Not permitted", "recording a credit repair (信用修复) needs admin");
-  }
+  const Actor admin = Authorize(p, Operation::kRepairCredit);
   std::string reason = RequiredReason(req);
-  auto repaired = ctx.service->registers()->RepairCredit(
-      req.matches[1], reason, ActorFor(p, "admin"), ctx.service->clock()->Now());
+  auto repaired = ctx.service->registers()->RepairCredit(req.matches[1], reason, admin,
+                                                         ctx.service->clock()->Now());
   if (!repaired.ok()) Fail(repaired.status());
   SendJson(res, 200, CreditRecordToJson(*repaired));
 }
@@ -146,9 +142,7 @@ void GetMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Res
 
 void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!p.HasRole("applicant")) {
-    Fail(403, "forbidden", "Not permitted", "an applicant grants a mandate to its agent");
-  }
+  const Actor applicant = Authorize(p, Operation::kGrantMandate);
   nlohmann::json body = ParseBody(req);
   CheckKeys(body, {"agent", "definitions", "valid_until", "note"});
   Expect(body, "agent", IsString, "a principal id (string)", true);
@@ -168,10 +162,7 @@ void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::R
   for (const Principal& candidate : ctx.principals->principals) {
     if (candidate.id == m.agent_id) agent = &candidate;
   }
-  if (agent == nullptr || !agent->HasRole("agent")) {
-    Fail(422, "invalid", "The request is not valid",
-         "\"agent\" must name a principal with the agent role (帮办代办员)");
-  }
+  if (Status refused = Permissions::CheckMandateAgent(agent); !refused.ok()) Fail(refused);
   m.agent_name = agent->name;
   for (const auto& d : body.value("definitions", nlohmann::json::array())) {
     if (!d.is_string() || (!ctx.service->registry()->FindItem(d.get<std::string>()) &&
@@ -188,8 +179,7 @@ void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::R
     }
   }
   m.note = body.value("note", "");
-  auto granted = ctx.service->registers()->GrantMandate(m, ActorFor(p, "applicant"),
-                                                        ctx.service->clock()->Now());
+  auto granted = ctx.service->registers()->GrantMandate(m, applicant, ctx.service->clock()->Now());
   if (!granted.ok()) Fail(granted.status());
   res.set_header("Location", "/v1/mandates/" + m.id);
   SendJson(res, 201, MandateToJson(*granted));
@@ -198,13 +188,15 @@ void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::R
 void RevokeMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
-  bool found = false;
+  std::optional<Actor> revoker;
   for (const Mandate& m : ctx.service->registers()->Mandates()) {
-    if (m.id == id && Permissions::MayRevokeMandate(p, m)) found = true;
+    if (m.id != id) continue;
+    auto authorized = Permissions::AuthorizeMandateRevocation(p, m);
+    if (!authorized.ok()) Fail(authorized.status());
+    revoker = *authorized;
   }
-  if (!found) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
-  auto revoked = ctx.service->registers()->RevokeMandate(
-      id, ActorFor(p, p.HasRole("admin") ? "admin" : "applicant"), ctx.service->clock()->Now());
+  if (!revoker) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
+  auto revoked = ctx.service->registers()->RevokeMandate(id, *revoker, ctx.service->clock()->Now());
   if (!revoked.ok()) Fail(revoked.status());
   SendJson(res, 200, MandateToJson(*revoked));
 }
@@ -214,9 +206,7 @@ void RevokeMandate(const ApiContext& ctx, const httplib::Request& req, httplib::
 
 void Ledger(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
-  if (!p.HasRole("auditor") && !p.HasRole("admin")) {
-    Fail(403, "forbidden", "Not permitted", "the ledger is read by auditors");
-  }
+  Authorize(p, Operation::kReadLedger);
   auto entries = ctx.service->registers()->Entries();
   if (!entries.ok()) Fail(entries.status());
   nlohmann::json out = nlohmann::json::array();

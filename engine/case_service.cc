@@ -216,6 +216,41 @@ Result<BundleView> CaseService::GetBundleFor(const Principal& p, const std::stri
   return view;
 }
 
+Result<CaseListPage> CaseService::ListFor(const Principal& p, CaseFilter filter,
+                                          const std::string& light) {
+  CaseListPage page;
+  if (!Permissions::NarrowToScope(p, &filter)) return page;
+  const int limit = filter.limit;
+  auto full = [&] { return static_cast<int>(page.cases.size()) == limit; };
+  std::string next;
+  for (int round = 0; round < 20 && !full(); ++round) {
+    auto records = store_->ListCases(filter);
+    if (!records.ok()) return records.status();
+    for (const CaseRecord& r : *records) {
+      next = r.id;
+      if (registry_->FindBundle(r.definition_id, r.definition_version)) {
+        auto bundle = GetBundle(r.id);
+        if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) continue;
+        if (!light.empty() && LightName(bundle->light) != light) continue;
+        page.cases.push_back({std::nullopt, std::move(*bundle)});
+      } else {
+        auto view = Get(r.id);
+        if (!view.ok() || !MaySee(p, view->state)) continue;
+        if (!light.empty() && LightName(view->clock.light) != light) continue;
+        page.cases.push_back({std::move(*view), std::nullopt});
+      }
+      if (full()) break;
+    }
+    if (static_cast<int>(records->size()) < filter.limit) {
+      if (!full()) next.clear();
+      break;
+    }
+    filter.after_id = next;
+  }
+  page.next_cursor = next;
+  return page;
+}
+
 std::vector<OfferedAction> CaseService::OfferedActions(const Principal& p, const CaseView& view) {
   return permissions_->Offered(p, *view.item, view.state, BundleDefinitionOf(view.state),
                                view.as_of);
@@ -409,6 +444,12 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
     CheckIn(std::move(machine), version, open->last_hash);
     return Status::Aborted("the case is at version " + std::to_string(version) + ", not " +
                            std::to_string(*request.expected_version));
+  }
+  if (request.caller != nullptr && !IsCallableAction(lifecycle.item(), request.action)) {
+    CheckIn(std::move(machine), version, open->last_hash);
+    return Status::InvalidArgument("\"" + request.action +
+                                   "\" is not an action of this case's definition")
+        .WithReason("unknown-action");
   }
   Instant now = std::max(clock_->Now(), lifecycle.state().updated_at);
   if (Status refused = RefuseEngineKeys(request.data); !refused.ok()) {

@@ -116,6 +116,16 @@ nlohmann::json BundleViewToJson(const BundleView& view);
 // Rebuilds a case from its events alone, checking that each event reproduces the status and step it
 // recorded. Events after `at` (when given) are ignored. On divergence returns kDataLoss naming the
 // seq.
+// A case as a list shows it: an item case or a bundle case (exactly one is set).
+struct ListedCase {
+  std::optional<CaseView> item;
+  std::optional<BundleView> bundle;
+};
+struct CaseListPage {
+  std::vector<ListedCase> cases;
+  std::string next_cursor;  // "" when nothing follows
+};
+
 struct ReplayResult {
   std::unique_ptr<CaseLifecycle> lifecycle;
   int64_t applied = 0;
@@ -165,7 +175,9 @@ class CaseService {
   // transaction.
   //
   // Status codes: kNotFound (no such case or definition), kInvalidArgument, kPermissionDenied and
-  // kFailedPrecondition (the action refused: see CaseLifecycle::Apply), kAborted (If-Match did not
+  // kFailedPrecondition (the action refused: see CaseLifecycle::Apply); kInvalidArgument with
+  // reason "unknown-action" when a caller sends an action that is not one of the definition's
+  // (or, on a bundle, not a bundle action); kAborted (If-Match did not
   // match, or the case kept changing), kAlreadyExists (an idempotency key reused for another case),
   // kDataLoss (the history does not replay), kUnavailable/kInternal (the store).
   Result<CaseView> Create(const NewCase& request);
@@ -199,7 +211,8 @@ class CaseService {
   // part.
   Result<BundleView> CreateBundle(const NewCase& request);
   // supply_correction (the combined correction notice, answered once), deliver (every result
-  // together, by the lead organ's clerk) and withdraw (every open part).
+  // together, by the lead organ's clerk) and withdraw (every open part). Any other action:
+  // kInvalidArgument with reason "unknown-action" (act on the part cases).
   Result<BundleView> ActOnBundle(const ActRequest& request);
   // The bundle and its parts now, from their stored snapshots (as Get).
   Result<BundleView> GetBundle(const std::string& case_id);
@@ -213,6 +226,14 @@ class CaseService {
   Result<BundleView> GetBundleFor(const Principal& p, const std::string& case_id);
   bool MaySee(const Principal& p, const CaseState& state);
   bool MaySeeBundle(const Principal& p, const BundleState& state);
+  // One page of the cases `p` may see among those `filter` selects, in id order after
+  // filter.after_id, at most filter.limit of them; `light` ("" or green, yellow, red) keeps only
+  // cases of that light now. The scope is enforced here, not requested: an applicant's filter is
+  // narrowed to its own cases (Permissions::NarrowToScope), and every row is checked with MaySee,
+  // since an organ's cases (implemented, received, delegated, joint) are not one column. At most
+  // 20 store pages are read per call; next_cursor then resumes where this one stopped.
+  // Status codes: kUnavailable/kInternal (the store).
+  Result<CaseListPage> ListFor(const Principal& p, CaseFilter filter, const std::string& light);
   // What `p` may do on the case now, each in the role it would be taken in.
   std::vector<OfferedAction> OfferedActions(const Principal& p, const CaseView& view);
   std::vector<OfferedAction> OfferedActions(const Principal& p, const BundleView& view);

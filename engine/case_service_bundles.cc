@@ -407,9 +407,10 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
     }
     child_action = "withdraw";
   } else {
-    return Status::FailedPrecondition("action \"" + request.action +
-                                      "\" is not an action of a bundle case (supply_correction, "
-                                      "supply_form, deliver, withdraw); act on its part cases");
+    return Status::InvalidArgument("\"" + request.action +
+                                   "\" is not an action of a bundle case (supply_correction, "
+                                   "supply_form, deliver, withdraw); act on its part cases")
+        .WithReason("unknown-action");
   }
   if (role == "applicant" && request.actor.id != s.applicant_id) {
     return Status::PermissionDenied("only the bundle's own applicant may act on it");

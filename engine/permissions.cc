@@ -204,8 +204,73 @@ bool Permissions::MaySeeMandate(const Principal& p, const Mandate& m) {
   return p.HasRole("admin") || p.HasRole("auditor") || m.applicant_id == p.id || m.agent_id == p.id;
 }
 
-bool Permissions::MayRevokeMandate(const Principal& p, const Mandate& m) {
-  return p.HasRole("admin") || m.applicant_id == p.id;
+bool Permissions::NarrowToScope(const Principal& p, CaseFilter* filter) {
+  const bool staff = IsStaff(p);
+  if (!staff && !p.HasRole("agent")) {
+    filter->applicant_id = p.id;
+    return true;
+  }
+  // Staff without an organ see no cases (MaySee agrees).
+  return !(staff && p.organ != "*" && p.organ.empty());
+}
+
+Result<Actor> Permissions::AuthorizeMandateRevocation(const Principal& p, const Mandate& m) {
+  if (p.HasRole("admin")) return ActorFor(p, "admin");
+  if (m.applicant_id == p.id) return ActorFor(p, "applicant");
+  return Status::NotFound("no mandate " + m.id + " granted by you");
+}
+
+bool Permissions::MaySeeOfficials(const Principal& p) {
+  return IsStaff(p);
+}
+
+// ---- Operations outside a case ------------------------------------------------------------------
+
+namespace {
+
+struct OperationRule {
+  Operation operation;
+  std::vector<std::string> roles;  // empty: any staff role
+  const char* refusal;
+};
+
+const std::vector<OperationRule>& OperationRules() {
+  static const std::vector<OperationRule> rules = {
+      {Operation::kReadDelegations, {}, "delegations are read by staff"},
+      {Operation::kChangeDelegation, {"admin"}, "adding or revoking a delegation needs admin"},
+      {Operation::kRepairCredit, {"admin"}, "recording a credit repair (信用修复) needs admin"},
+      {Operation::kGrantMandate, {"applicant"}, "an applicant grants a mandate to its agent"},
+      {Operation::kReadLedger, {"auditor", "admin"}, "the ledger is read by auditors"},
+      {Operation::kDeploy, {"admin"}, "deploying needs the admin role"},
+      {Operation::kMoveClock, {"admin"}, "moving the clock needs admin"},
+  };
+  return rules;
+}
+
+}  // namespace
+
+Result<Actor> Permissions::AuthorizeOperation(const Principal& p, Operation operation) {
+  for (const OperationRule& rule : OperationRules()) {
+    if (rule.operation != operation) continue;
+    if (rule.roles.empty()) {
+      for (const std::string& role : p.roles) {
+        if (role != "applicant" && role != "agent") return ActorFor(p, role);
+      }
+    }
+    for (const std::string& role : rule.roles) {
+      if (p.HasRole(role)) return ActorFor(p, role);
+    }
+    return Status::PermissionDenied(rule.refusal);
+  }
+  return Status::Internal("no rule for this operation");
+}
+
+Status Permissions::CheckMandateAgent(const Principal* agent) {
+  if (agent == nullptr || !agent->HasRole("agent")) {
+    return Status::InvalidArgument(
+        "\"agent\" must name a principal with the agent role (帮办代办员)");
+  }
+  return Status::Ok();
 }
 
 // ---- Acting on an item case ---------------------------------------------------------------------

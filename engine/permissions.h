@@ -34,6 +34,7 @@
 #include "engine/event.h"
 #include "engine/lifecycle.h"
 #include "engine/registers.h"
+#include "engine/store.h"
 #include "workflows/frame_actions.h"
 #include "workflows/principals.h"
 
@@ -63,6 +64,17 @@ bool IsStaff(const Principal& p);
 // The actor recorded when `p` acts in `role` (an applicant acts for no organ).
 Actor ActorFor(const Principal& p, const std::string& role);
 
+// What a principal does outside any one case: the registers, the definitions and the clock.
+enum class Operation {
+  kReadDelegations,   // staff: the delegations (赋权) in force and past
+  kChangeDelegation,  // admin: add or revoke a delegation
+  kRepairCredit,      // admin: record a credit repair (信用修复)
+  kGrantMandate,      // an applicant: mandate an agent (帮办代办)
+  kReadLedger,        // auditors and admins: the registers' hash-chained ledger
+  kDeploy,            // admin: deploy a definition
+  kMoveClock,         // admin: move a simulated clock
+};
+
 class Permissions {
  public:
   // Neither is owned; both must outlive this object.
@@ -82,10 +94,26 @@ class Permissions {
   // Staff see every credit record (the window must be able to say why commitment mode is
   // refused); an applicant those against itself.
   static bool MaySeeCreditRecord(const Principal& p, const CreditRecord& record);
+  // Narrows a case list's filter to what `p` may see at all: an applicant's own cases (whatever
+  // applicant it asked for); agents and staff keep the filter and each row is then checked with
+  // MaySee. False when `p` sees no case at all (staff of no organ).
+  static bool NarrowToScope(const Principal& p, CaseFilter* filter);
   // Admins and auditors see every mandate (帮办代办授权); anyone else those it gave or holds.
   static bool MaySeeMandate(const Principal& p, const Mandate& mandate);
-  // The applicant that gave a mandate revokes it, or an admin.
-  static bool MayRevokeMandate(const Principal& p, const Mandate& mandate);
+  // The applicant that gave a mandate revokes it (as applicant), or an admin (as admin).
+  // kNotFound for anyone else: a mandate one may not revoke is one that is not one's own.
+  static Result<Actor> AuthorizeMandateRevocation(const Principal& p, const Mandate& mandate);
+  // Whether `p` sees which officials acted on a case (step actors, joint sign-offs): staff do;
+  // applicants and agents see what happened to the case, not who did it.
+  static bool MaySeeOfficials(const Principal& p);
+
+  // --- Operations outside a case
+  // The actor as whom `p` performs `operation`, in the first role it holds that may.
+  // kPermissionDenied saying who may, otherwise.
+  static Result<Actor> AuthorizeOperation(const Principal& p, Operation operation);
+  // Whether `agent` (nullptr: no such principal) may receive a mandate: it holds the agent role.
+  // kInvalidArgument otherwise.
+  static Status CheckMandateAgent(const Principal* agent);
 
   // --- Acting on an item case
   // The actor as whom `p` takes `action` (with `data`: a joint sign-off names its party) on the

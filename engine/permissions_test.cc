@@ -621,6 +621,116 @@ TEST_F(PermissionsTest, BundleMandateCoversItsParts) {
   EXPECT_EQ(data["on_behalf_of"], "ent-demo") << data.dump();
 }
 
+// ---- Operations outside a case and list scope --------------------------------------------------
+
+TEST_F(PermissionsTest, OperationsOutsideACaseAreTakenInTheRolesTheirRuleNames) {
+  struct Expectation {
+    Operation operation;
+    std::vector<std::pair<std::string, std::string>> allowed;  // principal, role acted in
+  };
+  const std::vector<Expectation> table = {
+      {Operation::kReadDelegations,
+       {{"clerk-demo", "clerk"},
+        {"reviewer-demo", "reviewer"},
+        {"auditor-demo", "auditor"},
+        {"admin-demo", "admin"},
+        {"fire-reviewer-demo", "fire_reviewer"}}},
+      {Operation::kChangeDelegation, {{"admin-demo", "admin"}}},
+      {Operation::kRepairCredit, {{"admin-demo", "admin"}}},
+      {Operation::kGrantMandate, {{"ent-demo", "applicant"}, {"ent-other", "applicant"}}},
+      {Operation::kReadLedger, {{"auditor-demo", "auditor"}, {"admin-demo", "admin"}}},
+      {Operation::kDeploy, {{"admin-demo", "admin"}}},
+      {Operation::kMoveClock, {{"admin-demo", "admin"}}},
+  };
+  for (const Expectation& e : table) {
+    for (const Principal& p : DemoPrincipals()->principals) {
+      auto actor = Permissions::AuthorizeOperation(p, e.operation);
+      auto allowed = std::find_if(e.allowed.begin(), e.allowed.end(),
+                                  [&](const auto& a) { return a.first == p.id; });
+      if (allowed == e.allowed.end()) {
+        // Staff of any organ read delegations: only those named in the table are checked there.
+        if (e.operation == Operation::kReadDelegations && IsStaff(p)) continue;
+        EXPECT_EQ(actor.status().code(), StatusCode::kPermissionDenied)
+            << p.id << " op " << static_cast<int>(e.operation);
+        continue;
+      }
+      ASSERT_TRUE(actor.ok()) << p.id << ": " << actor.status().ToString();
+      EXPECT_EQ(actor->role, allowed->second) << p.id;
+      EXPECT_EQ(actor->id, p.id);
+    }
+  }
+  EXPECT_FALSE(Permissions::AuthorizeOperation(P("agent-demo"), Operation::kReadDelegations).ok());
+  EXPECT_FALSE(Permissions::AuthorizeOperation(P("ent-demo"), Operation::kReadDelegations).ok());
+}
+
+TEST_F(PermissionsTest, MandateRevocationAndAgentsFollowTheirOwnersRule) {
+  Mandate m;
+  m.id = "mandate-x";
+  m.applicant_id = "ent-demo";
+  m.agent_id = "agent-demo";
+  auto own = Permissions::AuthorizeMandateRevocation(P("ent-demo"), m);
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->role, "applicant");
+  auto admin = Permissions::AuthorizeMandateRevocation(P("admin-demo"), m);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_EQ(admin->role, "admin");
+  for (const char* other : {"ent-other", "agent-demo", "clerk-demo", "auditor-demo"}) {
+    EXPECT_EQ(Permissions::AuthorizeMandateRevocation(P(other), m).status().code(),
+              StatusCode::kNotFound)
+        << other;
+  }
+  EXPECT_TRUE(Permissions::CheckMandateAgent(&P("agent-demo")).ok());
+  EXPECT_EQ(Permissions::CheckMandateAgent(&P("clerk-demo")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Permissions::CheckMandateAgent(nullptr).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(PermissionsTest, CaseListsShowOnlyWhatEachPrincipalMaySee) {
+  const std::string mine = ApplyDefault("construction-permit");
+  auto item = ItemOf("construction-permit");
+  NewCase other;
+  other.definition_id = item->id;
+  other.actor = ActorFor(P("ent-other"), "applicant");
+  other.applicant_id = "ent-other";
+  other.applicant_name = P("ent-other").name;
+  other.form = DefaultForm(item->form);
+  other.materials = MaterialList(*item, Materials::kAll);
+  auto created = service_->Create(other);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  const std::string theirs = created->state.id;
+  auto ids = [&](const std::string& principal, CaseFilter filter) {
+    filter.limit = 50;
+    auto page = service_->ListFor(P(principal), filter, "");
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::set<std::string> out;
+    if (!page.ok()) return out;
+    for (const ListedCase& c : page->cases) {
+      EXPECT_TRUE(c.item.has_value());
+      if (c.item) out.insert(c.item->state.id);
+    }
+    return out;
+  };
+  // An applicant asking for another applicant's cases still gets only its own.
+  CaseFilter asks_for_other;
+  asks_for_other.applicant_id = "ent-other";
+  EXPECT_EQ(ids("ent-demo", asks_for_other), (std::set<std::string>{mine}));
+  EXPECT_EQ(ids("ent-demo", {}), (std::set<std::string>{mine}));
+  EXPECT_EQ(ids("clerk-demo", {}), (std::set<std::string>{mine, theirs}));
+  EXPECT_TRUE(ids("agent-demo", {}).empty());          // no mandate
+  EXPECT_TRUE(ids("fire-reviewer-demo", {}).empty());  // another organ, no joint step here
+  // Paging: one per page, resumed by the cursor.
+  CaseFilter one;
+  one.limit = 1;
+  auto first = service_->ListFor(P("clerk-demo"), one, "");
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->cases.size(), 1u);
+  ASSERT_FALSE(first->next_cursor.empty());
+  one.after_id = first->next_cursor;
+  auto second = service_->ListFor(P("clerk-demo"), one, "");
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->cases.size(), 1u);
+  EXPECT_NE(second->cases[0].item->state.id, first->cases[0].item->state.id);
+}
+
 // ---- The key property: what is offered is accepted ---------------------------------------------
 
 // How a walked case is submitted.
