@@ -336,18 +336,28 @@ TEST_F(ApiTest, IfMatchPinsTheVersion) {
   Reply stale = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "\"1\""}});
   ExpectProblem(stale, 412, "stale-version");
   EXPECT_EQ(History(id).size(), 2u);
-  // Malformed versions are 400.
-  for (const char* bad : {"abc", "\"\"", "\"1a\"", "1 2", "\"99999999999999999999\""}) {
+  // Malformed headers are 400.
+  for (const char* bad :
+       {"abc", "1 2", "3", "\"2", "\"2\" \"2\"", "\"2\",", "W/2", "\"2 \"", "\"1\", \"2\""}) {
     SCOPED_TRACE(bad);
     ExpectProblem(api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", bad}}), 400,
                   "bad-if-match");
   }
   EXPECT_EQ(History(id).size(), 2u);
-  // The current version, weak or bare, is fine; "*" pins nothing.
-  Reply passed = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "W/\"2\""}});
+  // Entity tags compare as strings, and a weak tag never matches (RFC 9110 strong comparison):
+  // "02" is not version 2, W/"2" matches nothing.
+  for (const char* other : {"\"02\"", "W/\"2\"", "\"\"", "\"1a\"", "\"0\"",
+                            "\"99999999999999999999\"", "W/\"2\", \"x\""}) {
+    SCOPED_TRACE(other);
+    ExpectProblem(api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", other}}), 412,
+                  "stale-version");
+  }
+  EXPECT_EQ(History(id).size(), 2u);
+  // The current version matches, alone or in a list beside weak tags; "*" pins nothing.
+  Reply passed = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "W/\"2\", \"2\""}});
   ASSERT_EQ(passed.status, 200) << passed;
   Reply sent_back =
-      api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "3"}});
+      api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "\"3\""}});
   ASSERT_EQ(sent_back.status, 200) << sent_back;
   Reply star = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "*"}});
   ASSERT_EQ(star.status, 200) << star;

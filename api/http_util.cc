@@ -84,22 +84,66 @@ std::string Param(const httplib::Request& req, const char* name) {
 }
 
 std::optional<int64_t> IfMatchVersion(const httplib::Request& req) {
-  std::string value = req.get_header_value("If-Match");
-  while (!value.empty() && value.back() == ' ')
-    value.pop_back();
-  while (!value.empty() && value.front() == ' ')
-    value.erase(0, 1);
-  if (value == "*") return std::nullopt;
-  if (value.rfind("W/", 0) == 0) value.erase(0, 2);
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-    value = value.substr(1, value.size() - 2);
-  }
-  if (value.empty() || value.size() > 15 ||
-      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  // RFC 9110 §13.1.1: If-Match is "*" or a list of entity tags, compared strongly — as strings,
+  // and a weak tag never matches. A case's tag is its version in decimal without leading zeros,
+  // so "01" names no version and W/"1" matches none: both are 412, not version 1.
+  const std::string value = req.get_header_value("If-Match");
+  auto malformed = [] {
     Fail(400, "bad-if-match", "Malformed If-Match",
-         "If-Match carries the case version as its ETag, e.g. \"3\"");
+         "If-Match is \"*\" or a list of entity tags such as \"3\" (RFC 9110)");
+  };
+  size_t i = 0;
+  auto skip_list_space = [&] {
+    while (i < value.size() && (value[i] == ' ' || value[i] == '\t'))
+      ++i;
+  };
+  skip_list_space();
+  if (value.size() > i && value[i] == '*' &&
+      value.find_first_not_of(" \t", i + 1) == std::string::npos) {
+    return std::nullopt;
   }
-  return std::stoll(value);
+  std::optional<std::string> match;
+  bool any = false;
+  while (i < value.size()) {
+    bool weak = value.compare(i, 2, "W/") == 0;
+    if (weak) i += 2;
+    if (i >= value.size() || value[i] != '"') malformed();
+    size_t close = i + 1;
+    // etagc: %x21 / %x23-7E / obs-text
+    while (close < value.size() && value[close] != '"') {
+      unsigned char c = static_cast<unsigned char>(value[close]);
+      if (c < 0x21 || c == 0x7F) malformed();
+      ++close;
+    }
+    if (close >= value.size()) malformed();
+    std::string opaque = value.substr(i + 1, close - i - 1);
+    i = close + 1;
+    any = true;
+    if (!weak) {
+      if (match && *match != opaque) {
+        Fail(400, "bad-if-match", "Malformed If-Match",
+             "If-Match names several versions; an action is pinned to one");
+      }
+      match = opaque;
+    }
+    skip_list_space();
+    if (i == value.size()) break;
+    if (value[i] != ',') malformed();
+    ++i;
+    skip_list_space();
+    if (i == value.size()) malformed();
+  }
+  if (!any) malformed();
+  const bool canonical =
+      match && !match->empty() && match->size() <= 15 && (*match)[0] != '0' &&
+      std::all_of(match->begin(), match->end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!canonical) {
+    Fail(412, "stale-version", "The case has changed since you read it",
+         "If-Match " + value +
+             " matches no version of this case: entity tags compare as strings and weak tags "
+             "never match (RFC 9110 strong comparison)");
+  }
+  return std::stoll(*match);
 }
 
 int VersionParam(const httplib::Request& req) {

@@ -80,8 +80,9 @@ bool IsVersion(const nlohmann::json& j);
 
 // A query parameter, or "" when absent.
 std::string Param(const httplib::Request& req, const char* name);
-// If-Match: the case version as its ETag ("3", W/"3") or bare (3); "*" pins nothing. 400 when
-// malformed.
+// If-Match: "*" (pins nothing) or a list of entity tags, compared as RFC 9110 strong comparison
+// does: the version of the one strong tag that is a case version ("3"). 412 when no tag can match
+// any version (weak tags, "01", "x"); 400 when malformed or naming two versions.
 std::optional<int64_t> IfMatchVersion(const httplib::Request& req);
 // ?version= of a definition: 0 when absent, 422 unless a whole number ≥ 1.
 int VersionParam(const httplib::Request& req);
