@@ -33,8 +33,20 @@ void SetVersionETag(httplib::Response& res, int64_t version) {
   res.set_header("ETag", "\"" + std::to_string(version) + "\"");
 }
 
+namespace {
+
+// A refusal of the body as a whole: its errors[] point at the document ("").
+[[noreturn]] void FailBody(Problem p) {
+  p.extra["errors"] = {{{"pointer", ""}, {"message", p.detail}}};
+  throw ProblemError{p};
+}
+
+}  // namespace
+
 nlohmann::json ParseBody(const httplib::Request& req) {
-  if (req.body.empty()) Fail(400, "malformed-json", "Malformed JSON", "the request body is empty");
+  if (req.body.empty()) {
+    FailBody(MakeProblem(400, "malformed-json", "Malformed JSON", "the request body is empty"));
+  }
   SourcePosition position;
   JsonParseOptions options;
   options.max_depth = 32;
@@ -47,12 +59,17 @@ nlohmann::json ParseBody(const httplib::Request& req) {
                         ", column " + std::to_string(position.column));
     p.extra["line"] = position.line;
     p.extra["column"] = position.column;
-    throw ProblemError{p};
+    FailBody(p);
   }
   if (!document->root().is_object()) {
-    Fail(422, "invalid", "The request is not valid", "the request body must be a JSON object");
+    FailBody(MakeProblem(422, "invalid", "The request is not valid",
+                         "the request body must be a JSON object"));
   }
   return std::move(document).value().mutable_root();
+}
+
+nlohmann::json ParseOptionalBody(const httplib::Request& req) {
+  return req.body.empty() ? nlohmann::json::object() : ParseBody(req);
 }
 
 void CheckKeys(const nlohmann::json& body, const std::vector<std::string>& allowed,

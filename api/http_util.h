@@ -45,8 +45,11 @@ void SetVersionETag(httplib::Response& res, int64_t version);
 
 // Parses a request body as a JSON object, refusing what a careless client might send: 400 for
 // malformed JSON (with line and column), duplicate keys or nesting deeper than 32; 422 for a body
-// that is not an object.
+// that is not an object. Either refusal has errors[] pointing at the whole document ("").
+// Every POST route parses its body with this (then CheckKeys), so that no route ignores a body.
 nlohmann::json ParseBody(const httplib::Request& req);
+// The same for a route whose body may be left out: an empty body is the empty object.
+nlohmann::json ParseOptionalBody(const httplib::Request& req);
 
 // Refuses unknown members (422 with the pointer), so typos never pass silently.
 void CheckKeys(const nlohmann::json& body, const std::vector<std::string>& allowed,

@@ -203,6 +203,8 @@ void RevokeMandate(const ApiContext& ctx, const httplib::Request& req, httplib::
     if (m.id == id && Permissions::MayRevokeMandate(p, m)) found = true;
   }
   if (!found) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
+  // No members: an empty body, or {}. Anything else is refused, never ignored.
+  CheckKeys(ParseOptionalBody(req), {});
   auto revoked = ctx.service->registers()->RevokeMandate(
       id, ActorFor(p, p.HasRole("admin") ? "admin" : "applicant"), ctx.service->clock()->Now());
   if (!revoked.ok()) Fail(revoked.status());
