@@ -55,7 +55,6 @@ void CreateBundleCase(const ApiContext& ctx, const Principal& p, NewCase request
                       httplib::Response& res) {
   auto view = ctx.service->CreateBundle(request);
   if (!view.ok()) Fail(view.status());
-  ctx.metrics->RecordTransition("submit", view->state.Status());
   res.set_header("Location", "/v1/cases/" + view->state.id);
   SetVersionETag(res, view->state.version);
   SendJson(res, 201, BundleBody(ctx, *view, p));
@@ -164,7 +163,6 @@ void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Res
   }
   auto view = ctx.service->Create(request);
   if (!view.ok()) Fail(view.status());
-  ctx.metrics->RecordTransition("submit", CaseStatusCode(view->state.status));
   res.set_header("Location", "/v1/cases/" + view->state.id);
   SetVersionETag(res, view->state.version);
   SendJson(res, 201, CaseBody(ctx, *view, p));
