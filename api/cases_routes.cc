@@ -200,6 +200,7 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   Expect(body, "action", IsString, "an action id (string)", true);
   Expect(body, "data", IsObject, "an object", false);
   Expect(body, "comment", IsString, "a string", false);
+  CheckTextLengths(body);  // the comment, and the reason or note in data
   if (ctx.service->IsBundleCase(id)) {
     ActOnBundleCase(ctx, p, id, body, req, res);
     return;

@@ -83,6 +83,34 @@ void CheckKeys(const nlohmann::json& body, const std::vector<std::string>& allow
   }
 }
 
+void CheckTextLengths(const nlohmann::json& value, const std::string& pointer) {
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    // Code points: every byte but UTF-8 continuation bytes starts one.
+    size_t chars = std::count_if(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    });
+    if (chars <= kMaxTextChars) return;
+    const std::string limit = "at most " + std::to_string(kMaxTextChars) + " characters";
+    Problem p =
+        MakeProblem(422, "invalid", "The request is not valid",
+                    pointer + " is " + std::to_string(chars) + " characters long; " + limit);
+    p.extra["errors"] = {{{"pointer", pointer}, {"message", "must be " + limit}}};
+    throw ProblemError{p};
+  }
+  if (value.is_object()) {
+    for (const auto& [key, member] : value.items()) {
+      std::string escaped;  // RFC 6901
+      for (char c : key)
+        escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+      CheckTextLengths(member, pointer + "/" + escaped);
+    }
+  } else if (value.is_array()) {
+    for (size_t i = 0; i < value.size(); ++i)
+      CheckTextLengths(value[i], pointer + "/" + std::to_string(i));
+  }
+}
+
 bool IsString(const nlohmann::json& j) {
   return j.is_string();
 }
@@ -177,6 +205,7 @@ std::string RequiredReason(const httplib::Request& req) {
   nlohmann::json body = ParseBody(req);
   CheckKeys(body, {"reason"});
   Expect(body, "reason", IsString, "a string", true);
+  CheckTextLengths(body);
   std::string reason = body["reason"].get<std::string>();
   if (reason.empty()) Fail(422, "invalid", "The request is not valid", "\"reason\" is empty");
   return reason;

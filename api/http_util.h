@@ -75,6 +75,13 @@ void Expect(const nlohmann::json& body, const std::string& key, Check check, con
   }
 }
 
+// The longest free text a request may carry (a comment, a reason, a note), in characters.
+inline constexpr size_t kMaxTextChars = 4000;
+// Refuses (422 pointing at it) a string anywhere in `value` — in its objects and arrays too — of
+// more than kMaxTextChars characters (Unicode code points; the body is UTF-8). `pointer` is where
+// `value` is in the body.
+void CheckTextLengths(const nlohmann::json& value, const std::string& pointer = "");
+
 bool IsString(const nlohmann::json& j);
 bool IsObject(const nlohmann::json& j);
 bool IsArray(const nlohmann::json& j);

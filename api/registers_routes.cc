@@ -41,6 +41,7 @@ void AddDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::
   if (!p.HasRole("admin"))
     Fail(403, "forbidden", "Not permitted", "adding a delegation needs admin");
   nlohmann::json body = ParseBody(req);
+  CheckTextLengths(body);
   DiagnosticSink sink("request", nullptr);
   auto registry = ctx.service->registry();
   auto delegation = ReadDelegation(
@@ -155,6 +156,7 @@ void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::R
   Expect(body, "definitions", IsArray, "an array of definition ids", false);
   Expect(body, "valid_until", IsString, "a timestamp", false);
   Expect(body, "note", IsString, "a string", false);
+  CheckTextLengths(body);
   Mandate m;
   // Random, so that the same mandate granted twice at one instant gets two ids.
   std::random_device random;

@@ -216,6 +216,47 @@ TEST_F(ApiTest, EveryPostRouteRefusesABadBodyAndChangesNothing) {
   EXPECT_EQ(revoked.doc["revoked"], true);
 }
 
+// Free text (comments, reasons, notes) is at most 4,000 characters, counted as characters, not
+// bytes; longer is 422 pointing at it, and nothing is recorded.
+TEST_F(ApiTest, FreeTextIsAtMost4000Characters) {
+  auto text = [](size_t chars) {
+    std::string s;
+    for (size_t i = 0; i < chars; ++i)
+      s += "审";  // three bytes in UTF-8
+    return s;
+  };
+  const std::string id = UnderReview();
+  ExpectInvalidAt(api().Post("/v1/cases/" + id + "/actions", kReviewer,
+                             {{"action", "pass"}, {"comment", text(4001)}}),
+                  "/comment");
+  ExpectInvalidAt(api().Post("/v1/cases/" + id + "/actions", kReviewer,
+                             {{"action", "pass"}, {"comment", std::string(1 << 19, 'x')}}),
+                  "/comment");
+  EXPECT_EQ(History(id).size(), 2u);
+  Reply passed = api().Post("/v1/cases/" + id + "/actions", kReviewer,
+                            {{"action", "pass"}, {"comment", text(4000)}});
+  ASSERT_EQ(passed.status, 200) << passed;
+  ExpectInvalidAt(api().Act(id, kApprover, "send_back", {{"reason", text(4001)}}), "/data/reason");
+  EXPECT_EQ(History(id).size(), 3u);
+  EXPECT_EQ(History(id)[2]["data"]["comment"], text(4000));
+  // The registers' reasons and notes.
+  ExpectInvalidAt(
+      api().Post("/v1/delegations/food-licence-dz-2026/revoke", kAdmin, {{"reason", text(4001)}}),
+      "/reason");
+  ExpectInvalidAt(
+      api().Post("/v1/credit-records/credit-x/repair", kAdmin, {{"reason", text(4001)}}),
+      "/reason");
+  ExpectInvalidAt(
+      api().Post("/v1/mandates", kApplicant, {{"agent", "agent-demo"}, {"note", text(4001)}}),
+      "/note");
+  EXPECT_EQ(api().Get("/v1/ledger", kAdmin).doc["entries"].size(), 0u);
+  // A body over 1 MiB is 413 before it is read.
+  Reply huge = api().Post("/v1/cases/" + id + "/actions", kApprover,
+                          {{"action", "send_back"}, {"comment", std::string(1 << 20, 'x')}});
+  ExpectProblem(huge, 413, "too-large");
+  EXPECT_EQ(History(id).size(), 3u);
+}
+
 TEST(ApiServerTest, OversizedBodyIs413) {
   ServerOptions options;
   options.max_body_bytes = 2048;
