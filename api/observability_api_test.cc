@@ -354,6 +354,8 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/mandates/" + mandate, kOtherApplicant);                            // 404
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", "", "");                     // 401
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", kAgent, "");                 // 404
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "{");            // 400
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "{\"a\": 1}");   // 422
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "");             // 200
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "");             // 409
   api().Get("/v1/ledger", kAuditor);                                                // 200
