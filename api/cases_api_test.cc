@@ -323,6 +323,58 @@ TEST_F(ApiTest, ActionNotAvailableNowIs409) {
   EXPECT_EQ(History(withdrawn).size(), 2u);
 }
 
+// A case whose stored history was damaged (an event deleted, two swapped) is reported by verify
+// with the first bad event, and a read that needs the history answers the case-damaged problem
+// naming it, not a bare 500. A plain read serves the snapshot committed with the last event.
+TEST_F(ApiTest, DamagedHistoryIsReportedWithItsFirstBadEvent) {
+  const std::string deleted = AtDecision();
+  const std::string swapped = AtDecision();
+  const std::string db = server_->db_path();
+  harness::ExecSql(db,
+                   "DROP TRIGGER events_append_only_delete; DROP TRIGGER events_append_only_update;"
+                   "DELETE FROM events WHERE case_id = '" +
+                       deleted +
+                       "' AND seq = 2;"
+                       "UPDATE events SET seq = -1 WHERE case_id = '" +
+                       swapped +
+                       "' AND seq = 2;"
+                       "UPDATE events SET seq = 2 WHERE case_id = '" +
+                       swapped +
+                       "' AND seq = 3;"
+                       "UPDATE events SET seq = 3 WHERE case_id = '" +
+                       swapped + "' AND seq = -1;");
+  auto expect_damaged = [&](const Reply& r, const std::string& id) {
+    ExpectProblem(r, 500, "case-damaged");
+    EXPECT_EQ(r.doc.value("case_id", ""), id) << r;
+    EXPECT_EQ(r.doc.value("first_bad_seq", 0), 2) << r;
+    EXPECT_TRUE(Contains(Detail(r), "damaged")) << r;
+  };
+  for (const std::string& id : {deleted, swapped}) {
+    SCOPED_TRACE(id);
+    Reply verify = api().Get("/v1/cases/" + id + "/verify", kAuditor);
+    ASSERT_EQ(verify.status, 200) << verify;
+    EXPECT_EQ(verify.doc["ok"], false);
+    EXPECT_EQ(verify.doc["case_id"], id);
+    EXPECT_EQ(verify.doc["first_bad_seq"], 2) << verify;
+    EXPECT_FALSE(verify.doc.value("reason", "").empty());
+    // The snapshot committed with the last event still reads.
+    Reply now = api().Get("/v1/cases/" + id, kClerk);
+    ASSERT_EQ(now.status, 200) << now;
+    EXPECT_EQ(now.doc["step"], "decide");
+    // The past is replayed from the events: it cannot be.
+    expect_damaged(api().Get("/v1/cases/" + id + "?at=2026-03-02T10:00:00%2B08:00", kClerk), id);
+    // The history is shown as stored, for the auditor to see.
+    EXPECT_EQ(api().Get("/v1/cases/" + id + "/history", kAuditor).status, 200);
+  }
+  // With its snapshot unreadable too, every read replays, and says the case is damaged.
+  harness::ExecSql(db, "UPDATE cases SET snapshot = 'garbage' WHERE id = '" + deleted + "';");
+  expect_damaged(api().Get("/v1/cases/" + deleted, kClerk), deleted);
+  expect_damaged(api().Get("/v1/cases/" + deleted + "/verify", kAuditor), deleted);
+  // Another case is not affected.
+  const std::string sound = Submitted();
+  EXPECT_EQ(api().Get("/v1/cases/" + sound + "/verify", kAuditor).doc["ok"], true);
+}
+
 TEST_F(ApiTest, IfMatchPinsTheVersion) {
   std::string id = Submitted();
   Reply got = api().Get("/v1/cases/" + id, kClerk);
@@ -336,18 +388,28 @@ TEST_F(ApiTest, IfMatchPinsTheVersion) {
   Reply stale = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "\"1\""}});
   ExpectProblem(stale, 412, "stale-version");
   EXPECT_EQ(History(id).size(), 2u);
-  // Malformed versions are 400.
-  for (const char* bad : {"abc", "\"\"", "\"1a\"", "1 2", "\"99999999999999999999\""}) {
+  // Malformed headers are 400.
+  for (const char* bad :
+       {"abc", "1 2", "3", "\"2", "\"2\" \"2\"", "\"2\",", "W/2", "\"2 \"", "\"1\", \"2\""}) {
     SCOPED_TRACE(bad);
     ExpectProblem(api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", bad}}), 400,
                   "bad-if-match");
   }
   EXPECT_EQ(History(id).size(), 2u);
-  // The current version, weak or bare, is fine; "*" pins nothing.
-  Reply passed = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "W/\"2\""}});
+  // Entity tags compare as strings, and a weak tag never matches (RFC 9110 strong comparison):
+  // "02" is not version 2, W/"2" matches nothing.
+  for (const char* other : {"\"02\"", "W/\"2\"", "\"\"", "\"1a\"", "\"0\"",
+                            "\"99999999999999999999\"", "W/\"2\", \"x\""}) {
+    SCOPED_TRACE(other);
+    ExpectProblem(api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", other}}), 412,
+                  "stale-version");
+  }
+  EXPECT_EQ(History(id).size(), 2u);
+  // The current version matches, alone or in a list beside weak tags; "*" pins nothing.
+  Reply passed = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "W/\"2\", \"2\""}});
   ASSERT_EQ(passed.status, 200) << passed;
   Reply sent_back =
-      api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "3"}});
+      api().Act(id, kApprover, "send_back", {{"reason", "补充说明"}}, {{"If-Match", "\"3\""}});
   ASSERT_EQ(sent_back.status, 200) << sent_back;
   Reply star = api().Act(id, kReviewer, "pass", json::object(), {{"If-Match", "*"}});
   ASSERT_EQ(star.status, 200) << star;

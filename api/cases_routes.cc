@@ -14,17 +14,32 @@ namespace tongban::api {
 
 namespace {
 
+// Refuses with `status`. kDataLoss on a case means its stored history no longer replays (an event
+// deleted, altered or reordered): that is answered as the case-damaged problem, naming the case
+// and the first bad event as GET /v1/cases/{id}/verify finds them, never as a bare 500.
+[[noreturn]] void FailOnCase(const ApiContext& ctx, const std::string& case_id,
+                             const Status& status, bool pinned = false) {
+  if (status.code() != StatusCode::kDataLoss) Fail(status, pinned);
+  VerifyReport report = ctx.service->Verify(case_id);
+  Problem p = MakeProblem(500, "case-damaged", "The case's history is damaged",
+                          "the stored history of case " + case_id +
+                              " is damaged: " + (report.ok ? status.message() : report.reason));
+  p.extra["case_id"] = case_id;
+  if (report.first_bad_seq) p.extra["first_bad_seq"] = *report.first_bad_seq;
+  throw ProblemError{p};
+}
+
 // The case if the principal may see it; a 404 otherwise (never a 403 that confirms existence).
 CaseView VisibleCase(const ApiContext& ctx, const Principal& p, const std::string& case_id) {
   auto view = ctx.service->GetFor(p, case_id);
-  if (!view.ok()) Fail(view.status());
+  if (!view.ok()) FailOnCase(ctx, case_id, view.status());
   return std::move(view).value();
 }
 
 // The same for a bundle case (一件事).
 BundleView VisibleBundle(const ApiContext& ctx, const Principal& p, const std::string& case_id) {
   auto bundle = ctx.service->GetBundleFor(p, case_id);
-  if (!bundle.ok()) Fail(bundle.status());
+  if (!bundle.ok()) FailOnCase(ctx, case_id, bundle.status());
   return std::move(bundle).value();
 }
 
@@ -40,7 +55,6 @@ void CreateBundleCase(const ApiContext& ctx, const Principal& p, NewCase request
                       httplib::Response& res) {
   auto view = ctx.service->CreateBundle(request);
   if (!view.ok()) Fail(view.status());
-  ctx.metrics->RecordTransition("submit", view->state.Status());
   res.set_header("Location", "/v1/cases/" + view->state.id);
   SetVersionETag(res, view->state.version);
   SendJson(res, 201, BundleBody(ctx, *view, p));
@@ -61,8 +75,7 @@ void ActOnBundleCase(const ApiContext& ctx, const Principal& p, const std::strin
   if (!actor.ok()) Fail(actor.status());
   request.actor = *actor;
   auto acted = ctx.service->ActOnBundle(request);
-  if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
-  ctx.metrics->RecordTransition(request.action, acted->state.Status());
+  if (!acted.ok()) FailOnCase(ctx, id, acted.status(), request.expected_version.has_value());
   SetVersionETag(res, acted->state.version);
   SendJson(res, 200, BundleBody(ctx, *acted, p));
 }
@@ -143,7 +156,6 @@ void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Res
   }
   auto view = ctx.service->Create(request);
   if (!view.ok()) Fail(view.status());
-  ctx.metrics->RecordTransition("submit", CaseStatusCode(view->state.status));
   res.set_header("Location", "/v1/cases/" + view->state.id);
   SetVersionETag(res, view->state.version);
   SendJson(res, 201, CaseBody(ctx, *view, p));
@@ -166,7 +178,7 @@ void GetCase(const ApiContext& ctx, const httplib::Request& req, httplib::Respon
            "at must be a timestamp like 2026-03-02T09:00:00+08:00");
     }
     auto past = ctx.service->GetAt(id, *at);
-    if (!past.ok()) Fail(past.status());
+    if (!past.ok()) FailOnCase(ctx, id, past.status());
     view = std::move(past).value();
   }
   SetVersionETag(res, view.state.version);
@@ -181,6 +193,7 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   Expect(body, "action", IsString, "an action id (string)", true);
   Expect(body, "data", IsObject, "an object", false);
   Expect(body, "comment", IsString, "a string", false);
+  CheckTextLengths(body);  // the comment, and the reason or note in data
   if (ctx.service->IsBundleCase(id)) {
     ActOnBundleCase(ctx, p, id, body, req, res);
     return;
@@ -199,11 +212,7 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   auto acted = ctx.service->Act(request);
   // A twin sent concurrently with the same Idempotency-Key is answered with the first outcome by
   // the engine (CaseService::Act), whichever attempt lost the race.
-  if (!acted.ok()) Fail(acted.status(), request.expected_version.has_value());
-  // An idempotent replay answers with the case as the first attempt left it: no new transition.
-  if (acted->state.version > view.state.version) {
-    ctx.metrics->RecordTransition(request.action, CaseStatusCode(acted->state.status));
-  }
+  if (!acted.ok()) FailOnCase(ctx, id, acted.status(), request.expected_version.has_value());
   SetVersionETag(res, acted->state.version);
   SendJson(res, 200, CaseBody(ctx, *acted, p));
 }
@@ -262,7 +271,7 @@ void History(const ApiContext& ctx, const httplib::Request& req, httplib::Respon
   std::string id = req.matches[1];
   RequireVisible(ctx, p, id);
   auto events = ctx.service->History(id);
-  if (!events.ok()) Fail(events.status());
+  if (!events.ok()) FailOnCase(ctx, id, events.status());
   nlohmann::json out = nlohmann::json::array();
   for (const Event& e : *events)
     out.push_back(EventToJson(e));

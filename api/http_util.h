@@ -45,8 +45,11 @@ void SetVersionETag(httplib::Response& res, int64_t version);
 
 // Parses a request body as a JSON object, refusing what a careless client might send: 400 for
 // malformed JSON (with line and column), duplicate keys or nesting deeper than 32; 422 for a body
-// that is not an object.
+// that is not an object. Either refusal has errors[] pointing at the whole document ("").
+// Every POST route parses its body with this (then CheckKeys), so that no route ignores a body.
 nlohmann::json ParseBody(const httplib::Request& req);
+// The same for a route whose body may be left out: an empty body is the empty object.
+nlohmann::json ParseOptionalBody(const httplib::Request& req);
 
 // Refuses unknown members (422 with the pointer), so typos never pass silently.
 void CheckKeys(const nlohmann::json& body, const std::vector<std::string>& allowed,
@@ -72,6 +75,13 @@ void Expect(const nlohmann::json& body, const std::string& key, Check check, con
   }
 }
 
+// The longest free text a request may carry (a comment, a reason, a note), in characters.
+inline constexpr size_t kMaxTextChars = 4000;
+// Refuses (422 pointing at it) a string anywhere in `value` — in its objects and arrays too — of
+// more than kMaxTextChars characters (Unicode code points; the body is UTF-8). `pointer` is where
+// `value` is in the body.
+void CheckTextLengths(const nlohmann::json& value, const std::string& pointer = "");
+
 bool IsString(const nlohmann::json& j);
 bool IsObject(const nlohmann::json& j);
 bool IsArray(const nlohmann::json& j);
@@ -80,8 +90,9 @@ bool IsVersion(const nlohmann::json& j);
 
 // A query parameter, or "" when absent.
 std::string Param(const httplib::Request& req, const char* name);
-// If-Match: the case version as its ETag ("3", W/"3") or bare (3); "*" pins nothing. 400 when
-// malformed.
+// If-Match: "*" (pins nothing) or a list of entity tags, compared as RFC 9110 strong comparison
+// does: the version of the one strong tag that is a case version ("3"). 412 when no tag can match
+// any version (weak tags, "01", "x"); 400 when malformed or naming two versions.
 std::optional<int64_t> IfMatchVersion(const httplib::Request& req);
 // ?version= of a definition: 0 when absent, 422 unless a whole number ≥ 1.
 int VersionParam(const httplib::Request& req);

@@ -13,7 +13,9 @@ std::atomic<uint64_t>& Counter(std::mutex& mutex, Map& map, const Key& key) {
   return *slot;
 }
 
-std::string Escape(const std::string& value) {
+}  // namespace
+
+std::string PrometheusLabel(const std::string& value) {
   std::string out;
   for (char c : value) {
     if (c == '\\' || c == '"') out += '\\';
@@ -25,7 +27,6 @@ std::string Escape(const std::string& value) {
   }
   return out;
 }
-}  // namespace
 
 void Metrics::RecordRequest(const std::string& route, int status, double seconds) {
   Counter(mutex_, requests_, std::make_pair(route, status)).fetch_add(1);
@@ -43,38 +44,28 @@ void Metrics::RecordRequest(const std::string& route, int status, double seconds
   h->sum_micros.fetch_add(static_cast<uint64_t>(seconds * 1e6));
 }
 
-void Metrics::RecordTransition(const std::string& action, const std::string& status) {
-  Counter(mutex_, transitions_, std::make_pair(action, status)).fetch_add(1);
-}
-
 std::string Metrics::Render(const std::string& extra) const {
   std::ostringstream out;
   std::lock_guard<std::mutex> lock(mutex_);
   out << "# HELP tongban_http_requests_total HTTP requests by route and status.\n"
       << "# TYPE tongban_http_requests_total counter\n";
   for (const auto& [key, value] : requests_) {
-    out << "tongban_http_requests_total{route=\"" << Escape(key.first) << "\",status=\""
+    out << "tongban_http_requests_total{route=\"" << PrometheusLabel(key.first) << "\",status=\""
         << key.second << "\"} " << value->load() << "\n";
   }
   out << "# HELP tongban_http_request_duration_seconds Request latency by route.\n"
       << "# TYPE tongban_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : latency_) {
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-      out << "tongban_http_request_duration_seconds_bucket{route=\"" << Escape(route) << "\",le=\""
-          << kBuckets[i] << "\"} " << h->buckets[i].load() << "\n";
+      out << "tongban_http_request_duration_seconds_bucket{route=\"" << PrometheusLabel(route)
+          << "\",le=\"" << kBuckets[i] << "\"} " << h->buckets[i].load() << "\n";
     }
-    out << "tongban_http_request_duration_seconds_bucket{route=\"" << Escape(route)
+    out << "tongban_http_request_duration_seconds_bucket{route=\"" << PrometheusLabel(route)
         << "\",le=\"+Inf\"} " << h->count.load() << "\n";
-    out << "tongban_http_request_duration_seconds_sum{route=\"" << Escape(route) << "\"} "
+    out << "tongban_http_request_duration_seconds_sum{route=\"" << PrometheusLabel(route) << "\"} "
         << static_cast<double>(h->sum_micros.load()) / 1e6 << "\n";
-    out << "tongban_http_request_duration_seconds_count{route=\"" << Escape(route) << "\"} "
-        << h->count.load() << "\n";
-  }
-  out << "# HELP tongban_transitions_total Case transitions by action and resulting status.\n"
-      << "# TYPE tongban_transitions_total counter\n";
-  for (const auto& [key, value] : transitions_) {
-    out << "tongban_transitions_total{action=\"" << Escape(key.first) << "\",status=\""
-        << Escape(key.second) << "\"} " << value->load() << "\n";
+    out << "tongban_http_request_duration_seconds_count{route=\"" << PrometheusLabel(route)
+        << "\"} " << h->count.load() << "\n";
   }
   out << extra;
   return out.str();

@@ -1,4 +1,5 @@
-// Metrics: counters and latency histograms, rendered as Prometheus text.
+// Metrics: request counters and latency histograms, rendered as Prometheus text. (Transitions are
+// counted by the engine when they commit: CaseService::transitions().)
 //
 // Thread safety: all methods are thread-safe; recording is a mutex-free atomic add on the hot path
 // once a (route, status) series exists.
@@ -13,6 +14,9 @@
 
 namespace tongban::api {
 
+// A Prometheus label value escaped (backslash, double quote, newline).
+std::string PrometheusLabel(const std::string& value);
+
 class Metrics {
  public:
   // Latency bucket upper bounds in seconds.
@@ -20,7 +24,6 @@ class Metrics {
                                                       0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
   void RecordRequest(const std::string& route, int status, double seconds);
-  void RecordTransition(const std::string& action, const std::string& status);
 
   // `extra` is appended verbatim (gauges computed at scrape time).
   std::string Render(const std::string& extra) const;
@@ -34,8 +37,6 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, std::unique_ptr<std::atomic<uint64_t>>> requests_;
   std::map<std::string, std::unique_ptr<Histogram>> latency_;
-  std::map<std::pair<std::string, std::string>, std::unique_ptr<std::atomic<uint64_t>>>
-      transitions_;
 };
 
 }  // namespace tongban::api

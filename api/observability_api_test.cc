@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -169,6 +170,60 @@ TEST_F(ApiTest, MetricsExposeRequestsLatencyTransitionsStoreAndCases) {
       std::string::npos);
 }
 
+// tongban_transitions_total counts what was committed, once: item actions, timers, a bundle's own
+// events and part_changed, the children a bundle creates and the actions it cascades to them —
+// and no idempotent replay. It agrees with the events in the store, series by series.
+TEST_F(ApiTest, TransitionsAgreeWithTheStoredEvents) {
+  // Item actions, one replayed.
+  const std::string id = UnderReview();
+  ASSERT_EQ(api().Act(id, kReviewer, "pass", json::object(), {{"Idempotency-Key", "p"}}).status,
+            200);
+  ASSERT_EQ(api().Act(id, kReviewer, "pass", json::object(), {{"Idempotency-Key", "p"}}).status,
+            200);
+  // A bundle: its children created with it; a child's action records part_changed on the bundle;
+  // the bundle's withdraw cascades to its open parts, and is replayed.
+  Reply startup = Create(kApplicant, NewStartup());
+  const std::string bundle = startup.doc.value("id", "");
+  const std::string registration = startup.doc["parts"][0].value("case_id", "");
+  ASSERT_EQ(api().Act(registration, kClerk, "accept").status, 200);
+  for (int i = 0; i < 2; ++i) {
+    Reply withdrawn =
+        api().Act(bundle, kApplicant, "withdraw", json::object(), {{"Idempotency-Key", "w"}});
+    ASSERT_EQ(withdrawn.status, 200) << withdrawn;
+  }
+  // Timers: deemed acceptance, then overdue.
+  const std::string waiting = Submitted();
+  ASSERT_EQ(api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-12T09:00:00+08:00"}}).status,
+            200);
+  ASSERT_GE(History(waiting).size(), 3u);
+
+  std::map<std::pair<std::string, std::string>, int64_t> stored;
+  ASSERT_TRUE(server_->service()
+                  .store()
+                  ->ForEachEvent([&](const Event& e) {
+                    ++stored[{e.action, e.status}];
+                    return true;
+                  })
+                  .ok());
+  std::map<std::pair<std::string, std::string>, int64_t> counted;
+  const std::string metrics = api().Get("/metrics").body;
+  static const std::regex kSeries(
+      "\ntongban_transitions_total\\{action=\"([^\"]*)\",status=\"([^\"]*)\"\\} ([0-9]+)");
+  for (auto it = std::sregex_iterator(metrics.begin(), metrics.end(), kSeries);
+       it != std::sregex_iterator(); ++it) {
+    counted[{(*it)[1].str(), (*it)[2].str()}] = std::stoll((*it)[3].str());
+  }
+  for (const char* action :
+       {"submit", "accept", "pass", "part_changed", "withdraw", "deem_accepted", "mark_overdue"}) {
+    SCOPED_TRACE(action);
+    bool found = false;
+    for (const auto& [key, n] : stored)
+      found = found || key.first == action;
+    EXPECT_TRUE(found) << "the test drives no " << action;
+  }
+  EXPECT_EQ(counted, stored) << metrics;
+}
+
 // Every response status an operation documents is one the server gives (the tour below produces
 // each), and every status the server gave on the tour is documented. The tour's statuses are read
 // back from the server's own request metrics. 500 and 503 (failures of the store) and 413 (answered
@@ -299,6 +354,8 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/mandates/" + mandate, kOtherApplicant);                            // 404
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", "", "");                     // 401
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", kAgent, "");                 // 404
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "{");            // 400
+  api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "{\"a\": 1}");   // 422
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "");             // 200
   api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "");             // 409
   api().Get("/v1/ledger", kAuditor);                                                // 200

@@ -14,6 +14,14 @@ void Health(const ApiContext&, const httplib::Request&, httplib::Response& res) 
 
 void MetricsText(const ApiContext& ctx, const httplib::Request&, httplib::Response& res) {
   std::ostringstream extra;
+  // Counted by the engine as they commit: every event once, whatever caused it.
+  extra << "# HELP tongban_transitions_total Case events committed, by action and resulting "
+           "status.\n"
+        << "# TYPE tongban_transitions_total counter\n";
+  for (const auto& [key, n] : ctx.service->transitions().Counts()) {
+    extra << "tongban_transitions_total{action=\"" << PrometheusLabel(key.first) << "\",status=\""
+          << PrometheusLabel(key.second) << "\"} " << n << "\n";
+  }
   StoreStats stats = ctx.service->store()->Stats();
   extra << "# HELP tongban_store_commits_total Durable transactions.\n"
         << "# TYPE tongban_store_commits_total counter\n"

@@ -41,6 +41,7 @@ void AddDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::
   const Principal& p = Authenticate(ctx, req);
   const Actor admin = Authorize(p, Operation::kChangeDelegation);
   nlohmann::json body = ParseBody(req);
+  CheckTextLengths(body);
   DiagnosticSink sink("request", nullptr);
   auto registry = ctx.service->registry();
   auto delegation = ReadDelegation(
@@ -149,6 +150,7 @@ void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::R
   Expect(body, "definitions", IsArray, "an array of definition ids", false);
   Expect(body, "valid_until", IsString, "a timestamp", false);
   Expect(body, "note", IsString, "a string", false);
+  CheckTextLengths(body);
   Mandate m;
   // Random, so that the same mandate granted twice at one instant gets two ids.
   std::random_device random;
@@ -196,6 +198,8 @@ void RevokeMandate(const ApiContext& ctx, const httplib::Request& req, httplib::
     revoker = *authorized;
   }
   if (!revoker) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
+  // No members: an empty body, or {}. Anything else is refused, never ignored.
+  CheckKeys(ParseOptionalBody(req), {});
   auto revoked = ctx.service->registers()->RevokeMandate(id, *revoker, ctx.service->clock()->Now());
   if (!revoked.ok()) Fail(revoked.status());
   SendJson(res, 200, MandateToJson(*revoked));

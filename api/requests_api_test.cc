@@ -2,12 +2,14 @@
 // parsing of request bodies (http_util.cc).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "api/api_test_fixture.h"
+#include "api/routes.h"
 
 namespace tongban::api::api_test {
 namespace {
@@ -123,6 +125,136 @@ TEST_F(ApiTest, NestingDeeperThan32LevelsIs400) {
   ExpectProblem(api().PostRaw("/v1/cases", kApplicant, nested(2000)), 400, "malformed-json");
   ExpectProblem(api().PostRaw("/v1/cases", kApplicant, std::string(5000, '[')), 400,
                 "malformed-json");
+}
+
+// Every POST route parses its body strictly (or takes none): malformed JSON, an array, deep
+// nesting and unknown members are refused with a problem pointing at what is wrong, and nothing
+// changes. The table must name every POST route of the route table.
+TEST_F(ApiTest, EveryPostRouteRefusesABadBodyAndChangesNothing) {
+  const std::string id = Submitted();
+  Reply granted = api().Post("/v1/mandates", kApplicant, {{"agent", "agent-demo"}});
+  ASSERT_EQ(granted.status, 201) << granted;
+  const std::string mandate = granted.doc.value("id", "");
+  json definition =
+      json::parse(ReadFile(kSourceDir + "/definitions/items/seal-engraving-filing.json"));
+  definition["version"] = 900;
+  struct Row {
+    std::string path;   // a concrete path
+    std::string token;  // a caller the route would serve
+    json valid;         // a body it would accept (to which an unknown member is added)
+  };
+  const std::map<std::string, Row> rows = {
+      {"/v1/definitions", {"/v1/definitions", kAdmin, definition}},
+      {"/v1/cases", {"/v1/cases", kApplicant, NewPermit()}},
+      {"/v1/cases/{id}/actions", {"/v1/cases/" + id + "/actions", kClerk, {{"action", "accept"}}}},
+      {"/v1/delegations",
+       {"/v1/delegations",
+        kAdmin,
+        {{"id", "registration-review-dz-api"},
+         {"item", "establishment-registration"},
+         {"from", {{"id", "city-amr"}, {"name", kAmrName}}},
+         {"to", {{"id", "dz-approval-bureau"}, {"name", kBureauName}}},
+         {"powers", {"review"}},
+         {"form", "entrustment"},
+         {"legal_basis",
+          {{{"citation", "《中华人民共和国行政许可法》"}, {"article", "第二十四条"}}}},
+         {"effective_from", "2026-01-01"}}}},
+      {"/v1/delegations/{id}/revoke",
+       {"/v1/delegations/food-licence-dz-2026/revoke", kAdmin, {{"reason", "调整"}}}},
+      // No credit record exists yet: the body is refused before the record is looked up.
+      {"/v1/credit-records/{id}/repair",
+       {"/v1/credit-records/credit-x/repair", kAdmin, {{"reason", "已整改"}}}},
+      {"/v1/mandates", {"/v1/mandates", kApplicant, {{"agent", "agent-demo"}}}},
+      {"/v1/mandates/{id}/revoke",
+       {"/v1/mandates/" + mandate + "/revoke", kApplicant, json::object()}},
+      {"/v1/admin/clock", {"/v1/admin/clock", kAdmin, {{"advance", {{"days", 1}}}}}},
+  };
+  for (const Route& route : RouteTable()) {
+    if (std::string(route.method) == "POST") {
+      EXPECT_EQ(rows.count(route.path), 1u) << "no row for POST " << route.path;
+    }
+  }
+  // What any of these routes could change.
+  auto state = [&] {
+    return json{{"history", History(id)},
+                {"cases", api().Get("/v1/cases", kAuditor).doc},
+                {"ledger", api().Get("/v1/ledger", kAdmin).doc},
+                {"definitions", api().Get("/v1/definitions", kAdmin).doc},
+                {"delegations", api().Get("/v1/delegations", kAdmin).doc},
+                {"mandate", api().Get("/v1/mandates/" + mandate, kApplicant).doc},
+                {"clock", FormatTimestamp(server_->clock().Now())}};
+  };
+  const json before = state();
+  const std::string deep = std::string(10000, '[') + std::string(10000, ']');
+  const std::string deep_object =
+      "{\"a\": " + std::string(5000, '[') + std::string(5000, ']') + "}";
+  for (const auto& [name, row] : rows) {
+    SCOPED_TRACE(name);
+    // 400: not JSON, or nested too deep; 422: not an object.
+    for (const std::string& body :
+         {std::string("{"), std::string("{\"a\": 1,}"), std::string("{\"a\": 1, \"a\": 1}"),
+          std::string("\xff"), deep, deep_object, std::string("[1]"), std::string("\"x\""),
+          std::string("null"), std::string("42")}) {
+      SCOPED_TRACE(body.substr(0, 20));
+      Reply r = api().PostRaw(row.path, row.token, body);
+      EXPECT_TRUE(r.status == 400 || r.status == 422) << r;
+      ExpectProblem(r, r.status, r.status == 400 ? "malformed-json" : "invalid");
+      ASSERT_TRUE(r.doc.contains("errors")) << r;
+      EXPECT_EQ(r.doc["errors"][0].value("pointer", "?"), "") << r;
+    }
+    // 422: an unknown member, pointed at.
+    json unknown = row.valid;
+    unknown["zzz_unknown"] = 1;
+    Reply r = api().Post(row.path, row.token, unknown);
+    ExpectInvalidAt(r, "/zzz_unknown",
+                    name == "/v1/definitions" ? "invalid-definition" : "invalid");
+  }
+  EXPECT_EQ(state(), before);
+  // The mandate is revoked by an empty body, or {}, and by nothing else.
+  Reply revoked = api().PostRaw("/v1/mandates/" + mandate + "/revoke", kApplicant, "{}");
+  ASSERT_EQ(revoked.status, 200) << revoked;
+  EXPECT_EQ(revoked.doc["revoked"], true);
+}
+
+// Free text (comments, reasons, notes) is at most 4,000 characters, counted as characters, not
+// bytes; longer is 422 pointing at it, and nothing is recorded.
+TEST_F(ApiTest, FreeTextIsAtMost4000Characters) {
+  auto text = [](size_t chars) {
+    std::string s;
+    for (size_t i = 0; i < chars; ++i)
+      s += "审";  // three bytes in UTF-8
+    return s;
+  };
+  const std::string id = UnderReview();
+  ExpectInvalidAt(api().Post("/v1/cases/" + id + "/actions", kReviewer,
+                             {{"action", "pass"}, {"comment", text(4001)}}),
+                  "/comment");
+  ExpectInvalidAt(api().Post("/v1/cases/" + id + "/actions", kReviewer,
+                             {{"action", "pass"}, {"comment", std::string(1 << 19, 'x')}}),
+                  "/comment");
+  EXPECT_EQ(History(id).size(), 2u);
+  Reply passed = api().Post("/v1/cases/" + id + "/actions", kReviewer,
+                            {{"action", "pass"}, {"comment", text(4000)}});
+  ASSERT_EQ(passed.status, 200) << passed;
+  ExpectInvalidAt(api().Act(id, kApprover, "send_back", {{"reason", text(4001)}}), "/data/reason");
+  EXPECT_EQ(History(id).size(), 3u);
+  EXPECT_EQ(History(id)[2]["data"]["comment"], text(4000));
+  // The registers' reasons and notes.
+  ExpectInvalidAt(
+      api().Post("/v1/delegations/food-licence-dz-2026/revoke", kAdmin, {{"reason", text(4001)}}),
+      "/reason");
+  ExpectInvalidAt(
+      api().Post("/v1/credit-records/credit-x/repair", kAdmin, {{"reason", text(4001)}}),
+      "/reason");
+  ExpectInvalidAt(
+      api().Post("/v1/mandates", kApplicant, {{"agent", "agent-demo"}, {"note", text(4001)}}),
+      "/note");
+  EXPECT_EQ(api().Get("/v1/ledger", kAdmin).doc["entries"].size(), 0u);
+  // A body over 1 MiB is 413 before it is read.
+  Reply huge = api().Post("/v1/cases/" + id + "/actions", kApprover,
+                          {{"action", "send_back"}, {"comment", std::string(1 << 20, 'x')}});
+  ExpectProblem(huge, 413, "too-large");
+  EXPECT_EQ(History(id).size(), 3u);
 }
 
 TEST(ApiServerTest, OversizedBodyIs413) {

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/http_connection.h"
 #include "api/http_util.h"
 #include "api/problem.h"
 #include "api/routes.h"
@@ -24,6 +25,24 @@ class ApiServer::TunedServer : public httplib::Server {
     if (sock == INVALID_SOCKET) return;
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
+  }
+
+ private:
+  // Each connection is served by our loop (http_connection.h): one read buffer per connection, so
+  // pipelined requests are answered in order rather than dropped, and request heads checked.
+  bool process_and_close_socket(socket_t sock) override {
+    ConnectionOptions options;
+    options.keep_alive_max_count = keep_alive_max_count_;
+    options.keep_alive_timeout_sec = keep_alive_timeout_sec_;
+    options.read_timeout_sec = read_timeout_sec_;
+    options.write_timeout_sec = write_timeout_sec_;
+    ServeConnection(sock, svr_sock_, options,
+                    [this](httplib::Stream& stream, bool close, bool& closed) {
+                      return process_request(stream, close, closed, nullptr);
+                    });
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return true;
   }
 };
 

@@ -1,5 +1,6 @@
 #include "api/test_harness.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -37,6 +38,17 @@ Instant At(const std::string& timestamp) {
   auto t = ParseTimestamp(timestamp);
   EXPECT_TRUE(t.has_value()) << timestamp;
   return t.value_or(Instant{});
+}
+
+void ExecSql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "") << " in " << sql;
+  sqlite3_free(error);
+  sqlite3_close(db);
 }
 
 std::ostream& operator<<(std::ostream& out, const Reply& r) {

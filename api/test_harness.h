@@ -31,6 +31,9 @@ std::string TempPath(const std::string& suffix);
 void RemoveDatabase(const std::string& path);
 // The instant of an RFC 3339 timestamp (a test failure when it is not one).
 Instant At(const std::string& timestamp);
+// Runs `sql` on the SQLite file at `path` over a connection of its own, as someone tampering with
+// the database would (a test failure when it fails).
+void ExecSql(const std::string& path, const std::string& sql);
 
 struct Reply {
   int status = 0;  // 0: no response (connection failed)
@@ -77,6 +80,7 @@ class TestServer {
   ~TestServer();
 
   int port() const { return port_; }
+  const std::string& db_path() const { return db_path_; }
   ApiServer& server() { return *server_; }
   CaseService& service() { return *service_; }
   SimulatedClock& clock() { return *clock_; }

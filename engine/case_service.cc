@@ -319,7 +319,7 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
     events.push_back(MakeCaseEvent(lifecycle, submit, 1, kGenesisHash, request.idempotency_key));
     const std::string hash = events.back().hash;
     CaseWrite write = MakeCaseWrite(lifecycle, 0, std::move(events), now);
-    Status status = store_->Commit(std::move(write));
+    Status status = Commit(std::move(write));
     if (status.ok()) {
       CaseView view = MakeView(lifecycle, now);
       view.state.version = 1;
@@ -510,7 +510,7 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
     }
     if (timed) {
       auto write = WriteWithFollowups(*timed, before, version, std::move(timer_events), now);
-      if (write.ok() && store_->Commit(std::move(write).value()).ok()) {
+      if (write.ok() && Commit(std::move(write).value()).ok()) {
         CheckIn(std::move(timed), timer_seq, timer_hash);
       }
     }
@@ -521,7 +521,7 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   last_hash = new_events.back().hash;
   auto write = WriteWithFollowups(lifecycle, before, version, std::move(new_events), now);
   if (!write.ok()) return write.status();
-  Status committed = store_->Commit(std::move(write).value());
+  Status committed = Commit(std::move(write).value());
   // From here on a failed write drops the machine: it holds changes the store does not.
   if (committed.code() == StatusCode::kAborted) {
     if (request.expected_version) return committed;
@@ -538,6 +538,19 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   view.state.last_hash = last_hash;
   CheckIn(std::move(machine), seq, last_hash);
   return view;
+}
+
+Status CaseService::Commit(StoreWrite write) {
+  std::vector<TransitionCounter::Key> events = TransitionCounter::KeysOf(write);
+  Status committed = store_->Commit(std::move(write));
+  if (committed.ok()) transitions_.Count(events);
+  return committed;
+}
+
+Status CaseService::Commit(CaseWrite write) {
+  StoreWrite one;
+  one.cases.push_back(std::move(write));
+  return Commit(std::move(one));
 }
 
 Result<CaseView> CaseService::Get(const std::string& case_id) {
@@ -612,7 +625,7 @@ Result<CaseView> CaseService::FireTimersFor(const std::string& case_id, int* fir
     // Even without events the write reschedules the timer (a pause may have moved the deadline).
     auto write = WriteWithFollowups(lifecycle, before, version, std::move(new_events), now);
     if (!write.ok()) return write.status();
-    Status committed = store_->Commit(std::move(write).value());
+    Status committed = Commit(std::move(write).value());
     if (committed.code() == StatusCode::kAborted) continue;
     if (!committed.ok()) return committed;
     *fired += count;

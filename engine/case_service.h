@@ -36,6 +36,7 @@
 #include "engine/permissions.h"
 #include "engine/registers.h"
 #include "engine/store.h"
+#include "engine/transition_counter.h"
 
 namespace tongban {
 
@@ -244,6 +245,8 @@ class CaseService {
   DefinitionRegistry* registry() const { return registry_; }
   const Clock* clock() const { return clock_; }
   const CaseCache& machine_cache() const { return *cache_; }
+  // The case events committed through this service since it started, by action and status.
+  const TransitionCounter& transitions() const { return transitions_; }
 
  private:
   // A case checked out for acting: its live machine (exclusively this caller's) and where its
@@ -278,6 +281,10 @@ class CaseService {
   // The case as its stored snapshot holds it, its clock computed now.
   Result<CaseView> ViewOfRecord(const CaseRecord& record);
   Result<CaseView> FireTimersFor(const std::string& case_id, int* fired);
+  // The store's Commit, counting the write's events in transitions_ once it is committed. Every
+  // case write of this service goes through it.
+  Status Commit(StoreWrite write);
+  Status Commit(CaseWrite write);
   CaseView MakeView(const CaseLifecycle& lifecycle, Instant now) const;
 
   Store* store_;
@@ -286,6 +293,7 @@ class CaseService {
   std::unique_ptr<Registers> registers_;
   std::unique_ptr<Permissions> permissions_;
   std::unique_ptr<CaseCache> cache_;
+  TransitionCounter transitions_;
 };
 
 }  // namespace tongban

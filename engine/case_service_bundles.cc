@@ -338,7 +338,7 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
     std::vector<Event> events = {
         MakeBundleEvent(parent, submit, 1, kGenesisHash, request.idempotency_key)};
     write.cases.insert(write.cases.begin(), MakeBundleWrite(parent, 0, std::move(events)));
-    Status status = store_->Commit(std::move(write));
+    Status status = Commit(std::move(write));
     if (status.ok()) return GetBundle(planned.id);
     if (status.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
       auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
@@ -488,7 +488,7 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
     children.push_back({std::move(open_child->lifecycle), open_child->version + 1, child_hash});
   }
   write.cases.push_back(MakeBundleWrite(*open->bundle, open->version, std::move(open->new_events)));
-  Status committed = store_->Commit(std::move(write));
+  Status committed = Commit(std::move(write));
   if (committed.code() == StatusCode::kAborted && !request.expected_version) {
     *retry = true;
     return committed;
