@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -42,24 +43,18 @@ Actor Clerk() {
   return {"clerk-1", "clerk", "dz-approval-bureau", ""};
 }
 
+// The shipped example application (docs/examples), by the applicant.
 NewCase ConstructionPermit() {
+  std::ifstream in(std::string(TONGBAN_SOURCE_DIR) +
+                   "/docs/examples/construction-permit-application.json");
+  const nlohmann::json example = nlohmann::json::parse(in);
   NewCase c;
-  c.definition_id = "construction-permit";
+  c.definition_id = example.at("definition").get<std::string>();
   c.actor = Applicant();
   c.applicant_id = "app-1";
-  c.applicant_name = "示例建设有限公司";
-  c.form = {{"project_name", "示范厂房"},         {"project_code", "2026-330100-47-01-000001"},
-            {"builder_name", "示例建设有限公司"}, {"builder_credit_code", "91330100MA2TEST01X"},
-            {"project_category", "房屋建筑工程"}, {"contract_price_wan", 1200},
-            {"building_area_m2", 8000},           {"planned_start_date", "2026-03-16"}};
-  c.materials = {"application_form",
-                 "land_approval",
-                 "planning_permit",
-                 "site_readiness",
-                 "contractor_contract",
-                 "funding_commitment",
-                 "drawing_review_certificate",
-                 "quality_safety_measures"};
+  c.applicant_name = "示例科技有限公司";
+  c.form = example.at("form");
+  c.materials = example.at("materials");
   return c;
 }
 
