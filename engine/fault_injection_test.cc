@@ -306,7 +306,12 @@ class FaultInjectionTest : public testing::Test {
         Status s = op.act(*o, context);
         const int64_t injected = faults_->injected();
         faults_->Disarm();
-        EXPECT_GT(injected, 0) << "the point was not reached";
+        // Writes and syncs are the same in every run. The reads after a bundle's commit (its
+        // parts' views) vary by one or two with the random ids' page layout: the last read point
+        // may not be reached, and then the operation ran fault-free.
+        if (plan.op != FaultOp::kRead || nth < points[static_cast<int>(plan.op)] - 1) {
+          EXPECT_GT(injected, 0) << "the point was not reached";
+        }
         if (s.ok()) {
           // The fault hit a read after the commit, or one SQLite retried: the operation must
           // then have the fault-free result.
