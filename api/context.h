@@ -22,6 +22,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;    // 0: an ephemeral port (see ApiServer::Bind)
   int threads = 256;  // more than the keep-alive connections we expect
+  // Accepted connections waiting for a worker at most; past it a connection's requests are
+  // answered 503 with Retry-After (server.cc, BoundedPool). 0: unbounded.
+  int max_queued_connections = 1024;
   size_t max_body_bytes = 1 << 20;
   int listen_backlog = 4096;
 };

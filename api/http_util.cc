@@ -26,6 +26,8 @@ void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
 
 void SendProblem(httplib::Response& res, const Problem& p) {
   res.status = p.status;
+  // A 503 is temporary (a disk fault, a full queue, shutting down): say when to come back.
+  if (p.status == 503) res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
   res.set_content(Dump(p.ToJson()), kProblemJson);
 }
 

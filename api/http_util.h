@@ -23,6 +23,8 @@ namespace tongban::api {
 
 inline constexpr const char* kJson = "application/json";
 inline constexpr const char* kProblemJson = "application/problem+json";
+// The Retry-After (seconds) of every 503.
+inline constexpr int kRetryAfterSeconds = 1;
 
 // Raised inside handlers to answer with a problem; caught by the route wrapper.
 struct ProblemError {
@@ -39,6 +41,7 @@ struct ProblemError {
 // into a 500, so invalid sequences are replaced (U+FFFD) instead.
 std::string Dump(const nlohmann::json& body);
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
+// A 503 also gets Retry-After (kRetryAfterSeconds).
 void SendProblem(httplib::Response& res, const Problem& p);
 // The case (or bundle case) version as its ETag: "3".
 void SetVersionETag(httplib::Response& res, int64_t version);

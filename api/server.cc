@@ -3,12 +3,92 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
 #include "api/http_connection.h"
 #include "api/http_util.h"
 #include "api/problem.h"
 #include "api/routes.h"
 
 namespace tongban::api {
+
+namespace {
+
+// True on the overflow workers: every request they read is answered 503 at once.
+thread_local bool t_overflow = false;
+
+// httplib's ThreadPool (0.11.4, Debian) queues accepted connections without bound, so under
+// overload a request waited in the queue for as long as it took — unbounded latency. This pool
+// keeps at most `max_queued` connections waiting for a worker; past that, a connection goes to
+// one of a few overflow workers, which answer each of its requests with a 503 problem
+// (Retry-After, Connection: close) instead of running it. The connection is httplib's opaque task,
+// so it is refused by serving it in that mode rather than by closing it unanswered: no request is
+// dropped without an answer. (A client that keeps a refused connection open holds an overflow
+// worker until the keep-alive timeout.)
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  BoundedPool(int threads, int max_queued) : max_queued_(static_cast<size_t>(max_queued)) {
+    for (int i = 0; i < threads; ++i)
+      threads_.emplace_back([this] { Work(false); });
+    for (int i = 0; i < kOverflowThreads; ++i)
+      threads_.emplace_back([this] { Work(true); });
+  }
+
+  void enqueue(std::function<void()> fn) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (max_queued_ == 0 || jobs_.size() < max_queued_) {
+        jobs_.push_back(std::move(fn));
+      } else {
+        overflow_.push_back(std::move(fn));
+      }
+    }
+    cv_.notify_all();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      shutdown_ = true;
+    }
+    cv_.notify_all();
+    for (std::thread& t : threads_)
+      t.join();
+  }
+
+ private:
+  static constexpr int kOverflowThreads = 2;
+
+  void Work(bool overflow) {
+    t_overflow = overflow;
+    std::deque<std::function<void()>>& mine = overflow ? overflow_ : jobs_;
+    while (true) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return shutdown_ || !mine.empty(); });
+        if (mine.empty()) return;  // shutting down, nothing left
+        fn = std::move(mine.front());
+        mine.pop_front();
+      }
+      fn();
+    }
+  }
+
+  const size_t max_queued_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::deque<std::function<void()>> overflow_;
+  bool shutdown_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
 
 // cpp-httplib hard-codes a listen backlog of 5; the listening socket is protected, so a subclass
 // raises it after binding (Linux applies a second listen() to a listening socket).
@@ -55,7 +135,15 @@ ApiServer::ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> p
   httplib::Server& http = *http_;
   http.set_tcp_nodelay(true);  // without it small responses wait for delayed ACKs (~40 ms)
   const int threads = options_.threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  const int max_queued = options_.max_queued_connections;
+  http.new_task_queue = [threads, max_queued] { return new BoundedPool(threads, max_queued); };
+  http.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!t_overflow) return httplib::Server::HandlerResponse::Unhandled;
+    SendProblem(res, MakeProblem(503, "overloaded", "The server is overloaded",
+                                 "too many requests are waiting; try again shortly"));
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   http.set_keep_alive_max_count(10000);
   http.set_keep_alive_timeout(2);
   http.set_read_timeout(5, 0);

@@ -337,9 +337,18 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
     TONGBAN_RETURN_IF_ERROR(parent.Submit(submit));
     std::vector<Event> events = {
         MakeBundleEvent(parent, submit, 1, kGenesisHash, request.idempotency_key)};
+    BundleState created = parent.state();
+    created.version = 1;
+    created.last_hash = events.back().hash;
     write.cases.insert(write.cases.begin(), MakeBundleWrite(parent, 0, std::move(events)));
     Status status = Commit(std::move(write));
-    if (status.ok()) return GetBundle(planned.id);
+    if (status.ok()) {
+      // Committed: the answer is made from what was written, not read back, so that a read
+      // failing now cannot turn a stored bundle into an error (and the client's retry into a
+      // second bundle).
+      const Instant as_of = std::max(clock_->Now(), created.updated_at);
+      return MakeBundleView(std::move(created), parent.bundle_ptr(), as_of);
+    }
     if (status.code() == StatusCode::kAlreadyExists && !request.idempotency_key.empty()) {
       auto hit = store_->FindIdempotencyKey(request.actor.id, request.idempotency_key);
       if (hit.ok() && *hit) return GetBundle((*hit)->case_id);

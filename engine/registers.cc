@@ -324,9 +324,16 @@ std::optional<DelegationRecord> Registers::FindDelegation(const std::string& id)
 
 Status Registers::Append(LedgerEntry entry) {
   StoreWrite write;
-  write.ledger.push_back(std::move(entry));
+  write.ledger.push_back(entry);
   TONGBAN_RETURN_IF_ERROR(store_->Commit(std::move(write)));
-  return RefreshLocked();
+  // Committed: the caller must hear so, or its retry would append the entry twice. Should reading
+  // the ledger back fail now (the disk), the entry is applied from memory; the next refresh reads
+  // it again, and applying an entry twice changes nothing.
+  if (!RefreshLocked().ok()) {
+    ApplyEntry(entry);
+    delegations_seq_ = -1;  // rebuild the delegations with it
+  }
+  return Status::Ok();
 }
 
 Result<DelegationRecord> Registers::AddDelegation(const Delegation& delegation, const Actor& actor,

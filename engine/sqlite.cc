@@ -2,6 +2,30 @@
 
 namespace tongban::sqlite {
 
+bool IsTransientSqliteError(int rc) {
+  switch (rc & 0xFF) {
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status StatusFromSqlite(int rc, const std::string& message) {
+  const std::string text = "sqlite: " + message;
+  if ((rc & 0xFF) == SQLITE_CONSTRAINT) return Status::AlreadyExists(text);
+  if (IsTransientSqliteError(rc)) return Status::Unavailable(text);
+  if ((rc & 0xFF) == SQLITE_CORRUPT || (rc & 0xFF) == SQLITE_NOTADB) return Status::DataLoss(text);
+  return Status::Internal(text);
+}
+
 Database::~Database() {
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
@@ -15,12 +39,13 @@ Database& Database::operator=(Database&& other) noexcept {
   return *this;
 }
 
-Result<Database> Database::Open(const std::string& path, bool create, bool read_only) {
+Result<Database> Database::Open(const std::string& path, bool create, bool read_only,
+                                const std::string& vfs) {
   Database database;
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &database.db_, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &database.db_, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     std::string message = database.db_ ? sqlite3_errmsg(database.db_) : sqlite3_errstr(rc);
     return Status::Unavailable("cannot open database " + path + ": " + message);
@@ -38,7 +63,7 @@ Status Database::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string message = error ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
-    return Status::Internal("sqlite: " + message);
+    return StatusFromSqlite(rc, message);
   }
   return Status::Ok();
 }
@@ -82,9 +107,7 @@ Status Statement::Run() {
     }
   }
   if (rc != SQLITE_DONE) {
-    Status status = (rc & 0xFF) == SQLITE_CONSTRAINT
-                        ? Status::AlreadyExists(std::string("sqlite: ") + sqlite3_errmsg(db_))
-                        : Status::Internal(std::string("sqlite: ") + sqlite3_errmsg(db_));
+    Status status = StatusFromSqlite(rc, sqlite3_errmsg(db_));
     sqlite3_reset(stmt_);
     return status;
   }

@@ -14,6 +14,14 @@
 
 namespace tongban::sqlite {
 
+// The Status for a failed SQLite call, by its result code: a constraint is kAlreadyExists; a
+// failure of the disk or the file (I/O error, disk full, busy or locked, out of memory, read-only,
+// cannot open) is kUnavailable — nothing was stored and a retry may succeed once it clears; a
+// corrupt file or one that is not a database is kDataLoss; anything else is kInternal.
+Status StatusFromSqlite(int rc, const std::string& message);
+// True for the result codes StatusFromSqlite maps to kUnavailable.
+bool IsTransientSqliteError(int rc);
+
 class Database {
  public:
   Database() = default;
@@ -23,8 +31,10 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // Opens (creating if `create`) the database file at `path`.
-  static Result<Database> Open(const std::string& path, bool create, bool read_only);
+  // Opens (creating if `create`) the database file at `path`, through the VFS named `vfs` (""
+  // for the default one). kUnavailable when SQLite cannot open it.
+  static Result<Database> Open(const std::string& path, bool create, bool read_only,
+                               const std::string& vfs = "");
 
   Status Exec(std::string_view sql);
   sqlite3* get() const { return db_; }

@@ -152,6 +152,11 @@ CaseRecord ReadCase(const sqlite::Statement& s) {
   return r;
 }
 
+// A read that stopped on an error: the disk (kUnavailable), a damaged file (kDataLoss), …
+Status ReadError(int rc) {
+  return sqlite::StatusFromSqlite(rc, sqlite3_errstr(rc));
+}
+
 std::optional<int64_t> OptionalMillis(const std::optional<Instant>& t) {
   if (!t) return std::nullopt;
   return ToMillis(*t);
@@ -168,7 +173,13 @@ struct SqliteStore::Connection {
     auto it = statements.find(sql);
     if (it == statements.end()) {
       sqlite::Statement statement(db.get(), sql);
-      if (!statement.ok()) return Status::Internal("sqlite: " + statement.error() + " in: " + sql);
+      if (!statement.ok()) {
+        // Preparing reads the schema: a failing disk is kUnavailable here too.
+        Status failed = sqlite::StatusFromSqlite(sqlite3_extended_errcode(db.get()),
+                                                 statement.error() + " in: " + sql);
+        return failed.code() == StatusCode::kAlreadyExists ? Status::Internal(failed.message())
+                                                           : failed;
+      }
       it = statements.emplace(sql, std::move(statement)).first;
     }
     it->second.Reset();
@@ -205,11 +216,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
 }
 
 Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect(bool writer) {
-  auto db = sqlite::Database::Open(options_.path, writer, options_.read_only);
+  auto db = sqlite::Database::Open(options_.path, writer, options_.read_only, options_.vfs);
   if (!db.ok()) return db.status();
   auto connection = std::make_unique<Connection>();
   connection->db = std::move(db).value();
   if (writer) {
+    // SQLite opens a file it may not write read-only without a word, and every write would then
+    // fail: a store that is to write says so at once.
+    if (sqlite3_db_readonly(connection->db.get(), "main") == 1) {
+      return Status::FailedPrecondition("the database file " + options_.path +
+                                        " is read-only (its permissions, or a read-only file "
+                                        "system); serving needs to write it");
+    }
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA journal_mode=WAL"));
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA synchronous=" + options_.synchronous));
   }
@@ -322,7 +340,15 @@ Status SqliteStore::Commit(StoreWrite write) {
   {
     std::lock_guard<std::mutex> lock(queue_mutex_);
     if (stopping_) return Status::Unavailable("the store is shutting down");
+    // Bounded: past the bound a caller is told at once to come back later, rather than waiting
+    // behind a queue that the disk cannot drain in time.
+    if (options_.max_queue > 0 && queue_.size() >= static_cast<size_t>(options_.max_queue)) {
+      overloaded_.fetch_add(1);
+      return Status::Unavailable("the store is overloaded: " + std::to_string(queue_.size()) +
+                                 " writes are waiting; try again shortly");
+    }
     queue_.push_back(std::move(pending));
+    queued_.store(static_cast<int64_t>(queue_.size()));
   }
   queue_cv_.notify_one();
   return done.get();
@@ -336,7 +362,6 @@ size_t BatchWeight(const StoreWrite& w) {
 }  // namespace
 
 void SqliteStore::WriterLoop() {
-  Connection& c = *writer_;
   while (true) {
     std::vector<std::unique_ptr<PendingWrite>> batch;
     {
@@ -353,65 +378,91 @@ void SqliteStore::WriterLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      queued_.store(static_cast<int64_t>(queue_.size()));
     }
-    std::vector<Status> results(batch.size());
-    Status begin = c.db.Exec("BEGIN IMMEDIATE");
-    if (!begin.ok()) {
-      for (auto& p : batch)
-        p->done.set_value(Status::Unavailable(begin.message()));
-      continue;
-    }
-    // The ledger's end as the transaction goes; it becomes ledger_end_ only once committed.
-    std::optional<LedgerEnd> end = ledger_end_;
-    int64_t committed_writes = 0;
-    int64_t batch_writes = 0;
-    Status broken = Status::Ok();  // the transaction itself failed: nothing of the batch is stored
-    for (size_t i = 0; i < batch.size(); ++i) {
-      StoreWrite& write = batch[i]->write;
-      batch_writes += static_cast<int64_t>(write.cases.size());
-      const std::optional<LedgerEnd> before = end;
-      Status s = c.db.Exec("SAVEPOINT write");
-      if (!s.ok()) {
-        broken = s;
-        break;
+    std::vector<Status> results;
+    Status failed = RunTransaction(batch, &results);
+    if (!failed.ok() && batch.size() > 1) {
+      // The transaction failed as a whole — the disk or the file, not a write's content — and
+      // nothing of it was stored. Each write again alone, so that a fault met by one write does
+      // not fail the others' requests: each gets its own outcome.
+      results.assign(batch.size(), Status::Ok());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        std::vector<std::unique_ptr<PendingWrite>> one;
+        one.push_back(std::move(batch[i]));
+        std::vector<Status> result;
+        Status alone = RunTransaction(one, &result);
+        results[i] = alone.ok() ? result[0] : alone;
+        batch[i] = std::move(one[0]);
       }
-      s = ApplyWrite(c, write, &end);
-      if (s.ok()) s = c.db.Exec("RELEASE write");
-      if (s.ok()) {
-        committed_writes += static_cast<int64_t>(write.cases.size());
-      } else {
-        // Refused: undo this StoreWrite alone, and its entries consume no seq. (An end that a
-        // failed ledger insert unset stays unset: it is read from the file again.)
-        if (end.has_value()) end = before;
-        Status undone = c.db.Exec("ROLLBACK TO write");
-        if (undone.ok()) undone = c.db.Exec("RELEASE write");
-        if (!undone.ok()) {
-          broken = undone;
-          break;
-        }
-      }
-      results[i] = s;
-    }
-    Status commit = broken.ok() ? c.db.Exec("COMMIT") : broken;
-    if (!commit.ok()) {
-      (void)c.db.Exec("ROLLBACK");
-      // Whatever the file holds now, read the ledger's end from it again.
-      ledger_end_.reset();
-      for (auto& p : batch) {
-        p->done.set_value(
-            Status::Unavailable("commit failed, nothing was stored: " + commit.message()));
-      }
-      continue;
-    }
-    ledger_end_ = end;
-    commits_.fetch_add(1);
-    writes_.fetch_add(committed_writes);
-    int64_t previous = max_batch_.load();
-    while (batch_writes > previous && !max_batch_.compare_exchange_weak(previous, batch_writes)) {
+    } else if (!failed.ok()) {
+      results.assign(1, failed);
     }
     for (size_t i = 0; i < batch.size(); ++i)
       batch[i]->done.set_value(results[i]);
   }
+}
+
+Status SqliteStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& batch,
+                                   std::vector<Status>* results) {
+  Connection& c = *writer_;
+  results->assign(batch.size(), Status::Ok());
+  Status begin = c.db.Exec("BEGIN IMMEDIATE");
+  if (!begin.ok()) return Status::Unavailable(begin.message());
+  // The ledger's end as the transaction goes; it becomes ledger_end_ only once committed.
+  std::optional<LedgerEnd> end = ledger_end_;
+  int64_t committed_writes = 0;
+  int64_t batch_writes = 0;
+  Status broken = Status::Ok();  // the transaction itself failed: nothing of the batch is stored
+  for (size_t i = 0; i < batch.size(); ++i) {
+    StoreWrite& write = batch[i]->write;
+    batch_writes += static_cast<int64_t>(write.cases.size());
+    const std::optional<LedgerEnd> before = end;
+    Status s = c.db.Exec("SAVEPOINT write");
+    if (!s.ok()) {
+      broken = s;
+      break;
+    }
+    s = ApplyWrite(c, write, &end);
+    if (s.ok()) s = c.db.Exec("RELEASE write");
+    if (s.code() == StatusCode::kUnavailable) {
+      // The disk or the file failed (an I/O error, a full disk): SQLite may have rolled back the
+      // whole transaction already, and what it holds is not to be trusted. Not this write's fault,
+      // so not a refusal of it: the transaction fails.
+      broken = s;
+      break;
+    }
+    if (s.ok()) {
+      committed_writes += static_cast<int64_t>(write.cases.size());
+    } else {
+      // Refused: undo this StoreWrite alone, and its entries consume no seq. (An end that a
+      // failed ledger insert unset stays unset: it is read from the file again.)
+      if (end.has_value()) end = before;
+      Status undone = c.db.Exec("ROLLBACK TO write");
+      if (undone.ok()) undone = c.db.Exec("RELEASE write");
+      if (!undone.ok()) {
+        broken = undone;
+        break;
+      }
+    }
+    (*results)[i] = s;
+  }
+  Status commit = broken.ok() ? c.db.Exec("COMMIT") : broken;
+  if (!commit.ok()) {
+    // Leaves no transaction open whatever failed (a failed COMMIT may leave it open; after an I/O
+    // error SQLite may have rolled it back already, and then this fails harmlessly).
+    if (!sqlite3_get_autocommit(c.db.get())) (void)c.db.Exec("ROLLBACK");
+    // Whatever the file holds now, read the ledger's end from it again.
+    ledger_end_.reset();
+    return Status::Unavailable("commit failed, nothing was stored: " + commit.message());
+  }
+  ledger_end_ = end;
+  commits_.fetch_add(1);
+  writes_.fetch_add(committed_writes);
+  int64_t previous = max_batch_.load();
+  while (batch_writes > previous && !max_batch_.compare_exchange_weak(previous, batch_writes)) {
+  }
+  return Status::Ok();
 }
 
 Status SqliteStore::ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end) {
@@ -431,7 +482,7 @@ Status SqliteStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entrie
     LedgerEnd read{0, kGenesisHash};
     if (rc == SQLITE_ROW) read = {(*last)->Int(0), (*last)->Text(1)};
     (*last)->Reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal("sqlite: " + c.db.Error());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite::StatusFromSqlite(rc, c.db.Error());
     *end = read;
   }
   auto insert = c.Prepare(
@@ -449,10 +500,13 @@ Status SqliteStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entrie
     s.Bind(9, e.data).Bind(10, e.prev_hash).Bind(11, e.hash);
     Status inserted = s.Run();
     if (!inserted.ok()) {
-      // Most likely another writer appended to the file: read the end again next time.
+      // Most likely another writer appended to the file (or the disk failed): read the end again
+      // next time. A failure of the disk keeps its code (kUnavailable).
       end->reset();
-      return Status::Internal("appending ledger entry " + std::to_string(e.seq) +
-                              " failed: " + inserted.message());
+      return Status(
+          inserted.code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
+                                                      : StatusCode::kInternal,
+          "appending ledger entry " + std::to_string(e.seq) + " failed: " + inserted.message());
     }
     next = {e.seq, e.hash};
   }
@@ -481,7 +535,7 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
     old_lights_known = (*current)->Int(4) != 0;
   }
   (*current)->Reset();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal("sqlite: " + c.db.Error());
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite::StatusFromSqlite(rc, c.db.Error());
   if (version != w.expected_version || (w.expected_version == 0 && exists)) {
     return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) + ", not " +
                            std::to_string(w.expected_version));
@@ -496,9 +550,13 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
   for (const Event& e : w.events) {
     if (!e.idempotency_key.empty()) {
       (*idempotency)->Bind(1, e.actor.id).Bind(2, e.idempotency_key);
-      bool used = (*idempotency)->Step() == SQLITE_ROW;
+      const int found = (*idempotency)->Step();
       (*idempotency)->Reset();
-      if (used) return Status::AlreadyExists("idempotency key already used: " + e.idempotency_key);
+      if (found != SQLITE_ROW && found != SQLITE_DONE) {
+        return sqlite::StatusFromSqlite(found, c.db.Error());
+      }
+      if (found == SQLITE_ROW)
+        return Status::AlreadyExists("idempotency key already used: " + e.idempotency_key);
     }
     sqlite::Statement& s = **insert_event;
     s.Bind(1, e.case_id).Bind(2, e.seq).Bind(3, ToMillis(e.time)).Bind(4, e.actor.id);
@@ -642,11 +700,13 @@ Result<std::vector<DefinitionRecord>> SqliteStore::Definitions() {
       "ORDER BY kind, id, version");  // calendars before items: items refer to them
   if (!s.ok()) return s.status();
   std::vector<DefinitionRecord> out;
-  while ((*s)->Step() == SQLITE_ROW) {
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW) {
     out.push_back({(*s)->Text(0), (*s)->Text(1), static_cast<int>((*s)->Int(2)), (*s)->Text(3),
                    (*s)->Text(4), FromMillis((*s)->Int(5))});
   }
   (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -657,8 +717,10 @@ Result<std::optional<CaseRecord>> SqliteStore::GetCase(const std::string& id) {
   if (!s.ok()) return s.status();
   (*s)->Bind(1, id);
   std::optional<CaseRecord> out;
-  if ((*s)->Step() == SQLITE_ROW) out = ReadCase(**s);
+  const int rc = (*s)->Step();
+  if (rc == SQLITE_ROW) out = ReadCase(**s);
   (*s)->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -669,8 +731,10 @@ Result<std::optional<CaseRecord>> SqliteStore::GetCaseByNumber(const std::string
   if (!s.ok()) return s.status();
   (*s)->Bind(1, number);
   std::optional<CaseRecord> out;
-  if ((*s)->Step() == SQLITE_ROW) out = ReadCase(**s);
+  const int rc = (*s)->Step();
+  if (rc == SQLITE_ROW) out = ReadCase(**s);
   (*s)->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -704,7 +768,7 @@ Result<std::vector<Event>> SqliteStore::GetEvents(const std::string& case_id, in
     out.push_back(std::move(e));
   }
   (*s)->Reset();
-  if (rc != SQLITE_DONE) return Status::Internal("sqlite: reading events failed");
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -734,7 +798,7 @@ Result<std::vector<LedgerEntry>> SqliteStore::Ledger(int64_t after_seq) {
     out.push_back(std::move(e));
   }
   (*s)->Reset();
-  if (rc != SQLITE_DONE) return Status::Internal("sqlite: reading the ledger failed");
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -746,8 +810,10 @@ Result<std::optional<IdempotencyHit>> SqliteStore::FindIdempotencyKey(const std:
   if (!s.ok()) return s.status();
   (*s)->Bind(1, actor_id).Bind(2, key);
   std::optional<IdempotencyHit> out;
-  if ((*s)->Step() == SQLITE_ROW) out = IdempotencyHit{(*s)->Text(0), (*s)->Int(1)};
+  const int rc = (*s)->Step();
+  if (rc == SQLITE_ROW) out = IdempotencyHit{(*s)->Text(0), (*s)->Int(1)};
   (*s)->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -772,9 +838,11 @@ Result<std::vector<CaseRecord>> SqliteStore::ListCases(const CaseFilter& f) {
   if (f.created_to) (*s)->Bind(7, ToMillis(*f.created_to));
   (*s)->Bind(8, static_cast<int64_t>(f.limit));
   std::vector<CaseRecord> out;
-  while ((*s)->Step() == SQLITE_ROW)
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW)
     out.push_back(ReadCase(**s));
   (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -786,9 +854,11 @@ Result<std::vector<std::string>> SqliteStore::DueTimers(Instant now, int limit) 
   if (!s.ok()) return s.status();
   (*s)->Bind(1, ToMillis(now)).Bind(2, static_cast<int64_t>(limit));
   std::vector<std::string> out;
-  while ((*s)->Step() == SQLITE_ROW)
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW)
     out.push_back((*s)->Text(0));
   (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -801,9 +871,11 @@ Status SqliteStore::ForEachCaseId(const std::function<bool(const std::string&)>&
       auto s = lease.get()->Prepare("SELECT id FROM cases WHERE id > ? ORDER BY id LIMIT 1000");
       if (!s.ok()) return s.status();
       (*s)->Bind(1, after);
-      while ((*s)->Step() == SQLITE_ROW)
+      int rc;
+      while ((rc = (*s)->Step()) == SQLITE_ROW)
         ids.push_back((*s)->Text(0));
       (*s)->Reset();
+      if (rc != SQLITE_DONE) return ReadError(rc);
     }
     if (ids.empty()) return Status::Ok();
     for (const std::string& id : ids) {
@@ -840,7 +912,7 @@ Status SqliteStore::ForEachEvent(const std::function<bool(const Event&)>& visit)
     e.hash = s.Text(13);
     if (!visit(e)) return Status::Ok();
   }
-  if (rc != SQLITE_DONE) return Status::Internal("sqlite: scanning events failed");
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return Status::Ok();
 }
 
@@ -853,7 +925,7 @@ Status SqliteStore::ForEachCase(const std::function<bool(const CaseRecord&)>& vi
   while ((rc = s.Step()) == SQLITE_ROW) {
     if (!visit(ReadCase(s))) return Status::Ok();
   }
-  if (rc != SQLITE_DONE) return Status::Internal("sqlite: scanning cases failed");
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return Status::Ok();
 }
 
@@ -861,8 +933,10 @@ Result<int64_t> SqliteStore::CountEvents() {
   TONGBAN_LEASE(lease);
   auto s = lease.get()->Prepare("SELECT count(*) FROM events");
   if (!s.ok()) return s.status();
-  int64_t n = (*s)->Step() == SQLITE_ROW ? (*s)->Int(0) : 0;
+  const int rc = (*s)->Step();
+  int64_t n = rc == SQLITE_ROW ? (*s)->Int(0) : 0;
   (*s)->Reset();
+  if (rc != SQLITE_ROW) return ReadError(rc);
   return n;
 }
 
@@ -870,8 +944,10 @@ Result<int64_t> SqliteStore::CountCases() {
   TONGBAN_LEASE(lease);
   auto s = lease.get()->Prepare("SELECT count(*) FROM cases");
   if (!s.ok()) return s.status();
-  int64_t n = (*s)->Step() == SQLITE_ROW ? (*s)->Int(0) : 0;
+  const int rc = (*s)->Step();
+  int64_t n = rc == SQLITE_ROW ? (*s)->Int(0) : 0;
   (*s)->Reset();
+  if (rc != SQLITE_ROW) return ReadError(rc);
   return n;
 }
 
@@ -883,9 +959,11 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountByStatus(
                                 : "SELECT status, count(*) FROM cases GROUP BY status");
   if (!s.ok()) return s.status();
   std::vector<std::pair<std::string, int64_t>> out;
-  while ((*s)->Step() == SQLITE_ROW)
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW)
     out.push_back({(*s)->Text(0), (*s)->Int(1)});
   (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
@@ -932,14 +1010,17 @@ Result<std::vector<std::string>> SqliteStore::CasesWithUnknownLights(int limit) 
   if (!s.ok()) return s.status();
   (*s)->Bind(1, static_cast<int64_t>(limit));
   std::vector<std::string> out;
-  while ((*s)->Step() == SQLITE_ROW)
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW)
     out.push_back((*s)->Text(0));
   (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
   return out;
 }
 
 StoreStats SqliteStore::Stats() const {
-  return StoreStats{commits_.load(), writes_.load(), max_batch_.load()};
+  return StoreStats{commits_.load(), writes_.load(), max_batch_.load(), overloaded_.load(),
+                    queued_.load()};
 }
 
 }  // namespace tongban

@@ -26,6 +26,16 @@
 // refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot rewrite
 // history without dropping them first — and verification catches it if someone does.
 //
+// Faults of the disk: a read, write or fsync that fails (or a full disk) is kUnavailable, from
+// Commit() and from every read; a write refused so stored nothing, and the store serves again
+// once the fault clears (engine/fault_injection_test.cc fails every I/O point of a transition, a
+// bundle creation and a ledger append in turn). When a group-commit transaction fails as a whole,
+// its StoreWrites are run again one by one, so that one write's fault does not fail the others.
+// A damaged file reads as kDataLoss.
+//
+// Overload: at most max_queue StoreWrites wait for the writer; Commit() past that is kUnavailable
+// at once, so that callers get an answer instead of unbounded latency.
+//
 // Thread safety: all methods are thread-safe.
 #pragma once
 
@@ -51,6 +61,12 @@ struct SqliteStoreOptions {
   bool group_commit = true;          // false: one transaction per write (the benchmark baseline)
   int max_batch = 512;     // case writes per transaction at most (a bigger StoreWrite goes alone)
   bool read_only = false;  // for tools that only read (verify, replay)
+  // StoreWrites waiting for the writer at most; Commit() past it is kUnavailable at once ("the
+  // store is overloaded"). 0: unbounded.
+  int max_queue = 4096;
+  // The SQLite VFS to open the file through; "" for the default. Tests name FaultVfs::kName
+  // (fault_vfs.h) to fail chosen reads, writes and syncs.
+  std::string vfs;
 };
 
 class SqliteStore final : public Store {
@@ -104,6 +120,11 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> AcquireReader();
   void ReleaseReader(std::unique_ptr<Connection> connection);
   void WriterLoop();
+  // Runs `batch` in one transaction of the writer connection, each StoreWrite in its savepoint;
+  // (*results)[i] is the outcome of batch[i] (OK, or its refusal). Returns kUnavailable when the
+  // transaction itself failed: then nothing of it is stored and `results` means nothing.
+  Status RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& batch,
+                        std::vector<Status>* results);
   // Applies one StoreWrite inside the open savepoint; `end` is the ledger's end before it (read
   // from the file when unset) and after it.
   Status ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end);
@@ -136,6 +157,8 @@ class SqliteStore final : public Store {
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> writes_{0};
   std::atomic<int64_t> max_batch_{0};
+  std::atomic<int64_t> overloaded_{0};
+  std::atomic<int64_t> queued_{0};
 };
 
 }  // namespace tongban

@@ -103,9 +103,11 @@ struct LightCounts {
 };
 
 struct StoreStats {
-  int64_t commits = 0;    // transactions
-  int64_t writes = 0;     // case writes committed (a StoreWrite counts its CaseWrites)
-  int64_t max_batch = 0;  // the largest number of case writes in one transaction, refused included
+  int64_t commits = 0;     // transactions
+  int64_t writes = 0;      // case writes committed (a StoreWrite counts its CaseWrites)
+  int64_t max_batch = 0;   // the largest number of case writes in one transaction, refused included
+  int64_t overloaded = 0;  // StoreWrites refused because the write queue was full
+  int64_t queued = 0;      // StoreWrites waiting for the writer now
 };
 
 class Store {
@@ -119,6 +121,8 @@ class Store {
   // whole write (nothing stored) when any case write is refused: kAborted for a stale version,
   // kAlreadyExists for a reused idempotency key. Case writes apply in order, so one StoreWrite may
   // create a case (expected_version 0) and append to it. An empty write is OK and does nothing.
+  // kUnavailable when the disk failed or the store is overloaded: nothing of it is stored, and
+  // the same write may be tried again.
   virtual Status Commit(StoreWrite write) = 0;
   // One case write alone. (Implementations add `using Store::Commit;` to keep it visible.)
   Status Commit(CaseWrite write) {

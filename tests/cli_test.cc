@@ -425,6 +425,58 @@ TEST(CliServe, RefusesARoleNothingDeployedDeclares) {
     std::remove((db + suffix).c_str());
 }
 
+// --- a database file that is missing, or that may not be written, at start
+
+TEST(CliDatabase, VerifyOfAMissingFileExitsThreeAndCreatesNothing) {
+  std::string db = TempPath(".db");
+  RunResult r = Tongban("verify --db " + Quote(db));
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.err.find("tongban verify: no database file " + db), std::string::npos) << Describe(r);
+  EXPECT_FALSE(fs::exists(db));
+}
+
+TEST(CliDatabase, ServeInAMissingDirectoryExitsThreeBeforeListening) {
+  std::string db = TempPath("-no-such-dir") + "/tongban.db";
+  RunResult r = RunShell("timeout 120 " + Quote(kBinary) + " serve --db " + Quote(db) +
+                         " --definitions definitions --listen 127.0.0.1:0");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_EQ(r.out.find("listening on"), std::string::npos) << Describe(r);
+  EXPECT_NE(r.err.find("tongban serve: cannot open database " + db), std::string::npos)
+      << Describe(r);
+}
+
+// A file the server may not write: refused at start (SQLite would open it read-only without a
+// word, and every write would fail). Root may write any file, so
+// as root the binary runs as nobody (setpriv).
+TEST(CliDatabase, ServeRefusesAReadOnlyFile) {
+  std::string dir = TempPath("-ro");
+  fs::create_directories(dir);
+  std::string db = dir + "/tongban.db";
+  fs::copy_file(kSourceDir + "/engine/testdata/store-v2.db", db);
+  fs::permissions(db, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  std::string as = "";
+  if (geteuid() == 0) {
+    if (std::system("command -v setpriv >/dev/null 2>&1") != 0) GTEST_SKIP() << "root, no setpriv";
+    as = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  RunResult r = RunShell("timeout 120 " + as + Quote(kBinary) + " serve --db " + Quote(db) +
+                         " --definitions definitions --listen 127.0.0.1:0");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_EQ(r.out.find("listening on"), std::string::npos) << Describe(r);
+  EXPECT_NE(r.err.find("tongban serve: the database file " + db + " is read-only"),
+            std::string::npos)
+      << Describe(r);
+  // verify opens it read-only, but a WAL file in a directory it may not write cannot be read
+  // (SQLite needs the -shm file): it says so and exits 3, and does not touch the file.
+  RunResult verified = RunShell(as + Quote(kBinary) + " verify --db " + Quote(db));
+  EXPECT_EQ(verified.exit_code, 3) << Describe(verified);
+  EXPECT_NE(verified.err.find(db), std::string::npos) << Describe(verified);
+  EXPECT_NE(verified.err.find("readonly"), std::string::npos) << Describe(verified);
+  fs::remove_all(dir);
+}
+
 TEST(CliToken, AgreesWithServeOnRoles) {
   RunResult r = Tongban("token --id inspector-2 --role inspector --organ dz-approval-bureau");
   EXPECT_EQ(r.exit_code, 0) << Describe(r);

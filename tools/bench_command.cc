@@ -38,6 +38,9 @@ int BenchReforms(const Args& args);
 // bench_history.cc
 extern const char* const kBenchHistoryHelp;
 int BenchHistory(const Args& args);
+// bench_overload.cc
+extern const char* const kBenchOverloadHelp;
+int BenchOverload(const Args& args);
 
 constexpr const char* kReformsHelp =
     R"(usage: tongban bench reforms [--cases N] [--definitions DIR] [--format text|json]
@@ -69,6 +72,8 @@ Benchmarks:
                 (goal: VerifyAll at 1,000,000 events/s or more)
   read          GetCase latency with 1,000,000 cases stored (goal: p99 below 1 ms)
   http          durable transitions/s over HTTP against the server's /healthz ceiling
+  overload      open-loop creations at --rate against the bounded server: p99 latency,
+                503s with Retry-After, and no request lost
   reforms       a staff action under a delegation vs by the implementing organ; applying
                 for a bundle vs for its first item alone
   history       an action and a read on a 1,000-event case vs a 5-event one (goal: at most
@@ -183,6 +188,10 @@ int BenchCommand(int argc, char** argv, int first) {
       {"http", kHttpHelp, {"connections", "seconds", "definitions", "application", "synchronous"}},
       {"reforms", kReformsHelp, {"cases", "definitions"}},
       {"history", kBenchHistoryHelp, {"events", "ops", "metrics-cases", "definitions"}},
+      {"overload",
+       kBenchOverloadHelp,
+       {"rate", "seconds", "threads", "max-queued", "max-write-queue", "senders", "definitions",
+        "application"}},
   };
   const std::vector<std::string> flags = {"help", "check"};
   // Every option any benchmark takes; each benchmark then refuses those that are not its own.
@@ -233,6 +242,7 @@ int BenchCommand(int argc, char** argv, int first) {
   if (what == "http") return BenchHttp(args);
   if (what == "reforms") return BenchReforms(args);
   if (what == "history") return BenchHistory(args);
+  if (what == "overload") return BenchOverload(args);
   return BenchEngine(what, args);
 }
 

@@ -36,10 +36,18 @@ Options:
                          simulated:2026-03-02T09:00:00+08:00); enables POST /v1/admin/clock
   --synchronous MODE     FULL (default) or NORMAL
   --threads N            HTTP worker threads (default 256)
+  --max-queued N         accepted connections waiting for a worker at most (default 1024;
+                         0 unbounded); past it requests are answered 503 with Retry-After
+  --max-write-queue N    writes waiting for the store's writer at most (default 4096; 0
+                         unbounded); past it the write is answered 503 with Retry-After
   --help                 show this help
 
 SIGTERM or SIGINT stops it gracefully: in-flight requests finish and are durable, new
 connections are refused. The first line on standard output is "listening on HOST:PORT".
+A database file that cannot be opened for writing (a missing directory, a read-only file or
+file system) is refused at start with the reason on standard error, exit code 3. While
+serving, a failing disk (an I/O error, a full disk) refuses the write with 503 and
+Retry-After; nothing of it is stored, and the same request succeeds once the fault clears.
 Exit codes: 0 stopped cleanly, 2 wrong usage, 3 could not start.
 )";
 
@@ -78,7 +86,8 @@ Result<std::shared_ptr<const PrincipalSet>> LoadPrincipals(
 
 int ServeCommand(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"help"},
-            {"db", "definitions", "principals", "listen", "clock", "synchronous", "threads"});
+            {"db", "definitions", "principals", "listen", "clock", "synchronous", "threads",
+             "max-queued", "max-write-queue"});
   if (!args.ok()) return UsageError("serve", args.error());
   if (args.Has("help")) {
     std::cout << kServeHelp;
@@ -89,11 +98,18 @@ int ServeCommand(int argc, char** argv, int first) {
   if (colon == std::string::npos) return UsageError("serve", "--listen takes HOST:PORT");
   api::ServerOptions server_options;
   server_options.host = listen.substr(0, colon);
+  int max_write_queue = SqliteStoreOptions{}.max_queue;
   try {
     server_options.port = std::stoi(listen.substr(colon + 1));
     if (auto t = args.Get("threads")) server_options.threads = std::stoi(*t);
+    if (auto q = args.Get("max-queued")) server_options.max_queued_connections = std::stoi(*q);
+    if (auto q = args.Get("max-write-queue")) max_write_queue = std::stoi(*q);
   } catch (const std::exception&) {
-    return UsageError("serve", "--listen port and --threads must be numbers");
+    return UsageError(
+        "serve", "--listen port, --threads, --max-queued and --max-write-queue must be numbers");
+  }
+  if (server_options.max_queued_connections < 0 || max_write_queue < 0) {
+    return UsageError("serve", "--max-queued and --max-write-queue must be 0 or more");
   }
   if (server_options.threads < 4 || server_options.threads > 4096) {
     return UsageError("serve", "--threads must be between 4 and 4096");
@@ -119,6 +135,7 @@ int ServeCommand(int argc, char** argv, int first) {
 
   engine_options.store.path = args.Get("db").value_or("tongban.db");
   engine_options.store.synchronous = args.Get("synchronous").value_or("FULL");
+  engine_options.store.max_queue = max_write_queue;
   const SqliteStoreOptions store_options = engine_options.store;  // for the start-up line
   auto opened = Engine::Open(std::move(engine_options));
   if (!opened.ok()) {
