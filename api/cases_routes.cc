@@ -36,6 +36,20 @@ CaseView VisibleCase(const ApiContext& ctx, const Principal& p, const std::strin
   return std::move(view).value();
 }
 
+// The same for an item case's record just read (CaseService::Read).
+CaseView VisibleCase(const ApiContext& ctx, const Principal& p, const CaseRecord& record) {
+  auto view = ctx.service->GetFor(p, record);
+  if (!view.ok()) Fail(view.status());
+  return std::move(view).value();
+}
+
+// The case's stored record, read once for the whole request; a 404 when there is none.
+CaseRecord ReadCase(const ApiContext& ctx, const std::string& case_id) {
+  auto record = ctx.service->Read(case_id);
+  if (!record.ok()) Fail(record.status());
+  return std::move(record).value();
+}
+
 // The same for a bundle case (一件事).
 BundleView VisibleBundle(const ApiContext& ctx, const Principal& p, const std::string& case_id) {
   auto bundle = ctx.service->GetBundleFor(p, case_id);
@@ -164,13 +178,14 @@ void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Res
 void GetCase(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
-  if (ctx.service->IsBundleCase(id)) {
+  const CaseRecord record = ReadCase(ctx, id);
+  if (ctx.service->IsBundle(record)) {
     BundleView bundle = VisibleBundle(ctx, p, id);
     SetVersionETag(res, bundle.state.version);
     SendJson(res, 200, BundleBody(ctx, bundle, p));
     return;
   }
-  CaseView view = VisibleCase(ctx, p, id);
+  CaseView view = VisibleCase(ctx, p, record);
   if (req.has_param("at")) {
     auto at = ParseTimestamp(req.get_param_value("at"));
     if (!at) {
@@ -194,11 +209,13 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   Expect(body, "data", IsObject, "an object", false);
   Expect(body, "comment", IsString, "a string", false);
   CheckTextLengths(body);  // the comment, and the reason or note in data
-  if (ctx.service->IsBundleCase(id)) {
+  // One store read serves the bundle check, the visibility check and the action's first attempt.
+  const CaseRecord record = ReadCase(ctx, id);
+  if (ctx.service->IsBundle(record)) {
     ActOnBundleCase(ctx, p, id, body, req, res);
     return;
   }
-  CaseView view = VisibleCase(ctx, p, id);
+  CaseView view = VisibleCase(ctx, p, record);
   ActRequest request;
   request.case_id = id;
   request.action = body["action"].get<std::string>();
@@ -209,6 +226,7 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   // Which role the principal acts in, and whether it may, is the engine's to decide on the case
   // as it stands when the action is taken.
   request.caller = &p;
+  request.read = &record;
   auto acted = ctx.service->Act(request);
   // A twin sent concurrently with the same Idempotency-Key is answered with the first outcome by
   // the engine (CaseService::Act), whichever attempt lost the race.

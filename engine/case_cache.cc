@@ -45,6 +45,13 @@ void CaseCache::Put(const std::string& case_id, int64_t version,
   }
 }
 
+std::optional<CaseState> CaseCache::StateAt(const std::string& case_id, int64_t version) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = index_.find(case_id);
+  if (it == index_.end() || it->second->version != version) return std::nullopt;
+  return it->second->machine->state();
+}
+
 int64_t CaseCache::CachedVersion(const std::string& case_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = index_.find(case_id);

@@ -18,6 +18,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -43,6 +44,11 @@ class CaseCache {
   // Caches `machine`, which is `case_id` at `version` (its state's version). Kept instead: an
   // entry already at a later version.
   void Put(const std::string& case_id, int64_t version, std::unique_ptr<CaseLifecycle> machine);
+  // A copy of the state of the machine cached for `case_id` at `version`, which stays cached;
+  // nullopt when there is none at that version. It is the state the case's stored snapshot of
+  // that version decodes to (verification compares the two), at the cost of a copy instead of a
+  // decoding. Counts neither a hit nor a miss.
+  std::optional<CaseState> StateAt(const std::string& case_id, int64_t version) const;
   // The version cached for `case_id`, or -1 (for tests and diagnostics).
   int64_t CachedVersion(const std::string& case_id) const;
 

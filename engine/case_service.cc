@@ -209,6 +209,20 @@ Result<CaseView> CaseService::GetFor(const Principal& p, const std::string& case
   return view;
 }
 
+Result<CaseView> CaseService::GetFor(const Principal& p, const CaseRecord& record) {
+  auto view = ViewOfRecord(record);
+  if (!view.ok()) return view.status();
+  if (!MaySee(p, view->state)) return Status::NotFound("no case " + record.id);
+  return view;
+}
+
+Result<CaseRecord> CaseService::Read(const std::string& case_id) {
+  auto record = store_->GetCase(case_id);
+  if (!record.ok()) return record.status();
+  if (!*record) return Status::NotFound("no case " + case_id);
+  return std::move(**record);
+}
+
 Result<BundleView> CaseService::GetBundleFor(const Principal& p, const std::string& case_id) {
   auto view = GetBundle(case_id);
   if (!view.ok()) return view.status();
@@ -369,7 +383,8 @@ Result<CaseView> CaseService::Act(const ActRequest& sent) {
       }
     }
     bool retry = false;
-    Result<CaseView> result = ActOnce(request, &retry);
+    // The caller's record stands for the store only until a write is aborted.
+    Result<CaseView> result = ActOnce(request, attempt == 0 ? request.read : nullptr, &retry);
     if (!result.ok() && !retry && !request.idempotency_key.empty()) {
       // The same request sent twice at once: the twin may have committed between the key check
       // above and this attempt's read, and this attempt then saw the action already taken and
@@ -384,14 +399,21 @@ Result<CaseView> CaseService::Act(const ActRequest& sent) {
   return Status::Aborted("the case kept changing under this action; try again");
 }
 
-Result<CaseService::OpenCase> CaseService::Checkout(const std::string& case_id) {
-  auto record = store_->GetCase(case_id);
-  if (!record.ok()) return record.status();
+Result<CaseService::OpenCase> CaseService::Checkout(const std::string& case_id,
+                                                    const CaseRecord* read) {
+  std::optional<int64_t> stored_version;
+  if (read != nullptr && read->id == case_id) {
+    stored_version = read->version;
+  } else {
+    auto record = store_->GetCase(case_id);
+    if (!record.ok()) return record.status();
+    if (*record) stored_version = (*record)->version;
+  }
   OpenCase open;
-  if (*record) {
-    open.lifecycle = cache_->Take(case_id, (*record)->version);
+  if (stored_version) {
+    open.lifecycle = cache_->Take(case_id, *stored_version);
     if (open.lifecycle) {
-      open.version = (*record)->version;
+      open.version = *stored_version;
       open.last_hash = open.lifecycle->state().last_hash;
       return open;
     }
@@ -421,27 +443,44 @@ namespace {
 
 // What a machine is, as far as any action can tell: its state and its active states. Taken on
 // every action but compared only after a refusal, so the state is copied, and encoded only then.
-struct MachineMark {
-  CaseState state;
-  std::vector<std::string> active;
-  explicit MachineMark(const CaseLifecycle& l) : state(l.state()), active(l.ActiveStates()) {}
+// `same` is a copy of the machine's state already taken (then not copied again), or null.
+class MachineMark {
+ public:
+  MachineMark(const CaseLifecycle& l, const CaseState* same)
+      : copy_(same ? std::nullopt : std::optional<CaseState>(l.state())),
+        state_(same ? *same : *copy_),
+        active_(l.ActiveStates()) {}
   // Whether `l` is still exactly as marked.
   bool Unchanged(const CaseLifecycle& l) const {
-    return active == l.ActiveStates() &&
-           EncodeCaseSnapshot(state, l.item()) == EncodeCaseSnapshot(l.state(), l.item());
+    return active_ == l.ActiveStates() &&
+           EncodeCaseSnapshot(state_, l.item()) == EncodeCaseSnapshot(l.state(), l.item());
   }
+
+ private:
+  std::optional<CaseState> copy_;
+  const CaseState& state_;
+  std::vector<std::string> active_;
 };
 
 }  // namespace
 
-Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
-  auto open = Checkout(request.case_id);
+Result<CaseView> CaseService::ActOnce(const ActRequest& request, const CaseRecord* read,
+                                      bool* retry) {
+  auto open = Checkout(request.case_id, read);
   if (!open.ok()) return open.status();
   std::unique_ptr<CaseLifecycle> machine = std::move(open->lifecycle);
   CaseLifecycle& lifecycle = *machine;
   const int64_t version = open->version;
+  // A refusal decided on the caller's record (ActRequest::read) stands only while the store still
+  // holds that version; otherwise the action is decided again on the case as it is stored.
+  auto read_went_stale = [&] {
+    if (read == nullptr) return false;
+    auto stored = store_->GetCase(request.case_id);
+    return stored.ok() && *stored && (*stored)->version != version;
+  };
   if (request.expected_version && *request.expected_version != version) {
     CheckIn(std::move(machine), version, open->last_hash);
+    if (read_went_stale()) *retry = true;
     return Status::Aborted("the case is at version " + std::to_string(version) + ", not " +
                            std::to_string(*request.expected_version));
   }
@@ -468,8 +507,9 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   command.data = request.data.is_null() ? nlohmann::json::object() : request.data;
   if (!request.comment.empty() && command.data.is_object())
     command.data["comment"] = request.comment;
-  // A refusal may come after the machine changed part of its state: it is then dropped.
-  const MachineMark mark(lifecycle);
+  // A refusal may come after the machine changed part of its state: it is then dropped. Without
+  // due timers the machine is still as `before` holds it.
+  const MachineMark mark(lifecycle, new_events.empty() ? &before : nullptr);
   Status applied =
       command.data.is_object() ? Status::Ok() : Status::InvalidArgument("data must be an object");
   if (applied.ok() && request.caller != nullptr) {
@@ -487,6 +527,11 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   if (applied.ok()) applied = lifecycle.Apply(command);
   if (!applied.ok()) {
     const bool untouched = mark.Unchanged(lifecycle);
+    if (read_went_stale()) {
+      if (untouched && new_events.empty()) CheckIn(std::move(machine), version, open->last_hash);
+      *retry = true;
+      return applied;
+    }
     if (new_events.empty()) {
       if (untouched) CheckIn(std::move(machine), version, open->last_hash);
       return applied;
@@ -524,7 +569,8 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, bool* retry) {
   Status committed = Commit(std::move(write).value());
   // From here on a failed write drops the machine: it holds changes the store does not.
   if (committed.code() == StatusCode::kAborted) {
-    if (request.expected_version) return committed;
+    // Decided on the caller's record, the If-Match check is made again on the stored version.
+    if (request.expected_version && read == nullptr) return committed;
     *retry = true;
     return committed;
   }
@@ -570,7 +616,11 @@ Result<CaseView> CaseService::ViewOfRecord(const CaseRecord& record) {
     return Status::DataLoss("the case's definition " + record.definition_id + " v" +
                             std::to_string(record.definition_version) + " is not deployed");
   }
-  auto state = DecodeCaseSnapshot(record.snapshot, *item);
+  // The live machine at this version holds the state the snapshot decodes to; copying it is
+  // cheaper than decoding.
+  std::optional<CaseState> cached = cache_->StateAt(record.id, record.version);
+  Result<CaseState> state =
+      cached ? Result<CaseState>(std::move(*cached)) : DecodeCaseSnapshot(record.snapshot, *item);
   if (!state.ok()) {
     // A snapshot this build cannot read: the events still can.
     auto events = store_->GetEvents(record.id);

@@ -77,6 +77,11 @@ struct ActRequest {
   std::string comment;
   std::optional<int64_t> expected_version;  // If-Match
   std::string idempotency_key;
+  // The case as the caller has just read it (CaseService::Read), or null: the first attempt acts
+  // from its version instead of reading the store again (a record gone stale meanwhile costs a
+  // replay or a retry, never correctness: the store's version check still guards the write). Not
+  // owned; must outlive the call.
+  const CaseRecord* read = nullptr;
 };
 
 struct VerifyReport {
@@ -219,11 +224,20 @@ class CaseService {
   Result<BundleView> GetBundle(const std::string& case_id);
   // Whether `case_id` is a bundle case (false for item cases and unknown ids).
   bool IsBundleCase(const std::string& case_id);
+  // The same for a record just read (Read).
+  bool IsBundle(const CaseRecord& record) const;
+
+  // The stored record of a case, read once for a route that would otherwise read it several times
+  // (is it a bundle, may the caller see it, act on it: IsBundle, GetFor, ActRequest::read).
+  // kNotFound ("no case ID"); the store's codes.
+  Result<CaseRecord> Read(const std::string& case_id);
 
   // --- Who may see and do what (engine/permissions.h), for the API
   // The case, or the bundle case, if `p` may see it; kNotFound ("no case ID") when it may not,
   // exactly as when it does not exist.
   Result<CaseView> GetFor(const Principal& p, const std::string& case_id);
+  // As GetFor, for an item case's record just read (Read).
+  Result<CaseView> GetFor(const Principal& p, const CaseRecord& record);
   Result<BundleView> GetBundleFor(const Principal& p, const std::string& case_id);
   bool MaySee(const Principal& p, const CaseState& state);
   bool MaySeeBundle(const Principal& p, const BundleState& state);
@@ -256,13 +270,15 @@ class CaseService {
     int64_t version = 0;
     std::string last_hash;
   };
-  // The machine from the cache when it is there at the stored version, else replayed.
-  Result<OpenCase> Checkout(const std::string& case_id);
+  // The machine from the cache when it is there at the stored version, else replayed. `read`,
+  // when not null, is the case's record as just read (ActRequest::read), used instead of reading
+  // it again.
+  Result<OpenCase> Checkout(const std::string& case_id, const CaseRecord* read = nullptr);
   // Puts a machine whose write committed (or that nothing changed) back into the cache, its chain
   // bookkeeping advanced to `version` and `last_hash`.
   void CheckIn(std::unique_ptr<CaseLifecycle> lifecycle, int64_t version,
                const std::string& last_hash);
-  Result<CaseView> ActOnce(const ActRequest& request, bool* retry);
+  Result<CaseView> ActOnce(const ActRequest& request, const CaseRecord* read, bool* retry);
   // Checks the actor's right to take `command` now and records it in the command's data.
   Status AuthorizeCommand(const CaseLifecycle& lifecycle, Command* command);
   // The definition id of the bundle `state` is a part of; "" for a case of no bundle.

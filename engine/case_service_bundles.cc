@@ -515,7 +515,11 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
 bool CaseService::IsBundleCase(const std::string& case_id) {
   auto record = store_->GetCase(case_id);
   if (!record.ok() || !*record) return false;
-  return registry_->FindBundle((*record)->definition_id, (*record)->definition_version) != nullptr;
+  return IsBundle(**record);
+}
+
+bool CaseService::IsBundle(const CaseRecord& record) const {
+  return registry_->FindBundle(record.definition_id, record.definition_version) != nullptr;
 }
 
 Result<BundleView> CaseService::GetBundle(const std::string& case_id) {

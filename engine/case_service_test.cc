@@ -823,6 +823,41 @@ TEST_F(CaseServiceTest, ACachedMachineIsNotUsedAfterAnotherWriterCommits) {
   EXPECT_TRUE(service_->Verify(id).ok);
 }
 
+TEST_F(CaseServiceTest, AnActionFromARecordJustReadDoesNotReadTheCaseAgain) {
+  CountedService a(store_.get(), registry_.get(), &clock_);
+  const std::string id = Create().state.id;
+  ASSERT_TRUE(a.service.Act(Request(id, "accept", Clerk())).ok());
+  auto record = a.service.Read(id);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->version, 2);
+  EXPECT_FALSE(a.service.IsBundle(*record));
+  EXPECT_EQ(a.service.Read("no-such-case").status().code(), StatusCode::kNotFound);
+  // Read from the cached machine or decoded from the snapshot, the case is the same.
+  auto view = a.service.Get(id);
+  auto decoded = service_->Get(id);
+  ASSERT_TRUE(view.ok() && decoded.ok());
+  EXPECT_EQ(CaseViewToJson(*view), CaseViewToJson(*decoded));
+  const int reads = a.store.get_case;
+  ActRequest suspend = Request(id, "suspend", Approver(), {{"reason", "hearing"}});
+  suspend.read = &*record;
+  auto suspended = a.service.Act(suspend);
+  ASSERT_TRUE(suspended.ok()) << suspended.status().ToString();
+  EXPECT_EQ(suspended->state.version, 3);
+  EXPECT_EQ(a.store.get_case, reads) << "the action read the case again";
+  // A record gone stale (another writer moved the case on since) costs a retry, never an update
+  // or a refusal decided on the old version: on version 3 the case is suspended and not passed.
+  auto stale = a.service.Read(id);
+  ASSERT_TRUE(stale.ok());
+  MustAct(id, "resume", Approver());
+  ActRequest review = Request(id, "pass", Reviewer());
+  review.read = &*stale;
+  auto passed = a.service.Act(review);
+  ASSERT_TRUE(passed.ok()) << passed.status().ToString();
+  EXPECT_EQ(passed->state.version, 5);
+  EXPECT_FALSE(passed->state.suspended);
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
 TEST_F(CaseServiceTest, ARefusedActionLeavesTheCachedMachineUnchanged) {
   CountedService a(store_.get(), registry_.get(), &clock_);
   const std::string id = Create().state.id;
@@ -943,6 +978,11 @@ TEST(CaseCache, BoundedLeastRecentlyUsedFirst) {
   // An older machine does not replace a newer one.
   cache.Put("d", 5, std::make_unique<CaseLifecycle>(item));
   cache.Put("d", 4, std::make_unique<CaseLifecycle>(item));
+  EXPECT_EQ(cache.CachedVersion("d"), 5);
+  // A look at a cached machine's state leaves it cached, and sees only the version asked for.
+  ASSERT_TRUE(cache.StateAt("d", 5).has_value());
+  EXPECT_FALSE(cache.StateAt("d", 4).has_value());
+  EXPECT_FALSE(cache.StateAt("a", 1).has_value());
   EXPECT_EQ(cache.CachedVersion("d"), 5);
   CaseCache off(0);
   off.Put("a", 1, std::make_unique<CaseLifecycle>(item));

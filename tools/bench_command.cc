@@ -25,6 +25,8 @@ Options:
   --application FILE   the application each case starts from (default
                        docs/examples/construction-permit-application.json)
   --synchronous S      FULL (default), NORMAL or OFF
+  --threads N          the server's thread pool (default 2 × connections + 8; a keep-alive
+                       connection holds a thread, so at least --connections)
   --format FORMAT      text (default) or json
   --help               show this help
 )";
@@ -185,7 +187,9 @@ int BenchCommand(int argc, char** argv, int first) {
        {"callers", "cases", "steps", "synchronous", "rounds", "dir", "check"}},
       {"replay", kBenchReplayHelp, {"cases", "steps", "dir", "check"}},
       {"read", kBenchReadHelp, {"cases", "reads", "db", "dir", "snapshot-bytes", "check"}},
-      {"http", kHttpHelp, {"connections", "seconds", "definitions", "application", "synchronous"}},
+      {"http",
+       kHttpHelp,
+       {"connections", "seconds", "definitions", "application", "synchronous", "threads"}},
       {"reforms", kReformsHelp, {"cases", "definitions"}},
       {"history", kBenchHistoryHelp, {"events", "ops", "metrics-cases", "definitions"}},
       {"overload",

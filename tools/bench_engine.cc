@@ -27,6 +27,7 @@
 #include "engine/case_service.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
+#include "engine/engine.h"
 #include "engine/lifecycle.h"
 #include "engine/sqlite_store.h"
 #include "tools/cli.h"
@@ -288,34 +289,38 @@ nlohmann::json BenchMaterials() {
   return {"application_form", "licence"};
 }
 
-// The store, registry and service of one benchmark database.
-struct Engine {
-  std::unique_ptr<SqliteStore> store;
-  std::unique_ptr<DefinitionRegistry> registry;
-  std::unique_ptr<SimulatedClock> clock;
-  std::unique_ptr<CaseService> service;
+// One benchmark database, opened through Engine::Open as every command opens one; the members
+// point into `engine`, which owns them.
+struct BenchDb {
+  std::unique_ptr<Engine> engine;
+  Store* store = nullptr;
+  DefinitionRegistry* registry = nullptr;
+  SimulatedClock* clock = nullptr;
+  CaseService* service = nullptr;
   std::shared_ptr<const Item> item;
 };
 
 // Opens a store at `options.path` and deploys the benchmark definitions (a no-op when they are).
-Result<Engine> OpenEngine(const SqliteStoreOptions& options, int steps) {
-  Engine engine;
-  auto store = SqliteStore::Open(options);
-  if (!store.ok()) return store.status();
-  engine.store = std::move(store).value();
-  engine.registry = std::make_unique<DefinitionRegistry>(engine.store.get());
-  TONGBAN_RETURN_IF_ERROR(engine.registry->LoadFromStore());
+Result<BenchDb> OpenEngine(const SqliteStoreOptions& options, int steps) {
   Instant start = *ParseTimestamp(kStart);
+  EngineOptions engine_options;
+  engine_options.store = options;
+  engine_options.clock = std::make_unique<SimulatedClock>(start);
+  auto opened = Engine::Open(std::move(engine_options));
+  if (!opened.ok()) return opened.status();
+  BenchDb db;
+  db.engine = std::move(opened).value();
+  db.store = db.engine->store();
+  db.registry = db.engine->registry();
+  db.clock = db.engine->simulated_clock();
+  db.service = db.engine->cases();
   if (!options.read_only) {
-    auto deployed = engine.registry->Deploy(BenchDefinitions(steps), start);
+    auto deployed = db.registry->Deploy(BenchDefinitions(steps), start);
     if (!deployed.ok()) return deployed.status();
   }
-  engine.item = engine.registry->FindItem("bench-permit");
-  if (!engine.item) return Status::NotFound("the benchmark item is not deployed");
-  engine.clock = std::make_unique<SimulatedClock>(start);
-  engine.service =
-      std::make_unique<CaseService>(engine.store.get(), engine.registry.get(), engine.clock.get());
-  return engine;
+  db.item = db.registry->FindItem("bench-permit");
+  if (!db.item) return Status::NotFound("the benchmark item is not deployed");
+  return db;
 }
 
 // Runs fn(t) on `threads` threads started together; the calling thread shows progress meanwhile
@@ -445,7 +450,7 @@ Result<TransitionRun> RunTransitions(const TempDir& dir, const std::string& name
   options.group_commit = group_commit;
   auto opened = OpenEngine(options, steps);
   if (!opened.ok()) return opened.status();
-  Engine& engine = opened.value();
+  BenchDb& engine = opened.value();
   const std::vector<Command> commands = LifeCycleCommands(*engine.item);
   const long per_case = static_cast<long>(commands.size()) + 1;
   const StoreStats before = engine.store->Stats();  // Deploy does not go through the writer
@@ -510,7 +515,7 @@ Result<TransitionRun> RunTransitions(const TempDir& dir, const std::string& name
     return Status::Internal("expected " + std::to_string(run.transitions) + " events, found " +
                             std::to_string(*events));
   }
-  engine = Engine();  // close before reading the file raw
+  engine = BenchDb();  // close before reading the file raw
   TONGBAN_RETURN_IF_ERROR(MeasureRowSizes(options.path, &run.event_bytes, &run.case_bytes));
   return run;
 }
@@ -793,7 +798,7 @@ int BenchReplay(const Args& args) {
   {
     auto opened = OpenEngine(options, static_cast<int>(steps));
     if (!opened.ok()) return Fail("opening the database", opened.status());
-    Engine& engine = opened.value();
+    BenchDb& engine = opened.value();
     const std::vector<Command> commands = LifeCycleCommands(*engine.item);
     Instant start = engine.clock->Now();
     std::atomic<long> next{0}, done{0};
@@ -818,7 +823,7 @@ int BenchReplay(const Args& args) {
   options.read_only = true;  // as `tongban verify` opens it
   auto opened = OpenEngine(options, static_cast<int>(steps));
   if (!opened.ok()) return Fail("reopening the database", opened.status());
-  Engine& engine = opened.value();
+  BenchDb& engine = opened.value();
   auto event_count = engine.store->CountEvents();
   if (!event_count.ok()) return Fail("counting events", event_count.status());
   const long events = static_cast<long>(*event_count);
@@ -962,7 +967,7 @@ std::string PaddedSnapshot(const std::string& id, long bytes) {
 
 // Fills the database up to `cases` minimal cases (ids HexId(0..cases-1)), starting at `from`.
 // `snapshot_bytes` 0 keeps the snapshot of a real submitted case.
-Status FillCases(Engine& engine, long from, long cases, long snapshot_bytes) {
+Status FillCases(BenchDb& engine, long from, long cases, long snapshot_bytes) {
   // One real submitted case gives realistic event data and snapshot sizes.
   const std::vector<Command> none;
   Instant start = engine.clock->Now();
@@ -1056,7 +1061,7 @@ int BenchRead(const Args& args) {
   bool existed = fs::exists(options.path);
   auto opened = OpenEngine(options, 1);
   if (!opened.ok()) return Fail("opening " + options.path, opened.status());
-  Engine* engine = &opened.value();
+  BenchDb* engine = &opened.value();
   auto count = engine->store->CountCases();
   if (!count.ok()) return Fail("counting cases", count.status());
   long stored = static_cast<long>(*count);
@@ -1081,7 +1086,7 @@ int BenchRead(const Args& args) {
     cases = stored;  // read from all of them; they are all the benchmark's
   }
   // Reopen read-only, as a reader would see it: closing checkpoints the WAL into the file.
-  opened = Result<Engine>(Status::Unavailable("closed"));
+  opened = Result<BenchDb>(Status::Unavailable("closed"));
   options.read_only = true;
   opened = OpenEngine(options, 1);
   if (!opened.ok()) return Fail("reopening " + options.path, opened.status());

@@ -131,7 +131,7 @@ int BenchHistory(const Args& args) {
   const nlohmann::json application = nlohmann::json::parse(application_file);
   auto engine = ScratchEngine::Open("history", definitions);
   if (!engine.ok()) return Fail("a throw-away database", engine.status());
-  Store* store = (*engine)->store.get();
+  Store* store = (*engine)->store;
   CaseService& cached = *(*engine)->service;
   DefinitionRegistry& registry = *(*engine)->registry;
   SimulatedClock& clock = *(*engine)->clock;

@@ -11,6 +11,7 @@
 
 #include "engine/case_service.h"
 #include "engine/clock.h"
+#include "engine/engine.h"
 #include "engine/sqlite_store.h"
 
 namespace tongban::cli {
@@ -22,10 +23,12 @@ struct ScratchEngine {
   ~ScratchEngine();
 
   std::string dir;
-  std::unique_ptr<SqliteStore> store;
-  std::unique_ptr<DefinitionRegistry> registry;
-  std::unique_ptr<SimulatedClock> clock;
-  std::unique_ptr<CaseService> service;
+  // Opened through Engine::Open; the pointers below are the engine's.
+  std::unique_ptr<Engine> engine;
+  Store* store = nullptr;
+  DefinitionRegistry* registry = nullptr;
+  SimulatedClock* clock = nullptr;
+  CaseService* service = nullptr;
 };
 
 }  // namespace tongban::cli
