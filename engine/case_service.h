@@ -197,8 +197,13 @@ class CaseService {
   Result<std::vector<Event>> History(const std::string& case_id);
 
   VerifyReport Verify(const std::string& case_id);
-  // Verifies every case; `progress` is called now and then with (events done, events total).
-  VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {});
+  // Verifies every case and the ledger's chain. The cases are split into `threads` ranges of case
+  // ids (0: one per hardware thread), each verified on a thread of its own with its own store
+  // connection; the report is the one a single thread would give: the first failing case in id
+  // order, with the events and cases counted up to and including it. `progress` is called now and
+  // then with (events done, events total), from the verifying threads but never concurrently.
+  VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
+                         int threads = 0);
 
   // Applies every timer due at the clock's now; returns how many system events were recorded.
   // Also rewrites up to `limit` cases under review written before the store recorded lights

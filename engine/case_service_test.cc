@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -740,6 +741,59 @@ TEST_F(CaseServiceTest, ARecordWithoutEventsIsFound) {
   EXPECT_FALSE(all.ok);
   EXPECT_EQ(all.case_id, other_);
   EXPECT_NE(all.reason.find("no events"), std::string::npos) << all.reason;
+}
+
+TEST_F(CaseServiceTest, ParallelVerificationReportsWhatOneThreadReports) {
+  // Twelve cases; four of them damaged in different ways, spread over the id order so that with
+  // two threads two lie in each half. Each round, every thread count must report the first damaged
+  // case exactly as one thread does (with the events and cases counted before it); then that case
+  // is removed and the next one must be found, until the database verifies.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    std::string id = Create().state.id;
+    MustAct(id, "accept", Clerk());
+    if (i % 2 == 0) MustAct(id, "pass", Reviewer());
+    ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  auto where = [](const std::string& id) { return " WHERE case_id = '" + id + "'"; };
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER events_append_only_update;\n"
+          "DROP TRIGGER events_append_only_delete;\n"
+          "UPDATE events SET data = '{\"comment\":\"x\"}'" +
+              where(ids[1]) + " AND seq = 2;\n" + "DELETE FROM events" + where(ids[4]) +
+              " AND seq = 2;\n" +
+              "UPDATE cases SET snapshot = replace(snapshot, '\"status\":\"under_review\"', "
+              "'\"status\":\"closed\"') WHERE id = '" +
+              ids[7] + "';\n" + "DELETE FROM events" + where(ids[10]) + ";");
+  Open();
+  const std::vector<std::string> damaged = {ids[1], ids[4], ids[7], ids[10]};
+  for (const std::string& expected : damaged) {
+    VerifyReport one = service_->VerifyAll({}, 1);
+    EXPECT_FALSE(one.ok);
+    EXPECT_EQ(one.case_id, expected) << one.reason;
+    for (int threads : {2, 3, 4, 12, 16}) {
+      int64_t last_done = 0;
+      VerifyReport many = service_->VerifyAll(
+          [&](int64_t done, int64_t) {
+            EXPECT_GE(done, last_done);
+            last_done = done;
+          },
+          threads);
+      EXPECT_EQ(VerifyReportToJson(many), VerifyReportToJson(one)) << threads << " threads";
+    }
+    Close();
+    Sqlite3(path_, "DELETE FROM events" + where(expected) + ";\nDELETE FROM cases WHERE id = '" +
+                       expected + "';");
+    Open();
+  }
+  VerifyReport one = service_->VerifyAll({}, 1);
+  EXPECT_TRUE(one.ok) << one.reason;
+  EXPECT_EQ(one.cases, 8);
+  for (int threads : {2, 3, 16}) {
+    EXPECT_EQ(VerifyReportToJson(service_->VerifyAll({}, threads)), VerifyReportToJson(one));
+  }
 }
 
 // ---- Reads without replay; the machine cache

@@ -5,6 +5,9 @@
 #include "engine/snapshot_codec.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 namespace tongban {
 
@@ -19,10 +22,23 @@ nlohmann::json VerifyReportToJson(const VerifyReport& r) {
 
 namespace {
 
-// Checks one case's events against its record: chain, replay, snapshot. `events` is in seq order.
+// Whether the stored snapshot holds the replayed state, `replayed` being that state encoded. The
+// two are compared in this build's format, so a snapshot of an older format verifies too;
+// `reencode` decodes stored text and encodes it again. Equal bytes need no decoding: the codec
+// round-trips (snapshot_codec_test), so re-encoding them would give the same bytes again.
+template <typename Reencode>
+bool SameSnapshot(const std::string& stored, const std::string& replayed,
+                  const Reencode& reencode) {
+  if (stored == replayed) return true;
+  Result<std::string> again = reencode(stored);
+  return again.ok() && *again == replayed;
+}
+
+// Checks one case's events against its record: chain, replay, snapshot. `events` is in seq order;
+// `record` is null when the case has none.
 VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Event>& events,
-                              const std::optional<CaseRecord>& record,
-                              const DefinitionRegistry& registry) {
+                              const CaseRecord* record, const DefinitionRegistry& registry,
+                              EventHashChecker* hashes) {
   VerifyReport report;
   report.case_id = case_id;
   report.events = static_cast<int64_t>(events.size());
@@ -32,7 +48,7 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
     report.reason = std::move(reason);
     return report;
   };
-  std::string previous = kGenesisHash;
+  std::string_view previous = kGenesisHash;
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     if (e.seq != static_cast<int64_t>(i) + 1) {
@@ -44,7 +60,7 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
       return fail(e.seq, "prev_hash does not match the hash of event " + std::to_string(e.seq - 1) +
                              ": the chain is broken here");
     }
-    if (ComputeEventHash(e) != e.hash) {
+    if (!hashes->Matches(e)) {
       return fail(e.seq, "hash does not match the event's content: the event was altered");
     }
     previous = e.hash;
@@ -60,9 +76,12 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
                   "the case record is at version " + std::to_string(record->version) +
                       " but the log ends at " + std::to_string(events.back().seq));
     }
-    // Compared in this build's format, so a snapshot of an older format verifies too.
-    auto stored = DecodeBundleSnapshot(record->snapshot);
-    if (!stored.ok() || EncodeBundleSnapshot(*stored) != EncodeBundleSnapshot(state) ||
+    if (!SameSnapshot(record->snapshot, EncodeBundleSnapshot(state),
+                      [](std::string_view text) -> Result<std::string> {
+                        auto stored = DecodeBundleSnapshot(text);
+                        if (!stored.ok()) return stored.status();
+                        return EncodeBundleSnapshot(*stored);
+                      }) ||
         record->status != state.Status()) {
       return fail(std::nullopt,
                   "the stored snapshot differs from the state replayed from the events");
@@ -84,17 +103,134 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
                 "the case record is at version " + std::to_string(record->version) +
                     " but the log ends at " + std::to_string(events.back().seq));
   }
-  // Compared in this build's format, so a snapshot of an older format verifies too.
-  auto stored = DecodeCaseSnapshot(record->snapshot, lifecycle.item());
-  if (!stored.ok() ||
-      EncodeCaseSnapshot(*stored, lifecycle.item()) !=
-          EncodeCaseSnapshot(lifecycle.state(), lifecycle.item()) ||
+  const Item& item = lifecycle.item();
+  if (!SameSnapshot(record->snapshot, EncodeCaseSnapshot(lifecycle.state(), item),
+                    [&](std::string_view text) -> Result<std::string> {
+                      auto stored = DecodeCaseSnapshot(text, item);
+                      if (!stored.ok()) return stored.status();
+                      return EncodeCaseSnapshot(*stored, item);
+                    }) ||
       record->status != CaseStatusCode(lifecycle.state().status) ||
       record->step != lifecycle.step_id()) {
     return fail(std::nullopt,
                 "the stored snapshot differs from the state replayed from the events");
   }
   return report;
+}
+
+// Verification of the cases in one range of ids, as VerifyAll reports it for the whole database:
+// events and cases counted up to and including the first case that fails, where it stops.
+class RangeVerifier {
+ public:
+  RangeVerifier(Store* store, const DefinitionRegistry* registry, CaseIdRange range)
+      : store_(store), registry_(registry), range_(std::move(range)) {}
+
+  // `stop` says that an earlier range already failed, so this one's findings no longer count;
+  // `tick` is called every 1000 cases with the events verified since the last call.
+  VerifyReport Run(const std::function<bool()>& stop, const std::function<void(int64_t)>& tick) {
+    // Merge-join the event stream with the case stream, both in case id order.
+    Status scanned = store_->ForEachCase(range_, [&](const CaseRecord& r) {
+      records_.push_back(r);
+      return true;
+    });
+    if (!scanned.ok()) {
+      total_.ok = false;
+      total_.reason = scanned.ToString();
+      return total_;
+    }
+    Status streamed = store_->ForEachEvent(range_, [&](Event& e) {
+      if (e.case_id != current_) {
+        if (!FinishCase() || (total_.cases % 1000 == 0 && Tick(stop, tick))) return false;
+        current_ = e.case_id;
+      }
+      // Swapped into a slot kept from earlier cases: no copy, and the scan's next row is assigned
+      // into buffers that already have room.
+      if (used_ < events_.size()) {
+        std::swap(events_[used_], e);
+      } else {
+        events_.push_back(std::move(e));
+      }
+      ++used_;
+      return true;
+    });
+    if (!streamed.ok()) {
+      total_.ok = false;
+      total_.reason = streamed.ToString();
+      return total_;
+    }
+    if (total_.ok && !stop() && FinishCase() && next_record_ < records_.size()) {
+      total_.ok = false;
+      total_.case_id = records_[next_record_].id;
+      total_.reason = "the case record has no events";
+    }
+    Tick(stop, tick);
+    return total_;
+  }
+
+ private:
+  // Verifies the case whose events were gathered; false (and the finding in total_) when it fails.
+  bool FinishCase() {
+    if (current_.empty()) return true;
+    if (next_record_ < records_.size() && records_[next_record_].id < current_) {
+      total_.ok = false;
+      total_.case_id = records_[next_record_].id;
+      total_.reason = "the case record has no events";
+      return false;
+    }
+    const CaseRecord* record = nullptr;
+    if (next_record_ < records_.size() && records_[next_record_].id == current_) {
+      record = &records_[next_record_++];
+    }
+    events_.resize(used_);
+    VerifyReport r = VerifyCaseEvents(current_, events_, record, *registry_, &hashes_);
+    used_ = 0;
+    total_.events += r.events;
+    total_.cases += 1;
+    if (!r.ok) {
+      total_.ok = false;
+      total_.case_id = r.case_id;
+      total_.first_bad_seq = r.first_bad_seq;
+      total_.reason = r.reason;
+      return false;
+    }
+    return true;
+  }
+
+  // Reports progress; true when an earlier range failed, so this one can stop.
+  bool Tick(const std::function<bool()>& stop, const std::function<void(int64_t)>& tick) {
+    tick(total_.events - ticked_);
+    ticked_ = total_.events;
+    return stop();
+  }
+
+  Store* store_;
+  const DefinitionRegistry* registry_;
+  const CaseIdRange range_;
+  VerifyReport total_;
+  std::vector<CaseRecord> records_;
+  size_t next_record_ = 0;
+  std::string current_;
+  std::vector<Event> events_;  // the current case's events are events_[0, used_)
+  size_t used_ = 0;
+  int64_t ticked_ = 0;
+  EventHashChecker hashes_;
+};
+
+// `parts` ranges that together hold every case id, split at cases so that each holds about as many
+// cases (fewer ranges when there are fewer cases).
+Result<std::vector<CaseIdRange>> SplitCaseIds(Store* store, int parts) {
+  std::vector<CaseIdRange> ranges(1);
+  if (parts <= 1) return ranges;
+  auto cases = store->CountCases();
+  if (!cases.ok()) return cases.status();
+  for (int i = 1; i < parts; ++i) {
+    auto id = store->CaseIdAt(*cases * i / parts);
+    if (!id.ok()) return id.status();
+    if (!*id || id->value() <= ranges.back().from) continue;
+    ranges.back().to = **id;
+    ranges.push_back(CaseIdRange{**id, ""});
+  }
+  return ranges;
 }
 
 }  // namespace
@@ -116,70 +252,59 @@ VerifyReport CaseService::Verify(const std::string& case_id) {
     report.reason = "no such case";
     return report;
   }
-  return VerifyCaseEvents(case_id, *events, *record, *registry_);
+  EventHashChecker hashes;
+  return VerifyCaseEvents(case_id, *events, *record ? &**record : nullptr, *registry_, &hashes);
 }
 
-VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>& progress) {
+VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>& progress,
+                                    int threads) {
   VerifyReport total;
   int64_t event_total = 0;
   if (auto n = store_->CountEvents(); n.ok()) event_total = *n;
-  // Merge-join the event stream with the case stream, both in case id order.
-  std::vector<CaseRecord> records;
-  Status scanned = store_->ForEachCase([&](const CaseRecord& r) {
-    records.push_back(r);
-    return true;
-  });
-  if (!scanned.ok()) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto ranges = SplitCaseIds(store_, threads);
+  if (!ranges.ok()) {
     total.ok = false;
-    total.reason = scanned.ToString();
+    total.reason = ranges.status().ToString();
     return total;
   }
-  size_t next_record = 0;
-  std::string current;
-  std::vector<Event> events;
-  auto finish_case = [&]() -> bool {
-    if (current.empty()) return true;
-    std::optional<CaseRecord> record;
-    while (next_record < records.size() && records[next_record].id < current) {
-      total.ok = false;
-      total.case_id = records[next_record].id;
-      total.reason = "the case record has no events";
-      return false;
+  const size_t n = ranges->size();
+  // The lowest range that failed so far: ranges after it stop, since the first finding in case id
+  // order is the one reported (the same as one thread would report).
+  std::atomic<size_t> first_failed{n};
+  std::mutex progress_mutex;
+  int64_t events_done = 0;  // guarded by progress_mutex
+  std::vector<VerifyReport> reports(n);
+  auto run = [&](size_t k) {
+    RangeVerifier verifier(store_, registry_, (*ranges)[k]);
+    reports[k] = verifier.Run([&] { return first_failed.load() < k; },
+                              [&](int64_t events) {
+                                std::lock_guard<std::mutex> lock(progress_mutex);
+                                events_done += events;
+                                if (progress) progress(events_done, event_total);
+                              });
+    if (!reports[k].ok) {
+      size_t seen = first_failed.load();
+      while (k < seen && !first_failed.compare_exchange_weak(seen, k)) {
+      }
     }
-    if (next_record < records.size() && records[next_record].id == current) {
-      record = records[next_record++];
-    }
-    VerifyReport r = VerifyCaseEvents(current, events, record, *registry_);
+  };
+  {
+    std::vector<std::jthread> workers;
+    for (size_t k = 1; k < n; ++k)
+      workers.emplace_back(run, k);
+    run(0);
+  }
+  for (const VerifyReport& r : reports) {
     total.events += r.events;
-    total.cases += 1;
+    total.cases += r.cases;
     if (!r.ok) {
       total.ok = false;
       total.case_id = r.case_id;
       total.first_bad_seq = r.first_bad_seq;
       total.reason = r.reason;
-      return false;
+      break;
     }
-    if (progress && total.cases % 1000 == 0) progress(total.events, event_total);
-    return true;
-  };
-  Status streamed = store_->ForEachEvent([&](const Event& e) {
-    if (e.case_id != current) {
-      if (!finish_case()) return false;
-      current = e.case_id;
-      events.clear();
-    }
-    events.push_back(e);
-    return true;
-  });
-  if (!streamed.ok()) {
-    total.ok = false;
-    total.reason = streamed.ToString();
-    return total;
-  }
-  if (total.ok && finish_case() && next_record < records.size()) {
-    total.ok = false;
-    total.case_id = records[next_record].id;
-    total.reason = "the case record has no events";
   }
   // The registers' ledger is one more chain to check.
   if (total.ok) {
@@ -194,7 +319,8 @@ VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>&
       total.reason = "ledger entry " + std::to_string(fault->seq) + ": " + fault->reason;
     }
   }
-  if (progress) progress(total.events, event_total);
+  // Every range reported its last events before it returned.
+  if (progress) progress(events_done, event_total);
   return total;
 }
 

@@ -54,11 +54,17 @@ class CountingStore final : public Store {
   Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) override {
     return base_->ForEachCaseId(visit);
   }
-  Status ForEachEvent(const std::function<bool(const Event&)>& visit) override {
-    return base_->ForEachEvent(visit);
+  using Store::ForEachCase;
+  using Store::ForEachEvent;
+  Status ForEachEvent(const CaseIdRange& range, const std::function<bool(Event&)>& visit) override {
+    return base_->ForEachEvent(range, visit);
   }
-  Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) override {
-    return base_->ForEachCase(visit);
+  Status ForEachCase(const CaseIdRange& range,
+                     const std::function<bool(const CaseRecord&)>& visit) override {
+    return base_->ForEachCase(range, visit);
+  }
+  Result<std::optional<std::string>> CaseIdAt(int64_t index) override {
+    return base_->CaseIdAt(index);
   }
   Result<int64_t> CountCases() override { return base_->CountCases(); }
   Result<int64_t> CountEvents() override { return base_->CountEvents(); }

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "workflows/calendar.h"
+#include "workflows/sha256.h"
 
 namespace tongban {
 
@@ -52,6 +53,11 @@ struct Event {
 
 // Canonical JSON text of a value: sorted keys, compact. The form every event's data is stored in.
 std::string CanonicalJson(const nlohmann::json& value);
+// Appends CanonicalJson(value) to `out`: the same bytes, written without building a serializer for
+// the common values (strings that need no escaping, integers, booleans, null, objects, arrays).
+void AppendCanonicalJson(std::string* out, const nlohmann::json& value);
+// Appends the JSON string literal CanonicalJson writes for `text` (invalid UTF-8 replaced).
+void AppendJsonString(std::string* out, std::string_view text);
 // Parses stored canonical data text; an empty object when it is not JSON (verification reports
 // such data through the hash, not through a parse error here).
 nlohmann::json ParseStoredData(const std::string& text);
@@ -59,9 +65,28 @@ nlohmann::json ParseStoredData(const std::string& text);
 // value can shift a field boundary. Shared by events and ledger entries.
 void AppendEncodedField(std::string* out, std::string_view value);
 
+// AppendEncodedField of an integer's decimal digits.
+void AppendEncodedInt(std::string* out, int64_t value);
+
 // The exact bytes the hash covers: a version tag and every field, length-prefixed.
 std::string CanonicalEventEncoding(const Event& event);
+// CanonicalEventEncoding into `out` (cleared first), so a loop can keep one buffer.
+void AppendCanonicalEventEncoding(std::string* out, const Event& event);
 std::string ComputeEventHash(const Event& event);
+
+// Checks events' hashes with one encoding buffer and one digest context for all of them: what
+// ComputeEventHash(e) == e.hash answers, without allocating per event (verification's loop).
+//
+// Thread safety: one object per thread.
+class EventHashChecker {
+ public:
+  // Whether `event.hash` is the hash of the event's content (and prev_hash).
+  bool Matches(const Event& event);
+
+ private:
+  std::string buffer_;
+  Sha256Hasher sha_;
+};
 
 nlohmann::json EventToJson(const Event& event);
 

@@ -169,5 +169,61 @@ TEST(Event, EventToJson) {
   EXPECT_EQ(EventToJson(e)["step"], nullptr);
 }
 
+TEST(Event, CanonicalJsonIsTheSerializersText) {
+  // AppendCanonicalJson writes the common values itself; it must give nlohmann's bytes for
+  // everything, including what needs escaping or replacing.
+  const std::vector<json> values = {
+      json(nullptr),
+      json(true),
+      json(false),
+      json(0),
+      json(-42),
+      json(INT64_MIN),
+      json(UINT64_MAX),
+      json(1.5),
+      json(1e300),
+      json(-0.0),
+      json(""),
+      json("plain"),
+      json("材料齐全"),
+      json("quote \" and backslash \\"),
+      json("tab\tnewline\ncr\rbell\x07 del\x7f"),
+      json(std::string("nul\0inside", 10)),
+      json("invalid \xff\xfe utf-8"),
+      json("truncated \xe6\x9d"),
+      json("overlong \xc0\xaf"),
+      json("surrogate \xed\xa0\x80"),
+      json("emoji \xf0\x9f\x98\x80"),
+      json("past U+10FFFF \xf4\x90\x80\x80"),
+      json::array(),
+      json::object(),
+      json::parse(R"({"b":[1,{"z":null,"a":"x"},[]],"a":{"\u00e9":2.25,"k\"ey":false}})"),
+  };
+  for (const json& value : values) {
+    std::string expected = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    EXPECT_EQ(CanonicalJson(value), expected);
+    std::string appended = "prefix";
+    AppendCanonicalJson(&appended, value);
+    EXPECT_EQ(appended, "prefix" + expected);
+  }
+}
+
+TEST(Event, HashCheckerAgreesWithComputeEventHash) {
+  EventHashChecker checker;
+  Event e = SampleEvent();
+  EXPECT_TRUE(checker.Matches(e));
+  for (int i = 0; i < 3; ++i) {
+    Event altered = e;
+    if (i == 0) altered.data = CanonicalJson({{"comment", "材料齐全"}, {"b", 2}});
+    if (i == 1) altered.seq = 4;
+    if (i == 2) altered.prev_hash = std::string(64, 'b');
+    EXPECT_FALSE(checker.Matches(altered)) << i;
+    altered.hash = ComputeEventHash(altered);
+    EXPECT_TRUE(checker.Matches(altered)) << i;
+  }
+  // One checker over many events gives what a fresh computation gives for each.
+  EXPECT_TRUE(checker.Matches(e));
+}
+
 }  // namespace
 }  // namespace tongban

@@ -13,8 +13,8 @@ std::string CanonicalLedgerEncoding(const LedgerEntry& e) {
   std::string out;
   out.reserve(256 + e.data.size());
   out.append("tongban-ledger-v1\n");
-  AppendEncodedField(&out, std::to_string(e.seq));
-  AppendEncodedField(&out, std::to_string(e.time.time_since_epoch().count()));
+  AppendEncodedInt(&out, e.seq);
+  AppendEncodedInt(&out, e.time.time_since_epoch().count());
   AppendEncodedField(&out, e.actor.id);
   AppendEncodedField(&out, e.actor.role);
   AppendEncodedField(&out, e.actor.organ);

@@ -3,6 +3,9 @@
 #include "engine/clock.h"
 #include "engine/event.h"
 
+#include <charconv>
+#include <map>
+
 namespace tongban {
 
 namespace {
@@ -195,78 +198,187 @@ int SnapshotFormatOf(std::string_view text) {
   return it != j.end() && it->is_number_integer() ? it->get<int>() : 0;
 }
 
+namespace {
+
+// Writes a canonical JSON object member by member, straight into a string. The caller names the
+// members in sorted key order (what CanonicalJson gives); snapshot_codec_test checks the output is
+// canonical, so a member out of order fails there.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string* out) : out_(out) { out_->push_back('{'); }
+  ~ObjectWriter() { out_->push_back('}'); }
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+  // Starts a member; the caller writes its value. `key` needs no escaping.
+  std::string* Key(std::string_view key) {
+    if (!first_) out_->push_back(',');
+    first_ = false;
+    out_->push_back('"');
+    out_->append(key);
+    out_->append("\":");
+    return out_;
+  }
+  void String(std::string_view key, std::string_view value) { AppendJsonString(Key(key), value); }
+  void Int(std::string_view key, int64_t value) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    Key(key)->append(digits, static_cast<size_t>(end - digits));
+  }
+  void Bool(std::string_view key, bool value) { Key(key)->append(value ? "true" : "false"); }
+  void Null(std::string_view key) { Key(key)->append("null"); }
+  void Time(std::string_view key, Instant t) { Int(key, Ms(t)); }
+  void Time(std::string_view key, const std::optional<Instant>& t) {
+    if (t) {
+      Time(key, *t);
+    } else {
+      Null(key);
+    }
+  }
+  void Json(std::string_view key, const json& value) { AppendCanonicalJson(Key(key), value); }
+  template <typename Strings>
+  void StringArray(std::string_view key, const Strings& values) {
+    std::string* out = Key(key);
+    out->push_back('[');
+    bool first = true;
+    for (const std::string& v : values) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJsonString(out, v);
+    }
+    out->push_back(']');
+  }
+  // A map of strings as an object: std::map's order is the sorted key order.
+  void StringMap(std::string_view key, const std::map<std::string, std::string>& values) {
+    std::string* out = Key(key);
+    out->push_back('{');
+    bool first = true;
+    for (const auto& [k, v] : values) {
+      if (!first) out->push_back(',');
+      first = false;
+      AppendJsonString(out, k);
+      out->push_back(':');
+      AppendJsonString(out, v);
+    }
+    out->push_back('}');
+  }
+
+ private:
+  std::string* out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
 std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
-  json pauses = json::array();
-  for (const PauseInterval& p : s.pauses) {
-    pauses.push_back({{"start", Ms(p.start)}, {"end", OptionalMs(p.end)}, {"reason", p.reason}});
+  // Written directly (members in sorted key order) rather than through a json tree: this runs on
+  // every commit and for every case verified, and the bytes are those of CanonicalJson.
+  std::string out;
+  out.reserve(1024);
+  {
+    ObjectWriter j(&out);
+    j.Time("accepted_at", s.accepted_at);
+    {
+      ObjectWriter applicant(j.Key("applicant"));
+      applicant.String("credit_code", s.applicant_credit_code);
+      applicant.String("id", s.applicant_id);
+      applicant.String("name", s.applicant_name);
+    }
+    {
+      ObjectWriter bundle(j.Key("bundle"));
+      bundle.String("case", s.bundle_case_id);
+      bundle.String("number", s.bundle_number);
+      bundle.String("part", s.bundle_part);
+    }
+    if (s.commitment) {
+      ObjectWriter c(j.Key("commitment"));
+      c.String("content_hash", s.commitment->content_hash);
+      c.Time("signed_at", s.commitment->signed_at);
+      c.String("signed_by", s.commitment->signed_by);
+      c.String("template_id", s.commitment->template_id);
+      c.Int("template_version", s.commitment->template_version);
+    } else {
+      j.Null("commitment");
+    }
+    j.Bool("correction_issued", s.correction_issued);
+    j.Time("created_at", s.created_at);
+    j.Time("decided_at", s.decided_at);
+    if (s.decision) {
+      j.String("decision", DecisionName(*s.decision));
+    } else {
+      j.Null("decision");
+    }
+    j.String("decision_reason", s.decision_reason);
+    j.Bool("deemed_accepted", s.deemed_accepted);
+    {
+      ObjectWriter definition(j.Key("definition"));
+      definition.String("id", s.definition_id);
+      definition.Int("version", s.definition_version);
+    }
+    j.Time("delivered_at", s.delivered_at);
+    j.Bool("extended", s.extended);
+    j.Int("extension_days", s.extension_days);
+    j.Json("form", s.form);
+    j.Int("format", kSnapshotFormat);
+    j.String("id", s.id);
+    {
+      ObjectWriter issued(j.Key("issued_in"));
+      issued.String("delegation", s.issued_under_delegation);
+      issued.String("name", s.issued_in_name);
+      issued.String("seal", s.issued_in_seal);
+    }
+    j.StringMap("joint_passed", s.joint_passed);
+    j.String("kind", "case");
+    j.String("last_hash", s.last_hash);
+    j.StringArray("materials", s.materials);
+    j.StringArray("missing_materials", s.missing_materials);
+    j.String("mode", s.mode);
+    j.String("number", s.number);
+    j.String("organ", s.organ_id);
+    j.Bool("overdue_recorded", s.overdue_recorded);
+    {
+      std::string* pauses = j.Key("pauses");
+      pauses->push_back('[');
+      bool first = true;
+      for (const PauseInterval& p : s.pauses) {
+        if (!first) pauses->push_back(',');
+        first = false;
+        ObjectWriter pause(pauses);
+        pause.Time("end", p.end);
+        pause.String("reason", p.reason);
+        pause.Time("start", p.start);
+      }
+      pauses->push_back(']');
+    }
+    j.String("query_code", s.query_code);
+    j.Time("received_at", s.received_at);
+    {
+      ObjectWriter reception(j.Key("reception"));
+      reception.String("agreement", s.reception_agreement);
+      reception.String("received_by", s.received_by);
+      reception.Time("transferred_at", s.transferred_at);
+    }
+    j.String("status", CaseStatusCode(s.status));
+    if (s.step && *s.step < item.steps.size()) {
+      j.String("step", item.steps[*s.step].id);
+    } else {
+      j.Null("step");
+    }
+    j.StringMap("step_actors", s.step_actors);
+    j.Time("step_entered_at", s.step_entered_at);
+    j.Bool("suspended", s.suspended);
+    j.Time("updated_at", s.updated_at);
+    {
+      ObjectWriter verification(j.Key("verification"));
+      verification.String("findings", s.verification_findings);
+      verification.Bool("overdue_recorded", s.verification_overdue_recorded);
+      verification.String("status", VerificationName(s.verification));
+      verification.Time("verified_at", s.verified_at);
+      verification.String("verified_by", s.verified_by);
+    }
+    j.Int("version", s.version);
   }
-  json commitment = nullptr;
-  if (s.commitment) {
-    commitment = {{"template_id", s.commitment->template_id},
-                  {"template_version", s.commitment->template_version},
-                  {"content_hash", s.commitment->content_hash},
-                  {"signed_by", s.commitment->signed_by},
-                  {"signed_at", Ms(s.commitment->signed_at)}};
-  }
-  json step = nullptr;
-  if (s.step && *s.step < item.steps.size()) step = item.steps[*s.step].id;
-  json j = {
-      {"format", kSnapshotFormat},
-      {"kind", "case"},
-      {"id", s.id},
-      {"number", s.number},
-      {"query_code", s.query_code},
-      {"definition", {{"id", s.definition_id}, {"version", s.definition_version}}},
-      {"organ", s.organ_id},
-      {"reception",
-       {{"received_by", s.received_by},
-        {"agreement", s.reception_agreement},
-        {"transferred_at", OptionalMs(s.transferred_at)}}},
-      {"bundle",
-       {{"case", s.bundle_case_id}, {"number", s.bundle_number}, {"part", s.bundle_part}}},
-      {"commitment", commitment},
-      {"applicant",
-       {{"id", s.applicant_id},
-        {"name", s.applicant_name},
-        {"credit_code", s.applicant_credit_code}}},
-      {"mode", s.mode},
-      {"form", s.form},
-      {"materials", s.materials},
-      {"status", CaseStatusCode(s.status)},
-      {"step", step},
-      {"created_at", Ms(s.created_at)},
-      {"received_at", Ms(s.received_at)},
-      {"updated_at", Ms(s.updated_at)},
-      {"correction_issued", s.correction_issued},
-      {"missing_materials", s.missing_materials},
-      {"accepted_at", OptionalMs(s.accepted_at)},
-      {"deemed_accepted", s.deemed_accepted},
-      {"suspended", s.suspended},
-      {"pauses", pauses},
-      {"extended", s.extended},
-      {"extension_days", s.extension_days},
-      {"step_entered_at", OptionalMs(s.step_entered_at)},
-      {"step_actors", s.step_actors},
-      {"joint_passed", s.joint_passed},
-      {"decision", s.decision ? json(DecisionName(*s.decision)) : json(nullptr)},
-      {"decided_at", OptionalMs(s.decided_at)},
-      {"decision_reason", s.decision_reason},
-      {"delivered_at", OptionalMs(s.delivered_at)},
-      {"overdue_recorded", s.overdue_recorded},
-      {"issued_in",
-       {{"name", s.issued_in_name},
-        {"seal", s.issued_in_seal},
-        {"delegation", s.issued_under_delegation}}},
-      {"verification",
-       {{"status", VerificationName(s.verification)},
-        {"verified_at", OptionalMs(s.verified_at)},
-        {"verified_by", s.verified_by},
-        {"findings", s.verification_findings},
-        {"overdue_recorded", s.verification_overdue_recorded}}},
-      {"version", s.version},
-      {"last_hash", s.last_hash},
-  };
-  return CanonicalJson(j);
+  return out;
 }
 
 Result<CaseState> DecodeCaseSnapshot(std::string_view text, const Item& item) {

@@ -70,6 +70,9 @@ class Statement {
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
   bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::string Text(int column) const;
+  // The column's text, valid until the next Step() or Reset(): for scans that assign it into
+  // strings they reuse instead of allocating one per column per row.
+  std::string_view TextView(int column) const;
 
  private:
   sqlite3_stmt* stmt_ = nullptr;

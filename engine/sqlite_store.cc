@@ -893,48 +893,83 @@ Status SqliteStore::ForEachCaseId(const std::function<bool(const std::string&)>&
   }
 }
 
-Status SqliteStore::ForEachEvent(const std::function<bool(const Event&)>& visit) {
+namespace {
+// " WHERE <column> >= ?1 [AND <column> < ?2]" for a range of case ids.
+std::string RangeClause(const char* column, const CaseIdRange& range) {
+  std::string clause = std::string(" WHERE ") + column + " >= ?1";
+  if (!range.to.empty()) clause += std::string(" AND ") + column + " < ?2";
+  return clause;
+}
+void BindRange(sqlite::Statement* s, const CaseIdRange& range) {
+  s->Bind(1, range.from);
+  if (!range.to.empty()) s->Bind(2, range.to);
+}
+}  // namespace
+
+Status SqliteStore::ForEachEvent(const CaseIdRange& range,
+                                 const std::function<bool(Event&)>& visit) {
   TONGBAN_LEASE(lease);
   // A statement of its own: this scan may run for minutes and must not share a cached one.
   sqlite::Statement s(lease.get()->db.get(),
                       "SELECT case_id, seq, time_ms, actor_id, actor_role, actor_organ, action, "
                       "data, status, step, definition_id, definition_version, prev_hash, hash "
-                      "FROM events ORDER BY case_id, seq");
+                      "FROM events" +
+                          RangeClause("case_id", range) + " ORDER BY case_id, seq");
   if (!s.ok()) return Status::Internal("sqlite: " + s.error());
+  BindRange(&s, range);
+  // One Event for the whole scan: assigning into its strings reuses their buffers.
   Event e;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
-    e.case_id = s.Text(0);
+    e.case_id.assign(s.TextView(0));
     e.seq = s.Int(1);
     e.time = FromMillis(s.Int(2));
-    e.actor.id = s.Text(3);
-    e.actor.role = s.Text(4);
-    e.actor.organ = s.Text(5);
-    e.action = s.Text(6);
-    e.data = s.Text(7);
-    e.status = s.Text(8);
-    e.step = s.Text(9);
-    e.definition_id = s.Text(10);
+    e.actor.id.assign(s.TextView(3));
+    e.actor.role.assign(s.TextView(4));
+    e.actor.organ.assign(s.TextView(5));
+    e.actor.name.clear();
+    e.action.assign(s.TextView(6));
+    e.data.assign(s.TextView(7));
+    e.status.assign(s.TextView(8));
+    e.step.assign(s.TextView(9));
+    e.definition_id.assign(s.TextView(10));
     e.definition_version = static_cast<int>(s.Int(11));
-    e.prev_hash = s.Text(12);
-    e.hash = s.Text(13);
+    e.prev_hash.assign(s.TextView(12));
+    e.hash.assign(s.TextView(13));
+    e.idempotency_key.clear();
     if (!visit(e)) return Status::Ok();
   }
   if (rc != SQLITE_DONE) return ReadError(rc);
   return Status::Ok();
 }
 
-Status SqliteStore::ForEachCase(const std::function<bool(const CaseRecord&)>& visit) {
+Status SqliteStore::ForEachCase(const CaseIdRange& range,
+                                const std::function<bool(const CaseRecord&)>& visit) {
   TONGBAN_LEASE(lease);
-  sqlite::Statement s(lease.get()->db.get(),
-                      std::string("SELECT ") + CaseColumns() + " FROM cases ORDER BY id");
+  sqlite::Statement s(lease.get()->db.get(), std::string("SELECT ") + CaseColumns() +
+                                                 " FROM cases" + RangeClause("id", range) +
+                                                 " ORDER BY id");
   if (!s.ok()) return Status::Internal("sqlite: " + s.error());
+  BindRange(&s, range);
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
     if (!visit(ReadCase(s))) return Status::Ok();
   }
   if (rc != SQLITE_DONE) return ReadError(rc);
   return Status::Ok();
+}
+
+Result<std::optional<std::string>> SqliteStore::CaseIdAt(int64_t index) {
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare("SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET ?");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, index);
+  std::optional<std::string> id;
+  int rc = (*s)->Step();
+  if (rc == SQLITE_ROW) id = (*s)->Text(0);
+  (*s)->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal("sqlite: reading a case id");
+  return id;
 }
 
 Result<int64_t> SqliteStore::CountEvents() {

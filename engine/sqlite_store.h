@@ -90,8 +90,12 @@ class SqliteStore final : public Store {
   Result<std::vector<CaseRecord>> ListCases(const CaseFilter& filter) override;
   Result<std::vector<std::string>> DueTimers(Instant now, int limit) override;
   Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) override;
-  Status ForEachEvent(const std::function<bool(const Event&)>& visit) override;
-  Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) override;
+  using Store::ForEachCase;
+  using Store::ForEachEvent;
+  Status ForEachEvent(const CaseIdRange& range, const std::function<bool(Event&)>& visit) override;
+  Status ForEachCase(const CaseIdRange& range,
+                     const std::function<bool(const CaseRecord&)>& visit) override;
+  Result<std::optional<std::string>> CaseIdAt(int64_t index) override;
   Result<int64_t> CountCases() override;
   Result<int64_t> CountEvents() override;
   Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override;

@@ -321,6 +321,41 @@ TEST(SqliteStore, CommitAndReadBack) {
                   })
                   .ok());
   EXPECT_EQ(ids, (std::vector<std::string>{"case-a", "case-b"}));
+
+  // Ranges of case ids, as VerifyAll splits a scan: [from, to), an empty `to` without end.
+  EXPECT_EQ(store->CaseIdAt(0).value(), "case-a");
+  EXPECT_EQ(store->CaseIdAt(1).value(), "case-b");
+  EXPECT_FALSE(store->CaseIdAt(2).value().has_value());
+  auto events_in = [&](const CaseIdRange& range) {
+    std::vector<std::string> seen;
+    EXPECT_TRUE(store
+                    ->ForEachEvent(range,
+                                   [&](Event& e) {
+                                     seen.push_back(e.case_id + "/" + std::to_string(e.seq));
+                                     e = Event();  // the visitor may take the contents
+                                     return true;
+                                   })
+                    .ok());
+    return seen;
+  };
+  auto cases_in = [&](const CaseIdRange& range) {
+    std::vector<std::string> seen;
+    EXPECT_TRUE(store
+                    ->ForEachCase(range,
+                                  [&](const CaseRecord& c) {
+                                    seen.push_back(c.id);
+                                    return true;
+                                  })
+                    .ok());
+    return seen;
+  };
+  EXPECT_EQ(events_in({"", "case-b"}),
+            (std::vector<std::string>{"case-a/1", "case-a/2", "case-a/3"}));
+  EXPECT_EQ(events_in({"case-b", ""}), (std::vector<std::string>{"case-b/1", "case-b/2"}));
+  EXPECT_EQ(events_in({"case-a0", "case-b"}), std::vector<std::string>{});
+  EXPECT_EQ(cases_in({"", "case-b"}), (std::vector<std::string>{"case-a"}));
+  EXPECT_EQ(cases_in({"case-b", ""}), (std::vector<std::string>{"case-b"}));
+  EXPECT_EQ(cases_in({"", ""}), (std::vector<std::string>{"case-a", "case-b"}));
 }
 
 TEST(SqliteStore, CommittedDataSurvivesReopening) {

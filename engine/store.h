@@ -110,6 +110,12 @@ struct StoreStats {
   int64_t queued = 0;      // StoreWrites waiting for the writer now
 };
 
+// Case ids from `from` (included) to `to` (excluded); an empty `to` has no end.
+struct CaseIdRange {
+  std::string from;
+  std::string to;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -124,7 +130,8 @@ class Store {
   // kUnavailable when the disk failed or the store is overloaded: nothing of it is stored, and
   // the same write may be tried again.
   virtual Status Commit(StoreWrite write) = 0;
-  // One case write alone. (Implementations add `using Store::Commit;` to keep it visible.)
+  // One case write alone. (Implementations add `using Store::Commit;`, `using
+  // Store::ForEachEvent;` and `using Store::ForEachCase;` to keep the overloads visible.)
   Status Commit(CaseWrite write) {
     StoreWrite one;
     one.cases.push_back(std::move(write));
@@ -146,10 +153,24 @@ class Store {
   virtual Result<std::vector<std::string>> DueTimers(Instant now, int limit) = 0;
   // Calls `visit` with every case id in id order until it returns false.
   virtual Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) = 0;
-  // Streams every event in (case id, seq) order, then every case record in id order; a callback
-  // returning false stops its stream. For verifying a whole database without a query per case.
-  virtual Status ForEachEvent(const std::function<bool(const Event&)>& visit) = 0;
-  virtual Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) = 0;
+  // Streams the events of the cases in `range` in (case id, seq) order, or their case records in
+  // id order; a callback returning false stops its stream. For verifying a whole database without
+  // a query per case, one range per thread. The visitor may take the event's contents (swap or
+  // move them away): every field is assigned again before the next call.
+  virtual Status ForEachEvent(const CaseIdRange& range,
+                              const std::function<bool(Event&)>& visit) = 0;
+  virtual Status ForEachCase(const CaseIdRange& range,
+                             const std::function<bool(const CaseRecord&)>& visit) = 0;
+  // The same over every case.
+  Status ForEachEvent(const std::function<bool(Event&)>& visit) {
+    return ForEachEvent(CaseIdRange{}, visit);
+  }
+  Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) {
+    return ForEachCase(CaseIdRange{}, visit);
+  }
+  // The id of the case at `index` (from 0) in id order, nullopt past the last: where to split a
+  // scan into ranges of about equal size.
+  virtual Result<std::optional<std::string>> CaseIdAt(int64_t index) = 0;
   virtual Result<int64_t> CountCases() = 0;
   virtual Result<int64_t> CountEvents() = 0;
   // Counts of cases by status, for metrics: kept by every commit, not counted over the cases.

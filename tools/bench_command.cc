@@ -70,7 +70,8 @@ Benchmarks:
   validate      validating a large item definition (goal: 1,000 steps well under 100 ms)
   transitions   durable transitions/s, 64 callers, group commit vs one commit per write
                 (goal: at least 5x)
-  replay        hash-chain verification, replay and VerifyAll in events/s on one thread
+  replay        hash-chain verification and replay on one thread, VerifyAll on --threads,
+                in events/s
                 (goal: VerifyAll at 1,000,000 events/s or more)
   read          GetCase latency with 1,000,000 cases stored (goal: p99 below 1 ms)
   http          durable transitions/s over HTTP against the server's /healthz ceiling
@@ -185,7 +186,7 @@ int BenchCommand(int argc, char** argv, int first) {
       {"transitions",
        kBenchTransitionsHelp,
        {"callers", "cases", "steps", "synchronous", "rounds", "dir", "check"}},
-      {"replay", kBenchReplayHelp, {"cases", "steps", "dir", "check"}},
+      {"replay", kBenchReplayHelp, {"cases", "steps", "threads", "dir", "check"}},
       {"read", kBenchReadHelp, {"cases", "reads", "db", "dir", "snapshot-bytes", "check"}},
       {"http",
        kHttpHelp,
