@@ -6,36 +6,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "tests/fuzz/fuzz_support.h"
 #include "workflows/definition_set.h"
 #include "workflows/diagnostics.h"
 #include "workflows/graph.h"
 
-namespace {
-
-// Every shipped definition but the principals (their roles are checked against deployed items,
-// which a fuzzed principals file exercises on its own).
-const std::vector<std::pair<std::string, std::string>>& Context() {
-  static const auto context = [] {
-    std::vector<std::pair<std::string, std::string>> files;
-    for (const char* dir : {"definitions/calendars", "definitions/items", "definitions/delegations",
-                            "definitions/agreements", "definitions/bundles"}) {
-      for (auto& file : tongban::fuzz::JsonFilesUnder(dir))
-        files.push_back(std::move(file));
-    }
-    return files;
-  }();
-  return context;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tongban::DefinitionSet set;
-  for (const auto& [name, text] : Context())
+  for (const auto& [name, text] : tongban::fuzz::ShippedDefinitions())
     set.AddText(name, text, /*report=*/false);
   set.AddText("fuzz.json", std::string(reinterpret_cast<const char*>(data), size));
   set.Compile();

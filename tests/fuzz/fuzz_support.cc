@@ -32,4 +32,17 @@ std::vector<std::pair<std::string, std::string>> JsonFilesUnder(const std::strin
   return files;
 }
 
+const std::vector<std::pair<std::string, std::string>>& ShippedDefinitions() {
+  static const auto files = [] {
+    std::vector<std::pair<std::string, std::string>> all;
+    for (const char* dir : {"definitions/calendars", "definitions/items", "definitions/delegations",
+                            "definitions/agreements", "definitions/bundles"}) {
+      for (auto& file : JsonFilesUnder(dir))
+        all.push_back(std::move(file));
+    }
+    return all;
+  }();
+  return files;
+}
+
 }  // namespace tongban::fuzz

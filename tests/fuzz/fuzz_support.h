@@ -20,4 +20,8 @@ std::string ReadFile(const std::string& path);
 // sorted by path.
 std::vector<std::pair<std::string, std::string>> JsonFilesUnder(const std::string& relative_dir);
 
+// Every shipped definition but the principals (calendars, items, delegation lists, agreements,
+// bundles), read once: the context a fuzzed definition or scenario is compiled beside.
+const std::vector<std::pair<std::string, std::string>>& ShippedDefinitions();
+
 }  // namespace tongban::fuzz

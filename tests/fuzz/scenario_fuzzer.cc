@@ -18,19 +18,6 @@ namespace {
 
 using Files = std::vector<std::pair<std::string, std::string>>;
 
-const Files& Shipped() {
-  static const Files files = [] {
-    Files all;
-    for (const char* dir : {"definitions/calendars", "definitions/items", "definitions/delegations",
-                            "definitions/agreements", "definitions/bundles"}) {
-      for (auto& file : tongban::fuzz::JsonFilesUnder(dir))
-        all.push_back(std::move(file));
-    }
-    return all;
-  }();
-  return files;
-}
-
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
@@ -39,7 +26,7 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
 void AddNamed(const std::string& path, Files* out) {
   std::string folder = path;
   if (!folder.empty() && folder.back() != '/') folder += '/';
-  for (const auto& file : Shipped()) {
+  for (const auto& file : tongban::fuzz::ShippedDefinitions()) {
     if (file.first != path && !StartsWith(file.first, folder)) continue;
     bool known = false;
     for (const auto& added : *out)
