@@ -3,7 +3,8 @@
 # Sourced or run by tools/run.sh and tools/test.sh; safe to run again.
 set -euo pipefail
 packages=(build-essential cmake pkg-config libboost-dev libsqlite3-dev sqlite3 libcpp-httplib-dev
-  nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhowardhinnant-date-dev graphviz curl jq tzdata)
+  nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhowardhinnant-date-dev graphviz curl jq tzdata
+  clang libclang-rt-14-dev)  # clang and its libFuzzer and sanitizer runtimes: tools/fuzz.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses of tests/fuzz/ (clang, ASan + UBSan) in build-fuzz/ and runs each
+# for SECONDS (default 300), one after the other, on a scratch copy of its committed corpus.
+# Exit code 1 when a harness finds a crash: the reproducer is left in build-fuzz/findings/.
+#   tools/fuzz.sh [SECONDS] [HARNESS...]     e.g. tools/fuzz.sh 30 json_fuzzer api_fuzzer
+# TONGBAN_FUZZ_DIR overrides the build folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-300}
+shift || true
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(json_fuzzer definition_fuzzer scenario_fuzzer api_fuzzer)
+build_dir=${TONGBAN_FUZZ_DIR:-build-fuzz}
+jobs=${TONGBAN_JOBS:-2}
+
+cmake -S . -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTONGBAN_FUZZ=ON >/dev/null
+cmake --build "$build_dir" -j "$jobs" --target "${harnesses[@]}"
+
+findings="$build_dir/findings"
+mkdir -p "$findings"
+failed=0
+for harness in "${harnesses[@]}"; do
+  # New inputs go to a scratch folder, so a run never edits the committed corpus (merge them in
+  # with -merge=1 by hand, see tests/fuzz/README.md).
+  scratch="$build_dir/scratch/$harness"
+  mkdir -p "$scratch"
+  echo "tongban fuzz: $harness for ${seconds}s"
+  if ! "$build_dir/tests/fuzz/$harness" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$findings/$harness-" "$scratch" \
+    "tests/fuzz/corpus/$harness" >"$build_dir/$harness.log" 2>&1; then
+    echo "tongban fuzz: $harness FOUND A CRASH (log: $build_dir/$harness.log):" >&2
+    grep -E "ERROR|SUMMARY|runtime error|_fuzzer:" "$build_dir/$harness.log" | head -5 >&2 || true
+    ls "$findings"/"$harness"-* >&2 2>/dev/null || true
+    failed=1
+  else
+    grep -E "^stat::number_of_executed_units" "$build_dir/$harness.log" || true
+  fi
+done
+exit $failed
