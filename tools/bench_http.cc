@@ -16,6 +16,7 @@
 
 #include "api/server.h"
 #include "engine/engine.h"
+#include "tools/bench_scratch.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "workflows/sha256.h"
@@ -75,16 +76,9 @@ int BenchHttp(const Args& args) {
               << " (run from the repository root or give --application)\n";
     return kExitError;
   }
-  namespace fs = std::filesystem;
-  std::string dir = (fs::temp_directory_path() / "tongban-bench-http-XXXXXX").string();
-  if (mkdtemp(dir.data()) == nullptr) return kExitError;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(dir, e);
-    }
-  } cleanup{dir};
+  auto scratch = ScratchDir::Make("http");
+  if (!scratch.ok()) return kExitError;
+  const std::string dir = (*scratch)->path();
 
   EngineOptions engine_options;
   engine_options.store.path = dir + "/bench.db";

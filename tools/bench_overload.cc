@@ -19,6 +19,7 @@
 
 #include "api/server.h"
 #include "engine/sqlite_store.h"
+#include "tools/bench_scratch.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "workflows/sha256.h"
@@ -73,16 +74,9 @@ int BenchOverload(const Args& args) {
     std::cerr << "tongban bench overload: no application to send, or --rate not above 0\n";
     return kExitError;
   }
-  namespace fs = std::filesystem;
-  std::string dir = (fs::temp_directory_path() / "tongban-bench-overload-XXXXXX").string();
-  if (mkdtemp(dir.data()) == nullptr) return kExitError;
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(dir, e);
-    }
-  } cleanup{dir};
+  auto scratch = ScratchDir::Make("overload");
+  if (!scratch.ok()) return kExitError;
+  const std::string dir = (*scratch)->path();
 
   SqliteStoreOptions store_options;
   store_options.path = dir + "/bench.db";

@@ -8,6 +8,18 @@ namespace tongban::cli {
 
 namespace fs = std::filesystem;
 
+Result<std::unique_ptr<ScratchDir>> ScratchDir::Make(const std::string& name) {
+  std::string pattern =
+      (fs::temp_directory_path() / ("tongban-bench-" + name + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr) return Status::Unavailable("mkdtemp failed");
+  return std::unique_ptr<ScratchDir>(new ScratchDir(pattern));
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
 Result<std::unique_ptr<ScratchEngine>> ScratchEngine::Open(const std::string& name,
                                                            const std::string& definitions) {
   auto engine = std::make_unique<ScratchEngine>();

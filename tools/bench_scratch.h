@@ -16,6 +16,20 @@
 
 namespace tongban::cli {
 
+// A fresh directory under the system temp dir, named after `name`, removed with everything in it
+// when destroyed. Move-only.
+class ScratchDir {
+ public:
+  // kUnavailable when no directory could be made.
+  static Result<std::unique_ptr<ScratchDir>> Make(const std::string& name);
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit ScratchDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
 struct ScratchEngine {
   // `name` goes into the directory's name; `definitions` is a file or directory to deploy.
   static Result<std::unique_ptr<ScratchEngine>> Open(const std::string& name,

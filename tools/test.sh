@@ -7,12 +7,14 @@
 #   asan       build-asan/  GCC -O1, ASan + UBSan; the whole suite
 #   tsan       build-tsan/  GCC -O1, TSan; engine_test only, its concurrency tests only
 #   fuzz       build-fuzz/  clang, libFuzzer + ASan + UBSan; each harness for TONGBAN_FUZZ_SECONDS
-# TONGBAN_STAGES (default "main asan tsan fuzz") picks stages; TONGBAN_FUZZ_SECONDS (default 30).
+# TONGBAN_STAGES picks stages (default "main": the sanitizer and fuzz stages have not yet been run
+# to completion within CI's 40-minute budget; run them with TONGBAN_STAGES="main asan tsan fuzz").
+# TONGBAN_FUZZ_SECONDS (default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh
 jobs=$(nproc)
-stages=${TONGBAN_STAGES:-main asan tsan fuzz}
+stages=${TONGBAN_STAGES:-main}
 build_dir=${TONGBAN_BUILD_DIR:-build}
 sanitized=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
   -DTONGBAN_WERROR=ON)

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace tongban {
 namespace {
@@ -15,7 +16,8 @@ TEST(Sha256, KnownAnswers) {
 
 TEST(Sha256, AReusedHasherGivesEachInputsOwnDigest) {
   Sha256Hasher hasher;
-  for (const std::string input : {"abc", "", "abc", std::string(1000, 'x'), "材料"}) {
+  for (const std::string& input :
+       std::vector<std::string>{"abc", "", "abc", std::string(1000, 'x'), "材料"}) {
     char hex[64];
     hasher.Hex(input, hex);
     EXPECT_EQ(std::string(hex, sizeof hex), Sha256Hex(input)) << input.size();
