@@ -188,5 +188,29 @@ TEST_F(ApiTest, OversizedHeadersAre431) {
   EXPECT_EQ(c.Next().status, 200);
 }
 
+// Requests refused before any route — a bad head, an unknown path — are counted in the metrics
+// like every other request, under a route label of their own.
+TEST_F(ApiTest, RequestsRefusedBeforeRoutingAreCounted) {
+  {
+    RawConnection c(server_->port());
+    ASSERT_TRUE(c.Send(Request("GET", "/healthz", "", "", "NoColonHere\r\n")));
+    ExpectRawProblem(c.Next(), 400, "malformed-header");
+  }
+  for (int i = 0; i < 2; ++i) {
+    RawConnection c(server_->port());
+    ASSERT_TRUE(
+        c.Send(Request("GET", "/healthz", "", "", "X-Long: " + std::string(9000, 'a') + "\r\n")));
+    ExpectRawProblem(c.Next(), 431, "headers-too-large");
+  }
+  EXPECT_EQ(api().Get("/v1/no-such-route", kApplicant).status, 404);
+  const std::string metrics = api().Get("/metrics", "").body;
+  for (const char* series :
+       {"tongban_http_requests_total{route=\"(request head)\",status=\"400\"} 1",
+        "tongban_http_requests_total{route=\"(request head)\",status=\"431\"} 2",
+        "tongban_http_requests_total{route=\"(no route)\",status=\"404\"} 1"}) {
+    EXPECT_NE(metrics.find(series), std::string::npos) << series << "\n" << metrics;
+  }
+}
+
 }  // namespace
 }  // namespace tongban::api::api_test

@@ -310,11 +310,13 @@ void ServeConnection(socket_t sock, const std::atomic<socket_t>& listener,
     if (check == HeadCheck::kMalformed) {
       SendRawProblem(stream, 400, "Bad Request", "malformed-header", "Malformed request header",
                      detail);
+      if (options.head_refused) options.head_refused(400);
       return;
     }
     if (check == HeadCheck::kTooLarge) {
       SendRawProblem(stream, 431, "Request Header Fields Too Large", "headers-too-large",
                      "Request header fields too large", detail);
+      if (options.head_refused) options.head_refused(431);
       return;
     }
     bool connection_closed = false;

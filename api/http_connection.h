@@ -36,6 +36,9 @@ struct ConnectionOptions {
   time_t read_timeout_sec = 5;
   time_t write_timeout_sec = 5;
   HeadLimits limits;
+  // Called with 400 or 431 when a request head is refused here, before httplib (and so before any
+  // route) sees it: the server counts it in its metrics. May be empty.
+  std::function<void(int status)> head_refused;
 };
 
 // What the head checks found.

@@ -216,6 +216,42 @@ TEST_F(ApiTest, EveryPostRouteRefusesABadBodyAndChangesNothing) {
   EXPECT_EQ(revoked.doc["revoked"], true);
 }
 
+// An action's `data` holds the fields the action takes and nothing else: an unknown member is 422
+// naming it, and nothing is recorded.
+TEST_F(ApiTest, AnActionsDataTakesOnlyItsFields) {
+  const std::string id = Submitted();
+  const json before = History(id);
+  struct Row {
+    std::string action;
+    json data;
+    std::string refused_member;
+  };
+  for (const Row& row : std::vector<Row>{
+           {"accept", {{"zzz", 1}}, "data.zzz"},
+           {"refuse", {{"reason", "材料不符"}, {"decision", "deny"}}, "data.decision"},
+           {"request_correction",
+            {{"missing", json::array()}, {"materials", json::array()}},
+            "data.materials"},
+       }) {
+    SCOPED_TRACE(row.action);
+    Reply r = api().Post("/v1/cases/" + id + "/actions", kClerk,
+                         {{"action", row.action}, {"data", row.data}});
+    ExpectProblem(r, 422, "invalid");
+    EXPECT_NE(r.doc.value("detail", "").find(row.refused_member), std::string::npos) << r;
+  }
+  EXPECT_EQ(History(id), before);
+  // A comment beside the fields is always taken; the step action `pass` takes no other field.
+  Reply accepted = api().Post("/v1/cases/" + id + "/actions", kClerk,
+                              {{"action", "accept"}, {"data", {{"comment", "收件"}}}});
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  Reply pass = api().Post("/v1/cases/" + id + "/actions", kReviewer,
+                          {{"action", "pass"}, {"data", {{"result", "ok"}}}});
+  ExpectProblem(pass, 422, "invalid");
+  EXPECT_NE(pass.doc.value("detail", "").find("data.result"), std::string::npos) << pass;
+  EXPECT_EQ(api().Post("/v1/cases/" + id + "/actions", kReviewer, {{"action", "pass"}}).status,
+            200);
+}
+
 // Free text (comments, reasons, notes) is at most 4,000 characters, counted as characters, not
 // bytes; longer is 422 pointing at it, and nothing is recorded.
 TEST_F(ApiTest, FreeTextIsAtMost4000Characters) {

@@ -18,6 +18,12 @@ namespace tongban::api {
 
 namespace {
 
+// The `route` label of requests answered before any route: a refused request head, an overloaded
+// server's 503, a path no route matches.
+constexpr const char* kRefusedHeadRoute = "(request head)";
+constexpr const char* kOverloadedRoute = "(overloaded)";
+constexpr const char* kUnroutedRoute = "(no route)";
+
 // True on the overflow workers: every request they read is answered 503 at once.
 thread_local bool t_overflow = false;
 
@@ -95,6 +101,8 @@ class BoundedPool final : public httplib::TaskQueue {
 class ApiServer::TunedServer : public httplib::Server {
  public:
   void RaiseBacklog(int backlog) { ::listen(svr_sock_, backlog); }
+  // Where requests refused before routing are counted; not owned, set once before serving.
+  Metrics* metrics = nullptr;
   // Closes the listening socket whether or not the accept loop has started. httplib's stop() does
   // nothing until listen_after_bind() has marked the server running, so a stop that came between
   // Bind() and Serve() (a SIGTERM right after start, a test tearing down at once) was lost and
@@ -116,6 +124,9 @@ class ApiServer::TunedServer : public httplib::Server {
     options.keep_alive_timeout_sec = keep_alive_timeout_sec_;
     options.read_timeout_sec = read_timeout_sec_;
     options.write_timeout_sec = write_timeout_sec_;
+    options.head_refused = [this](int status) {
+      if (metrics != nullptr) metrics->RecordRequest(kRefusedHeadRoute, status, 0);
+    };
     ServeConnection(sock, svr_sock_, options,
                     [this](httplib::Stream& stream, bool close, bool& closed) {
                       return process_request(stream, close, closed, nullptr);
@@ -133,14 +144,16 @@ ApiServer::ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> p
       context_{service, principals_.get(), &metrics_, simulated_clock, &options_},
       http_(std::make_unique<TunedServer>()) {
   httplib::Server& http = *http_;
+  http_->metrics = &metrics_;
   http.set_tcp_nodelay(true);  // without it small responses wait for delayed ACKs (~40 ms)
   const int threads = options_.threads;
   const int max_queued = options_.max_queued_connections;
   http.new_task_queue = [threads, max_queued] { return new BoundedPool(threads, max_queued); };
-  http.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  http.set_pre_routing_handler([this](const httplib::Request&, httplib::Response& res) {
     if (!t_overflow) return httplib::Server::HandlerResponse::Unhandled;
     SendProblem(res, MakeProblem(503, "overloaded", "The server is overloaded",
                                  "too many requests are waiting; try again shortly"));
+    metrics_.RecordRequest(kOverloadedRoute, 503, 0);
     res.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;
   });
@@ -149,8 +162,10 @@ ApiServer::ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> p
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
   http.set_payload_max_length(options_.max_body_bytes);
-  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  http.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
+    // No route answered (an unknown path, a body over the limit): counted here, as no route did.
+    metrics_.RecordRequest(kUnroutedRoute, res.status, 0);
     Problem p;
     if (res.status == 413) {
       p = MakeProblem(413, "too-large", "Request body too large",

@@ -495,6 +495,14 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, const CaseRecor
     CheckIn(std::move(machine), version, open->last_hash);
     return refused;
   }
+  if (request.caller != nullptr) {
+    Status refused = Permissions::CheckDataMembers(lifecycle.item(), lifecycle.state(),
+                                                   request.action, request.data);
+    if (!refused.ok()) {
+      CheckIn(std::move(machine), version, open->last_hash);
+      return refused;
+    }
+  }
   const CaseState before = lifecycle.state();
   std::vector<Event> new_events;
   int64_t seq = version;

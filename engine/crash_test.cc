@@ -272,11 +272,22 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
       RunChild(path, fds[1], seed + 1000 * (round + 1));
     }
     close(fds[1]);
-    const auto delay = std::chrono::milliseconds(50 + rng() % 351);  // 50..400 ms
-    const auto deadline = std::chrono::steady_clock::now() + delay;
+    // One round in four is killed at a random moment after the start, which may fall while the
+    // store is still being opened; the others at a random moment after the child's first
+    // acknowledged action, so that how long start-up takes (a sanitizer build, a busy machine)
+    // does not decide whether the rounds test anything.
+    const bool from_start = rng() % 4 == 0;
+    const auto delay = std::chrono::milliseconds(from_start ? 50 + rng() % 351 : rng() % 301);
+    auto deadline = std::chrono::steady_clock::now() + delay;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     std::string acks;
-    while (std::chrono::steady_clock::now() < deadline) {
+    bool waiting_for_first_ack = !from_start;
+    while (std::chrono::steady_clock::now() < deadline || waiting_for_first_ack) {
       Drain(fds[0], &acks, false);
+      if (waiting_for_first_ack && (!acks.empty() || std::chrono::steady_clock::now() > give_up)) {
+        waiting_for_first_ack = false;
+        deadline = std::chrono::steady_clock::now() + delay;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     ASSERT_EQ(kill(pid, SIGKILL), 0);
@@ -377,7 +388,7 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
             << " bundles), " << acknowledged_mandates.size() << " ledger entries, " << seconds
             << " s\n";
   // The test is only worth something if the children got work done before they were killed.
-  EXPECT_GE(rounds_with_acks, kRounds / 4);
+  EXPECT_GE(rounds_with_acks, kRounds / 2);
   EXPECT_GT(total_acks, kRounds);
   EXPECT_GT(bundles_seen, 0);
   EXPECT_FALSE(acknowledged_mandates.empty());

@@ -1,6 +1,7 @@
 #include "engine/permissions.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "engine/case_clock.h"
 
@@ -74,6 +75,20 @@ std::vector<DataField> StepActionData(const Action& action) {
   if (action.requires_reason)
     data.push_back({"reason", DataFieldType::kText, true, "", {}, "理由"});
   return data;
+}
+
+// The fields `action` takes on the case as it stands; nullopt when it is neither a frame action
+// nor an action of the current step.
+std::optional<std::vector<DataField>> FieldsOf(const Item& item, const CaseState& s,
+                                               const std::string& action) {
+  if (const FrameActionSpec* frame = FindFrameAction(action)) return frame->data;
+  const Step* step = s.step && *s.step < item.steps.size() ? &item.steps[*s.step] : nullptr;
+  const Action* a = step != nullptr ? step->FindAction(action) : nullptr;
+  if (a == nullptr) return std::nullopt;
+  std::vector<DataField> fields = StepActionData(*a);
+  if (step->is_joint() && action == step->completes_with)
+    fields.push_back({"party", DataFieldType::kChoice, true, "", {}, "会签方"});
+  return fields;
 }
 
 }  // namespace
@@ -455,6 +470,27 @@ std::vector<std::string> Permissions::Candidates(const Item& item, const CaseSta
     candidates.insert(candidates.begin(), step_actions.begin(), step_actions.end());
   }
   return candidates;
+}
+
+Status Permissions::CheckDataMembers(const Item& item, const CaseState& s,
+                                     const std::string& action, const nlohmann::json& data) {
+  if (!data.is_object() || data.empty()) return Status::Ok();
+  std::optional<std::vector<DataField>> fields = FieldsOf(item, s, action);
+  if (!fields) return Status::Ok();
+  for (auto it = data.begin(); it != data.end(); ++it) {
+    const std::string& member = it.key();
+    if (member == "comment") continue;
+    const bool known = std::any_of(fields->begin(), fields->end(),
+                                   [&](const DataField& f) { return f.name == member; });
+    if (known) continue;
+    std::string names;
+    for (const DataField& f : *fields)
+      names += (names.empty() ? "" : ", ") + f.name;
+    return Status::InvalidArgument(
+        "data." + member + " is not a field of action \"" + action + "\" (" +
+        (names.empty() ? "it takes none" : "its fields: " + names) + ")");
+  }
+  return Status::Ok();
 }
 
 std::vector<OfferedAction> Permissions::Offered(const Principal& p, const Item& item,

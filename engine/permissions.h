@@ -124,6 +124,12 @@ class Permissions {
   // The submitter of a new case: an applicant for itself, a clerk at the window, or an agent.
   // kPermissionDenied for anyone else.
   static Result<Actor> ResolveSubmitter(const Principal& p);
+  // Whether every member of a request's `data` is a field `action` takes on the case now: its
+  // frame row's fields, a step action's `reason`, a joint sign-off's `party`, and `comment`. An
+  // action that is not the current step's is left to the life cycle to refuse. kInvalidArgument
+  // naming the first other member and the fields the action takes.
+  static Status CheckDataMembers(const Item& item, const CaseState& state,
+                                 const std::string& action, const nlohmann::json& data);
   // Checks `command` (its actor already resolved) against status, jurisdiction, mandates and the
   // receiving window, and records the authority it is taken under in command->data (authority,
   // on_behalf_of, mandate). `bundle_definition` as for MaySee. kPermissionDenied or

@@ -198,9 +198,9 @@ int BenchHttp(const Args& args) {
         {&reviewer, R"({"action":"pass"})"},
         {&approver, R"({"action":"approve"})"},
         {&clerk, R"({"action":"deliver"})"}};
-    for (const auto& [headers, body] : steps) {
+    for (const auto& step : steps) {
       if (!timed(client, s, [&](httplib::Client& c) {
-            return c.Post(path.c_str(), *headers, body, "application/json");
+            return c.Post(path.c_str(), *step.first, step.second, "application/json");
           })) {
         return;
       }

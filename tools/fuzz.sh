@@ -3,7 +3,7 @@
 # for SECONDS (default 300), one after the other, on a scratch copy of its committed corpus.
 # Exit code 1 when a harness finds a crash: the reproducer is left in build-fuzz/findings/.
 #   tools/fuzz.sh [SECONDS] [HARNESS...]     e.g. tools/fuzz.sh 30 json_fuzzer api_fuzzer
-# TONGBAN_FUZZ_DIR overrides the build folder.
+# TONGBAN_FUZZ_DIR overrides the build folder; one already configured is used as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
@@ -13,8 +13,11 @@ harnesses=("$@")
 build_dir=${TONGBAN_FUZZ_DIR:-build-fuzz}
 jobs=${TONGBAN_JOBS:-2}
 
-cmake -S . -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTONGBAN_FUZZ=ON >/dev/null
+# A folder already configured (tools/test.sh's build-asan) keeps its own settings.
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  cmake -S . -B "$build_dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTONGBAN_FUZZ=ON >/dev/null
+fi
 cmake --build "$build_dir" -j "$jobs" --target "${harnesses[@]}"
 
 findings="$build_dir/findings"

@@ -61,7 +61,7 @@ std::vector<FrameActionSpec> BuildTable() {
                kStaffWindow,
                {Power::kAccept},
                {"submitted"},
-               {Materials("missing", "需补正的材料")}});
+               {Materials("missing", "需补正的材料"), Reason(/*required=*/false)}});
   t.push_back({"supply_correction",
                "补正",
                "supply what the correction notice listed",
