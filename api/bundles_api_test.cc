@@ -77,6 +77,14 @@ TEST_F(ApiTest, BundleCombinedCorrectionSuppliedOnceAndTracked) {
   EXPECT_EQ(tracked.doc["parts"][0]["organ"], kAmrName);
   EXPECT_EQ(tracked.doc["parts"][0]["number"], created.doc.value("number", "") + "-1");
   EXPECT_EQ(tracked.doc["parts"][1]["status"], "waiting");
+  // In words, in the calendar's zone, with each part's reason and whether its date is a guess.
+  EXPECT_EQ(tracked.doc["status_title"], "待补正");
+  EXPECT_EQ(tracked.doc["time_zone"], "Asia/Shanghai");
+  EXPECT_EQ(tracked.doc["due_provisional"], false);
+  EXPECT_EQ(tracked.doc["parts"][0]["status_title"], "待补正");
+  EXPECT_EQ(tracked.doc["parts"][0]["reason"]["kind"], "correction") << tracked;
+  EXPECT_EQ(tracked.doc["parts"][1]["status_title"], "等待前序事项");
+  EXPECT_EQ(tracked.doc["parts"][1]["reason"], nullptr);
   for (const char* secret : {"clerk-demo", "ent-demo", "query_code", "91330100MA2TB00014"}) {
     EXPECT_FALSE(Contains(tracked.body, secret)) << secret;
   }

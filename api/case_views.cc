@@ -52,37 +52,117 @@ nlohmann::json BundleJson(const BundleView& view, const std::vector<OfferedActio
   return j;
 }
 
-nlohmann::json TrackingJson(const CaseView& view, const std::vector<Event>& events,
+namespace {
+
+nlohmann::json TimeOrNull(const std::optional<Instant>& t) {
+  return t ? nlohmann::json(FormatTimestamp(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json TextOrNull(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+
+// A due date with its own provisional mark, or null.
+nlohmann::json DueDateJson(const std::optional<Day>& day, bool provisional) {
+  if (!day) return nullptr;
+  return {{"date", FormatIsoDay(*day)}, {"provisional", provisional}};
+}
+
+nlohmann::json MaterialsJson(const Item& item, const std::vector<std::string>& ids) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& id : ids) {
+    const Material* material = item.FindMaterial(id);
+    out.push_back({{"id", id}, {"name", material ? material->name : id}});
+  }
+  return out;
+}
+
+nlohmann::json ReasonJson(const std::optional<ProgressReason>& reason) {
+  if (!reason) return nullptr;
+  return {{"kind", reason->kind},
+          {"title", reason->title},
+          {"text", reason->text},
+          {"time", TimeOrNull(reason->time)}};
+}
+
+nlohmann::json StepsJson(const std::vector<ProgressStep>& steps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ProgressStep& step : steps) {
+    out.push_back({{"kind", step.kind},
+                   {"id", step.id},
+                   {"title", step.title},
+                   {"organ", step.organ},
+                   {"party_organs", step.party_organs},
+                   {"state", step.state},
+                   {"entered_at", TimeOrNull(step.entered_at)},
+                   {"time", TimeOrNull(step.time)}});
+  }
+  return out;
+}
+
+nlohmann::json TimelineJson(const std::vector<ProgressEntry>& timeline) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ProgressEntry& e : timeline) {
+    out.push_back({{"time", FormatTimestamp(e.time)},
+                   {"status", e.status},
+                   {"status_title", StatusTitle(e.status)},
+                   {"action", e.action},
+                   {"action_title", e.action_title},
+                   {"by", e.by},
+                   {"organ", TextOrNull(e.organ)}});
+  }
+  return out;
+}
+
+nlohmann::json SpecialProcedureJson(const std::optional<SpecialProcedureProgress>& p) {
+  if (!p) return nullptr;
+  return {{"kind", p->kind},
+          {"title", p->title},
+          {"step_title", TextOrNull(p->step_title)},
+          {"started_at", FormatTimestamp(p->started_at)},
+          {"announced_days",
+           p->announced_days ? nlohmann::json(*p->announced_days) : nlohmann::json(nullptr)},
+          {"ends_by", DueDateJson(p->ends_by, p->ends_by_provisional)},
+          {"days_left", p->days_left ? nlohmann::json(*p->days_left) : nlohmann::json(nullptr)},
+          {"reason", TextOrNull(p->reason)}};
+}
+
+nlohmann::json WorkingDaysJson(const ClockView& c) {
+  if (!c.started) return nullptr;
+  return {{"used", c.working_days_used},
+          {"left", c.promised_days_left},
+          {"limit", c.promised_limit_days},
+          {"statutory_left", c.statutory_days_left},
+          {"statutory_limit", c.statutory_limit_days},
+          {"paused", c.paused_working_days},
+          {"extension", c.extension_days}};
+}
+
+}  // namespace
+
+nlohmann::json TrackingJson(const CaseView& view, const CaseProgress& progress,
                             const std::string& receiving_organ_name) {
   const CaseState& s = view.state;
-  nlohmann::json timeline = nlohmann::json::array();
-  std::string last_status;
-  for (const Event& e : events) {
-    if (e.status == last_status) continue;
-    last_status = e.status;
-    timeline.push_back({{"time", FormatTimestamp(e.time)}, {"status", e.status}});
-  }
-  nlohmann::json missing = nlohmann::json::array();
-  for (const std::string& m : s.missing_materials) {
-    const Material* material = view.item->FindMaterial(m);
-    missing.push_back({{"id", m}, {"name", material ? material->name : m}});
-  }
+  std::vector<std::string> missing_ids = s.missing_materials;
   if (s.status == CaseStatus::kSubmitted || s.status == CaseStatus::kUnderReview) {
     // Deferred (容缺后补) and other required materials not yet supplied.
     for (const std::string& id : OutstandingMaterials(*view.item, s, /*include_deferrable=*/true)) {
-      if (std::find(s.missing_materials.begin(), s.missing_materials.end(), id) !=
-          s.missing_materials.end()) {
-        continue;
+      if (std::find(missing_ids.begin(), missing_ids.end(), id) == missing_ids.end()) {
+        missing_ids.push_back(id);
       }
-      const Material* material = view.item->FindMaterial(id);
-      missing.push_back({{"id", id}, {"name", material->name}});
     }
   }
   const ClockView& c = view.clock;
+  nlohmann::json reason = ReasonJson(progress.reason);
+  if (progress.reason && progress.reason->kind == "correction") {
+    reason["missing"] = MaterialsJson(*view.item, s.missing_materials);
+  }
   return {{"number", s.number},
           {"item", view.item->title},
           {"organ", view.item->organ.name},
+          {"time_zone", view.item->time_limits.calendar->time_zone()},
           {"status", CaseStatusCode(s.status)},
+          {"status_title", CaseStatusTitle(s.status)},
           {"step_title", view.step_id.empty()
                              ? nlohmann::json(nullptr)
                              : nlohmann::json(view.item->FindStep(view.step_id)->title)},
@@ -90,16 +170,25 @@ nlohmann::json TrackingJson(const CaseView& view, const std::vector<Event>& even
            s.decision ? nlohmann::json(DecisionName(*s.decision)) : nlohmann::json(nullptr)},
           {"due", DayJson(c.promised_due)},
           {"statutory_due", DayJson(c.statutory_due)},
+          {"due_dates",
+           {{"promised", DueDateJson(c.promised_due, c.promised_due_provisional)},
+            {"statutory", DueDateJson(c.statutory_due, c.statutory_due_provisional)},
+            {"acceptance_deadline",
+             DueDateJson(c.acceptance_deadline, c.acceptance_deadline_provisional)}}},
+          {"provisional", c.provisional},
+          {"working_days", WorkingDaysJson(c)},
           {"light", LightName(c.light)},
           {"paused", c.paused},
-          {"missing", missing},
+          {"special_procedure", SpecialProcedureJson(progress.special_procedure)},
+          {"missing", MaterialsJson(*view.item, missing_ids)},
+          {"reason", reason},
           {"received_by",
            s.received_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(receiving_organ_name)},
-          {"transferred_at", s.transferred_at ? nlohmann::json(FormatTimestamp(*s.transferred_at))
-                                              : nlohmann::json(nullptr)},
+          {"transferred_at", TimeOrNull(s.transferred_at)},
           {"bundle",
            s.bundle_number.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.bundle_number)},
-          {"timeline", timeline}};
+          {"steps", StepsJson(progress.steps)},
+          {"timeline", TimelineJson(progress.timeline)}};
 }
 
 nlohmann::json BundleTrackingJson(const BundleView& bundle) {
@@ -109,14 +198,21 @@ nlohmann::json BundleTrackingJson(const BundleView& bundle) {
                             {"title", part.title},
                             {"organ", part.item->organ.name},
                             {"status", part.state.status},
+                            {"status_title", StatusTitle(part.state.status)},
                             {"number", part.state.case_number},
                             {"note", part.state.note},
                             {"due", nullptr},
-                            {"light", nullptr}};
+                            {"due_provisional", false},
+                            {"light", nullptr},
+                            {"reason", nullptr}};
     if (part.child) {
       const ClockView& c = part.child->clock;
       entry["status"] = CaseStatusCode(part.child->state.status);
+      entry["status_title"] = CaseStatusTitle(part.child->state.status);
       entry["due"] = DayJson(c.promised_due);
+      entry["due_provisional"] = c.promised_due_provisional;
+      // The part's history is not read here: a correction's text is the bundle's combined notice.
+      entry["reason"] = ReasonJson(ProgressReasonOf(*part.child, {}));
       entry["light"] = LightName(c.light);
       entry["decision"] = part.child->state.decision
                               ? nlohmann::json(DecisionName(*part.child->state.decision))
@@ -132,9 +228,12 @@ nlohmann::json BundleTrackingJson(const BundleView& bundle) {
   return {{"number", bundle.state.number},
           {"bundle", bundle.bundle->title},
           {"organ", bundle.bundle->lead_organ.name},
+          {"time_zone", bundle.bundle->calendar->time_zone()},
           {"status", bundle.state.Status()},
+          {"status_title", StatusTitle(bundle.state.Status())},
           {"outcome", bundle.state.Outcome()},
           {"due", DayJson(bundle.promised_due)},
+          {"due_provisional", bundle.promised_due_provisional},
           {"light", LightName(bundle.light)},
           {"missing", missing},
           {"parts", parts}};

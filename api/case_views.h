@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/case_progress.h"
 #include "engine/case_service.h"
 #include "engine/event.h"
 #include "engine/permissions.h"
@@ -30,13 +31,17 @@ nlohmann::json CaseJson(const CaseView& view, const Principal& p,
 // A bundle case with every part's status and clock, and `offered` as its available actions.
 nlohmann::json BundleJson(const BundleView& view, const std::vector<OfferedAction>& offered);
 
-// The public progress of an item case (GET /v1/track): status, step, due dates, light, missing
-// materials, the receiving window (`receiving_organ_name`, when the case was received under a
-// handling agreement) and a timeline of statuses from `events`; nothing about staff.
-nlohmann::json TrackingJson(const CaseView& view, const std::vector<Event>& events,
+// The public progress of an item case (GET /v1/track): status (code and words), the steps, due
+// dates (each marked provisional when counted through a year the calendar does not cover), working
+// days, the light, missing materials, the reason of a refusal, denial or correction notice, a
+// special procedure holding the clock, the receiving window (`receiving_organ_name`, when the case
+// was received under a handling agreement) and a timeline of statuses — all from `progress`
+// (engine/case_progress.h, which decides what is public); nothing about staff.
+nlohmann::json TrackingJson(const CaseView& view, const CaseProgress& progress,
                             const std::string& receiving_organ_name);
 
-// The public progress of a bundle case: the bundle and every part.
+// The public progress of a bundle case: the bundle and every part (with its status in words, its
+// due date and whether that is provisional, and the reason of a refusal or denial).
 nlohmann::json BundleTrackingJson(const BundleView& bundle);
 
 }  // namespace tongban::api

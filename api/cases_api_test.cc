@@ -288,6 +288,64 @@ TEST_F(ApiTest, ListCasesScopeFiltersAndPaging) {
   EXPECT_EQ(seen.size(), 5u);
 }
 
+// The workbench's counts: the list's scope and filters, counted by status, light, item and organ.
+// The bureau implements the permit and holds the food licence by delegation; city-amr implements
+// the food licence only: the two organs' staff count different cases.
+TEST_F(ApiTest, CaseCountsFollowTheCallersScope) {
+  std::string accepted = UnderReview();
+  Submitted();
+  Submitted();
+  Create(kApplicant, NewFood());
+  auto counts = [&](const std::string& token, const std::string& query = "") {
+    Reply r = api().Get("/v1/cases/counts" + query, token);
+    EXPECT_EQ(r.status, 200) << r;
+    int64_t lit = 0;
+    for (const auto& [light, n] : r.doc["by_light"].items())
+      lit += n.get<int64_t>();
+    EXPECT_EQ(lit, r.doc.value("total", -1)) << r;  // every case has one light
+    EXPECT_EQ(r.doc["complete"], true);
+    return r.doc;
+  };
+  auto listed = [&](const std::string& token, const std::string& query) {
+    return api().Get("/v1/cases?limit=500" + query, token).doc["cases"].size();
+  };
+  json bureau = counts(kClerk);
+  EXPECT_EQ(bureau["total"], 4) << bureau;
+  EXPECT_EQ(bureau["by_definition"],
+            json({{"construction-permit", 3}, {"food-business-licence", 1}}));
+  EXPECT_EQ(bureau["by_organ"], json({{"dz-approval-bureau", 3}, {"city-amr", 1}}));
+  EXPECT_EQ(bureau["by_status"], json({{"submitted", 3}, {"under_review", 1}}));
+  // The accepted permit has 3 promised days left, at the item's yellow threshold.
+  EXPECT_EQ(bureau["by_light"], json({{"green", 3}, {"yellow", 1}, {"red", 0}}));
+  EXPECT_EQ(bureau["titles"]["status"]["under_review"], "审查中");
+  EXPECT_EQ(bureau["titles"]["definition"]["construction-permit"], "建筑工程施工许可");
+  EXPECT_EQ(bureau["titles"]["organ"]["city-amr"], kAmrName);
+  EXPECT_EQ(bureau["titles"]["organ"]["dz-approval-bureau"], kBureauName);
+  json amr = counts(kAmr);
+  EXPECT_EQ(amr["total"], 1) << amr;
+  EXPECT_EQ(amr["by_definition"], json({{"food-business-licence", 1}}));
+  EXPECT_EQ(amr["by_organ"], json({{"city-amr", 1}}));
+  EXPECT_EQ(amr["total"], listed(kAmr, ""));
+  EXPECT_EQ(bureau["total"], listed(kClerk, ""));
+  // Applicants count their own; a clerk of another organ counts nothing.
+  EXPECT_EQ(counts(kApplicant)["total"], 4);
+  json none = counts(kForeignClerk);
+  EXPECT_EQ(none["total"], 0);
+  EXPECT_EQ(none["by_status"], json::object());
+  EXPECT_EQ(none["by_light"], json({{"green", 0}, {"yellow", 0}, {"red", 0}}));
+  // The list's filters, and its refusals.
+  EXPECT_EQ(counts(kClerk, "?status=under_review")["by_definition"],
+            json({{"construction-permit", 1}}));
+  EXPECT_EQ(counts(kClerk, "?definition=food-business-licence")["total"], 1);
+  EXPECT_EQ(counts(kClerk, "?light=yellow")["by_definition"], json({{"construction-permit", 1}}));
+  EXPECT_EQ(counts(kClerk, "?light=red")["total"], 0);
+  EXPECT_EQ(counts(kClerk, "?organ=city-amr")["total"], listed(kClerk, "&organ=city-amr"));
+  ExpectProblem(api().Get("/v1/cases/counts?status=pending", kClerk), 422, "invalid");
+  ExpectProblem(api().Get("/v1/cases/counts"), 401, "unauthenticated");
+  // "counts" is no case id: the case route still answers for real ids.
+  EXPECT_EQ(api().Get("/v1/cases/" + accepted, kClerk).status, 200);
+}
+
 // ---- Acting on cases ----------------------------------------------------------------------------
 
 TEST_F(ApiTest, ActionValidation) {

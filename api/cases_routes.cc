@@ -1,6 +1,7 @@
 // /v1/cases: create, list, get (now or ?at=), act, history, verify. Item cases and bundle cases
 // (一件事) share the routes; a bundle id creates a bundle case.
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -235,8 +236,11 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   SendJson(res, 200, CaseBody(ctx, *acted, p));
 }
 
-void ListCases(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Principal& p = Authenticate(ctx, req);
+namespace {
+
+// The filters a case list and its counts share: status, definition, applicant, organ, created
+// between, light (into *light) and the cursor.
+CaseFilter ListFilter(const httplib::Request& req, std::string* light) {
   CaseFilter filter;
   auto param = [&](const char* name) { return Param(req, name); };
   filter.status = param("status");
@@ -250,8 +254,8 @@ void ListCases(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   filter.applicant_id = param("applicant");
   filter.organ_id = param("organ");
   filter.after_id = param("cursor");
-  std::string light = param("light");
-  if (!light.empty() && light != "green" && light != "yellow" && light != "red") {
+  *light = param("light");
+  if (!light->empty() && *light != "green" && *light != "yellow" && *light != "red") {
     Fail(422, "invalid", "The request is not valid", "light must be green, yellow or red");
   }
   for (const char* bound : {"created_from", "created_to"}) {
@@ -261,6 +265,23 @@ void ListCases(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
       Fail(422, "invalid", "The request is not valid", std::string(bound) + " must be a timestamp");
     (std::string(bound) == "created_from" ? filter.created_from : filter.created_to) = t;
   }
+  return filter;
+}
+
+nlohmann::json CountsJson(const std::map<std::string, int64_t>& counts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, n] : counts)
+    out[key] = n;
+  return out;
+}
+
+}  // namespace
+
+void ListCases(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  auto param = [&](const char* name) { return Param(req, name); };
+  std::string light;
+  CaseFilter filter = ListFilter(req, &light);
   int limit = 50;
   if (!param("limit").empty()) {
     std::string l = param("limit");
@@ -282,6 +303,32 @@ void ListCases(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
            {{"cases", cases},
             {"next_cursor", page->next_cursor.empty() ? nlohmann::json(nullptr)
                                                       : nlohmann::json(page->next_cursor)}});
+}
+
+void CountCases(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  std::string light;
+  CaseFilter filter = ListFilter(req, &light);
+  auto counts = ctx.service->CountFor(p, filter, light);
+  if (!counts.ok()) Fail(counts.status());
+  nlohmann::json status_titles = nlohmann::json::object();
+  for (const auto& [code, n] : counts->by_status)
+    status_titles[code] = StatusTitle(code);
+  nlohmann::json definitions = nlohmann::json::object();
+  for (const auto& [id, title] : counts->definition_titles)
+    definitions[id] = title;
+  nlohmann::json organs = nlohmann::json::object();
+  for (const auto& [id, name] : counts->organ_names)
+    organs[id] = name;
+  SendJson(
+      res, 200,
+      {{"total", counts->total},
+       {"complete", counts->complete},
+       {"by_status", CountsJson(counts->by_status)},
+       {"by_light", CountsJson(counts->by_light)},
+       {"by_definition", CountsJson(counts->by_definition)},
+       {"by_organ", CountsJson(counts->by_organ)},
+       {"titles", {{"status", status_titles}, {"definition", definitions}, {"organ", organs}}}});
 }
 
 void History(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {

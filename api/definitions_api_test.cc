@@ -1,9 +1,12 @@
 // API tests of /v1/definitions (definitions_routes.cc): list, get, graph and deploy.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -89,6 +92,16 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   EXPECT_NE(dot.body.find("digraph"), std::string::npos);
   ExpectProblem(api().Get("/v1/definitions/construction-permit/graph?format=png", kApplicant), 422,
                 "invalid");
+  EXPECT_NE(dot.body.find("rankdir=LR;"), std::string::npos);  // the DOT text's default
+  Reply vertical =
+      api().Get("/v1/definitions/construction-permit/graph?format=dot&rankdir=TB", kApplicant);
+  EXPECT_NE(vertical.body.find("rankdir=TB;"), std::string::npos) << vertical;
+  for (const char* bad : {"format=dot&rankdir=BT", "rankdir=TB", "format=svg&rankdir=tb"}) {
+    SCOPED_TRACE(bad);
+    ExpectProblem(
+        api().Get(std::string("/v1/definitions/construction-permit/graph?") + bad, kApplicant), 422,
+        "invalid");
+  }
   ExpectProblem(api().Get("/v1/definitions/no-such-item/graph", kApplicant), 404, "not-found");
   ExpectProblem(api().Get("/v1/definitions/construction-permit/graph?version=7", kApplicant), 404,
                 "not-found");
@@ -110,6 +123,73 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   Reply bundle_dot = api().Get("/v1/definitions/business-startup/graph?format=dot", kApplicant);
   ASSERT_EQ(bundle_dot.status, 200) << bundle_dot;
   EXPECT_NE(bundle_dot.body.find("digraph \"business-startup\""), std::string::npos);
+}
+
+// Whether `xml` is well-formed as far as its elements go: every start tag closed in order, one
+// root. Declarations, comments and processing instructions are skipped; enough for Graphviz's SVG.
+bool WellFormedElements(const std::string& xml, std::string* why) {
+  std::vector<std::string> open;
+  int roots = 0;
+  for (size_t at = xml.find('<'); at != std::string::npos; at = xml.find('<', at + 1)) {
+    if (xml.compare(at, 4, "<!--") == 0) {
+      at = xml.find("-->", at);
+      if (at == std::string::npos) return *why = "unclosed comment", false;
+      continue;
+    }
+    size_t end = xml.find('>', at);
+    if (end == std::string::npos) return *why = "unclosed tag", false;
+    if (xml[at + 1] == '?' || xml[at + 1] == '!') {
+      at = end;
+      continue;
+    }
+    std::string tag = xml.substr(at + 1, end - at - 1);
+    bool closing = tag[0] == '/';
+    bool empty = tag.back() == '/';
+    std::string name = tag.substr(closing ? 1 : 0);
+    name = name.substr(0, name.find_first_of(" \t\n/"));
+    if (closing) {
+      if (open.empty() || open.back() != name) return *why = "</" + name + "> out of order", false;
+      open.pop_back();
+    } else {
+      if (open.empty()) ++roots;
+      if (!empty) open.push_back(name);
+    }
+    at = end;
+  }
+  if (!open.empty()) return *why = "<" + open.back() + "> not closed", false;
+  if (roots != 1) return *why = std::to_string(roots) + " root elements", false;
+  return true;
+}
+
+// The graph as SVG, drawn by Graphviz on the server: well-formed, top to bottom by default, and
+// in Chinese — the statuses, the frame's and the item's action titles as text.
+TEST_F(ApiTest, GraphAsSvgInChinese) {
+  if (std::system("command -v dot >/dev/null 2>&1") != 0) GTEST_SKIP() << "no Graphviz dot";
+  Reply svg = api().Get("/v1/definitions/food-business-licence/graph?format=svg", kClerk);
+  ASSERT_EQ(svg.status, 200) << svg;
+  EXPECT_EQ(svg.ContentType(), "image/svg+xml");
+  std::string why;
+  EXPECT_TRUE(WellFormedElements(svg.body, &why)) << why;
+  EXPECT_NE(svg.body.find("<svg"), std::string::npos);
+  for (const char* text : {">准予许可</text>", ">一次性告知补正</text>", ">不予受理</text>",
+                           ">需要核实申请材料实质内容，安排现场核查</text>",
+                           ">受理（告知承诺，当场决定）</text>", ">告知承诺核查</text>"}) {
+    EXPECT_NE(svg.body.find(text), std::string::npos) << text;
+  }
+  EXPECT_EQ(svg.body.find(">order_inspection</text>"), std::string::npos);  // titles, not ids
+  // TB by default, LR on request: the same picture, laid out otherwise.
+  Reply wide =
+      api().Get("/v1/definitions/food-business-licence/graph?format=svg&rankdir=LR", kClerk);
+  ASSERT_EQ(wide.status, 200) << wide;
+  EXPECT_NE(wide.body, svg.body);
+  EXPECT_TRUE(WellFormedElements(wide.body, &why)) << why;
+  // Served again from the cache, unchanged; a bundle too.
+  EXPECT_EQ(api().Get("/v1/definitions/food-business-licence/graph?format=svg", kClerk).body,
+            svg.body);
+  Reply bundle = api().Get("/v1/definitions/business-startup/graph?format=svg", kClerk);
+  ASSERT_EQ(bundle.status, 200) << bundle;
+  EXPECT_TRUE(WellFormedElements(bundle.body, &why)) << why;
+  EXPECT_NE(bundle.body.find("开办企业一件事"), std::string::npos);
 }
 
 TEST_F(ApiTest, DeployDefinitions) {
@@ -183,6 +263,72 @@ TEST_F(ApiTest, DeployDefinitions) {
   json on_v1 = NewPermit();
   on_v1["version"] = 1;
   EXPECT_EQ(Create(kApplicant, on_v1).doc["definition"]["version"], 1);
+}
+
+// POST /v1/definitions/validate: the deploy's diagnostics, for any staff, and nothing deployed.
+TEST_F(ApiTest, ValidateWithoutDeploying) {
+  const std::string text = ReadFile(kSourceDir + "/definitions/items/construction-permit.json");
+  // The shipped version validates, and is deployed already with the same content.
+  for (const char* token : {kClerk, kReviewer, kAuditor, kAdmin}) {
+    SCOPED_TRACE(token);
+    Reply ok = api().PostRaw("/v1/definitions/validate", token, text);
+    ASSERT_EQ(ok.status, 200) << ok;
+    EXPECT_EQ(ok.doc["ok"], true);
+    EXPECT_EQ(ok.doc["kind"], "item");
+    EXPECT_EQ(ok.doc["id"], "construction-permit");
+    EXPECT_EQ(ok.doc["version"], 1);
+    EXPECT_EQ(ok.doc["already_deployed"], true);
+    EXPECT_TRUE(ok.doc["warnings"].is_array());
+  }
+  ExpectProblem(api().PostRaw("/v1/definitions/validate", kApplicant, text), 403, "forbidden");
+  ExpectProblem(api().PostRaw("/v1/definitions/validate", "", text), 401, "unauthenticated");
+
+  // Version 2 would deploy, but is not deployed by validating it.
+  json v2 = json::parse(text);
+  v2["version"] = 2;
+  Reply fresh = api().PostRaw("/v1/definitions/validate", kClerk, v2.dump(2));
+  ASSERT_EQ(fresh.status, 200) << fresh;
+  EXPECT_EQ(fresh.doc["already_deployed"], false);
+  ExpectProblem(api().Get("/v1/definitions/construction-permit?version=2", kClerk), 404,
+                "not-found");
+  // Changed content under a deployed version: the deploy's conflict.
+  json changed = json::parse(text);
+  changed["title"] = "建筑工程施工许可（改）";
+  ExpectProblem(api().PostRaw("/v1/definitions/validate", kClerk, changed.dump(2)), 409,
+                "conflict");
+
+  // An error on a known line: statutory_days as text, on the shipped file's own line.
+  const std::string key = "\"statutory_days\": 7";
+  const size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos);
+  const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+  std::string broken = text;
+  broken.replace(at, key.size(), "\"statutory_days\": \"seven\"");
+  Reply r = api().PostRaw("/v1/definitions/validate", kClerk, broken);
+  ExpectProblem(r, 422, "invalid-definition");
+  bool found = false;
+  for (const json& e : r.doc["errors"]) {
+    if (e["pointer"] != "/time_limits/statutory_days") continue;
+    found = true;
+    EXPECT_FALSE(e.value("code", "").empty()) << e;
+    EXPECT_FALSE(e.value("message", "").empty()) << e;
+    EXPECT_EQ(e.value("line", 0), line) << e;
+    EXPECT_GT(e.value("column", 0), 0) << e;
+  }
+  EXPECT_TRUE(found) << r;
+
+  // Malformed JSON is a diagnostic too, at its line and column.
+  Reply malformed = api().PostRaw("/v1/definitions/validate", kClerk,
+                                  "{\n  \"kind\": \"item\",\n  \"id\": \"x\"\n  \"version\": 1\n}");
+  ExpectProblem(malformed, 422, "invalid-definition");
+  ASSERT_EQ(malformed.doc["errors"].size(), 1u) << malformed;
+  EXPECT_EQ(malformed.doc["errors"][0]["code"], "json-syntax");
+  EXPECT_EQ(malformed.doc["errors"][0]["line"], 4) << malformed;
+  EXPECT_EQ(malformed.doc["errors"][0]["column"], 3) << malformed;
+  // Principals are refused as by deploy.
+  ExpectInvalidAt(api().PostRaw("/v1/definitions/validate", kClerk,
+                                ReadFile(kSourceDir + "/definitions/principals/demo.json")),
+                  "/kind", "invalid-definition");
 }
 
 }  // namespace

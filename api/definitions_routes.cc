@@ -1,14 +1,17 @@
 // /v1/definitions: the deployed items and bundles — list, deploy (admin), get, graph.
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "api/auth.h"
+#include "api/graphviz.h"
 #include "api/handlers.h"
 #include "api/http_util.h"
 #include "workflows/graph.h"
+#include "workflows/json_document.h"
 
 namespace tongban::api {
 
@@ -84,6 +87,30 @@ void GetDefinition(const ApiContext& ctx, const httplib::Request& req, httplib::
   SendJson(res, 200, body);
 }
 
+namespace {
+
+// SVG of immutable definitions, by content hash and rankdir: Graphviz runs once per picture.
+class SvgCache {
+ public:
+  std::optional<std::string> Find(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = svgs_.find(key);
+    return it == svgs_.end() ? std::nullopt : std::optional<std::string>(it->second);
+  }
+  void Put(const std::string& key, std::string svg) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (svgs_.size() >= kCapacity) svgs_.clear();  // a few hundred pictures; no need for LRU
+    svgs_[key] = std::move(svg);
+  }
+
+ private:
+  static constexpr size_t kCapacity = 256;
+  std::mutex mutex_;
+  std::map<std::string, std::string> svgs_;
+};
+
+}  // namespace
+
 void GetGraph(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Authenticate(ctx, req);
   std::string id = req.matches[1];
@@ -92,32 +119,61 @@ void GetGraph(const ApiContext& ctx, const httplib::Request& req, httplib::Respo
   auto bundle = item ? nullptr : ctx.service->registry()->FindBundle(id, version);
   if (!item && !bundle) Fail(404, "not-found", "Not found", "no definition " + id);
   std::string format = req.has_param("format") ? req.get_param_value("format") : "mermaid";
+  if (format != "mermaid" && format != "dot" && format != "svg") {
+    Fail(422, "invalid", "The request is not valid", "format must be mermaid, dot or svg");
+  }
+  // A page reads top to bottom; the DOT text keeps its left-to-right default.
+  DotOptions options;
+  options.rankdir = format == "svg" ? "TB" : "LR";
+  if (req.has_param("rankdir")) {
+    options.rankdir = req.get_param_value("rankdir");
+    if (!IsRankdir(options.rankdir) || format == "mermaid") {
+      Fail(422, "invalid", "The request is not valid",
+           "rankdir must be TB or LR, with format dot or svg");
+    }
+  }
   if (format == "mermaid") {
     res.set_content(item ? RenderMermaid(*item) : RenderMermaid(*bundle),
                     "text/vnd.mermaid; charset=utf-8");
-  } else if (format == "dot") {
-    res.set_content(item ? RenderDot(*item) : RenderDot(*bundle),
-                    "text/vnd.graphviz; charset=utf-8");
-  } else {
-    Fail(422, "invalid", "The request is not valid", "format must be mermaid or dot");
+    res.status = 200;
+    return;
   }
+  std::string dot = item ? RenderDot(*item, options) : RenderDot(*bundle, options);
+  if (format == "dot") {
+    res.set_content(dot, "text/vnd.graphviz; charset=utf-8");
+    res.status = 200;
+    return;
+  }
+  static SvgCache cache;
+  const std::string key =
+      (item ? item->content_hash : bundle->content_hash) + "/" + options.rankdir;
+  std::optional<std::string> svg = cache.Find(key);
+  if (!svg) {
+    auto rendered = RenderSvg(dot);
+    if (!rendered.ok()) Fail(rendered.status());
+    svg = *rendered;
+    cache.Put(key, *svg);
+  }
+  res.set_content(*svg, "image/svg+xml");
   res.status = 200;
 }
 
-void DeployDefinition(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  const Principal& p = Authenticate(ctx, req);
-  Authorize(p, Operation::kDeploy);
-  nlohmann::json parsed = ParseBody(req);  // refuse malformed JSON with a position first
-  if (parsed.contains("kind") && parsed["kind"] == "principals") {
-    // Principals (who may call the API) come from the server's own file and are never stored.
-    Problem p = MakeProblem(422, "invalid-definition", "The definition is not valid",
-                            "principals are not deployed over the API; only process definitions");
-    p.extra["errors"] = {{{"pointer", "/kind"}, {"message", "not a process definition kind"}}};
-    throw ProblemError{p};
-  }
-  std::vector<Diagnostic> diagnostics;
-  auto outcome = ctx.service->registry()->Deploy({{"request body", req.body}},
-                                                 ctx.service->clock()->Now(), &diagnostics);
+namespace {
+
+// Principals (who may call the API) come from the server's own file and are never stored.
+void RefusePrincipals(const nlohmann::json& parsed) {
+  if (!parsed.is_object() || !parsed.contains("kind") || parsed["kind"] != "principals") return;
+  Problem p = MakeProblem(422, "invalid-definition", "The definition is not valid",
+                          "principals are not deployed over the API; only process definitions");
+  p.extra["errors"] = {{{"pointer", "/kind"}, {"message", "not a process definition kind"}}};
+  throw ProblemError{p};
+}
+
+// The outcome of DefinitionRegistry::Deploy or Validate: its refusal as a problem — the
+// definitions' errors as errors[] {pointer, code, message, line, column} for kInvalidArgument —
+// or the warnings of a success.
+nlohmann::json CheckedOrFail(const Result<DeployOutcome>& outcome,
+                             const std::vector<Diagnostic>& diagnostics) {
   if (!outcome.ok()) {
     if (outcome.status().code() != StatusCode::kInvalidArgument) Fail(outcome.status());
     Problem invalid = MakeProblem(422, "invalid-definition", "The definition is not valid",
@@ -134,12 +190,47 @@ void DeployDefinition(const ApiContext& ctx, const httplib::Request& req, httpli
     }
     throw ProblemError{invalid};
   }
-  nlohmann::json body = {{"deployed", outcome->deployed}, {"unchanged", outcome->unchanged}};
   nlohmann::json warnings = nlohmann::json::array();
   for (const Diagnostic& d : outcome->diagnostics)
     warnings.push_back(DiagnosticToJson(d));
+  return warnings;
+}
+
+}  // namespace
+
+void DeployDefinition(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  Authorize(p, Operation::kDeploy);
+  RefusePrincipals(ParseBody(req));  // refuse malformed JSON with a position first
+  std::vector<Diagnostic> diagnostics;
+  auto outcome = ctx.service->registry()->Deploy({{"request body", req.body}},
+                                                 ctx.service->clock()->Now(), &diagnostics);
+  nlohmann::json warnings = CheckedOrFail(outcome, diagnostics);
+  nlohmann::json body = {{"deployed", outcome->deployed}, {"unchanged", outcome->unchanged}};
   body["warnings"] = warnings;
   SendJson(res, outcome->deployed.empty() ? 200 : 201, body);
+}
+
+void ValidateDefinition(const ApiContext& ctx, const httplib::Request& req,
+                        httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  Authorize(p, Operation::kValidateDefinition);
+  // Malformed JSON is one of the diagnostics here (json-syntax, with its line and column), as in
+  // `tongban validate`; only a well-formed principals file is refused before checking.
+  if (auto parsed = JsonDocument::Parse(req.body); parsed.ok()) RefusePrincipals(parsed->root());
+  std::vector<Diagnostic> diagnostics;
+  auto outcome = ctx.service->registry()->Validate({{"request body", req.body}},
+                                                   ctx.service->clock()->Now(), &diagnostics);
+  nlohmann::json warnings = CheckedOrFail(outcome, diagnostics);
+  if (outcome->definitions.empty()) Fail(500, "internal", "Internal error", "nothing was checked");
+  const DefinitionKey& key = outcome->definitions.front();
+  SendJson(res, 200,
+           {{"ok", true},
+            {"kind", key.kind},
+            {"id", key.id},
+            {"version", key.version},
+            {"already_deployed", !outcome->unchanged.empty()},
+            {"warnings", warnings}});
 }
 
 }  // namespace tongban::api

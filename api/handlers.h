@@ -26,10 +26,12 @@ HandlerFunction ListDefinitions;
 HandlerFunction DeployDefinition;
 HandlerFunction GetDefinition;
 HandlerFunction GetGraph;
+HandlerFunction ValidateDefinition;
 
 // cases_routes.cc: /v1/cases — item cases and bundle cases (一件事) share the routes.
 HandlerFunction CreateCase;
 HandlerFunction ListCases;
+HandlerFunction CountCases;
 HandlerFunction GetCase;
 HandlerFunction ActOnCase;
 HandlerFunction History;

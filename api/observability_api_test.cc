@@ -73,8 +73,8 @@ TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   for (const std::string& operation : documented) {
     EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
   }
-  // 15 routes for definitions, cases, tracking and operations; 12 for the registers.
-  EXPECT_EQ(registered.size(), 27u);
+  // 17 routes for definitions, cases, tracking and operations; 12 for the registers.
+  EXPECT_EQ(registered.size(), 29u);
   EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
   for (const char* route :
        {"GET /v1/delegations", "POST /v1/delegations", "GET /v1/delegations/{id}",
@@ -246,13 +246,21 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/openapi.json");
   api().Get("/v1/definitions", kApplicant);
   api().Get("/v1/definitions");
-  api().Post("/v1/definitions", kAdmin, v2);       // 201
-  api().Post("/v1/definitions", kAdmin, v2);       // 200
-  api().PostRaw("/v1/definitions", kAdmin, "{");   // 400
-  api().Post("/v1/definitions", "", v2);           // 401
-  api().Post("/v1/definitions", kClerk, v2);       // 403
-  api().Post("/v1/definitions", kAdmin, changed);  // 409
-  api().Post("/v1/definitions", kAdmin, invalid);  // 422
+  api().Post("/v1/definitions", kAdmin, v2);                // 201
+  api().Post("/v1/definitions", kAdmin, v2);                // 200
+  api().PostRaw("/v1/definitions", kAdmin, "{");            // 400
+  api().Post("/v1/definitions", "", v2);                    // 401
+  api().Post("/v1/definitions", kClerk, v2);                // 403
+  api().Post("/v1/definitions", kAdmin, changed);           // 409
+  api().Post("/v1/definitions", kAdmin, invalid);           // 422
+  api().Post("/v1/definitions/validate", kClerk, v2);       // 200
+  api().Post("/v1/definitions/validate", "", v2);           // 401
+  api().Post("/v1/definitions/validate", kApplicant, v2);   // 403
+  api().Post("/v1/definitions/validate", kClerk, changed);  // 409
+  api().PostRaw("/v1/definitions/validate", kClerk, "{");   // 422
+  api().Get("/v1/cases/counts", kClerk);                    // 200
+  api().Get("/v1/cases/counts");                            // 401
+  api().Get("/v1/cases/counts?status=pending", kClerk);     // 422
   api().Get("/v1/definitions/construction-permit", kClerk);
   api().Get("/v1/definitions/construction-permit");
   api().Get("/v1/definitions/nothing", kClerk);
@@ -260,7 +268,7 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/definitions/construction-permit/graph", kClerk);
   api().Get("/v1/definitions/construction-permit/graph");
   api().Get("/v1/definitions/nothing/graph", kClerk);
-  api().Get("/v1/definitions/construction-permit/graph?format=svg", kClerk);
+  api().Get("/v1/definitions/construction-permit/graph?format=png", kClerk);
   json unknown = NewPermit();
   unknown["definition"] = "nothing";
   api().Post("/v1/cases", kApplicant, NewPermit());  // 201

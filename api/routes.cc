@@ -17,11 +17,14 @@ const std::vector<Route>& RouteTable() {
       // definitions_routes.cc
       {"GET", "/v1/definitions", "/v1/definitions", ListDefinitions},
       {"POST", "/v1/definitions", "/v1/definitions", DeployDefinition},
+      {"POST", "/v1/definitions/validate", "/v1/definitions/validate", ValidateDefinition},
       {"GET", R"(/v1/definitions/([^/]+))", "/v1/definitions/{id}", GetDefinition},
       {"GET", R"(/v1/definitions/([^/]+)/graph)", "/v1/definitions/{id}/graph", GetGraph},
       // cases_routes.cc
       {"POST", "/v1/cases", "/v1/cases", CreateCase},
       {"GET", "/v1/cases", "/v1/cases", ListCases},
+      // Before /v1/cases/{id}, which would take "counts" for a case id (routes match in order).
+      {"GET", "/v1/cases/counts", "/v1/cases/counts", CountCases},
       {"GET", R"(/v1/cases/([^/]+))", "/v1/cases/{id}", GetCase},
       {"POST", R"(/v1/cases/([^/]+)/actions)", "/v1/cases/{id}/actions", ActOnCase},
       {"GET", R"(/v1/cases/([^/]+)/history)", "/v1/cases/{id}/history", History},

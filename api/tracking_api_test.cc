@@ -43,19 +43,54 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
   ASSERT_EQ(r.doc["timeline"].size(), 2u) << r;
   EXPECT_EQ(r.doc["timeline"][0]["status"], "submitted");
   EXPECT_EQ(r.doc["timeline"][1]["status"], "correction_pending");
+  // Each change of status in words, with the action's title and the organ that acted — by name,
+  // never the person; the applicant's own steps name no organ.
+  EXPECT_EQ(r.doc["timeline"][0]["status_title"], "待受理");
+  EXPECT_EQ(r.doc["timeline"][0]["action_title"], "申请");
+  EXPECT_EQ(r.doc["timeline"][0]["by"], "applicant");
+  EXPECT_EQ(r.doc["timeline"][0]["organ"], nullptr);
+  EXPECT_EQ(r.doc["timeline"][1]["status_title"], "待补正");
+  EXPECT_EQ(r.doc["timeline"][1]["action"], "request_correction");
+  EXPECT_EQ(r.doc["timeline"][1]["action_title"], "一次性告知补正");
+  EXPECT_EQ(r.doc["timeline"][1]["by"], "organ");
+  EXPECT_EQ(r.doc["timeline"][1]["organ"], kBureauName);
   for (const json& t : r.doc["timeline"]) {
-    EXPECT_EQ(t.size(), 2u) << t;  // time and status only
+    EXPECT_EQ(t.size(), 7u) << t;  // time, status, status_title, action, action_title, by, organ
   }
+  EXPECT_EQ(r.doc["status_title"], "待补正");
+  EXPECT_EQ(r.doc["time_zone"], "Asia/Shanghai");
+  // The correction notice's reason and what it lists, as the applicant was told.
+  EXPECT_EQ(r.doc["reason"]["kind"], "correction") << r;
+  EXPECT_EQ(r.doc["reason"]["title"], "补正告知");
+  EXPECT_EQ(r.doc["reason"]["text"], "用地批准手续、规划许可证未提交");
+  EXPECT_EQ(r.doc["reason"]["time"], r.doc["timeline"][1]["time"]);
+  EXPECT_EQ(r.doc["reason"]["missing"].size(), 2u);
+  // Before acceptance: no working days yet, the art. 32 deadline for the notice, acceptance due.
+  EXPECT_EQ(r.doc["working_days"], nullptr);
+  EXPECT_EQ(r.doc["due_dates"]["promised"], nullptr);
+  EXPECT_EQ(r.doc["special_procedure"], nullptr);
+  // 申请 and 受理, the item's 审查 and 决定, then the frame's 决定 and 送达.
+  ASSERT_EQ(r.doc["steps"].size(), 6u) << r;
+  EXPECT_EQ(r.doc["steps"][0]["title"], "申请");
+  EXPECT_EQ(r.doc["steps"][0]["state"], "done");
+  EXPECT_EQ(r.doc["steps"][1]["title"], "受理");
+  EXPECT_EQ(r.doc["steps"][1]["state"], "current");
+  EXPECT_EQ(r.doc["steps"][1]["organ"], kBureauName);
+  EXPECT_EQ(r.doc["steps"][2]["title"], "审查");
+  EXPECT_EQ(r.doc["steps"][2]["state"], "pending");
   // Nothing about staff, the applicant's data or the case's internals.
   std::set<std::string> keys;
   for (const auto& [key, value] : r.doc.items())
     keys.insert(key);
   // received_by and transferred_at (收受分离) and bundle (一件事) name a window, a time and a
   // bundle number, never a person; null for a case received by the bureau itself on its own.
-  EXPECT_EQ(keys,
-            (std::set<std::string>{"number", "item", "organ", "status", "step_title", "decision",
-                                   "due", "statutory_due", "light", "paused", "missing",
-                                   "received_by", "transferred_at", "bundle", "timeline"}));
+  EXPECT_EQ(keys, (std::set<std::string>{
+                      "number",       "item",          "organ",       "time_zone",
+                      "status",       "status_title",  "step_title",  "decision",
+                      "due",          "statutory_due", "due_dates",   "provisional",
+                      "working_days", "light",         "paused",      "special_procedure",
+                      "missing",      "reason",        "received_by", "transferred_at",
+                      "bundle",       "steps",         "timeline"}));
   EXPECT_EQ(r.doc["received_by"], nullptr);
   EXPECT_EQ(r.doc["transferred_at"], nullptr);
   EXPECT_EQ(r.doc["bundle"], nullptr);
@@ -77,12 +112,118 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
   EXPECT_TRUE(review.doc["due"].is_string()) << review;
   EXPECT_EQ(review.doc["missing"], json::array());
   EXPECT_EQ(review.body.find("reviewer"), std::string::npos);
+  EXPECT_EQ(review.doc["status_title"], "审查中");
+  EXPECT_EQ(review.doc["reason"], nullptr);
+  EXPECT_EQ(review.doc["steps"][1]["state"], "done");
+  EXPECT_FALSE(review.doc["steps"][1]["time"].is_null());
+  EXPECT_EQ(review.doc["steps"][2]["state"], "current");
+  EXPECT_FALSE(review.doc["steps"][2]["entered_at"].is_null());
+  EXPECT_EQ(review.doc["steps"][3]["state"], "pending");
+  // Accepted on Monday 2026-03-02: 3 promised and 7 statutory working days, none used yet.
+  EXPECT_EQ(review.doc["working_days"], json({{"used", 0},
+                                              {"left", 3},
+                                              {"limit", 3},
+                                              {"statutory_left", 7},
+                                              {"statutory_limit", 7},
+                                              {"paused", 0},
+                                              {"extension", 0}}));
+  EXPECT_EQ(review.doc["due_dates"]["promised"],
+            json({{"date", "2026-03-05"}, {"provisional", false}}));
+  EXPECT_EQ(review.doc["due_dates"]["statutory"],
+            json({{"date", "2026-03-11"}, {"provisional", false}}));
+  EXPECT_EQ(review.doc["provisional"], false);
+  EXPECT_EQ(review.doc["timeline"].back()["action_title"], "受理");
+
+  // Passed and denied: the step is done with its time, the denial gives its reason.
+  ASSERT_EQ(api().Act(id, kReviewer, "pass").status, 200);
+  ASSERT_EQ(api().Act(id, kApprover, "deny", {{"reason", "施工场地不具备施工条件"}}).status, 200);
+  Reply denied = api().Get("/v1/track/" + number + "?code=" + code);
+  EXPECT_EQ(denied.doc["status_title"], "不予许可");
+  EXPECT_EQ(denied.doc["reason"]["kind"], "denial") << denied;
+  EXPECT_EQ(denied.doc["reason"]["text"], "施工场地不具备施工条件");
+  EXPECT_EQ(denied.doc["steps"][2]["state"], "done");
+  EXPECT_EQ(denied.doc["steps"][3]["state"], "done");
+  EXPECT_EQ(denied.doc["steps"][4]["title"], "决定");
+  EXPECT_EQ(denied.doc["steps"][4]["state"], "done");
+  EXPECT_EQ(denied.doc["steps"][5]["title"], "送达");
+  EXPECT_EQ(denied.doc["steps"][5]["state"], "current");
+  EXPECT_EQ(denied.doc["timeline"].back()["action_title"], "不予许可");
+  EXPECT_EQ(denied.body.find("approver"), std::string::npos);
 
   // A wrong code and an unknown number look the same.
   ExpectProblem(api().Get("/v1/track/" + number + "?code=WRONG234"), 404, "not-found");
   ExpectProblem(api().Get("/v1/track/" + number + "?code=" + code.substr(0, 7)), 404, "not-found");
   ExpectProblem(api().Get("/v1/track/" + number), 404, "not-found");
   ExpectProblem(api().Get("/v1/track/TB20260302-00000000?code=" + code), 404, "not-found");
+}
+
+// 不予受理: the refusal and its reason; acceptance and what follows are skipped.
+TEST_F(ApiTest, TrackShowsARefusalAndItsReason) {
+  Reply created = Create();
+  ASSERT_EQ(
+      api().Act(created.doc["id"], kClerk, "refuse", {{"reason", "不属于本机关职权范围"}}).status,
+      200);
+  Reply r = api().Get("/v1/track/" + created.doc.value("number", "") +
+                      "?code=" + created.doc.value("query_code", ""));
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.doc["status_title"], "不予受理");
+  EXPECT_EQ(r.doc["reason"]["kind"], "refusal");
+  EXPECT_EQ(r.doc["reason"]["title"], "不予受理");
+  EXPECT_EQ(r.doc["reason"]["text"], "不属于本机关职权范围");
+  EXPECT_FALSE(r.doc["reason"].contains("missing"));
+  EXPECT_EQ(r.doc["steps"][1]["state"], "skipped");
+  EXPECT_EQ(r.doc["steps"][2]["state"], "skipped");
+  EXPECT_EQ(r.doc["steps"][4]["state"], "skipped");
+  EXPECT_EQ(r.doc["timeline"].back()["action_title"], "不予受理");
+}
+
+// A special procedure (现场核查, 检验) holds the clock: its kind, words and announced duration. The
+// food licence is city-amr's item, accepted by the zone bureau under a concentrated delegation:
+// the timeline names the bureau, which acted, and the steps the item's organ.
+TEST_F(ApiTest, TrackShowsASpecialProcedureAndWhichOrganActed) {
+  Reply created = Create(kApplicant, NewFood());
+  std::string id = created.doc.value("id", "");
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
+  Reply ordered = api().Act(id, kReviewer, "order_inspection");
+  ASSERT_EQ(ordered.status, 200) << ordered;
+  Reply r = api().Get("/v1/track/" + created.doc.value("number", "") +
+                      "?code=" + created.doc.value("query_code", ""));
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_TRUE(r.doc["paused"].get<bool>());
+  const json& special = r.doc["special_procedure"];
+  ASSERT_TRUE(special.is_object()) << r;
+  EXPECT_EQ(special["kind"], "inspection");
+  EXPECT_EQ(special["title"], "检验");
+  EXPECT_EQ(special["step_title"], "现场核查");
+  EXPECT_EQ(special["announced_days"], 5);
+  EXPECT_EQ(special["days_left"], 5);
+  // Ordered Monday 2026-03-02: five working days, 03-03 … 03-09.
+  EXPECT_EQ(special["ends_by"], json({{"date", "2026-03-09"}, {"provisional", false}}));
+  EXPECT_FALSE(special["started_at"].is_null());
+  EXPECT_EQ(r.doc["timeline"].back()["action_title"], "受理");
+  EXPECT_EQ(r.doc["timeline"].back()["organ"], kBureauName);
+  EXPECT_EQ(r.doc["organ"], kAmrName);
+  EXPECT_EQ(r.doc["steps"][2]["state"], "done");  // 材料审查
+  EXPECT_EQ(r.doc["steps"][3]["title"], "现场核查");
+  EXPECT_EQ(r.doc["steps"][3]["state"], "current");
+  EXPECT_EQ(r.body.find("inspector"), std::string::npos);
+}
+
+// The calendar covers 2025 and 2026. Accepted on Monday 2026-12-28, the 3 promised working days
+// end on 12-31, inside 2026; the 7 statutory ones run into 2027 (weekdays assumed working days:
+// 01-01, 01-04, 01-05, 01-06), so that date alone is provisional.
+TEST_F(ApiTest, TrackMarksADueDateInAnUncoveredYearProvisional) {
+  ASSERT_EQ(api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-12-28T09:00:00+08:00"}}).status,
+            200);
+  Reply created = Create();
+  ASSERT_EQ(api().Act(created.doc["id"], kClerk, "accept").status, 200);
+  Reply r = api().Get("/v1/track/" + created.doc.value("number", "") +
+                      "?code=" + created.doc.value("query_code", ""));
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.doc["due_dates"]["promised"], json({{"date", "2026-12-31"}, {"provisional", false}}));
+  EXPECT_EQ(r.doc["due_dates"]["statutory"]["provisional"], true) << r;
+  EXPECT_EQ(r.doc["due_dates"]["statutory"]["date"], "2027-01-06");
+  EXPECT_EQ(r.doc["provisional"], true);
 }
 
 }  // namespace

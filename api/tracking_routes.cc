@@ -49,7 +49,9 @@ void Track(const ApiContext& ctx, const httplib::Request& req, httplib::Response
   if (auto history = ctx.service->History(s.id); history.ok()) events = std::move(history).value();
   const std::string receiving =
       s.received_by.empty() ? "" : ReceivingOrganName(ctx, s.reception_agreement, s.received_by);
-  SendJson(res, 200, TrackingJson(*view, events, receiving));
+  SendJson(
+      res, 200,
+      TrackingJson(*view, ComputeProgress(*view, events, *ctx.service->registry()), receiving));
 }
 
 }  // namespace tongban::api

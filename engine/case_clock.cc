@@ -48,6 +48,7 @@ void ComputeVerification(const Item& item, const CaseState& state, Instant now, 
   Day decided = calendar.LocalDate(*state.decided_at);
   WorkingDayDate due = calendar.AddWorkingDays(decided, item.commitment->verification_days);
   view->verification_due = due.day;
+  view->verification_due_provisional = due.provisional;
   view->provisional |= due.provisional;
   Instant end = state.verified_at.value_or(now);
   WorkingDayCount used = calendar.CountWorkingDays(decided, calendar.LocalDate(end));
@@ -79,6 +80,7 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
         !state.awaiting_transfer()) {
       WorkingDayDate deadline = calendar.AddWorkingDays(calendar.LocalDate(state.received_at), 5);
       view.acceptance_deadline = deadline.day;
+      view.acceptance_deadline_provisional = deadline.provisional;
       view.provisional |= deadline.provisional;
     }
     view.stopped = IsFinal(state.status);
@@ -97,8 +99,10 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
   }
   Day accepted_day = calendar.LocalDate(*state.accepted_at);
   Day end_day = calendar.LocalDate(end);
+  bool pauses_provisional = false;
   view.paused_working_days =
-      PausedWorkingDays(calendar, state, *state.accepted_at, end, &view.provisional);
+      PausedWorkingDays(calendar, state, *state.accepted_at, end, &pauses_provisional);
+  view.provisional |= pauses_provisional;
   WorkingDayCount elapsed = calendar.CountWorkingDays(accepted_day, end_day);
   view.provisional |= elapsed.provisional;
   view.working_days_used = std::max(0, elapsed.days - view.paused_working_days);
@@ -109,7 +113,12 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
       calendar.AddWorkingDays(accepted_day, limits.promised_days + view.paused_working_days);
   view.statutory_due = statutory_due.day;
   view.promised_due = promised_due.day;
+  // A due date moves by the paused days, so a pause counted on a guess makes the date a guess too.
+  view.statutory_due_provisional = statutory_due.provisional || pauses_provisional;
+  view.promised_due_provisional = promised_due.provisional || pauses_provisional;
   view.provisional |= statutory_due.provisional || promised_due.provisional;
+  view.statutory_limit_days = statutory;
+  view.promised_limit_days = limits.promised_days;
   view.statutory_days_left = statutory - view.working_days_used;
   view.promised_days_left = limits.promised_days - view.working_days_used;
   // Red once the due date has passed, even if no working day has since (a weekend or holiday).
@@ -133,7 +142,9 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
               : 0;
       WorkingDayCount in_step = calendar.CountWorkingDays(entered, calendar.LocalDate(now));
       s.days_left = s.limit_days - std::max(0, in_step.days - paused);
-      s.due = calendar.AddWorkingDays(entered, s.limit_days + paused).day;
+      WorkingDayDate step_due = calendar.AddWorkingDays(entered, s.limit_days + paused);
+      s.due = step_due.day;
+      s.due_provisional = step_due.provisional;
       s.light = s.days_left < 0 ? Light::kRed : s.days_left == 0 ? Light::kYellow : Light::kGreen;
       view.step = s;
     }

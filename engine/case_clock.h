@@ -30,6 +30,7 @@ struct StepClockView {
   std::string step_id;
   int limit_days = 0;
   Day due{};
+  bool due_provisional = false;
   int days_left = 0;
   Light light = Light::kGreen;
 };
@@ -38,12 +39,21 @@ struct ClockView {
   bool started = false;  // accepted
   bool stopped = false;  // decided, or ended without decision
   bool paused = false;
-  bool provisional = false;
+  bool provisional = false;  // any result below touched a year the calendar does not cover
   std::optional<Instant> accepted_at;
   std::optional<Day>
       acceptance_deadline;  // before acceptance: the last day for a correction notice
   std::optional<Day> statutory_due;
   std::optional<Day> promised_due;
+  // Each date on its own: whether counting to it ran through a year the calendar does not cover
+  // (so that a page can mark just that date 暂定).
+  bool acceptance_deadline_provisional = false;
+  bool statutory_due_provisional = false;
+  bool promised_due_provisional = false;
+  // The limits the days left count down from: the item's statutory days plus any extension, and
+  // its promised days (承诺时限). 0 before acceptance.
+  int statutory_limit_days = 0;
+  int promised_limit_days = 0;
   int working_days_used = 0;
   int paused_working_days = 0;
   int extension_days = 0;
@@ -54,6 +64,7 @@ struct ClockView {
   // 告知承诺: the verification period after a commitment-based approval; red once it has passed
   // with the verification still pending (and then the case's light is red too).
   std::optional<Day> verification_due;
+  bool verification_due_provisional = false;
   int verification_days_left = 0;
   bool verification_overdue = false;
 };

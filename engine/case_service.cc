@@ -230,39 +230,91 @@ Result<BundleView> CaseService::GetBundleFor(const Principal& p, const std::stri
   return view;
 }
 
+Result<std::string> CaseService::VisitVisible(const Principal& p, CaseFilter filter,
+                                              const std::string& light, int max_pages,
+                                              const std::function<bool(ListedCase)>& visit) {
+  std::string next;
+  bool stopped = false;
+  for (int round = 0; round < max_pages && !stopped; ++round) {
+    auto records = store_->ListCases(filter);
+    if (!records.ok()) return records.status();
+    for (const CaseRecord& r : *records) {
+      next = r.id;
+      ListedCase listed;
+      if (registry_->FindBundle(r.definition_id, r.definition_version)) {
+        auto bundle = GetBundle(r.id);
+        if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) continue;
+        if (!light.empty() && LightName(bundle->light) != light) continue;
+        listed.bundle = std::move(*bundle);
+      } else {
+        auto view = Get(r.id);
+        if (!view.ok() || !MaySee(p, view->state)) continue;
+        if (!light.empty() && LightName(view->clock.light) != light) continue;
+        listed.item = std::move(*view);
+      }
+      if (!visit(std::move(listed))) {
+        stopped = true;
+        break;
+      }
+    }
+    if (static_cast<int>(records->size()) < filter.limit) {
+      if (!stopped) next.clear();
+      break;
+    }
+    filter.after_id = next;
+  }
+  return next;
+}
+
 Result<CaseListPage> CaseService::ListFor(const Principal& p, CaseFilter filter,
                                           const std::string& light) {
   CaseListPage page;
   if (!Permissions::NarrowToScope(p, &filter)) return page;
   const int limit = filter.limit;
-  auto full = [&] { return static_cast<int>(page.cases.size()) == limit; };
-  std::string next;
-  for (int round = 0; round < 20 && !full(); ++round) {
-    auto records = store_->ListCases(filter);
-    if (!records.ok()) return records.status();
-    for (const CaseRecord& r : *records) {
-      next = r.id;
-      if (registry_->FindBundle(r.definition_id, r.definition_version)) {
-        auto bundle = GetBundle(r.id);
-        if (!bundle.ok() || !MaySeeBundle(p, bundle->state)) continue;
-        if (!light.empty() && LightName(bundle->light) != light) continue;
-        page.cases.push_back({std::nullopt, std::move(*bundle)});
-      } else {
-        auto view = Get(r.id);
-        if (!view.ok() || !MaySee(p, view->state)) continue;
-        if (!light.empty() && LightName(view->clock.light) != light) continue;
-        page.cases.push_back({std::move(*view), std::nullopt});
-      }
-      if (full()) break;
-    }
-    if (static_cast<int>(records->size()) < filter.limit) {
-      if (!full()) next.clear();
-      break;
-    }
-    filter.after_id = next;
-  }
-  page.next_cursor = next;
+  auto next = VisitVisible(p, filter, light, /*max_pages=*/20, [&](ListedCase listed) {
+    page.cases.push_back(std::move(listed));
+    return static_cast<int>(page.cases.size()) < limit;
+  });
+  if (!next.ok()) return next.status();
+  page.next_cursor = *next;
   return page;
+}
+
+Result<CaseCounts> CaseService::CountFor(const Principal& p, CaseFilter filter,
+                                         const std::string& light) {
+  CaseCounts counts;
+  for (Light l : {Light::kGreen, Light::kYellow, Light::kRed})
+    counts.by_light[LightName(l)] = 0;
+  if (!Permissions::NarrowToScope(p, &filter)) return counts;
+  filter.after_id.clear();
+  filter.limit = 500;
+  auto next =
+      VisitVisible(p, filter, light, kMaxCountedCases / filter.limit, [&](ListedCase listed) {
+        if (listed.bundle) {
+          const BundleView& b = *listed.bundle;
+          ++counts.by_status[b.state.Status()];
+          ++counts.by_light[LightName(b.light)];
+          ++counts.by_definition[b.state.definition_id];
+          ++counts.by_organ[b.state.organ_id];
+          counts.definition_titles[b.state.definition_id] = b.bundle->title;
+          counts.organ_names[b.state.organ_id] = b.bundle->lead_organ.name;
+        } else {
+          const CaseView& v = *listed.item;
+          ++counts.by_status[CaseStatusCode(v.state.status)];
+          ++counts.by_light[LightName(v.clock.light)];
+          ++counts.by_definition[v.state.definition_id];
+          ++counts.by_organ[v.state.organ_id];
+          counts.definition_titles[v.state.definition_id] = v.item->title;
+          counts.organ_names[v.state.organ_id] = v.state.organ_id == v.item->organ.id
+                                                     ? v.item->organ.name
+                                                     : registry_->OrganName(v.state.organ_id);
+        }
+        ++counts.total;
+        return true;
+      });
+  if (!next.ok()) return next.status();
+  counts.complete = next->empty();
+  return counts;
 }
 
 std::vector<OfferedAction> CaseService::OfferedActions(const Principal& p, const CaseView& view) {

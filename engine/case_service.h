@@ -22,6 +22,8 @@
 // Thread safety: all methods are thread-safe; concurrency control is optimistic, in the store.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,8 +107,9 @@ struct BundleView {
   BundleState state;
   std::shared_ptr<const Bundle> bundle;
   std::vector<BundlePartView> parts;
-  std::vector<std::string> correction;  // the combined correction notice, bundle material ids
-  std::optional<Day> promised_due;      // the bundle's own promise
+  std::vector<std::string> correction;    // the combined correction notice, bundle material ids
+  std::optional<Day> promised_due;        // the bundle's own promise
+  bool promised_due_provisional = false;  // counted through a year the calendar does not cover
   int promised_days_left = 0;
   Light light = Light::kGreen;
   Instant as_of{};
@@ -130,6 +133,21 @@ struct ListedCase {
 struct CaseListPage {
   std::vector<ListedCase> cases;
   std::string next_cursor;  // "" when nothing follows
+};
+
+// How many cases a caller may see, by status code (a case's or a bundle case's own), light now,
+// definition id and implementing (for a bundle: lead) organ id, with the titles a list shows.
+struct CaseCounts {
+  std::map<std::string, int64_t> by_status;
+  std::map<std::string, int64_t> by_light;  // green, yellow and red, always all three
+  std::map<std::string, int64_t> by_definition;
+  std::map<std::string, int64_t> by_organ;
+  std::map<std::string, std::string> definition_titles;  // definition id -> title
+  std::map<std::string, std::string> organ_names;        // organ id -> name
+  int64_t total = 0;
+  // False when more cases matched than CaseService::kMaxCountedCases: the counts then cover the
+  // first ones in id order.
+  bool complete = true;
 };
 
 struct ReplayResult {
@@ -254,6 +272,11 @@ class CaseService {
   // 20 store pages are read per call; next_cursor then resumes where this one stopped.
   // Status codes: kUnavailable/kInternal (the store).
   Result<CaseListPage> ListFor(const Principal& p, CaseFilter filter, const std::string& light);
+  // The cases `p` may see among those `filter` and `light` select (the scope, filters and checks of
+  // ListFor; filter.after_id and filter.limit are ignored), counted. Reads every matching case's
+  // snapshot, at most kMaxCountedCases of them. Status codes: kUnavailable/kInternal (the store).
+  Result<CaseCounts> CountFor(const Principal& p, CaseFilter filter, const std::string& light);
+  static constexpr int kMaxCountedCases = 20000;
   // What `p` may do on the case now, each in the role it would be taken in.
   std::vector<OfferedAction> OfferedActions(const Principal& p, const CaseView& view);
   std::vector<OfferedAction> OfferedActions(const Principal& p, const BundleView& view);
@@ -283,6 +306,12 @@ class CaseService {
   // bookkeeping advanced to `version` and `last_hash`.
   void CheckIn(std::unique_ptr<CaseLifecycle> lifecycle, int64_t version,
                const std::string& last_hash);
+  // Calls `visit` with each case `p` may see among those `filter` selects (and of `light`, when not
+  // ""), in id order after filter.after_id, reading store pages of filter.limit records, at most
+  // `max_pages` of them, until `visit` returns false. Returns the id of the last record read, or
+  // "" when the store holds no more: where a next call resumes.
+  Result<std::string> VisitVisible(const Principal& p, CaseFilter filter, const std::string& light,
+                                   int max_pages, const std::function<bool(ListedCase)>& visit);
   Result<CaseView> ActOnce(const ActRequest& request, const CaseRecord* read, bool* retry);
   // Checks the actor's right to take `command` now and records it in the command's data.
   Status AuthorizeCommand(const CaseLifecycle& lifecycle, Command* command);

@@ -552,7 +552,9 @@ BundleView CaseService::MakeBundleView(BundleState state, std::shared_ptr<const 
   // The bundle's own promise runs from submission until every part is decided.
   const Calendar& calendar = *bundle.calendar;
   Day start = calendar.LocalDate(view.state.created_at);
-  view.promised_due = calendar.AddWorkingDays(start, bundle.promised_days).day;
+  WorkingDayDate promised_due = calendar.AddWorkingDays(start, bundle.promised_days);
+  view.promised_due = promised_due.day;
+  view.promised_due_provisional = promised_due.provisional;
   const std::string status = view.state.Status();
   const bool stopped = status == "ready" || status == "delivered" || status == "withdrawn";
   Instant end = stopped ? view.state.updated_at : now;

@@ -39,6 +39,10 @@ std::optional<CaseStatus> ParseCaseStatus(const std::string& code) {
   return std::nullopt;
 }
 
+const char* CaseStatusTitle(CaseStatus status) {
+  return StatusTitle(CaseStatusCode(status));
+}
+
 bool IsFinal(CaseStatus status) {
   return status == CaseStatus::kNotAccepted || status == CaseStatus::kWithdrawn ||
          status == CaseStatus::kTerminated || status == CaseStatus::kRevoked;

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "workflows/calendar.h"
+#include "workflows/frame_actions.h"
 #include "workflows/item.h"
 
 namespace tongban {
@@ -36,6 +37,8 @@ enum class CaseStatus {
 };
 
 const char* CaseStatusCode(CaseStatus status);
+// The status in words (审查中, 准予许可, …): StatusTitle (workflows/frame_actions.h) of its code.
+const char* CaseStatusTitle(CaseStatus status);
 std::optional<CaseStatus> ParseCaseStatus(const std::string& code);
 bool IsFinal(CaseStatus status);  // no further action can change the case's outcome
 

@@ -79,6 +79,18 @@ Status DefinitionRegistry::LoadFromStore() {
 Result<DeployOutcome> DefinitionRegistry::Deploy(
     const std::vector<std::pair<std::string, std::string>>& texts, Instant now,
     std::vector<Diagnostic>* diagnostics) {
+  return Check(texts, now, diagnostics, /*store=*/true);
+}
+
+Result<DeployOutcome> DefinitionRegistry::Validate(
+    const std::vector<std::pair<std::string, std::string>>& texts, Instant now,
+    std::vector<Diagnostic>* diagnostics) {
+  return Check(texts, now, diagnostics, /*store=*/false);
+}
+
+Result<DeployOutcome> DefinitionRegistry::Check(
+    const std::vector<std::pair<std::string, std::string>>& texts, Instant now,
+    std::vector<Diagnostic>* diagnostics, bool store) {
   std::vector<DefinitionRecord> existing;
   {
     std::shared_lock<std::shared_mutex> lock(mutex_);
@@ -148,6 +160,7 @@ Result<DeployOutcome> DefinitionRegistry::Deploy(
   for (const auto& file : set.files()) {
     if (!file.report) continue;
     Identity identity = IdentityOf(file);
+    outcome.definitions.push_back({identity.kind, identity.id, identity.version});
     DefinitionRecord record{identity.kind,    identity.id,
                             identity.version, Sha256Hex(file.source.dump()),
                             file.text,        now};
@@ -166,6 +179,7 @@ Result<DeployOutcome> DefinitionRegistry::Deploy(
     (same ? outcome.unchanged : outcome.deployed).push_back(key);
     if (!same) to_store.push_back(std::move(record));
   }
+  if (!store) return outcome;
   for (const DefinitionRecord& record : to_store)
     TONGBAN_RETURN_IF_ERROR(store_->Deploy(record));
   if (!to_store.empty()) TONGBAN_RETURN_IF_ERROR(LoadFromStore());
@@ -254,6 +268,37 @@ std::shared_ptr<const Calendar> DefinitionRegistry::FindCalendar(const std::stri
   std::shared_lock<std::shared_mutex> lock(mutex_);
   auto it = calendars_.find(id);
   return it == calendars_.end() ? nullptr : it->second;
+}
+
+std::string DefinitionRegistry::OrganName(const std::string& organ_id) const {
+  if (organ_id.empty()) return "";
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  auto named = [&](const Organ& organ) { return organ.id == organ_id && !organ.name.empty(); };
+  for (auto it = items_.rbegin(); it != items_.rend(); ++it) {
+    const Item& item = *it->second;
+    if (named(item.organ)) return item.organ.name;
+    for (const Step& step : item.steps) {
+      for (const JointParty& party : step.parties) {
+        if (named(party.organ)) return party.organ.name;
+      }
+    }
+  }
+  for (auto it = bundles_.rbegin(); it != bundles_.rend(); ++it) {
+    if (named(it->second->lead_organ)) return it->second->lead_organ.name;
+  }
+  for (auto it = delegation_lists_.rbegin(); it != delegation_lists_.rend(); ++it) {
+    for (const Delegation& d : (*it)->delegations) {
+      if (named(d.from)) return d.from.name;
+      if (named(d.to)) return d.to.name;
+    }
+  }
+  for (auto it = agreement_lists_.rbegin(); it != agreement_lists_.rend(); ++it) {
+    for (const HandlingAgreement& a : (*it)->agreements) {
+      if (named(a.receiving)) return a.receiving.name;
+      if (named(a.handling)) return a.handling.name;
+    }
+  }
+  return "";
 }
 
 std::vector<std::shared_ptr<const Item>> DefinitionRegistry::Items() const {

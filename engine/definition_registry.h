@@ -26,10 +26,18 @@
 
 namespace tongban {
 
+// A definition's identity: "item", "construction-permit", 1.
+struct DefinitionKey {
+  std::string kind;
+  std::string id;
+  int version = 0;
+};
+
 struct DeployOutcome {
-  std::vector<Diagnostic> diagnostics;  // errors and warnings of the deployed texts
-  std::vector<std::string> deployed;    // "item/construction-permit@1" for each new version
-  std::vector<std::string> unchanged;   // already deployed with the same content
+  std::vector<Diagnostic> diagnostics;     // errors and warnings of the deployed texts
+  std::vector<DefinitionKey> definitions;  // each text's, in the order given
+  std::vector<std::string> deployed;       // "item/construction-permit@1" for each new version
+  std::vector<std::string> unchanged;      // already deployed with the same content
 };
 
 class DefinitionRegistry {
@@ -45,6 +53,10 @@ class DefinitionRegistry {
   // `diagnostics`, when given, receives the diagnostics also when deployment is refused.
   Result<DeployOutcome> Deploy(const std::vector<std::pair<std::string, std::string>>& texts,
                                Instant now, std::vector<Diagnostic>* diagnostics = nullptr);
+  // Checks texts exactly as Deploy does — the same diagnostics and status codes, including
+  // kAlreadyExists — and stores nothing: `deployed` lists what Deploy would deploy now.
+  Result<DeployOutcome> Validate(const std::vector<std::pair<std::string, std::string>>& texts,
+                                 Instant now, std::vector<Diagnostic>* diagnostics = nullptr);
   // Deploys every *.json below a directory (the shipped definitions).
   Result<DeployOutcome> DeployDirectory(const std::string& path, Instant now);
 
@@ -55,6 +67,11 @@ class DefinitionRegistry {
   std::vector<std::shared_ptr<const DelegationList>> DelegationLists() const;  // every version
   std::vector<std::shared_ptr<const HandlingAgreementList>> AgreementLists() const;  // ditto
   std::shared_ptr<const Calendar> FindCalendar(const std::string& id) const;
+  // The name the deployed definitions give an organ (an item's implementing organ, a joint party's
+  // organ, a bundle's lead organ, either side of a delegation or handling agreement), the latest
+  // deployed first; "" when none names it. Organs have no register of their own: this is where
+  // their names are written.
+  std::string OrganName(const std::string& organ_id) const;
   std::vector<std::shared_ptr<const Item>> Items() const;  // every version
   // The deployed JSON of an item version, for GET /v1/definitions/{id}.
   std::optional<std::string> ItemText(const std::string& id, int version) const;
@@ -63,6 +80,9 @@ class DefinitionRegistry {
 
  private:
   Status Rebuild(const std::vector<DefinitionRecord>& records);
+  // Deploy, or with `store` false Validate.
+  Result<DeployOutcome> Check(const std::vector<std::pair<std::string, std::string>>& texts,
+                              Instant now, std::vector<Diagnostic>* diagnostics, bool store);
 
   Store* store_;
   mutable std::shared_mutex mutex_;

@@ -257,6 +257,7 @@ const std::vector<OperationRule>& OperationRules() {
       {Operation::kGrantMandate, {"applicant"}, "an applicant grants a mandate to its agent"},
       {Operation::kReadLedger, {"auditor", "admin"}, "the ledger is read by auditors"},
       {Operation::kDeploy, {"admin"}, "deploying needs the admin role"},
+      {Operation::kValidateDefinition, {}, "definitions are validated by staff"},
       {Operation::kMoveClock, {"admin"}, "moving the clock needs admin"},
   };
   return rules;

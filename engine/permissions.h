@@ -66,13 +66,14 @@ Actor ActorFor(const Principal& p, const std::string& role);
 
 // What a principal does outside any one case: the registers, the definitions and the clock.
 enum class Operation {
-  kReadDelegations,   // staff: the delegations (赋权) in force and past
-  kChangeDelegation,  // admin: add or revoke a delegation
-  kRepairCredit,      // admin: record a credit repair (信用修复)
-  kGrantMandate,      // an applicant: mandate an agent (帮办代办)
-  kReadLedger,        // auditors and admins: the registers' hash-chained ledger
-  kDeploy,            // admin: deploy a definition
-  kMoveClock,         // admin: move a simulated clock
+  kReadDelegations,     // staff: the delegations (赋权) in force and past
+  kChangeDelegation,    // admin: add or revoke a delegation
+  kRepairCredit,        // admin: record a credit repair (信用修复)
+  kGrantMandate,        // an applicant: mandate an agent (帮办代办)
+  kReadLedger,          // auditors and admins: the registers' hash-chained ledger
+  kDeploy,              // admin: deploy a definition
+  kValidateDefinition,  // staff: check a definition against the deployed ones, storing nothing
+  kMoveClock,           // admin: move a simulated clock
 };
 
 class Permissions {

@@ -528,6 +528,25 @@ TEST(CliGraph, EveryShippedItemRendersWithGraphviz) {
   }
 }
 
+// --rankdir lays the DOT out top to bottom (a page) or left to right (the default); it is refused
+// with anything but a known direction and --format dot.
+TEST(CliGraph, RankdirChangesTheDot) {
+  const std::string item = "definitions/items/construction-permit.json";
+  RunResult lr = Tongban("graph " + Quote(item) + " --format dot");
+  RunResult tb = Tongban("graph " + Quote(item) + " --format dot --rankdir TB");
+  ASSERT_EQ(tb.exit_code, 0) << Describe(tb);
+  EXPECT_NE(lr.out.find("rankdir=LR;"), std::string::npos) << Describe(lr);
+  EXPECT_NE(tb.out.find("rankdir=TB;"), std::string::npos) << Describe(tb);
+  EXPECT_EQ(tb.out.find("rankdir=LR"), std::string::npos) << Describe(tb);
+  EXPECT_EQ(Tongban("graph " + Quote(item) + " --format dot --rankdir LR").out, lr.out);
+  // The edges carry the actions' titles, in the CJK font.
+  EXPECT_NE(tb.out.find("[label=\"审查通过，提交决定\"]"), std::string::npos) << Describe(tb);
+  EXPECT_NE(tb.out.find("fontname=\"Noto Sans CJK SC\""), std::string::npos);
+  EXPECT_EQ(Tongban("graph " + Quote(item) + " --format dot --rankdir BT").exit_code, 2);
+  EXPECT_EQ(Tongban("graph " + Quote(item) + " --rankdir TB").exit_code, 2);
+  EXPECT_NE(Tongban("graph --help").out.find("--rankdir"), std::string::npos);
+}
+
 TEST(CliGraph, EveryShippedItemDrawsAsMermaid) {
   for (const std::string& item : JsonFilesIn("definitions/items")) {
     SCOPED_TRACE(item);

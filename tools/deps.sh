@@ -3,7 +3,7 @@
 # Sourced or run by tools/run.sh and tools/test.sh; safe to run again.
 set -euo pipefail
 packages=(build-essential cmake pkg-config libboost-dev libsqlite3-dev sqlite3 libcpp-httplib-dev
-  nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhowardhinnant-date-dev graphviz curl jq tzdata
+  nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhowardhinnant-date-dev graphviz fonts-noto-cjk curl jq tzdata
   clang libclang-rt-14-dev)  # clang and its libFuzzer and sanitizer runtimes: tools/fuzz.sh
 missing=()
 for p in "${packages[@]}"; do

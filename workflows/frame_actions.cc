@@ -1,5 +1,7 @@
 #include "workflows/frame_actions.h"
 
+#include <utility>
+
 namespace tongban {
 
 const char* DataFieldTypeName(DataFieldType type) {
@@ -186,6 +188,40 @@ std::vector<FrameActionSpec> BuildTable() {
 }
 
 }  // namespace
+
+namespace {
+
+// Beside the frame table, whose offered_in names the same codes; the bundle's own codes follow.
+const std::pair<const char*, const char*> kStatusTitles[] = {
+    {"submitted", "待受理"},
+    {"correction_pending", "待补正"},
+    {"under_review", "审查中"},
+    {"approved", "准予许可"},
+    {"denied", "不予许可"},
+    {"closed", "已办结"},
+    {"not_accepted", "不予受理"},
+    {"withdrawn", "已撤回"},
+    {"terminated", "已终止"},
+    {"revoked", "已撤销"},
+    // bundle cases (一件事)
+    {"in_progress", "办理中"},
+    {"ready", "待送达"},
+    {"delivered", "已送达"},
+    // bundle parts
+    {"waiting", "等待前序事项"},
+    {"blocked", "无法办理"},
+    {"awaiting_input", "待补充信息"},
+    {"not_applicable", "不适用"},
+};
+
+}  // namespace
+
+const char* StatusTitle(const std::string& code) {
+  for (const auto& [status, title] : kStatusTitles) {
+    if (code == status) return title;
+  }
+  return "";
+}
 
 const std::vector<FrameActionSpec>& FrameActionTable() {
   static const std::vector<FrameActionSpec> table = BuildTable();

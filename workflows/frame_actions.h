@@ -56,6 +56,12 @@ struct FrameActionSpec {
   bool dispatched = true;
 };
 
+// The words a notice, the public tracking page or a diagram uses for a status code (审查中,
+// 准予许可, …): every case status code of the frame (engine/case_state.h), and a bundle case's and
+// a bundle part's own (in_progress, ready, delivered, waiting, blocked, awaiting_input,
+// not_applicable: engine/bundle_case.h). "" for an unknown code.
+const char* StatusTitle(const std::string& code);
+
 // Every frame action, reserved ids included, in the order of the language reference.
 const std::vector<FrameActionSpec>& FrameActionTable();
 // The row for `id` among the dispatched actions; null for step actions, "submit" and unknown ids.

@@ -3,6 +3,8 @@
 #include <sstream>
 #include <vector>
 
+#include "workflows/frame_actions.h"
+
 namespace tongban {
 
 namespace {
@@ -123,29 +125,70 @@ std::string RenderMermaid(const Item& item) {
   return out.str();
 }
 
-std::string RenderDot(const Item& item) {
+bool IsRankdir(const std::string& rankdir) {
+  return rankdir == "LR" || rankdir == "TB";
+}
+
+namespace {
+
+constexpr const char* kCjkFont = "Noto Sans CJK SC";
+
+// The graph, node and edge defaults every DOT graph shares.
+void DotHeader(std::ostringstream& out, const std::string& name, const std::string& label,
+               const DotOptions& options) {
+  out << "digraph \"" << DotText(name) << "\" {\n";
+  out << "  label=\"" << DotText(label) << "\";\n";
+  out << "  labelloc=t;\n  rankdir=" << (IsRankdir(options.rankdir) ? options.rankdir : "LR")
+      << ";\n";
+  out << "  fontname=\"" << kCjkFont << "\";\n";
+  out << "  node [shape=box, style=rounded, fontname=\"" << kCjkFont << "\"];\n";
+  out << "  edge [fontname=\"" << kCjkFont << "\", fontsize=10];\n";
+}
+
+// A frame action's title (受理, 撤回申请, …), from the frame's table.
+std::string FrameTitle(const char* action) {
+  for (const FrameActionSpec& spec : FrameActionTable()) {
+    if (spec.id == action) return spec.title;
+  }
+  return action;
+}
+
+// An edge's label: the action's title, and its condition when it has one.
+std::string ActionTitleLabel(const Action& action) {
+  std::string label = action.title.empty() ? action.id : action.title;
+  if (action.guard) label += "\n（条件：" + GuardText(action.guard->source()) + "）";
+  return label;
+}
+
+void DotEdge(std::ostringstream& out, const std::string& from, const std::string& to,
+             const std::string& label, const std::string& attributes = "") {
+  out << "  " << from << " -> " << to << " [label=\"" << DotText(label) << "\"";
+  if (!attributes.empty()) out << ", " << attributes;
+  out << "];\n";
+}
+
+}  // namespace
+
+std::string RenderDot(const Item& item, const DotOptions& options) {
   std::ostringstream out;
-  out << "digraph \"" << DotText(item.id) << "\" {\n";
-  out << "  label=\""
-      << DotText(item.title + " (" + item.id + " v" + std::to_string(item.version) + ")")
-      << "\";\n";
-  out << "  labelloc=t;\n  rankdir=LR;\n  compound=true;\n";
-  out << "  node [shape=box, style=rounded, fontname=\"Noto Sans CJK SC,sans-serif\"];\n";
-  out << "  edge [fontname=\"sans-serif\", fontsize=10];\n";
+  DotHeader(out, item.id, item.title + " (" + item.id + " v" + std::to_string(item.version) + ")",
+            options);
+  out << "  compound=true;\n";
   out << "  start [shape=point];\n";
-  const char* frame[][2] = {{"submitted", "submitted (received)"},
-                            {"correction_pending", "correction_pending (补正)"},
-                            {"not_accepted", "not_accepted (不予受理)"},
-                            {"withdrawn", "withdrawn (撤回)"},
-                            {"terminated", "terminated (终止)"},
-                            {"approved", "approved"},
-                            {"denied", "denied"},
-                            {"closed", "closed (delivered)"},
-                            {"revoked", "revoked (撤销)"}};
-  for (const auto& f : frame)
-    out << "  " << f[0] << " [label=\"" << f[1] << "\"];\n";
+  const char* frame[] = {"submitted",  "correction_pending", "not_accepted", "withdrawn",
+                         "terminated", "approved",           "denied",       "closed",
+                         "revoked"};
+  for (const char* code : frame) {
+    std::string label = std::string(StatusTitle(code)) + "\n" + code;
+    out << "  " << code << " [label=\"" << DotText(label) << "\"";
+    if (std::string(code) == "approved" || std::string(code) == "closed") {
+      out << ", style=\"rounded,bold\"";
+    }
+    out << "];\n";
+  }
   out << "  subgraph cluster_under_review {\n";
-  out << "    label=\"under_review\";\n    style=rounded;\n";
+  out << "    label=\"" << DotText(std::string(StatusTitle("under_review")) + " (under_review)")
+      << "\";\n    style=rounded;\n";
   for (size_t i = 0; i < item.steps.size(); ++i) {
     const Step& step = item.steps[i];
     out << "    s" << i << " [label=\"" << DotText(StepLabel(step)) << "\"";
@@ -153,41 +196,65 @@ std::string RenderDot(const Item& item) {
     if (step.is_joint()) out << ", style=\"rounded,filled\", fillcolor=\"#bfdbfe\", peripheries=2";
     out << "];\n";
   }
+  // What the frame allows at any review step, drawn once rather than as an edge from every step.
+  std::string clock_note =
+      FrameTitle("suspend") + " / " + FrameTitle("resume") + "：暂停计时（第四十五条）";
+  if (item.time_limits.extension_days > 0) {
+    clock_note += "\n" + FrameTitle("extend") + "：一次，" +
+                  std::to_string(item.time_limits.extension_days) + " 个工作日";
+  }
+  out << "    review_frame [shape=note, style=\"\", fontsize=10, label=\"" << DotText(clock_note)
+      << "\"];\n";
   out << "  }\n";
   out << "  start -> submitted;\n";
-  out << "  submitted -> correction_pending [label=\"request_correction\"];\n";
-  out << "  correction_pending -> submitted [label=\"supply_correction\"];\n";
-  out << "  submitted -> not_accepted [label=\"refuse\"];\n";
-  out << "  submitted -> withdrawn [label=\"withdraw\"];\n";
-  out << "  correction_pending -> withdrawn [label=\"withdraw\"];\n";
-  out << "  submitted -> s" << item.initial_step
-      << " [label=\"accept / deemed (5 wd)\", lhead=cluster_under_review];\n";
+  DotEdge(out, "submitted", "correction_pending", FrameTitle("request_correction"));
+  DotEdge(out, "correction_pending", "submitted", FrameTitle("supply_correction"));
+  DotEdge(out, "submitted", "not_accepted", FrameTitle("refuse"));
+  DotEdge(out, "submitted", "withdrawn", FrameTitle("withdraw"));
+  DotEdge(out, "correction_pending", "withdrawn", FrameTitle("withdraw"));
+  DotEdge(out, "submitted", "s" + std::to_string(item.initial_step),
+          FrameTitle("accept") + " / " + FrameTitle("deem_accepted") + "（5 个工作日）",
+          "lhead=cluster_under_review");
   if (item.case_type == CaseType::kInstant) {
-    out << "  submitted -> approved [label=\"accept_and_decide\"];\n";
-    out << "  submitted -> denied [label=\"accept_and_decide\"];\n";
-  }
-  if (item.commitment && item.commitment->decide_at_acceptance) {
-    out << "  submitted -> approved [label=\"accept (commitment)\"];\n";
+    DotEdge(out, "submitted", "approved", FrameTitle("accept_and_decide"));
+    DotEdge(out, "submitted", "denied", FrameTitle("accept_and_decide"));
   }
   for (size_t i = 0; i < item.steps.size(); ++i) {
     for (const Action& a : item.steps[i].actions) {
-      out << "  s" << i << " -> ";
-      if (a.to_step) {
-        out << "s" << *a.to_step;
-      } else {
-        out << (a.decision == Decision::kApprove ? "approved" : "denied");
-      }
-      out << " [label=\"" << DotText(ActionLabel(a)) << "\"];\n";
+      std::string target = a.to_step                          ? "s" + std::to_string(*a.to_step)
+                           : a.decision == Decision::kApprove ? "approved"
+                                                              : "denied";
+      DotEdge(out, "s" + std::to_string(i), target, ActionTitleLabel(a));
     }
   }
-  out << "  s" << item.initial_step
-      << " -> withdrawn [label=\"withdraw\", ltail=cluster_under_review, style=dashed];\n";
-  out << "  s" << item.initial_step
-      << " -> terminated [label=\"terminate\", ltail=cluster_under_review, style=dashed];\n";
-  out << "  approved -> closed [label=\"deliver\"];\n";
-  out << "  denied -> closed [label=\"deliver\"];\n";
-  out << "  approved -> revoked [label=\"revoke\"];\n";
-  out << "  closed -> revoked [label=\"revoke\"];\n";
+  const std::string first = "s" + std::to_string(item.initial_step);
+  DotEdge(out, first, "withdrawn", FrameTitle("withdraw"),
+          "ltail=cluster_under_review, style=dashed");
+  DotEdge(out, first, "terminated", FrameTitle("terminate"),
+          "ltail=cluster_under_review, style=dashed");
+  DotEdge(out, "approved", "closed", FrameTitle("deliver"));
+  DotEdge(out, "denied", "closed", FrameTitle("deliver"));
+  DotEdge(out, "approved", "revoked", FrameTitle("revoke"));
+  DotEdge(out, "closed", "revoked", FrameTitle("revoke"));
+  if (item.commitment) {
+    // 告知承诺: the approval rests on the applicant's commitment until it is verified.
+    const CommitmentMode& c = *item.commitment;
+    const char* path = "color=\"#b45309\", fontcolor=\"#b45309\"";
+    out << "  verification [label=\""
+        << DotText("告知承诺核查\n" + std::to_string(c.verification_days) + " 个工作日内（" +
+                   c.verification_method + "）")
+        << "\", style=\"rounded,dashed\", color=\"#b45309\"];\n";
+    if (c.decide_at_acceptance) {
+      DotEdge(out, "submitted", "approved", FrameTitle("accept") + "（告知承诺，当场决定）",
+              std::string(path) + ", penwidth=2");
+    }
+    DotEdge(out, "approved", "verification", FrameTitle("verify") + "（告知承诺）",
+            std::string(path) + ", style=dashed");
+    DotEdge(out, "verification", "approved", "核查通过",
+            std::string(path) + ", style=dashed, constraint=false");
+    DotEdge(out, "verification", "revoked", "不实承诺：撤销，记入信用记录",
+            std::string(path) + ", style=dashed");
+  }
   out << "}\n";
   return out.str();
 }
@@ -300,13 +367,9 @@ std::string RenderMermaid(const Bundle& bundle) {
   return out.str();
 }
 
-std::string RenderDot(const Bundle& bundle) {
+std::string RenderDot(const Bundle& bundle, const DotOptions& options) {
   std::ostringstream out;
-  out << "digraph \"" << DotText(bundle.id) << "\" {\n";
-  out << "  label=\"" << DotText(BundleTitle(bundle)) << "\";\n";
-  out << "  labelloc=t;\n  rankdir=LR;\n";
-  out << "  node [shape=box, style=rounded, fontname=\"Noto Sans CJK SC,sans-serif\"];\n";
-  out << "  edge [fontname=\"sans-serif\", fontsize=10];\n";
+  DotHeader(out, bundle.id, BundleTitle(bundle), options);
   out << "  start [shape=oval, label=\"" << DotText(bundle.title) << "\"];\n";
   for (size_t i = 0; i < bundle.parts.size(); ++i) {
     const BundlePart& part = bundle.parts[i];

@@ -159,8 +159,9 @@ TEST(GraphTest, DotHasEveryStepFrameStateAndAction) {
         std::string target = action.to_step ? "s" + std::to_string(*action.to_step)
                              : action.decision == Decision::kApprove ? "approved"
                                                                      : "denied";
-        EXPECT_TRUE(
-            Contains(dot, "  s" + std::to_string(i) + " -> " + target + " [label=\"" + action.id))
+        // The action's title, not its id, on the edge.
+        EXPECT_TRUE(Contains(
+            dot, "  s" + std::to_string(i) + " -> " + target + " [label=\"" + action.title))
             << step.id << "." << action.id;
       }
     }
@@ -238,20 +239,46 @@ TEST(GraphTest, InstantAndCommitmentShortcuts) {
   ASSERT_TRUE(instant);
   ASSERT_EQ(instant->case_type, CaseType::kInstant);
   EXPECT_TRUE(Contains(RenderMermaid(*instant), "submitted --> approved : accept_and_decide"));
-  EXPECT_TRUE(Contains(RenderDot(*instant), "submitted -> denied [label=\"accept_and_decide\"]"));
+  EXPECT_TRUE(Contains(RenderDot(*instant), "submitted -> denied [label=\"受理并当场决定\"]"));
 
   auto promised = ShippedItem("establishment-registration");
   ASSERT_TRUE(promised);
   ASSERT_EQ(promised->case_type, CaseType::kPromised);
   EXPECT_FALSE(Contains(RenderMermaid(*promised), "accept_and_decide"));
-  EXPECT_FALSE(Contains(RenderDot(*promised), "accept_and_decide"));
+  EXPECT_FALSE(Contains(RenderDot(*promised), "受理并当场决定"));
+  EXPECT_FALSE(Contains(RenderDot(*promised), "verification"));
 
   auto commitment = ShippedItem("food-business-licence");
   ASSERT_TRUE(commitment);
   ASSERT_TRUE(commitment->commitment && commitment->commitment->decide_at_acceptance);
   EXPECT_TRUE(Contains(RenderMermaid(*commitment), "submitted --> approved : accept (commitment"));
-  EXPECT_TRUE(
-      Contains(RenderDot(*commitment), "submitted -> approved [label=\"accept (commitment)\"]"));
+  // The commitment path: accepted and decided at once, then verified; a breach revokes.
+  const std::string dot = RenderDot(*commitment);
+  EXPECT_TRUE(Contains(dot, "submitted -> approved [label=\"受理（告知承诺，当场决定）\""));
+  EXPECT_TRUE(Contains(dot, "  verification [label=\"告知承诺核查\\n")) << dot;
+  EXPECT_TRUE(Contains(dot, "approved -> verification [label=\"核查（告知承诺）\""));
+  EXPECT_TRUE(Contains(dot, "verification -> revoked [label=\"不实承诺：撤销，记入信用记录\""));
+}
+
+// A page lays the graph out top to bottom; the DOT text's default stays left to right. Every
+// graph names the CJK font, and the frame's states show in words.
+TEST(GraphTest, DotRankdirFontAndFrameInWords) {
+  auto item = ShippedItem("construction-permit");
+  ASSERT_TRUE(item);
+  const std::string lr = RenderDot(*item);
+  const std::string tb = RenderDot(*item, DotOptions{"TB"});
+  EXPECT_TRUE(Contains(lr, "  rankdir=LR;\n"));
+  EXPECT_FALSE(Contains(lr, "rankdir=TB"));
+  EXPECT_TRUE(Contains(tb, "  rankdir=TB;\n"));
+  EXPECT_FALSE(Contains(tb, "rankdir=LR"));
+  EXPECT_TRUE(IsRankdir("TB") && IsRankdir("LR") && !IsRankdir("BT") && !IsRankdir("tb"));
+  for (const std::string& dot : {lr, tb}) {
+    EXPECT_TRUE(Contains(dot, "  node [shape=box, style=rounded, fontname=\"Noto Sans CJK SC\"];"));
+    EXPECT_TRUE(Contains(dot, "  edge [fontname=\"Noto Sans CJK SC\", fontsize=10];"));
+    EXPECT_TRUE(Contains(dot, "  not_accepted [label=\"不予受理\\nnot_accepted\"]"));
+    EXPECT_TRUE(Contains(dot, "submitted -> correction_pending [label=\"一次性告知补正\"]"));
+    EXPECT_TRUE(Contains(dot, "review_frame [shape=note"));
+  }
 }
 
 // Free text from a modeller may contain anything; both outputs must stay well-formed.
@@ -303,7 +330,9 @@ TEST(GraphTest, GuardedActionsAreMarked) {
   std::string mermaid = RenderMermaid(*item);
   EXPECT_TRUE(Contains(mermaid, " : refer_expert [guarded]\n"));
   EXPECT_TRUE(Contains(mermaid, " : conclude\n"));
-  EXPECT_TRUE(Contains(RenderDot(*item), "[label=\"refer_expert [guarded]\"]"));
+  EXPECT_TRUE(
+      Contains(RenderDot(*item), "[label=\"超限高层建筑工程，提请抗震设防专项审查\\n（条件："))
+      << RenderDot(*item);
 }
 
 // 开办企业 over the shipped items: registration, then the seal when the applicant wants one.

@@ -92,4 +92,20 @@ const char* DecisionName(Decision d) {
   return d == Decision::kApprove ? "approve" : "deny";
 }
 
+const std::vector<SpecialProcedureKind>& SpecialProcedureKinds() {
+  static const std::vector<SpecialProcedureKind> kinds = {
+      {"hearing", "听证"},    {"testing", "检测"},   {"inspection", "检验"},
+      {"quarantine", "检疫"}, {"appraisal", "鉴定"}, {"expert_review", "专家评审"},
+      {"bidding", "招标"},    {"auction", "拍卖"},
+  };
+  return kinds;
+}
+
+std::string SpecialProcedureTitle(const std::string& id) {
+  for (const SpecialProcedureKind& kind : SpecialProcedureKinds()) {
+    if (id == kind.id) return kind.title;
+  }
+  return "";
+}
+
 }  // namespace tongban

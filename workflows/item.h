@@ -149,4 +149,14 @@ const char* CaseTypeName(CaseType c);
 const char* NecessityName(Necessity n);
 const char* DecisionName(Decision d);
 
+// The special procedures of 行政许可法 art. 45 a step may be (their time does not count toward the
+// limits): the ids a definition writes, with their Chinese names (听证, 检验, 专家评审, …).
+struct SpecialProcedureKind {
+  const char* id;
+  const char* title;
+};
+const std::vector<SpecialProcedureKind>& SpecialProcedureKinds();
+// The Chinese name of a special procedure id; "" for an unknown one.
+std::string SpecialProcedureTitle(const std::string& id);
+
 }  // namespace tongban

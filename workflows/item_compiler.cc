@@ -16,9 +16,12 @@ const std::vector<std::string> kCategories = {"licensing",  "filing", "confirmat
                                               "inspection", "ruling", "reward",       "other"};
 const std::vector<std::string> kFieldTypes = {"string", "number", "boolean", "date", "enum"};
 const std::vector<std::string> kNecessities = {"required", "optional", "deferrable"};
-const std::vector<std::string> kSpecialProcedures = {"hearing",    "testing",   "inspection",
-                                                     "quarantine", "appraisal", "expert_review",
-                                                     "bidding",    "auction"};
+const std::vector<std::string> kSpecialProcedures = [] {
+  std::vector<std::string> ids;
+  for (const SpecialProcedureKind& kind : SpecialProcedureKinds())
+    ids.push_back(kind.id);
+  return ids;
+}();
 const std::vector<std::string> kVerificationMethods = {"document_check", "on_site_inspection",
                                                        "data_comparison", "joint_inspection"};
 
