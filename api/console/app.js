@@ -13,13 +13,22 @@ import {renderWorkbench} from './workbench.js';
 
 const main = document.getElementById('main');
 
+// Each page renders into a view of its own: a page still loading when the person has moved on
+// writes into a view no longer in the document, never over the page that replaced it.
+function newView() {
+  const view = h('div', {class: 'view'});
+  replace(main, view);
+  return view;
+}
+
 function route() {
+  const view = newView();
   const path = location.pathname;
   if (path.startsWith('/track/')) {
     const number = decodeURIComponent(path.slice('/track/'.length));
     const code = new URLSearchParams(location.search).get('code') || '';
     markNav('track');
-    return renderTracking(main, number, code);
+    return renderTracking(view, number, code);
   }
   const hash = location.hash.startsWith('#/') ? location.hash.slice(2) : '';
   const [hashPath, hashQuery = ''] = hash.split('?');
@@ -28,13 +37,13 @@ function route() {
   markNav(section || 'track');
   switch (section) {
     case 'cases':
-      return renderWorkbench(main, rest, params);
+      return renderWorkbench(view, rest, params);
     case 'definitions':
-      return renderModeller(main, rest);
+      return renderModeller(view, rest);
     case 'audit':
-      return renderAudit(main, rest);
+      return renderAudit(view, rest);
     default:
-      return renderTrackForm(main);
+      return renderTrackForm(view);
   }
 }
 
