@@ -27,6 +27,9 @@ struct ServerOptions {
   int max_queued_connections = 1024;
   size_t max_body_bytes = 1 << 20;
   int listen_backlog = 4096;
+  // Serve the web console's files from this folder instead of those compiled in (development:
+  // `tongban serve --console-dir api/console`). Empty: the embedded assets.
+  std::string console_dir;
 };
 
 struct ApiContext {

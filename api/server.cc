@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "api/console_routes.h"
 #include "api/http_connection.h"
 #include "api/http_util.h"
 #include "api/problem.h"
@@ -183,6 +184,8 @@ ApiServer::ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> p
         SendProblem(res, MakeProblem(500, "internal", "Internal error", "unexpected failure"));
       });
   routes_ = RegisterRoutes(context_, http);
+  // The console's pages and assets: not JSON API routes, so not in routes_ (nor in OpenAPI).
+  RegisterConsoleRoutes(options_.console_dir, http);
 }
 
 ApiServer::~ApiServer() {

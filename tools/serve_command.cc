@@ -40,8 +40,11 @@ Options:
                          0 unbounded); past it requests are answered 503 with Retry-After
   --max-write-queue N    writes waiting for the store's writer at most (default 4096; 0
                          unbounded); past it the write is answered 503 with Retry-After
+  --console-dir DIR      serve the web console's files from DIR (e.g. api/console) instead
+                         of those built in: edit a page and reload, without rebuilding
   --help                 show this help
 
+The web console is at http://HOST:PORT/ (public tracking at /track/NUMBER?code=CODE).
 SIGTERM or SIGINT stops it gracefully: in-flight requests finish and are durable, new
 connections are refused. The first line on standard output is "listening on HOST:PORT".
 A database file that cannot be opened for writing (a missing directory, a read-only file or
@@ -87,7 +90,7 @@ Result<std::shared_ptr<const PrincipalSet>> LoadPrincipals(
 int ServeCommand(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"help"},
             {"db", "definitions", "principals", "listen", "clock", "synchronous", "threads",
-             "max-queued", "max-write-queue"});
+             "max-queued", "max-write-queue", "console-dir"});
   if (!args.ok()) return UsageError("serve", args.error());
   if (args.Has("help")) {
     std::cout << kServeHelp;
@@ -116,6 +119,13 @@ int ServeCommand(int argc, char** argv, int first) {
   }
   if (server_options.port < 0 || server_options.port > 65535) {
     return UsageError("serve", "--listen port must be between 0 and 65535");
+  }
+  if (auto dir = args.Get("console-dir")) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(std::filesystem::path(*dir) / "index.html", error)) {
+      return UsageError("serve", "--console-dir " + *dir + " has no index.html");
+    }
+    server_options.console_dir = *dir;
   }
   EngineOptions engine_options;
   if (auto c = args.Get("clock")) {

@@ -41,6 +41,9 @@ timed() {  # timed NAME COMMAND...: runs it and records how long it took
 for stage in $stages; do
   case $stage in
     main)
+      # The console's browser test (ctest label browser) drives Debian's chromium with the npm
+      # packages pinned in tests/browser/package-lock.json; no browser is downloaded.
+      timed npm-ci env -C tests/browser PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
       cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTONGBAN_WERROR=ON >/dev/null
       timed main-build cmake --build "$build_dir" -j "$jobs"
       timed main-test ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@"
