@@ -173,7 +173,7 @@ function showDiagnostics(results, textarea, text, errors, warnings, keep = false
   // The text with line numbers, the lines in error marked.
   const shown = new Set();
   for (const line of marked.keys()) for (let i = line - 2; i <= line + 2; i += 1) shown.add(i);
-  const excerpt = h('ol', {class: 'code-view', 'aria-label': '出错的行'});
+  const excerpt = h('ol', {class: 'code-view', 'aria-label': '出错的行', tabindex: '0'});
   let last = 0;
   for (let n = 1; n <= lines.length; n += 1) {
     if (!shown.has(n)) continue;

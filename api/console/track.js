@@ -8,6 +8,9 @@ import {DECISION, FINAL_STATUSES, statusWords} from './labels.js';
 import {dueDate, lightBadge, loading, problemBox} from './ui.js';
 import {DEFAULT_TIME_ZONE, formatTime, zoneName} from './time.js';
 
+// Who acted, when no organ is named (the public never sees a person).
+const ACTOR_WORDS = {applicant: '申请人', system: '系统（期限届满自动处理）'};
+
 export function renderTrackForm(main, number = '', code = '') {
   const numberInput = h('input', {name: 'number', required: true, value: number,
     autocomplete: 'off', spellcheck: 'false', inputmode: 'text'});
@@ -168,7 +171,7 @@ function stepsSection(data, when) {
         h('time', {datetime: t.time}, when(t.time)), ' ',
         h('span', {class: 'timeline-status'}, statusWords(t.status, t.status_title)),
         t.action_title ? h('span', {}, `（${t.action_title}）`) : null,
-        t.organ || t.by ? h('span', {class: 'step-organ'}, t.organ || t.by) : null)))) : null);
+        t.organ || t.by ? h('span', {class: 'step-organ'}, t.organ || ACTOR_WORDS[t.by] || t.by) : null)))) : null);
 }
 
 const STEP_STATE = {done: '已完成', current: '办理中', pending: '待办理', skipped: '未经过',

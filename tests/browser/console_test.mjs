@@ -311,7 +311,8 @@ async function run(browser, base) {
     await publicPage.goto(`${base}/track/${encodeURIComponent(number)}?code=${encodeURIComponent(code)}`, {waitUntil: 'networkidle0'});
     await publicPage.waitForSelector('#track-title');
     const body = await text(publicPage);
-    expect(body.includes('待补正材料'), body);
+    expect(body.includes('待补正'), body);  // the API's status_title
+    expect(!/\bapplicant\b/.test(body), `no English actor words: ${body}`);
     expect(body.includes('用地批准'), `missing material: ${body}`);
     expect(body.includes('北京时间'), 'time zone named');
     expect(/2026年3月2日 09:00|2026年3月2日 10:00/.test(body), `Beijing time: ${body}`);
