@@ -746,8 +746,20 @@ class OfferedIsAccepted : public PermissionsTest,
  protected:
   // A copy of case `id` under a new identity: its commands applied to a fresh machine and
   // committed with their new hash chain, so that an action can be tried on the copy while the
-  // original stays as it is.
+  // original stays as it is. A walk makes thousands of copies on one simulated day, so a random
+  // case number may repeat: a new one is drawn then, as CaseService::Create does.
   std::string Copy(const std::string& id) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::string copy = TryCopy(id);
+      if (copy != kNumberTaken) return copy;
+    }
+    ADD_FAILURE() << "three case numbers in a row were taken";
+    return "";
+  }
+
+  static constexpr const char* kNumberTaken = "(number taken)";
+
+  std::string TryCopy(const std::string& id) {
     auto events = service_->History(id);
     EXPECT_TRUE(events.ok());
     if (!events.ok()) return "";
@@ -772,6 +784,7 @@ class OfferedIsAccepted : public PermissionsTest,
       prev = copied.back().hash;
     }
     Status committed = store_->Commit(MakeCaseWrite(lifecycle, 0, std::move(copied), clock_.Now()));
+    if (committed.code() == StatusCode::kAlreadyExists) return kNumberTaken;
     EXPECT_TRUE(committed.ok()) << committed.ToString();
     return lifecycle.state().id;
   }
