@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "engine/case_clock.h"
+#include "engine/json_writer.h"
 #include "engine/lifecycle.h"
 
 namespace tongban::api {
@@ -43,6 +44,194 @@ nlohmann::json CaseJson(const CaseView& v, const Principal& p,
   j["version"] = s.version;
   j.erase("last_hash");
   return j;
+}
+
+namespace {
+
+// The API's writer: instants as RFC 3339 text, days as ISO dates.
+class ViewWriter : public JsonObjectWriter {
+ public:
+  using JsonObjectWriter::JsonObjectWriter;
+  void Time(std::string_view key, const std::optional<Instant>& t) {
+    if (t) {
+      String(key, FormatTimestamp(*t));
+    } else {
+      Null(key);
+    }
+  }
+  void IsoDay(std::string_view key, const std::optional<tongban::Day>& d) {
+    if (d) {
+      String(key, FormatIsoDay(*d));
+    } else {
+      Null(key);
+    }
+  }
+};
+
+// ClockToJson's members, in its key order.
+void WriteClock(std::string* out, const ClockView& c) {
+  ViewWriter j(out);
+  j.IsoDay("acceptance_deadline", c.acceptance_deadline);
+  j.Int("extension_days", c.extension_days);
+  j.String("light", LightName(c.light));
+  j.Bool("paused", c.paused);
+  j.Int("paused_working_days", c.paused_working_days);
+  j.Int("promised_days_left", c.promised_days_left);
+  j.IsoDay("promised_due", c.promised_due);
+  j.Bool("provisional", c.provisional);
+  j.Bool("started", c.started);
+  j.Int("statutory_days_left", c.statutory_days_left);
+  j.IsoDay("statutory_due", c.statutory_due);
+  if (c.step) {
+    ViewWriter step(j.Key("step"));
+    step.Int("days_left", c.step->days_left);
+    step.String("due", FormatIsoDay(c.step->due));
+    step.String("id", c.step->step_id);
+    step.String("light", LightName(c.step->light));
+    step.Int("limit_days", c.step->limit_days);
+  } else {
+    j.Null("step");
+  }
+  j.Bool("stopped", c.stopped);
+  if (c.verification_due) {
+    ViewWriter verification(j.Key("verification"));
+    verification.Int("days_left", c.verification_days_left);
+    verification.String("due", FormatIsoDay(*c.verification_due));
+    verification.Bool("overdue", c.verification_overdue);
+  } else {
+    j.Null("verification");
+  }
+  j.Int("working_days_used", c.working_days_used);
+}
+
+}  // namespace
+
+std::string CaseJsonText(const CaseView& v, const Principal& p,
+                         const std::vector<OfferedAction>& offered) {
+  // The members of CaseJson (CaseStateToJson, CaseViewToJson's clock and as_of, and what CaseJson
+  // adds and removes) in sorted key order; case_views_test compares the bytes with Dump(CaseJson).
+  const CaseState& s = v.state;
+  const bool officials = Permissions::MaySeeOfficials(p);
+  std::string out;
+  out.reserve(2048);
+  {
+    ViewWriter j(&out);
+    j.Time("accepted_at", s.accepted_at);
+    {
+      ViewWriter applicant(j.Key("applicant"));
+      applicant.String("credit_code", s.applicant_credit_code);
+      applicant.String("id", s.applicant_id);
+      applicant.String("name", s.applicant_name);
+    }
+    j.String("as_of", FormatTimestamp(v.as_of));
+    {
+      std::string* actions = j.Key("available_actions");
+      actions->push_back('[');
+      for (size_t i = 0; i < offered.size(); ++i) {
+        if (i > 0) actions->push_back(',');
+        AppendCanonicalJson(actions, OfferedActionToJson(offered[i]));
+      }
+      actions->push_back(']');
+    }
+    {
+      ViewWriter bundle(j.Key("bundle"));
+      bundle.String("case", s.bundle_case_id);
+      bundle.String("number", s.bundle_number);
+      bundle.String("part", s.bundle_part);
+    }
+    WriteClock(j.Key("clock"), v.clock);
+    if (s.commitment) {
+      ViewWriter c(j.Key("commitment"));
+      c.String("content_hash", s.commitment->content_hash);
+      c.Time("signed_at", s.commitment->signed_at);
+      c.String("signed_by", s.commitment->signed_by);
+      c.String("template_id", s.commitment->template_id);
+      c.Int("template_version", s.commitment->template_version);
+    } else {
+      j.Null("commitment");
+    }
+    j.Bool("correction_issued", s.correction_issued);
+    j.Time("created_at", s.created_at);
+    j.Time("decided_at", s.decided_at);
+    if (s.decision) {
+      j.String("decision", DecisionName(*s.decision));
+    } else {
+      j.Null("decision");
+    }
+    j.String("decision_reason", s.decision_reason);
+    j.Bool("deemed_accepted", s.deemed_accepted);
+    {
+      ViewWriter definition(j.Key("definition"));
+      definition.String("id", s.definition_id);
+      definition.String("title", v.item->title);
+      definition.Int("version", s.definition_version);
+    }
+    j.Time("delivered_at", s.delivered_at);
+    j.Bool("extended", s.extended);
+    j.Int("extension_days", s.extension_days);
+    j.Json("form", s.form);
+    j.String("id", s.id);
+    {
+      ViewWriter issued(j.Key("issued_in"));
+      issued.String("delegation", s.issued_under_delegation);
+      issued.String("name", s.issued_in_name);
+      issued.String("seal", s.issued_in_seal);
+    }
+    // Applicants see what happens to their case, not which official did it.
+    if (officials) j.StringMap("joint_passed", s.joint_passed);
+    j.StringArray("materials", s.materials);
+    j.StringArray("missing_materials", s.missing_materials);
+    j.String("mode", s.mode);
+    j.String("number", s.number);
+    j.String("organ", s.organ_id);
+    j.Bool("overdue_recorded", s.overdue_recorded);
+    {
+      std::string* pauses = j.Key("pauses");
+      pauses->push_back('[');
+      for (size_t i = 0; i < s.pauses.size(); ++i) {
+        if (i > 0) pauses->push_back(',');
+        ViewWriter pause(pauses);
+        pause.Time("end", s.pauses[i].end);
+        pause.String("reason", s.pauses[i].reason);
+        pause.Time("start", s.pauses[i].start);
+      }
+      pauses->push_back(']');
+    }
+    j.String("query_code", s.query_code);
+    j.Time("received_at", s.received_at);
+    {
+      ViewWriter reception(j.Key("reception"));
+      reception.String("agreement", s.reception_agreement);
+      reception.String("received_by", s.received_by);
+      reception.Time("transferred_at", s.transferred_at);
+    }
+    j.String("status", CaseStatusCode(s.status));
+    const bool has_step = s.step && *s.step < v.item->steps.size();
+    if (has_step) {
+      j.String("step", v.item->steps[*s.step].id);
+    } else {
+      j.Null("step");
+    }
+    if (officials) j.StringMap("step_actors", s.step_actors);
+    j.Time("step_entered_at", s.step_entered_at);
+    if (v.step_id.empty()) {
+      j.Null("step_title");
+    } else {
+      j.String("step_title", v.item->FindStep(v.step_id)->title);
+    }
+    j.Bool("suspended", s.suspended);
+    j.Time("updated_at", s.updated_at);
+    {
+      ViewWriter verification(j.Key("verification"));
+      verification.String("findings", s.verification_findings);
+      verification.Bool("overdue_recorded", s.verification_overdue_recorded);
+      verification.String("status", VerificationName(s.verification));
+      verification.Time("verified_at", s.verified_at);
+      verification.String("verified_by", s.verified_by);
+    }
+    j.Int("version", s.version);
+  }
+  return out;
 }
 
 nlohmann::json BundleJson(const BundleView& view, const std::vector<OfferedAction>& offered) {

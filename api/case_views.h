@@ -28,6 +28,11 @@ nlohmann::json OfferedJson(const std::vector<OfferedAction>& offered);
 nlohmann::json CaseJson(const CaseView& view, const Principal& p,
                         const std::vector<OfferedAction>& offered);
 
+// The text of CaseJson(view, p, offered) as the API sends it (the same bytes), written straight
+// into a string: every action's and every case read's response, so without the json tree.
+std::string CaseJsonText(const CaseView& view, const Principal& p,
+                         const std::vector<OfferedAction>& offered);
+
 // A bundle case with every part's status and clock, and `offered` as its available actions.
 nlohmann::json BundleJson(const BundleView& view, const std::vector<OfferedAction>& offered);
 

@@ -52,6 +52,13 @@ std::optional<CaseState> CaseCache::StateAt(const std::string& case_id, int64_t 
   return it->second->machine->state();
 }
 
+std::optional<CaseState> CaseCache::Latest(const std::string& case_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = index_.find(case_id);
+  if (it == index_.end()) return std::nullopt;
+  return it->second->machine->state();
+}
+
 int64_t CaseCache::CachedVersion(const std::string& case_id) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = index_.find(case_id);

@@ -49,6 +49,11 @@ class CaseCache {
   // that version decodes to (verification compares the two), at the cost of a copy instead of a
   // decoding. Counts neither a hit nor a miss.
   std::optional<CaseState> StateAt(const std::string& case_id, int64_t version) const;
+  // A copy of the state of the machine cached for `case_id`, at whatever version it stands (the
+  // state's version), which stays cached; nullopt when none is. Only a hint of the stored case:
+  // another process, or another case's write (a bundle's follow-ups), may have written the case
+  // since. Counts neither a hit nor a miss.
+  std::optional<CaseState> Latest(const std::string& case_id) const;
   // The version cached for `case_id`, or -1 (for tests and diagnostics).
   int64_t CachedVersion(const std::string& case_id) const;
 

@@ -223,6 +223,13 @@ Result<CaseRecord> CaseService::Read(const std::string& case_id) {
   return std::move(**record);
 }
 
+std::optional<int64_t> CaseService::CachedVisibleVersion(const Principal& p,
+                                                         const std::string& case_id) {
+  std::optional<CaseState> cached = cache_->Latest(case_id);
+  if (!cached || !MaySee(p, *cached)) return std::nullopt;
+  return cached->version;
+}
+
 Result<BundleView> CaseService::GetBundleFor(const Principal& p, const std::string& case_id) {
   auto view = GetBundle(case_id);
   if (!view.ok()) return view.status();

@@ -254,6 +254,14 @@ class CaseService {
   // (is it a bundle, may the caller see it, act on it: IsBundle, GetFor, ActRequest::read).
   // kNotFound ("no case ID"); the store's codes.
   Result<CaseRecord> Read(const std::string& case_id);
+  // The version at which this process's machine cache holds item case `case_id`, when `p` may see
+  // the case as it stood there (MaySee); nullopt when nothing is cached or `p` may not see it
+  // there. Reads no case from the store (a bundle's part reads its bundle's record for MaySee).
+  // Only a hint: another process, or a bundle's follow-up write, may have written a later version
+  // since. An action decided from it (ActRequest::read holding just the id and this version) is
+  // guarded by the store's version check; a caller answers only its successes from it and decides
+  // a refusal again on the stored case (Read, GetFor), so that no refusal rests on the hint.
+  std::optional<int64_t> CachedVisibleVersion(const Principal& p, const std::string& case_id);
 
   // --- Who may see and do what (engine/permissions.h), for the API
   // The case, or the bundle case, if `p` may see it; kNotFound ("no case ID") when it may not,

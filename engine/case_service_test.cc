@@ -912,6 +912,38 @@ TEST_F(CaseServiceTest, AnActionFromARecordJustReadDoesNotReadTheCaseAgain) {
   EXPECT_TRUE(service_->Verify(id).ok);
 }
 
+TEST_F(CaseServiceTest, TheCachedVisibleVersionIsAHintThatReadsNothing) {
+  CountedService a(store_.get(), registry_.get(), &clock_);
+  const std::string id = Create().state.id;  // by another service: `a` has nothing cached
+  Principal owner;
+  owner.id = "app-1";
+  owner.roles = {"applicant"};
+  Principal stranger;
+  stranger.id = "app-2";
+  stranger.roles = {"applicant"};
+  EXPECT_EQ(a.service.CachedVisibleVersion(owner, id), std::nullopt);
+  ASSERT_TRUE(a.service.Act(Request(id, "accept", Clerk())).ok());
+  const int reads = a.store.get_case;
+  EXPECT_EQ(a.service.CachedVisibleVersion(owner, id), 2);
+  // Someone who may not see the case gets no hint: the route then reads and answers 404.
+  EXPECT_EQ(a.service.CachedVisibleVersion(stranger, id), std::nullopt);
+  EXPECT_EQ(a.store.get_case, reads) << "the hint read the case";
+  // Another writer moves the case on: the hint is stale, and an action decided from it is
+  // retried on the stored version, never written over it.
+  MustAct(id, "pass", Reviewer());
+  ASSERT_EQ(a.service.CachedVisibleVersion(owner, id), 2);
+  CaseRecord known;
+  known.id = id;
+  known.version = 2;
+  ActRequest approve = Request(id, "approve", Approver());
+  approve.read = &known;
+  auto approved = a.service.Act(approve);
+  ASSERT_TRUE(approved.ok()) << approved.status().ToString();
+  EXPECT_EQ(approved->state.version, 4);
+  EXPECT_EQ(a.service.CachedVisibleVersion(owner, id), 4);
+  EXPECT_TRUE(service_->Verify(id).ok);
+}
+
 TEST_F(CaseServiceTest, ARefusedActionLeavesTheCachedMachineUnchanged) {
   CountedService a(store_.get(), registry_.get(), &clock_);
   const std::string id = Create().state.id;

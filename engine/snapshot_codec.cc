@@ -2,6 +2,7 @@
 
 #include "engine/clock.h"
 #include "engine/event.h"
+#include "engine/json_writer.h"
 
 #include <charconv>
 #include <map>
@@ -200,33 +201,10 @@ int SnapshotFormatOf(std::string_view text) {
 
 namespace {
 
-// Writes a canonical JSON object member by member, straight into a string. The caller names the
-// members in sorted key order (what CanonicalJson gives); snapshot_codec_test checks the output is
-// canonical, so a member out of order fails there.
-class ObjectWriter {
+// The stored snapshot's writer: instants as integer milliseconds.
+class ObjectWriter : public JsonObjectWriter {
  public:
-  explicit ObjectWriter(std::string* out) : out_(out) { out_->push_back('{'); }
-  ~ObjectWriter() { out_->push_back('}'); }
-  ObjectWriter(const ObjectWriter&) = delete;
-  ObjectWriter& operator=(const ObjectWriter&) = delete;
-
-  // Starts a member; the caller writes its value. `key` needs no escaping.
-  std::string* Key(std::string_view key) {
-    if (!first_) out_->push_back(',');
-    first_ = false;
-    out_->push_back('"');
-    out_->append(key);
-    out_->append("\":");
-    return out_;
-  }
-  void String(std::string_view key, std::string_view value) { AppendJsonString(Key(key), value); }
-  void Int(std::string_view key, int64_t value) {
-    char digits[24];
-    auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    Key(key)->append(digits, static_cast<size_t>(end - digits));
-  }
-  void Bool(std::string_view key, bool value) { Key(key)->append(value ? "true" : "false"); }
-  void Null(std::string_view key) { Key(key)->append("null"); }
+  using JsonObjectWriter::JsonObjectWriter;
   void Time(std::string_view key, Instant t) { Int(key, Ms(t)); }
   void Time(std::string_view key, const std::optional<Instant>& t) {
     if (t) {
@@ -235,37 +213,6 @@ class ObjectWriter {
       Null(key);
     }
   }
-  void Json(std::string_view key, const json& value) { AppendCanonicalJson(Key(key), value); }
-  template <typename Strings>
-  void StringArray(std::string_view key, const Strings& values) {
-    std::string* out = Key(key);
-    out->push_back('[');
-    bool first = true;
-    for (const std::string& v : values) {
-      if (!first) out->push_back(',');
-      first = false;
-      AppendJsonString(out, v);
-    }
-    out->push_back(']');
-  }
-  // A map of strings as an object: std::map's order is the sorted key order.
-  void StringMap(std::string_view key, const std::map<std::string, std::string>& values) {
-    std::string* out = Key(key);
-    out->push_back('{');
-    bool first = true;
-    for (const auto& [k, v] : values) {
-      if (!first) out->push_back(',');
-      first = false;
-      AppendJsonString(out, k);
-      out->push_back(':');
-      AppendJsonString(out, v);
-    }
-    out->push_back('}');
-  }
-
- private:
-  std::string* out_;
-  bool first_ = true;
 };
 
 }  // namespace

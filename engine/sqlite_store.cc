@@ -422,6 +422,7 @@ Status SqliteStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& b
   int64_t committed_writes = 0;
   int64_t batch_writes = 0;
   Status broken = Status::Ok();  // the transaction itself failed: nothing of the batch is stored
+  CountChanges counts;           // of the writes committed so far
   for (size_t i = 0; i < batch.size(); ++i) {
     StoreWrite& write = batch[i]->write;
     batch_writes += static_cast<int64_t>(write.cases.size());
@@ -431,7 +432,8 @@ Status SqliteStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& b
       broken = s;
       break;
     }
-    s = ApplyWrite(c, write, &end);
+    CountChanges write_counts;
+    s = ApplyWrite(c, write, &end, &write_counts);
     if (s.ok()) s = c.Run("RELEASE write");
     if (s.code() == StatusCode::kUnavailable) {
       // The disk or the file failed (an I/O error, a full disk): SQLite may have rolled back the
@@ -442,6 +444,7 @@ Status SqliteStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& b
     }
     if (s.ok()) {
       committed_writes += static_cast<int64_t>(write.cases.size());
+      counts.Add(write_counts);
     } else {
       // Refused: undo this StoreWrite alone, and its entries consume no seq. (An end that a
       // failed ledger insert unset stays unset: it is read from the file again.)
@@ -455,6 +458,8 @@ Status SqliteStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& b
     }
     (*results)[i] = s;
   }
+  // The counts change in the same transaction as the cases.
+  if (broken.ok()) broken = WriteCounts(c, counts);
   Status commit = broken.ok() ? c.Run("COMMIT") : broken;
   if (!commit.ok()) {
     // Leaves no transaction open whatever failed (a failed COMMIT may leave it open; after an I/O
@@ -473,9 +478,10 @@ Status SqliteStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& b
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end) {
+Status SqliteStore::ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end,
+                               CountChanges* counts) {
   for (const CaseWrite& w : write.cases) {
-    TONGBAN_RETURN_IF_ERROR(ApplyCaseWrite(c, w));
+    TONGBAN_RETURN_IF_ERROR(ApplyCaseWrite(c, w, counts));
   }
   if (write.ledger.empty()) return Status::Ok();
   return AppendLedger(c, write.ledger, end);
@@ -522,7 +528,7 @@ Status SqliteStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entrie
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
+Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChanges* counts) {
   const CaseRecord& r = w.record;
   // Optimistic concurrency: the events were decided against expected_version.
   auto current =
@@ -578,78 +584,100 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w) {
     }
     TONGBAN_RETURN_IF_ERROR(s.Run());
   }
-  auto upsert = c.Prepare(
-      "INSERT INTO cases (id, number, query_code, definition_id, definition_version, status, step, "
-      "applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, "
-      "yellow_ms, red_ms, lights_known) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1) ON CONFLICT (id) DO UPDATE SET status = "
-      "excluded.status, "
-      "step = excluded.step, updated_ms = excluded.updated_ms, version = excluded.version, "
-      "next_timer_ms = excluded.next_timer_ms, snapshot = excluded.snapshot, "
-      "yellow_ms = excluded.yellow_ms, red_ms = excluded.red_ms, lights_known = 1");
-  if (!upsert.ok()) return upsert.status();
-  sqlite::Statement& s = **upsert;
-  s.Bind(1, r.id).Bind(2, r.number).Bind(3, r.query_code).Bind(4, r.definition_id);
-  s.Bind(5, static_cast<int64_t>(r.definition_version)).Bind(6, r.status).Bind(7, r.step);
-  s.Bind(8, r.applicant_id).Bind(9, r.organ_id).Bind(10, ToMillis(r.created_at));
-  s.Bind(11, ToMillis(r.updated_at)).Bind(12, r.version);
-  if (r.next_timer_at) {
-    s.Bind(13, ToMillis(*r.next_timer_at));
-  } else {
-    s.BindNull(13);
-  }
-  s.Bind(14, r.snapshot);
+  const std::optional<int64_t> next_timer = OptionalMillis(r.next_timer_at);
   const std::optional<int64_t> yellow = OptionalMillis(r.yellow_at);
   const std::optional<int64_t> red = OptionalMillis(r.red_at);
-  if (yellow) {
-    s.Bind(15, *yellow);
-  } else {
-    s.BindNull(15);
-  }
-  if (red) {
-    s.Bind(16, *red);
-  } else {
-    s.BindNull(16);
-  }
-  TONGBAN_RETURN_IF_ERROR(s.Run());
-  // The counts change in the same transaction as the case.
-  if (exists) {
-    TONGBAN_RETURN_IF_ERROR(AddToCounts(c, old_status, -1));
-    if (old_lights_known) {
-      TONGBAN_RETURN_IF_ERROR(AddToLights(c, old_status, old_yellow, old_red, -1));
+  auto bind_optional = [](sqlite::Statement& s, int index, const std::optional<int64_t>& value) {
+    if (value) {
+      s.Bind(index, *value);
+    } else {
+      s.BindNull(index);
     }
+  };
+  if (exists) {
+    // Only what a write changes, found by its key once (an upsert first tries an insert).
+    auto update = c.Prepare(
+        "UPDATE cases SET status = ?2, step = ?3, updated_ms = ?4, version = ?5, "
+        "next_timer_ms = ?6, snapshot = ?7, yellow_ms = ?8, red_ms = ?9, lights_known = 1 "
+        "WHERE id = ?1");
+    if (!update.ok()) return update.status();
+    sqlite::Statement& s = **update;
+    s.Bind(1, r.id).Bind(2, r.status).Bind(3, r.step).Bind(4, ToMillis(r.updated_at));
+    s.Bind(5, r.version);
+    bind_optional(s, 6, next_timer);
+    s.Bind(7, r.snapshot);
+    bind_optional(s, 8, yellow);
+    bind_optional(s, 9, red);
+    TONGBAN_RETURN_IF_ERROR(s.Run());
+  } else {
+    auto insert = c.Prepare(
+        "INSERT INTO cases (id, number, query_code, definition_id, definition_version, status, "
+        "step, applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, "
+        "yellow_ms, red_ms, lights_known) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)");
+    if (!insert.ok()) return insert.status();
+    sqlite::Statement& s = **insert;
+    s.Bind(1, r.id).Bind(2, r.number).Bind(3, r.query_code).Bind(4, r.definition_id);
+    s.Bind(5, static_cast<int64_t>(r.definition_version)).Bind(6, r.status).Bind(7, r.step);
+    s.Bind(8, r.applicant_id).Bind(9, r.organ_id).Bind(10, ToMillis(r.created_at));
+    s.Bind(11, ToMillis(r.updated_at)).Bind(12, r.version);
+    bind_optional(s, 13, next_timer);
+    s.Bind(14, r.snapshot);
+    bind_optional(s, 15, yellow);
+    bind_optional(s, 16, red);
+    TONGBAN_RETURN_IF_ERROR(s.Run());
   }
-  TONGBAN_RETURN_IF_ERROR(AddToCounts(c, r.status, +1));
-  return AddToLights(c, r.status, yellow, red, +1);
+  if (exists)
+    counts->AddCase(old_status, old_lights_known ? old_yellow : std::nullopt,
+                    old_lights_known ? old_red : std::nullopt, -1);
+  counts->AddCase(r.status, yellow, red, +1);
+  return Status::Ok();
 }
 
-Status SqliteStore::AddToCounts(Connection& c, const std::string& status, int64_t delta) {
-  auto add = c.Prepare(
-      "INSERT INTO case_counts (status, n) VALUES (?1, ?2) "
-      "ON CONFLICT (status) DO UPDATE SET n = n + ?2");
-  if (!add.ok()) return add.status();
-  (*add)->Bind(1, status).Bind(2, delta);
-  return (*add)->Run();
-}
-
-Status SqliteStore::AddToLights(Connection& c, const std::string& status,
-                                std::optional<int64_t> yellow_ms, std::optional<int64_t> red_ms,
-                                int64_t delta) {
-  if (status != kUnderReview) return Status::Ok();
+void SqliteStore::CountChanges::AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
+                                        std::optional<int64_t> red_ms, int64_t delta) {
+  by_status[status] += delta;
+  if (status != kUnderReview) return;
   // A case that turns red without being yellow first is yellow for no time.
   if (red_ms && (!yellow_ms || *yellow_ms > *red_ms)) yellow_ms = red_ms;
-  auto add = c.Prepare(
-      "INSERT INTO light_changes (at_ms, yellow, red) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT (at_ms) DO UPDATE SET yellow = yellow + ?2, red = red + ?3");
-  if (!add.ok()) return add.status();
-  if (yellow_ms) {
-    (*add)->Bind(1, *yellow_ms).Bind(2, delta).Bind(3, int64_t{0});
-    TONGBAN_RETURN_IF_ERROR((*add)->Run());
-    (*add)->Reset();
-  }
+  if (yellow_ms) lights[*yellow_ms].first += delta;
   if (red_ms) {
-    (*add)->Bind(1, *red_ms).Bind(2, -delta).Bind(3, delta);
-    TONGBAN_RETURN_IF_ERROR((*add)->Run());
+    auto& [yellow, red] = lights[*red_ms];
+    yellow -= delta;
+    red += delta;
+  }
+}
+
+void SqliteStore::CountChanges::Add(const CountChanges& other) {
+  for (const auto& [status, delta] : other.by_status)
+    by_status[status] += delta;
+  for (const auto& [at, change] : other.lights) {
+    lights[at].first += change.first;
+    lights[at].second += change.second;
+  }
+}
+
+Status SqliteStore::WriteCounts(Connection& c, const CountChanges& counts) {
+  if (!counts.by_status.empty()) {
+    auto add = c.Prepare(
+        "INSERT INTO case_counts (status, n) VALUES (?1, ?2) "
+        "ON CONFLICT (status) DO UPDATE SET n = n + ?2");
+    if (!add.ok()) return add.status();
+    for (const auto& [status, delta] : counts.by_status) {
+      (*add)->Reset();
+      (*add)->Bind(1, status).Bind(2, delta);
+      TONGBAN_RETURN_IF_ERROR((*add)->Run());
+    }
+  }
+  if (!counts.lights.empty()) {
+    auto add = c.Prepare(
+        "INSERT INTO light_changes (at_ms, yellow, red) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (at_ms) DO UPDATE SET yellow = yellow + ?2, red = red + ?3");
+    if (!add.ok()) return add.status();
+    for (const auto& [at, change] : counts.lights) {
+      (*add)->Reset();
+      (*add)->Bind(1, at).Bind(2, change.first).Bind(3, change.second);
+      TONGBAN_RETURN_IF_ERROR((*add)->Run());
+    }
   }
   return Status::Ok();
 }
