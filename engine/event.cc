@@ -1,15 +1,12 @@
 #include "engine/event.h"
 
 #include <charconv>
+#include <cstring>
+#include <optional>
 
 #include "engine/clock.h"
 
 namespace tongban {
-
-nlohmann::json ParseStoredData(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  return j.is_discarded() ? nlohmann::json::object() : j;
-}
 
 nlohmann::json Event::DataJson() const {
   return ParseStoredData(data);
@@ -59,6 +56,127 @@ bool CopiedVerbatim(std::string_view text) {
   return true;
 }
 
+// A parser for the text CanonicalJson writes (what stored data is): no whitespace, strings
+// without escapes, integers of up to 18 digits. It gives the tree nlohmann::json::parse gives
+// and refuses (nullopt) anything else, which then goes to nlohmann's parser: replay parses every
+// event's data, and nlohmann's general lexer was most of replay's cost.
+class CanonicalParser {
+ public:
+  explicit CanonicalParser(std::string_view text)
+      : p_(text.data()), end_(text.data() + text.size()) {}
+
+  std::optional<nlohmann::json> Parse() {
+    nlohmann::json value;
+    if (!Value(&value, 0) || p_ != end_) return std::nullopt;
+    return value;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;  // deeper text goes to nlohmann's iterative parser
+
+  bool Value(nlohmann::json* out, int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return depth < kMaxDepth && Object(out, depth + 1);
+      case '[':
+        return depth < kMaxDepth && Array(out, depth + 1);
+      case '"': {
+        std::string text;
+        if (!String(&text)) return false;
+        *out = std::move(text);
+        return true;
+      }
+      case 't':
+        return Literal("true", nlohmann::json(true), out);
+      case 'f':
+        return Literal("false", nlohmann::json(false), out);
+      case 'n':
+        return Literal("null", nlohmann::json(nullptr), out);
+      default:
+        return Number(out);
+    }
+  }
+
+  bool Object(nlohmann::json* out, int depth) {
+    ++p_;  // '{'
+    *out = nlohmann::json::object();
+    auto& members = out->get_ref<nlohmann::json::object_t&>();
+    if (p_ != end_ && *p_ == '}') return ++p_, true;
+    while (true) {
+      std::string key;
+      if (p_ == end_ || *p_ != '"' || !String(&key) || p_ == end_ || *p_++ != ':') return false;
+      nlohmann::json member;
+      if (!Value(&member, depth)) return false;
+      // Sorted keys make the hint exact; a repeated key keeps its last value, as nlohmann does.
+      members.insert_or_assign(members.end(), std::move(key), std::move(member));
+      if (p_ == end_) return false;
+      char c = *p_++;
+      if (c == '}') return true;
+      if (c != ',') return false;
+    }
+  }
+
+  bool Array(nlohmann::json* out, int depth) {
+    ++p_;  // '['
+    *out = nlohmann::json::array();
+    auto& elements = out->get_ref<nlohmann::json::array_t&>();
+    if (p_ != end_ && *p_ == ']') return ++p_, true;
+    while (true) {
+      elements.emplace_back();
+      if (!Value(&elements.back(), depth) || p_ == end_) return false;
+      char c = *p_++;
+      if (c == ']') return true;
+      if (c != ',') return false;
+    }
+  }
+
+  // A string without escapes, of valid UTF-8 (CopiedVerbatim: the bytes nlohmann accepts as is).
+  bool String(std::string* out) {
+    const char* start = ++p_;
+    const char* close = static_cast<const char*>(std::memchr(start, '"', end_ - start));
+    if (close == nullptr) return false;
+    std::string_view text(start, static_cast<size_t>(close - start));
+    if (!CopiedVerbatim(text)) return false;
+    out->assign(text);
+    p_ = close + 1;
+    return true;
+  }
+
+  bool Literal(std::string_view word, nlohmann::json value, nlohmann::json* out) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word)
+      return false;
+    p_ += word.size();
+    *out = std::move(value);
+    return true;
+  }
+
+  // Integers as nlohmann types them: unsigned without a sign, signed with one.
+  bool Number(nlohmann::json* out) {
+    const bool negative = *p_ == '-';
+    const char* digits = p_ + (negative ? 1 : 0);
+    const char* q = digits;
+    while (q != end_ && *q >= '0' && *q <= '9')
+      ++q;
+    const size_t count = static_cast<size_t>(q - digits);
+    if (count == 0 || count > 18 || (count > 1 && *digits == '0') || (negative && *digits == '0'))
+      return false;
+    if (q != end_ && (*q == '.' || *q == 'e' || *q == 'E')) return false;
+    int64_t value = 0;
+    std::from_chars(digits, q, value);
+    if (negative) {
+      *out = -value;
+    } else {
+      *out = static_cast<uint64_t>(value);
+    }
+    p_ = q;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
 template <typename Int>
 void AppendInt(std::string* out, Int value) {
   char digits[24];
@@ -67,6 +185,13 @@ void AppendInt(std::string* out, Int value) {
 }
 
 }  // namespace
+
+nlohmann::json ParseStoredData(const std::string& text) {
+  if (text == "{}") return nlohmann::json::object();  // most events' data
+  if (auto parsed = CanonicalParser(text).Parse()) return std::move(*parsed);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
 
 std::string CanonicalJson(const nlohmann::json& value) {
   std::string out;

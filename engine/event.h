@@ -59,7 +59,9 @@ void AppendCanonicalJson(std::string* out, const nlohmann::json& value);
 // Appends the JSON string literal CanonicalJson writes for `text` (invalid UTF-8 replaced).
 void AppendJsonString(std::string* out, std::string_view text);
 // Parses stored canonical data text; an empty object when it is not JSON (verification reports
-// such data through the hash, not through a parse error here).
+// such data through the hash, not through a parse error here). Canonical text is read by a parser
+// of its own (replay parses every event), other text by nlohmann's; the tree is nlohmann's either
+// way.
 nlohmann::json ParseStoredData(const std::string& text);
 // Appends one field of a canonical hash encoding: its length, ':', the bytes, '\n' — so that no
 // value can shift a field boundary. Shared by events and ledger entries.

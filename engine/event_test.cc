@@ -153,6 +153,65 @@ TEST(Event, DataJsonParsesTheStoredText) {
   EXPECT_EQ(e.DataJson(), json::object());
 }
 
+// ParseStoredData reads canonical text with its own parser and everything else with nlohmann's:
+// either way the tree (types included: unsigned without a sign) is the one nlohmann builds, and
+// text that is not JSON is an empty object.
+TEST(Event, StoredDataParsesAsNlohmannDoes) {
+  const char* const texts[] = {
+      "{}",
+      "[]",
+      "null",
+      "true",
+      "false",
+      "0",
+      "7",
+      "-7",
+      "-0",
+      "007",
+      "1.5",
+      "1e3",
+      "123456789012345678",
+      "1234567890123456789",
+      "18446744073709551615",
+      "-9223372036854775808",
+      R"({"a":1,"b":[1,-2,"x",null,true,false,{}],"c":{"d":"材料齐全"}})",
+      R"({"b":1,"a":2})",
+      R"({"a":1,"a":2})",
+      R"({"a" : 1})",
+      R"({"a":1} )",
+      R"( {"a":1})",
+      R"({"a":"line\nbreak"})",
+      R"({"a":"\u00e9"})",
+      "{\"a\":\"\x01\"}",
+      "{\"a\":\"\xff\"}",
+      "{\"a\":\"\xe6\x9d\"}",
+      R"({"a":1,})",
+      R"({"a":})",
+      R"({"a")",
+      R"([1,2)",
+      R"("open)",
+      "tru",
+      "nul",
+      "-",
+      "",
+      "not json",
+      R"({"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]})",
+  };
+  for (const char* text : texts) {
+    json expected = json::parse(text, nullptr, false);
+    if (expected.is_discarded()) expected = json::object();
+    json parsed = ParseStoredData(text);
+    EXPECT_EQ(parsed, expected) << text;
+    EXPECT_EQ(parsed.dump(), expected.dump()) << text;
+    if (parsed.is_number()) {
+      EXPECT_EQ(parsed.type(), expected.type()) << text;
+    }
+  }
+  json nested = ParseStoredData(R"({"n":[5,-5]})");
+  EXPECT_TRUE(nested["n"][0].is_number_unsigned());
+  EXPECT_TRUE(nested["n"][1].is_number_integer() && !nested["n"][1].is_number_unsigned());
+}
+
 TEST(Event, EventToJson) {
   Event e = SampleEvent();
   json j = EventToJson(e);
