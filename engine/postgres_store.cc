@@ -117,6 +117,9 @@ constexpr const char* kEventColumns =
     "case_id, seq, time_ms, actor_id, actor_role, actor_organ, action, data, status, step, "
     "definition_id, definition_version, prev_hash, hash, idempotency_key";
 constexpr const char* kUnderReview = "under_review";
+// Times a write is tried alone after its transaction failed while the connection stayed sound
+// (a deadlock with another node).
+constexpr int kAttempts = 3;
 // Rows per page of a scan (ForEach*): a scan never holds a connection for long.
 constexpr int kPage = 2000;
 
@@ -525,24 +528,32 @@ void PostgresStore::WriterLoop() {
     }
     std::vector<Status> results;
     Status failed = RunTransaction(batch, &results);
-    if (!failed.ok() && batch.size() > 1) {
+    if (!failed.ok()) {
       // The transaction failed as a whole (the connection, a deadlock with another node): each
-      // write again alone, so that each gets its own outcome.
+      // write again alone, so that each gets its own outcome; a write that lost a race with
+      // another node (the connection still sound) is tried again, a few times.
       results.assign(batch.size(), Status::Ok());
       for (size_t i = 0; i < batch.size(); ++i) {
         std::vector<std::unique_ptr<PendingWrite>> one;
         one.push_back(std::move(batch[i]));
+        Status alone = failed;
         std::vector<Status> result;
-        Status alone = RunTransaction(one, &result);
+        for (int attempt = batch.size() > 1 ? 0 : 1; attempt < kAttempts; ++attempt) {
+          if (attempt > 0 && !WriterHealthy()) break;
+          alone = RunTransaction(one, &result);
+          if (alone.ok()) break;
+        }
         results[i] = alone.ok() ? result[0] : alone;
         batch[i] = std::move(one[0]);
       }
-    } else if (!failed.ok()) {
-      results.assign(1, failed);
     }
     for (size_t i = 0; i < batch.size(); ++i)
       batch[i]->done.set_value(results[i]);
   }
+}
+
+bool PostgresStore::WriterHealthy() const {
+  return writer_ != nullptr && PQstatus(writer_->conn) == CONNECTION_OK;
 }
 
 Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& batch,
@@ -716,30 +727,39 @@ Status PostgresStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entr
 }
 
 Status PostgresStore::ApplyCounts(Connection& c, const CountDeltas& deltas) {
-  // UPDATE, then INSERT when there was no row: two nodes inserting the same new row at once fail
-  // one transaction on the key, and its writes run again alone and find the row.
   for (const auto& [status, n] : deltas.statuses) {
     if (n == 0) continue;
-    auto updated = c.Query("UPDATE case_counts SET n = n + $2 WHERE status = $1", {status, Int(n)});
-    if (!updated.ok()) return updated.status();
-    if (updated->Affected() == 0) {
-      auto inserted =
-          c.Query("INSERT INTO case_counts (status, n) VALUES ($1, $2)", {status, Int(n)});
-      if (!inserted.ok()) return Status::Unavailable(inserted.status().message());
-    }
+    TONGBAN_RETURN_IF_ERROR(AddToRow(c, "UPDATE case_counts SET n = n + $2 WHERE status = $1",
+                                     "INSERT INTO case_counts (status, n) VALUES ($1, $2)",
+                                     {status, Int(n)}));
   }
   for (const auto& [at, change] : deltas.lights) {
     if (change.first == 0 && change.second == 0) continue;
-    const Params params = {Int(at), Int(change.first), Int(change.second)};
-    auto updated = c.Query(
-        "UPDATE light_changes SET yellow = yellow + $2, red = red + $3 WHERE at_ms = $1", params);
-    if (!updated.ok()) return updated.status();
-    if (updated->Affected() == 0) {
-      auto inserted =
-          c.Query("INSERT INTO light_changes (at_ms, yellow, red) VALUES ($1, $2, $3)", params);
-      if (!inserted.ok()) return Status::Unavailable(inserted.status().message());
-    }
+    TONGBAN_RETURN_IF_ERROR(AddToRow(
+        c, "UPDATE light_changes SET yellow = yellow + $2, red = red + $3 WHERE at_ms = $1",
+        "INSERT INTO light_changes (at_ms, yellow, red) VALUES ($1, $2, $3)",
+        {Int(at), Int(change.first), Int(change.second)}));
   }
+  return Status::Ok();
+}
+
+// Adds to a count row: UPDATE, and INSERT when there was no row. Another node inserting the same
+// new row at once makes the INSERT wait for it and then fail on the key: then the row exists, and
+// the UPDATE runs again (the savepoint keeps the transaction usable).
+Status PostgresStore::AddToRow(Connection& c, const std::string& update, const std::string& insert,
+                               const std::vector<std::optional<std::string>>& params) {
+  auto updated = c.Query(update, params);
+  if (!updated.ok()) return updated.status();
+  if (updated->Affected() > 0) return Status::Ok();
+  TONGBAN_RETURN_IF_ERROR(c.Run("SAVEPOINT add_row"));
+  auto inserted = c.Query(insert, params);
+  if (inserted.ok()) return c.Run("RELEASE SAVEPOINT add_row");
+  if (inserted.status().code() != StatusCode::kAlreadyExists) return inserted.status();
+  TONGBAN_RETURN_IF_ERROR(c.Run("ROLLBACK TO SAVEPOINT add_row"));
+  TONGBAN_RETURN_IF_ERROR(c.Run("RELEASE SAVEPOINT add_row"));
+  auto again = c.Query(update, params);
+  if (!again.ok()) return again.status();
+  if (again->Affected() != 1) return Status::Unavailable("a count row vanished; try again");
   return Status::Ok();
 }
 

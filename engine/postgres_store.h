@@ -24,7 +24,8 @@
 // Group commit, as SqliteStore: one writer connection per store (per node) and one writer thread
 // that drains the queue into one transaction, each StoreWrite in its own SAVEPOINT, so a refused
 // write rolls back alone. When the transaction fails as a whole (the connection dropped, a
-// deadlock with another node), each of its StoreWrites runs again alone and gets its own outcome.
+// deadlock with another node), each of its StoreWrites runs again alone (up to three times while
+// the connection stays sound) and gets its own outcome.
 // Readers use a pool of their own connections and never wait for the writer.
 //
 // Errors: a connection that fails or drops, a server shutting down, a deadlock or serialization
@@ -58,6 +59,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -150,6 +152,9 @@ class PostgresStore final : public Store {
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountDeltas* deltas);
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
   Status ApplyCounts(Connection& c, const CountDeltas& deltas);
+  Status AddToRow(Connection& c, const std::string& update, const std::string& insert,
+                  const std::vector<std::optional<std::string>>& params);
+  bool WriterHealthy() const;  // writer thread only
 
   PostgresStoreOptions options_;
   std::unique_ptr<Connection> writer_;  // writer thread only (after Initialize)

@@ -402,7 +402,9 @@ TEST_P(StoreConformance, ConcurrentLedgerAppendsFromTwoNodesFormOneChain) {
         w.cases.push_back(MakeWrite(id, 1, 1));
         w.ledger.push_back(MakeEntry(id + "-x", i));
         w.ledger.push_back(MakeEntry(id + "-y", i));
-        if (!node->Commit(std::move(w)).ok()) failures.fetch_add(1);
+        Status s = node->Commit(std::move(w));
+        EXPECT_TRUE(s.ok()) << s.ToString();
+        if (!s.ok()) failures.fetch_add(1);
       }
     });
   }
@@ -433,12 +435,14 @@ TEST_P(StoreConformance, CountsAreKeptOnWriteOnEveryNode) {
       Store* node = (t % 2 == 0 ? node_a : node_b).get();
       for (int i = 0; i < 10; ++i) {
         const std::string id = "c-" + std::to_string(t) + "-" + std::to_string(i);
-        EXPECT_TRUE(node->Commit(MakeWrite(id, 1, 1)).ok());
+        Status created = node->Commit(MakeWrite(id, 1, 1));
+        EXPECT_TRUE(created.ok()) << created.ToString();
         if (i % 2 == 1) continue;  // stays submitted
         CaseWrite review = MakeWrite(id, 2, 2);
         review.record.yellow_at = Ms(kBase + 1000 * (1 + i % 4));
         review.record.red_at = Ms(kBase + 10000);
-        EXPECT_TRUE(node->Commit(std::move(review)).ok());
+        Status reviewed = node->Commit(std::move(review));
+        EXPECT_TRUE(reviewed.ok()) << reviewed.ToString();
       }
     });
   }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `tongban serve --db postgresql://…` as a real process on a loopback port: the README walkthrough
 # (tests/readme_test.sh) drives cases, bundles and the register ledger over HTTP, then
-# `tongban verify --db postgresql://…` checks every hash chain and snapshot in PostgreSQL.
+# `tongban verify --db postgresql://…` checks every hash chain and snapshot in PostgreSQL. Then
+# `tongban copy` moves engine/testdata/store-v2.db (every shipped scenario, written by an older
+# version) into another schema and verifies the copy, and refuses to copy into it again.
 # Usage: tests/postgres_serve_test.sh TONGBAN_BINARY   (run from the repository root)
 # Needs TONGBAN_TEST_POSTGRES (tools/pg_cluster.sh prints one; tools/test.sh sets it); skipped
 # (exit 77) without it. Runs in a schema of its own, dropped at the end.
@@ -12,12 +14,17 @@ if [ -z "${TONGBAN_TEST_POSTGRES:-}" ]; then
   exit 77
 fi
 schema=serve_test_$$
-psql "$TONGBAN_TEST_POSTGRES" -qc "CREATE SCHEMA $schema"
-trap 'psql "$TONGBAN_TEST_POSTGRES" -qc "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE"' EXIT
-case $TONGBAN_TEST_POSTGRES in
-  *\?*) db="$TONGBAN_TEST_POSTGRES&options=-csearch_path%3D$schema" ;;
-  *) db="$TONGBAN_TEST_POSTGRES?options=-csearch_path%3D$schema" ;;
-esac
+copy_schema=copy_test_$$
+psql "$TONGBAN_TEST_POSTGRES" -qc "CREATE SCHEMA $schema; CREATE SCHEMA $copy_schema"
+trap 'psql "$TONGBAN_TEST_POSTGRES" -qc "SET client_min_messages = warning;
+  DROP SCHEMA $schema CASCADE; DROP SCHEMA $copy_schema CASCADE"' EXIT
+in_schema() {  # in_schema SCHEMA: the connection URI whose sessions use SCHEMA
+  case $TONGBAN_TEST_POSTGRES in
+    *\?*) echo "$TONGBAN_TEST_POSTGRES&options=-csearch_path%3D$1" ;;
+    *) echo "$TONGBAN_TEST_POSTGRES?options=-csearch_path%3D$1" ;;
+  esac
+}
+db=$(in_schema "$schema")
 tests/readme_test.sh "$binary" "$db"
 # The walkthrough's writes are in PostgreSQL, not in some file.
 cases=$(psql "$db" -tAc "SELECT count(*) FROM cases")
@@ -25,3 +32,15 @@ entries=$(psql "$db" -tAc "SELECT count(*) FROM ledger")
 [ "$cases" -gt 0 ] && [ "$entries" -gt 0 ] || { echo "no cases or ledger entries in PostgreSQL"; exit 1; }
 "$binary" verify --db "$db"
 echo "PostgreSQL serve and verify: $cases cases, $entries ledger entries, verified"
+
+copy=$(in_schema "$copy_schema")
+copied=$("$binary" copy --from engine/testdata/store-v2.db --to "$copy")
+echo "$copied"
+grep -q "^OK: copied and verified" <<<"$copied"
+[ "$(psql "$copy" -tAc "SELECT count(*) FROM events")" -gt 100 ] || { echo "copy: events missing"; exit 1; }
+if "$binary" copy --from engine/testdata/store-v2.db --to "$copy" 2>/dev/null; then
+  echo "copy into a database holding cases was not refused"
+  exit 1
+fi
+"$binary" verify --db "$copy"
+echo "PostgreSQL copy: verified"
