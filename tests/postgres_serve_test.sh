@@ -3,7 +3,8 @@
 # (tests/readme_test.sh) drives cases, bundles and the register ledger over HTTP, then
 # `tongban verify --db postgresql://…` checks every hash chain and snapshot in PostgreSQL. Then
 # `tongban copy` moves engine/testdata/store-v2.db (every shipped scenario, written by an older
-# version) into another schema and verifies the copy, and refuses to copy into it again.
+# version) into another schema (its schema made first by `tongban migrate`) and verifies the copy,
+# and refuses to copy into it again.
 # Usage: tests/postgres_serve_test.sh TONGBAN_BINARY   (run from the repository root)
 # Needs TONGBAN_TEST_POSTGRES (tools/pg_cluster.sh prints one; tools/test.sh sets it); skipped
 # (exit 77) without it. Runs in a schema of its own, dropped at the end.
@@ -34,6 +35,9 @@ entries=$(psql "$db" -tAc "SELECT count(*) FROM ledger")
 echo "PostgreSQL serve and verify: $cases cases, $entries ledger entries, verified"
 
 copy=$(in_schema "$copy_schema")
+# `tongban migrate` creates the schema in the empty one; the copy then goes into it.
+"$binary" migrate --db "$copy" | grep -q "^OK: schema version 1 (PostgreSQL)"
+[ "$(psql "$copy" -tAc "SELECT version FROM tongban_schema")" = 1 ] || { echo "migrate: no schema"; exit 1; }
 copied=$("$binary" copy --from engine/testdata/store-v2.db --to "$copy")
 echo "$copied"
 grep -q "^OK: copied and verified" <<<"$copied"

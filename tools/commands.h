@@ -11,6 +11,7 @@ int ScenarioCommand(int argc, char** argv, int first);
 int ReplayCommand(int argc, char** argv, int first);
 int VerifyCommand(int argc, char** argv, int first);
 int CopyCommand(int argc, char** argv, int first);
+int MigrateCommand(int argc, char** argv, int first);
 int ServeCommand(int argc, char** argv, int first);
 int TokenCommand(int argc, char** argv, int first);
 

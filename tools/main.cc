@@ -19,6 +19,7 @@ Commands:
   replay     rebuild a case from its events, now or as it stood at a past time
   verify     check hash chains and snapshots of one case or a whole database
   copy       copy a whole database (SQLite to PostgreSQL) and verify the copy
+  migrate    bring a database's schema to this version (SQLite or PostgreSQL)
   bench      measure speed (see 'tongban bench --help')
 
 'tongban COMMAND --help' describes a command.
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return ReplayCommand(argc, argv, 2);
   if (command == "verify") return VerifyCommand(argc, argv, 2);
   if (command == "copy") return CopyCommand(argc, argv, 2);
+  if (command == "migrate") return MigrateCommand(argc, argv, 2);
   std::cerr << "tongban: unknown command '" << command << "'\n" << kUsage;
   return kExitUsage;
 }
