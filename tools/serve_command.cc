@@ -23,7 +23,8 @@ namespace {
 constexpr const char* kServeHelp = R"(usage: tongban serve [OPTIONS]
 
 Serves the HTTP API on the definitions in --definitions (deployed into the database at
-start: new versions are added, deployed versions are immutable), with SQLite (the default) or PostgreSQL as the store.
+start: new versions are added, deployed versions are immutable), with SQLite (the default)
+or PostgreSQL as the store.
 
 Options:
   --db FILE|URI          the SQLite database (created if missing; default tongban.db), or a
