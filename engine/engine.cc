@@ -6,10 +6,16 @@
 namespace tongban {
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
-  auto store = SqliteStore::Open(options.store);
-  if (!store.ok()) return store.status();
   std::unique_ptr<Engine> engine(new Engine());
-  engine->store_ = std::move(store).value();
+  if (!options.postgres.conninfo.empty()) {
+    auto store = PostgresStore::Open(options.postgres);
+    if (!store.ok()) return store.status();
+    engine->store_ = std::move(store).value();
+  } else {
+    auto store = SqliteStore::Open(options.store);
+    if (!store.ok()) return store.status();
+    engine->store_ = std::move(store).value();
+  }
   engine->registry_ = std::make_unique<DefinitionRegistry>(engine->store_.get());
   TONGBAN_RETURN_IF_ERROR(engine->registry_->LoadFromStore());
   engine->clock_ = options.clock ? std::move(options.clock) : std::make_unique<SystemClock>();
@@ -21,6 +27,16 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   }
   engine->options_ = std::move(options);
   return engine;
+}
+
+void SelectDatabase(const std::string& db, bool read_only, int max_queue, EngineOptions* options) {
+  if (IsPostgresConnectionString(db)) {
+    options->postgres.conninfo = db;
+  } else {
+    options->store.path = db;
+  }
+  options->postgres.read_only = options->store.read_only = read_only;
+  options->postgres.max_queue = options->store.max_queue = max_queue;
 }
 
 Engine::~Engine() {

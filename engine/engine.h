@@ -6,6 +6,7 @@
 //
 //   EngineOptions options;
 //   options.store.path = "var/tongban.db";
+//   // or, for PostgreSQL: options.postgres.conninfo = "postgresql://…";
 //   auto engine = Engine::Open(std::move(options));
 //   if (!engine.ok()) ...;
 //   (*engine)->StartTimers();
@@ -30,12 +31,16 @@
 #include "engine/case_service.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
+#include "engine/postgres_store.h"
 #include "engine/sqlite_store.h"
 
 namespace tongban {
 
 struct EngineOptions {
+  // The SQLite store (the default), used when postgres.conninfo is empty.
   SqliteStoreOptions store;
+  // The PostgreSQL store, used when its conninfo is set (then `store` is unused).
+  PostgresStoreOptions postgres;
   // The clock cases run on; null: the system clock. A SimulatedClock here is what
   // simulated_clock() returns.
   std::unique_ptr<Clock> clock;
@@ -47,6 +52,11 @@ struct EngineOptions {
   std::function<void(const std::string&)> log;
 };
 
+// Points `options` at `db` as a command's --db gives it: a PostgreSQL connection URI
+// (postgresql://… or postgres://…, IsPostgresConnectionString) selects the PostgreSQL store, and
+// anything else is the SQLite file's path. `read_only` and `max_queue` apply to whichever it is.
+void SelectDatabase(const std::string& db, bool read_only, int max_queue, EngineOptions* options);
+
 // What the timer loop has done since StartTimers.
 struct TimerStats {
   int64_t runs = 0;    // times it looked for due timers
@@ -57,10 +67,12 @@ struct TimerStats {
 
 class Engine {
  public:
-  // Opens (creating if needed) the store at options.store.path and loads every deployed
-  // definition. Errors: whatever SqliteStore::Open reports (kInvalidArgument for a bad option,
-  // kFailedPrecondition for a schema newer than this build, kUnavailable/kInternal for SQLite
-  // failures), and kDataLoss when a deployed definition no longer compiles.
+  // Opens (creating if needed) the store — PostgreSQL at options.postgres.conninfo when set, else
+  // SQLite at options.store.path — and loads every deployed definition. Errors: whatever
+  // SqliteStore::Open or PostgresStore::Open reports (kInvalidArgument for a bad option or
+  // connection string, kFailedPrecondition for a schema newer than this build, kUnavailable or
+  // kInternal for failures of the database), and kDataLoss when a deployed definition no longer
+  // compiles.
   static Result<std::unique_ptr<Engine>> Open(EngineOptions options);
   // Stops the timer loop (waiting for a run in progress), then closes the store.
   ~Engine();
@@ -92,7 +104,7 @@ class Engine {
 
   EngineOptions options_;
   // Declared in dependency order: destroyed service first, store last.
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<DefinitionRegistry> registry_;
   std::unique_ptr<Clock> clock_;
   SimulatedClock* simulated_ = nullptr;

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs the exact curl walkthroughs of README.md against a real server on a free loopback port.
-# Usage: tests/readme_test.sh TONGBAN_BINARY   (run from the repository root)
+# Usage: tests/readme_test.sh TONGBAN_BINARY [DB]   (run from the repository root)
+# DB: the server's --db (default a new SQLite file); tests/postgres_serve_test.sh gives a
+# PostgreSQL URI.
 set -euo pipefail
 binary=$1
 work=$(mktemp -d)
+db=${2:-$work/readme.db}
 trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-"$binary" serve --db "$work/readme.db" --definitions definitions \
+"$binary" serve --db "$db" --definitions definitions \
   --principals definitions/principals/demo.json --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 server_pid=$!
 for _ in $(seq 1 100); do

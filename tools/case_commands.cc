@@ -31,7 +31,7 @@ Exit codes: 0 every scenario passed, 1 some expectation failed, 2 wrong usage,
 )";
 
 constexpr const char* kReplayHelp =
-    R"(usage: tongban replay --db FILE --case ID [--at TIME] [--format text|json]
+    R"(usage: tongban replay --db FILE|URI --case ID [--at TIME] [--format text|json]
 
 Rebuilds a case from its events alone (no side effects) and prints its state and clock;
 with --at, as it stood at TIME (e.g. 2026-03-05T12:00:00+08:00). A bundle case (一件事) is shown
@@ -41,7 +41,7 @@ Exit codes: 0 replayed, 1 the history does not replay, 2 wrong usage, 3 cannot r
 )";
 
 constexpr const char* kVerifyHelp =
-    R"(usage: tongban verify --db FILE [--case ID] [--format text|json]
+    R"(usage: tongban verify --db FILE|URI [--case ID] [--format text|json]
 
 Checks that every event's hash chain is intact and that replaying the events reproduces
 the stored snapshot; reports the first event that breaks, and why. Without --case, every
@@ -60,12 +60,13 @@ std::string ReadFile(const std::string& path, bool* ok) {
   return buffer.str();
 }
 
-// Opens the database read-only and loads its definitions.
-Result<std::unique_ptr<Engine>> OpenDatabase(const std::string& path) {
-  if (!std::filesystem::exists(path)) return Status::NotFound("no database file " + path);
+// Opens the database (an SQLite file or a PostgreSQL URI) read-only and loads its definitions.
+Result<std::unique_ptr<Engine>> OpenDatabase(const std::string& db) {
+  if (!IsPostgresConnectionString(db) && !std::filesystem::exists(db)) {
+    return Status::NotFound("no database file " + db);
+  }
   EngineOptions options;
-  options.store.path = path;
-  options.store.read_only = true;
+  SelectDatabase(db, /*read_only=*/true, SqliteStoreOptions{}.max_queue, &options);
   return Engine::Open(std::move(options));
 }
 

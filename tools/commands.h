@@ -10,6 +10,8 @@ int BenchCommand(int argc, char** argv, int first);
 int ScenarioCommand(int argc, char** argv, int first);
 int ReplayCommand(int argc, char** argv, int first);
 int VerifyCommand(int argc, char** argv, int first);
+int CopyCommand(int argc, char** argv, int first);
+int MigrateCommand(int argc, char** argv, int first);
 int ServeCommand(int argc, char** argv, int first);
 int TokenCommand(int argc, char** argv, int first);
 

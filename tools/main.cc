@@ -11,13 +11,15 @@ namespace {
 constexpr const char* kUsage = R"(usage: tongban COMMAND [ARGS...]
 
 Commands:
-  serve      run the HTTP API on the definitions, with SQLite as the store
+  serve      run the HTTP API on the definitions, on SQLite or PostgreSQL
   token      print a new API token and its principals-file line
   validate   check definition files and report every problem with its place
   graph      draw an item's whole case machine as Mermaid or Graphviz DOT
   scenario   run scenario files against a definition on a simulated clock
   replay     rebuild a case from its events, now or as it stood at a past time
   verify     check hash chains and snapshots of one case or a whole database
+  copy       copy a whole database (SQLite to PostgreSQL) and verify the copy
+  migrate    bring a database's schema to this version (SQLite or PostgreSQL)
   bench      measure speed (see 'tongban bench --help')
 
 'tongban COMMAND --help' describes a command.
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
   if (command == "scenario") return ScenarioCommand(argc, argv, 2);
   if (command == "replay") return ReplayCommand(argc, argv, 2);
   if (command == "verify") return VerifyCommand(argc, argv, 2);
+  if (command == "copy") return CopyCommand(argc, argv, 2);
+  if (command == "migrate") return MigrateCommand(argc, argv, 2);
   std::cerr << "tongban: unknown command '" << command << "'\n" << kUsage;
   return kExitUsage;
 }

@@ -23,10 +23,13 @@ namespace {
 constexpr const char* kServeHelp = R"(usage: tongban serve [OPTIONS]
 
 Serves the HTTP API on the definitions in --definitions (deployed into the database at
-start: new versions are added, deployed versions are immutable), with SQLite as the store.
+start: new versions are added, deployed versions are immutable), with SQLite (the default)
+or PostgreSQL as the store.
 
 Options:
-  --db FILE              the SQLite database (created if missing; default tongban.db)
+  --db FILE|URI          the SQLite database (created if missing; default tongban.db), or a
+                         PostgreSQL connection URI (postgresql://USER@HOST/DB?…; its schema is
+                         created or migrated at start)
   --definitions DIR      definitions to deploy at start (default definitions)
   --principals FILE      who may call the API (default definitions/principals/demo.json);
                          every role a principal holds must be built in or declared by a
@@ -34,7 +37,8 @@ Options:
   --listen HOST:PORT     address to listen on (default 127.0.0.1:8080; port 0 = any free port)
   --clock simulated:TIME run on a simulated clock starting at TIME (e.g.
                          simulated:2026-03-02T09:00:00+08:00); enables POST /v1/admin/clock
-  --synchronous MODE     FULL (default) or NORMAL
+  --synchronous MODE     FULL (default) or NORMAL (SQLite; PostgreSQL always commits with
+                         synchronous_commit=on)
   --threads N            HTTP worker threads (default 256)
   --max-queued N         accepted connections waiting for a worker at most (default 1024;
                          0 unbounded); past it requests are answered 503 with Retry-After
@@ -143,10 +147,13 @@ int ServeCommand(int argc, char** argv, int first) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  engine_options.store.path = args.Get("db").value_or("tongban.db");
+  const std::string db = args.Get("db").value_or("tongban.db");
+  SelectDatabase(db, /*read_only=*/false, max_write_queue, &engine_options);
   engine_options.store.synchronous = args.Get("synchronous").value_or("FULL");
-  engine_options.store.max_queue = max_write_queue;
-  const SqliteStoreOptions store_options = engine_options.store;  // for the start-up line
+  // For the start-up line; never the connection string, which may hold a password.
+  const std::string database = IsPostgresConnectionString(db)
+                                   ? "PostgreSQL (synchronous_commit=on)"
+                                   : db + " (synchronous=" + engine_options.store.synchronous + ")";
   auto opened = Engine::Open(std::move(engine_options));
   if (!opened.ok()) {
     std::cerr << "tongban serve: " << opened.status().message() << "\n";
@@ -183,8 +190,7 @@ int ServeCommand(int argc, char** argv, int first) {
     return kExitError;
   }
   std::cout << "listening on " << server_options.host << ":" << *port << std::endl;
-  std::cerr << "tongban serve: database " << store_options.path
-            << " (synchronous=" << store_options.synchronous << "), " << registry.Items().size()
+  std::cerr << "tongban serve: database " << database << ", " << registry.Items().size()
             << " item version(s); deployed " << deployed->deployed.size() << " new, "
             << deployed->unchanged.size() << " unchanged\n";
   // Only the versions new cases run on: a case of an older version keeps its own rules.

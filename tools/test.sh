@@ -51,6 +51,14 @@ for stage in $stages; do
       timed npm-ci env -C tests/browser PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
       cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTONGBAN_WERROR=ON >/dev/null
       timed main-build cmake --build "$build_dir" -j "$jobs"
+      # A throwaway PostgreSQL cluster for the PostgreSQL store's tests (TONGBAN_TEST_POSTGRES),
+      # stopped and removed when this script exits, whatever happens.
+      pg_dir=$(mktemp -d /tmp/tongban-pg-XXXXXX)
+      trap 'tools/pg_cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
+      timed pg-start tools/pg_cluster.sh start "$pg_dir" >"$pg_dir.conninfo"
+      TONGBAN_TEST_POSTGRES=$(cat "$pg_dir.conninfo")
+      rm -f "$pg_dir.conninfo"
+      export TONGBAN_TEST_POSTGRES
       timed main-test ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" "$@"
       ;;
     asan)

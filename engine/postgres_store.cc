@@ -1,0 +1,1039 @@
+#include "engine/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+namespace tongban {
+
+namespace {
+
+// Each entry migrates the schema from version i to i + 1. Version 1 holds what SqliteStore's
+// version 3 holds.
+const std::string kMigrations[] = {
+    std::string(R"sql(
+CREATE TABLE definitions (
+  kind TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  version INTEGER NOT NULL,
+  content_hash TEXT NOT NULL,
+  text TEXT NOT NULL,
+  deployed_ms BIGINT NOT NULL,
+  PRIMARY KEY (kind, id, version)
+);
+CREATE TABLE events (
+  case_id TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  time_ms BIGINT NOT NULL,
+  actor_id TEXT COLLATE "C" NOT NULL,
+  actor_role TEXT NOT NULL,
+  actor_organ TEXT NOT NULL,
+  action TEXT NOT NULL,
+  data TEXT NOT NULL,
+  status TEXT NOT NULL,
+  step TEXT NOT NULL,
+  definition_id TEXT NOT NULL,
+  definition_version INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  idempotency_key TEXT COLLATE "C",
+  CONSTRAINT events_pkey PRIMARY KEY (case_id, seq),
+  CONSTRAINT events_idempotency UNIQUE (actor_id, idempotency_key)
+);
+CREATE TABLE cases (
+  id TEXT COLLATE "C" NOT NULL,
+  number TEXT COLLATE "C" NOT NULL,
+  query_code TEXT NOT NULL,
+  definition_id TEXT COLLATE "C" NOT NULL,
+  definition_version INTEGER NOT NULL,
+  status TEXT COLLATE "C" NOT NULL,
+  step TEXT NOT NULL,
+  applicant_id TEXT COLLATE "C" NOT NULL,
+  organ_id TEXT COLLATE "C" NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  next_timer_ms BIGINT,
+  snapshot TEXT NOT NULL,
+  yellow_ms BIGINT,
+  red_ms BIGINT,
+  CONSTRAINT cases_pkey PRIMARY KEY (id),
+  CONSTRAINT cases_number UNIQUE (number)
+);
+CREATE INDEX cases_status ON cases (status, id);
+CREATE INDEX cases_applicant ON cases (applicant_id, id);
+CREATE INDEX cases_timer ON cases (next_timer_ms) WHERE next_timer_ms IS NOT NULL;
+CREATE TABLE ledger (
+  seq BIGINT PRIMARY KEY,
+  time_ms BIGINT NOT NULL,
+  actor_id TEXT NOT NULL,
+  actor_role TEXT NOT NULL,
+  actor_organ TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  data TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX ledger_subject ON ledger (kind, subject);
+CREATE TABLE ledger_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE case_counts (
+  status TEXT COLLATE "C" PRIMARY KEY,
+  n BIGINT NOT NULL
+);
+CREATE TABLE light_changes (
+  at_ms BIGINT PRIMARY KEY,
+  yellow BIGINT NOT NULL,
+  red BIGINT NOT NULL
+);
+CREATE FUNCTION tongban_refuse_rewrite() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'rows of % are append-only', TG_TABLE_NAME;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE ON ledger
+  FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+CREATE TRIGGER definitions_immutable BEFORE UPDATE OR DELETE ON definitions
+  FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+)sql") + "INSERT INTO ledger_head (id, seq, hash) VALUES (1, 0, '" +
+        kGenesisHash + "');",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
+
+constexpr const char* kCaseColumns =
+    "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms";
+constexpr const char* kEventColumns =
+    "case_id, seq, time_ms, actor_id, actor_role, actor_organ, action, data, status, step, "
+    "definition_id, definition_version, prev_hash, hash, idempotency_key";
+constexpr const char* kUnderReview = "under_review";
+// Times a write is tried alone after its transaction failed while the connection stayed sound
+// (a deadlock with another node).
+constexpr int kAttempts = 3;
+// Rows per page of a scan (ForEach*): a scan never holds a connection for long.
+constexpr int kPage = 2000;
+
+Instant FromMillis(int64_t ms) {
+  return Instant(std::chrono::milliseconds(ms));
+}
+int64_t ToMillis(Instant t) {
+  return t.time_since_epoch().count();
+}
+
+// A statement parameter: text, or SQL NULL.
+using Param = std::optional<std::string>;
+using Params = std::vector<Param>;
+
+Param Int(int64_t v) {
+  return std::to_string(v);
+}
+std::optional<int64_t> MillisOf(const std::optional<Instant>& t) {
+  if (!t) return std::nullopt;
+  return ToMillis(*t);
+}
+Param OptionalMillis(const std::optional<Instant>& t) {
+  if (!t) return std::nullopt;
+  return std::to_string(ToMillis(*t));
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Reads the rows of a result.
+struct Rows {
+  PgResult result;
+  int size() const { return PQntuples(result.get()); }
+  bool IsNull(int row, int column) const { return PQgetisnull(result.get(), row, column) != 0; }
+  std::string Text(int row, int column) const {
+    return std::string(PQgetvalue(result.get(), row, column),
+                       static_cast<size_t>(PQgetlength(result.get(), row, column)));
+  }
+  int64_t Int(int row, int column) const {
+    return std::strtoll(PQgetvalue(result.get(), row, column), nullptr, 10);
+  }
+  std::optional<int64_t> OptionalInt(int row, int column) const {
+    if (IsNull(row, column)) return std::nullopt;
+    return Int(row, column);
+  }
+  // The number of rows an UPDATE or INSERT touched.
+  int64_t Affected() const { return std::strtoll(PQcmdTuples(result.get()), nullptr, 10); }
+};
+
+CaseRecord ReadCase(const Rows& rows, int i) {
+  CaseRecord r;
+  r.id = rows.Text(i, 0);
+  r.number = rows.Text(i, 1);
+  r.query_code = rows.Text(i, 2);
+  r.definition_id = rows.Text(i, 3);
+  r.definition_version = static_cast<int>(rows.Int(i, 4));
+  r.status = rows.Text(i, 5);
+  r.step = rows.Text(i, 6);
+  r.applicant_id = rows.Text(i, 7);
+  r.organ_id = rows.Text(i, 8);
+  r.created_at = FromMillis(rows.Int(i, 9));
+  r.updated_at = FromMillis(rows.Int(i, 10));
+  r.version = rows.Int(i, 11);
+  if (auto t = rows.OptionalInt(i, 12)) r.next_timer_at = FromMillis(*t);
+  r.snapshot = rows.Text(i, 13);
+  if (auto t = rows.OptionalInt(i, 14)) r.yellow_at = FromMillis(*t);
+  if (auto t = rows.OptionalInt(i, 15)) r.red_at = FromMillis(*t);
+  return r;
+}
+
+// Reads row i of kEventColumns into `e`, assigning every field.
+void ReadEvent(const Rows& rows, int i, Event& e) {
+  e.case_id = rows.Text(i, 0);
+  e.seq = rows.Int(i, 1);
+  e.time = FromMillis(rows.Int(i, 2));
+  e.actor.id = rows.Text(i, 3);
+  e.actor.role = rows.Text(i, 4);
+  e.actor.organ = rows.Text(i, 5);
+  e.actor.name.clear();
+  e.action = rows.Text(i, 6);
+  e.data = rows.Text(i, 7);
+  e.status = rows.Text(i, 8);
+  e.step = rows.Text(i, 9);
+  e.definition_id = rows.Text(i, 10);
+  e.definition_version = static_cast<int>(rows.Int(i, 11));
+  e.prev_hash = rows.Text(i, 12);
+  e.hash = rows.Text(i, 13);
+  e.idempotency_key = rows.IsNull(i, 14) ? "" : rows.Text(i, 14);
+}
+
+std::string Trimmed(const char* message) {
+  std::string s = message == nullptr ? "" : message;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+bool IsPostgresConnectionString(std::string_view db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+// One libpq connection, used by one thread at a time. Statements with parameters are prepared once
+// per connection.
+struct PostgresStore::Connection {
+  PGconn* conn = nullptr;
+  std::map<std::string, std::string> prepared;  // SQL -> statement name
+  // The constraint the last failed statement violated, if any.
+  std::string violated;
+
+  ~Connection() {
+    if (conn != nullptr) PQfinish(conn);
+  }
+  bool healthy() const {
+    return PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE;
+  }
+
+  // The Status of a failed statement, by its SQLSTATE.
+  Status Failure(const PGresult* r, const std::string& what) {
+    const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char* constraint =
+        r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+    violated = constraint == nullptr ? "" : constraint;
+    std::string message = "postgresql: " + what + ": " +
+                          Trimmed(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+    const std::string code = state == nullptr ? "" : state;
+    // The connection is gone, the server is going away or out of resources, or the transaction
+    // lost a race it can retry: nothing was stored, and trying again may succeed.
+    if (code.empty() || PQstatus(conn) != CONNECTION_OK || code.starts_with("08") ||
+        code.starts_with("53") || code.starts_with("57P") || code == "40001" || code == "40P01") {
+      return Status::Unavailable(message);
+    }
+    if (code == "23505") return Status::AlreadyExists(message);
+    return Status::Internal(message);
+  }
+
+  // Runs `sql` with `params` ($1, $2, … in it) as a prepared statement.
+  Result<Rows> Query(const std::string& sql, const Params& params = {}) {
+    auto it = prepared.find(sql);
+    if (it == prepared.end()) {
+      const std::string name = "s" + std::to_string(prepared.size());
+      PgResult made(PQprepare(conn, name.c_str(), sql.c_str(), 0, nullptr));
+      if (PQresultStatus(made.get()) != PGRES_COMMAND_OK) {
+        return Failure(made.get(), "preparing " + sql);
+      }
+      it = prepared.emplace(sql, name).first;
+    }
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const Param& p : params)
+      values.push_back(p ? p->c_str() : nullptr);
+    PgResult result(PQexecPrepared(conn, it->second.c_str(), static_cast<int>(values.size()),
+                                   values.data(), nullptr, nullptr, 0));
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      return Failure(result.get(), sql.substr(0, 60));
+    }
+    return Rows{std::move(result)};
+  }
+
+  // Runs statements without parameters (BEGIN, SAVEPOINT, a migration).
+  Status Run(const std::string& sql) {
+    PgResult result(PQexec(conn, sql.c_str()));
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      return Failure(result.get(), sql.substr(0, 60));
+    }
+    return Status::Ok();
+  }
+};
+
+// Borrows a reader connection for the scope of one read; a connection that failed is dropped.
+class PostgresStore::Lease {
+ public:
+  explicit Lease(PostgresStore* store) : store_(store) {
+    auto c = store->AcquireReader();
+    if (c.ok()) {
+      connection_ = std::move(c).value();
+    } else {
+      error_ = c.status();
+    }
+  }
+  ~Lease() {
+    if (connection_) store_->ReleaseReader(std::move(connection_));
+  }
+  Connection* get() { return connection_.get(); }
+  const Status& error() const { return error_; }
+
+ private:
+  PostgresStore* store_;
+  std::unique_ptr<Connection> connection_;
+  Status error_;
+};
+
+#define TONGBAN_PG_LEASE(lease) \
+  Lease lease(this);            \
+  if (lease.get() == nullptr) return lease.error()
+
+// Count changes of a transaction, applied once at its end in key order (see the header).
+struct PostgresStore::CountDeltas {
+  std::map<std::string, int64_t> statuses;
+  std::map<int64_t, std::pair<int64_t, int64_t>> lights;  // at_ms -> (yellow, red)
+
+  void AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
+               std::optional<int64_t> red_ms, int64_t delta) {
+    statuses[status] += delta;
+    if (status != kUnderReview) return;
+    // A case that turns red without being yellow first is yellow for no time (as SqliteStore).
+    if (red_ms && (!yellow_ms || *yellow_ms > *red_ms)) yellow_ms = red_ms;
+    if (yellow_ms) lights[*yellow_ms].first += delta;
+    if (red_ms) {
+      lights[*red_ms].first -= delta;
+      lights[*red_ms].second += delta;
+    }
+  }
+  void Merge(const CountDeltas& other) {
+    for (const auto& [status, n] : other.statuses)
+      statuses[status] += n;
+    for (const auto& [at, change] : other.lights) {
+      lights[at].first += change.first;
+      lights[at].second += change.second;
+    }
+  }
+};
+
+PostgresStore::PostgresStore(PostgresStoreOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOptions& options) {
+  std::unique_ptr<PostgresStore> store(new PostgresStore(options));
+  TONGBAN_RETURN_IF_ERROR(store->Initialize());
+  return store;
+}
+
+Result<std::unique_ptr<PostgresStore::Connection>> PostgresStore::Connect() {
+  auto c = std::make_unique<Connection>();
+  c->conn = PQconnectdb(options_.conninfo.c_str());
+  if (c->conn == nullptr) return Status::Unavailable("postgresql: out of memory");
+  if (PQstatus(c->conn) != CONNECTION_OK) {
+    return Status::Unavailable("postgresql: cannot connect: " + Trimmed(PQerrorMessage(c->conn)));
+  }
+  // The server's notices ("relation already exists, skipping") are not for the node's log.
+  PQsetNoticeProcessor(
+      c->conn, [](void*, const char*) {}, nullptr);
+  // Durability is the server's: a commit returns once its WAL is flushed, whatever the server's
+  // default. Read-only tools cannot write by mistake.
+  TONGBAN_RETURN_IF_ERROR(c->Run("SET synchronous_commit = on"));
+  if (options_.read_only) {
+    TONGBAN_RETURN_IF_ERROR(c->Run("SET default_transaction_read_only = on"));
+  }
+  return c;
+}
+
+Status PostgresStore::Initialize() {
+  // A string libpq cannot parse is the caller's mistake, not an outage.
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(options_.conninfo.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string message = error != nullptr ? Trimmed(error) : "out of memory";
+    PQfreemem(error);
+    return Status::InvalidArgument("bad PostgreSQL connection string: " + message);
+  }
+  PQconninfoFree(parsed);
+  auto first = Connect();
+  if (!first.ok()) return first.status();
+  Connection& c = **first;
+  if (options_.read_only) {
+    auto version = c.Query("SELECT version FROM tongban_schema WHERE id = 1");
+    if (!version.ok() || version->size() == 0) {
+      return Status::FailedPrecondition("not a tongban database (no schema version): " +
+                                        (version.ok() ? "" : version.status().message()));
+    }
+    if (version->Int(0, 0) > kSchemaVersion) {
+      return Status::FailedPrecondition(
+          "database schema version " + std::to_string(version->Int(0, 0)) +
+          " is newer than this tongban understands (" + std::to_string(kSchemaVersion) + ")");
+    }
+    ReleaseReader(std::move(first).value());
+    return Status::Ok();
+  }
+  TONGBAN_RETURN_IF_ERROR(Migrate(c));
+  writer_ = std::move(first).value();
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+  return Status::Ok();
+}
+
+Status PostgresStore::Migrate(Connection& c) {
+  // Two nodes creating the table at once: one of them fails on the catalog's unique index, and
+  // then finds the table made.
+  const char* create =
+      "CREATE TABLE IF NOT EXISTS tongban_schema (id INTEGER PRIMARY KEY CHECK (id = 1), "
+      "version INTEGER NOT NULL)";
+  if (!c.Run(create).ok()) TONGBAN_RETURN_IF_ERROR(c.Run(create));
+  int version = 0;
+  do {
+    TONGBAN_RETURN_IF_ERROR(c.Run("BEGIN"));
+    // Serialises migrations of several nodes; readers of the table are not blocked.
+    Status step = c.Run("LOCK TABLE tongban_schema IN EXCLUSIVE MODE");
+    auto read =
+        step.ok() ? c.Query("SELECT version FROM tongban_schema WHERE id = 1") : Result<Rows>(step);
+    if (read.ok()) {
+      version = read->size() == 0 ? 0 : static_cast<int>(read->Int(0, 0));
+      if (version > kSchemaVersion) {
+        step = Status::FailedPrecondition("database schema version " + std::to_string(version) +
+                                          " is newer than this tongban understands (" +
+                                          std::to_string(kSchemaVersion) + ")");
+      } else if (version < kSchemaVersion) {
+        step = c.Run(kMigrations[version]);
+        if (step.ok()) {
+          auto set =
+              c.Query(version == 0 ? "INSERT INTO tongban_schema (id, version) VALUES (1, $1)"
+                                   : "UPDATE tongban_schema SET version = $1 WHERE id = 1",
+                      {Int(version + 1)});
+          step = set.status();
+        }
+        if (!step.ok()) {
+          step = Status(step.code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
+                                                                : StatusCode::kInternal,
+                        "migrating the schema to version " + std::to_string(version + 1) +
+                            " failed: " + step.message());
+        }
+        ++version;
+      }
+    } else {
+      step = read.status();
+    }
+    if (!step.ok()) {
+      (void)c.Run("ROLLBACK");
+      return step;
+    }
+    TONGBAN_RETURN_IF_ERROR(c.Run("COMMIT"));
+  } while (version < kSchemaVersion);
+  return Status::Ok();
+}
+
+PostgresStore::~PostgresStore() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+Result<std::unique_ptr<PostgresStore::Connection>> PostgresStore::AcquireReader() {
+  {
+    std::lock_guard<std::mutex> lock(readers_mutex_);
+    if (!idle_readers_.empty()) {
+      auto c = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return c;
+    }
+  }
+  return Connect();
+}
+
+void PostgresStore::ReleaseReader(std::unique_ptr<Connection> connection) {
+  // A connection that failed (the server restarted, a read was cut short) is not reused.
+  if (!connection->healthy()) return;
+  std::lock_guard<std::mutex> lock(readers_mutex_);
+  if (idle_readers_.size() < 64) idle_readers_.push_back(std::move(connection));
+}
+
+// ---- Writes -------------------------------------------------------------------------------------
+
+Status PostgresStore::Commit(StoreWrite write) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  if (write.cases.empty() && write.ledger.empty()) return Status::Ok();
+  auto pending = std::make_unique<PendingWrite>();
+  pending->write = std::move(write);
+  std::future<Status> done = pending->done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    if (stopping_) return Status::Unavailable("the store is shutting down");
+    if (options_.max_queue > 0 && queue_.size() >= static_cast<size_t>(options_.max_queue)) {
+      overloaded_.fetch_add(1);
+      return Status::Unavailable("the store is overloaded: " + std::to_string(queue_.size()) +
+                                 " writes are waiting; try again shortly");
+    }
+    queue_.push_back(std::move(pending));
+    queued_.store(static_cast<int64_t>(queue_.size()));
+  }
+  queue_cv_.notify_one();
+  return done.get();
+}
+
+void PostgresStore::WriterLoop() {
+  while (true) {
+    std::vector<std::unique_ptr<PendingWrite>> batch;
+    {
+      std::unique_lock<std::mutex> lock(queue_mutex_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      size_t weight = 0;
+      const size_t limit = static_cast<size_t>(std::max(1, options_.max_batch));
+      while (!queue_.empty()) {
+        const size_t next = std::max<size_t>(1, queue_.front()->write.cases.size());
+        if (!batch.empty() && (!options_.group_commit || weight + next > limit)) break;
+        weight += next;
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      queued_.store(static_cast<int64_t>(queue_.size()));
+    }
+    std::vector<Status> results;
+    Status failed = RunTransaction(batch, &results);
+    if (!failed.ok()) {
+      // The transaction failed as a whole (the connection, a deadlock with another node): each
+      // write again alone, so that each gets its own outcome; a write that lost a race with
+      // another node (the connection still sound) is tried again, a few times.
+      results.assign(batch.size(), Status::Ok());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        std::vector<std::unique_ptr<PendingWrite>> one;
+        one.push_back(std::move(batch[i]));
+        Status alone = failed;
+        std::vector<Status> result;
+        for (int attempt = batch.size() > 1 ? 0 : 1; attempt < kAttempts; ++attempt) {
+          if (attempt > 0 && !WriterHealthy()) break;
+          alone = RunTransaction(one, &result);
+          if (alone.ok()) break;
+        }
+        results[i] = alone.ok() ? result[0] : alone;
+        batch[i] = std::move(one[0]);
+      }
+    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      batch[i]->done.set_value(results[i]);
+  }
+}
+
+bool PostgresStore::WriterHealthy() const {
+  return writer_ != nullptr && PQstatus(writer_->conn) == CONNECTION_OK;
+}
+
+Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& batch,
+                                     std::vector<Status>* results) {
+  results->assign(batch.size(), Status::Ok());
+  if (writer_ == nullptr || PQstatus(writer_->conn) != CONNECTION_OK) {
+    // Lost (the server restarted): connect again, or this batch is unavailable.
+    auto again = Connect();
+    if (!again.ok()) return again.status();
+    writer_ = std::move(again).value();
+  }
+  Connection& c = *writer_;
+  TONGBAN_RETURN_IF_ERROR(c.Run("BEGIN"));
+  const bool appends = std::any_of(batch.begin(), batch.end(),
+                                   [](const auto& p) { return !p->write.ledger.empty(); });
+  Status broken = Status::Ok();
+  LedgerEnd end;
+  LedgerEnd start;
+  if (appends) {
+    // Locked first, before any case row: every appending transaction takes its locks in this
+    // order, so two nodes never deadlock over the ledger.
+    auto head = c.Query("SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE");
+    if (!head.ok()) {
+      broken = head.status();
+    } else if (head->size() != 1) {
+      broken = Status::DataLoss("the ledger's head row is missing");
+    } else {
+      end = {head->Int(0, 0), head->Text(0, 1)};
+      start = end;
+    }
+  }
+  CountDeltas counts;
+  int64_t committed_writes = 0;
+  int64_t batch_writes = 0;
+  for (size_t i = 0; i < batch.size() && broken.ok(); ++i) {
+    StoreWrite& write = batch[i]->write;
+    batch_writes += static_cast<int64_t>(write.cases.size());
+    const LedgerEnd before = end;
+    Status s = c.Run("SAVEPOINT write");
+    if (!s.ok()) {
+      broken = s;
+      break;
+    }
+    CountDeltas deltas;
+    for (const CaseWrite& w : write.cases) {
+      s = ApplyCaseWrite(c, w, &deltas);
+      if (!s.ok()) break;
+    }
+    if (s.ok() && !write.ledger.empty()) s = AppendLedger(c, write.ledger, &end);
+    if (s.ok()) s = c.Run("RELEASE SAVEPOINT write");
+    if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss) {
+      broken = s;  // not this write's fault: the transaction fails
+      break;
+    }
+    if (s.ok()) {
+      committed_writes += static_cast<int64_t>(write.cases.size());
+      counts.Merge(deltas);
+    } else {
+      end = before;  // the refused write's entries consume no seq
+      Status undone = c.Run("ROLLBACK TO SAVEPOINT write");
+      if (undone.ok()) undone = c.Run("RELEASE SAVEPOINT write");
+      if (!undone.ok()) broken = undone;
+    }
+    (*results)[i] = s;
+  }
+  if (broken.ok()) broken = ApplyCounts(c, counts);
+  if (broken.ok() && end.seq != start.seq) {
+    auto moved = c.Query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1",
+                         {Int(end.seq), end.hash});
+    broken = moved.status();
+  }
+  Status commit = broken.ok() ? c.Run("COMMIT") : broken;
+  if (!commit.ok()) {
+    if (PQstatus(c.conn) == CONNECTION_OK && PQtransactionStatus(c.conn) != PQTRANS_IDLE) {
+      (void)c.Run("ROLLBACK");
+    }
+    return Status::Unavailable("commit failed, nothing was stored: " + commit.message());
+  }
+  commits_.fetch_add(1);
+  writes_.fetch_add(committed_writes);
+  int64_t previous = max_batch_.load();
+  while (batch_writes > previous && !max_batch_.compare_exchange_weak(previous, batch_writes)) {
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDeltas* deltas) {
+  const CaseRecord& r = w.record;
+  const Param yellow = OptionalMillis(r.yellow_at);
+  const Param red = OptionalMillis(r.red_at);
+  const Param timer = OptionalMillis(r.next_timer_at);
+  if (w.expected_version == 0) {
+    // A new case: the primary key decides between two nodes creating it at once (the second waits
+    // for the first to commit, then fails here).
+    auto inserted =
+        c.Query(std::string("INSERT INTO cases (") + kCaseColumns +
+                    ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
+                {r.id, r.number, r.query_code, r.definition_id, Int(r.definition_version), r.status,
+                 r.step, r.applicant_id, r.organ_id, Int(ToMillis(r.created_at)),
+                 Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot, yellow, red});
+    if (!inserted.ok()) {
+      if (inserted.status().code() == StatusCode::kAlreadyExists && c.violated == "cases_pkey") {
+        return Status::Aborted("case " + r.id + " exists already, not at version 0");
+      }
+      return inserted.status();
+    }
+  } else {
+    // The row lock makes a concurrent writer of this case wait, and then read the version this
+    // one committed.
+    auto current = c.Query(
+        "SELECT version, status, yellow_ms, red_ms FROM cases WHERE id = $1 FOR UPDATE", {r.id});
+    if (!current.ok()) return current.status();
+    const int64_t version = current->size() == 0 ? 0 : current->Int(0, 0);
+    if (current->size() == 0 || version != w.expected_version) {
+      return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
+                             ", not " + std::to_string(w.expected_version));
+    }
+    deltas->AddCase(current->Text(0, 1), current->OptionalInt(0, 2), current->OptionalInt(0, 3),
+                    -1);
+    auto updated = c.Query(
+        "UPDATE cases SET status = $2, step = $3, updated_ms = $4, version = $5, "
+        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9 WHERE id = $1",
+        {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
+         yellow, red});
+    if (!updated.ok()) return updated.status();
+  }
+  for (const Event& e : w.events) {
+    auto inserted = c.Query(
+        std::string("INSERT INTO events (") + kEventColumns +
+            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+        {e.case_id, Int(e.seq), Int(ToMillis(e.time)), e.actor.id, e.actor.role, e.actor.organ,
+         e.action, e.data, e.status, e.step, e.definition_id, Int(e.definition_version),
+         e.prev_hash, e.hash, e.idempotency_key.empty() ? Param() : Param(e.idempotency_key)});
+    if (inserted.ok()) continue;
+    if (inserted.status().code() == StatusCode::kAlreadyExists) {
+      if (c.violated == "events_idempotency") {
+        return Status::AlreadyExists("idempotency key already used: " + e.idempotency_key);
+      }
+      if (c.violated == "events_pkey") {
+        return Status::Aborted("case " + e.case_id + " already has event " + std::to_string(e.seq));
+      }
+    }
+    return inserted.status();
+  }
+  deltas->AddCase(r.status, MillisOf(r.yellow_at), MillisOf(r.red_at), +1);
+  return Status::Ok();
+}
+
+Status PostgresStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
+                                   LedgerEnd* end) {
+  for (LedgerEntry& e : entries) {
+    e.seq = end->seq + 1;
+    e.prev_hash = end->hash;
+    e.hash = ComputeLedgerHash(e);
+    auto inserted = c.Query(
+        "INSERT INTO ledger (seq, time_ms, actor_id, actor_role, actor_organ, actor_name, kind, "
+        "subject, data, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+        {Int(e.seq), Int(ToMillis(e.time)), e.actor.id, e.actor.role, e.actor.organ, e.actor.name,
+         e.kind, e.subject, e.data, e.prev_hash, e.hash});
+    if (!inserted.ok()) {
+      // Under the head's lock no other writer appends: a clash means someone wrote the table
+      // around the store.
+      return Status(inserted.status().code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
+                                                                         : StatusCode::kInternal,
+                    "appending ledger entry " + std::to_string(e.seq) +
+                        " failed: " + inserted.status().message());
+    }
+    *end = {e.seq, e.hash};
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::ApplyCounts(Connection& c, const CountDeltas& deltas) {
+  for (const auto& [status, n] : deltas.statuses) {
+    if (n == 0) continue;
+    TONGBAN_RETURN_IF_ERROR(AddToRow(c, "UPDATE case_counts SET n = n + $2 WHERE status = $1",
+                                     "INSERT INTO case_counts (status, n) VALUES ($1, $2)",
+                                     {status, Int(n)}));
+  }
+  for (const auto& [at, change] : deltas.lights) {
+    if (change.first == 0 && change.second == 0) continue;
+    TONGBAN_RETURN_IF_ERROR(AddToRow(
+        c, "UPDATE light_changes SET yellow = yellow + $2, red = red + $3 WHERE at_ms = $1",
+        "INSERT INTO light_changes (at_ms, yellow, red) VALUES ($1, $2, $3)",
+        {Int(at), Int(change.first), Int(change.second)}));
+  }
+  return Status::Ok();
+}
+
+// Adds to a count row: UPDATE, and INSERT when there was no row. Another node inserting the same
+// new row at once makes the INSERT wait for it and then fail on the key: then the row exists, and
+// the UPDATE runs again (the savepoint keeps the transaction usable).
+Status PostgresStore::AddToRow(Connection& c, const std::string& update, const std::string& insert,
+                               const std::vector<std::optional<std::string>>& params) {
+  auto updated = c.Query(update, params);
+  if (!updated.ok()) return updated.status();
+  if (updated->Affected() > 0) return Status::Ok();
+  TONGBAN_RETURN_IF_ERROR(c.Run("SAVEPOINT add_row"));
+  auto inserted = c.Query(insert, params);
+  if (inserted.ok()) return c.Run("RELEASE SAVEPOINT add_row");
+  if (inserted.status().code() != StatusCode::kAlreadyExists) return inserted.status();
+  TONGBAN_RETURN_IF_ERROR(c.Run("ROLLBACK TO SAVEPOINT add_row"));
+  TONGBAN_RETURN_IF_ERROR(c.Run("RELEASE SAVEPOINT add_row"));
+  auto again = c.Query(update, params);
+  if (!again.ok()) return again.status();
+  if (again->Affected() != 1) return Status::Unavailable("a count row vanished; try again");
+  return Status::Ok();
+}
+
+Status PostgresStore::Deploy(const DefinitionRecord& d) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  TONGBAN_PG_LEASE(lease);
+  Connection& c = *lease.get();
+  auto same = [&]() -> Status {
+    auto existing =
+        c.Query("SELECT content_hash FROM definitions WHERE kind = $1 AND id = $2 AND version = $3",
+                {d.kind, d.id, Int(d.version)});
+    if (!existing.ok()) return existing.status();
+    if (existing->size() == 0) return Status::NotFound("");
+    if (existing->Text(0, 0) == d.content_hash) return Status::Ok();
+    return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " + std::to_string(d.version) +
+                                 " is already deployed with other content; deploy a new version");
+  };
+  Status found = same();
+  if (found.code() != StatusCode::kNotFound) return found;
+  auto inserted = c.Query(
+      "INSERT INTO definitions (kind, id, version, content_hash, text, deployed_ms) "
+      "VALUES ($1,$2,$3,$4,$5,$6)",
+      {d.kind, d.id, Int(d.version), d.content_hash, d.text, Int(ToMillis(d.deployed_at))});
+  // Another node deployed it in between: the same content is fine.
+  if (!inserted.ok() && inserted.status().code() == StatusCode::kAlreadyExists) return same();
+  return inserted.status();
+}
+
+// ---- Reads --------------------------------------------------------------------------------------
+
+Result<std::vector<DefinitionRecord>> PostgresStore::Definitions() {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query(
+      "SELECT kind, id, version, content_hash, text, deployed_ms FROM definitions "
+      "ORDER BY kind, id, version");  // calendars before items: items refer to them
+  if (!rows.ok()) return rows.status();
+  std::vector<DefinitionRecord> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back({rows->Text(i, 0), rows->Text(i, 1), static_cast<int>(rows->Int(i, 2)),
+                   rows->Text(i, 3), rows->Text(i, 4), FromMillis(rows->Int(i, 5))});
+  }
+  return out;
+}
+
+Result<std::optional<CaseRecord>> PostgresStore::GetCase(const std::string& id) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows =
+      lease.get()->Query(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id = $1", {id});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<CaseRecord>();
+  return std::optional<CaseRecord>(ReadCase(*rows, 0));
+}
+
+Result<std::optional<CaseRecord>> PostgresStore::GetCaseByNumber(const std::string& number) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query(
+      std::string("SELECT ") + kCaseColumns + " FROM cases WHERE number = $1", {number});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<CaseRecord>();
+  return std::optional<CaseRecord>(ReadCase(*rows, 0));
+}
+
+Result<std::vector<Event>> PostgresStore::GetEvents(const std::string& case_id, int64_t up_to_seq) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query(std::string("SELECT ") + kEventColumns +
+                                     " FROM events WHERE case_id = $1 AND seq <= $2 ORDER BY seq",
+                                 {case_id, Int(up_to_seq)});
+  if (!rows.ok()) return rows.status();
+  std::vector<Event> out(static_cast<size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i)
+    ReadEvent(*rows, i, out[static_cast<size_t>(i)]);
+  return out;
+}
+
+Result<std::vector<LedgerEntry>> PostgresStore::Ledger(int64_t after_seq) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query(
+      "SELECT seq, time_ms, actor_id, actor_role, actor_organ, actor_name, kind, subject, data, "
+      "prev_hash, hash FROM ledger WHERE seq > $1 ORDER BY seq",
+      {Int(after_seq)});
+  if (!rows.ok()) return rows.status();
+  std::vector<LedgerEntry> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    LedgerEntry e;
+    e.seq = rows->Int(i, 0);
+    e.time = FromMillis(rows->Int(i, 1));
+    e.actor = {rows->Text(i, 2), rows->Text(i, 3), rows->Text(i, 4), rows->Text(i, 5)};
+    e.kind = rows->Text(i, 6);
+    e.subject = rows->Text(i, 7);
+    e.data = rows->Text(i, 8);
+    e.prev_hash = rows->Text(i, 9);
+    e.hash = rows->Text(i, 10);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::optional<IdempotencyHit>> PostgresStore::FindIdempotencyKey(const std::string& actor_id,
+                                                                        const std::string& key) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query(
+      "SELECT case_id, seq FROM events WHERE actor_id = $1 AND idempotency_key = $2",
+      {actor_id, key});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<IdempotencyHit>();
+  return std::optional<IdempotencyHit>(IdempotencyHit{rows->Text(0, 0), rows->Int(0, 1)});
+}
+
+Result<std::vector<CaseRecord>> PostgresStore::ListCases(const CaseFilter& f) {
+  TONGBAN_PG_LEASE(lease);
+  std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id > $1";
+  Params params = {f.after_id};
+  auto add = [&](const char* clause, Param value) {
+    params.push_back(std::move(value));
+    sql += std::string(" AND ") + clause + " $" + std::to_string(params.size());
+  };
+  if (!f.status.empty()) add("status =", f.status);
+  if (!f.definition_id.empty()) add("definition_id =", f.definition_id);
+  if (!f.applicant_id.empty()) add("applicant_id =", f.applicant_id);
+  if (!f.organ_id.empty()) add("organ_id =", f.organ_id);
+  if (f.created_from) add("created_ms >=", Int(ToMillis(*f.created_from)));
+  if (f.created_to) add("created_ms <", Int(ToMillis(*f.created_to)));
+  params.push_back(Int(f.limit));
+  sql += " ORDER BY id LIMIT $" + std::to_string(params.size());
+  auto rows = lease.get()->Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  std::vector<CaseRecord> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back(ReadCase(*rows, i));
+  return out;
+}
+
+Result<std::vector<std::string>> PostgresStore::DueTimers(Instant now, int limit) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query(
+      "SELECT id FROM cases WHERE next_timer_ms IS NOT NULL AND next_timer_ms <= $1 "
+      "ORDER BY next_timer_ms LIMIT $2",
+      {Int(ToMillis(now)), Int(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back(rows->Text(i, 0));
+  return out;
+}
+
+Status PostgresStore::ForEachCaseId(const std::function<bool(const std::string&)>& visit) {
+  std::string after;
+  while (true) {
+    auto page = [&]() -> Result<Rows> {
+      TONGBAN_PG_LEASE(lease);
+      return lease.get()->Query("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
+                                {after, Int(kPage)});
+    };
+    auto rows = page();
+    if (!rows.ok()) return rows.status();
+    if (rows->size() == 0) return Status::Ok();
+    for (int i = 0; i < rows->size(); ++i) {
+      if (!visit(rows->Text(i, 0))) return Status::Ok();
+    }
+    after = rows->Text(rows->size() - 1, 0);
+  }
+}
+
+Status PostgresStore::ForEachEvent(const CaseIdRange& range,
+                                   const std::function<bool(Event&)>& visit) {
+  // Pages in (case_id, seq) order: events are append-only, so a page boundary cannot skip one.
+  std::string sql = std::string("SELECT ") + kEventColumns +
+                    " FROM events WHERE case_id >= $1 AND (case_id > $2 OR (case_id = $2 AND "
+                    "seq > $3))";
+  if (!range.to.empty()) sql += " AND case_id < $5";
+  sql += " ORDER BY case_id, seq LIMIT $4";
+  std::string after_case = range.from;
+  int64_t after_seq = 0;
+  Event e;
+  while (true) {
+    Params params = {range.from, after_case, Int(after_seq), Int(kPage)};
+    if (!range.to.empty()) params.push_back(range.to);
+    auto page = [&]() -> Result<Rows> {
+      TONGBAN_PG_LEASE(lease);
+      return lease.get()->Query(sql, params);
+    };
+    auto rows = page();
+    if (!rows.ok()) return rows.status();
+    for (int i = 0; i < rows->size(); ++i) {
+      ReadEvent(*rows, i, e);
+      after_case = e.case_id;
+      after_seq = e.seq;
+      if (!visit(e)) return Status::Ok();
+    }
+    if (rows->size() < kPage) return Status::Ok();
+  }
+}
+
+Status PostgresStore::ForEachCase(const CaseIdRange& range,
+                                  const std::function<bool(const CaseRecord&)>& visit) {
+  std::string sql =
+      std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id >= $1 AND id > $2";
+  if (!range.to.empty()) sql += " AND id < $4";
+  sql += " ORDER BY id LIMIT $3";
+  std::string after;
+  while (true) {
+    Params params = {range.from, after, Int(kPage)};
+    if (!range.to.empty()) params.push_back(range.to);
+    auto page = [&]() -> Result<Rows> {
+      TONGBAN_PG_LEASE(lease);
+      return lease.get()->Query(sql, params);
+    };
+    auto rows = page();
+    if (!rows.ok()) return rows.status();
+    for (int i = 0; i < rows->size(); ++i) {
+      CaseRecord r = ReadCase(*rows, i);
+      after = r.id;
+      if (!visit(r)) return Status::Ok();
+    }
+    if (rows->size() < kPage) return Status::Ok();
+  }
+}
+
+Result<std::optional<std::string>> PostgresStore::CaseIdAt(int64_t index) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows =
+      lease.get()->Query("SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET $1", {Int(index)});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(rows->Text(0, 0));
+}
+
+Result<int64_t> PostgresStore::CountCases() {
+  TONGBAN_PG_LEASE(lease);
+  // The counts kept on write: count(*) reads every row in PostgreSQL.
+  auto rows = lease.get()->Query("SELECT coalesce(sum(n), 0) FROM case_counts");
+  if (!rows.ok()) return rows.status();
+  return rows->Int(0, 0);
+}
+
+Result<int64_t> PostgresStore::CountEvents() {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query("SELECT count(*) FROM events");
+  if (!rows.ok()) return rows.status();
+  return rows->Int(0, 0);
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> PostgresStore::CountByStatus() {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.get()->Query("SELECT status, n FROM case_counts WHERE n <> 0 ORDER BY status");
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back({rows->Text(i, 0), rows->Int(i, 1)});
+  return out;
+}
+
+Result<LightCounts> PostgresStore::CountLights(Instant now) {
+  TONGBAN_PG_LEASE(lease);
+  // One statement, so both figures come from one snapshot.
+  auto rows = lease.get()->Query(
+      "SELECT (SELECT coalesce(sum(n), 0) FROM case_counts WHERE status = $2), "
+      "coalesce(sum(yellow), 0), coalesce(sum(red), 0) FROM light_changes WHERE at_ms <= $1",
+      {Int(ToMillis(now)), std::string(kUnderReview)});
+  if (!rows.ok()) return rows.status();
+  LightCounts counts;
+  counts.yellow = rows->Int(0, 1);
+  counts.red = rows->Int(0, 2);
+  counts.green = rows->Int(0, 0) - counts.yellow - counts.red;
+  return counts;
+}
+
+Result<std::vector<std::string>> PostgresStore::CasesWithUnknownLights(int /*limit*/) {
+  return std::vector<std::string>{};
+}
+
+StoreStats PostgresStore::Stats() const {
+  return StoreStats{commits_.load(), writes_.load(), max_batch_.load(), overloaded_.load(),
+                    queued_.load()};
+}
+
+}  // namespace tongban

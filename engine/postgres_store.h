@@ -1,0 +1,177 @@
+// PostgresStore: the Store on a PostgreSQL database, through libpq, for several Tongban nodes
+// serving one province from one database (issue 12). SqliteStore (sqlite_store.h) stays the
+// default; the contract is store.h's, and the same conformance tests run on both
+// (store_conformance_test.cc).
+//
+// Several nodes, correct by construction — every rule is enforced by the database, never by a
+// node's memory:
+// - Optimistic concurrency: a case write locks the case's row (SELECT … FOR UPDATE) and checks its
+//   version; a new case is an INSERT under the primary key. Of two nodes writing one case at once,
+//   the second waits for the first to commit and is then refused with kAborted, as SqliteStore
+//   refuses a stale version.
+// - Idempotency keys are UNIQUE (actor_id, idempotency_key) in the database: a retry that lands on
+//   another node is kAlreadyExists, and FindIdempotencyKey there finds the first outcome.
+// - The ledger stays one hash chain: its end lives in the row ledger_head, locked (FOR UPDATE) by
+//   every transaction that appends, from its start; the next node appends after the lock is
+//   released, from the end the first committed.
+// - Counts (case_counts, light_changes) are kept on write in the same transaction. Their rows are
+//   hot across nodes, so a transaction updates them last, in key order, once for its whole batch:
+//   two transactions always lock them in the same order and cannot deadlock on them.
+//
+// Durability: every transaction commits with synchronous_commit=on (set on each connection), so a
+// Commit() that returned OK is on PostgreSQL's disk (and on its synchronous standbys, if any).
+//
+// Group commit, as SqliteStore: one writer connection per store (per node) and one writer thread
+// that drains the queue into one transaction, each StoreWrite in its own SAVEPOINT, so a refused
+// write rolls back alone. When the transaction fails as a whole (the connection dropped, a
+// deadlock with another node), each of its StoreWrites runs again alone (up to three times while
+// the connection stays sound) and gets its own outcome.
+// Readers use a pool of their own connections and never wait for the writer.
+//
+// Errors: a connection that fails or drops, a server shutting down, a deadlock or serialization
+// failure is kUnavailable (nothing of the write was stored; try again) and the connection is made
+// again for the next write or read; a connection string libpq cannot parse is kInvalidArgument.
+//
+// Schema: versioned in the table tongban_schema (one row); Open() migrates an older database
+// forward, each step in one transaction under LOCK TABLE tongban_schema (two nodes starting at once
+// migrate once), and refuses a newer one (kFailedPrecondition). Its versions are this store's own
+// (version 1 holds what SqliteStore's version 3 holds). Triggers refuse UPDATE and DELETE on
+// events, ledger entries and definitions. Text keys are COLLATE "C", so ids sort byte-wise as in
+// SQLite.
+//
+// Plain SQL: standard SQL plus these PostgreSQL features, all kept by openGauss and KingbaseES —
+// SELECT … FOR UPDATE, SAVEPOINT / ROLLBACK TO SAVEPOINT, LOCK TABLE … IN EXCLUSIVE MODE,
+// CREATE TABLE IF NOT EXISTS, partial indexes (CREATE INDEX … WHERE), COLLATE "C", trigger
+// functions in PL/pgSQL (CREATE TRIGGER … EXECUTE PROCEDURE), dollar quoting, LIMIT/OFFSET,
+// SET synchronous_commit / default_transaction_read_only, and libpq's protocol (prepared
+// statements, SQLSTATE codes). No extensions, no INSERT … ON CONFLICT (counts are UPDATE, then
+// INSERT when no row was updated), no advisory locks, no LISTEN/NOTIFY.
+//
+// Not yet here (issue 12): claiming due timers across nodes (DueTimers only lists them, as in
+// SQLite), telling other nodes of ledger changes, and the 503 while the database is away.
+//
+// Thread safety: all methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "engine/store.h"
+
+namespace tongban {
+
+// True for a libpq connection URI (postgresql://… or postgres://…): what `--db` takes for
+// PostgreSQL; anything else is an SQLite file's path.
+bool IsPostgresConnectionString(std::string_view db);
+
+struct PostgresStoreOptions {
+  // A libpq connection string: a URI (postgresql://user@host/db?…) or key=value pairs.
+  std::string conninfo;
+  bool group_commit = true;  // false: one transaction per StoreWrite
+  int max_batch = 512;       // case writes per transaction at most (a bigger StoreWrite goes alone)
+  bool read_only = false;    // for tools that only read (verify, replay): no migration, no writes
+  // StoreWrites waiting for the writer at most; Commit() past it is kUnavailable at once. 0:
+  // unbounded.
+  int max_queue = 4096;
+};
+
+class PostgresStore final : public Store {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Connects, and (unless read-only) creates or migrates the schema. Errors: kInvalidArgument for a
+  // connection string libpq cannot parse; kUnavailable when the server cannot be reached;
+  // kFailedPrecondition for a schema newer than this build, or read-only on a database without
+  // Tongban's schema.
+  static Result<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options);
+  // Stops accepting writes, finishes those queued, and closes every connection.
+  ~PostgresStore() override;
+
+  Status Deploy(const DefinitionRecord& definition) override;
+  Result<std::vector<DefinitionRecord>> Definitions() override;
+  using Store::Commit;  // Commit(CaseWrite)
+  Status Commit(StoreWrite write) override;
+  Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) override;
+  Result<std::optional<CaseRecord>> GetCase(const std::string& id) override;
+  Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override;
+  Result<std::vector<Event>> GetEvents(const std::string& case_id, int64_t up_to_seq) override;
+  Result<std::optional<IdempotencyHit>> FindIdempotencyKey(const std::string& actor_id,
+                                                           const std::string& key) override;
+  Result<std::vector<CaseRecord>> ListCases(const CaseFilter& filter) override;
+  Result<std::vector<std::string>> DueTimers(Instant now, int limit) override;
+  Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) override;
+  using Store::ForEachCase;
+  using Store::ForEachEvent;
+  Status ForEachEvent(const CaseIdRange& range, const std::function<bool(Event&)>& visit) override;
+  Status ForEachCase(const CaseIdRange& range,
+                     const std::function<bool(const CaseRecord&)>& visit) override;
+  Result<std::optional<std::string>> CaseIdAt(int64_t index) override;
+  Result<int64_t> CountCases() override;
+  Result<int64_t> CountEvents() override;
+  Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override;
+  Result<LightCounts> CountLights(Instant now) override;
+  // Always empty: every case in a PostgreSQL database was written with its light instants.
+  Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override;
+  StoreStats Stats() const override;
+
+  const PostgresStoreOptions& options() const { return options_; }
+
+ private:
+  struct Connection;
+  class Lease;
+  struct CountDeltas;
+  struct PendingWrite {
+    StoreWrite write;
+    std::promise<Status> done;
+  };
+  struct LedgerEnd {
+    int64_t seq = 0;
+    std::string hash;
+  };
+
+  explicit PostgresStore(PostgresStoreOptions options);
+  Status Initialize();
+  Result<std::unique_ptr<Connection>> Connect();
+  Status Migrate(Connection& c);
+  Result<std::unique_ptr<Connection>> AcquireReader();
+  void ReleaseReader(std::unique_ptr<Connection> connection);
+  void WriterLoop();
+  // Runs `batch` in one transaction, each StoreWrite in its savepoint; (*results)[i] is the outcome
+  // of batch[i]. kUnavailable when the transaction itself failed: nothing of it is stored.
+  Status RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& batch,
+                        std::vector<Status>* results);
+  Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountDeltas* deltas);
+  Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
+  Status ApplyCounts(Connection& c, const CountDeltas& deltas);
+  Status AddToRow(Connection& c, const std::string& update, const std::string& insert,
+                  const std::vector<std::optional<std::string>>& params);
+  bool WriterHealthy() const;  // writer thread only
+
+  PostgresStoreOptions options_;
+  std::unique_ptr<Connection> writer_;  // writer thread only (after Initialize)
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PendingWrite>> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+
+  std::atomic<int64_t> commits_{0};
+  std::atomic<int64_t> writes_{0};
+  std::atomic<int64_t> max_batch_{0};
+  std::atomic<int64_t> overloaded_{0};
+  std::atomic<int64_t> queued_{0};
+};
+
+}  // namespace tongban

@@ -1,0 +1,545 @@
+// The Store contract (store.h), run against every store: SqliteStore on a real file, and
+// PostgresStore on a real PostgreSQL server named by the environment variable
+// TONGBAN_TEST_POSTGRES (a libpq connection string; tools/pg_cluster.sh starts a throwaway cluster
+// and prints one, and tools/test.sh does so for CI). Without it the PostgreSQL cases are skipped,
+// saying so. Each PostgreSQL test runs in a schema of its own (search_path), dropped at its end.
+//
+// "Two nodes" are two store objects on one database: what two `tongban serve` processes on one
+// PostgreSQL are.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "engine/postgres_store.h"
+#include "engine/sqlite.h"
+#include "engine/sqlite_store.h"
+
+namespace tongban {
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class Backend { kSqlite, kPostgres };
+
+constexpr int64_t kBase = 1772413200000;  // 2026-03-02T01:00:00Z
+
+Instant Ms(int64_t ms) {
+  return Instant(std::chrono::milliseconds(ms));
+}
+
+Event MakeEvent(const std::string& case_id, int64_t seq, const std::string& key,
+                const std::string& actor) {
+  Event e;
+  e.case_id = case_id;
+  e.seq = seq;
+  e.time = Ms(kBase + seq * 1000);
+  e.actor = {actor, "reviewer", "organ-1", ""};
+  e.action = seq == 1 ? "submit" : "act" + std::to_string(seq);
+  e.data = "{\"n\":" + std::to_string(seq) + "}";
+  e.status = seq == 1 ? "submitted" : "under_review";
+  e.step = seq == 1 ? "" : "review";
+  e.definition_id = "item-a";
+  e.definition_version = 1;
+  e.prev_hash = kGenesisHash;
+  e.hash = ComputeEventHash(e);
+  e.idempotency_key = key;
+  return e;
+}
+
+// A write of events [from, to] of a case, decided against version from - 1; the last event carries
+// `key`.
+CaseWrite MakeWrite(const std::string& case_id, int64_t from, int64_t to,
+                    const std::string& key = "", const std::string& actor = "rev-1") {
+  CaseWrite w;
+  w.expected_version = from - 1;
+  for (int64_t seq = from; seq <= to; ++seq)
+    w.events.push_back(MakeEvent(case_id, seq, seq == to ? key : "", actor));
+  CaseRecord& r = w.record;
+  r.id = case_id;
+  r.number = "N-" + case_id;
+  r.query_code = "Q" + case_id;
+  r.definition_id = "item-a";
+  r.definition_version = 1;
+  r.status = w.events.back().status;
+  r.step = w.events.back().step;
+  r.applicant_id = "app-" + case_id;
+  r.organ_id = "organ-1";
+  r.created_at = Ms(kBase);
+  r.updated_at = w.events.back().time;
+  r.version = to;
+  r.next_timer_at = Ms(kBase + 100000 + to);
+  r.snapshot = "{\"version\":" + std::to_string(to) + "}";
+  return w;
+}
+
+LedgerEntry MakeEntry(const std::string& subject, int n) {
+  LedgerEntry e;
+  e.time = Ms(kBase + n);
+  e.actor = {"admin-1", "administrator", "organ-1", "王五"};
+  e.kind = kLedgerDelegationAdded;
+  e.subject = subject;
+  e.data = "{\"n\":" + std::to_string(n) + "}";
+  e.prev_hash = "the store's to set";
+  return e;
+}
+
+// A connection string for `base` whose sessions use `schema` (libpq's options parameter).
+std::string WithSchema(const std::string& base, const std::string& schema) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return base;
+  }
+  auto quoted = [](const std::string& v) {
+    std::string out = "'";
+    for (char ch : v) {
+      if (ch == '\'' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    return out + "'";
+  };
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
+    out += std::string(o->keyword) + "=" + quoted(o->val) + " ";
+  }
+  PQconninfoFree(options);
+  return out + "options=" + quoted("-c search_path=" + schema);
+}
+
+// Runs SQL on a PostgreSQL database around any store; "" when it worked, else the error.
+std::string PgExec(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+      error = PQresultErrorMessage(r);
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return error;
+}
+
+class StoreConformance : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kPostgres) {
+      const char* base = std::getenv("TONGBAN_TEST_POSTGRES");
+      if (base == nullptr || *base == '\0') {
+        GTEST_SKIP() << "PostgreSQL store not tested: set TONGBAN_TEST_POSTGRES to a connection "
+                        "string (tools/pg_cluster.sh start DIR prints one; tools/test.sh does it)";
+      }
+      static std::atomic<int> counter{0};
+      schema_ = "t_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+      base_ = base;
+      const std::string made = PgExec(base_, "CREATE SCHEMA " + schema_);
+      ASSERT_EQ(made, "") << "creating schema " << schema_;
+      conninfo_ = WithSchema(base_, schema_);
+    } else {
+      std::string pattern = (fs::temp_directory_path() / "tongban-conformance-XXXXXX").string();
+      ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+      dir_ = pattern;
+      conninfo_ = dir_ + "/t.db";
+    }
+  }
+  void TearDown() override {
+    if (!schema_.empty()) {
+      EXPECT_EQ(PgExec(base_, "DROP SCHEMA " + schema_ + " CASCADE"), "");
+    }
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      fs::remove_all(dir_, ignored);
+    }
+  }
+
+  Result<std::unique_ptr<Store>> TryOpen(bool read_only = false) {
+    if (GetParam() == Backend::kPostgres) {
+      PostgresStoreOptions options;
+      options.conninfo = conninfo_;
+      options.read_only = read_only;
+      auto store = PostgresStore::Open(options);
+      if (!store.ok()) return store.status();
+      return std::unique_ptr<Store>(std::move(store).value());
+    }
+    SqliteStoreOptions options;
+    options.path = conninfo_;
+    options.read_only = read_only;
+    auto store = SqliteStore::Open(options);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<Store>(std::move(store).value());
+  }
+  // A store on the test's database: each call another "node".
+  std::unique_ptr<Store> Open() {
+    auto store = TryOpen();
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+  // Sets the database's schema version behind the store's back.
+  void SetSchemaVersion(int version) {
+    if (GetParam() == Backend::kPostgres) {
+      ASSERT_EQ(PgExec(conninfo_, "UPDATE tongban_schema SET version = " + std::to_string(version)),
+                "");
+    } else {
+      auto db = sqlite::Database::Open(conninfo_, false, false);
+      ASSERT_TRUE(db.ok());
+      ASSERT_TRUE(db->Exec("PRAGMA user_version=" + std::to_string(version)).ok());
+    }
+  }
+
+  std::string conninfo_;  // the PostgreSQL connection string or the SQLite file
+
+ private:
+  std::string base_;
+  std::string schema_;
+  std::string dir_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreConformance,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) {
+                           return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+TEST_P(StoreConformance, WritesAndReadsBack) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Commit(MakeWrite("case-b", 1, 2, "key-b")).ok());
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 1)).ok());
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 2, 3)).ok());
+
+  auto a = store->GetCase("case-a");
+  ASSERT_TRUE(a.ok() && a->has_value()) << a.status().ToString();
+  EXPECT_EQ((*a)->version, 3);
+  EXPECT_EQ((*a)->status, "under_review");
+  EXPECT_EQ((*a)->snapshot, "{\"version\":3}");
+  EXPECT_EQ((*a)->next_timer_at, Ms(kBase + 100003));
+  EXPECT_EQ((*a)->created_at, Ms(kBase));
+  auto by_number = store->GetCaseByNumber("N-case-b");
+  ASSERT_TRUE(by_number.ok() && by_number->has_value());
+  EXPECT_EQ((*by_number)->id, "case-b");
+  EXPECT_FALSE(store->GetCase("case-none")->has_value());
+
+  auto events = store->GetEvents("case-a", INT64_MAX);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[2].action, "act3");
+  EXPECT_EQ((*events)[2].hash, MakeEvent("case-a", 3, "", "rev-1").hash);
+  EXPECT_EQ(store->GetEvents("case-a", 2)->size(), 2u);
+
+  auto hit = store->FindIdempotencyKey("rev-1", "key-b");
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ((*hit)->case_id, "case-b");
+  EXPECT_EQ((*hit)->seq, 2);
+  EXPECT_FALSE(store->FindIdempotencyKey("rev-2", "key-b")->has_value());
+
+  CaseFilter filter;
+  filter.status = "under_review";
+  auto listed = store->ListCases(filter);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, "case-a");  // in id order
+  filter.after_id = "case-a";
+  EXPECT_EQ(store->ListCases(filter)->size(), 1u);
+  filter = {};
+  filter.applicant_id = "app-case-b";
+  EXPECT_EQ(store->ListCases(filter)->size(), 1u);
+
+  auto due = store->DueTimers(Ms(kBase + 100003), 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, (std::vector<std::string>{"case-b", "case-a"}));  // earliest first
+
+  std::vector<std::string> seen;
+  ASSERT_TRUE(store
+                  ->ForEachEvent([&](Event& e) {
+                    seen.push_back(e.case_id + "#" + std::to_string(e.seq));
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"case-a#1", "case-a#2", "case-a#3", "case-b#1", "case-b#2"}));
+  seen.clear();
+  ASSERT_TRUE(store
+                  ->ForEachCase(CaseIdRange{"case-b", ""},
+                                [&](const CaseRecord& r) {
+                                  seen.push_back(r.id);
+                                  return true;
+                                })
+                  .ok());
+  EXPECT_EQ(seen, std::vector<std::string>{"case-b"});
+  EXPECT_EQ(store->CaseIdAt(1)->value_or(""), "case-b");
+  EXPECT_FALSE(store->CaseIdAt(2)->has_value());
+  EXPECT_EQ(*store->CountCases(), 2);
+  EXPECT_EQ(*store->CountEvents(), 5);
+}
+
+TEST_P(StoreConformance, ARefusedWriteStoresNothing) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 2, "key-1")).ok());
+  EXPECT_EQ(store->Commit(MakeWrite("case-a", 2, 3)).code(), StatusCode::kAborted);
+  EXPECT_EQ(store->Commit(MakeWrite("case-a", 1, 1)).code(), StatusCode::kAborted);
+  EXPECT_EQ(store->Commit(MakeWrite("case-x", 2, 2)).code(), StatusCode::kAborted);
+  EXPECT_EQ(store->Commit(MakeWrite("case-b", 1, 1, "key-1")).code(), StatusCode::kAlreadyExists);
+  CaseWrite clash = MakeWrite("case-c", 1, 1);
+  clash.record.number = "N-case-a";
+  EXPECT_EQ(store->Commit(clash).code(), StatusCode::kAlreadyExists);
+  // One stale case refuses the whole StoreWrite: its other case and its ledger entries too.
+  StoreWrite both;
+  both.cases.push_back(MakeWrite("case-d", 1, 1));
+  both.cases.push_back(MakeWrite("case-a", 1, 1));
+  both.ledger.push_back(MakeEntry("d-1", 1));
+  EXPECT_EQ(store->Commit(both).code(), StatusCode::kAborted);
+  EXPECT_EQ(*store->CountEvents(), 2);
+  EXPECT_EQ(*store->CountCases(), 1);
+  EXPECT_TRUE(store->Ledger()->empty());
+  EXPECT_EQ(store->GetCase("case-a")->value().version, 2);
+  // The refused entries consumed no seq.
+  StoreWrite entry;
+  entry.ledger.push_back(MakeEntry("d-2", 2));
+  ASSERT_TRUE(store->Commit(entry).ok());
+  EXPECT_EQ(store->Ledger()->at(0).seq, 1);
+}
+
+// Two nodes decide on the same version of one case at once, again and again: each time exactly one
+// commits and the other is told to decide again (kAborted).
+TEST_P(StoreConformance, ConcurrentWritersOfOneCaseOnTwoNodesExactlyOneWins) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string id = "case-" + std::to_string(round);
+    std::vector<Status> outcomes(4);
+    std::vector<std::thread> threads;
+    // Two creating the case, then two appending to version 1.
+    for (int i = 0; i < 2; ++i) {
+      threads.emplace_back(
+          [&, i] { outcomes[i] = (i == 0 ? node_a : node_b)->Commit(MakeWrite(id, 1, 1)); });
+    }
+    for (auto& t : threads)
+      t.join();
+    threads.clear();
+    for (int i = 2; i < 4; ++i) {
+      threads.emplace_back([&, i] {
+        CaseWrite w = MakeWrite(id, 2, 2);
+        w.record.snapshot = "{\"by\":" + std::to_string(i) + "}";
+        outcomes[i] = (i == 2 ? node_a : node_b)->Commit(std::move(w));
+      });
+    }
+    for (auto& t : threads)
+      t.join();
+    for (int pair = 0; pair < 2; ++pair) {
+      const Status& x = outcomes[2 * pair];
+      const Status& y = outcomes[2 * pair + 1];
+      EXPECT_NE(x.ok(), y.ok()) << round << ": " << x.ToString() << " / " << y.ToString();
+      EXPECT_EQ((x.ok() ? y : x).code(), StatusCode::kAborted) << (x.ok() ? y : x).ToString();
+    }
+    auto events = node_b->GetEvents(id, INT64_MAX);
+    ASSERT_TRUE(events.ok());
+    EXPECT_EQ(events->size(), 2u);
+    EXPECT_EQ(node_a->GetCase(id)->value().snapshot,
+              outcomes[2].ok() ? "{\"by\":2}" : "{\"by\":3}");
+  }
+  EXPECT_EQ(*node_a->CountCases(), kRounds);
+}
+
+// A retry that lands on the other node gets the first outcome, even when both are in flight.
+TEST_P(StoreConformance, IdempotencyKeysHoldAcrossNodes) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  ASSERT_TRUE(node_a->Commit(MakeWrite("case-a", 1, 1, "retry-1", "app-1")).ok());
+  EXPECT_EQ(node_b->Commit(MakeWrite("case-b", 1, 1, "retry-1", "app-1")).code(),
+            StatusCode::kAlreadyExists);
+  auto hit = node_b->FindIdempotencyKey("app-1", "retry-1");
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ((*hit)->case_id, "case-a");
+  for (int round = 0; round < 10; ++round) {
+    const std::string key = "race-" + std::to_string(round);
+    Status a, b;
+    std::thread ta([&] { a = node_a->Commit(MakeWrite("a-" + key, 1, 1, key, "app-1")); });
+    std::thread tb([&] { b = node_b->Commit(MakeWrite("b-" + key, 1, 1, key, "app-1")); });
+    ta.join();
+    tb.join();
+    EXPECT_NE(a.ok(), b.ok()) << a.ToString() << " / " << b.ToString();
+    EXPECT_EQ((a.ok() ? b : a).code(), StatusCode::kAlreadyExists);
+  }
+  EXPECT_EQ(*node_a->CountCases(), 11);
+}
+
+// Several threads on two nodes append at once: still one dense, sound chain.
+TEST_P(StoreConformance, ConcurrentLedgerAppendsFromTwoNodesFormOneChain) {
+  if (GetParam() == Backend::kSqlite) {
+    GTEST_SKIP() << "SqliteStore serves one process per file: its writer caches the chain's end";
+  }
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  constexpr int kThreads = 3;
+  constexpr int kWrites = 15;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2 * kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Store* node = (t % 2 == 0 ? node_a : node_b).get();
+      for (int i = 0; i < kWrites; ++i) {
+        StoreWrite w;
+        const std::string id = "c-" + std::to_string(t) + "-" + std::to_string(i);
+        w.cases.push_back(MakeWrite(id, 1, 1));
+        w.ledger.push_back(MakeEntry(id + "-x", i));
+        w.ledger.push_back(MakeEntry(id + "-y", i));
+        Status s = node->Commit(std::move(w));
+        EXPECT_TRUE(s.ok()) << s.ToString();
+        if (!s.ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto ledger = node_b->Ledger();
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), static_cast<size_t>(2 * kThreads * kWrites * 2));
+  auto fault = CheckLedgerChain(*ledger);
+  EXPECT_FALSE(fault.has_value()) << fault->seq << ": " << fault->reason;
+  // Each write's two entries are adjacent: a StoreWrite's entries are not interleaved.
+  for (size_t i = 0; i < ledger->size(); i += 2) {
+    EXPECT_EQ((*ledger)[i].subject.substr(0, (*ledger)[i].subject.size() - 2),
+              (*ledger)[i + 1].subject.substr(0, (*ledger)[i + 1].subject.size() - 2));
+  }
+  EXPECT_EQ(node_a->Ledger(40)->size(), ledger->size() - 40);
+}
+
+TEST_P(StoreConformance, CountsAreKeptOnWriteOnEveryNode) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  // Writers on both nodes move cases between statuses at once.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Store* node = (t % 2 == 0 ? node_a : node_b).get();
+      for (int i = 0; i < 10; ++i) {
+        const std::string id = "c-" + std::to_string(t) + "-" + std::to_string(i);
+        Status created = node->Commit(MakeWrite(id, 1, 1));
+        EXPECT_TRUE(created.ok()) << created.ToString();
+        if (i % 2 == 1) continue;  // stays submitted
+        CaseWrite review = MakeWrite(id, 2, 2);
+        review.record.yellow_at = Ms(kBase + 1000 * (1 + i % 4));
+        review.record.red_at = Ms(kBase + 10000);
+        Status reviewed = node->Commit(std::move(review));
+        EXPECT_TRUE(reviewed.ok()) << reviewed.ToString();
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  auto by_status = node_b->CountByStatus();
+  ASSERT_TRUE(by_status.ok());
+  EXPECT_EQ(*by_status, (std::vector<std::pair<std::string, int64_t>>{{"submitted", 20},
+                                                                      {"under_review", 20}}));
+  EXPECT_EQ(*node_a->CountCases(), 40);
+  // Yellow at kBase + 1000 (i = 0, 4, 8) and + 3000 (i = 2, 6) per thread; red at + 10000.
+  auto lights = node_a->CountLights(Ms(kBase + 1000));
+  ASSERT_TRUE(lights.ok());
+  EXPECT_EQ(lights->yellow, 12);
+  EXPECT_EQ(lights->green, 8);
+  EXPECT_EQ(lights->red, 0);
+  lights = node_b->CountLights(Ms(kBase + 10000));
+  EXPECT_EQ(lights->yellow, 0);
+  EXPECT_EQ(lights->red, 20);
+  EXPECT_EQ(lights->green, 0);
+  EXPECT_EQ(lights->unknown, 0);
+}
+
+TEST_P(StoreConformance, DefinitionsAreImmutableAcrossNodes) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  DefinitionRecord d{"item", "item-a", 1, "hash-1", "{}", Ms(kBase)};
+  ASSERT_TRUE(node_a->Deploy(d).ok());
+  EXPECT_TRUE(node_b->Deploy(d).ok());  // the same content: a no-op
+  d.content_hash = "hash-2";
+  EXPECT_EQ(node_b->Deploy(d).code(), StatusCode::kAlreadyExists);
+  auto deployed = node_b->Definitions();
+  ASSERT_TRUE(deployed.ok());
+  ASSERT_EQ(deployed->size(), 1u);
+  EXPECT_EQ((*deployed)[0].content_hash, "hash-1");
+}
+
+TEST_P(StoreConformance, ReopeningKeepsDataAndContinuesTheChain) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    StoreWrite w;
+    w.cases.push_back(MakeWrite("case-a", 1, 1));
+    w.ledger.push_back(MakeEntry("s-1", 1));
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  }
+  auto store = Open();
+  ASSERT_TRUE(store);
+  StoreWrite w;
+  w.ledger.push_back(MakeEntry("s-2", 2));
+  ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  auto ledger = store->Ledger();
+  ASSERT_EQ(ledger->size(), 2u);
+  EXPECT_FALSE(CheckLedgerChain(*ledger).has_value());
+  auto read_only = TryOpen(/*read_only=*/true);
+  ASSERT_TRUE(read_only.ok()) << read_only.status().ToString();
+  EXPECT_EQ((*read_only)->GetCase("case-a")->value().version, 1);
+  EXPECT_EQ((*read_only)->Commit(MakeWrite("case-b", 1, 1)).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StoreConformance, RefusesASchemaNewerThanItKnows) {
+  ASSERT_TRUE(Open());
+  SetSchemaVersion(99);
+  for (bool read_only : {false, true}) {
+    auto store = TryOpen(read_only);
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(store.status().message().find("newer"), std::string::npos)
+        << store.status().ToString();
+  }
+}
+
+// No server needed: these fail before or at connecting.
+TEST(PostgresStore, ABadConnectionStringIsAClearError) {
+  PostgresStoreOptions options;
+  options.conninfo = "postgresql://host:notaport:x/db?nonsense=1";
+  auto store = PostgresStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("connection string"), std::string::npos);
+
+  // Well formed, but nothing listens there.
+  options.conninfo = "postgresql:///tongban?host=/nonexistent-tongban-socket-dir";
+  store = PostgresStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("cannot connect"), std::string::npos);
+}
+
+TEST(PostgresStore, KnowsAConnectionStringFromAFilePath) {
+  EXPECT_TRUE(IsPostgresConnectionString("postgresql://u@h/db"));
+  EXPECT_TRUE(IsPostgresConnectionString("postgres:///db?host=/tmp"));
+  EXPECT_FALSE(IsPostgresConnectionString("tongban.db"));
+  EXPECT_FALSE(IsPostgresConnectionString("var/postgres/tongban.db"));
+}
+
+}  // namespace
+}  // namespace tongban
