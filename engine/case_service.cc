@@ -756,7 +756,8 @@ Result<CaseView> CaseService::FireTimersFor(const std::string& case_id, int* fir
 }
 
 Result<int> CaseService::FireDueTimers(int limit) {
-  auto due = store_->DueTimers(clock_->Now(), limit);
+  // Claimed, not only listed: another node on the same database fires the others.
+  auto due = store_->ClaimDueTimers(clock_->Now(), limit);
   if (!due.ok()) return due.status();
   int fired = 0;
   Status first_error;

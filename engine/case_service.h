@@ -223,7 +223,10 @@ class CaseService {
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
                          int threads = 0);
 
-  // Applies every timer due at the clock's now; returns how many system events were recorded.
+  // Applies every timer due at the clock's now on the cases this node claims
+  // (Store::ClaimDueTimers: with several nodes on one database, each fires the cases it claimed);
+  // returns how many system events were recorded. A case another node wrote first (kAborted, after
+  // a few fresh tries) is not a failure: its timer is that node's to fire or already fired.
   // Also rewrites up to `limit` cases under review written before the store recorded lights
   // (Store::CasesWithUnknownLights), so that CountLights needs no case read.
   Result<int> FireDueTimers(int limit = 500);

@@ -51,6 +51,9 @@ class CountingStore final : public Store {
   Result<std::vector<std::string>> DueTimers(Instant now, int limit) override {
     return base_->DueTimers(now, limit);
   }
+  Result<std::vector<std::string>> ClaimDueTimers(Instant now, int limit) override {
+    return base_->ClaimDueTimers(now, limit);
+  }
   Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) override {
     return base_->ForEachCaseId(visit);
   }

@@ -107,6 +107,9 @@ CREATE TRIGGER definitions_immutable BEFORE UPDATE OR DELETE ON definitions
   FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
 )sql") + "INSERT INTO ledger_head (id, seq, hash) VALUES (1, 0, '" +
         kGenesisHash + "');",
+    // Version 2: due timers claimed by one node at a time (ClaimDueTimers): the instant, on the
+    // database's clock, when a node's claim on the case's timer runs out.
+    "ALTER TABLE cases ADD COLUMN timer_claim_ms BIGINT;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
@@ -122,6 +125,9 @@ constexpr const char* kUnderReview = "under_review";
 constexpr int kAttempts = 3;
 // Rows per page of a scan (ForEach*): a scan never holds a connection for long.
 constexpr int kPage = 2000;
+// The database server's clock in milliseconds since the epoch: timer claims are measured on it, so
+// that the nodes' own clocks (a simulated one, even) do not matter to them.
+#define TONGBAN_PG_NOW_MS "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"
 
 Instant FromMillis(int64_t ms) {
   return Instant(std::chrono::milliseconds(ms));
@@ -212,10 +218,20 @@ void ReadEvent(const Rows& rows, int i, Event& e) {
   e.idempotency_key = rows.IsNull(i, 14) ? "" : rows.Text(i, 14);
 }
 
+// libpq's message on one line: its messages span lines ("connection to server … failed: …\n\tIs
+// the server running …?"), and a node's log and a command's error are one line each.
 std::string Trimmed(const char* message) {
-  std::string s = message == nullptr ? "" : message;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-    s.pop_back();
+  std::string s;
+  bool space = false;
+  for (const char* p = message == nullptr ? "" : message; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+      space = !s.empty();
+      continue;
+    }
+    if (space) s += ' ';
+    space = false;
+    s += *p;
+  }
   return s;
 }
 
@@ -311,6 +327,20 @@ class PostgresStore::Lease {
   Connection* get() { return connection_.get(); }
   const Status& error() const { return error_; }
 
+  // Runs one statement on the leased connection. When the connection turns out to be broken (the
+  // server restarted since it was last used, or went away), the pool's idle connections are all
+  // from before and are dropped, and the statement runs once more on a fresh connection: a read
+  // (and a timer claim) may be repeated. kUnavailable when no connection can be made.
+  Result<Rows> Query(const std::string& sql, const Params& params = {}) {
+    auto rows = connection_->Query(sql, params);
+    if (rows.ok() || PQstatus(connection_->conn) == CONNECTION_OK) return rows;
+    store_->DropIdleReaders();
+    auto fresh = store_->Connect();
+    if (!fresh.ok()) return fresh.status();
+    connection_ = std::move(fresh).value();
+    return connection_->Query(sql, params);
+  }
+
  private:
   PostgresStore* store_;
   std::unique_ptr<Connection> connection_;
@@ -358,7 +388,13 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
 
 Result<std::unique_ptr<PostgresStore::Connection>> PostgresStore::Connect() {
   auto c = std::make_unique<Connection>();
-  c->conn = PQconnectdb(options_.conninfo.c_str());
+  // connect_timeout before the connection string, which may set its own: a default, so that a
+  // server that does not answer (a host down, packets dropped) fails the attempt in seconds rather
+  // than after the system's TCP timeout.
+  const std::string timeout = std::to_string(std::max(1, options_.connect_timeout_s));
+  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* values[] = {timeout.c_str(), options_.conninfo.c_str(), nullptr};
+  c->conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (c->conn == nullptr) return Status::Unavailable("postgresql: out of memory");
   if (PQstatus(c->conn) != CONNECTION_OK) {
     return Status::Unavailable("postgresql: cannot connect: " + Trimmed(PQerrorMessage(c->conn)));
@@ -478,6 +514,14 @@ Result<std::unique_ptr<PostgresStore::Connection>> PostgresStore::AcquireReader(
   return Connect();
 }
 
+void PostgresStore::DropIdleReaders() {
+  std::vector<std::unique_ptr<Connection>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(readers_mutex_);
+    dropped.swap(idle_readers_);
+  }
+}
+
 void PostgresStore::ReleaseReader(std::unique_ptr<Connection> connection) {
   // A connection that failed (the server restarted, a read was cut short) is not reused.
   if (!connection->healthy()) return;
@@ -528,10 +572,15 @@ void PostgresStore::WriterLoop() {
     }
     std::vector<Status> results;
     Status failed = RunTransaction(batch, &results);
-    if (!failed.ok()) {
-      // The transaction failed as a whole (the connection, a deadlock with another node): each
-      // write again alone, so that each gets its own outcome; a write that lost a race with
-      // another node (the connection still sound) is tried again, a few times.
+    if (!failed.ok() && !WriterHealthy()) {
+      // The connection is lost (the server went away or is restarting) and could not be made
+      // again: no write of the batch can be stored now, and none waits for a connection attempt
+      // of its own. All fail at once (kUnavailable); the next batch connects again.
+      results.assign(batch.size(), failed);
+    } else if (!failed.ok()) {
+      // The transaction failed as a whole (a deadlock with another node, a failure of the
+      // server): each write again alone, so that each gets its own outcome; a write that lost a
+      // race with another node (the connection still sound) is tried again, a few times.
       results.assign(batch.size(), Status::Ok());
       for (size_t i = 0; i < batch.size(); ++i) {
         std::vector<std::unique_ptr<PendingWrite>> one;
@@ -565,8 +614,17 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
     if (!again.ok()) return again.status();
     writer_ = std::move(again).value();
   }
+  Status begun = writer_->Run("BEGIN");
+  if (!begun.ok() && begun.code() == StatusCode::kUnavailable) {
+    // The connection broke while idle (the server restarted since the last write): nothing of
+    // the batch was sent, so it begins again on a fresh connection.
+    auto again = Connect();
+    if (!again.ok()) return again.status();
+    writer_ = std::move(again).value();
+    begun = writer_->Run("BEGIN");
+  }
+  TONGBAN_RETURN_IF_ERROR(begun);
   Connection& c = *writer_;
-  TONGBAN_RETURN_IF_ERROR(c.Run("BEGIN"));
   const bool appends = std::any_of(batch.begin(), batch.end(),
                                    [](const auto& p) { return !p->write.ledger.empty(); });
   Status broken = Status::Ok();
@@ -625,10 +683,20 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
                          {Int(end.seq), end.hash});
     broken = moved.status();
   }
-  Status commit = broken.ok() ? c.Run("COMMIT") : broken;
+  const bool committing = broken.ok();
+  Status commit = committing ? c.Run("COMMIT") : broken;
   if (!commit.ok()) {
     if (PQstatus(c.conn) == CONNECTION_OK && PQtransactionStatus(c.conn) != PQTRANS_IDLE) {
       (void)c.Run("ROLLBACK");
+    }
+    if (committing && PQstatus(c.conn) != CONNECTION_OK) {
+      // The connection broke while COMMIT was under way: the server may have committed before
+      // its answer was lost. Still kUnavailable (the caller may try again; a retry with the same
+      // idempotency key finds the first outcome), but not "nothing was stored".
+      return Status::Unavailable(
+          "the connection to PostgreSQL was lost during COMMIT; the write "
+          "may or may not be stored: " +
+          commit.message());
     }
     return Status::Unavailable("commit failed, nothing was stored: " + commit.message());
   }
@@ -675,7 +743,8 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
                     -1);
     auto updated = c.Query(
         "UPDATE cases SET status = $2, step = $3, updated_ms = $4, version = $5, "
-        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9 WHERE id = $1",
+        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL "
+        "WHERE id = $1",
         {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
          yellow, red});
     if (!updated.ok()) return updated.status();
@@ -766,11 +835,10 @@ Status PostgresStore::AddToRow(Connection& c, const std::string& update, const s
 Status PostgresStore::Deploy(const DefinitionRecord& d) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   TONGBAN_PG_LEASE(lease);
-  Connection& c = *lease.get();
   auto same = [&]() -> Status {
-    auto existing =
-        c.Query("SELECT content_hash FROM definitions WHERE kind = $1 AND id = $2 AND version = $3",
-                {d.kind, d.id, Int(d.version)});
+    auto existing = lease.Query(
+        "SELECT content_hash FROM definitions WHERE kind = $1 AND id = $2 AND version = $3",
+        {d.kind, d.id, Int(d.version)});
     if (!existing.ok()) return existing.status();
     if (existing->size() == 0) return Status::NotFound("");
     if (existing->Text(0, 0) == d.content_hash) return Status::Ok();
@@ -779,7 +847,7 @@ Status PostgresStore::Deploy(const DefinitionRecord& d) {
   };
   Status found = same();
   if (found.code() != StatusCode::kNotFound) return found;
-  auto inserted = c.Query(
+  auto inserted = lease.Query(
       "INSERT INTO definitions (kind, id, version, content_hash, text, deployed_ms) "
       "VALUES ($1,$2,$3,$4,$5,$6)",
       {d.kind, d.id, Int(d.version), d.content_hash, d.text, Int(ToMillis(d.deployed_at))});
@@ -792,7 +860,7 @@ Status PostgresStore::Deploy(const DefinitionRecord& d) {
 
 Result<std::vector<DefinitionRecord>> PostgresStore::Definitions() {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query(
+  auto rows = lease.Query(
       "SELECT kind, id, version, content_hash, text, deployed_ms FROM definitions "
       "ORDER BY kind, id, version");  // calendars before items: items refer to them
   if (!rows.ok()) return rows.status();
@@ -807,7 +875,7 @@ Result<std::vector<DefinitionRecord>> PostgresStore::Definitions() {
 Result<std::optional<CaseRecord>> PostgresStore::GetCase(const std::string& id) {
   TONGBAN_PG_LEASE(lease);
   auto rows =
-      lease.get()->Query(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id = $1", {id});
+      lease.Query(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id = $1", {id});
   if (!rows.ok()) return rows.status();
   if (rows->size() == 0) return std::optional<CaseRecord>();
   return std::optional<CaseRecord>(ReadCase(*rows, 0));
@@ -815,8 +883,8 @@ Result<std::optional<CaseRecord>> PostgresStore::GetCase(const std::string& id) 
 
 Result<std::optional<CaseRecord>> PostgresStore::GetCaseByNumber(const std::string& number) {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query(
-      std::string("SELECT ") + kCaseColumns + " FROM cases WHERE number = $1", {number});
+  auto rows = lease.Query(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE number = $1",
+                          {number});
   if (!rows.ok()) return rows.status();
   if (rows->size() == 0) return std::optional<CaseRecord>();
   return std::optional<CaseRecord>(ReadCase(*rows, 0));
@@ -824,9 +892,9 @@ Result<std::optional<CaseRecord>> PostgresStore::GetCaseByNumber(const std::stri
 
 Result<std::vector<Event>> PostgresStore::GetEvents(const std::string& case_id, int64_t up_to_seq) {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query(std::string("SELECT ") + kEventColumns +
-                                     " FROM events WHERE case_id = $1 AND seq <= $2 ORDER BY seq",
-                                 {case_id, Int(up_to_seq)});
+  auto rows = lease.Query(std::string("SELECT ") + kEventColumns +
+                              " FROM events WHERE case_id = $1 AND seq <= $2 ORDER BY seq",
+                          {case_id, Int(up_to_seq)});
   if (!rows.ok()) return rows.status();
   std::vector<Event> out(static_cast<size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i)
@@ -836,7 +904,7 @@ Result<std::vector<Event>> PostgresStore::GetEvents(const std::string& case_id, 
 
 Result<std::vector<LedgerEntry>> PostgresStore::Ledger(int64_t after_seq) {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query(
+  auto rows = lease.Query(
       "SELECT seq, time_ms, actor_id, actor_role, actor_organ, actor_name, kind, subject, data, "
       "prev_hash, hash FROM ledger WHERE seq > $1 ORDER BY seq",
       {Int(after_seq)});
@@ -860,9 +928,9 @@ Result<std::vector<LedgerEntry>> PostgresStore::Ledger(int64_t after_seq) {
 Result<std::optional<IdempotencyHit>> PostgresStore::FindIdempotencyKey(const std::string& actor_id,
                                                                         const std::string& key) {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query(
-      "SELECT case_id, seq FROM events WHERE actor_id = $1 AND idempotency_key = $2",
-      {actor_id, key});
+  auto rows =
+      lease.Query("SELECT case_id, seq FROM events WHERE actor_id = $1 AND idempotency_key = $2",
+                  {actor_id, key});
   if (!rows.ok()) return rows.status();
   if (rows->size() == 0) return std::optional<IdempotencyHit>();
   return std::optional<IdempotencyHit>(IdempotencyHit{rows->Text(0, 0), rows->Int(0, 1)});
@@ -884,7 +952,7 @@ Result<std::vector<CaseRecord>> PostgresStore::ListCases(const CaseFilter& f) {
   if (f.created_to) add("created_ms <", Int(ToMillis(*f.created_to)));
   params.push_back(Int(f.limit));
   sql += " ORDER BY id LIMIT $" + std::to_string(params.size());
-  auto rows = lease.get()->Query(sql, params);
+  auto rows = lease.Query(sql, params);
   if (!rows.ok()) return rows.status();
   std::vector<CaseRecord> out;
   for (int i = 0; i < rows->size(); ++i)
@@ -894,7 +962,7 @@ Result<std::vector<CaseRecord>> PostgresStore::ListCases(const CaseFilter& f) {
 
 Result<std::vector<std::string>> PostgresStore::DueTimers(Instant now, int limit) {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query(
+  auto rows = lease.Query(
       "SELECT id FROM cases WHERE next_timer_ms IS NOT NULL AND next_timer_ms <= $1 "
       "ORDER BY next_timer_ms LIMIT $2",
       {Int(ToMillis(now)), Int(limit)});
@@ -905,13 +973,38 @@ Result<std::vector<std::string>> PostgresStore::DueTimers(Instant now, int limit
   return out;
 }
 
+Result<std::vector<std::string>> PostgresStore::ClaimDueTimers(Instant now, int limit) {
+  if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
+  TONGBAN_PG_LEASE(lease);
+  // One statement, so one short transaction: the due rows no live claim holds, locked and stamped
+  // with this node's lease. SKIP LOCKED passes over rows that another node is claiming or writing
+  // at this moment, so two nodes claiming at once get disjoint sets and never wait for each other.
+  auto rows = lease.Query(
+      "UPDATE cases SET timer_claim_ms = " TONGBAN_PG_NOW_MS
+      " + $3 WHERE id IN ("
+      "SELECT id FROM cases WHERE next_timer_ms IS NOT NULL AND next_timer_ms <= $1 "
+      "AND (timer_claim_ms IS NULL OR timer_claim_ms <= " TONGBAN_PG_NOW_MS
+      ") "
+      "ORDER BY next_timer_ms LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id, next_timer_ms",
+      {Int(ToMillis(now)), Int(limit), Int(std::max(1, options_.timer_lease_ms))});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::pair<int64_t, std::string>> due;
+  for (int i = 0; i < rows->size(); ++i)
+    due.emplace_back(rows->Int(i, 1), rows->Text(i, 0));
+  std::sort(due.begin(), due.end());  // RETURNING keeps no order: earliest first again
+  std::vector<std::string> out;
+  for (auto& [at, id] : due)
+    out.push_back(std::move(id));
+  return out;
+}
+
 Status PostgresStore::ForEachCaseId(const std::function<bool(const std::string&)>& visit) {
   std::string after;
   while (true) {
     auto page = [&]() -> Result<Rows> {
       TONGBAN_PG_LEASE(lease);
-      return lease.get()->Query("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
-                                {after, Int(kPage)});
+      return lease.Query("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
+                         {after, Int(kPage)});
     };
     auto rows = page();
     if (!rows.ok()) return rows.status();
@@ -939,7 +1032,7 @@ Status PostgresStore::ForEachEvent(const CaseIdRange& range,
     if (!range.to.empty()) params.push_back(range.to);
     auto page = [&]() -> Result<Rows> {
       TONGBAN_PG_LEASE(lease);
-      return lease.get()->Query(sql, params);
+      return lease.Query(sql, params);
     };
     auto rows = page();
     if (!rows.ok()) return rows.status();
@@ -965,7 +1058,7 @@ Status PostgresStore::ForEachCase(const CaseIdRange& range,
     if (!range.to.empty()) params.push_back(range.to);
     auto page = [&]() -> Result<Rows> {
       TONGBAN_PG_LEASE(lease);
-      return lease.get()->Query(sql, params);
+      return lease.Query(sql, params);
     };
     auto rows = page();
     if (!rows.ok()) return rows.status();
@@ -980,8 +1073,7 @@ Status PostgresStore::ForEachCase(const CaseIdRange& range,
 
 Result<std::optional<std::string>> PostgresStore::CaseIdAt(int64_t index) {
   TONGBAN_PG_LEASE(lease);
-  auto rows =
-      lease.get()->Query("SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET $1", {Int(index)});
+  auto rows = lease.Query("SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET $1", {Int(index)});
   if (!rows.ok()) return rows.status();
   if (rows->size() == 0) return std::optional<std::string>();
   return std::optional<std::string>(rows->Text(0, 0));
@@ -990,21 +1082,21 @@ Result<std::optional<std::string>> PostgresStore::CaseIdAt(int64_t index) {
 Result<int64_t> PostgresStore::CountCases() {
   TONGBAN_PG_LEASE(lease);
   // The counts kept on write: count(*) reads every row in PostgreSQL.
-  auto rows = lease.get()->Query("SELECT coalesce(sum(n), 0) FROM case_counts");
+  auto rows = lease.Query("SELECT coalesce(sum(n), 0) FROM case_counts");
   if (!rows.ok()) return rows.status();
   return rows->Int(0, 0);
 }
 
 Result<int64_t> PostgresStore::CountEvents() {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query("SELECT count(*) FROM events");
+  auto rows = lease.Query("SELECT count(*) FROM events");
   if (!rows.ok()) return rows.status();
   return rows->Int(0, 0);
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> PostgresStore::CountByStatus() {
   TONGBAN_PG_LEASE(lease);
-  auto rows = lease.get()->Query("SELECT status, n FROM case_counts WHERE n <> 0 ORDER BY status");
+  auto rows = lease.Query("SELECT status, n FROM case_counts WHERE n <> 0 ORDER BY status");
   if (!rows.ok()) return rows.status();
   std::vector<std::pair<std::string, int64_t>> out;
   for (int i = 0; i < rows->size(); ++i)
@@ -1015,7 +1107,7 @@ Result<std::vector<std::pair<std::string, int64_t>>> PostgresStore::CountByStatu
 Result<LightCounts> PostgresStore::CountLights(Instant now) {
   TONGBAN_PG_LEASE(lease);
   // One statement, so both figures come from one snapshot.
-  auto rows = lease.get()->Query(
+  auto rows = lease.Query(
       "SELECT (SELECT coalesce(sum(n), 0) FROM case_counts WHERE status = $2), "
       "coalesce(sum(yellow), 0), coalesce(sum(red), 0) FROM light_changes WHERE at_ms <= $1",
       {Int(ToMillis(now)), std::string(kUnderReview)});

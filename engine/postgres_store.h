@@ -14,6 +14,15 @@
 // - The ledger stays one hash chain: its end lives in the row ledger_head, locked (FOR UPDATE) by
 //   every transaction that appends, from its start; the next node appends after the lock is
 //   released, from the end the first committed.
+// - Every node sees the others' ledger entries at its next authorization decision: Registers
+//   (registers.h) reads the entries after the last one it applied before each decision — one
+//   indexed query on the ledger's primary key — so no notification is needed.
+// - Timers fire once, and a dead node's are taken over: ClaimDueTimers (store.h) stamps the due
+//   cases no live claim holds with a lease (cases.timer_claim_ms, timer_lease_ms on the
+//   database's clock) in one UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED), so two nodes
+//   claiming at once get disjoint cases; every write of a case ends its claim, and a node that
+//   dies holding claims delays those timers by at most the lease. The version check stays what
+//   makes a timer's event unique.
 // - Counts (case_counts, light_changes) are kept on write in the same transaction. Their rows are
 //   hot across nodes, so a transaction updates them last, in key order, once for its whole batch:
 //   two transactions always lock them in the same order and cannot deadlock on them.
@@ -28,27 +37,36 @@
 // the connection stays sound) and gets its own outcome.
 // Readers use a pool of their own connections and never wait for the writer.
 //
-// Errors: a connection that fails or drops, a server shutting down, a deadlock or serialization
-// failure is kUnavailable (nothing of the write was stored; try again) and the connection is made
-// again for the next write or read; a connection string libpq cannot parse is kInvalidArgument.
+// The database going away: a connection that fails or drops, a server shutting down or starting,
+// a deadlock or serialization failure is kUnavailable — the API's 503 with Retry-After — and
+// nothing of the write was stored (a transaction is all or nothing: never a half-written case).
+// The one exception is a connection lost during COMMIT itself: the server may have committed, and
+// the kUnavailable says so; a retry with the write's idempotency key finds the first outcome.
+// The store reconnects by itself, without a restart of the node:
+// - the writer: a batch that finds its connection broken before it began (the server restarted
+//   since the last write) begins again on a fresh connection, so the first write after a restart
+//   succeeds; while no connection can be made, each batch tries once and all its writes fail at
+//   once with kUnavailable (queued writes never wait on a connection of their own, nor hang);
+// - readers: a read whose pooled connection turns out broken drops every idle connection of the
+//   pool (all from before) and runs once more on a fresh one.
+// A connection attempt gives up after connect_timeout_s (unless the connection string sets
+// connect_timeout). A connection string libpq cannot parse is kInvalidArgument.
 //
 // Schema: versioned in the table tongban_schema (one row); Open() migrates an older database
 // forward, each step in one transaction under LOCK TABLE tongban_schema (two nodes starting at once
 // migrate once), and refuses a newer one (kFailedPrecondition). Its versions are this store's own
-// (version 1 holds what SqliteStore's version 3 holds). Triggers refuse UPDATE and DELETE on
-// events, ledger entries and definitions. Text keys are COLLATE "C", so ids sort byte-wise as in
-// SQLite.
+// (version 1 holds what SqliteStore's version 3 holds; version 2 adds cases.timer_claim_ms).
+// Triggers refuse UPDATE and DELETE on events, ledger entries and definitions. Text keys are
+// COLLATE "C", so ids sort byte-wise as in SQLite.
 //
 // Plain SQL: standard SQL plus these PostgreSQL features, all kept by openGauss and KingbaseES —
-// SELECT … FOR UPDATE, SAVEPOINT / ROLLBACK TO SAVEPOINT, LOCK TABLE … IN EXCLUSIVE MODE,
-// CREATE TABLE IF NOT EXISTS, partial indexes (CREATE INDEX … WHERE), COLLATE "C", trigger
-// functions in PL/pgSQL (CREATE TRIGGER … EXECUTE PROCEDURE), dollar quoting, LIMIT/OFFSET,
+// SELECT … FOR UPDATE, FOR UPDATE SKIP LOCKED, UPDATE … RETURNING, ALTER TABLE … ADD COLUMN,
+// EXTRACT(EPOCH FROM clock_timestamp()), SAVEPOINT / ROLLBACK TO SAVEPOINT, LOCK TABLE … IN
+// EXCLUSIVE MODE, CREATE TABLE IF NOT EXISTS, partial indexes (CREATE INDEX … WHERE), COLLATE "C",
+// trigger functions in PL/pgSQL (CREATE TRIGGER … EXECUTE PROCEDURE), dollar quoting, LIMIT/OFFSET,
 // SET synchronous_commit / default_transaction_read_only, and libpq's protocol (prepared
 // statements, SQLSTATE codes). No extensions, no INSERT … ON CONFLICT (counts are UPDATE, then
 // INSERT when no row was updated), no advisory locks, no LISTEN/NOTIFY.
-//
-// Not yet here (issue 12): claiming due timers across nodes (DueTimers only lists them, as in
-// SQLite), telling other nodes of ledger changes, and the 503 while the database is away.
 //
 // Thread safety: all methods are thread-safe.
 #pragma once
@@ -82,11 +100,16 @@ struct PostgresStoreOptions {
   // StoreWrites waiting for the writer at most; Commit() past it is kUnavailable at once. 0:
   // unbounded.
   int max_queue = 4096;
+  // How long a node's claim on a due timer lasts (ClaimDueTimers), in milliseconds: the most a
+  // dead node's timers wait before another node takes them over. Longer than a timer run takes.
+  int timer_lease_ms = 60000;
+  // Seconds a connection attempt may take, unless the connection string sets connect_timeout.
+  int connect_timeout_s = 5;
 };
 
 class PostgresStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Connects, and (unless read-only) creates or migrates the schema. Errors: kInvalidArgument for a
   // connection string libpq cannot parse; kUnavailable when the server cannot be reached;
@@ -108,6 +131,9 @@ class PostgresStore final : public Store {
                                                            const std::string& key) override;
   Result<std::vector<CaseRecord>> ListCases(const CaseFilter& filter) override;
   Result<std::vector<std::string>> DueTimers(Instant now, int limit) override;
+  // Claims due timers for this node for timer_lease_ms (see above and store.h).
+  // kFailedPrecondition on a read-only store.
+  Result<std::vector<std::string>> ClaimDueTimers(Instant now, int limit) override;
   Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) override;
   using Store::ForEachCase;
   using Store::ForEachEvent;
@@ -144,6 +170,8 @@ class PostgresStore final : public Store {
   Status Migrate(Connection& c);
   Result<std::unique_ptr<Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<Connection> connection);
+  // Closes every idle reader connection: they are all from before the connection broke.
+  void DropIdleReaders();
   void WriterLoop();
   // Runs `batch` in one transaction, each StoreWrite in its savepoint; (*results)[i] is the outcome
   // of batch[i]. kUnavailable when the transaction itself failed: nothing of it is stored.

@@ -151,6 +151,18 @@ class Store {
   virtual Result<std::vector<CaseRecord>> ListCases(const CaseFilter& filter) = 0;
   // Ids of cases whose next timer is due at or before `now`, earliest first.
   virtual Result<std::vector<std::string>> DueTimers(Instant now, int limit) = 0;
+  // The due timers this node is to fire: up to `limit` ids of cases whose next timer is due at or
+  // before `now`, earliest first, that no other node has claimed. The timer loop
+  // (CaseService::FireDueTimers) fires only what it claimed, so that several nodes on one
+  // database do not do the same work twice. A claim is a lease: it ends when the case is next
+  // written (by any node, whatever the write), or when it expires (the store's own duration),
+  // so that the timers of a node that died holding claims are claimed by another node once the
+  // lease runs out. A claim never decides correctness: the version check (Commit's kAborted)
+  // still lets only one node record a timer's event. The default, for a store that one process
+  // serves (SqliteStore), claims nothing and is DueTimers. Status codes: DueTimers'.
+  virtual Result<std::vector<std::string>> ClaimDueTimers(Instant now, int limit) {
+    return DueTimers(now, limit);
+  }
   // Calls `visit` with every case id in id order until it returns false.
   virtual Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) = 0;
   // Streams the events of the cases in `range` in (case id, seq) order, or their case records in

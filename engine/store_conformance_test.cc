@@ -11,9 +11,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -160,6 +163,9 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     if (!schema_.empty()) {
       EXPECT_EQ(PgExec(base_, "DROP SCHEMA " + schema_ + " CASCADE"), "");
     }
+    if (!role_.empty()) {
+      EXPECT_EQ(PgExec(base_, "DROP ROLE " + role_), "");
+    }
     if (!dir_.empty()) {
       std::error_code ignored;
       fs::remove_all(dir_, ignored);
@@ -171,6 +177,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
       PostgresStoreOptions options;
       options.conninfo = conninfo_;
       options.read_only = read_only;
+      options.timer_lease_ms = timer_lease_ms_;
       auto store = PostgresStore::Open(options);
       if (!store.ok()) return store.status();
       return std::unique_ptr<Store>(std::move(store).value());
@@ -200,9 +207,24 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     }
   }
 
+  // PostgreSQL only: from now on the test's stores log in as a role of their own (made here, the
+  // owner of the test's schema), which the test may then lock out and let in again; returns it.
+  std::string UseOwnRole() {
+    role_ = schema_ + "_role";
+    EXPECT_EQ(PgExec(base_, "CREATE ROLE " + role_ + " LOGIN; ALTER SCHEMA " + schema_ +
+                                " OWNER TO " + role_),
+              "");
+    conninfo_ += " user=" + role_;
+    return role_;
+  }
+  // Runs SQL as the cluster's superuser (outside the test's schema); "" when it worked.
+  std::string Superuser(const std::string& sql) { return PgExec(base_, sql); }
+
   std::string conninfo_;  // the PostgreSQL connection string or the SQLite file
+  int timer_lease_ms_ = PostgresStoreOptions{}.timer_lease_ms;
 
  private:
+  std::string role_;
   std::string base_;
   std::string schema_;
   std::string dir_;
@@ -464,6 +486,155 @@ TEST_P(StoreConformance, CountsAreKeptOnWriteOnEveryNode) {
   EXPECT_EQ(lights->red, 20);
   EXPECT_EQ(lights->green, 0);
   EXPECT_EQ(lights->unknown, 0);
+}
+
+// Six cases due; two nodes claim them. On PostgreSQL each due case goes to one node, a write ends
+// its claim, and the claims of a node that died are taken over once their lease has run out. On
+// SQLite (one process per file) claiming is listing.
+TEST_P(StoreConformance, DueTimersAreClaimedByOneNodeAndTakenOverAfterTheLease) {
+  timer_lease_ms_ = 1500;
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  std::vector<std::string> all;
+  for (int i = 0; i < 6; ++i) {
+    all.push_back("case-" + std::to_string(i));
+    CaseWrite w = MakeWrite(all.back(), 1, 1);
+    w.record.next_timer_at = Ms(kBase + 100000 + i);  // earliest first: case-0, case-1, …
+    ASSERT_TRUE(node_a->Commit(std::move(w)).ok());
+  }
+  const Instant now = Ms(kBase + 200000);
+  EXPECT_TRUE(node_a->ClaimDueTimers(Ms(kBase), 10)->empty());  // none due yet
+  if (GetParam() == Backend::kSqlite) {
+    EXPECT_EQ(*node_a->ClaimDueTimers(now, 10), all);
+    EXPECT_EQ(*node_b->ClaimDueTimers(now, 10), all);
+    return;
+  }
+  const auto claimed_at = std::chrono::steady_clock::now();
+  auto a = node_a->ClaimDueTimers(now, 4);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(*a, (std::vector<std::string>{"case-0", "case-1", "case-2", "case-3"}));
+  auto b = node_b->ClaimDueTimers(now, 10);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(*b, (std::vector<std::string>{"case-4", "case-5"}));
+  // Claimed cases are not claimed again while their lease lasts, by either node.
+  auto again_a = node_a->ClaimDueTimers(now, 10);
+  auto again_b = node_b->ClaimDueTimers(now, 10);
+  const bool within_lease =
+      std::chrono::steady_clock::now() - claimed_at < std::chrono::milliseconds(timer_lease_ms_);
+  if (within_lease) {
+    EXPECT_TRUE(again_a->empty()) << again_a->front();
+    EXPECT_TRUE(again_b->empty()) << again_b->front();
+  }
+  // A write ends the claim: the case is due again (its timer still due), so it can be claimed.
+  CaseWrite w = MakeWrite("case-0", 2, 2);
+  w.record.next_timer_at = Ms(kBase + 100000);
+  ASSERT_TRUE(node_b->Commit(std::move(w)).ok());
+  EXPECT_EQ(*node_b->ClaimDueTimers(now, 10), std::vector<std::string>{"case-0"});
+  // Node A dies holding case-1..3: another node takes them over once the lease has run out (and
+  // node B's claims lapse too: every case is claimed again).
+  node_a.reset();
+  auto node_c = Open();
+  ASSERT_TRUE(node_c);
+  std::set<std::string> taken;
+  std::optional<std::chrono::steady_clock::time_point> first_taken;
+  for (int wait = 0; wait < 200 && taken.size() < all.size(); ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto c = node_c->ClaimDueTimers(now, 10);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    if (!c->empty() && !first_taken) first_taken = std::chrono::steady_clock::now();
+    taken.insert(c->begin(), c->end());
+  }
+  ASSERT_TRUE(first_taken.has_value());
+  EXPECT_GE(*first_taken - claimed_at, std::chrono::milliseconds(timer_lease_ms_));
+  EXPECT_EQ(taken, std::set<std::string>(all.begin(), all.end()));
+}
+
+// Three claimers on each of two nodes take due cases in small batches until none is left: every
+// case is claimed exactly once.
+TEST_P(StoreConformance, ConcurrentTimerClaimsFromTwoNodesAreDisjoint) {
+  if (GetParam() == Backend::kSqlite) {
+    GTEST_SKIP() << "SqliteStore serves one process per file: its claims are listings";
+  }
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  constexpr int kCases = 60;
+  for (int i = 0; i < kCases; ++i) {
+    ASSERT_TRUE(node_a->Commit(MakeWrite("case-" + std::to_string(i), 1, 1)).ok());
+  }
+  std::mutex mutex;
+  std::multiset<std::string> claimed;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      Store* node = (t % 2 == 0 ? node_a : node_b).get();
+      while (true) {
+        auto got = node->ClaimDueTimers(Ms(kBase + 200000), 5);
+        EXPECT_TRUE(got.ok()) << got.status().ToString();
+        if (!got.ok() || got->empty()) return;
+        std::lock_guard<std::mutex> lock(mutex);
+        claimed.insert(got->begin(), got->end());
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(claimed.size(), static_cast<size_t>(kCases));
+  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(),
+            static_cast<size_t>(kCases));
+}
+
+// The database going away and coming back, without restarting the store: the store's role is
+// locked out and its connections cut (what a server restart does to them). While it is away every
+// write and read is kUnavailable at once — queued writes too, none hangs — and nothing is stored;
+// once it is back, the next write and read succeed on fresh connections.
+TEST_P(StoreConformance, WritesFailWhileTheDatabaseIsAwayAndSucceedOnceItIsBack) {
+  if (GetParam() == Backend::kSqlite) {
+    GTEST_SKIP() << "an SQLite file does not go away (failing disks: fault_injection_test.cc)";
+  }
+  const std::string role = UseOwnRole();
+  auto store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->Commit(MakeWrite("case-a", 1, 1)).ok());
+  ASSERT_TRUE(store->GetCase("case-a").ok());  // a reader connection in the pool
+  const std::string cut =
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'";
+  // Cut alone (a restart that is already over): the next write and read reconnect by themselves.
+  ASSERT_EQ(Superuser(cut), "");
+  Status written = store->Commit(MakeWrite("case-a", 2, 2));
+  EXPECT_TRUE(written.ok()) << written.ToString();
+  auto read = store->GetCase("case-a");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ((*read)->version, 2);
+
+  // Away: no new connection is let in.
+  ASSERT_EQ(Superuser("ALTER ROLE " + role + " NOLOGIN"), "");
+  ASSERT_EQ(Superuser(cut), "");
+  std::vector<Status> outcomes(12);
+  std::vector<std::thread> writers;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    writers.emplace_back(
+        [&, i] { outcomes[i] = store->Commit(MakeWrite("case-away-" + std::to_string(i), 1, 1)); });
+  }
+  for (auto& t : writers)
+    t.join();
+  for (const Status& s : outcomes)
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  auto away = store->GetCase("case-a");
+  EXPECT_EQ(away.status().code(), StatusCode::kUnavailable) << away.status().ToString();
+  EXPECT_EQ(store->ClaimDueTimers(Ms(kBase + 200000), 10).status().code(),
+            StatusCode::kUnavailable);
+
+  // Back: the same store object serves again.
+  ASSERT_EQ(Superuser("ALTER ROLE " + role + " LOGIN"), "");
+  written = store->Commit(MakeWrite("case-a", 3, 3));
+  EXPECT_TRUE(written.ok()) << written.ToString();
+  read = store->GetCase("case-a");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ((*read)->version, 3);
+  EXPECT_EQ(*store->CountCases(), 1);  // nothing of the refused writes was stored
+  EXPECT_EQ(*store->CountEvents(), 3);
 }
 
 TEST_P(StoreConformance, DefinitionsAreImmutableAcrossNodes) {

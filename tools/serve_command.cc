@@ -52,9 +52,12 @@ The web console is at http://HOST:PORT/ (public tracking at /track/NUMBER?code=C
 SIGTERM or SIGINT stops it gracefully: in-flight requests finish and are durable, new
 connections are refused. The first line on standard output is "listening on HOST:PORT".
 A database file that cannot be opened for writing (a missing directory, a read-only file or
-file system) is refused at start with the reason on standard error, exit code 3. While
-serving, a failing disk (an I/O error, a full disk) refuses the write with 503 and
-Retry-After; nothing of it is stored, and the same request succeeds once the fault clears.
+file system), a PostgreSQL connection string libpq cannot parse or a server that cannot be
+reached is refused at start with the reason on one line of standard error, exit code 3.
+While serving, a failing disk (an I/O error, a full disk) or a PostgreSQL server that has
+gone away (restarting, unreachable) refuses the request with 503 and Retry-After; nothing of
+it is stored, and the same request succeeds once the fault clears, without a restart. Several
+nodes may serve one PostgreSQL database: each fires the due timers it claims there.
 Exit codes: 0 stopped cleanly, 2 wrong usage, 3 could not start.
 )";
 
