@@ -13,6 +13,7 @@
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban::api::api_test {
 namespace {
@@ -24,7 +25,7 @@ TEST(ApiServerTest, AdminClockOnlyWithSimulatedClock) {
   std::string db_path = TempPath(".db");
   SqliteStoreOptions store_options;
   store_options.path = db_path;
-  auto store = SqliteStore::Open(store_options);
+  auto store = OpenStoreUnderTest(store_options);
   ASSERT_TRUE(store.ok());
   DefinitionRegistry registry(store->get());
   SystemClock clock;

@@ -31,6 +31,7 @@
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban::api::api_test {
 namespace {
@@ -55,7 +56,7 @@ TEST(ApiServerTest, StopBeforeServeDoesNotHang) {
   std::string db_path = TempPath(".db");
   SqliteStoreOptions store_options;
   store_options.path = db_path;
-  auto store = SqliteStore::Open(store_options);
+  auto store = OpenStoreUnderTest(store_options);
   ASSERT_TRUE(store.ok());
   DefinitionRegistry registry(store->get());
   SimulatedClock clock(At(kStart));
@@ -98,7 +99,7 @@ Child SpawnServe(const std::string& db_path, const std::string& stderr_path) {
   std::vector<std::string> args = {
       kBinary,         "serve",
       "--listen",      "127.0.0.1:0",
-      "--db",          db_path,
+      "--db",          DatabaseUnderTest(db_path),
       "--definitions", kSourceDir + "/definitions",
       "--principals",  kSourceDir + "/definitions/principals/demo.json",
       "--clock",       std::string("simulated:") + kStart,
@@ -257,7 +258,7 @@ TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
   SqliteStoreOptions options;
   options.path = db_path;
   options.read_only = true;
-  auto store = SqliteStore::Open(options);
+  auto store = OpenStoreUnderTest(options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   DefinitionRegistry registry(store->get());
   ASSERT_TRUE(registry.LoadFromStore().ok());
@@ -281,7 +282,7 @@ TEST(ApiShutdownTest, SigtermUnderLoadLosesNoAcknowledgedWrite) {
   EXPECT_GE(report.cases, static_cast<int64_t>(histories.size()));
   store->reset();
   // The command-line verifier agrees.
-  std::string verify = kBinary + " verify --db '" + db_path + "' 2>&1";
+  std::string verify = kBinary + " verify --db '" + DatabaseUnderTest(db_path) + "' 2>&1";
   FILE* pipe = popen(verify.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;

@@ -28,10 +28,7 @@ std::string TempPath(const std::string& suffix) {
 }
 
 void RemoveDatabase(const std::string& path) {
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    std::error_code ignored;
-    fs::remove(path + suffix, ignored);
-  }
+  RemoveDatabaseUnderTest(path);
 }
 
 Instant At(const std::string& timestamp) {
@@ -41,6 +38,10 @@ Instant At(const std::string& timestamp) {
 }
 
 void ExecSql(const std::string& path, const std::string& sql) {
+  if (TestingPostgres()) {
+    ASSERT_EQ(TamperWithPostgres(path, sql), "") << sql;
+    return;
+  }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_busy_timeout(db, 5000);
@@ -100,7 +101,7 @@ TestServer::TestServer(std::shared_ptr<const PrincipalSet> principals,
   db_path_ = TempPath(".db");
   SqliteStoreOptions store_options;
   store_options.path = db_path_;
-  auto store = SqliteStore::Open(store_options);
+  auto store = OpenStoreUnderTest(store_options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   store_ = std::move(store).value();
   clock_ = std::make_unique<SimulatedClock>(At(start));

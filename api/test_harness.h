@@ -1,6 +1,8 @@
 // The harness of the HTTP API tests: an ApiServer in-process on an ephemeral loopback port, over a
-// temporary SQLite file, the shipped definitions and a principals set, on a simulated clock; and a
-// small client that returns each reply with its body parsed.
+// new database of the store under test (engine/test_store.h: a temporary SQLite file, or a schema
+// of its own on PostgreSQL in the suite's PostgreSQL variant), the shipped definitions and a
+// principals set, on a simulated clock; and a small client that returns each reply with its body
+// parsed.
 //
 // Thread safety: a TestServer serves from its own thread; an Api client is used by one thread.
 #pragma once
@@ -20,6 +22,7 @@
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 #include "workflows/principals.h"
 
 namespace tongban::api::harness {
@@ -27,12 +30,14 @@ namespace tongban::api::harness {
 std::string ReadFile(const std::string& path);
 // A path under the test temporary directory, unique within this process.
 std::string TempPath(const std::string& suffix);
-// Removes a SQLite file and its journals.
+// Removes the database a test named by `path` (test_store.h): a SQLite file and its journals, or
+// its PostgreSQL schema.
 void RemoveDatabase(const std::string& path);
 // The instant of an RFC 3339 timestamp (a test failure when it is not one).
 Instant At(const std::string& timestamp);
 // Runs `sql` on the SQLite file at `path` over a connection of its own, as someone tampering with
-// the database would (a test failure when it fails).
+// the database would (a test failure when it fails). In the PostgreSQL variant, the same SQL on the
+// test's schema (TamperWithPostgres in engine/test_store.h).
 void ExecSql(const std::string& path, const std::string& sql);
 
 struct Reply {
@@ -80,6 +85,7 @@ class TestServer {
   ~TestServer();
 
   int port() const { return port_; }
+  // The path naming the database (test_store.h); on SQLite the file itself.
   const std::string& db_path() const { return db_path_; }
   ApiServer& server() { return *server_; }
   CaseService& service() { return *service_; }
@@ -88,7 +94,7 @@ class TestServer {
 
  private:
   std::string db_path_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<SimulatedClock> clock_;
   std::unique_ptr<DefinitionRegistry> registry_;
   std::unique_ptr<CaseService> service_;

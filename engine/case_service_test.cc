@@ -1,7 +1,8 @@
-// End-to-end tests of CaseService over a real SQLite file, the shipped definitions and a simulated
-// clock: the life of a case, reading it now and as it stood, idempotent retries, If-Match,
-// concurrent actions, timers that fire on their own (also after re-opening the file), and
-// verification of the hash chain against tampering done with the real sqlite3 tool.
+// End-to-end tests of CaseService over the store under test (test_store.h: a real SQLite file, or a
+// PostgreSQL schema in the PostgreSQL variant), the shipped definitions and a simulated clock: the
+// life of a case, reading it now and as it stood, idempotent retries, If-Match, concurrent actions,
+// timers that fire on their own (also after re-opening the store), and verification of the hash
+// chain against tampering done with the real sqlite3 tool (on PostgreSQL, the same SQL over libpq).
 #include "engine/case_service.h"
 
 #include <gtest/gtest.h>
@@ -18,6 +19,7 @@
 #include "engine/counting_store.h"
 #include "engine/scenario.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban {
 namespace {
@@ -88,8 +90,13 @@ NewCase ConstructionPermit(const std::string& idempotency_key = "") {
   return c;
 }
 
-// Runs SQL on a closed database with the real sqlite3 command-line tool.
+// Runs SQL on a closed database with the real sqlite3 command-line tool; in the PostgreSQL variant,
+// on the database's schema (TamperWithPostgres).
 void Sqlite3(const std::string& db, const std::string& sql) {
+  if (TestingPostgres()) {
+    ASSERT_EQ(TamperWithPostgres(db, sql), "") << sql;
+    return;
+  }
   std::string script = db + ".sql";
   {
     std::ofstream out(script);
@@ -114,7 +121,7 @@ class CaseServiceTest : public ::testing::Test {
   void Open() {
     SqliteStoreOptions options;
     options.path = path_;
-    auto store = SqliteStore::Open(options);
+    auto store = OpenStoreUnderTest(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     registry_ = std::make_unique<DefinitionRegistry>(store_.get());
@@ -170,7 +177,7 @@ class CaseServiceTest : public ::testing::Test {
   std::string path_;
   // Monday 2026-03-02, 09:00 in Beijing.
   SimulatedClock clock_{T("2026-03-02T09:00:00+08:00")};
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<DefinitionRegistry> registry_;
   std::unique_ptr<CaseService> service_;
   std::string other_;

@@ -1,8 +1,11 @@
-// Crash test: a child process runs many concurrent actions against a SqliteStore (synchronous FULL)
-// through CaseService and reports every acknowledged action on a pipe; the parent kills it with
-// SIGKILL at a random moment, re-opens the database and checks that nothing acknowledged was lost,
-// that nothing was half-written, and that the whole database still verifies. Every round reuses the
-// same database, so later rounds also run on (and check) the recovery of earlier crashes.
+// Crash test: a child process runs many concurrent actions against the store under test
+// (test_store.h: SqliteStore with synchronous FULL, or PostgresStore with synchronous_commit=on in
+// the PostgreSQL variant) through CaseService and reports every acknowledged action on a pipe; the
+// parent kills it with SIGKILL at a random moment, re-opens the database and checks that nothing
+// acknowledged was lost, that nothing was half-written, and that the whole database still verifies.
+// Every round reuses the same database, so later rounds also run on (and check) the recovery of
+// earlier crashes. On PostgreSQL the server lives on: the kill drops the child's connections in the
+// middle of whatever they were doing, and the server must roll back what was not committed.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -27,6 +30,7 @@
 
 #include "engine/case_service.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban {
 namespace {
@@ -117,7 +121,7 @@ std::string NextAction(const std::string& status, const std::string& step, Actor
   SqliteStoreOptions options;
   options.path = path;
   options.synchronous = "FULL";
-  auto store = SqliteStore::Open(options);
+  auto store = OpenStoreUnderTest(options);
   if (!store.ok()) _exit(2);
   DefinitionRegistry registry(store->get());
   if (!registry.LoadFromStore().ok()) _exit(3);
@@ -236,7 +240,7 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
   {
     SqliteStoreOptions options;
     options.path = path;
-    auto store = SqliteStore::Open(options);
+    auto store = OpenStoreUnderTest(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     DefinitionRegistry registry(store->get());
     ASSERT_TRUE(registry.LoadFromStore().ok());
@@ -320,7 +324,7 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
     // Re-open after the crash and check.
     SqliteStoreOptions options;
     options.path = path;
-    auto store = SqliteStore::Open(options);
+    auto store = OpenStoreUnderTest(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     DefinitionRegistry registry(store->get());
     ASSERT_TRUE(registry.LoadFromStore().ok());

@@ -13,6 +13,7 @@
 
 #include "engine/clock.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban {
 namespace {
@@ -128,7 +129,7 @@ class DefinitionRegistryTest : public testing::Test {
     store_.reset();
     SqliteStoreOptions options;
     options.path = (dir_ / "tongban.db").string();
-    auto store = SqliteStore::Open(options);
+    auto store = OpenStoreUnderTest(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     registry_ = std::make_unique<DefinitionRegistry>(store_.get());
@@ -145,7 +146,7 @@ class DefinitionRegistryTest : public testing::Test {
   size_t StoredCount() { return store_->Definitions().value().size(); }
 
   fs::path dir_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<DefinitionRegistry> registry_;
 };
 

@@ -1,5 +1,6 @@
-// Engine: opening a real SQLite file with the shipped definitions, and the timer loop acting on its
-// own — deadlines fire without anyone asking, and a failed run is counted and logged, not lost.
+// Engine: opening the store under test (test_store.h) with the shipped definitions, and the timer
+// loop acting on its own — deadlines fire without anyone asking, and a failed run is counted and
+// logged, not lost.
 #include "engine/engine.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "engine/test_store.h"
 
 namespace tongban {
 namespace {
@@ -45,6 +48,7 @@ class EngineTest : public ::testing::Test {
   void Open(Instant start = T("2026-03-02T09:00:00+08:00")) {
     EngineOptions options;
     options.store.path = (fs::path(dir_) / "tongban.db").string();
+    if (TestingPostgres()) options.postgres.conninfo = DatabaseUnderTest(options.store.path);
     options.clock = std::make_unique<SimulatedClock>(start);
     options.timer_interval_ms = 5;
     options.log = [this](const std::string& line) {
@@ -142,7 +146,13 @@ TEST_F(EngineTest, AFailedRunIsCountedAndLoggedAndTheLoopGoesOn) {
               "'approved', hash = '"
            << e.hash << "' WHERE case_id = '" << broken << "';\n";
   }
-  ASSERT_EQ(std::system(("sqlite3 '" + db + "' < '" + db + ".sql'").c_str()), 0);
+  if (TestingPostgres()) {
+    ASSERT_EQ(TamperWithPostgres(db, "UPDATE events SET status = 'approved', hash = '" + e.hash +
+                                         "' WHERE case_id = '" + broken + "';"),
+              "");
+  } else {
+    ASSERT_EQ(std::system(("sqlite3 '" + db + "' < '" + db + ".sql'").c_str()), 0);
+  }
   Open(T("2026-03-11T08:00:00+08:00"));
   engine_->StartTimers();
   ASSERT_TRUE(WaitFor([&] { return engine_->timer_stats().errors >= 2; }));

@@ -17,6 +17,7 @@
 #include "engine/case_ids.h"
 #include "engine/case_service.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban {
 namespace {
@@ -136,7 +137,7 @@ class PermissionsTest : public ::testing::Test {
     // The property test commits thousands of cases: durability across power loss is not what it
     // tests, the rules are.
     options.synchronous = "NORMAL";
-    auto store = SqliteStore::Open(options);
+    auto store = OpenStoreUnderTest(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     registry_ = std::make_unique<DefinitionRegistry>(store_.get());
@@ -249,7 +250,7 @@ class PermissionsTest : public ::testing::Test {
 
   std::string dir_;
   SimulatedClock clock_{T("2026-03-02T09:00:00+08:00")};  // a Monday
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<DefinitionRegistry> registry_;
   std::unique_ptr<CaseService> service_;
 };

@@ -12,6 +12,7 @@
 
 #include "engine/case_service.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 #include "workflows/sha256.h"
 
 namespace tongban {
@@ -56,7 +57,7 @@ class ReformsTest : public ::testing::Test {
     dir_ = pattern;
     SqliteStoreOptions options;
     options.path = dir_ + "/tongban.db";
-    auto store = SqliteStore::Open(options);
+    auto store = OpenStoreUnderTest(options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(store).value();
     registry_ = std::make_unique<DefinitionRegistry>(store_.get());
@@ -121,7 +122,7 @@ class ReformsTest : public ::testing::Test {
 
   std::string dir_;
   SimulatedClock clock_{T("2026-03-02T09:00:00+08:00")};  // Monday
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   std::unique_ptr<DefinitionRegistry> registry_;
   std::unique_ptr<CaseService> service_;
 };
@@ -233,17 +234,22 @@ TEST_F(ReformsTest, RewritingTheLedgerIsFoundByVerification) {
   service_.reset();
   registry_.reset();
   store_.reset();
-  // Someone with the file and the sqlite3 tool undoes the revocation's reason.
+  // Someone with the file and the sqlite3 tool (or psql) undoes the revocation's reason.
   const std::string db = dir_ + "/tongban.db";
   {
     std::ofstream script(db + ".sql");
     script << ".bail on\nDROP TRIGGER ledger_append_only_update;\n"
               "UPDATE ledger SET data = '{\"reason\":\"-\"}' WHERE seq = 1;\n";
   }
-  ASSERT_EQ(std::system(("sqlite3 '" + db + "' < '" + db + ".sql'").c_str()), 0);
+  if (TestingPostgres()) {
+    ASSERT_EQ(
+        TamperWithPostgres(db, "UPDATE ledger SET data = '{\"reason\":\"-\"}' WHERE seq = 1;"), "");
+  } else {
+    ASSERT_EQ(std::system(("sqlite3 '" + db + "' < '" + db + ".sql'").c_str()), 0);
+  }
   SqliteStoreOptions options;
   options.path = db;
-  auto store = SqliteStore::Open(options);
+  auto store = OpenStoreUnderTest(options);
   ASSERT_TRUE(store.ok());
   store_ = std::move(store).value();
   registry_ = std::make_unique<DefinitionRegistry>(store_.get());

@@ -4,10 +4,14 @@
 # suite only. Each stage's time is printed at the end; tests/README.md says what each costs.
 #   stage      folder       what
 #   main       build/       GCC RelWithDebInfo (-O2 -g1), -Werror; the whole suite (fuzz corpora
-#                           replayed)
+#                           replayed), the engine and API suites on both stores: SQLite (engine.*,
+#                           api.*) and PostgreSQL (engine.pg.*, api.pg.*, ctest label postgres) on a
+#                           throwaway cluster started here
 #   asan       build-asan/  clang -O0, ASan + UBSan + libFuzzer; the whole suite but the corpus
-#                           replays, then each fuzz harness for TONGBAN_FUZZ_SECONDS, starting with
-#                           every input of its corpus (tools/fuzz.sh)
+#                           replays and the PostgreSQL variant (-LE postgres: the stage is the
+#                           longest; the PostgreSQL store's conformance tests still run), then each
+#                           fuzz harness for TONGBAN_FUZZ_SECONDS, starting with every input of its
+#                           corpus (tools/fuzz.sh)
 #   tsan       build-tsan/  clang -O1, TSan; engine_test only, its concurrency tests only
 #   fuzz       build-fuzz/  tools/fuzz.sh alone, in a build of its own (not a default stage: the
 #                           asan stage runs the same harnesses)
@@ -66,11 +70,11 @@ for stage in $stages; do
       # harnesses built here fuzz, and ctest replays their corpora through libFuzzer.
       cmake -S . -B build-asan "${sanitized[@]}" "$asan_flags" -DTONGBAN_FUZZ=ON >/dev/null
       timed asan-build cmake --build build-asan -j "$jobs"
-      # The fuzz corpora are left to fuzz.sh, which runs every corpus input before it fuzzes. The
-      # two-node PostgreSQL test (label postgres_nodes) runs in the main stage only: its own
-      # cluster and server processes cost time, and the code it drives runs here in api_test.
+      # The fuzz corpora are left to fuzz.sh, which runs every corpus input before it fuzzes; the
+      # engine and API suites' PostgreSQL variant and the two-node test (labels postgres and
+      # postgres_nodes, both matched by the regex) to the main stage.
       timed asan-test ctest --test-dir build-asan --output-on-failure -j "$jobs" -E '^fuzz[.]' \
-        -LE postgres_nodes
+        -LE postgres
       timed asan-fuzz env TONGBAN_FUZZ_DIR=build-asan tools/fuzz.sh "${TONGBAN_FUZZ_SECONDS:-20}"
       ;;
     tsan)
