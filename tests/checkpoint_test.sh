@@ -2,7 +2,7 @@
 # Signed checkpoints end to end (engine/checkpoint.h): a real server fills an SQLite file through
 # the README walkthrough (cases, a bundle, register ledger entries), `tongban keygen` and
 # `tongban checkpoint` record a checkpoint and its witness, and then the sqlite3 CLI does each kind
-# of damage to a copy of the file — a case deleted whole, a case's last events deleted, the newest
+# of damage to a copy of the file — a case deleted whole (a bundle's part too), a case's last events deleted, the newest
 # ledger entries deleted, the file swapped for a copy taken before the checkpoint — and
 # `tongban verify --checkpoint` must fail and name each; the untouched file must pass, and a witness
 # with one changed byte must fail its signature.
@@ -76,6 +76,13 @@ expect deleted "CHECKPOINT case-deleted: case $victim is missing"
 [ "$(jq -r '.ok, .checkpoint.findings[0].kind, .checkpoint.findings[0].subject' \
   "$work/deleted.json" | tr '\n' ' ')" = "false case-deleted $victim " ] ||
   fail "deleted: JSON findings wrong: $(cat "$work/deleted.json")"
+
+# A bundle's part deleted whole (the bundle's own events still name it).
+child=$(sqlite3 "$db" "SELECT id FROM cases WHERE definition_id = 'establishment-registration'")
+[ -n "$child" ] || fail "the walkthrough made no establishment-registration part"
+verify_copy deleted-child "DELETE FROM events WHERE case_id = '$child';
+  DELETE FROM cases WHERE id = '$child';"
+expect deleted-child "CHECKPOINT case-deleted: case $child is missing"
 
 # The same case's last events deleted (all but the first).
 last=$(sqlite3 "$db" "SELECT max(seq) FROM events WHERE case_id = '$victim'")
