@@ -1,15 +1,19 @@
 // Tests of signed checkpoints on real SQLite files: keys, the witness round trip, the signature
 // over header and heads, and every kind of damage VerifyCheckpoint must name — a deleted case, a
 // truncated or rewritten history, a truncated ledger, a copy from before the checkpoint — while an
-// untouched or grown database passes.
+// untouched or grown database passes. One test does the same on PostgreSQL (skipped without
+// TONGBAN_TEST_POSTGRES, as in store_conformance_test.cc).
 #include "engine/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
+#include "engine/postgres_store.h"
 #include "engine/sqlite.h"
 #include "engine/sqlite_store.h"
 
@@ -325,6 +329,96 @@ TEST_F(CheckpointTest, NamesACopyFromBeforeTheCheckpoint) {
   EXPECT_EQ(Kinds(Findings(c, dir_.File("just-before.db"))), "checkpoint-entry-missing:ledger");
   EXPECT_EQ(Kinds(Findings(c, dir_.File("before-writes.db"))),
             "history-truncated:case-1 case-deleted:case-4 checkpoint-entry-missing:ledger");
+}
+
+// A connection string for `base` whose sessions use `schema` (libpq's options parameter).
+std::string WithSchema(const std::string& base, const std::string& schema) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return base;
+  }
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
+    out += std::string(o->keyword) + "='" + o->val + "' ";
+  }
+  PQconninfoFree(options);
+  return out + "options='-c search_path=" + schema + "'";
+}
+
+// Runs SQL around any store; "" when it worked, else the error.
+std::string PgExec(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+      error = PQresultErrorMessage(r);
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return error;
+}
+
+TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
+  const char* base = std::getenv("TONGBAN_TEST_POSTGRES");
+  if (base == nullptr || *base == '\0') {
+    GTEST_SKIP() << "PostgreSQL not tested: set TONGBAN_TEST_POSTGRES (tools/pg_cluster.sh)";
+  }
+  const std::string schema = "checkpoint_" + std::to_string(getpid());
+  ASSERT_EQ(PgExec(base, "CREATE SCHEMA " + schema), "");
+  const std::string conninfo = WithSchema(base, schema);
+  TempDir dir;
+  ASSERT_TRUE(GenerateKeyPair(dir.File("k.pem"), dir.File("k.pub.pem")).ok());
+  auto key = SigningKey::Load(dir.File("k.pem"));
+  auto pub = VerifyingKey::Load(dir.File("k.pub.pem"));
+  ASSERT_TRUE(key.ok() && pub.ok());
+  {
+    PostgresStoreOptions options;
+    options.conninfo = conninfo;
+    auto store = PostgresStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int n = 1; n <= 3; ++n) {
+      ASSERT_TRUE(
+          (*store)->Commit(MakeWrite("case-" + std::to_string(n), 1, n, kGenesisHash)).ok());
+    }
+    StoreWrite ledger;
+    ledger.ledger = {CreditEntry("credit-1"), CreditEntry("credit-2")};
+    ASSERT_TRUE((*store)->Commit(std::move(ledger)).ok());
+    auto c = RecordCheckpoint(store->get(), **key, kOperator, Ms(kBase + 3600000));
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto parsed = ParseWitness(WitnessText(*c));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_FALSE(CheckCheckpointSignature(*parsed, **pub).has_value());
+    auto clean = VerifyCheckpoint(store->get(), *parsed);
+    ASSERT_TRUE(clean.ok());
+    EXPECT_TRUE(clean->empty());
+    ASSERT_EQ(PgExec(conninfo,
+                     "ALTER TABLE events DISABLE TRIGGER USER; "
+                     "ALTER TABLE ledger DISABLE TRIGGER USER; "
+                     "DELETE FROM events WHERE case_id = 'case-2'; "
+                     "DELETE FROM cases WHERE id = 'case-2'; "
+                     "DELETE FROM events WHERE case_id = 'case-3' AND seq = 3; "
+                     "DELETE FROM ledger WHERE seq >= 2; "
+                     "UPDATE ledger_head SET seq = 1"),
+              "");
+    auto findings = VerifyCheckpoint(store->get(), *parsed);
+    ASSERT_TRUE(findings.ok()) << findings.status().ToString();
+    std::string kinds;
+    for (const auto& f : *findings)
+      kinds += f.kind + ":" + f.subject + " ";
+    EXPECT_EQ(kinds,
+              "case-deleted:case-2 history-truncated:case-3 ledger-truncated:ledger "
+              "checkpoint-entry-missing:ledger ");
+  }
+  EXPECT_EQ(PgExec(base, "DROP SCHEMA " + schema + " CASCADE"), "");
 }
 
 }  // namespace
