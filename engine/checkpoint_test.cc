@@ -218,6 +218,16 @@ TEST_F(CheckpointTest, WitnessRoundTrips) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(WitnessText(*parsed), WitnessText(c));
   EXPECT_FALSE(CheckCheckpointSignature(*parsed, *pub_).has_value());
+  // Ids that need escaping (read by the JSON parser) and that do not (read by the plain path).
+  Checkpoint odd = c;
+  odd.heads = {{"a\"b\\c\n", 1, std::string(64, 'a')}, {"案件-1", 12, std::string(64, 'b')}};
+  auto odd_parsed = ParseWitness(WitnessText(odd));
+  ASSERT_TRUE(odd_parsed.ok()) << odd_parsed.status().ToString();
+  ASSERT_EQ(odd_parsed->heads.size(), 2u);
+  EXPECT_EQ(odd_parsed->heads[0].case_id, "a\"b\\c\n");
+  EXPECT_EQ(odd_parsed->heads[1].case_id, "案件-1");
+  EXPECT_EQ(odd_parsed->heads[1].seq, 12);
+  EXPECT_EQ(odd_parsed->heads[1].hash, std::string(64, 'b'));
   EXPECT_EQ(ParseWitness("").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseWitness("{\"format\":\"x\"}\n").status().code(), StatusCode::kInvalidArgument);
   auto bad_line = ParseWitness(WitnessText(c) + "{\"case\":\"x\"}\n");
