@@ -1,4 +1,5 @@
 // tongban scenario | replay | verify
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -237,6 +238,13 @@ int VerifyCommand(int argc, char** argv, int first) {
     return UsageError("verify", "--checkpoint and --public-key go together");
   if (args.Has("checkpoint") && args.Has("case"))
     return UsageError("verify", "--checkpoint checks the whole database, not one --case");
+  // Before the verification, which takes minutes on a large database, not after it.
+  for (const char* file : {"checkpoint", "public-key"}) {
+    if (auto path = args.Get(file); path && !std::filesystem::exists(*path)) {
+      std::cerr << "tongban verify: no such file " << *path << "\n";
+      return kExitError;
+    }
+  }
   auto db = OpenDatabase(*args.Get("db"));
   if (!db.ok()) {
     std::cerr << "tongban verify: " << db.status().message() << "\n";
