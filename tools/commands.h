@@ -2,6 +2,13 @@
 // returns the process exit code (see cli.h).
 #pragma once
 
+#include <string>
+
+namespace tongban {
+class Engine;
+struct VerifyReport;
+}  // namespace tongban
+
 namespace tongban::cli {
 
 int ValidateCommand(int argc, char** argv, int first);
@@ -14,6 +21,14 @@ int CopyCommand(int argc, char** argv, int first);
 int MigrateCommand(int argc, char** argv, int first);
 int ServeCommand(int argc, char** argv, int first);
 int TokenCommand(int argc, char** argv, int first);
+int KeygenCommand(int argc, char** argv, int first);
+int CheckpointCommand(int argc, char** argv, int first);
+
+// `tongban verify --checkpoint` (checkpoint_command.cc): checks the witness's signature with the
+// public key, compares the database with it, and prints `report` (the whole-database
+// verification) and every finding; returns the exit code.
+int VerifyWithCheckpoint(Engine* engine, const VerifyReport& report, const std::string& witness,
+                         const std::string& public_key, bool json);
 
 class Args;
 // `tongban bench http` (bench_http.cc), dispatched from BenchCommand.

@@ -20,6 +20,8 @@ Commands:
   verify     check hash chains and snapshots of one case or a whole database
   copy       copy a whole database (SQLite to PostgreSQL) and verify the copy
   migrate    bring a database's schema to this version (SQLite or PostgreSQL)
+  keygen     write an Ed25519 key pair for signing checkpoints
+  checkpoint record a signed checkpoint of every case and the ledger, and its witness file
   bench      measure speed (see 'tongban bench --help')
 
 'tongban COMMAND --help' describes a command.
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
   if (command == "verify") return VerifyCommand(argc, argv, 2);
   if (command == "copy") return CopyCommand(argc, argv, 2);
   if (command == "migrate") return MigrateCommand(argc, argv, 2);
+  if (command == "keygen") return KeygenCommand(argc, argv, 2);
+  if (command == "checkpoint") return CheckpointCommand(argc, argv, 2);
   std::cerr << "tongban: unknown command '" << command << "'\n" << kUsage;
   return kExitUsage;
 }

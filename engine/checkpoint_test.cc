@@ -1,0 +1,435 @@
+// Tests of signed checkpoints on real SQLite files: keys, the witness round trip, the signature
+// over header and heads, and every kind of damage VerifyCheckpoint must name — a deleted case, a
+// truncated or rewritten history, a truncated ledger, a copy from before the checkpoint — while an
+// untouched or grown database passes. One test does the same on PostgreSQL (skipped without
+// TONGBAN_TEST_POSTGRES, as in store_conformance_test.cc).
+#include "engine/checkpoint.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "engine/postgres_store.h"
+#include "engine/sqlite.h"
+#include "engine/sqlite_store.h"
+
+namespace tongban {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "tongban-checkpoint-test-XXXXXX").string();
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+Instant Ms(int64_t ms) {
+  return Instant(std::chrono::milliseconds(ms));
+}
+constexpr int64_t kBase = 1772413200000;  // 2026-03-02T01:00:00Z
+
+// A write of events [from, to] of a case, chained to `prev_hash`; `variant` changes their data.
+CaseWrite MakeWrite(const std::string& case_id, int64_t from, int64_t to, std::string prev_hash,
+                    int variant = 0) {
+  CaseWrite w;
+  w.expected_version = from - 1;
+  for (int64_t seq = from; seq <= to; ++seq) {
+    Event e;
+    e.case_id = case_id;
+    e.seq = seq;
+    e.time = Ms(kBase + seq * 1000);
+    e.actor = {"rev-1", "reviewer", "organ-1", ""};
+    e.action = seq == 1 ? "submit" : "act";
+    e.data = "{\"n\":" + std::to_string(seq * 10 + variant) + "}";
+    e.status = "under_review";
+    e.definition_id = "item-a";
+    e.definition_version = 1;
+    e.prev_hash = prev_hash;
+    e.hash = ComputeEventHash(e);
+    prev_hash = e.hash;
+    w.events.push_back(std::move(e));
+  }
+  CaseRecord& r = w.record;
+  r.id = case_id;
+  r.number = "N-" + case_id;
+  r.query_code = "Q" + case_id;
+  r.definition_id = "item-a";
+  r.definition_version = 1;
+  r.status = "under_review";
+  r.applicant_id = "app-1";
+  r.organ_id = "organ-1";
+  r.created_at = Ms(kBase);
+  r.updated_at = w.events.back().time;
+  r.version = to;
+  r.snapshot = "{}";
+  return w;
+}
+
+std::unique_ptr<SqliteStore> OpenStore(const std::string& path) {
+  SqliteStoreOptions options;
+  options.path = path;
+  auto store = SqliteStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+// Runs SQL on the file through a connection of the test's own, as someone with the file would:
+// the append-only triggers dropped first.
+void Damage(const std::string& path, const std::string& sql) {
+  auto db = sqlite::Database::Open(path, false, false);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  Status s = db->Exec(
+      "DROP TRIGGER IF EXISTS events_append_only_delete; "
+      "DROP TRIGGER IF EXISTS ledger_append_only_delete; " +
+      sql);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+LedgerEntry CreditEntry(const std::string& subject) {
+  LedgerEntry e;
+  e.time = Ms(kBase);
+  e.actor = {"admin-1", "administrator", "organ-1", "王五"};
+  e.kind = kLedgerCreditRecorded;
+  e.subject = subject;
+  e.data = "{}";
+  return e;
+}
+
+const Actor kOperator{"operator", "operator", "", "tongban checkpoint"};
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(GenerateKeyPair(dir_.File("key.pem"), dir_.File("key.pub.pem")).ok());
+    auto key = SigningKey::Load(dir_.File("key.pem"));
+    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    key_ = *key;
+    auto pub = VerifyingKey::Load(dir_.File("key.pub.pem"));
+    ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+    pub_ = *pub;
+    db_ = dir_.File("tongban.db");
+    store_ = OpenStore(db_);
+    ASSERT_NE(store_, nullptr);
+    // Three cases of 1, 2 and 3 events, and two ledger entries.
+    for (int n = 1; n <= 3; ++n) {
+      ASSERT_TRUE(store_->Commit(MakeWrite("case-" + std::to_string(n), 1, n, kGenesisHash)).ok());
+    }
+    StoreWrite ledger;
+    ledger.ledger = {CreditEntry("credit-1"), CreditEntry("credit-2")};
+    ASSERT_TRUE(store_->Commit(std::move(ledger)).ok());
+  }
+
+  Checkpoint Record() {
+    auto c = RecordCheckpoint(store_.get(), *key_, kOperator, Ms(kBase + 3600000));
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? *c : Checkpoint{};
+  }
+
+  std::vector<CheckpointFinding> Findings(const Checkpoint& c, const std::string& path = "") {
+    std::unique_ptr<SqliteStore> other;
+    Store* store = store_.get();
+    if (!path.empty()) {
+      other = OpenStore(path);
+      store = other.get();
+    }
+    auto findings = VerifyCheckpoint(store, c);
+    EXPECT_TRUE(findings.ok()) << findings.status().ToString();
+    return findings.ok() ? *findings : std::vector<CheckpointFinding>{};
+  }
+
+  std::string Kinds(const std::vector<CheckpointFinding>& findings) {
+    std::string out;
+    for (const auto& f : findings)
+      out += (out.empty() ? "" : " ") + f.kind + ":" + f.subject;
+    return out;
+  }
+
+  std::string LastHash(const std::string& case_id) {
+    auto events = static_cast<Store*>(store_.get())->GetEvents(case_id);
+    EXPECT_TRUE(events.ok() && !events->empty());
+    return events.ok() && !events->empty() ? events->back().hash : "";
+  }
+
+  TempDir dir_;
+  std::shared_ptr<const SigningKey> key_;
+  std::shared_ptr<const VerifyingKey> pub_;
+  std::string db_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(CheckpointTest, KeysArePrivateAndNeverOverwritten) {
+  struct stat st;
+  ASSERT_EQ(stat(dir_.File("key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(GenerateKeyPair(dir_.File("key.pem"), dir_.File("other.pub.pem")).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_FALSE(fs::exists(dir_.File("other.pub.pem")));
+  EXPECT_EQ(key_->key_id(), pub_->key_id());
+  EXPECT_EQ(key_->key_id().size(), 64u);
+  // The public key is not a private key, and a missing file is kNotFound.
+  EXPECT_EQ(SigningKey::Load(dir_.File("key.pub.pem")).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyingKey::Load(dir_.File("none.pem")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(CheckpointTest, RecordsHeadsAndItsOwnLedgerEntry) {
+  Checkpoint c = Record();
+  ASSERT_EQ(c.heads.size(), 3u);
+  EXPECT_EQ(c.cases, 3);
+  EXPECT_EQ(c.events, 6);
+  EXPECT_EQ(c.heads[2].case_id, "case-3");
+  EXPECT_EQ(c.heads[2].seq, 3);
+  EXPECT_EQ(c.heads[2].hash, LastHash("case-3"));
+  EXPECT_EQ(c.ledger_seq, 2);
+  EXPECT_EQ(c.entry_seq, 3);
+  auto ledger = store_->Ledger(0);
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 3u);
+  EXPECT_EQ(c.ledger_hash, (*ledger)[1].hash);
+  EXPECT_EQ((*ledger)[2].kind, kLedgerCheckpoint);
+  EXPECT_EQ((*ledger)[2].DataJson()["signature"], c.signature);
+  EXPECT_EQ((*ledger)[2].actor.id, "operator");
+  // The new kind is one more link of the ledger chain that verification checks.
+  EXPECT_FALSE(CheckLedgerChain(*ledger).has_value());
+  EXPECT_FALSE(CheckCheckpointSignature(c, *pub_).has_value());
+  EXPECT_EQ(Kinds(Findings(c)), "");
+}
+
+TEST_F(CheckpointTest, WitnessRoundTrips) {
+  Checkpoint c = Record();
+  auto parsed = ParseWitness(WitnessText(c));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(WitnessText(*parsed), WitnessText(c));
+  EXPECT_FALSE(CheckCheckpointSignature(*parsed, *pub_).has_value());
+  // Ids that need escaping (read by the JSON parser) and that do not (read by the plain path).
+  Checkpoint odd = c;
+  odd.heads = {{"a\"b\\c\n", 1, std::string(64, 'a')}, {"案件-1", 12, std::string(64, 'b')}};
+  auto odd_parsed = ParseWitness(WitnessText(odd));
+  ASSERT_TRUE(odd_parsed.ok()) << odd_parsed.status().ToString();
+  ASSERT_EQ(odd_parsed->heads.size(), 2u);
+  EXPECT_EQ(odd_parsed->heads[0].case_id, "a\"b\\c\n");
+  EXPECT_EQ(odd_parsed->heads[1].case_id, "案件-1");
+  EXPECT_EQ(odd_parsed->heads[1].seq, 12);
+  EXPECT_EQ(odd_parsed->heads[1].hash, std::string(64, 'b'));
+  EXPECT_EQ(ParseWitness("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseWitness("{\"format\":\"x\"}\n").status().code(), StatusCode::kInvalidArgument);
+  auto bad_line = ParseWitness(WitnessText(c) + "{\"case\":\"x\"}\n");
+  EXPECT_NE(bad_line.status().message().find("line 5"), std::string::npos)
+      << bad_line.status().ToString();
+}
+
+TEST_F(CheckpointTest, AlteredWitnessOrOtherKeyFailsTheSignature) {
+  const Checkpoint c = Record();
+  Checkpoint head_changed = c;
+  head_changed.heads[1].seq = 1;  // hiding a truncation of case-2
+  auto f = CheckCheckpointSignature(head_changed, *pub_);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->kind, "signature");
+  Checkpoint dropped = c;
+  dropped.heads.erase(dropped.heads.begin());  // hiding a deleted case
+  EXPECT_TRUE(CheckCheckpointSignature(dropped, *pub_).has_value());
+  dropped.cases = 2;
+  dropped.events = 5;
+  dropped.heads_sha256 = HeadsDigest(dropped.heads);  // consistent, but no longer signed
+  EXPECT_TRUE(CheckCheckpointSignature(dropped, *pub_).has_value());
+  Checkpoint ledger_changed = c;
+  ledger_changed.ledger_seq = 1;
+  EXPECT_TRUE(CheckCheckpointSignature(ledger_changed, *pub_).has_value());
+  Checkpoint signature_changed = c;
+  signature_changed.signature[0] = signature_changed.signature[0] == 'a' ? 'b' : 'a';
+  EXPECT_TRUE(CheckCheckpointSignature(signature_changed, *pub_).has_value());
+  // Another operator's key.
+  ASSERT_TRUE(GenerateKeyPair(dir_.File("k2.pem"), dir_.File("k2.pub.pem")).ok());
+  auto other = VerifyingKey::Load(dir_.File("k2.pub.pem"));
+  ASSERT_TRUE(other.ok());
+  f = CheckCheckpointSignature(c, **other);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_NE(f->message.find("not by the key given"), std::string::npos);
+}
+
+TEST_F(CheckpointTest, GrowthAfterTheCheckpointIsFine) {
+  Checkpoint c = Record();
+  ASSERT_TRUE(store_->Commit(MakeWrite("case-1", 2, 4, LastHash("case-1"))).ok());
+  ASSERT_TRUE(store_->Commit(MakeWrite("case-0", 1, 2, kGenesisHash)).ok());  // sorts first
+  ASSERT_TRUE(store_->Commit(MakeWrite("case-9", 1, 1, kGenesisHash)).ok());
+  StoreWrite ledger;
+  ledger.ledger = {CreditEntry("credit-3")};
+  ASSERT_TRUE(store_->Commit(std::move(ledger)).ok());
+  EXPECT_EQ(Kinds(Findings(c)), "");
+  // A second checkpoint, and the first still holds.
+  Checkpoint second = Record();
+  EXPECT_EQ(second.cases, 5);
+  EXPECT_EQ(Kinds(Findings(second)), "");
+  EXPECT_EQ(Kinds(Findings(c)), "");
+}
+
+TEST_F(CheckpointTest, NamesADeletedCase) {
+  Checkpoint c = Record();
+  Damage(db_,
+         "DELETE FROM events WHERE case_id = 'case-2'; DELETE FROM cases WHERE id = 'case-2';");
+  auto findings = Findings(c);
+  EXPECT_EQ(Kinds(findings), "case-deleted:case-2");
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_NE(findings[0].message.find("case case-2 is missing"), std::string::npos);
+}
+
+TEST_F(CheckpointTest, NamesATruncatedHistory) {
+  Checkpoint c = Record();
+  Damage(db_, "DELETE FROM events WHERE case_id = 'case-3' AND seq >= 2;");
+  auto findings = Findings(c);
+  EXPECT_EQ(Kinds(findings), "history-truncated:case-3");
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_NE(findings[0].message.find("events end at seq 1, the checkpoint has seq 3"),
+            std::string::npos)
+      << findings[0].message;
+}
+
+TEST_F(CheckpointTest, NamesARewrittenHistoryOfTheSameLength) {
+  Checkpoint c = Record();
+  // The whole case replaced by another sound chain of as many events.
+  Damage(db_,
+         "DELETE FROM events WHERE case_id = 'case-2'; DELETE FROM cases WHERE id = 'case-2';");
+  ASSERT_TRUE(store_->Commit(MakeWrite("case-2", 1, 2, kGenesisHash, /*variant=*/1)).ok());
+  EXPECT_EQ(Kinds(Findings(c)), "history-differs:case-2");
+}
+
+TEST_F(CheckpointTest, NamesATruncatedLedger) {
+  Checkpoint c = Record();
+  Damage(db_, "DELETE FROM ledger WHERE seq >= 2;");
+  auto findings = Findings(c);
+  EXPECT_EQ(Kinds(findings), "ledger-truncated:ledger checkpoint-entry-missing:ledger");
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_NE(findings[0].message.find("ends at seq 1, the checkpoint has seq 2"), std::string::npos)
+      << findings[0].message;
+  // Only the newest entry (the checkpoint's own) dropped: still seen.
+  Checkpoint second = Record();
+  Damage(db_, "DELETE FROM ledger WHERE seq = " + std::to_string(second.entry_seq) + ";");
+  EXPECT_EQ(Kinds(Findings(second)), "checkpoint-entry-missing:ledger");
+}
+
+TEST_F(CheckpointTest, NamesACopyFromBeforeTheCheckpoint) {
+  store_.reset();
+  fs::copy_file(db_, dir_.File("before-writes.db"));
+  store_ = OpenStore(db_);
+  ASSERT_TRUE(store_->Commit(MakeWrite("case-1", 2, 2, LastHash("case-1"))).ok());
+  ASSERT_TRUE(store_->Commit(MakeWrite("case-4", 1, 1, kGenesisHash)).ok());
+  store_.reset();
+  // Taken when every case already stood as the checkpoint will see it: only the checkpoint's own
+  // ledger entry tells this copy apart.
+  fs::copy_file(db_, dir_.File("just-before.db"));
+  store_ = OpenStore(db_);
+  Checkpoint c = Record();
+  EXPECT_EQ(Kinds(Findings(c, dir_.File("just-before.db"))), "checkpoint-entry-missing:ledger");
+  EXPECT_EQ(Kinds(Findings(c, dir_.File("before-writes.db"))),
+            "history-truncated:case-1 case-deleted:case-4 checkpoint-entry-missing:ledger");
+}
+
+// A connection string for `base` whose sessions use `schema` (libpq's options parameter).
+std::string WithSchema(const std::string& base, const std::string& schema) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return base;
+  }
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
+    out += std::string(o->keyword) + "='" + o->val + "' ";
+  }
+  PQconninfoFree(options);
+  return out + "options='-c search_path=" + schema + "'";
+}
+
+// Runs SQL around any store; "" when it worked, else the error.
+std::string PgExec(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+      error = PQresultErrorMessage(r);
+    }
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return error;
+}
+
+TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
+  const char* base = std::getenv("TONGBAN_TEST_POSTGRES");
+  if (base == nullptr || *base == '\0') {
+    GTEST_SKIP() << "PostgreSQL not tested: set TONGBAN_TEST_POSTGRES (tools/pg_cluster.sh)";
+  }
+  const std::string schema = "checkpoint_" + std::to_string(getpid());
+  ASSERT_EQ(PgExec(base, "CREATE SCHEMA " + schema), "");
+  const std::string conninfo = WithSchema(base, schema);
+  TempDir dir;
+  ASSERT_TRUE(GenerateKeyPair(dir.File("k.pem"), dir.File("k.pub.pem")).ok());
+  auto key = SigningKey::Load(dir.File("k.pem"));
+  auto pub = VerifyingKey::Load(dir.File("k.pub.pem"));
+  ASSERT_TRUE(key.ok() && pub.ok());
+  {
+    PostgresStoreOptions options;
+    options.conninfo = conninfo;
+    auto store = PostgresStore::Open(options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    for (int n = 1; n <= 3; ++n) {
+      ASSERT_TRUE(
+          (*store)->Commit(MakeWrite("case-" + std::to_string(n), 1, n, kGenesisHash)).ok());
+    }
+    StoreWrite ledger;
+    ledger.ledger = {CreditEntry("credit-1"), CreditEntry("credit-2")};
+    ASSERT_TRUE((*store)->Commit(std::move(ledger)).ok());
+    auto c = RecordCheckpoint(store->get(), **key, kOperator, Ms(kBase + 3600000));
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    auto parsed = ParseWitness(WitnessText(*c));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_FALSE(CheckCheckpointSignature(*parsed, **pub).has_value());
+    auto clean = VerifyCheckpoint(store->get(), *parsed);
+    ASSERT_TRUE(clean.ok());
+    EXPECT_TRUE(clean->empty());
+    ASSERT_EQ(PgExec(conninfo,
+                     "ALTER TABLE events DISABLE TRIGGER USER; "
+                     "ALTER TABLE ledger DISABLE TRIGGER USER; "
+                     "DELETE FROM events WHERE case_id = 'case-2'; "
+                     "DELETE FROM cases WHERE id = 'case-2'; "
+                     "DELETE FROM events WHERE case_id = 'case-3' AND seq = 3; "
+                     "DELETE FROM ledger WHERE seq >= 2; "
+                     "UPDATE ledger_head SET seq = 1"),
+              "");
+    auto findings = VerifyCheckpoint(store->get(), *parsed);
+    ASSERT_TRUE(findings.ok()) << findings.status().ToString();
+    std::string kinds;
+    for (const auto& f : *findings)
+      kinds += f.kind + ":" + f.subject + " ";
+    EXPECT_EQ(kinds,
+              "case-deleted:case-2 history-truncated:case-3 ledger-truncated:ledger "
+              "checkpoint-entry-missing:ledger ");
+  }
+  EXPECT_EQ(PgExec(base, "DROP SCHEMA " + schema + " CASCADE"), "");
+}
+
+}  // namespace
+}  // namespace tongban
