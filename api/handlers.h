@@ -54,7 +54,8 @@ HandlerFunction GrantMandate;
 HandlerFunction RevokeMandate;
 HandlerFunction Ledger;
 
-// admin_routes.cc: POST /v1/admin/clock (simulated clock only).
+// admin_routes.cc: POST /v1/admin/clock (simulated clock only), POST /v1/admin/checkpoints.
 HandlerFunction AdvanceClock;
+HandlerFunction RecordCheckpointNow;
 
 }  // namespace tongban::api

@@ -73,8 +73,9 @@ TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   for (const std::string& operation : documented) {
     EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
   }
-  // 17 routes for definitions, cases, tracking and operations; 12 for the registers.
-  EXPECT_EQ(registered.size(), 29u);
+  // 18 routes for definitions, cases, tracking and operations; 12 for the registers.
+  EXPECT_EQ(registered.size(), 30u);
+  EXPECT_EQ(registered.count("POST /v1/admin/checkpoints"), 1u);
   EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
   for (const char* route :
        {"GET /v1/delegations", "POST /v1/delegations", "GET /v1/delegations/{id}",
@@ -305,6 +306,11 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Post("/v1/admin/clock", "", {{"advance", {{"minutes", 1}}}});      // 401
   api().Post("/v1/admin/clock", kClerk, {{"advance", {{"minutes", 1}}}});  // 403
   api().Post("/v1/admin/clock", kAdmin, {{"later", 1}});                   // 422
+  api().PostRaw("/v1/admin/checkpoints", kAdmin, "");                      // 201
+  api().PostRaw("/v1/admin/checkpoints", kAdmin, "{");                     // 400
+  api().PostRaw("/v1/admin/checkpoints", "", "");                          // 401
+  api().PostRaw("/v1/admin/checkpoints", kAuditor, "");                    // 403
+  api().Post("/v1/admin/checkpoints", kAdmin, {{"later", 1}});             // 422
 
   // The registers.
   json delegation = {{"id", "tour-delegation"},

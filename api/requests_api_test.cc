@@ -170,6 +170,7 @@ TEST_F(ApiTest, EveryPostRouteRefusesABadBodyAndChangesNothing) {
       {"/v1/mandates/{id}/revoke",
        {"/v1/mandates/" + mandate + "/revoke", kApplicant, json::object()}},
       {"/v1/admin/clock", {"/v1/admin/clock", kAdmin, {{"advance", {{"days", 1}}}}}},
+      {"/v1/admin/checkpoints", {"/v1/admin/checkpoints", kAdmin, json::object()}},
   };
   for (const Route& route : RouteTable()) {
     if (std::string(route.method) == "POST") {

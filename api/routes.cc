@@ -49,6 +49,8 @@ const std::vector<Route>& RouteTable() {
       // admin_routes.cc
       {"POST", "/v1/admin/clock", "/v1/admin/clock", AdvanceClock,
        /*simulated_clock_only=*/true},
+      {"POST", "/v1/admin/checkpoints", "/v1/admin/checkpoints", RecordCheckpointNow,
+       /*simulated_clock_only=*/false, /*checkpoint_key_only=*/true},
   };
   return table;
 }
@@ -58,6 +60,9 @@ std::vector<std::string> RegisterRoutes(const ApiContext& ctx, httplib::Server& 
   std::vector<std::string> registered;
   for (const Route& route : RouteTable()) {
     if (route.simulated_clock_only && ctx.simulated_clock == nullptr) continue;
+    if (route.checkpoint_key_only &&
+        (ctx.options->checkpoints == nullptr || !ctx.options->checkpoints->enabled()))
+      continue;
     const std::string method = route.method;
     const std::string path = route.path;
     registered.push_back(method + " " + path);

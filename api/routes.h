@@ -25,6 +25,7 @@ struct Route {
   const char* path;     // the OpenAPI path, used in metrics and routes()
   Handler handler;
   bool simulated_clock_only = false;  // exists only on a simulated clock
+  bool checkpoint_key_only = false;   // exists only when the server holds a checkpoint key
 };
 
 // Every route, in the order httplib matches them.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -110,6 +111,16 @@ TestServer::TestServer(std::shared_ptr<const PrincipalSet> principals,
   auto deployed = registry_->DeployDirectory(definitions, clock_->Now());
   EXPECT_TRUE(deployed.ok()) << deployed.status().ToString();
   service_ = std::make_unique<CaseService>(store_.get(), registry_.get(), clock_.get());
+  if (options.checkpoints == nullptr) {
+    key_path_ = TempPath(".pem");
+    EXPECT_TRUE(GenerateKeyPair(key_path_, key_path_ + ".pub").ok());
+    auto key = SigningKey::Load(key_path_);
+    EXPECT_TRUE(key.ok()) << key.status().ToString();
+    CheckpointScheduleOptions checkpoint_options;
+    if (key.ok()) checkpoint_options.key = *key;
+    checkpoints_ = std::make_unique<CheckpointSchedule>(store_.get(), checkpoint_options);
+    options.checkpoints = checkpoints_.get();
+  }
   options.host = "127.0.0.1";
   options.port = 0;
   options.threads = 32;
@@ -126,6 +137,11 @@ TestServer::~TestServer() {
   thread_.join();
   server_.reset();
   service_.reset();
+  checkpoints_.reset();
+  if (!key_path_.empty()) {
+    std::remove(key_path_.c_str());
+    std::remove((key_path_ + ".pub").c_str());
+  }
   registry_.reset();
   store_.reset();
   RemoveDatabase(db_path_);

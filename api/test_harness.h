@@ -77,7 +77,9 @@ class Api {
   httplib::Client client_;
 };
 
-// The server over a new database with `definitions` deployed at `start`, serving `principals`.
+// The server over a new database with `definitions` deployed at `start`, serving `principals`,
+// holding a checkpoint key of its own (POST /v1/admin/checkpoints exists) unless `options` names
+// a schedule.
 class TestServer {
  public:
   TestServer(std::shared_ptr<const PrincipalSet> principals, const std::string& definitions,
@@ -98,6 +100,8 @@ class TestServer {
   std::unique_ptr<SimulatedClock> clock_;
   std::unique_ptr<DefinitionRegistry> registry_;
   std::unique_ptr<CaseService> service_;
+  std::string key_path_;
+  std::unique_ptr<CheckpointSchedule> checkpoints_;  // with a key of its own: the route exists
   std::unique_ptr<ApiServer> server_;
   std::thread thread_;
   int port_ = 0;

@@ -1,9 +1,11 @@
 // Tests of signed checkpoints on real SQLite files: keys, the witness round trip, the signature
 // over header and heads, and every kind of damage VerifyCheckpoint must name — a deleted case, a
 // truncated or rewritten history, a truncated ledger, a copy from before the checkpoint — while an
-// untouched or grown database passes. One test does the same on PostgreSQL (skipped without
-// TONGBAN_TEST_POSTGRES, as in store_conformance_test.cc).
+// untouched or grown database passes. CheckpointSchedule (the server's scheduled and on-demand
+// checkpoints) is tested here too, on the same fixture. One test does the same on PostgreSQL
+// (skipped without TONGBAN_TEST_POSTGRES, as in store_conformance_test.cc).
 #include "engine/checkpoint.h"
+#include "engine/checkpoint_schedule.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -12,6 +14,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "engine/postgres_store.h"
 #include "engine/sqlite.h"
@@ -429,6 +433,81 @@ TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
               "checkpoint-entry-missing:ledger ");
   }
   EXPECT_EQ(PgExec(base, "DROP SCHEMA " + schema + " CASCADE"), "");
+}
+
+// ---- CheckpointSchedule ----------------------------------------------------------------------
+
+TEST_F(CheckpointTest, ScheduleRecordsWhenTheNewestCheckpointOfAnyNodeIsAnIntervalOld) {
+  const std::chrono::seconds hour(3600);
+  CheckpointSchedule node_a(store_.get(), {key_, hour, dir_.File("witnesses-a")});
+  CheckpointSchedule node_b(store_.get(), {key_, hour, dir_.File("witnesses-b")});
+  // None in the ledger yet: due at once; the witness is written and verifies.
+  auto first = node_a.RecordIfDue(Ms(kBase));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->has_value());
+  const auto& recorded = **first;
+  EXPECT_TRUE(recorded.witness_written.ok()) << recorded.witness_written.ToString();
+  EXPECT_EQ(recorded.witness_path, dir_.File("witnesses-a") + "/checkpoint-" +
+                                       std::to_string(recorded.checkpoint.entry_seq) + ".jsonl");
+  std::ifstream in(recorded.witness_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = ParseWitness(text.str());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_FALSE(CheckCheckpointSignature(*parsed, *pub_).has_value());
+  EXPECT_EQ(Kinds(Findings(*parsed)), "");
+  // The other node sees node A's checkpoint in the ledger: not due until an hour after it.
+  auto early = node_b.RecordIfDue(Ms(kBase + 3599000));
+  ASSERT_TRUE(early.ok());
+  EXPECT_FALSE(early->has_value());
+  auto due = node_b.RecordIfDue(Ms(kBase + 3600000));
+  ASSERT_TRUE(due.ok());
+  ASSERT_TRUE(due->has_value());
+  EXPECT_GT((*due)->checkpoint.entry_seq, recorded.checkpoint.entry_seq);
+  // And node A, in turn, sees node B's.
+  auto again = node_a.RecordIfDue(Ms(kBase + 3600000 + 1000));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+}
+
+TEST_F(CheckpointTest, ScheduleWithoutKeyOrIntervalRecordsNothingByItself) {
+  CheckpointSchedule keyless(store_.get(), {});
+  EXPECT_FALSE(keyless.enabled());
+  auto scheduled = keyless.RecordIfDue(Ms(kBase));
+  ASSERT_TRUE(scheduled.ok());
+  EXPECT_FALSE(scheduled->has_value());
+  EXPECT_EQ(keyless.RecordNow(kOperator, Ms(kBase)).status().code(),
+            StatusCode::kFailedPrecondition);
+  // A key without an interval: on demand only, and with no folder no witness file.
+  CheckpointSchedule on_demand(store_.get(), {key_, std::chrono::seconds(0), ""});
+  auto none = on_demand.RecordIfDue(Ms(kBase));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto now = on_demand.RecordNow(kOperator, Ms(kBase));
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_TRUE(now->witness_path.empty());
+  EXPECT_EQ(now->checkpoint.cases, 3);
+}
+
+TEST_F(CheckpointTest, AWitnessThatCannotBeWrittenIsReportedAndNeverReplaced) {
+  // The folder is a file: the checkpoint is recorded, the failure reported with the path.
+  std::ofstream(dir_.File("not-a-folder")) << "x";
+  CheckpointSchedule schedule(store_.get(),
+                              {key_, std::chrono::seconds(0), dir_.File("not-a-folder")});
+  auto recorded = schedule.RecordNow(kOperator, Ms(kBase));
+  ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+  EXPECT_GT(recorded->checkpoint.entry_seq, 0);
+  EXPECT_EQ(recorded->witness_written.code(), StatusCode::kInternal);
+  EXPECT_NE(recorded->witness_written.message().find("not-a-folder"), std::string::npos);
+  // An existing witness of the same name is kept as it was.
+  const std::string path = dir_.File("taken.jsonl");
+  std::ofstream(path) << "evidence";
+  auto fd = ClaimWitnessFile(path);
+  EXPECT_EQ(fd.status().code(), StatusCode::kAlreadyExists);
+  std::ifstream in(path);
+  std::string kept;
+  in >> kept;
+  EXPECT_EQ(kept, "evidence");
 }
 
 }  // namespace

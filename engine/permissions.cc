@@ -259,6 +259,7 @@ const std::vector<OperationRule>& OperationRules() {
       {Operation::kDeploy, {"admin"}, "deploying needs the admin role"},
       {Operation::kValidateDefinition, {}, "definitions are validated by staff"},
       {Operation::kMoveClock, {"admin"}, "moving the clock needs admin"},
+      {Operation::kRecordCheckpoint, {"admin"}, "recording a checkpoint needs admin"},
   };
   return rules;
 }

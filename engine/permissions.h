@@ -74,6 +74,7 @@ enum class Operation {
   kDeploy,              // admin: deploy a definition
   kValidateDefinition,  // staff: check a definition against the deployed ones, storing nothing
   kMoveClock,           // admin: move a simulated clock
+  kRecordCheckpoint,    // admin: record a signed checkpoint of the whole database
 };
 
 class Permissions {

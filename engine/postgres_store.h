@@ -50,7 +50,9 @@
 // - readers: a read whose pooled connection turns out broken drops every idle connection of the
 //   pool (all from before) and runs once more on a fresh one.
 // A connection attempt gives up after connect_timeout_s (unless the connection string sets
-// connect_timeout). A connection string libpq cannot parse is kInvalidArgument.
+// connect_timeout); over TCP, an open connection whose server vanished without closing it is given
+// up after about a minute (TCP keepalives after 30 s idle, tcp_user_timeout 60 s; the connection
+// string may set its own). A connection string libpq cannot parse is kInvalidArgument.
 //
 // Schema: versioned in the table tongban_schema (one row); Open() migrates an older database
 // forward, each step in one transaction under LOCK TABLE tongban_schema (two nodes starting at once
