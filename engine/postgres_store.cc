@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -239,6 +240,42 @@ std::string Trimmed(const char* message) {
 
 bool IsPostgresConnectionString(std::string_view db) {
   return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+namespace {
+
+// Percent-encodes everything but URI's unreserved characters.
+std::string UriEncode(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PostgresUriWithSchema(const std::string& base, const std::string& schema) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return base;
+  }
+  std::string out = "postgresql://?";
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
+    out += std::string(o->keyword) + "=" + UriEncode(o->val) + "&";
+  }
+  PQconninfoFree(options);
+  return out + "options=" + UriEncode("-c search_path=" + schema);
 }
 
 // One libpq connection, used by one thread at a time. Statements with parameters are prepared once

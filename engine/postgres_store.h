@@ -91,6 +91,12 @@ namespace tongban {
 // PostgreSQL; anything else is an SQLite file's path.
 bool IsPostgresConnectionString(std::string_view db);
 
+// `base` (a URI or key=value pairs) rewritten as a postgresql:// URI whose sessions use `schema`
+// alone: every parameter of `base` as a query parameter, and options=-c search_path=SCHEMA (any
+// options of `base` are dropped). For tests and benchmarks that run in a throw-away schema of a
+// shared database. `base` unchanged when libpq cannot parse it (Open then reports why).
+std::string PostgresUriWithSchema(const std::string& base, const std::string& schema);
+
 struct PostgresStoreOptions {
   // A libpq connection string: a URI (postgresql://user@host/db?…) or key=value pairs.
   std::string conninfo;
