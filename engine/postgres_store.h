@@ -5,8 +5,9 @@
 //
 // Several nodes, correct by construction — every rule is enforced by the database, never by a
 // node's memory:
-// - Optimistic concurrency: a case write locks the case's row (SELECT … FOR UPDATE) and checks its
-//   version; a new case is an INSERT under the primary key. Of two nodes writing one case at once,
+// - Optimistic concurrency: a case write locks the case's row and checks its version in the
+//   statement that updates it (UPDATE … FROM (SELECT … WHERE version = expected FOR UPDATE));
+//   a new case is an INSERT under the primary key. Of two nodes writing one case at once,
 //   the second waits for the first to commit and is then refused with kAborted, as SqliteStore
 //   refuses a stale version.
 // - Idempotency keys are UNIQUE (actor_id, idempotency_key) in the database: a retry that lands on
@@ -32,10 +33,12 @@
 //
 // Group commit, as SqliteStore: one writer connection per store (per node) and one writer thread
 // that drains the queue into one transaction, each StoreWrite in its own SAVEPOINT, so a refused
-// write rolls back alone. When the transaction fails as a whole (the connection dropped, a
-// deadlock with another node), each of its StoreWrites runs again alone (up to three times while
-// the connection stays sound) and gets its own outcome.
-// Readers use a pool of their own connections and never wait for the writer.
+// write rolls back alone. The writer is the serial stage, so it saves round trips: an action's
+// write is 3 (the row checked, locked and updated in one statement; its event; one write's
+// RELEASE with the next one's SAVEPOINT), a new case's 3. When the transaction fails as a whole
+// (the connection dropped, a deadlock with another node), each of its StoreWrites runs again alone
+// (up to three times while the connection stays sound) and gets its own outcome. Readers use a pool
+// of their own connections and never wait for the writer.
 //
 // The database going away: a connection that fails or drops, a server shutting down or starting,
 // a deadlock or serialization failure is kUnavailable — the API's 503 with Retry-After — and
@@ -60,7 +63,9 @@
 // COLLATE "C", so ids sort byte-wise as in SQLite.
 //
 // Plain SQL: standard SQL plus these PostgreSQL features, all kept by openGauss and KingbaseES —
-// SELECT … FOR UPDATE, FOR UPDATE SKIP LOCKED, UPDATE … RETURNING, ALTER TABLE … ADD COLUMN,
+// SELECT … FOR UPDATE, FOR UPDATE SKIP LOCKED, UPDATE … RETURNING, UPDATE … FROM (a sub-SELECT
+// … FOR UPDATE) … RETURNING, two statements in one simple query (RELEASE SAVEPOINT; SAVEPOINT),
+// ALTER TABLE … ADD COLUMN,
 // EXTRACT(EPOCH FROM clock_timestamp()), SAVEPOINT / ROLLBACK TO SAVEPOINT, LOCK TABLE … IN
 // EXCLUSIVE MODE, CREATE TABLE IF NOT EXISTS, partial indexes (CREATE INDEX … WHERE), COLLATE "C",
 // trigger functions in PL/pgSQL (CREATE TRIGGER … EXECUTE PROCEDURE), dollar quoting, LIMIT/OFFSET,
