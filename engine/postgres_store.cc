@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -239,6 +240,42 @@ std::string Trimmed(const char* message) {
 
 bool IsPostgresConnectionString(std::string_view db) {
   return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+namespace {
+
+// Percent-encodes everything but URI's unreserved characters.
+std::string UriEncode(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PostgresUriWithSchema(const std::string& base, const std::string& schema) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return base;
+  }
+  std::string out = "postgresql://?";
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
+    out += std::string(o->keyword) + "=" + UriEncode(o->val) + "&";
+  }
+  PQconninfoFree(options);
+  return out + "options=" + UriEncode("-c search_path=" + schema);
 }
 
 // One libpq connection, used by one thread at a time. Statements with parameters are prepared once
@@ -653,22 +690,29 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
   CountDeltas counts;
   int64_t committed_writes = 0;
   int64_t batch_writes = 0;
+  // Each StoreWrite runs inside the savepoint "write", so that a refused one rolls back alone. To
+  // save round trips (the writer is the one serial stage), a write's RELEASE and the next one's
+  // SAVEPOINT go as one simple query, a savepoint rolled back to is kept for the next write, and
+  // the last one is left for COMMIT to release.
+  bool savepoint_open = false;
   for (size_t i = 0; i < batch.size() && broken.ok(); ++i) {
     StoreWrite& write = batch[i]->write;
     batch_writes += static_cast<int64_t>(write.cases.size());
     const LedgerEnd before = end;
-    Status s = c.Run("SAVEPOINT write");
+    Status s = savepoint_open ? Status::Ok() : c.Run("SAVEPOINT write");
     if (!s.ok()) {
       broken = s;
       break;
     }
+    savepoint_open = true;
     CountDeltas deltas;
     for (const CaseWrite& w : write.cases) {
       s = ApplyCaseWrite(c, w, &deltas);
       if (!s.ok()) break;
     }
     if (s.ok() && !write.ledger.empty()) s = AppendLedger(c, write.ledger, &end);
-    if (s.ok()) s = c.Run("RELEASE SAVEPOINT write");
+    const bool last = i + 1 == batch.size();
+    if (s.ok() && !last) s = c.Run("RELEASE SAVEPOINT write; SAVEPOINT write");
     if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss) {
       broken = s;  // not this write's fault: the transaction fails
       break;
@@ -679,7 +723,6 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
     } else {
       end = before;  // the refused write's entries consume no seq
       Status undone = c.Run("ROLLBACK TO SAVEPOINT write");
-      if (undone.ok()) undone = c.Run("RELEASE SAVEPOINT write");
       if (!undone.ok()) broken = undone;
     }
     (*results)[i] = s;
@@ -736,25 +779,29 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
       return inserted.status();
     }
   } else {
-    // The row lock makes a concurrent writer of this case wait, and then read the version this
-    // one committed.
-    auto current = c.Query(
-        "SELECT version, status, yellow_ms, red_ms FROM cases WHERE id = $1 FOR UPDATE", {r.id});
-    if (!current.ok()) return current.status();
-    const int64_t version = current->size() == 0 ? 0 : current->Int(0, 0);
-    if (current->size() == 0 || version != w.expected_version) {
+    // One round trip: the row is locked (FOR UPDATE) at the expected version and updated, and
+    // its old counts' keys come back. The lock makes a concurrent writer of this case wait; when
+    // the first commits, the second's FOR UPDATE sees the committed version, no longer the
+    // expected one, and updates nothing.
+    auto updated = c.Query(
+        "UPDATE cases AS c SET status = $2, step = $3, updated_ms = $4, version = $5, "
+        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL "
+        "FROM (SELECT id, status, yellow_ms, red_ms FROM cases WHERE id = $1 AND version = $10 "
+        "FOR UPDATE) AS old WHERE c.id = old.id "
+        "RETURNING old.status, old.yellow_ms, old.red_ms",
+        {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
+         yellow, red, Int(w.expected_version)});
+    if (!updated.ok()) return updated.status();
+    if (updated->size() == 0) {
+      // Refused (rare): which version the case is at, for the message.
+      auto current = c.Query("SELECT version FROM cases WHERE id = $1", {r.id});
+      if (!current.ok()) return current.status();
+      const int64_t version = current->size() == 0 ? 0 : current->Int(0, 0);
       return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
                              ", not " + std::to_string(w.expected_version));
     }
-    deltas->AddCase(current->Text(0, 1), current->OptionalInt(0, 2), current->OptionalInt(0, 3),
+    deltas->AddCase(updated->Text(0, 0), updated->OptionalInt(0, 1), updated->OptionalInt(0, 2),
                     -1);
-    auto updated = c.Query(
-        "UPDATE cases SET status = $2, step = $3, updated_ms = $4, version = $5, "
-        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL "
-        "WHERE id = $1",
-        {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
-         yellow, red});
-    if (!updated.ok()) return updated.status();
   }
   for (const Event& e : w.events) {
     auto inserted = c.Query(

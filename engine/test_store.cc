@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,41 +25,6 @@ namespace fs = std::filesystem;
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? "" : value;
-}
-
-// Percent-encodes everything but URI's unreserved characters.
-std::string UriEncode(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : text) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
-}
-
-// TONGBAN_TEST_POSTGRES rewritten as a URI whose sessions use `schema`: every parameter of the
-// base (a URI or key=value pairs) as a query parameter, and options=-c search_path=SCHEMA. A URI,
-// so that IsPostgresConnectionString (`--db`) takes it too.
-std::string UriWithSchema(const std::string& base, const std::string& schema) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
-  if (options == nullptr) {
-    PQfreemem(error);
-    return base;  // the store's Open reports what is wrong with it
-  }
-  std::string out = "postgresql://?";
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
-    out += std::string(o->keyword) + "=" + UriEncode(o->val) + "&";
-  }
-  PQconninfoFree(options);
-  return out + "options=" + UriEncode("-c search_path=" + schema);
 }
 
 // Runs `sql` over a connection of its own to `conninfo`; "" when it worked, else why not.
@@ -172,7 +136,7 @@ std::string DatabaseUnderTest(const std::string& path) {
   std::string error;
   const std::string schema = SchemaFor(path, &error);
   EXPECT_EQ(error, "") << "creating the schema for " << path;
-  return UriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
+  return PostgresUriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
 }
 
 Result<std::unique_ptr<Store>> OpenStoreUnderTest(const SqliteStoreOptions& options) {
@@ -187,7 +151,7 @@ Result<std::unique_ptr<Store>> OpenStoreUnderTest(const SqliteStoreOptions& opti
     return Status(StatusCode::kFailedPrecondition, "test_store: cannot make a schema: " + error);
   }
   PostgresStoreOptions postgres;
-  postgres.conninfo = UriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
+  postgres.conninfo = PostgresUriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
   postgres.group_commit = options.group_commit;
   postgres.max_batch = options.max_batch;
   postgres.max_queue = options.max_queue;
@@ -203,7 +167,7 @@ std::string TamperWithPostgres(const std::string& path, const std::string& sql) 
   if (schema.empty()) return error;
   static const std::regex kDropTrigger(R"(DROP TRIGGER \w+;\s*)", std::regex::icase);
   return Exec(
-      UriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema),
+      PostgresUriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema),
       "SET session_replication_role = replica;\n" + std::regex_replace(sql, kDropTrigger, ""));
 }
 
