@@ -26,24 +26,24 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
     (d.value("kind", "") == "bundle" ? bundles : items).insert(d.value("id", ""));
     if (d["id"] == "construction-permit") {
       EXPECT_EQ(d["kind"], "item");
-      EXPECT_EQ(d["latest_version"], 1);
-      EXPECT_EQ(d["versions"], json::array({1}));
+      EXPECT_EQ(d["latest_version"], 2);
+      EXPECT_EQ(d["versions"], json::array({2}));
       EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
       EXPECT_EQ(d["case_type"], "promised");
       EXPECT_EQ(d["modes"], json::array({"standard", "commitment"}));
     }
     if (d["id"] == "food-business-licence") {
-      // Version 2 is the city bureau's item; the zone bureau holds it by delegation.
-      EXPECT_EQ(d["latest_version"], 2);
+      // Since version 2 the city bureau's item; the zone bureau holds it by delegation.
+      EXPECT_EQ(d["latest_version"], 3);
       EXPECT_EQ(d["organ"]["id"], "city-amr");
     }
     if (d["id"] == "business-startup") {
-      EXPECT_EQ(d["latest_version"], 1);
-      EXPECT_EQ(d["versions"], json::array({1}));
+      EXPECT_EQ(d["latest_version"], 2);
+      EXPECT_EQ(d["versions"], json::array({2}));
       EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
       EXPECT_EQ(d["promised_days"], 2);
       EXPECT_FALSE(d.contains("case_type")) << d;
-      ASSERT_EQ(d["parts"].size(), 5u) << d;
+      ASSERT_EQ(d["parts"].size(), 7u) << d;
       EXPECT_EQ(d["parts"][0]["id"], "registration");
       EXPECT_EQ(d["parts"][0]["item"], "establishment-registration");
       EXPECT_EQ(d["parts"][0]["after"], json::array());
@@ -55,12 +55,13 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   EXPECT_EQ(
       items,
       (std::set<std::string>{
-          "construction-permit", "deregistration-registration", "drawing-review-commitment",
-          "establishment-registration", "food-business-licence", "housing-fund-registration",
-          "invoice-tax-device", "joint-drawing-review", "low-risk-joint-acceptance",
-          "low-risk-project-permit", "seal-engraving-filing", "social-insurance-deregistration",
-          "social-insurance-registration", "tax-clearance"}));
-  EXPECT_EQ(items.size(), 14u);
+          "bank-account-booking", "construction-permit", "deregistration-registration",
+          "drawing-review-commitment", "establishment-registration", "food-business-licence",
+          "housing-fund-deregistration", "housing-fund-registration", "invoice-tax-device",
+          "joint-drawing-review", "low-risk-joint-acceptance", "low-risk-project-permit",
+          "medical-insurance-registration", "seal-engraving-filing",
+          "social-insurance-deregistration", "social-insurance-registration", "tax-clearance"}));
+  EXPECT_EQ(items.size(), 17u);
   EXPECT_EQ(bundles, (std::set<std::string>{"business-startup", "enterprise-deregistration",
                                             "low-risk-project"}));
 
@@ -112,8 +113,8 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   EXPECT_EQ(bundle.doc,
             json::parse(ReadFile(kSourceDir + "/definitions/bundles/business-startup.json")));
   EXPECT_TRUE(std::regex_match(bundle.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")));
-  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=1", kClerk).doc, bundle.doc);
-  ExpectProblem(api().Get("/v1/definitions/business-startup?version=2", kClerk), 404, "not-found");
+  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=2", kClerk).doc, bundle.doc);
+  ExpectProblem(api().Get("/v1/definitions/business-startup?version=3", kClerk), 404, "not-found");
   Reply flowchart = api().Get("/v1/definitions/business-startup/graph", kApplicant);
   ASSERT_EQ(flowchart.status, 200) << flowchart;
   EXPECT_EQ(flowchart.ContentType().rfind("text/vnd.mermaid", 0), 0u);
