@@ -235,11 +235,11 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   std::string code = api().Get("/v1/cases/" + id, kApplicant).doc.value("query_code", "");
   json permit = json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json"));
   json v2 = permit;
-  v2["version"] = 2;
+  v2["version"] = 3;
   json changed = v2;
   changed["title"] = "x";
   json invalid = v2;
-  invalid["version"] = 3;
+  invalid["version"] = 4;
   invalid["steps"] = "none";
 
   api().Get("/healthz");

@@ -541,7 +541,8 @@ TEST(CliGraph, RankdirChangesTheDot) {
   EXPECT_EQ(tb.out.find("rankdir=LR"), std::string::npos) << Describe(tb);
   EXPECT_EQ(Tongban("graph " + Quote(item) + " --format dot --rankdir LR").out, lr.out);
   // The edges carry the actions' titles, in the CJK font.
-  EXPECT_NE(tb.out.find("[label=\"审查通过，提交决定\"]"), std::string::npos) << Describe(tb);
+  EXPECT_NE(tb.out.find("[label=\"审查通过，提交决定\\n（条件："), std::string::npos)
+      << Describe(tb);
   EXPECT_NE(tb.out.find("fontname=\"Noto Sans CJK SC\""), std::string::npos);
   EXPECT_EQ(Tongban("graph " + Quote(item) + " --format dot --rankdir BT").exit_code, 2);
   EXPECT_EQ(Tongban("graph " + Quote(item) + " --rankdir TB").exit_code, 2);
