@@ -8,7 +8,6 @@
 #include "engine/checkpoint_schedule.h"
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "engine/postgres_store.h"
 #include "engine/sqlite.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban {
 namespace {
@@ -345,50 +345,14 @@ TEST_F(CheckpointTest, NamesACopyFromBeforeTheCheckpoint) {
             "history-truncated:case-1 case-deleted:case-4 checkpoint-entry-missing:ledger");
 }
 
-// A connection string for `base` whose sessions use `schema` (libpq's options parameter).
-std::string WithSchema(const std::string& base, const std::string& schema) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
-  if (options == nullptr) {
-    PQfreemem(error);
-    return base;
-  }
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
-    out += std::string(o->keyword) + "='" + o->val + "' ";
-  }
-  PQconninfoFree(options);
-  return out + "options='-c search_path=" + schema + "'";
-}
-
-// Runs SQL around any store; "" when it worked, else the error.
-std::string PgExec(const std::string& conninfo, const std::string& sql) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string error;
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-  } else {
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
-    PGresult* r = PQexec(conn, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-      error = PQresultErrorMessage(r);
-    }
-    PQclear(r);
-  }
-  PQfinish(conn);
-  return error;
-}
-
 TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
   const char* base = std::getenv("TONGBAN_TEST_POSTGRES");
   if (base == nullptr || *base == '\0') {
     GTEST_SKIP() << "PostgreSQL not tested: set TONGBAN_TEST_POSTGRES (tools/pg_cluster.sh)";
   }
   const std::string schema = "checkpoint_" + std::to_string(getpid());
-  ASSERT_EQ(PgExec(base, "CREATE SCHEMA " + schema), "");
-  const std::string conninfo = WithSchema(base, schema);
+  ASSERT_EQ(ExecOnPostgres(base, "CREATE SCHEMA " + schema), "");
+  const std::string conninfo = PostgresUriWithSchema(base, schema);
   TempDir dir;
   ASSERT_TRUE(GenerateKeyPair(dir.File("k.pem"), dir.File("k.pub.pem")).ok());
   auto key = SigningKey::Load(dir.File("k.pem"));
@@ -414,14 +378,14 @@ TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
     auto clean = VerifyCheckpoint(store->get(), *parsed);
     ASSERT_TRUE(clean.ok());
     EXPECT_TRUE(clean->empty());
-    ASSERT_EQ(PgExec(conninfo,
-                     "ALTER TABLE events DISABLE TRIGGER USER; "
-                     "ALTER TABLE ledger DISABLE TRIGGER USER; "
-                     "DELETE FROM events WHERE case_id = 'case-2'; "
-                     "DELETE FROM cases WHERE id = 'case-2'; "
-                     "DELETE FROM events WHERE case_id = 'case-3' AND seq = 3; "
-                     "DELETE FROM ledger WHERE seq >= 2; "
-                     "UPDATE ledger_head SET seq = 1"),
+    ASSERT_EQ(ExecOnPostgres(conninfo,
+                             "ALTER TABLE events DISABLE TRIGGER USER; "
+                             "ALTER TABLE ledger DISABLE TRIGGER USER; "
+                             "DELETE FROM events WHERE case_id = 'case-2'; "
+                             "DELETE FROM cases WHERE id = 'case-2'; "
+                             "DELETE FROM events WHERE case_id = 'case-3' AND seq = 3; "
+                             "DELETE FROM ledger WHERE seq >= 2; "
+                             "UPDATE ledger_head SET seq = 1"),
               "");
     auto findings = VerifyCheckpoint(store->get(), *parsed);
     ASSERT_TRUE(findings.ok()) << findings.status().ToString();
@@ -432,7 +396,7 @@ TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
               "case-deleted:case-2 history-truncated:case-3 ledger-truncated:ledger "
               "checkpoint-entry-missing:ledger ");
   }
-  EXPECT_EQ(PgExec(base, "DROP SCHEMA " + schema + " CASCADE"), "");
+  EXPECT_EQ(ExecOnPostgres(base, "DROP SCHEMA " + schema + " CASCADE"), "");
 }
 
 // ---- CheckpointSchedule ----------------------------------------------------------------------

@@ -27,26 +27,9 @@ std::string Env(const char* name) {
   return value == nullptr ? "" : value;
 }
 
-// Runs `sql` over a connection of its own to `conninfo`; "" when it worked, else why not.
-std::string Exec(const std::string& conninfo, const std::string& sql) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string error;
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-  } else {
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
-    PGresult* r = PQexec(conn, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) error = PQresultErrorMessage(r);
-    PQclear(r);
-  }
-  PQfinish(conn);
-  return error;
-}
-
 // On the base database (TONGBAN_TEST_POSTGRES).
 std::string ExecOnBase(const std::string& sql) {
-  return Exec(Env("TONGBAN_TEST_POSTGRES"), sql);
+  return ExecOnPostgres(Env("TONGBAN_TEST_POSTGRES"), sql);
 }
 
 // The schemas of this process by the path that names them. A forked child (crash_test.cc) inherits
@@ -166,7 +149,7 @@ std::string TamperWithPostgres(const std::string& path, const std::string& sql) 
   const std::string schema = SchemaFor(path, &error);
   if (schema.empty()) return error;
   static const std::regex kDropTrigger(R"(DROP TRIGGER \w+;\s*)", std::regex::icase);
-  return Exec(
+  return ExecOnPostgres(
       PostgresUriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema),
       "SET session_replication_role = replica;\n" + std::regex_replace(sql, kDropTrigger, ""));
 }
@@ -189,6 +172,23 @@ void RemoveDatabaseUnderTest(const std::string& path) {
     schemas.by_path.erase(it);
   }
   DropSchema(schema);
+}
+
+std::string ExecOnPostgres(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+      error = PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return error;
 }
 
 }  // namespace tongban
