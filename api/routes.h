@@ -27,6 +27,11 @@ struct Route {
   bool simulated_clock_only = false;  // exists only on a simulated clock
 };
 
+// The OpenAPI path of the document upload: the one route whose body may exceed
+// ServerOptions::max_body_bytes, up to the engine's document limit (engine/documents.h).
+inline constexpr const char* kDocumentUploadPath = "/v1/cases/{id}/documents";
+inline constexpr const char* kDocumentUploadPattern = R"(/v1/cases/([^/]+)/documents)";
+
 // Every route, in the order httplib matches them.
 const std::vector<Route>& RouteTable();
 
