@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_test_fixture.h"
+#include "workflows/sha256.h"
 
 namespace tongban::api::api_test {
 namespace {
@@ -73,8 +74,9 @@ TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   for (const std::string& operation : documented) {
     EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
   }
-  // 18 routes for definitions, cases, tracking and operations; 12 for the registers.
-  EXPECT_EQ(registered.size(), 30u);
+  // 18 routes for definitions, cases, tracking and operations; 4 for documents and the archive;
+  // 12 for the registers.
+  EXPECT_EQ(registered.size(), 34u);
   EXPECT_EQ(registered.count("POST /v1/admin/checkpoints"), 1u);
   EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
   for (const char* route :
@@ -375,6 +377,22 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/ledger", kAuditor);                                                // 200
   api().Get("/v1/ledger");                                                          // 401
   api().Get("/v1/ledger", kClerk);                                                  // 403
+  // documents_routes.cc
+  const std::string pdf = "%PDF-1.7 tour";
+  const std::string documents = "/v1/cases/" + id + "/documents";
+  api().PostBytes(documents, kApplicant, pdf, "application/pdf");                     // 201
+  api().PostBytes(documents, "", pdf, "application/pdf");                             // 401
+  api().PostBytes(documents, kAuditor, pdf, "application/pdf");                       // 403
+  api().PostBytes("/v1/cases/nope/documents", kApplicant, pdf, "application/pdf");    // 404
+  api().PostBytes(documents, kApplicant, "text", "text/plain");                       // 415
+  api().PostBytes(documents + "?kind=decision", kApplicant, pdf, "application/pdf");  // 422
+  api().Get(documents, kApplicant);                                                   // 200
+  api().Get(documents + "/" + Sha256Hex(pdf), kApplicant);                            // 200
+  api().Get(documents + "/" + Sha256Hex(pdf));                                        // 401
+  api().Get(documents + "/" + Sha256Hex("none"), kApplicant);                         // 404
+  api().Get("/v1/cases/" + id + "/archive", kAuditor);                                // 200
+  api().Get("/v1/cases/" + id + "/archive");                                          // 401
+  api().Get("/v1/cases/" + id + "/archive", kOtherApplicant);                         // 404
 
   std::set<std::string> given;  // "route status"
   std::istringstream metrics(api().Get("/metrics").body);

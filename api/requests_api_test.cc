@@ -173,7 +173,8 @@ TEST_F(ApiTest, EveryPostRouteRefusesABadBodyAndChangesNothing) {
       {"/v1/admin/checkpoints", {"/v1/admin/checkpoints", kAdmin, json::object()}},
   };
   for (const Route& route : RouteTable()) {
-    if (std::string(route.method) == "POST") {
+    // The document upload's body is the file, not JSON (documents_api_test.cc refuses its bodies).
+    if (std::string(route.method) == "POST" && route.path != std::string(kDocumentUploadPath)) {
       EXPECT_EQ(rows.count(route.path), 1u) << "no row for POST " << route.path;
     }
   }

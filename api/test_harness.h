@@ -72,6 +72,9 @@ class Api {
              httplib::Headers headers = {});
   Reply Act(const std::string& case_id, const std::string& token, const std::string& action,
             const nlohmann::json& data = nlohmann::json::object(), httplib::Headers headers = {});
+  // A POST of raw bytes as `content_type` (a document upload).
+  Reply PostBytes(const std::string& path, const std::string& token, const std::string& body,
+                  const std::string& content_type);
 
  private:
   httplib::Client client_;
@@ -83,7 +86,8 @@ class Api {
 class TestServer {
  public:
   TestServer(std::shared_ptr<const PrincipalSet> principals, const std::string& definitions,
-             const std::string& start, ServerOptions options = {});
+             const std::string& start, ServerOptions options = {},
+             CaseServiceOptions service_options = {});
   ~TestServer();
 
   int port() const { return port_; }

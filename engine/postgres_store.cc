@@ -111,6 +111,29 @@ CREATE TRIGGER definitions_immutable BEFORE UPDATE OR DELETE ON definitions
     // Version 2: due timers claimed by one node at a time (ClaimDueTimers): the instant, on the
     // database's clock, when a node's claim on the case's timer runs out.
     "ALTER TABLE cases ADD COLUMN timer_claim_ms BIGINT;",
+    // Version 3: documents (store.h), content-addressed: the bytes once per SHA-256, attached to
+    // cases; append-only like the events.
+    R"sql(
+CREATE TABLE documents (
+  hash TEXT PRIMARY KEY,
+  size BIGINT NOT NULL,
+  content BYTEA NOT NULL
+);
+CREATE TABLE case_documents (
+  case_id TEXT NOT NULL,
+  hash TEXT NOT NULL REFERENCES documents (hash),
+  media_type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  attached_ms BIGINT NOT NULL,
+  attached_by TEXT NOT NULL,
+  PRIMARY KEY (case_id, hash)
+);
+CREATE TRIGGER documents_append_only BEFORE UPDATE OR DELETE ON documents
+  FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+CREATE TRIGGER case_documents_append_only BEFORE UPDATE OR DELETE ON case_documents
+  FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
@@ -217,6 +240,40 @@ void ReadEvent(const Rows& rows, int i, Event& e) {
   e.prev_hash = rows.Text(i, 12);
   e.hash = rows.Text(i, 13);
   e.idempotency_key = rows.IsNull(i, 14) ? "" : rows.Text(i, 14);
+}
+
+// Document bytes travel as hex text (decode/encode on the server): every parameter here is text.
+std::string ToHex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 15];
+  }
+  return out;
+}
+std::string FromHex(std::string_view hex) {
+  auto value = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(value(hex[2 * i]) * 16 + value(hex[2 * i + 1]));
+  return out;
+}
+
+constexpr const char* kDocumentColumns =
+    "a.case_id, a.hash, a.media_type, d.size, a.name, a.kind, a.attached_ms, a.attached_by";
+DocumentRecord ReadDocument(const Rows& rows, int i) {
+  DocumentRecord d;
+  d.case_id = rows.Text(i, 0);
+  d.hash = rows.Text(i, 1);
+  d.media_type = rows.Text(i, 2);
+  d.size = rows.Int(i, 3);
+  d.name = rows.Text(i, 4);
+  d.kind = rows.Text(i, 5);
+  d.attached_at = FromMillis(rows.Int(i, 6));
+  d.attached_by = rows.Text(i, 7);
+  return d;
 }
 
 // libpq's message on one line: its messages span lines ("connection to server … failed: …\n\tIs
@@ -577,7 +634,7 @@ void PostgresStore::ReleaseReader(std::unique_ptr<Connection> connection) {
 
 Status PostgresStore::Commit(StoreWrite write) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
-  if (write.cases.empty() && write.ledger.empty()) return Status::Ok();
+  if (write.cases.empty() && write.ledger.empty() && write.documents.empty()) return Status::Ok();
   auto pending = std::make_unique<PendingWrite>();
   pending->write = std::move(write);
   std::future<Status> done = pending->done.get_future();
@@ -706,7 +763,9 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
     }
     savepoint_open = true;
     CountDeltas deltas;
+    if (!write.documents.empty()) s = AttachDocuments(c, write.documents);
     for (const CaseWrite& w : write.cases) {
+      if (!s.ok()) break;
       s = ApplyCaseWrite(c, w, &deltas);
       if (!s.ok()) break;
     }
@@ -923,6 +982,50 @@ Result<std::vector<DefinitionRecord>> PostgresStore::Definitions() {
     out.push_back({rows->Text(i, 0), rows->Text(i, 1), static_cast<int>(rows->Int(i, 2)),
                    rows->Text(i, 3), rows->Text(i, 4), FromMillis(rows->Int(i, 5))});
   }
+  return out;
+}
+
+Status PostgresStore::AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents) {
+  for (const DocumentRecord& d : documents) {
+    auto stored = c.Query(
+        "INSERT INTO documents (hash, size, content) VALUES ($1, $2, decode($3, 'hex')) "
+        "ON CONFLICT (hash) DO NOTHING",
+        {d.hash, Int(static_cast<int64_t>(d.content.size())), ToHex(d.content)});
+    if (!stored.ok()) return stored.status();
+    auto attached = c.Query(
+        "INSERT INTO case_documents (case_id, hash, media_type, name, kind, attached_ms, "
+        "attached_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, hash) DO NOTHING",
+        {d.case_id, d.hash, d.media_type, d.name, d.kind, Int(ToMillis(d.attached_at)),
+         d.attached_by});
+    if (!attached.ok()) return attached.status();
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<DocumentRecord>> PostgresStore::GetDocument(const std::string& case_id,
+                                                                 const std::string& hash) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.Query(std::string("SELECT ") + kDocumentColumns +
+                              ", encode(d.content, 'hex') FROM case_documents a JOIN documents d "
+                              "ON d.hash = a.hash WHERE a.case_id = $1 AND a.hash = $2",
+                          {case_id, hash});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<DocumentRecord>();
+  DocumentRecord d = ReadDocument(*rows, 0);
+  d.content = FromHex(rows->Text(0, 8));
+  return std::optional<DocumentRecord>(std::move(d));
+}
+
+Result<std::vector<DocumentRecord>> PostgresStore::CaseDocuments(const std::string& case_id) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.Query(std::string("SELECT ") + kDocumentColumns +
+                              " FROM case_documents a JOIN documents d ON d.hash = a.hash "
+                              "WHERE a.case_id = $1 ORDER BY a.attached_ms, a.hash",
+                          {case_id});
+  if (!rows.ok()) return rows.status();
+  std::vector<DocumentRecord> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back(ReadDocument(*rows, i));
   return out;
 }
 

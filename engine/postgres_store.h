@@ -117,7 +117,7 @@ struct PostgresStoreOptions {
 
 class PostgresStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Connects, and (unless read-only) creates or migrates the schema. Errors: kInvalidArgument for a
   // connection string libpq cannot parse; kUnavailable when the server cannot be reached;
@@ -132,6 +132,9 @@ class PostgresStore final : public Store {
   using Store::Commit;  // Commit(CaseWrite)
   Status Commit(StoreWrite write) override;
   Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) override;
+  Result<std::optional<DocumentRecord>> GetDocument(const std::string& case_id,
+                                                    const std::string& hash) override;
+  Result<std::vector<DocumentRecord>> CaseDocuments(const std::string& case_id) override;
   Result<std::optional<CaseRecord>> GetCase(const std::string& id) override;
   Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override;
   Result<std::vector<Event>> GetEvents(const std::string& case_id, int64_t up_to_seq) override;
@@ -188,6 +191,7 @@ class PostgresStore final : public Store {
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountDeltas* deltas);
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
   Status ApplyCounts(Connection& c, const CountDeltas& deltas);
+  Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
   Status AddToRow(Connection& c, const std::string& update, const std::string& insert,
                   const std::vector<std::optional<std::string>>& params);
   bool WriterHealthy() const;  // writer thread only

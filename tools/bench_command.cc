@@ -61,6 +61,9 @@ int BenchReforms(const Args& args);
 // bench_history.cc
 extern const char* const kBenchHistoryHelp;
 int BenchHistory(const Args& args);
+// bench_archive.cc
+extern const char* const kBenchArchiveHelp;
+int BenchArchive(const Args& args);
 // bench_overload.cc
 extern const char* const kBenchOverloadHelp;
 int BenchOverload(const Args& args);
@@ -104,6 +107,8 @@ Benchmarks:
                 for a bundle vs for its first item alone
   history       an action and a read on a 1,000-event case vs a 5-event one (goal: at most
                 1.2x); a metrics scrape with 1,000,000 cases stored (goal: under 50 ms)
+  archive       exporting a 1,000-event case's archive, and verifying it alone, against
+                reading its history as JSON and verifying the case in the database
 
 Common options:
   --format FORMAT    text (default) or json
@@ -217,6 +222,7 @@ int BenchCommand(int argc, char** argv, int first) {
         "postgres", "nodes", "rounds"}},
       {"reforms", kReformsHelp, {"cases", "definitions"}},
       {"history", kBenchHistoryHelp, {"events", "ops", "metrics-cases", "definitions"}},
+      {"archive", kBenchArchiveHelp, {"events", "ops", "definitions"}},
       {"overload",
        kBenchOverloadHelp,
        {"rate", "seconds", "threads", "max-queued", "max-write-queue", "senders", "definitions",
@@ -271,6 +277,7 @@ int BenchCommand(int argc, char** argv, int first) {
   if (what == "http") return BenchHttp(args);
   if (what == "reforms") return BenchReforms(args);
   if (what == "history") return BenchHistory(args);
+  if (what == "archive") return BenchArchive(args);
   if (what == "overload") return BenchOverload(args);
   return BenchEngine(what, args);
 }

@@ -63,6 +63,8 @@ Options:
                          0 unbounded); past it requests are answered 503 with Retry-After
   --max-write-queue N    writes waiting for the store's writer at most (default 4096; 0
                          unbounded); past it the write is answered 503 with Retry-After
+  --max-document-mib N   the largest document an upload may be, in MiB (default 20; 1..1024);
+                         documents are PDF, OFD, JPEG or PNG (engine/documents.h)
   --console-dir DIR      serve the web console's files from DIR (e.g. api/console) instead
                          of those built in: edit a page and reload, without rebuilding
   --checkpoint-key FILE  the operator's Ed25519 private key (tongban keygen): an admin may
@@ -121,10 +123,10 @@ Result<std::shared_ptr<const PrincipalSet>> LoadPrincipals(
 }  // namespace
 
 int ServeCommand(int argc, char** argv, int first) {
-  Args args(
-      argc, argv, first, {"help"},
-      {"db", "definitions", "principals", "listen", "clock", "synchronous", "threads", "max-queued",
-       "max-write-queue", "console-dir", "checkpoint-key", "checkpoint-every", "witness-dir"});
+  Args args(argc, argv, first, {"help"},
+            {"db", "definitions", "principals", "listen", "clock", "synchronous", "threads",
+             "max-queued", "max-write-queue", "console-dir", "checkpoint-key", "checkpoint-every",
+             "witness-dir", "max-document-mib"});
   if (!args.ok()) return UsageError("serve", args.error());
   if (args.Has("help")) {
     std::cout << kServeHelp;
@@ -136,7 +138,9 @@ int ServeCommand(int argc, char** argv, int first) {
   api::ServerOptions server_options;
   server_options.host = listen.substr(0, colon);
   int max_write_queue = SqliteStoreOptions{}.max_queue;
+  int max_document_mib = 20;
   try {
+    if (auto m = args.Get("max-document-mib")) max_document_mib = std::stoi(*m);
     server_options.port = std::stoi(listen.substr(colon + 1));
     if (auto t = args.Get("threads")) server_options.threads = std::stoi(*t);
     if (auto q = args.Get("max-queued")) server_options.max_queued_connections = std::stoi(*q);
@@ -147,6 +151,9 @@ int ServeCommand(int argc, char** argv, int first) {
   }
   if (server_options.max_queued_connections < 0 || max_write_queue < 0) {
     return UsageError("serve", "--max-queued and --max-write-queue must be 0 or more");
+  }
+  if (max_document_mib < 1 || max_document_mib > 1024) {
+    return UsageError("serve", "--max-document-mib must be between 1 and 1024");
   }
   if (server_options.threads < 4 || server_options.threads > 4096) {
     return UsageError("serve", "--threads must be between 4 and 4096");
@@ -179,6 +186,7 @@ int ServeCommand(int argc, char** argv, int first) {
     engine_options.checkpoints.key = *key;
   }
   engine_options.checkpoints.witness_dir = args.Get("witness-dir").value_or("");
+  engine_options.cases.documents.max_bytes = int64_t{max_document_mib} * 1024 * 1024;
   if (auto c = args.Get("clock")) {
     if (c->rfind("simulated:", 0) != 0) return UsageError("serve", "--clock takes simulated:TIME");
     auto start = ParseTimestamp(c->substr(10));
