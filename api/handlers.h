@@ -54,6 +54,14 @@ HandlerFunction GrantMandate;
 HandlerFunction RevokeMandate;
 HandlerFunction Ledger;
 
+// audit_routes.cc: /v1/audit/… (auditors) and /v1/indicators (auditors, admins); JSON or CSV.
+HandlerFunction AuditLateDecisions;
+HandlerFunction AuditCases;
+HandlerFunction AuditActorActions;
+HandlerFunction AuditDelegatedActions;
+HandlerFunction AuditVerifications;
+HandlerFunction Indicators;
+
 // admin_routes.cc: POST /v1/admin/clock (simulated clock only).
 HandlerFunction AdvanceClock;
 

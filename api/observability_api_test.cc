@@ -73,8 +73,9 @@ TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   for (const std::string& operation : documented) {
     EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
   }
-  // 17 routes for definitions, cases, tracking and operations; 12 for the registers.
-  EXPECT_EQ(registered.size(), 29u);
+  // 17 routes for definitions, cases, tracking and operations; 12 for the registers; 6 for the
+  // audit queries and the indicators.
+  EXPECT_EQ(registered.size(), 35u);
   EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
   for (const char* route :
        {"GET /v1/delegations", "POST /v1/delegations", "GET /v1/delegations/{id}",
@@ -369,6 +370,17 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/ledger", kAuditor);                                                // 200
   api().Get("/v1/ledger");                                                          // 401
   api().Get("/v1/ledger", kClerk);                                                  // 403
+
+  // The audit queries and the indicators: 200, 401, 403, 422 each.
+  for (const char* path :
+       {"/v1/audit/late-decisions", "/v1/audit/cases", "/v1/audit/actors/clerk-demo/actions",
+        "/v1/audit/delegated-actions", "/v1/audit/verifications", "/v1/indicators"}) {
+    const std::string route = path;
+    api().Get(route + "?month=2026-03", kAuditor);  // 200
+    api().Get(route + "?month=2026-03");            // 401
+    api().Get(route + "?month=2026-03", kClerk);    // 403
+    api().Get(route + "?month=2026-13", kAuditor);  // 422
+  }
 
   std::set<std::string> given;  // "route status"
   std::istringstream metrics(api().Get("/metrics").body);

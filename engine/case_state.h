@@ -81,6 +81,14 @@ struct CaseState {
   std::string bundle_number;
   std::string bundle_part;
 
+  // How the application came in (online, window, agent: engine/action_provenance.h) and the
+  // applicant's visits in person (跑动次数) over the case's applicant-side actions so far.
+  std::string channel;
+  int visits = 0;
+  // The organ whose staff accepted the case (its implementing organ, or an organ holding a
+  // delegation); "" before acceptance. The indicators' zone (engine/indicators.h).
+  std::string handled_by;
+
   std::string applicant_id;
   std::string applicant_name;
   std::string applicant_credit_code;  // 统一社会信用代码

@@ -1043,6 +1043,7 @@ Status CaseLifecycle::Submit(const Command& c) {
   if (!machine_->ReadMaterialList("materials", &materials, false)) return machine_->outcome;
   s.materials.insert(materials.begin(), materials.end());
   s.created_at = s.received_at = s.updated_at = c.time;
+  RecordVisits(c);
   machine_->initiate();
   machine_->command = nullptr;
   if (!machine_->outcome.ok()) return machine_->outcome;
@@ -1089,6 +1090,7 @@ Status CaseLifecycle::Apply(const Command& c) {
     return Status::PermissionDenied("an agent acts only for the applicant whose mandate it holds");
   }
   const bool decided_before = machine_->state.decision.has_value();
+  const bool accepted_before = machine_->state.accepted_at.has_value();
   machine_->command = &c;
   machine_->outcome = Status::Ok();
   if (frame != nullptr) {
@@ -1102,8 +1104,27 @@ Status CaseLifecycle::Apply(const Command& c) {
   if (outcome.ok()) {
     machine_->state.updated_at = c.time;
     if (!decided_before && machine_->state.decision) RecordIssuer(c);
+    if (!accepted_before && machine_->state.accepted_at) {
+      // Deemed acceptance (the system) and an organ-less or all-organs actor: the implementing
+      // organ, whose window the law deems to have accepted.
+      const std::string& organ = c.actor.organ;
+      machine_->state.handled_by = organ.empty() || organ == "*" ? machine_->state.organ_id : organ;
+    }
+    RecordVisits(c);
   }
   return outcome;
+}
+
+// The engine records the channel of the application and the visits of each applicant-side action
+// in the event's data (action_provenance.h); the state sums them.
+void CaseLifecycle::RecordVisits(const Command& c) {
+  CaseState& s = machine_->state;
+  auto channel = c.data.find("channel");
+  if (c.action == "submit" && channel != c.data.end() && channel->is_string()) {
+    s.channel = channel->get<std::string>();
+  }
+  auto visits = c.data.find("visits");
+  if (visits != c.data.end() && visits->is_number_integer()) s.visits += visits->get<int>();
 }
 
 }  // namespace tongban

@@ -86,6 +86,7 @@ class CaseLifecycle {
 
  private:
   void RecordIssuer(const Command& command);
+  void RecordVisits(const Command& command);
 
   std::shared_ptr<const Item> item_;
   std::unique_ptr<CaseMachine> machine_;

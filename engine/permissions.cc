@@ -259,6 +259,8 @@ const std::vector<OperationRule>& OperationRules() {
       {Operation::kDeploy, {"admin"}, "deploying needs the admin role"},
       {Operation::kValidateDefinition, {}, "definitions are validated by staff"},
       {Operation::kMoveClock, {"admin"}, "moving the clock needs admin"},
+      {Operation::kAudit, {"auditor"}, "the audit queries are the auditor's"},
+      {Operation::kReadIndicators, {"auditor", "admin"}, "the indicators are read by auditors"},
   };
   return rules;
 }

@@ -74,6 +74,8 @@ enum class Operation {
   kDeploy,              // admin: deploy a definition
   kValidateDefinition,  // staff: check a definition against the deployed ones, storing nothing
   kMoveClock,           // admin: move a simulated clock
+  kAudit,               // auditors: the audit queries (audit_queries.h)
+  kReadIndicators,      // auditors and admins: the indicators (赛马, indicators.h)
 };
 
 class Permissions {

@@ -109,7 +109,7 @@ struct PostgresStoreOptions {
 
 class PostgresStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Connects, and (unless read-only) creates or migrates the schema. Errors: kInvalidArgument for a
   // connection string libpq cannot parse; kUnavailable when the server cannot be reached;
@@ -147,6 +147,10 @@ class PostgresStore final : public Store {
   Result<LightCounts> CountLights(Instant now) override;
   // Always empty: every case in a PostgreSQL database was written with its light instants.
   Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override;
+  Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
+                                                 const std::string& to_month) override;
+  Result<std::vector<FactsRow>> FindCaseFacts(const FactsQuery& query) override;
+  Result<std::vector<Event>> FindEvents(const EventQuery& query) override;
   StoreStats Stats() const override;
 
   const PostgresStoreOptions& options() const { return options_; }
@@ -180,6 +184,9 @@ class PostgresStore final : public Store {
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountDeltas* deltas);
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
   Status ApplyCounts(Connection& c, const CountDeltas& deltas);
+  // Replaces the stored facts of a case (schema 3), moving its counters in `deltas`.
+  Status WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
+                    CountDeltas* deltas);
   Status AddToRow(Connection& c, const std::string& update, const std::string& insert,
                   const std::vector<std::optional<std::string>>& params);
   bool WriterHealthy() const;  // writer thread only

@@ -139,6 +139,10 @@ Result<CaseState> DecodeCase(const json& j, int format, const Item& item) {
     s.verification_overdue_recorded = verification.at("overdue_recorded").get<bool>();
     s.version = j.at("version").get<int64_t>();
     s.last_hash = j.at("last_hash").get<std::string>();
+    // Written only when set (so that older snapshots re-encode to their own bytes).
+    s.channel = j.value("channel", "");
+    s.visits = j.value("visits", 0);
+    s.handled_by = j.value("handled_by", "");
     return s;
   } catch (const std::exception& e) {
     return Status::DataLoss(std::string("malformed case snapshot: ") + e.what());
@@ -237,6 +241,7 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
       bundle.String("number", s.bundle_number);
       bundle.String("part", s.bundle_part);
     }
+    if (!s.channel.empty()) j.String("channel", s.channel);
     if (s.commitment) {
       ObjectWriter c(j.Key("commitment"));
       c.String("content_hash", s.commitment->content_hash);
@@ -267,6 +272,7 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
     j.Int("extension_days", s.extension_days);
     j.Json("form", s.form);
     j.Int("format", kSnapshotFormat);
+    if (!s.handled_by.empty()) j.String("handled_by", s.handled_by);
     j.String("id", s.id);
     {
       ObjectWriter issued(j.Key("issued_in"));
@@ -324,6 +330,7 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
       verification.String("verified_by", s.verified_by);
     }
     j.Int("version", s.version);
+    if (s.visits != 0) j.Int("visits", s.visits);
   }
   return out;
 }

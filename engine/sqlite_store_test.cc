@@ -172,15 +172,16 @@ int Sqlite3(const std::string& db, const std::string& sql, std::string* output) 
 // ---- Schema
 // ---------------------------------------------------------------------------------------
 
-TEST(SqliteStore, CreatesTheSchemaAtUserVersion3) {
+TEST(SqliteStore, CreatesTheSchemaAtUserVersion4) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(SqliteStore::kSchemaVersion, 3);
+  EXPECT_EQ(SqliteStore::kSchemaVersion, 4);
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "wal");
   for (const char* table :
-       {"definitions", "events", "cases", "ledger", "case_counts", "light_changes"}) {
+       {"definitions", "events", "cases", "ledger", "case_counts", "light_changes", "case_facts",
+        "indicator_counts", "delegated_events"}) {
     EXPECT_EQ(RawInt(path, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                        "AND name = '") +
                                table + "'"),

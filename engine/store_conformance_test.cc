@@ -688,6 +688,111 @@ TEST_P(StoreConformance, RefusesASchemaNewerThanItKnows) {
   }
 }
 
+CaseFacts Facts(const std::string& organ, const std::string& zone, int64_t applied_offset,
+                std::map<std::string, int64_t> counters) {
+  CaseFacts f;
+  f.month = "2026-03";
+  f.organ = organ;
+  f.item = "item-a";
+  f.zone = zone;
+  f.applied_at = Ms(kBase + applied_offset);
+  f.counters = std::move(counters);
+  return f;
+}
+
+int64_t Sum(const std::vector<IndicatorCount>& counts, const std::string& zone,
+            const std::string& name) {
+  int64_t n = 0;
+  for (const IndicatorCount& c : counts)
+    if (c.zone == zone && c.name == name) n += c.value;
+  return n;
+}
+
+// Facts written with each case are folded into the indicator counters in the same transaction: a
+// case's later write takes out what it counted for and adds what it counts for now (moving it to
+// another zone, here), on every node; the audit indexes find cases by facts and events by actor,
+// action and delegation.
+TEST_P(StoreConformance, IndicatorsAndAuditIndexesAreKeptOnWrite) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      Store* node = (t == 0 ? node_a : node_b).get();
+      for (int i = 0; i < 6; ++i) {
+        const std::string id = "f-" + std::to_string(t) + "-" + std::to_string(i);
+        CaseWrite created = MakeWrite(id, 1, 1);
+        created.record.facts = Facts("organ-1", "window-1", i, {{"applications", 1}});
+        ASSERT_TRUE(node->Commit(std::move(created)).ok());
+        // Accepted and decided by zone-2, two of them late, one under a delegation.
+        CaseWrite decided = MakeWrite(id, 2, 2);
+        decided.record.facts =
+            Facts("organ-1", "zone-2", i, {{"applications", 1}, {"decided", 1}, {"visits", 2}});
+        decided.record.facts->decided_at = Ms(kBase + 50000 + i);
+        decided.record.facts->late_statutory = i < 2;
+        decided.record.facts->late_promised = i < 2;
+        if (i == 3) decided.delegations = {{2, "deleg-" + std::to_string(t)}};
+        ASSERT_TRUE(node->Commit(std::move(decided)).ok());
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  auto counts = node_a->Indicators("2026-03", "2026-03");
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(Sum(*counts, "window-1", "applications"), 0);  // moved out, row at zero: not listed
+  EXPECT_EQ(Sum(*counts, "zone-2", "applications"), 12);
+  EXPECT_EQ(Sum(*counts, "zone-2", "decided"), 12);
+  EXPECT_EQ(Sum(*counts, "zone-2", "visits"), 24);
+  for (const IndicatorCount& c : *counts)
+    EXPECT_NE(c.value, 0) << c.zone << " " << c.name;
+  EXPECT_TRUE(node_b->Indicators("2026-04", "2026-12")->empty());
+
+  FactsQuery late;
+  late.late_only = true;
+  late.decided_from = Ms(kBase + 50000);
+  late.decided_to = Ms(kBase + 50002);
+  auto found = node_b->FindCaseFacts(late);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 4u);
+  for (const FactsRow& row : *found) {
+    EXPECT_TRUE(row.facts.late_statutory) << row.case_id;
+    EXPECT_EQ(row.number, "N-" + row.case_id);
+    EXPECT_EQ(row.status, "under_review");
+    EXPECT_EQ(row.facts.zone, "zone-2");
+    EXPECT_EQ(row.facts.counters.at("visits"), 2);
+  }
+  FactsQuery applied;
+  applied.organ = "organ-1";
+  applied.applied_from = Ms(kBase + 4);
+  applied.limit = 3;
+  EXPECT_EQ(node_a->FindCaseFacts(applied)->size(), 3u);  // 4 match (i = 4, 5 on each node)
+  applied.organ = "organ-2";
+  EXPECT_TRUE(node_a->FindCaseFacts(applied)->empty());
+
+  EventQuery by_actor;
+  by_actor.actor_id = "rev-1";
+  by_actor.from = Ms(kBase + 2000);
+  auto events = node_a->FindEvents(by_actor);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  EXPECT_EQ(events->size(), 12u);  // the seq-2 events
+  EventQuery by_action;
+  by_action.actions = {"submit", "nothing"};
+  EXPECT_EQ(node_b->FindEvents(by_action)->size(), 12u);
+  EventQuery by_delegation;
+  by_delegation.delegation = "deleg-1";
+  events = node_a->FindEvents(by_delegation);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().case_id, "f-1-3");
+  EXPECT_EQ(events->front().seq, 2);
+  EventQuery two;
+  two.actor_id = "rev-1";
+  two.delegation = "deleg-1";
+  EXPECT_EQ(node_a->FindEvents(two).status().code(), StatusCode::kInvalidArgument);
+}
+
 // No server needed: these fail before or at connecting.
 TEST(PostgresStore, ABadConnectionStringIsAClearError) {
   PostgresStoreOptions options;

@@ -43,6 +43,9 @@ int BenchHistory(const Args& args);
 // bench_overload.cc
 extern const char* const kBenchOverloadHelp;
 int BenchOverload(const Args& args);
+// bench_indicators.cc
+extern const char* const kBenchIndicatorsHelp;
+int BenchIndicators(const Args& args);
 
 constexpr const char* kReformsHelp =
     R"(usage: tongban bench reforms [--cases N] [--definitions DIR] [--format text|json]
@@ -81,6 +84,7 @@ Benchmarks:
                 for a bundle vs for its first item alone
   history       an action and a read on a 1,000-event case vs a 5-event one (goal: at most
                 1.2x); a metrics scrape with 1,000,000 cases stored (goal: under 50 ms)
+  indicators    GET /v1/indicators over --cases stored vs GET /healthz and count(*)
 
 Common options:
   --format FORMAT    text (default) or json
@@ -197,6 +201,7 @@ int BenchCommand(int argc, char** argv, int first) {
        kBenchOverloadHelp,
        {"rate", "seconds", "threads", "max-queued", "max-write-queue", "senders", "definitions",
         "application"}},
+      {"indicators", kBenchIndicatorsHelp, {"cases", "requests", "definitions"}},
   };
   const std::vector<std::string> flags = {"help", "check"};
   // Every option any benchmark takes; each benchmark then refuses those that are not its own.
@@ -248,6 +253,7 @@ int BenchCommand(int argc, char** argv, int first) {
   if (what == "reforms") return BenchReforms(args);
   if (what == "history") return BenchHistory(args);
   if (what == "overload") return BenchOverload(args);
+  if (what == "indicators") return BenchIndicators(args);
   return BenchEngine(what, args);
 }
 

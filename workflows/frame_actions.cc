@@ -41,7 +41,8 @@ std::vector<FrameActionSpec> BuildTable() {
                {},
                {},
                false,
-               false});
+               false,
+               /*records_channel=*/true});
   t.push_back({"accept",
                "受理",
                "accept the application (受理); starts the clock",
@@ -70,14 +71,20 @@ std::vector<FrameActionSpec> BuildTable() {
                kApplicantSide,
                {Power::kAccept},
                {"correction_pending"},
-               {Materials("materials", "补正材料")}});
+               {Materials("materials", "补正材料")},
+               false,
+               true,
+               /*records_channel=*/true});
   t.push_back({"supply_materials",
                "补交材料",
                "supply materials (e.g. deferred ones)",
                kApplicantSide,
                {Power::kAccept},
                {"submitted", "under_review"},
-               {Materials("materials", "补交的材料")}});
+               {Materials("materials", "补交的材料")},
+               false,
+               true,
+               /*records_channel=*/true});
   t.push_back({"refuse",
                "不予受理",
                "do not accept (不予受理), with reasons",
@@ -91,7 +98,10 @@ std::vector<FrameActionSpec> BuildTable() {
                {"applicant", "agent"},
                {},
                kOpen,
-               {}});
+               {},
+               false,
+               true,
+               /*records_channel=*/true});
   t.push_back({"transfer",
                "移交",
                "收受分离: the receiving window transfers the case to the handling organ",

@@ -54,6 +54,10 @@ struct FrameActionSpec {
   // False for ids that are reserved but not actions of a running case: "submit" (the first event,
   // recorded by case creation) and "record_breach" (reserved; a breach is recorded by verify).
   bool dispatched = true;
+  // Taken for the applicant (its own, its agent's, or a clerk's at the window): the engine records
+  // in the event how it came in — `channel` (online, window, agent) and `visits` (the applicant's
+  // trips in person, 跑动次数) — derived from who acts (engine/action_provenance.h).
+  bool records_channel = false;
 };
 
 // The words a notice, the public tracking page or a diagram uses for a status code (审查中,
