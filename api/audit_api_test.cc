@@ -195,8 +195,12 @@ TEST_F(AuditApiTest, CasesOfAnOrganOrItemInAPeriod) {
       EXPECT_EQ(c["channel"], "window");
       EXPECT_EQ(c["visits"], 2);
     }
-    if (c["case_id"] == ids_["agent"]) EXPECT_EQ(c["channel"], "agent");
-    if (c["case_id"] == ids_["online"]) EXPECT_EQ(c["visits"], 0);
+    if (c["case_id"] == ids_["agent"]) {
+      EXPECT_EQ(c["channel"], "agent");
+    }
+    if (c["case_id"] == ids_["online"]) {
+      EXPECT_EQ(c["visits"], 0);
+    }
   }
   EXPECT_EQ(api().Get("/v1/audit/cases?month=2026-02", kAuditor).doc["cases"].size(), 0u);
   Reply limited = api().Get("/v1/audit/cases?month=2026-03&limit=2", kAuditor);

@@ -102,8 +102,12 @@ CaseFacts FactsOf(const Item& item, const CaseState& s) {
     if (!f.late_statutory) c[kOnTimeStatutory] = 1;
     if (!f.late_promised) c[kOnTimePromised] = 1;
     if (clock.working_days_used != 0) c[kWorkingDaysUsed] = clock.working_days_used;
-    if (s.accepted_at && *s.accepted_at == *s.decided_at) {
-      c[s.mode == "commitment" ? kDecidedAtAcceptanceCommitment : kDecidedAtAcceptanceInstant] = 1;
+    // By the rule that decided it, not by equal instants (a simulated clock, or a quick office,
+    // may accept and decide within one millisecond).
+    if (s.mode == "commitment" && item.commitment && item.commitment->decide_at_acceptance) {
+      c[kDecidedAtAcceptanceCommitment] = 1;
+    } else if (item.case_type == CaseType::kInstant) {
+      c[kDecidedAtAcceptanceInstant] = 1;
     }
   }
   return f;

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "engine/clock.h"
-#include "engine/definition_registry.h"
+#include "workflows/diagnostics.h"
 
 namespace tongban {
 namespace {
@@ -13,18 +15,16 @@ namespace {
 class IndicatorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(registry_
-                    .DeployDirectory(std::string(TONGBAN_SOURCE_DIR) + "/definitions",
-                                     *ParseTimestamp("2026-03-02T09:00:00+08:00"))
-                    .ok());
-    item_ = registry_.FindItem("construction-permit");
-    ASSERT_TRUE(item_);
+    std::ifstream in(std::string(TONGBAN_SOURCE_DIR) + "/definitions/calendars/cn-mainland.json");
+    DiagnosticSink sink("cn-mainland.json", nullptr);
+    calendar_ = CompileCalendar(nlohmann::json::parse(in), &sink);
+    ASSERT_TRUE(calendar_);
+    ASSERT_EQ(calendar_->time_zone(), "Asia/Shanghai");
   }
-  const Calendar& calendar() const { return *item_->time_limits.calendar; }
+  const Calendar& calendar() const { return *calendar_; }
   Instant At(const char* text) const { return *ParseTimestamp(text); }
 
-  DefinitionRegistry registry_;
-  std::shared_ptr<const Item> item_;
+  std::shared_ptr<const Calendar> calendar_;
 };
 
 TEST_F(IndicatorsTest, AMonthIsItsLocalDaysInUtc) {
