@@ -20,9 +20,12 @@
 // data) and refuses a newer one. Version 2 added the ledger table; version 3 the counts kept on
 // write (case_counts by status, light_changes for the lights of the cases under review, and each
 // case's yellow_ms/red_ms), updated in the transaction of every case write, so that metrics read a
-// few rows instead of scanning cases. Opened read-only, an older file is read as it is, not
+// few rows instead of scanning cases; version 4 the documents (documents, case_documents); version
+// 5 the audit queries' indexes and the indicators kept on write (case_facts, indicator_counts,
+// delegated_events). Opened read-only, an older file is read as it is, not
 // migrated: a version 1 file has no ledger, so Ledger() is empty; before version 3 CountByStatus()
-// counts the cases and CountLights() is kFailedPrecondition. Triggers
+// counts the cases and CountLights() is kFailedPrecondition; before version 5 the facts, indicators
+// and delegated events read empty. Triggers
 // refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot rewrite
 // history without dropping them first — and verification catches it if someone does.
 //
@@ -73,7 +76,7 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   // Stops accepting writes, finishes those queued, and closes every connection.
@@ -84,6 +87,9 @@ class SqliteStore final : public Store {
   using Store::Commit;  // Commit(CaseWrite)
   Status Commit(StoreWrite write) override;
   Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) override;
+  Result<std::optional<DocumentRecord>> GetDocument(const std::string& case_id,
+                                                    const std::string& hash) override;
+  Result<std::vector<DocumentRecord>> CaseDocuments(const std::string& case_id) override;
   Result<std::optional<CaseRecord>> GetCase(const std::string& id) override;
   Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override;
   Result<std::vector<Event>> GetEvents(const std::string& case_id, int64_t up_to_seq) override;
@@ -157,13 +163,14 @@ class SqliteStore final : public Store {
                     CountChanges* counts);
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountChanges* counts);
   Status WriteCounts(Connection& c, const CountChanges& counts);
-  // Replaces the stored facts of a case (schema 4), moving its counters in `counts`.
+  // Replaces the stored facts of a case (schema 5), moving its counters in `counts`.
   Status WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
                     CountChanges* counts);
   // The case columns this file has (light instants from schema version 3).
   const char* CaseColumns() const;
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
                       std::optional<LedgerEnd>* end);
+  Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
 
   SqliteStoreOptions options_;
   std::unique_ptr<Connection> writer_;

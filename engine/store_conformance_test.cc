@@ -23,6 +23,7 @@
 #include "engine/postgres_store.h"
 #include "engine/sqlite.h"
 #include "engine/sqlite_store.h"
+#include "workflows/sha256.h"
 
 namespace tongban {
 namespace {
@@ -207,6 +208,39 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     }
   }
 
+  // Runs SQL on the test's database behind the store's back, and sets its schema version.
+  void RollBack(const std::string& sql, int version) {
+    if (GetParam() == Backend::kPostgres) {
+      ASSERT_EQ(PgExec(conninfo_, sql), "");
+    } else {
+      auto db = sqlite::Database::Open(conninfo_, false, false);
+      ASSERT_TRUE(db.ok());
+      ASSERT_TRUE(db->Exec(sql).ok()) << db->Error();
+    }
+    SetSchemaVersion(version);
+  }
+  // The database's schema version.
+  int SchemaVersion() {
+    if (GetParam() == Backend::kPostgres) {
+      PGconn* conn = PQconnectdb(conninfo_.c_str());
+      PGresult* r = PQexec(conn, "SELECT version FROM tongban_schema");
+      const int version = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                              ? std::atoi(PQgetvalue(r, 0, 0))
+                              : -1;
+      PQclear(r);
+      PQfinish(conn);
+      return version;
+    }
+    auto db = sqlite::Database::Open(conninfo_, false, true);
+    if (!db.ok()) return -1;
+    sqlite::Statement s(db->get(), "PRAGMA user_version");
+    return s.ok() && s.Step() == SQLITE_ROW ? static_cast<int>(s.Int(0)) : -1;
+  }
+  int CurrentSchemaVersion() const {
+    return GetParam() == Backend::kPostgres ? PostgresStore::kSchemaVersion
+                                            : SqliteStore::kSchemaVersion;
+  }
+
   // PostgreSQL only: from now on the test's stores log in as a role of their own (made here, the
   // owner of the test's schema), which the test may then lock out and let in again; returns it.
   std::string UseOwnRole() {
@@ -334,6 +368,72 @@ TEST_P(StoreConformance, ARefusedWriteStoresNothing) {
   entry.ledger.push_back(MakeEntry("d-2", 2));
   ASSERT_TRUE(store->Commit(entry).ok());
   EXPECT_EQ(store->Ledger()->at(0).seq, 1);
+}
+
+DocumentRecord MakeDocument(const std::string& case_id, const std::string& content, int64_t at_ms) {
+  DocumentRecord d;
+  d.case_id = case_id;
+  d.hash = Sha256Hex(content);
+  d.media_type = "application/pdf";
+  d.size = static_cast<int64_t>(content.size());
+  d.name = "材料.pdf";
+  d.kind = "material";
+  d.attached_at = Ms(at_ms);
+  d.attached_by = "app-" + case_id;
+  d.content = content;
+  return d;
+}
+
+// Documents: the bytes stored once by hash (binary-safe, NULs included), attached per case;
+// another case does not see them; attaching again is a no-op; a refused write attaches nothing;
+// both nodes read what one wrote.
+TEST_P(StoreConformance, DocumentsAreContentAddressedAndAttachedPerCase) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  const std::string pdf = std::string("%PDF-1.7\n\0\x01\xff binary", 20);
+  const std::string png = std::string("\x89PNG\r\n\x1a\n\0\0", 10);
+  StoreWrite first;
+  first.documents.push_back(MakeDocument("case-a", pdf, kBase + 1));
+  first.cases.push_back(MakeWrite("case-a", 1, 1));
+  ASSERT_TRUE(node_a->Commit(std::move(first)).ok());
+  StoreWrite more;
+  more.documents.push_back(MakeDocument("case-a", png, kBase + 2));
+  more.documents.push_back(MakeDocument("case-b", pdf, kBase + 3));  // the same bytes, another case
+  ASSERT_TRUE(node_a->Commit(std::move(more)).ok());
+
+  auto got = node_b->GetDocument("case-a", Sha256Hex(pdf));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->content, pdf);
+  EXPECT_EQ((*got)->size, 20);
+  EXPECT_EQ((*got)->name, "材料.pdf");
+  EXPECT_EQ((*got)->media_type, "application/pdf");
+  EXPECT_EQ((*got)->attached_at, Ms(kBase + 1));
+  auto listed = node_b->CaseDocuments("case-a");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].hash, Sha256Hex(pdf));
+  EXPECT_EQ((*listed)[1].hash, Sha256Hex(png));
+  EXPECT_TRUE((*listed)[1].content.empty());  // listings carry no bytes
+  EXPECT_FALSE(node_b->GetDocument("case-b", Sha256Hex(png))->has_value());
+  EXPECT_EQ(node_b->CaseDocuments("case-c")->size(), 0u);
+
+  // Again, with other metadata: the first attachment stands.
+  StoreWrite again;
+  DocumentRecord renamed = MakeDocument("case-a", pdf, kBase + 9);
+  renamed.name = "other.pdf";
+  again.documents.push_back(renamed);
+  ASSERT_TRUE(node_b->Commit(std::move(again)).ok());
+  EXPECT_EQ(node_a->GetDocument("case-a", Sha256Hex(pdf))->value().name, "材料.pdf");
+
+  // A refused write (a stale case write) attaches nothing.
+  StoreWrite refused;
+  refused.documents.push_back(MakeDocument("case-a", "%PDF-refused", kBase + 4));
+  refused.cases.push_back(MakeWrite("case-a", 1, 1));
+  EXPECT_EQ(node_a->Commit(std::move(refused)).code(), StatusCode::kAborted);
+  EXPECT_FALSE(node_a->GetDocument("case-a", Sha256Hex("%PDF-refused"))->has_value());
+  EXPECT_EQ(node_a->CaseDocuments("case-a")->size(), 2u);
 }
 
 // Two nodes decide on the same version of one case at once, again and again: each time exactly one
@@ -815,6 +915,66 @@ TEST(PostgresStore, KnowsAConnectionStringFromAFilePath) {
   EXPECT_TRUE(IsPostgresConnectionString("postgres:///db?host=/tmp"));
   EXPECT_FALSE(IsPostgresConnectionString("tongban.db"));
   EXPECT_FALSE(IsPostgresConnectionString("var/postgres/tongban.db"));
+}
+
+// A database of the schema before the audit tables (SQLite 4, PostgreSQL 3: documents) and one of
+// the schema before the documents (SQLite 3, PostgreSQL 2), made by dropping what came later,
+// migrate step by step at open and keep their data; the events taken under a delegation before
+// the migration are indexed from their stored data.authority.
+TEST_P(StoreConformance, MigratesTheTwoPreviousSchemasStepByStep) {
+  const std::string pdf = "%PDF-1.7 before the audit tables";
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    StoreWrite w;
+    w.documents.push_back(MakeDocument("case-a", pdf, kBase + 1));
+    w.cases.push_back(MakeWrite("case-a", 1, 2));
+    Event& delegated = w.cases[0].events[1];
+    delegated.data =
+        R"({"authority":{"basis":"delegation","delegation":"del-1","organ":"organ-2"},"n":2})";
+    delegated.prev_hash = w.cases[0].events[0].hash;
+    delegated.hash = ComputeEventHash(delegated);
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  }
+  const std::string drop_audit =
+      "DROP INDEX events_actor; DROP INDEX events_action; DROP TABLE case_facts; "
+      "DROP TABLE indicator_counts; DROP TABLE delegated_events;";
+  const int current = CurrentSchemaVersion();
+  RollBack(drop_audit, current - 1);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(SchemaVersion(), current);
+    auto document = store->GetDocument("case-a", Sha256Hex(pdf));
+    ASSERT_TRUE(document.ok() && document->has_value()) << document.status().ToString();
+    EXPECT_EQ((*document)->content, pdf);
+    EventQuery q;
+    q.delegation = "del-1";
+    auto found = store->FindEvents(q);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ((*found)[0].seq, 2);
+    EXPECT_TRUE(store->Indicators("2026-01", "2026-12")->empty());
+  }
+  RollBack(drop_audit + " DROP TABLE case_documents; DROP TABLE documents;", current - 2);
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(SchemaVersion(), current);
+  auto events = store->GetEvents("case-a", INT64_MAX);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].hash, ComputeEventHash((*events)[1]));
+  EventQuery q;
+  q.delegation = "del-1";
+  EXPECT_EQ(store->FindEvents(q)->size(), 1u);
+  // The tables of both steps are there again and take writes.
+  StoreWrite more;
+  more.documents.push_back(MakeDocument("case-b", pdf, kBase + 5));
+  more.cases.push_back(MakeWrite("case-b", 1, 1));
+  more.cases[0].record.facts = Facts("organ-1", "organ-1", 0, {{"applications", 1}});
+  ASSERT_TRUE(store->Commit(std::move(more)).ok());
+  EXPECT_TRUE(store->GetDocument("case-b", Sha256Hex(pdf))->has_value());
+  EXPECT_FALSE(store->Indicators("2026-03", "2026-03")->empty());
 }
 
 }  // namespace

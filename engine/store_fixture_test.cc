@@ -225,7 +225,7 @@ TEST_F(StoreFixtureTest, MigratedCountsEqualAFullCount) {
 }
 
 // An old case takes a new action, and the file still verifies afterwards.
-// Schema 4 indexes the events taken under a delegation, those written before it too (from their
+// Schema 5 indexes the events taken under a delegation, those written before it too (from their
 // stored data.authority), so the audit query of actions under a revoked delegation sees the past.
 TEST_F(StoreFixtureTest, MigrationIndexesTheEventsTakenUnderADelegation) {
   Open();
