@@ -1,7 +1,8 @@
 // API tests of the audit queries and the indicators (audit_routes.cc), over real HTTP with the
 // demo principals: who may ask (403 for the rest), each query's answer, the CSV shape, the actor's
 // name recorded on the event, the channel of each application, and the indicators (赛马) against
-// figures counted here from the events of every case.
+// figures counted here from the events of every case, ratings (好差评) included.
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -27,6 +28,8 @@ std::vector<std::vector<std::string>> CsvRows(const std::string& body) {
     std::stringstream line(body.substr(start, end - start));
     for (std::string field; std::getline(line, field, ',');)
       fields.push_back(field);
+    // getline drops an empty last field (a rate with nothing to divide by).
+    if (end > start && body[end - 1] == ',') fields.push_back("");
     rows.push_back(fields);
     start = end + 2;
   }
@@ -100,6 +103,71 @@ class AuditApiTest : public ApiTest {
     for (const auto& [name, id] : ids_)
       out[id] = History(id);
     return out;
+  }
+
+  struct Expected {
+    std::map<std::string, int64_t> counts;
+  };
+  // What each item's cases, and all of them, count for, computed from their events alone.
+  std::map<std::string, Expected> ExpectedByItem(Expected* total_out) {
+    std::map<std::string, Expected> by_item;
+    Expected& total = *total_out;
+    for (const auto& [id, events] : AllHistories()) {
+      std::map<std::string, int64_t> c;
+      const json& submit = events[0];
+      const std::string role = submit["actor"]["role"];
+      c["applications"] = 1;
+      c[role == "applicant" ? "channel_online"
+        : role == "clerk"   ? "channel_window"
+                            : "channel_agent"] = 1;
+      bool overdue = false;
+      bool decided = false;
+      std::string last_status;
+      for (const json& e : events) {
+        const std::string action = e["action"];
+        const std::string status = e["status"];
+        if (e["actor"]["role"] == "clerk" &&
+            (action == "submit" || action == "supply_correction" || action == "supply_materials")) {
+          ++c["visits"];
+        }
+        if (action == "request_correction") c["correction_notices"] = 1;
+        if (action == "accept" || action == "deem_accepted" || action == "accept_and_decide")
+          c["accepted"] = 1;
+        if (action == "mark_overdue" && !decided) overdue = true;
+        if (!decided && (status == "approved" || status == "denied")) {
+          decided = true;
+          c["decided"] = 1;
+          c[status == "approved" ? "approved" : "denied"] = 1;
+          c["on_time_statutory"] = overdue ? 0 : 1;
+          if (action == "accept" || action == "accept_and_decide") {
+            c[submit["data"]["mode"] == "commitment" ? "decided_at_acceptance_commitment"
+                                                     : "decided_at_acceptance_instant"] = 1;
+          }
+        }
+        if (action == "verify" && e["data"]["result"] == "breach") c["verification_breaches"] = 1;
+        // 好差评: the rating event's score; a bad one's rectification overdue by the timer.
+        if (action == "rate") {
+          const int64_t score = e["data"]["score"];
+          c["ratings"] = 1;
+          c["rating_points"] = score;
+          if (score <= 2) c["bad_ratings"] = 1;
+        }
+        if (action == "mark_rectification_overdue") c["rectifications_overdue"] = 1;
+        last_status = status;
+      }
+      if (last_status == "withdrawn") c["withdrawn"] = 1;
+      if (last_status == "under_review" && overdue) c["overdue_now"] = 1;
+      if (decided) {
+        Reply now = api().Get("/v1/cases/" + id, kAuditor);
+        c["working_days_used"] = now.doc["clock"]["working_days_used"].get<int64_t>();
+      }
+      const std::string item = submit["definition"]["id"];
+      for (const auto& [name, n] : c) {
+        by_item[item].counts[name] += n;
+        total.counts[name] += n;
+      }
+    }
+    return by_item;
   }
 
   std::map<std::string, std::string> ids_;
@@ -269,58 +337,8 @@ TEST_F(AuditApiTest, ActionsUnderARevokedDelegationAndVerificationResults) {
 
 // The indicators against figures counted here from every case's events.
 TEST_F(AuditApiTest, IndicatorsMatchTheEventsCountedIndependently) {
-  struct Expected {
-    std::map<std::string, int64_t> counts;
-  };
-  std::map<std::string, Expected> by_item;
   Expected total;
-  for (const auto& [id, events] : AllHistories()) {
-    std::map<std::string, int64_t> c;
-    const json& submit = events[0];
-    const std::string role = submit["actor"]["role"];
-    c["applications"] = 1;
-    c[role == "applicant" ? "channel_online"
-      : role == "clerk"   ? "channel_window"
-                          : "channel_agent"] = 1;
-    bool overdue = false;
-    bool decided = false;
-    std::string last_status;
-    for (const json& e : events) {
-      const std::string action = e["action"];
-      const std::string status = e["status"];
-      if (e["actor"]["role"] == "clerk" &&
-          (action == "submit" || action == "supply_correction" || action == "supply_materials")) {
-        ++c["visits"];
-      }
-      if (action == "request_correction") c["correction_notices"] = 1;
-      if (action == "accept" || action == "deem_accepted" || action == "accept_and_decide")
-        c["accepted"] = 1;
-      if (action == "mark_overdue" && !decided) overdue = true;
-      if (!decided && (status == "approved" || status == "denied")) {
-        decided = true;
-        c["decided"] = 1;
-        c[status == "approved" ? "approved" : "denied"] = 1;
-        c["on_time_statutory"] = overdue ? 0 : 1;
-        if (action == "accept" || action == "accept_and_decide") {
-          c[submit["data"]["mode"] == "commitment" ? "decided_at_acceptance_commitment"
-                                                   : "decided_at_acceptance_instant"] = 1;
-        }
-      }
-      if (action == "verify" && e["data"]["result"] == "breach") c["verification_breaches"] = 1;
-      last_status = status;
-    }
-    if (last_status == "withdrawn") c["withdrawn"] = 1;
-    if (last_status == "under_review" && overdue) c["overdue_now"] = 1;
-    if (decided) {
-      Reply now = api().Get("/v1/cases/" + id, kAuditor);
-      c["working_days_used"] = now.doc["clock"]["working_days_used"].get<int64_t>();
-    }
-    const std::string item = submit["definition"]["id"];
-    for (const auto& [name, n] : c) {
-      by_item[item].counts[name] += n;
-      total.counts[name] += n;
-    }
-  }
+  std::map<std::string, Expected> by_item = ExpectedByItem(&total);
 
   Reply figures = api().Get("/v1/indicators?month=2026-03&by=item", kAuditor);
   ASSERT_EQ(figures.status, 200) << figures;
@@ -390,6 +408,59 @@ TEST_F(AuditApiTest, IndicatorsMatchTheEventsCountedIndependently) {
       metrics.body,
       "tongban_indicator{by=\"item\",key=\"construction-permit\",name=\"applications\"} 5"))
       << metrics.body;
+}
+
+// 好差评 in the indicators: ratings counted from the rating events alone — the online permit
+// rated 5, the withdrawn one 1 (its rectification left unanswered past its 5 working days: the
+// timer marks it overdue), the late one 2 and answered at once by the organ.
+TEST_F(AuditApiTest, RatingsCountInTheIndicatorsAsTheirEventsSay) {
+  Reply five = api().Post("/v1/cases/" + ids_["online"] + "/rating", kApplicant,
+                          {{"score", 5}, {"comment", "一次办好"}});
+  ASSERT_EQ(five.status, 201) << five;
+  Reply one = api().Post("/v1/cases/" + ids_["withdrawn"] + "/rating", kApplicant, {{"score", 1}});
+  ASSERT_EQ(one.status, 201) << one;
+  Reply two = api().Post("/v1/cases/" + ids_["late"] + "/rating", kApplicant,
+                         {{"score", 2}, {"comment", "超期办结"}});
+  ASSERT_EQ(two.status, 201) << two;
+  Reply answered =
+      api().Act(ids_["late"], kApprover, "answer_rating", {{"answer", "已约谈审查人员，优化排班"}});
+  ASSERT_EQ(answered.status, 200) << answered;
+  ASSERT_EQ(api().Post("/v1/admin/clock", kAdmin, {{"advance", {{"days", 10}}}}).status, 200);
+  Reply overdue = api().Get("/v1/cases/" + ids_["withdrawn"], kAuditor);
+  ASSERT_EQ(overdue.status, 200) << overdue;
+  EXPECT_EQ(overdue.doc["clock"]["rectification"]["light"], "red") << overdue;
+  EXPECT_TRUE(overdue.doc["rating"]["rectification"]["overdue_recorded"].get<bool>()) << overdue;
+
+  Expected total;
+  std::map<std::string, Expected> by_item = ExpectedByItem(&total);
+  // The scenario does rate: the independent figures are not all zero.
+  ASSERT_EQ(by_item["construction-permit"].counts["ratings"], 3);
+  ASSERT_EQ(by_item["construction-permit"].counts["rectifications_overdue"], 1);
+  Reply figures = api().Get("/v1/indicators?month=2026-03&by=item", kAuditor);
+  ASSERT_EQ(figures.status, 200) << figures;
+  std::map<std::string, json> rows;
+  for (const json& row : figures.doc["rows"])
+    rows[row["key"].is_null() ? "" : row["key"].get<std::string>()] = row;
+  for (const auto& [key, expected] : std::map<std::string, Expected>{
+           {"construction-permit", by_item["construction-permit"]}, {"", total}}) {
+    SCOPED_TRACE(key.empty() ? "total" : key);
+    ASSERT_TRUE(rows.count(key)) << figures;
+    for (const char* name : {"ratings", "rating_points", "bad_ratings", "rectifications_overdue"}) {
+      auto it = expected.counts.find(name);
+      EXPECT_EQ(rows[key]["counts"][name].get<int64_t>(),
+                it == expected.counts.end() ? 0 : it->second)
+          << name;
+    }
+    const double ratings = static_cast<double>(expected.counts.at("ratings"));
+    EXPECT_DOUBLE_EQ(rows[key]["rates"]["average_rating"].get<double>(),
+                     std::round(expected.counts.at("rating_points") / ratings * 10000) / 10000);
+    EXPECT_DOUBLE_EQ(rows[key]["rates"]["bad_ratings"].get<double>(),
+                     std::round(expected.counts.at("bad_ratings") / ratings * 10000) / 10000);
+  }
+  // (5 + 1 + 2) / 3 and 2 of 3, as the audit office would work them out.
+  EXPECT_DOUBLE_EQ(rows["construction-permit"]["rates"]["average_rating"].get<double>(), 2.6667);
+  EXPECT_DOUBLE_EQ(rows["construction-permit"]["rates"]["bad_ratings"].get<double>(), 0.6667);
+  EXPECT_TRUE(rows["food-business-licence"]["rates"]["average_rating"].is_null());
 }
 
 }  // namespace

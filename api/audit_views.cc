@@ -195,7 +195,9 @@ nlohmann::json IndicatorsJson(const std::vector<IndicatorFigures>& rows, Indicat
                      {"correction_notices", OptionalShare(f.CorrectionRate())},
                      {"decided_at_acceptance", OptionalShare(f.DecidedAtAcceptanceShare())},
                      {"withdrawals", OptionalShare(f.WithdrawalRate())},
-                     {"denials", OptionalShare(f.DenialRate())}}}});
+                     {"denials", OptionalShare(f.DenialRate())},
+                     {"average_rating", OptionalShare(f.AverageRating())},
+                     {"bad_ratings", OptionalShare(f.BadRatingShare())}}}});
   }
   return {{"by", kGroupingNames[static_cast<int>(grouping)]}, {"rows", out}};
 }
@@ -205,9 +207,9 @@ std::string IndicatorsCsv(const std::vector<IndicatorFigures>& rows, IndicatorGr
   std::vector<std::string> header = {"month", kGroupingNames[static_cast<int>(grouping)], "name"};
   for (const std::string& name : IndicatorNames())
     header.push_back(name);
-  for (const char* rate :
-       {"on_time_rate_statutory", "on_time_rate_promised", "average_working_days",
-        "correction_rate", "decided_at_acceptance_share", "withdrawal_rate", "denial_rate"})
+  for (const char* rate : {"on_time_rate_statutory", "on_time_rate_promised",
+                           "average_working_days", "correction_rate", "decided_at_acceptance_share",
+                           "withdrawal_rate", "denial_rate", "average_rating", "bad_rating_share"})
     header.push_back(rate);
   std::string out = CsvLine(header);
   for (const IndicatorFigures& f : rows) {
@@ -216,7 +218,8 @@ std::string IndicatorsCsv(const std::vector<IndicatorFigures>& rows, IndicatorGr
       fields.push_back(std::to_string(f.Count(name)));
     for (const auto& share :
          {f.OnTimeRateStatutory(), f.OnTimeRatePromised(), f.AverageWorkingDays(),
-          f.CorrectionRate(), f.DecidedAtAcceptanceShare(), f.WithdrawalRate(), f.DenialRate()})
+          f.CorrectionRate(), f.DecidedAtAcceptanceShare(), f.WithdrawalRate(), f.DenialRate(),
+          f.AverageRating(), f.BadRatingShare()})
       fields.push_back(CsvNumber(share));
     out += CsvLine(fields);
   }

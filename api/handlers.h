@@ -34,6 +34,7 @@ HandlerFunction ListCases;
 HandlerFunction CountCases;
 HandlerFunction GetCase;
 HandlerFunction ActOnCase;
+HandlerFunction RateCase;  // POST /v1/cases/{id}/rating: the action "rate" (好差评)
 HandlerFunction History;
 HandlerFunction Verify;
 

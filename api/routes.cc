@@ -27,6 +27,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/v1/cases/counts", "/v1/cases/counts", CountCases},
       {"GET", R"(/v1/cases/([^/]+))", "/v1/cases/{id}", GetCase},
       {"POST", R"(/v1/cases/([^/]+)/actions)", "/v1/cases/{id}/actions", ActOnCase},
+      {"POST", R"(/v1/cases/([^/]+)/rating)", "/v1/cases/{id}/rating", RateCase},
       {"GET", R"(/v1/cases/([^/]+)/history)", "/v1/cases/{id}/history", History},
       {"GET", R"(/v1/cases/([^/]+)/verify)", "/v1/cases/{id}/verify", Verify},
       // documents_routes.cc

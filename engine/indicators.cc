@@ -58,7 +58,11 @@ const std::vector<std::string>& IndicatorNames() {
                                                  kChannelOnline,
                                                  kChannelWindow,
                                                  kChannelAgent,
-                                                 kVisits};
+                                                 kVisits,
+                                                 kRatings,
+                                                 kRatingPoints,
+                                                 kBadRatings,
+                                                 kRectificationsOverdue};
   return names;
 }
 
@@ -90,6 +94,12 @@ CaseFacts FactsOf(const Item& item, const CaseState& s) {
   if (s.channel == "window") c[kChannelWindow] = 1;
   if (s.channel == "agent") c[kChannelAgent] = 1;
   if (s.visits != 0) c[kVisits] = s.visits;
+  if (s.rating) {
+    c[kRatings] = 1;
+    c[kRatingPoints] = s.rating->score;
+    if (s.rating->bad()) c[kBadRatings] = 1;
+    if (s.rating->overdue_recorded) c[kRectificationsOverdue] = 1;
+  }
   if (s.decision && s.decided_at) {
     const ClockView clock = ComputeClock(item, s, *s.decided_at);
     const Day decided = calendar.LocalDate(*s.decided_at);
@@ -185,6 +195,13 @@ std::optional<double> IndicatorFigures::WithdrawalRate() const {
 }
 std::optional<double> IndicatorFigures::DenialRate() const {
   return Share(Count(indicator::kDenied), Count(indicator::kDecided));
+}
+
+std::optional<double> IndicatorFigures::AverageRating() const {
+  return Share(Count(indicator::kRatingPoints), Count(indicator::kRatings));
+}
+std::optional<double> IndicatorFigures::BadRatingShare() const {
+  return Share(Count(indicator::kBadRatings), Count(indicator::kRatings));
 }
 
 std::optional<IndicatorGrouping> ParseIndicatorGrouping(const std::string& text) {

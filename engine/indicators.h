@@ -31,7 +31,7 @@
 namespace tongban {
 
 // The counters a case adds to (CaseFacts::counters), by name. Every one is 0 or 1 per case except
-// working_days_used and visits.
+// working_days_used, visits and rating_points.
 namespace indicator {
 inline constexpr const char* kApplications = "applications";
 inline constexpr const char* kAccepted = "accepted";
@@ -52,6 +52,13 @@ inline constexpr const char* kChannelOnline = "channel_online";
 inline constexpr const char* kChannelWindow = "channel_window";
 inline constexpr const char* kChannelAgent = "channel_agent";
 inline constexpr const char* kVisits = "visits";
+// 好差评: the rating of a closed case (scores summed in rating_points), a bad one (1 or 2), and a
+// bad rating's rectification whose period passed before it was answered (marked by the timer;
+// it stays counted once answered late).
+inline constexpr const char* kRatings = "ratings";
+inline constexpr const char* kRatingPoints = "rating_points";
+inline constexpr const char* kBadRatings = "bad_ratings";
+inline constexpr const char* kRectificationsOverdue = "rectifications_overdue";
 }  // namespace indicator
 
 // Every counter name, in the order the figures list them.
@@ -97,6 +104,9 @@ struct IndicatorFigures {
   std::optional<double> DecidedAtAcceptanceShare() const;
   std::optional<double> WithdrawalRate() const;
   std::optional<double> DenialRate() const;
+  // Of the ratings: the average score (1..5) and the share of bad ones (1 or 2).
+  std::optional<double> AverageRating() const;
+  std::optional<double> BadRatingShare() const;
 };
 
 enum class IndicatorGrouping { kOrgan, kItem, kZone };

@@ -14,6 +14,8 @@ const char* DataFieldTypeName(DataFieldType type) {
       return "choice";
     case DataFieldType::kObject:
       return "object";
+    case DataFieldType::kInteger:
+      return "integer";
   }
   return "text";
 }
@@ -27,6 +29,16 @@ DataField Reason(bool required = true, std::string when = "") {
 DataField Materials(const char* name, const char* title) {
   return {name, DataFieldType::kMaterialIds, true, "", {}, title};
 }
+
+}  // namespace
+
+const std::vector<std::string>& ClosedStatuses() {
+  static const std::vector<std::string> statuses = {
+      "approved", "denied", "closed", "not_accepted", "withdrawn", "terminated", "revoked"};
+  return statuses;
+}
+
+namespace {
 
 std::vector<FrameActionSpec> BuildTable() {
   const std::vector<std::string> kStaffWindow = {"clerk"};
@@ -170,6 +182,22 @@ std::vector<FrameActionSpec> BuildTable() {
                {},
                false,
                false});
+  t.push_back({"rate",
+               "评价",
+               "rate the handling of a closed case once (好差评): a score from 1 to 5 and a "
+               "comment; 1 or 2 (差评) opens a rectification",
+               {"applicant", "agent"},
+               {},
+               ClosedStatuses(),
+               {{"score", DataFieldType::kInteger, true, "", {"1", "2", "3", "4", "5"}, "评分"},
+                {"comment", DataFieldType::kText, false, "", {}, "评价内容"}}});
+  t.push_back({"answer_rating",
+               "差评整改答复",
+               "answer a bad rating's rectification (整改) with what was done",
+               {"clerk", "reviewer", "approver"},
+               {Power::kAccept},
+               ClosedStatuses(),
+               {{"answer", DataFieldType::kText, true, "", {}, "整改情况"}}});
   t.push_back({"deem_accepted",
                "视为受理",
                "no correction notice within 5 working days (art. 32)",
@@ -189,6 +217,14 @@ std::vector<FrameActionSpec> BuildTable() {
   t.push_back({"mark_verification_overdue",
                "核查逾期",
                "the verification period of a commitment has passed without a result",
+               {"system"},
+               {},
+               {},
+               {},
+               true});
+  t.push_back({"mark_rectification_overdue",
+               "整改逾期",
+               "a bad rating's rectification period has passed without an answer",
                {"system"},
                {},
                {},

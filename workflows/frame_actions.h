@@ -24,6 +24,7 @@ enum class DataFieldType {
   kMaterialIds,  // an array of the item's material ids
   kChoice,       // one of `choices`
   kObject,       // an object (a bundle's form fields)
+  kInteger,      // a whole number, one of `choices` when they are given (a rating's score)
 };
 const char* DataFieldTypeName(DataFieldType type);
 
@@ -65,6 +66,10 @@ struct FrameActionSpec {
 // a bundle part's own (in_progress, ready, delivered, waiting, blocked, awaiting_input,
 // not_applicable: engine/bundle_case.h). "" for an unknown code.
 const char* StatusTitle(const std::string& code);
+
+// The statuses in which a case is closed for its applicant (decided, or ended without a decision):
+// where it may be rated (好差评) and a bad rating's rectification answered.
+const std::vector<std::string>& ClosedStatuses();
 
 // Every frame action, reserved ids included, in the order of the language reference.
 const std::vector<FrameActionSpec>& FrameActionTable();
