@@ -79,6 +79,17 @@ void WriteClock(std::string* out, const ClockView& c) {
   j.Int("promised_days_left", c.promised_days_left);
   j.IsoDay("promised_due", c.promised_due);
   j.Bool("provisional", c.provisional);
+  if (c.rectification) {
+    ViewWriter r(j.Key("rectification"));
+    r.Bool("answered", c.rectification->answered);
+    r.Int("days_left", c.rectification->days_left);
+    r.String("due", FormatIsoDay(c.rectification->due));
+    r.String("light", LightName(c.rectification->light));
+    r.Int("limit_days", c.rectification->limit_days);
+    r.Bool("overdue", c.rectification->overdue);
+  } else {
+    j.Null("rectification");
+  }
   j.Bool("started", c.started);
   j.Int("statutory_days_left", c.statutory_days_left);
   j.IsoDay("statutory_due", c.statutory_due);
@@ -198,6 +209,25 @@ std::string CaseJsonText(const CaseView& v, const Principal& p,
       pauses->push_back(']');
     }
     j.String("query_code", s.query_code);
+    if (s.rating) {
+      const RatingRecord& r = *s.rating;
+      ViewWriter rating(j.Key("rating"));
+      rating.String("comment", r.comment);
+      rating.Time("rated_at", r.rated_at);
+      rating.String("rated_by", r.rated_by);
+      if (r.rectification_due) {
+        ViewWriter rectification(rating.Key("rectification"));
+        rectification.String("answer", r.answer);
+        rectification.Time("answered_at", r.answered_at);
+        rectification.String("due", FormatIsoDay(*r.rectification_due));
+        rectification.Bool("overdue_recorded", r.overdue_recorded);
+      } else {
+        rating.Null("rectification");
+      }
+      rating.Int("score", r.score);
+    } else {
+      j.Null("rating");
+    }
     j.Time("received_at", s.received_at);
     {
       ViewWriter reception(j.Key("reception"));

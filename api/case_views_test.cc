@@ -2,7 +2,8 @@
 // prefix of every item case's history in the fixture database (every shipped-definition scenario:
 // joint steps, pauses, commitments and their verification, transfers, bundle parts), as an
 // applicant and as staff see it, at two instants (so that clocks with steps, lights and
-// verification periods show), with and without offered actions.
+// verification periods show), with and without offered actions, and each closed case as rated
+// (好差评: a good rating, a bad one with its rectification open, and answered).
 #include "api/case_views.h"
 
 #include <gtest/gtest.h>
@@ -57,8 +58,9 @@ TEST(CaseJsonTextTest, SameBytesAsTheJsonTree) {
     offered.role = "reviewer";
     offered.data = {{"comment", DataFieldType::kText, false, "", {}, "意见"},
                     {"decision", DataFieldType::kChoice, true, "", {"approve", "deny"}, "决定"},
-                    {"missing", DataFieldType::kMaterialIds, false, "decision is deny", {}, ""}};
-    int views = 0, with_step_clock = 0, with_verification = 0, with_pauses = 0;
+                    {"missing", DataFieldType::kMaterialIds, false, "decision is deny", {}, ""},
+                    {"score", DataFieldType::kInteger, true, "", {"1", "2", "3"}, "评分"}};
+    int views = 0, with_step_clock = 0, with_verification = 0, with_pauses = 0, with_rating = 0;
     for (const CaseRecord& r : records) {
       if (registry.FindBundle(r.definition_id, r.definition_version)) continue;
       auto events = (*store)->GetEvents(r.id, INT64_MAX);
@@ -71,6 +73,37 @@ TEST(CaseJsonTextTest, SameBytesAsTheJsonTree) {
         for (Instant now :
              {prefix.back().time, prefix.back().time + std::chrono::hours(24 * 200)}) {
           CaseView view = MakeCaseView(lifecycle.state(), lifecycle.item_ptr(), now);
+          // 好差评: the closed case as rated — good, bad and open, bad and answered.
+          if (n == events->size()) {
+            const Instant rated_at = prefix.back().time;
+            auto rating_of = [&](int score, const std::string& comment) {
+              RatingRecord r;
+              r.score = score;
+              r.comment = comment;
+              r.rated_at = rated_at;
+              r.rated_by = "applicant";
+              return r;
+            };
+            const RatingRecord good = rating_of(5, "很好 \"quoted\"");
+            RatingRecord bad = rating_of(1, "");
+            bad.rectification_due =
+                lifecycle.item().time_limits.calendar->LocalDate(rated_at) + std::chrono::days(7);
+            RatingRecord answered = bad;
+            answered.answered_at = rated_at + std::chrono::hours(24 * 10);
+            answered.answered_by = "reviewer";
+            answered.answer = "已整改";
+            answered.overdue_recorded = true;
+            for (const RatingRecord& rating : {good, bad, answered}) {
+              CaseState state = lifecycle.state();
+              state.rating = rating;
+              CaseView rated = MakeCaseView(state, lifecycle.item_ptr(), now);
+              with_rating += rated.clock.rectification.has_value();
+              for (const Principal* p : {&applicant, &reviewer}) {
+                ASSERT_EQ(CaseJsonText(rated, *p, {offered}), Dump(CaseJson(rated, *p, {offered})))
+                    << r.id << " rated " << rating.score << " as " << p->id;
+              }
+            }
+          }
           with_step_clock += view.clock.step.has_value();
           with_verification += view.clock.verification_due.has_value();
           with_pauses += !view.state.pauses.empty();
@@ -88,6 +121,7 @@ TEST(CaseJsonTextTest, SameBytesAsTheJsonTree) {
     // The fixture covers what the writer has branches for.
     EXPECT_GT(views, 100);
     EXPECT_GT(with_step_clock, 0);
+    EXPECT_GT(with_rating, 0);
     EXPECT_GT(with_verification, 0);
     EXPECT_GT(with_pauses, 0);
   }

@@ -275,6 +275,40 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
   answer(*acted);
 }
 
+void RateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  std::string id = req.matches[1];
+  nlohmann::json body = ParseBody(req);
+  CheckKeys(body, {"score", "comment"});
+  const CaseRecord record = ReadCase(ctx, id);
+  if (ctx.service->IsBundle(record)) {
+    VisibleBundle(ctx, p, id);
+    Fail(409, "not-available", "The action is not available now",
+         "a bundle case (一件事) is rated part by part: rate each part's case");
+  }
+  VisibleCase(ctx, p, record);
+  ActRequest request;
+  request.case_id = id;
+  request.action = "rate";
+  request.data = body;
+  request.idempotency_key = req.get_header_value("Idempotency-Key");
+  request.caller = &p;
+  request.read = &record;
+  auto acted = ctx.service->Act(request);
+  if (!acted.ok()) {
+    const Status& refused = acted.status();
+    // The engine points into the action's data; this body is that data.
+    const std::string& pointer = refused.reason();
+    if (refused.code() == StatusCode::kInvalidArgument && pointer.rfind("/data/", 0) == 0) {
+      Fail(Status::InvalidArgument(refused.message()).WithReason(pointer.substr(5)));
+    }
+    FailOnCase(ctx, id, refused);
+  }
+  res.set_header("Location", "/v1/cases/" + id);
+  SetVersionETag(res, acted->state.version);
+  SendCase(ctx, res, 201, *acted, p);
+}
+
 namespace {
 
 // The filters a case list and its counts share: status, definition, applicant, organ, created

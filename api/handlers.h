@@ -34,6 +34,7 @@ HandlerFunction ListCases;
 HandlerFunction CountCases;
 HandlerFunction GetCase;
 HandlerFunction ActOnCase;
+HandlerFunction RateCase;  // POST /v1/cases/{id}/rating: the action "rate" (好差评)
 HandlerFunction History;
 HandlerFunction Verify;
 
@@ -60,6 +61,14 @@ HandlerFunction GetMandate;
 HandlerFunction GrantMandate;
 HandlerFunction RevokeMandate;
 HandlerFunction Ledger;
+
+// audit_routes.cc: /v1/audit/… (auditors) and /v1/indicators (auditors, admins); JSON or CSV.
+HandlerFunction AuditLateDecisions;
+HandlerFunction AuditCases;
+HandlerFunction AuditActorActions;
+HandlerFunction AuditDelegatedActions;
+HandlerFunction AuditVerifications;
+HandlerFunction Indicators;
 
 // admin_routes.cc: POST /v1/admin/clock (simulated clock only), POST /v1/admin/checkpoints.
 HandlerFunction AdvanceClock;

@@ -74,9 +74,9 @@ TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   for (const std::string& operation : documented) {
     EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
   }
-  // 18 routes for definitions, cases, tracking and operations; 4 for documents and the archive;
-  // 12 for the registers.
-  EXPECT_EQ(registered.size(), 34u);
+  // 19 routes for definitions, cases (the rating included), tracking and operations; 4 for
+  // documents and the archive; 12 for the registers; 6 for the audit queries and the indicators.
+  EXPECT_EQ(registered.size(), 41u);
   EXPECT_EQ(registered.count("POST /v1/admin/checkpoints"), 1u);
   EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
   for (const char* route :
@@ -295,6 +295,17 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Act(id, kClerk, "accept", json::object(), {{"If-Match", "\"9\""}});  // 412
   api().Act(id, kClerk, "accept");                                           // 200
   api().Act(id, kClerk, "accept");                                           // 409
+  // cases_routes.cc: rating (好差评) a withdrawn case.
+  std::string withdrawn = Submitted();
+  api().Act(withdrawn, kApplicant, "withdraw");
+  const std::string rating = "/v1/cases/" + withdrawn + "/rating";
+  api().PostRaw(rating, kApplicant, "{");                                 // 400
+  api().Post(rating, "", {{"score", 5}});                                 // 401
+  api().Post(rating, kClerk, {{"score", 5}});                             // 403
+  api().Post(rating, kOtherApplicant, {{"score", 5}});                    // 404
+  api().Post("/v1/cases/" + id + "/rating", kApplicant, {{"score", 5}});  // 409
+  api().Post(rating, kApplicant, {{"score", 9}});                         // 422
+  api().Post(rating, kApplicant, {{"score", 5}});                         // 201
   api().Get("/v1/cases/" + id + "/history", kClerk);
   api().Get("/v1/cases/" + id + "/history");
   api().Get("/v1/cases/nothing/history", kClerk);
@@ -393,6 +404,17 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/cases/" + id + "/archive", kAuditor);                                // 200
   api().Get("/v1/cases/" + id + "/archive");                                          // 401
   api().Get("/v1/cases/" + id + "/archive", kOtherApplicant);                         // 404
+
+  // The audit queries and the indicators: 200, 401, 403, 422 each.
+  for (const char* path :
+       {"/v1/audit/late-decisions", "/v1/audit/cases", "/v1/audit/actors/clerk-demo/actions",
+        "/v1/audit/delegated-actions", "/v1/audit/verifications", "/v1/indicators"}) {
+    const std::string route = path;
+    api().Get(route + "?month=2026-03", kAuditor);  // 200
+    api().Get(route + "?month=2026-03");            // 401
+    api().Get(route + "?month=2026-03", kClerk);    // 403
+    api().Get(route + "?month=2026-13", kAuditor);  // 422
+  }
 
   std::set<std::string> given;  // "route status"
   std::istringstream metrics(api().Get("/metrics").body);

@@ -5,8 +5,50 @@
 #include "api/handlers.h"
 #include "api/http_util.h"
 #include "api/server.h"
+#include "engine/audit_queries.h"
 
 namespace tongban::api {
+
+namespace {
+
+// Keys listed per dimension at most; the rest are summed under key="(other)". Keys are organ and
+// item ids of the deployed definitions (tens), so this bound is a guard, not a cut in practice.
+constexpr size_t kMaxIndicatorKeys = 100;
+
+// The indicators of the current month (in the items' calendar) as gauges
+// tongban_indicator{by, key, name}: one series per dimension (organ, item, zone), key and counter
+// name — never per case or per month, so the series are bounded by the deployed definitions.
+void AppendIndicatorGauges(const ApiContext& ctx, std::ostringstream& out) {
+  AuditQueries queries(ctx.service);
+  auto calendar = queries.PeriodCalendar();
+  if (!calendar.ok()) return;
+  const std::string month = FormatMonth((*calendar)->LocalDate(ctx.service->clock()->Now()));
+  auto counts = ctx.service->store()->Indicators(month, month);
+  if (!counts.ok()) return;
+  out << "# HELP tongban_indicator Indicators (赛马) of the cases applied for this month, by "
+         "organ, item and zone (key=\"\" is the total).\n"
+      << "# TYPE tongban_indicator gauge\n";
+  for (const auto& [by, grouping] :
+       {std::pair{"organ", IndicatorGrouping::kOrgan}, std::pair{"item", IndicatorGrouping::kItem},
+        std::pair{"zone", IndicatorGrouping::kZone}}) {
+    std::vector<IndicatorFigures> rows = SummarizeIndicators(*counts, grouping, false);
+    std::map<std::string, std::map<std::string, int64_t>> series;
+    size_t keys = 0;
+    for (const IndicatorFigures& row : rows) {
+      const bool listed = row.key.empty() || keys++ < kMaxIndicatorKeys;
+      for (const auto& [name, n] : row.counts)
+        series[listed ? row.key : "(other)"][name] += n;
+    }
+    for (const auto& [key, names] : series) {
+      for (const auto& [name, n] : names) {
+        out << "tongban_indicator{by=\"" << by << "\",key=\"" << PrometheusLabel(key)
+            << "\",name=\"" << name << "\"} " << n << "\n";
+      }
+    }
+  }
+}
+
+}  // namespace
 
 void Health(const ApiContext&, const httplib::Request&, httplib::Response& res) {
   SendJson(res, 200, {{"status", "ok"}});
@@ -46,6 +88,7 @@ void MetricsText(const ApiContext& ctx, const httplib::Request&, httplib::Respon
           << "tongban_open_cases_by_light{light=\"red\"} " << lights->red << "\n"
           << "tongban_open_cases_by_light{light=\"yellow\"} " << lights->yellow << "\n";
   }
+  AppendIndicatorGauges(ctx, extra);
   res.status = 200;
   res.set_content(ctx.metrics->Render(extra.str()), "text/plain; version=0.0.4");
 }

@@ -32,8 +32,13 @@ Problem ProblemFromStatus(const Status& status, bool pinned_version) {
     return MakeProblem(415, "unsupported-media-type", "Unsupported media type", status.message());
   }
   switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-      return MakeProblem(422, "invalid", "The request is not valid", status.message());
+    case StatusCode::kInvalidArgument: {
+      Problem p = MakeProblem(422, "invalid", "The request is not valid", status.message());
+      // The engine names the member of the request it refuses by a JSON pointer as the reason.
+      if (!status.reason().empty() && status.reason().front() == '/')
+        p.extra["errors"] = {{{"pointer", status.reason()}, {"message", status.message()}}};
+      return p;
+    }
     case StatusCode::kNotFound:
       return MakeProblem(404, "not-found", "Not found", status.message());
     case StatusCode::kAlreadyExists:

@@ -149,6 +149,7 @@ TEST_F(ApiTest, EveryPostRouteRefusesABadBodyAndChangesNothing) {
       {"/v1/definitions/validate", {"/v1/definitions/validate", kClerk, definition}},
       {"/v1/cases", {"/v1/cases", kApplicant, NewPermit()}},
       {"/v1/cases/{id}/actions", {"/v1/cases/" + id + "/actions", kClerk, {{"action", "accept"}}}},
+      {"/v1/cases/{id}/rating", {"/v1/cases/" + id + "/rating", kApplicant, {{"score", 5}}}},
       {"/v1/delegations",
        {"/v1/delegations",
         kAdmin,

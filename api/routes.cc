@@ -27,6 +27,7 @@ const std::vector<Route>& RouteTable() {
       {"GET", "/v1/cases/counts", "/v1/cases/counts", CountCases},
       {"GET", R"(/v1/cases/([^/]+))", "/v1/cases/{id}", GetCase},
       {"POST", R"(/v1/cases/([^/]+)/actions)", "/v1/cases/{id}/actions", ActOnCase},
+      {"POST", R"(/v1/cases/([^/]+)/rating)", "/v1/cases/{id}/rating", RateCase},
       {"GET", R"(/v1/cases/([^/]+)/history)", "/v1/cases/{id}/history", History},
       {"GET", R"(/v1/cases/([^/]+)/verify)", "/v1/cases/{id}/verify", Verify},
       // documents_routes.cc
@@ -52,6 +53,14 @@ const std::vector<Route>& RouteTable() {
       {"GET", R"(/v1/mandates/([^/]+))", "/v1/mandates/{id}", GetMandate},
       {"POST", R"(/v1/mandates/([^/]+)/revoke)", "/v1/mandates/{id}/revoke", RevokeMandate},
       {"GET", "/v1/ledger", "/v1/ledger", Ledger},
+      // audit_routes.cc
+      {"GET", "/v1/audit/late-decisions", "/v1/audit/late-decisions", AuditLateDecisions},
+      {"GET", "/v1/audit/cases", "/v1/audit/cases", AuditCases},
+      {"GET", R"(/v1/audit/actors/([^/]+)/actions)", "/v1/audit/actors/{id}/actions",
+       AuditActorActions},
+      {"GET", "/v1/audit/delegated-actions", "/v1/audit/delegated-actions", AuditDelegatedActions},
+      {"GET", "/v1/audit/verifications", "/v1/audit/verifications", AuditVerifications},
+      {"GET", "/v1/indicators", "/v1/indicators", Indicators},
       // admin_routes.cc
       {"POST", "/v1/admin/clock", "/v1/admin/clock", AdvanceClock,
        /*simulated_clock_only=*/true},

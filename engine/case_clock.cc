@@ -59,11 +59,30 @@ void ComputeVerification(const Item& item, const CaseState& state, Instant now, 
   if (view->verification_overdue) view->light = Light::kRed;
 }
 
+void ComputeRectification(const Item& item, const CaseState& state, Instant now, ClockView* view) {
+  if (!state.rating || !state.rating->rectification_due) return;
+  const RatingRecord& rating = *state.rating;
+  const Calendar& calendar = *item.time_limits.calendar;
+  RectificationClockView r;
+  r.due = *rating.rectification_due;
+  r.limit_days = kRectificationWorkingDays;
+  const Day rated = calendar.LocalDate(rating.rated_at);
+  r.due_provisional = calendar.AddWorkingDays(rated, r.limit_days).provisional;
+  r.answered = rating.answered_at.has_value();
+  const Day end = calendar.LocalDate(rating.answered_at.value_or(now));
+  r.days_left = r.limit_days - calendar.CountWorkingDays(rated, end).days;
+  r.overdue = end > r.due;
+  r.light = r.overdue ? Light::kRed : r.days_left <= 0 ? Light::kYellow : Light::kGreen;
+  view->provisional |= r.due_provisional;
+  view->rectification = r;
+}
+
 }  // namespace
 
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now) {
   ClockView view = ComputeCaseClock(item, state, now);
   ComputeVerification(item, state, now, &view);
+  ComputeRectification(item, state, now, &view);
   return view;
 }
 
@@ -172,7 +191,14 @@ nlohmann::json ClockToJson(const ClockView& c) {
       {"light", LightName(c.light)},
       {"step", nullptr},
       {"verification", nullptr},
+      {"rectification", nullptr},
   };
+  if (c.rectification) {
+    j["rectification"] = {
+        {"due", FormatIsoDay(c.rectification->due)}, {"limit_days", c.rectification->limit_days},
+        {"days_left", c.rectification->days_left},   {"answered", c.rectification->answered},
+        {"overdue", c.rectification->overdue},       {"light", LightName(c.rectification->light)}};
+  }
   if (c.verification_due) {
     j["verification"] = {{"due", FormatIsoDay(*c.verification_due)},
                          {"days_left", c.verification_days_left},
@@ -200,14 +226,21 @@ std::optional<Timer> NextTimer(const Item& item, const CaseState& state, Instant
     ClockView clock = ComputeClock(item, state, now);
     return Timer{"mark_overdue", calendar.EndOfLocalDay(*clock.statutory_due)};
   }
+  std::optional<Timer> next;
   if (state.verification == Verification::kPending && !state.verification_overdue_recorded &&
       (state.status == CaseStatus::kApproved || state.status == CaseStatus::kClosed)) {
     ClockView clock = ComputeClock(item, state, now);
     if (clock.verification_due) {
-      return Timer{"mark_verification_overdue", calendar.EndOfLocalDay(*clock.verification_due)};
+      next = Timer{"mark_verification_overdue", calendar.EndOfLocalDay(*clock.verification_due)};
     }
   }
-  return std::nullopt;
+  // A bad rating's rectification runs after the case closed, beside a pending verification.
+  if (state.rating && state.rating->rectification_open() && !state.rating->overdue_recorded) {
+    Timer rectification{"mark_rectification_overdue",
+                        calendar.EndOfLocalDay(*state.rating->rectification_due)};
+    if (!next || rectification.due < next->due) next = rectification;
+  }
+  return next;
 }
 
 LightChanges NextLightChanges(const Item& item, const CaseState& state, Instant now) {

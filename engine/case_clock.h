@@ -35,6 +35,19 @@ struct StepClockView {
   Light light = Light::kGreen;
 };
 
+// 好差评: a bad rating's rectification (整改), counted in working days from the day of the rating
+// (not counted) to its due day; red once that day has passed unanswered, yellow on the last
+// working day. An answered rectification keeps the light it had when answered.
+struct RectificationClockView {
+  Day due{};
+  bool due_provisional = false;
+  int limit_days = 0;
+  int days_left = 0;
+  bool answered = false;
+  bool overdue = false;  // the due day passed before the answer (or, unanswered, before now)
+  Light light = Light::kGreen;
+};
+
 struct ClockView {
   bool started = false;  // accepted
   bool stopped = false;  // decided, or ended without decision
@@ -67,6 +80,8 @@ struct ClockView {
   bool verification_due_provisional = false;
   int verification_days_left = 0;
   bool verification_overdue = false;
+  // The rectification a bad rating opened, if any (it does not change the case's light).
+  std::optional<RectificationClockView> rectification;
 };
 
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now);
@@ -86,12 +101,14 @@ LightChanges NextLightChanges(const Item& item, const CaseState& state, Instant 
 
 // A deadline that will fire on its own: the system action to record and when it becomes due.
 struct Timer {
-  std::string action;  // "deem_accepted", "mark_overdue" or "mark_verification_overdue"
+  // "deem_accepted", "mark_overdue", "mark_verification_overdue" or "mark_rectification_overdue"
+  std::string action;
   Instant due;
 };
 
-// The next timer this case waits for, if any. Deterministic in (item, state): re-computed after
-// every event, stored with the case, and re-checked when it fires (a pause may have moved it).
+// The next timer this case waits for, if any (the earliest when several are pending). Deterministic
+// in (item, state): re-computed after every event, stored with the case, and re-checked when it
+// fires (a pause may have moved it).
 std::optional<Timer> NextTimer(const Item& item, const CaseState& state, Instant now);
 
 }  // namespace tongban

@@ -1,7 +1,9 @@
 #include "engine/case_service.h"
 
+#include "engine/action_provenance.h"
 #include "engine/case_ids.h"
 #include "engine/decision_document.h"
+#include "engine/indicators.h"
 #include "engine/snapshot_codec.h"
 #include "workflows/sha256.h"
 
@@ -110,14 +112,29 @@ CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version
   LightChanges lights = NextLightChanges(lifecycle.item(), s, now);
   write.record.yellow_at = lights.yellow_at;
   write.record.red_at = lights.red_at;
+  write.record.facts = FactsOf(lifecycle.item(), s);
+  for (const Event& e : write.events) {
+    // Stored data is canonical (sorted keys, no spaces): most events are told apart without
+    // parsing them.
+    if (e.data.find("\"basis\":\"delegation\"") == std::string::npos) continue;
+    const nlohmann::json data = ParseStoredData(e.data);
+    auto authority = data.find("authority");
+    if (authority == data.end() || !authority->is_object()) continue;
+    auto delegation = authority->find("delegation");
+    if (authority->value("basis", "") == "delegation" && delegation != authority->end() &&
+        delegation->is_string()) {
+      write.delegations.emplace_back(e.seq, delegation->get<std::string>());
+    }
+  }
   return write;
 }
 
 namespace {
 
 // Keys of an action's data that only the engine writes.
-const char* const kEngineDataKeys[] = {"authority", "on_behalf_of", "mandate",
-                                       "reception", "bundle",       "decision_document"};
+const char* const kEngineDataKeys[] = {
+    "authority",  "on_behalf_of", "mandate",          "reception", "bundle",
+    "actor_name", "channel",      "actor_organ_name", "visits",    "decision_document"};
 
 Status RefuseEngineKeys(const nlohmann::json& data) {
   if (!data.is_object()) return Status::Ok();
@@ -369,6 +386,7 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
     Instant now = clock_->Now();
     nlohmann::json engine_data = nlohmann::json::object();
     TONGBAN_RETURN_IF_ERROR(AuthorizeSubmission(*item, request, now, &engine_data));
+    RecordProvenance(request.actor, "submit", *registry_, &engine_data);
     Command submit;
     submit.action = "submit";
     submit.actor = request.actor;
@@ -597,6 +615,7 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, const CaseRecor
     }
   }
   if (applied.ok()) applied = AuthorizeCommand(lifecycle, &command);
+  if (applied.ok()) RecordProvenance(command.actor, command.action, *registry_, &command.data);
   if (applied.ok()) applied = lifecycle.Apply(command);
   if (!applied.ok()) {
     const bool untouched = mark.Unchanged(lifecycle);

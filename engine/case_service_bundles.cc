@@ -2,6 +2,7 @@
 // case in step with its children. See case_service.h and bundle_case.h for the contract.
 #include <algorithm>
 
+#include "engine/action_provenance.h"
 #include "engine/case_ids.h"
 #include "engine/case_service.h"
 #include "engine/clock.h"
@@ -259,6 +260,7 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
         "a bundle is applied for by an applicant, a clerk at the lead "
         "organ's window, or an agent with a mandate");
   }
+  RecordProvenance(actor, "submit", *registry_, &engine_data);
   // The bundle's own form: known fields of the right types (the parts check their mapped forms).
   if (!request.form.is_object()) return Status::InvalidArgument("form must be an object");
   for (const auto& [key, value] : request.form.items()) {
@@ -450,6 +452,7 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   // a failed write drops them).
   std::vector<OpenCase> children;
   // The bundle's own event first (it checks the bundle's status), then each child's.
+  RecordProvenance(command.actor, child_action, *registry_, &command.data);
   TONGBAN_RETURN_IF_ERROR(open->Apply(command, request.idempotency_key));
   StoreWrite write;
   if (request.action == "supply_form") {
@@ -484,6 +487,7 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
     if (child_action == "deliver") {
       c.data["authority"] = {{"organ", request.actor.organ}, {"basis", "bundle_lead_organ"}};
     }
+    RecordProvenance(c.actor, child_action, *registry_, &c.data);
     Status applied = child.Apply(c);
     if (!applied.ok()) {
       return Status(applied.code(),

@@ -108,6 +108,11 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
                     [&](std::string_view text) -> Result<std::string> {
                       auto stored = DecodeCaseSnapshot(text, item);
                       if (!stored.ok()) return stored.status();
+                      // Snapshots written before the accepting organ was kept lack it; the
+                      // replay derives it from the accepting event, which the chain covers.
+                      if (text.find("\"handled_by\"") == std::string_view::npos) {
+                        stored->handled_by = lifecycle.state().handled_by;
+                      }
                       return EncodeCaseSnapshot(*stored, item);
                     }) ||
       record->status != CaseStatusCode(lifecycle.state().status) ||

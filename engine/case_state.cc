@@ -64,6 +64,22 @@ nlohmann::json CaseStateToJson(const CaseState& s, const Item* item) {
                   {"signed_by", s.commitment->signed_by},
                   {"signed_at", FormatTimestamp(s.commitment->signed_at)}};
   }
+  nlohmann::json rating = nullptr;
+  if (s.rating) {
+    const RatingRecord& r = *s.rating;
+    nlohmann::json rectification = nullptr;
+    if (r.rectification_due) {
+      rectification = {{"due", FormatIsoDay(*r.rectification_due)},
+                       {"answer", r.answer},
+                       {"answered_at", OptionalTime(r.answered_at)},
+                       {"overdue_recorded", r.overdue_recorded}};
+    }
+    rating = {{"score", r.score},
+              {"comment", r.comment},
+              {"rated_at", FormatTimestamp(r.rated_at)},
+              {"rated_by", r.rated_by},
+              {"rectification", rectification}};
+  }
   return {
       {"id", s.id},
       {"number", s.number},
@@ -116,6 +132,7 @@ nlohmann::json CaseStateToJson(const CaseState& s, const Item* item) {
         {"verified_by", s.verified_by},
         {"findings", s.verification_findings},
         {"overdue_recorded", s.verification_overdue_recorded}}},
+      {"rating", rating},
       {"version", s.version},
       {"last_hash", s.last_hash},
   };

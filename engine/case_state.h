@@ -62,6 +62,30 @@ struct CommitmentRecord {
 enum class Verification { kNone, kPending, kPassed, kBreached };
 const char* VerificationName(Verification v);
 
+// 好差评: the applicant's rating of a closed case, once, and the rectification (整改) a bad rating
+// (1 or 2) opens, answered by the organ within kRectificationWorkingDays working days.
+struct RatingRecord {
+  int score = 0;  // 1..5
+  std::string comment;
+  Instant rated_at{};
+  std::string rated_by;  // the applicant, or the agent acting for it
+  // A bad rating's rectification: its last day (the rating's local day not counted), and the
+  // organ's answer.
+  std::optional<Day> rectification_due;
+  std::optional<Instant> answered_at;
+  std::string answered_by;
+  std::string answer;
+  bool overdue_recorded = false;  // the mark_rectification_overdue timer fired unanswered
+
+  bool bad() const { return score <= 2; }
+  bool rectification_open() const { return rectification_due.has_value() && !answered_at; }
+};
+
+// Working days an organ has to answer a bad rating (see engine/README.md for the source).
+inline constexpr int kRectificationWorkingDays = 5;
+// The longest rating comment, in characters (code points).
+inline constexpr size_t kMaxRatingCommentChars = 500;
+
 struct CaseState {
   std::string id;
   std::string number;      // human case number
@@ -80,6 +104,14 @@ struct CaseState {
   std::string bundle_case_id;
   std::string bundle_number;
   std::string bundle_part;
+
+  // How the application came in (online, window, agent: engine/action_provenance.h) and the
+  // applicant's visits in person (跑动次数) over the case's applicant-side actions so far.
+  std::string channel;
+  int visits = 0;
+  // The organ whose staff accepted the case (its implementing organ, or an organ holding a
+  // delegation); "" before acceptance. The indicators' zone (engine/indicators.h).
+  std::string handled_by;
 
   std::string applicant_id;
   std::string applicant_name;
@@ -127,6 +159,8 @@ struct CaseState {
   std::string verified_by;
   std::string verification_findings;
   bool verification_overdue_recorded = false;
+
+  std::optional<RatingRecord> rating;
 
   int64_t version = 0;  // the seq of the last event
   std::string last_hash;

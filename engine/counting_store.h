@@ -90,6 +90,16 @@ class CountingStore final : public Store {
   Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override {
     return base_->CasesWithUnknownLights(limit);
   }
+  Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
+                                                 const std::string& to_month) override {
+    return base_->Indicators(from_month, to_month);
+  }
+  Result<std::vector<FactsRow>> FindCaseFacts(const FactsQuery& query) override {
+    return base_->FindCaseFacts(query);
+  }
+  Result<std::vector<Event>> FindEvents(const EventQuery& query) override {
+    return base_->FindEvents(query);
+  }
   StoreStats Stats() const override { return base_->Stats(); }
 
  private:

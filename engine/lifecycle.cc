@@ -838,6 +838,102 @@ Dispatch Send() {
   return [](CaseMachine& m, const Command& c) { m.process_event(E(c)); };
 }
 
+// 好差评: a rating and its rectification run beside the life cycle, after it has ended: they
+// change no status and no state of the machine, only the case's rating.
+
+// Whether the frame offers `action` in the case's status (a closed one); refuses otherwise.
+bool InClosedStatus(CaseMachine& m, const std::string& action) {
+  const std::vector<std::string>& closed = ClosedStatuses();
+  const std::string status = CaseStatusCode(m.state.status);
+  if (std::find(closed.begin(), closed.end(), status) != closed.end()) return true;
+  m.Fail(Status::FailedPrecondition("action \"" + action +
+                                    "\" is available once the case is closed (decided or ended); "
+                                    "it is " +
+                                    status));
+  return false;
+}
+
+size_t CodePoints(const std::string& text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+void Rate(CaseMachine& m, const Command& c) {
+  if (!InClosedStatus(m, c.action)) return;
+  if (m.state.rating) {
+    m.Fail(Status::FailedPrecondition("the case was rated on " +
+                                      FormatTimestamp(m.state.rating->rated_at) +
+                                      "; a case is rated once"));
+    return;
+  }
+  auto score = c.data.find("score");
+  if (score == c.data.end() || !score->is_number_integer() || score->get<int64_t>() < 1 ||
+      score->get<int64_t>() > 5) {
+    m.Fail(Status::InvalidArgument("data.score must be a whole number from 1 to 5")
+               .WithReason("/data/score"));
+    return;
+  }
+  std::string comment;
+  if (auto it = c.data.find("comment"); it != c.data.end()) {
+    if (!it->is_string()) {
+      m.Fail(Status::InvalidArgument("data.comment must be a string").WithReason("/data/comment"));
+      return;
+    }
+    comment = it->get<std::string>();
+  }
+  if (CodePoints(comment) > kMaxRatingCommentChars) {
+    m.Fail(Status::InvalidArgument("data.comment is " + std::to_string(CodePoints(comment)) +
+                                   " characters long; a rating's comment has at most " +
+                                   std::to_string(kMaxRatingCommentChars))
+               .WithReason("/data/comment"));
+    return;
+  }
+  RatingRecord r;
+  r.score = static_cast<int>(score->get<int64_t>());
+  r.comment = std::move(comment);
+  r.rated_at = c.time;
+  r.rated_by = c.actor.id;
+  if (r.bad()) {
+    const Calendar& calendar = *m.item().time_limits.calendar;
+    r.rectification_due =
+        calendar.AddWorkingDays(calendar.LocalDate(c.time), kRectificationWorkingDays).day;
+  }
+  m.state.rating = std::move(r);
+}
+
+void AnswerRating(CaseMachine& m, const Command& c) {
+  if (!InClosedStatus(m, c.action)) return;
+  if (!m.state.rating || !m.state.rating->rectification_due) {
+    m.Fail(Status::FailedPrecondition(
+        "the case has no bad rating (1 or 2) to answer: a rectification opens with one"));
+    return;
+  }
+  if (m.state.rating->answered_at) {
+    m.Fail(Status::FailedPrecondition("the rectification was answered on " +
+                                      FormatTimestamp(*m.state.rating->answered_at)));
+    return;
+  }
+  auto answer = c.data.find("answer");
+  if (answer == c.data.end() || !answer->is_string() || answer->get<std::string>().empty()) {
+    m.Fail(Status::InvalidArgument("data.answer must say what was done (整改情况)")
+               .WithReason("/data/answer"));
+    return;
+  }
+  m.state.rating->answered_at = c.time;
+  m.state.rating->answered_by = c.actor.id;
+  m.state.rating->answer = answer->get<std::string>();
+}
+
+void MarkRectificationOverdue(CaseMachine& m, const Command&) {
+  if (!m.state.rating || !m.state.rating->rectification_open() ||
+      m.state.rating->overdue_recorded) {
+    m.Fail(Status::FailedPrecondition("no open rectification to mark overdue"));
+    return;
+  }
+  m.state.rating->overdue_recorded = true;
+}
+
 }  // namespace
 
 static const std::map<std::string, Dispatch>& FrameDispatch() {
@@ -860,6 +956,9 @@ static const std::map<std::string, Dispatch>& FrameDispatch() {
       {"transfer", Send<EvTransfer>()},
       {"verify", Send<EvVerify>()},
       {"mark_verification_overdue", Send<EvMarkVerificationOverdue>()},
+      {"rate", Rate},
+      {"answer_rating", AnswerRating},
+      {"mark_rectification_overdue", MarkRectificationOverdue},
   };
   return table;
 }
@@ -1043,6 +1142,7 @@ Status CaseLifecycle::Submit(const Command& c) {
   if (!machine_->ReadMaterialList("materials", &materials, false)) return machine_->outcome;
   s.materials.insert(materials.begin(), materials.end());
   s.created_at = s.received_at = s.updated_at = c.time;
+  RecordVisits(c);
   machine_->initiate();
   machine_->command = nullptr;
   if (!machine_->outcome.ok()) return machine_->outcome;
@@ -1089,6 +1189,7 @@ Status CaseLifecycle::Apply(const Command& c) {
     return Status::PermissionDenied("an agent acts only for the applicant whose mandate it holds");
   }
   const bool decided_before = machine_->state.decision.has_value();
+  const bool accepted_before = machine_->state.accepted_at.has_value();
   machine_->command = &c;
   machine_->outcome = Status::Ok();
   if (frame != nullptr) {
@@ -1102,8 +1203,27 @@ Status CaseLifecycle::Apply(const Command& c) {
   if (outcome.ok()) {
     machine_->state.updated_at = c.time;
     if (!decided_before && machine_->state.decision) RecordIssuer(c);
+    if (!accepted_before && machine_->state.accepted_at) {
+      // Deemed acceptance (the system) and an organ-less or all-organs actor: the implementing
+      // organ, whose window the law deems to have accepted.
+      const std::string& organ = c.actor.organ;
+      machine_->state.handled_by = organ.empty() || organ == "*" ? machine_->state.organ_id : organ;
+    }
+    RecordVisits(c);
   }
   return outcome;
+}
+
+// The engine records the channel of the application and the visits of each applicant-side action
+// in the event's data (action_provenance.h); the state sums them.
+void CaseLifecycle::RecordVisits(const Command& c) {
+  CaseState& s = machine_->state;
+  auto channel = c.data.find("channel");
+  if (c.action == "submit" && channel != c.data.end() && channel->is_string()) {
+    s.channel = channel->get<std::string>();
+  }
+  auto visits = c.data.find("visits");
+  if (visits != c.data.end() && visits->is_number_integer()) s.visits += visits->get<int>();
 }
 
 }  // namespace tongban

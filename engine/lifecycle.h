@@ -16,6 +16,9 @@
 // machine a refusal touched. Replay applies recorded events through the
 // same code, so the rules that admitted an event are the rules that rebuild it.
 //
+// Ratings (好差评: rate, answer_rating, mark_rectification_overdue) are dispatched beside the
+// machine, not through it: they act on a closed case and change only CaseState::rating.
+//
 // Thread safety: a CaseLifecycle belongs to one thread at a time.
 #pragma once
 
@@ -86,6 +89,7 @@ class CaseLifecycle {
 
  private:
   void RecordIssuer(const Command& command);
+  void RecordVisits(const Command& command);
 
   std::shared_ptr<const Item> item_;
   std::unique_ptr<CaseMachine> machine_;

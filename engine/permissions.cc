@@ -110,6 +110,10 @@ nlohmann::json OfferedActionToJson(const OfferedAction& offered) {
       case DataFieldType::kObject:
         hint = "object";
         break;
+      case DataFieldType::kInteger:
+        hint = "integer";
+        if (!f.choices.empty()) hint += " from " + f.choices.front() + " to " + f.choices.back();
+        break;
       case DataFieldType::kChoice:
         for (const std::string& c : f.choices)
           hint += (hint.empty() ? "" : " or ") + ("\"" + c + "\"");
@@ -287,6 +291,8 @@ const std::vector<OperationRule>& OperationRules() {
       {Operation::kDeploy, {"admin"}, "deploying needs the admin role"},
       {Operation::kValidateDefinition, {}, "definitions are validated by staff"},
       {Operation::kMoveClock, {"admin"}, "moving the clock needs admin"},
+      {Operation::kAudit, {"auditor"}, "the audit queries are the auditor's"},
+      {Operation::kReadIndicators, {"auditor", "admin"}, "the indicators are read by auditors"},
       {Operation::kRecordCheckpoint, {"admin"}, "recording a checkpoint needs admin"},
   };
   return rules;
@@ -396,7 +402,8 @@ Status Permissions::AuthorizeCommand(const Item& item, const CaseState& state,
   // 收受分离: until the receiving window transfers the case, the handling organ has nothing to do
   // with it, and the applicant may only withdraw. (Staff without jurisdiction hear that first.)
   auto at_window = [&]() {
-    if (!state.awaiting_transfer() || c->action == "transfer" || c->action == "withdraw") {
+    if (!state.awaiting_transfer() || c->action == "transfer" || c->action == "withdraw" ||
+        c->action == "rate" || c->action == "answer_rating") {
       return Status::Ok();
     }
     return Status::FailedPrecondition(
@@ -470,12 +477,17 @@ std::vector<std::string> Permissions::Candidates(const Item& item, const CaseSta
     candidates.erase(std::remove(candidates.begin(), candidates.end(), action), candidates.end());
   };
   // The conditions the life cycle adds to the table's statuses.
+  // 好差评: rated once; a rectification is answered once, and only a bad rating opens one.
+  if (s.rating) drop("rate");
+  if (!s.rating || !s.rating->rectification_open()) drop("answer_rating");
   if (s.awaiting_transfer()) {
     // Only while the case is open: one withdrawn at the window stays untransferred for good.
-    candidates.erase(
-        std::remove_if(candidates.begin(), candidates.end(),
-                       [](const std::string& a) { return a != "transfer" && a != "withdraw"; }),
-        candidates.end());
+    candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                    [](const std::string& a) {
+                                      return a != "transfer" && a != "withdraw" && a != "rate" &&
+                                             a != "answer_rating";
+                                    }),
+                     candidates.end());
     return candidates;
   }
   drop("transfer");

@@ -7,7 +7,11 @@
 //   acts in the first such role it holds (an applicant only on its own case).
 // - status: the frame offers an action only in its statuses; a case waiting at a receiving window
 //   (收受分离) offers nothing but transfer (the window) and withdraw (the applicant) until it is
-//   transferred; a bundle's part is delivered on the bundle.
+//   transferred; a bundle's part is delivered on the bundle. A closed case (ClosedStatuses) is
+//   rated once by its applicant or an agent under a mandate (好差评; refused 409 when open or
+//   rated already, 422 for a score outside 1..5 naming /data/score); a bad rating's rectification
+//   is answered by staff with jurisdiction over the case (the accept power: the implementing
+//   organ, or an organ holding a delegation in force).
 // - jurisdiction: staff act for an organ that implements the item or holds a delegation in force
 //   covering every power the action needs (Registers::Authorize); a joint party's opinion is
 //   signed by staff of the party's organ; the receiving window transfers under its agreement.
@@ -74,6 +78,8 @@ enum class Operation {
   kDeploy,              // admin: deploy a definition
   kValidateDefinition,  // staff: check a definition against the deployed ones, storing nothing
   kMoveClock,           // admin: move a simulated clock
+  kAudit,               // auditors: the audit queries (audit_queries.h)
+  kReadIndicators,      // auditors and admins: the indicators (赛马, indicators.h)
   kRecordCheckpoint,    // admin: record a signed checkpoint of the whole database
 };
 

@@ -497,9 +497,14 @@ TEST_F(PermissionsTest, VerifyIsOfferedOnAPendingCommitmentAndNotOnceRevoked) {
   EXPECT_TRUE(HasAction(Offered("approver-demo", id), "revoke"));
   MustAct(id, "approver-demo", "revoke", {{"reason", "申请人以欺骗手段取得许可"}});
   ASSERT_EQ(View(id).state.status, CaseStatus::kRevoked);
+  // Nothing is offered on a revoked case but its applicant's rating (好差评).
   for (const Principal& p : DemoPrincipals()->principals) {
-    EXPECT_TRUE(service_->OfferedActions(p, View(id)).empty())
-        << p.id << ": " << Ids(service_->OfferedActions(p, View(id)));
+    const auto offered = service_->OfferedActions(p, View(id));
+    if (p.id == "ent-demo") {
+      EXPECT_EQ(Ids(offered), "[rate(applicant)]");
+    } else {
+      EXPECT_TRUE(offered.empty()) << p.id << ": " << Ids(offered);
+    }
   }
   EXPECT_EQ(Act(id, P("verifier-demo"), "verify", {{"result", "pass"}}).status().code(),
             StatusCode::kFailedPrecondition);
@@ -810,6 +815,10 @@ class OfferedIsAccepted : public PermissionsTest,
         case DataFieldType::kChoice:
           values.assign(f.choices.begin(), f.choices.end());
           break;
+        case DataFieldType::kInteger:
+          for (const std::string& c : f.choices)
+            values.push_back(std::stoi(c));
+          break;
         case DataFieldType::kMaterialIds: {
           json ids = json::array();
           if (f.name == "materials" && !state.missing_materials.empty()) {
@@ -841,11 +850,16 @@ class OfferedIsAccepted : public PermissionsTest,
   }
 
   static std::string Signature(const CaseState& s) {
-    json sig = {
-        {"status", CaseStatusCode(s.status)}, {"step", s.step ? static_cast<int>(*s.step) : -1},
-        {"suspended", s.suspended},           {"extended", s.extended},
-        {"correction", s.correction_issued},  {"verification", VerificationName(s.verification)},
-        {"materials", s.materials},           {"transfer", s.awaiting_transfer()}};
+    json sig = {{"status", CaseStatusCode(s.status)},
+                {"step", s.step ? static_cast<int>(*s.step) : -1},
+                {"suspended", s.suspended},
+                {"extended", s.extended},
+                {"correction", s.correction_issued},
+                {"verification", VerificationName(s.verification)},
+                {"materials", s.materials},
+                {"transfer", s.awaiting_transfer()},
+                {"rated", s.rating.has_value()},
+                {"answered", s.rating && s.rating->answered_at.has_value()}};
     for (const auto& [party, who] : s.joint_passed)
       sig["joint"][party] = who;
     return sig.dump();

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <map>
@@ -133,6 +134,52 @@ CREATE TRIGGER documents_append_only BEFORE UPDATE OR DELETE ON documents
   FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
 CREATE TRIGGER case_documents_append_only BEFORE UPDATE OR DELETE ON case_documents
   FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+)sql",
+    // Version 4: the audit queries' indexes and the indicators (赛马) kept on write, as
+    // SqliteStore's version 5. The events taken under a delegation before are found in their
+    // stored data, which is canonical JSON (sorted keys, no spaces): data.authority begins with
+    // "basis", and its "delegation" follows among its flat members.
+    R"sql(
+CREATE INDEX events_actor ON events (actor_id, time_ms);
+CREATE INDEX events_action ON events (action, time_ms);
+CREATE TABLE case_facts (
+  case_id TEXT COLLATE "C" PRIMARY KEY,
+  month TEXT COLLATE "C" NOT NULL,
+  organ TEXT COLLATE "C" NOT NULL,
+  item TEXT COLLATE "C" NOT NULL,
+  zone TEXT COLLATE "C" NOT NULL,
+  applied_ms BIGINT NOT NULL,
+  decided_ms BIGINT,
+  late_statutory INTEGER NOT NULL,
+  late_promised INTEGER NOT NULL,
+  counters TEXT NOT NULL
+);
+CREATE INDEX case_facts_applied ON case_facts (applied_ms, case_id);
+CREATE INDEX case_facts_organ ON case_facts (organ, applied_ms, case_id);
+CREATE INDEX case_facts_item ON case_facts (item, applied_ms, case_id);
+CREATE INDEX case_facts_decided ON case_facts (decided_ms, case_id) WHERE decided_ms IS NOT NULL;
+CREATE TABLE indicator_counts (
+  month TEXT COLLATE "C" NOT NULL,
+  organ TEXT COLLATE "C" NOT NULL,
+  item TEXT COLLATE "C" NOT NULL,
+  zone TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (month, organ, item, zone, name)
+);
+CREATE TABLE delegated_events (
+  delegation_id TEXT COLLATE "C" NOT NULL,
+  time_ms BIGINT NOT NULL,
+  case_id TEXT COLLATE "C" NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (delegation_id, time_ms, case_id, seq)
+);
+INSERT INTO delegated_events (delegation_id, time_ms, case_id, seq)
+  SELECT substring(data from '"authority":\{"basis":"delegation",[^{}]*"delegation":"([^"]*)"'),
+         time_ms, case_id, seq FROM events
+  WHERE data LIKE '%"authority":{"basis":"delegation",%'
+    AND substring(data from '"authority":\{"basis":"delegation",[^{}]*"delegation":"([^"]*)"')
+        IS NOT NULL;
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
@@ -445,9 +492,30 @@ class PostgresStore::Lease {
   Lease lease(this);            \
   if (lease.get() == nullptr) return lease.error()
 
+namespace {
+// An indicator row's key (month, organ, item, zone) as one string, '\x1f' between the parts (no
+// id holds it), so that the deltas sort and merge as one map.
+std::string IndicatorKey(const std::string& month, const std::string& organ,
+                         const std::string& item, const std::string& zone) {
+  return month + '\x1f' + organ + '\x1f' + item + '\x1f' + zone;
+}
+std::array<std::string, 4> SplitIndicatorKey(const std::string& key) {
+  std::array<std::string, 4> parts;
+  size_t start = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    const size_t end = i == 3 ? key.size() : key.find('\x1f', start);
+    parts[i] = key.substr(start, end - start);
+    start = end + 1;
+  }
+  return parts;
+}
+}  // namespace
+
 // Count changes of a transaction, applied once at its end in key order (see the header).
 struct PostgresStore::CountDeltas {
   std::map<std::string, int64_t> statuses;
+  // (IndicatorKey, indicator name) -> change of indicator_counts.
+  std::map<std::pair<std::string, std::string>, int64_t> indicators;
   std::map<int64_t, std::pair<int64_t, int64_t>> lights;  // at_ms -> (yellow, red)
 
   void AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
@@ -465,6 +533,8 @@ struct PostgresStore::CountDeltas {
   void Merge(const CountDeltas& other) {
     for (const auto& [status, n] : other.statuses)
       statuses[status] += n;
+    for (const auto& [key, n] : other.indicators)
+      indicators[key] += n;
     for (const auto& [at, change] : other.lights) {
       lights[at].first += change.first;
       lights[at].second += change.second;
@@ -881,7 +951,58 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
     return inserted.status();
   }
   deltas->AddCase(r.status, MillisOf(r.yellow_at), MillisOf(r.red_at), +1);
+  if (r.facts) TONGBAN_RETURN_IF_ERROR(WriteFacts(c, r.id, *r.facts, deltas));
+  for (const auto& [seq, delegation] : w.delegations) {
+    const auto event = std::find_if(w.events.begin(), w.events.end(),
+                                    [&](const Event& e) { return e.seq == seq; });
+    if (event == w.events.end()) continue;
+    auto inserted = c.Query(
+        "INSERT INTO delegated_events (delegation_id, time_ms, case_id, seq) "
+        "VALUES ($1, $2, $3, $4)",
+        {delegation, Int(ToMillis(event->time)), r.id, Int(seq)});
+    if (!inserted.ok()) return inserted.status();
+  }
   return Status::Ok();
+}
+
+// Under the case row's lock (or the new case's key), so no other node changes these facts now.
+Status PostgresStore::WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
+                                 CountDeltas* deltas) {
+  auto old = c.Query("SELECT month, organ, item, zone, counters FROM case_facts WHERE case_id = $1",
+                     {case_id});
+  if (!old.ok()) return old.status();
+  if (old->size() > 0) {
+    const std::string key =
+        IndicatorKey(old->Text(0, 0), old->Text(0, 1), old->Text(0, 2), old->Text(0, 3));
+    for (const auto& [name, value] : DecodeCounters(old->Text(0, 4)))
+      deltas->indicators[{key, name}] -= value;
+  }
+  const std::string key = IndicatorKey(facts.month, facts.organ, facts.item, facts.zone);
+  for (const auto& [name, value] : facts.counters)
+    deltas->indicators[{key, name}] += value;
+  const Params params = {case_id,
+                         facts.month,
+                         facts.organ,
+                         facts.item,
+                         facts.zone,
+                         Int(ToMillis(facts.applied_at)),
+                         OptionalMillis(facts.decided_at),
+                         Int(facts.late_statutory ? 1 : 0),
+                         Int(facts.late_promised ? 1 : 0),
+                         EncodeCounters(facts.counters)};
+  if (old->size() > 0) {
+    auto updated = c.Query(
+        "UPDATE case_facts SET month = $2, organ = $3, item = $4, zone = $5, applied_ms = $6, "
+        "decided_ms = $7, late_statutory = $8, late_promised = $9, counters = $10 "
+        "WHERE case_id = $1",
+        params);
+    return updated.status();
+  }
+  auto inserted = c.Query(
+      "INSERT INTO case_facts (case_id, month, organ, item, zone, applied_ms, decided_ms, "
+      "late_statutory, late_promised, counters) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+      params);
+  return inserted.status();
 }
 
 Status PostgresStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
@@ -921,6 +1042,17 @@ Status PostgresStore::ApplyCounts(Connection& c, const CountDeltas& deltas) {
         c, "UPDATE light_changes SET yellow = yellow + $2, red = red + $3 WHERE at_ms = $1",
         "INSERT INTO light_changes (at_ms, yellow, red) VALUES ($1, $2, $3)",
         {Int(at), Int(change.first), Int(change.second)}));
+  }
+  for (const auto& [key, n] : deltas.indicators) {
+    if (n == 0) continue;
+    const auto [month, organ, item, zone] = SplitIndicatorKey(key.first);
+    TONGBAN_RETURN_IF_ERROR(AddToRow(
+        c,
+        "UPDATE indicator_counts SET n = n + $6 WHERE month = $1 AND organ = $2 AND item = $3 "
+        "AND zone = $4 AND name = $5",
+        "INSERT INTO indicator_counts (month, organ, item, zone, name, n) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        {month, organ, item, zone, key.second, Int(n)}));
   }
   return Status::Ok();
 }
@@ -1278,6 +1410,105 @@ Result<LightCounts> PostgresStore::CountLights(Instant now) {
 
 Result<std::vector<std::string>> PostgresStore::CasesWithUnknownLights(int /*limit*/) {
   return std::vector<std::string>{};
+}
+
+Result<std::vector<IndicatorCount>> PostgresStore::Indicators(const std::string& from_month,
+                                                              const std::string& to_month) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.Query(
+      "SELECT month, organ, item, zone, name, n FROM indicator_counts "
+      "WHERE month >= $1 AND month <= $2 AND n <> 0 ORDER BY month, organ, item, zone, name",
+      {from_month, to_month});
+  if (!rows.ok()) return rows.status();
+  std::vector<IndicatorCount> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    out.push_back({rows->Text(i, 0), rows->Text(i, 1), rows->Text(i, 2), rows->Text(i, 3),
+                   rows->Text(i, 4), rows->Int(i, 5)});
+  }
+  return out;
+}
+
+Result<std::vector<FactsRow>> PostgresStore::FindCaseFacts(const FactsQuery& q) {
+  TONGBAN_PG_LEASE(lease);
+  const bool by_decision = q.decided_from || q.decided_to || q.late_only;
+  // Every parameter is sent; a filter that is not asked for is written true for it.
+  std::string sql =
+      "SELECT f.case_id, c.number, c.status, f.month, f.organ, f.item, f.zone, f.applied_ms, "
+      "f.decided_ms, f.late_statutory, f.late_promised, f.counters FROM case_facts f "
+      "JOIN cases c ON c.id = f.case_id WHERE f.applied_ms >= $1 AND f.applied_ms < $2";
+  sql += by_decision ? " AND f.decided_ms >= $3 AND f.decided_ms < $4" : " AND $3::BIGINT <= $4";
+  sql += q.organ.empty() ? " AND $5::TEXT IS NOT NULL" : " AND f.organ = $5";
+  sql += q.item.empty() ? " AND $6::TEXT IS NOT NULL" : " AND f.item = $6";
+  if (q.late_only) sql += " AND (f.late_statutory = 1 OR f.late_promised = 1)";
+  sql += by_decision ? " ORDER BY f.decided_ms, f.case_id" : " ORDER BY f.applied_ms, f.case_id";
+  sql += " LIMIT $7";
+  auto bound = [](const std::optional<Instant>& t, int64_t open) {
+    return Int(t ? ToMillis(*t) : open);
+  };
+  auto rows = lease.Query(sql, {bound(q.applied_from, INT64_MIN), bound(q.applied_to, INT64_MAX),
+                                bound(q.decided_from, INT64_MIN), bound(q.decided_to, INT64_MAX),
+                                q.organ, q.item, Int(q.limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<FactsRow> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    FactsRow row;
+    row.case_id = rows->Text(i, 0);
+    row.number = rows->Text(i, 1);
+    row.status = rows->Text(i, 2);
+    row.facts.month = rows->Text(i, 3);
+    row.facts.organ = rows->Text(i, 4);
+    row.facts.item = rows->Text(i, 5);
+    row.facts.zone = rows->Text(i, 6);
+    row.facts.applied_at = FromMillis(rows->Int(i, 7));
+    if (auto t = rows->OptionalInt(i, 8)) row.facts.decided_at = FromMillis(*t);
+    row.facts.late_statutory = rows->Int(i, 9) != 0;
+    row.facts.late_promised = rows->Int(i, 10) != 0;
+    row.facts.counters = DecodeCounters(rows->Text(i, 11));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+Result<std::vector<Event>> PostgresStore::FindEvents(const EventQuery& q) {
+  const int keys = !q.actor_id.empty() + !q.actions.empty() + !q.delegation.empty();
+  if (keys != 1) {
+    return Status::InvalidArgument(
+        "an event query names exactly one of actor, actions, delegation");
+  }
+  TONGBAN_PG_LEASE(lease);
+  const std::string columns =
+      "e.case_id, e.seq, e.time_ms, e.actor_id, e.actor_role, e.actor_organ, e.action, e.data, "
+      "e.status, e.step, e.definition_id, e.definition_version, e.prev_hash, e.hash, "
+      "e.idempotency_key";  // kEventColumns, for ReadEvent
+  Params params = {Int(q.from ? ToMillis(*q.from) : INT64_MIN),
+                   Int(q.to ? ToMillis(*q.to) : INT64_MAX), Int(q.limit)};
+  std::string sql;
+  if (!q.delegation.empty()) {
+    params.push_back(q.delegation);
+    sql = "SELECT " + columns +
+          " FROM delegated_events d JOIN events e ON e.case_id = d.case_id AND e.seq = d.seq "
+          "WHERE d.delegation_id = $4 AND d.time_ms >= $1 AND d.time_ms < $2 "
+          "ORDER BY d.time_ms, d.case_id, d.seq LIMIT $3";
+  } else if (!q.actor_id.empty()) {
+    params.push_back(q.actor_id);
+    sql = "SELECT " + columns +
+          " FROM events e WHERE e.actor_id = $4 AND e.time_ms >= $1 AND e.time_ms < $2 "
+          "ORDER BY e.time_ms, e.case_id, e.seq LIMIT $3";
+  } else {
+    std::string in;
+    for (const std::string& action : q.actions) {
+      params.push_back(action);
+      in += (in.empty() ? "$" : ", $") + std::to_string(params.size());
+    }
+    sql = "SELECT " + columns + " FROM events e WHERE e.action IN (" + in +
+          ") AND e.time_ms >= $1 AND e.time_ms < $2 ORDER BY e.time_ms, e.case_id, e.seq LIMIT $3";
+  }
+  auto rows = lease.Query(sql, params);
+  if (!rows.ok()) return rows.status();
+  std::vector<Event> out(static_cast<size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i)
+    ReadEvent(*rows, i, out[static_cast<size_t>(i)]);
+  return out;
 }
 
 StoreStats PostgresStore::Stats() const {

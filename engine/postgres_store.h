@@ -57,7 +57,8 @@
 // Schema: versioned in the table tongban_schema (one row); Open() migrates an older database
 // forward, each step in one transaction under LOCK TABLE tongban_schema (two nodes starting at once
 // migrate once), and refuses a newer one (kFailedPrecondition). Its versions are this store's own
-// (version 1 holds what SqliteStore's version 3 holds; version 2 adds cases.timer_claim_ms).
+// (version 1 holds what SqliteStore's version 3 holds; version 2 adds cases.timer_claim_ms; version
+// 3 the documents, SqliteStore's version 4; version 4 the audit tables, SqliteStore's version 5).
 // Triggers refuse UPDATE and DELETE on events, ledger entries and definitions. Text keys are
 // COLLATE "C", so ids sort byte-wise as in SQLite.
 //
@@ -117,7 +118,7 @@ struct PostgresStoreOptions {
 
 class PostgresStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Connects, and (unless read-only) creates or migrates the schema. Errors: kInvalidArgument for a
   // connection string libpq cannot parse; kUnavailable when the server cannot be reached;
@@ -158,6 +159,10 @@ class PostgresStore final : public Store {
   Result<LightCounts> CountLights(Instant now) override;
   // Always empty: every case in a PostgreSQL database was written with its light instants.
   Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override;
+  Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
+                                                 const std::string& to_month) override;
+  Result<std::vector<FactsRow>> FindCaseFacts(const FactsQuery& query) override;
+  Result<std::vector<Event>> FindEvents(const EventQuery& query) override;
   StoreStats Stats() const override;
 
   const PostgresStoreOptions& options() const { return options_; }
@@ -192,6 +197,9 @@ class PostgresStore final : public Store {
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
   Status ApplyCounts(Connection& c, const CountDeltas& deltas);
   Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
+  // Replaces the stored facts of a case (schema 4), moving its counters in `deltas`.
+  Status WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
+                    CountDeltas* deltas);
   Status AddToRow(Connection& c, const std::string& update, const std::string& insert,
                   const std::vector<std::optional<std::string>>& params);
   bool WriterHealthy() const;  // writer thread only

@@ -139,6 +139,28 @@ Result<CaseState> DecodeCase(const json& j, int format, const Item& item) {
     s.verification_overdue_recorded = verification.at("overdue_recorded").get<bool>();
     s.version = j.at("version").get<int64_t>();
     s.last_hash = j.at("last_hash").get<std::string>();
+    // Written only when set (so that older snapshots re-encode to their own bytes).
+    s.channel = j.value("channel", "");
+    s.visits = j.value("visits", 0);
+    s.handled_by = j.value("handled_by", "");
+    if (auto rating = j.find("rating"); rating != j.end() && !rating->is_null()) {
+      RatingRecord r;
+      r.score = rating->at("score").get<int>();
+      r.comment = rating->at("comment").get<std::string>();
+      r.rated_at = time(rating->at("rated_at"));
+      r.rated_by = rating->at("rated_by").get<std::string>();
+      const json& due = rating->at("rectification_due");
+      if (!due.is_null()) {
+        auto day = ParseIsoDay(due.get<std::string>());
+        if (!day) return Status::DataLoss("malformed case snapshot: rating.rectification_due");
+        r.rectification_due = *day;
+      }
+      r.answered_at = time.Optional(rating->at("answered_at"));
+      r.answered_by = rating->at("answered_by").get<std::string>();
+      r.answer = rating->at("answer").get<std::string>();
+      r.overdue_recorded = rating->at("overdue_recorded").get<bool>();
+      s.rating = std::move(r);
+    }
     return s;
   } catch (const std::exception& e) {
     return Status::DataLoss(std::string("malformed case snapshot: ") + e.what());
@@ -237,6 +259,7 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
       bundle.String("number", s.bundle_number);
       bundle.String("part", s.bundle_part);
     }
+    if (!s.channel.empty()) j.String("channel", s.channel);
     if (s.commitment) {
       ObjectWriter c(j.Key("commitment"));
       c.String("content_hash", s.commitment->content_hash);
@@ -267,6 +290,7 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
     j.Int("extension_days", s.extension_days);
     j.Json("form", s.form);
     j.Int("format", kSnapshotFormat);
+    if (!s.handled_by.empty()) j.String("handled_by", s.handled_by);
     j.String("id", s.id);
     {
       ObjectWriter issued(j.Key("issued_in"));
@@ -298,6 +322,24 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
       pauses->push_back(']');
     }
     j.String("query_code", s.query_code);
+    // Written only when set (so that older snapshots re-encode to their own bytes).
+    if (s.rating) {
+      const RatingRecord& r = *s.rating;
+      ObjectWriter rating(j.Key("rating"));
+      rating.String("answer", r.answer);
+      rating.Time("answered_at", r.answered_at);
+      rating.String("answered_by", r.answered_by);
+      rating.String("comment", r.comment);
+      rating.Bool("overdue_recorded", r.overdue_recorded);
+      rating.Time("rated_at", r.rated_at);
+      rating.String("rated_by", r.rated_by);
+      if (r.rectification_due) {
+        rating.String("rectification_due", FormatIsoDay(*r.rectification_due));
+      } else {
+        rating.Null("rectification_due");
+      }
+      rating.Int("score", r.score);
+    }
     j.Time("received_at", s.received_at);
     {
       ObjectWriter reception(j.Key("reception"));
@@ -324,6 +366,7 @@ std::string EncodeCaseSnapshot(const CaseState& s, const Item& item) {
       verification.String("verified_by", s.verified_by);
     }
     j.Int("version", s.version);
+    if (s.visits != 0) j.Int("visits", s.visits);
   }
   return out;
 }

@@ -138,6 +138,52 @@ BEGIN SELECT RAISE(ABORT, 'documents are append-only'); END;
 CREATE TRIGGER case_documents_append_only_delete BEFORE DELETE ON case_documents
 BEGIN SELECT RAISE(ABORT, 'documents are append-only'); END;
 )sql",
+    // 4 -> 5: the audit queries' indexes and the indicators (赛马) kept on write. case_facts holds
+    // each case's facts (case_facts.h) as of its last write; indicator_counts their sums per
+    // (month, organ, item, zone, name), changed in the same transaction as the case;
+    // delegated_events the events taken under each delegation (filled here from the events'
+    // data.authority for the events written before). Cases written before have no facts until
+    // their next write.
+    R"sql(
+CREATE INDEX events_actor ON events (actor_id, time_ms);
+CREATE INDEX events_action ON events (action, time_ms);
+CREATE TABLE case_facts (
+  case_id TEXT PRIMARY KEY,
+  month TEXT NOT NULL,
+  organ TEXT NOT NULL,
+  item TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  applied_ms INTEGER NOT NULL,
+  decided_ms INTEGER,
+  late_statutory INTEGER NOT NULL,
+  late_promised INTEGER NOT NULL,
+  counters TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX case_facts_applied ON case_facts (applied_ms, case_id);
+CREATE INDEX case_facts_organ ON case_facts (organ, applied_ms, case_id);
+CREATE INDEX case_facts_item ON case_facts (item, applied_ms, case_id);
+CREATE INDEX case_facts_decided ON case_facts (decided_ms, case_id) WHERE decided_ms IS NOT NULL;
+CREATE TABLE indicator_counts (
+  month TEXT NOT NULL,
+  organ TEXT NOT NULL,
+  item TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  name TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (month, organ, item, zone, name)
+) WITHOUT ROWID;
+CREATE TABLE delegated_events (
+  delegation_id TEXT NOT NULL,
+  time_ms INTEGER NOT NULL,
+  case_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (delegation_id, time_ms, case_id, seq)
+) WITHOUT ROWID;
+INSERT INTO delegated_events (delegation_id, time_ms, case_id, seq)
+  SELECT json_extract(data, '$.authority.delegation'), time_ms, case_id, seq FROM events
+  WHERE json_valid(data) AND json_extract(data, '$.authority.basis') = 'delegation'
+    AND json_type(data, '$.authority.delegation') = 'text';
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -694,7 +740,57 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     counts->AddCase(old_status, old_lights_known ? old_yellow : std::nullopt,
                     old_lights_known ? old_red : std::nullopt, -1);
   counts->AddCase(r.status, yellow, red, +1);
+  if (r.facts) TONGBAN_RETURN_IF_ERROR(WriteFacts(c, r.id, *r.facts, counts));
+  if (!w.delegations.empty()) {
+    auto insert = c.Prepare(
+        "INSERT OR IGNORE INTO delegated_events (delegation_id, time_ms, case_id, seq) "
+        "VALUES (?,?,?,?)");
+    if (!insert.ok()) return insert.status();
+    for (const auto& [seq, delegation] : w.delegations) {
+      const auto event = std::find_if(w.events.begin(), w.events.end(),
+                                      [&](const Event& e) { return e.seq == seq; });
+      if (event == w.events.end()) continue;
+      (*insert)->Reset();
+      (*insert)->Bind(1, delegation).Bind(2, ToMillis(event->time)).Bind(3, r.id).Bind(4, seq);
+      TONGBAN_RETURN_IF_ERROR((*insert)->Run());
+    }
+  }
   return Status::Ok();
+}
+
+Status SqliteStore::WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
+                               CountChanges* counts) {
+  // What the case counted for until now comes out of the counters; what it counts for now goes in.
+  auto old =
+      c.Prepare("SELECT month, organ, item, zone, counters FROM case_facts WHERE case_id = ?");
+  if (!old.ok()) return old.status();
+  (*old)->Bind(1, case_id);
+  const int rc = (*old)->Step();
+  if (rc == SQLITE_ROW) {
+    IndicatorKey key{(*old)->Text(0), (*old)->Text(1), (*old)->Text(2), (*old)->Text(3)};
+    for (const auto& [name, value] : DecodeCounters((*old)->Text(4)))
+      counts->indicators[{key, name}] -= value;
+  }
+  (*old)->Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite::StatusFromSqlite(rc, c.db.Error());
+  const IndicatorKey key{facts.month, facts.organ, facts.item, facts.zone};
+  for (const auto& [name, value] : facts.counters)
+    counts->indicators[{key, name}] += value;
+  auto upsert = c.Prepare(
+      "INSERT OR REPLACE INTO case_facts (case_id, month, organ, item, zone, applied_ms, "
+      "decided_ms, late_statutory, late_promised, counters) VALUES (?,?,?,?,?,?,?,?,?,?)");
+  if (!upsert.ok()) return upsert.status();
+  sqlite::Statement& s = **upsert;
+  s.Bind(1, case_id).Bind(2, facts.month).Bind(3, facts.organ).Bind(4, facts.item);
+  s.Bind(5, facts.zone).Bind(6, ToMillis(facts.applied_at));
+  if (facts.decided_at) {
+    s.Bind(7, ToMillis(*facts.decided_at));
+  } else {
+    s.BindNull(7);
+  }
+  s.Bind(8, int64_t{facts.late_statutory}).Bind(9, int64_t{facts.late_promised});
+  s.Bind(10, EncodeCounters(facts.counters));
+  return s.Run();
 }
 
 void SqliteStore::CountChanges::AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
@@ -714,6 +810,8 @@ void SqliteStore::CountChanges::AddCase(const std::string& status, std::optional
 void SqliteStore::CountChanges::Add(const CountChanges& other) {
   for (const auto& [status, delta] : other.by_status)
     by_status[status] += delta;
+  for (const auto& [key, delta] : other.indicators)
+    indicators[key] += delta;
   for (const auto& [at, change] : other.lights) {
     lights[at].first += change.first;
     lights[at].second += change.second;
@@ -740,6 +838,21 @@ Status SqliteStore::WriteCounts(Connection& c, const CountChanges& counts) {
     for (const auto& [at, change] : counts.lights) {
       (*add)->Reset();
       (*add)->Bind(1, at).Bind(2, change.first).Bind(3, change.second);
+      TONGBAN_RETURN_IF_ERROR((*add)->Run());
+    }
+  }
+  if (!counts.indicators.empty()) {
+    auto add = c.Prepare(
+        "INSERT INTO indicator_counts (month, organ, item, zone, name, n) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+        "ON CONFLICT (month, organ, item, zone, name) DO UPDATE SET n = n + ?6");
+    if (!add.ok()) return add.status();
+    for (const auto& [key, delta] : counts.indicators) {
+      if (delta == 0) continue;
+      const auto& [month, organ, item, zone] = key.first;
+      (*add)->Reset();
+      (*add)->Bind(1, month).Bind(2, organ).Bind(3, item).Bind(4, zone).Bind(5, key.second);
+      (*add)->Bind(6, delta);
       TONGBAN_RETURN_IF_ERROR((*add)->Run());
     }
   }
@@ -1148,6 +1261,139 @@ Result<std::vector<std::string>> SqliteStore::CasesWithUnknownLights(int limit) 
   int rc;
   while ((rc = (*s)->Step()) == SQLITE_ROW)
     out.push_back((*s)->Text(0));
+  (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
+  return out;
+}
+
+Result<std::vector<IndicatorCount>> SqliteStore::Indicators(const std::string& from_month,
+                                                            const std::string& to_month) {
+  if (file_schema_version_ < 5) return std::vector<IndicatorCount>{};
+  TONGBAN_LEASE(lease);
+  auto s = lease.get()->Prepare(
+      "SELECT month, organ, item, zone, name, n FROM indicator_counts "
+      "WHERE month >= ? AND month <= ? AND n != 0 ORDER BY month, organ, item, zone, name");
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, from_month).Bind(2, to_month);
+  std::vector<IndicatorCount> out;
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW) {
+    out.push_back(
+        {(*s)->Text(0), (*s)->Text(1), (*s)->Text(2), (*s)->Text(3), (*s)->Text(4), (*s)->Int(5)});
+  }
+  (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
+  return out;
+}
+
+Result<std::vector<FactsRow>> SqliteStore::FindCaseFacts(const FactsQuery& q) {
+  if (file_schema_version_ < 5) return std::vector<FactsRow>{};
+  TONGBAN_LEASE(lease);
+  const bool by_decision = q.decided_from || q.decided_to || q.late_only;
+  std::string sql =
+      "SELECT f.case_id, c.number, c.status, f.month, f.organ, f.item, f.zone, f.applied_ms, "
+      "f.decided_ms, f.late_statutory, f.late_promised, f.counters FROM case_facts f "
+      "JOIN cases c ON c.id = f.case_id WHERE f.applied_ms >= ?1 AND f.applied_ms < ?2";
+  if (by_decision) sql += " AND f.decided_ms >= ?3 AND f.decided_ms < ?4";
+  if (!q.organ.empty()) sql += " AND f.organ = ?5";
+  if (!q.item.empty()) sql += " AND f.item = ?6";
+  if (q.late_only) sql += " AND (f.late_statutory = 1 OR f.late_promised = 1)";
+  sql += by_decision ? " ORDER BY f.decided_ms, f.case_id" : " ORDER BY f.applied_ms, f.case_id";
+  sql += " LIMIT ?7";
+  auto s = lease.get()->Prepare(sql);
+  if (!s.ok()) return s.status();
+  auto bound = [](const std::optional<Instant>& t, int64_t open) {
+    return t ? ToMillis(*t) : open;
+  };
+  (*s)->Bind(1, bound(q.applied_from, INT64_MIN)).Bind(2, bound(q.applied_to, INT64_MAX));
+  if (by_decision) {
+    (*s)->Bind(3, bound(q.decided_from, INT64_MIN)).Bind(4, bound(q.decided_to, INT64_MAX));
+  }
+  if (!q.organ.empty()) (*s)->Bind(5, q.organ);
+  if (!q.item.empty()) (*s)->Bind(6, q.item);
+  (*s)->Bind(7, static_cast<int64_t>(q.limit));
+  std::vector<FactsRow> out;
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW) {
+    FactsRow row;
+    row.case_id = (*s)->Text(0);
+    row.number = (*s)->Text(1);
+    row.status = (*s)->Text(2);
+    row.facts.month = (*s)->Text(3);
+    row.facts.organ = (*s)->Text(4);
+    row.facts.item = (*s)->Text(5);
+    row.facts.zone = (*s)->Text(6);
+    row.facts.applied_at = FromMillis((*s)->Int(7));
+    if (!(*s)->IsNull(8)) row.facts.decided_at = FromMillis((*s)->Int(8));
+    row.facts.late_statutory = (*s)->Int(9) != 0;
+    row.facts.late_promised = (*s)->Int(10) != 0;
+    row.facts.counters = DecodeCounters((*s)->Text(11));
+    out.push_back(std::move(row));
+  }
+  (*s)->Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
+  return out;
+}
+
+Result<std::vector<Event>> SqliteStore::FindEvents(const EventQuery& q) {
+  const int keys = !q.actor_id.empty() + !q.actions.empty() + !q.delegation.empty();
+  if (keys != 1) {
+    return Status::InvalidArgument(
+        "an event query names exactly one of actor, actions, delegation");
+  }
+  if (file_schema_version_ < 5) return std::vector<Event>{};
+  TONGBAN_LEASE(lease);
+  const std::string columns =
+      "e.case_id, e.seq, e.time_ms, e.actor_id, e.actor_role, e.actor_organ, e.action, e.data, "
+      "e.status, e.step, e.definition_id, e.definition_version, e.prev_hash, e.hash, "
+      "e.idempotency_key";
+  std::string sql;
+  if (!q.delegation.empty()) {
+    sql = "SELECT " + columns +
+          " FROM delegated_events d JOIN events e ON e.case_id = d.case_id AND e.seq = d.seq "
+          "WHERE d.delegation_id = ?3 AND d.time_ms >= ?1 AND d.time_ms < ?2 "
+          "ORDER BY d.time_ms, d.case_id, d.seq LIMIT ?4";
+  } else if (!q.actor_id.empty()) {
+    sql = "SELECT " + columns +
+          " FROM events e WHERE e.actor_id = ?3 AND e.time_ms >= ?1 AND e.time_ms < ?2 "
+          "ORDER BY e.time_ms, e.case_id, e.seq LIMIT ?4";
+  } else {
+    std::string in;
+    for (size_t i = 0; i < q.actions.size(); ++i)
+      in += (i == 0 ? "?" : ", ?") + std::to_string(5 + i);
+    sql = "SELECT " + columns + " FROM events e WHERE e.action IN (" + in +
+          ") AND e.time_ms >= ?1 AND e.time_ms < ?2 ORDER BY e.time_ms, e.case_id, e.seq LIMIT ?4";
+  }
+  auto s = lease.get()->Prepare(sql);
+  if (!s.ok()) return s.status();
+  (*s)->Bind(1, q.from ? ToMillis(*q.from) : INT64_MIN);
+  (*s)->Bind(2, q.to ? ToMillis(*q.to) : INT64_MAX);
+  if (!q.delegation.empty()) (*s)->Bind(3, q.delegation);
+  if (!q.actor_id.empty()) (*s)->Bind(3, q.actor_id);
+  (*s)->Bind(4, static_cast<int64_t>(q.limit));
+  for (size_t i = 0; i < q.actions.size(); ++i)
+    (*s)->Bind(static_cast<int>(5 + i), q.actions[i]);
+  std::vector<Event> out;
+  int rc;
+  while ((rc = (*s)->Step()) == SQLITE_ROW) {
+    Event e;
+    e.case_id = (*s)->Text(0);
+    e.seq = (*s)->Int(1);
+    e.time = FromMillis((*s)->Int(2));
+    e.actor.id = (*s)->Text(3);
+    e.actor.role = (*s)->Text(4);
+    e.actor.organ = (*s)->Text(5);
+    e.action = (*s)->Text(6);
+    e.data = (*s)->Text(7);
+    e.status = (*s)->Text(8);
+    e.step = (*s)->Text(9);
+    e.definition_id = (*s)->Text(10);
+    e.definition_version = static_cast<int>((*s)->Int(11));
+    e.prev_hash = (*s)->Text(12);
+    e.hash = (*s)->Text(13);
+    e.idempotency_key = (*s)->Text(14);
+    out.push_back(std::move(e));
+  }
   (*s)->Reset();
   if (rc != SQLITE_DONE) return ReadError(rc);
   return out;

@@ -20,9 +20,12 @@
 // data) and refuses a newer one. Version 2 added the ledger table; version 3 the counts kept on
 // write (case_counts by status, light_changes for the lights of the cases under review, and each
 // case's yellow_ms/red_ms), updated in the transaction of every case write, so that metrics read a
-// few rows instead of scanning cases. Opened read-only, an older file is read as it is, not
+// few rows instead of scanning cases; version 4 the documents (documents, case_documents); version
+// 5 the audit queries' indexes and the indicators kept on write (case_facts, indicator_counts,
+// delegated_events). Opened read-only, an older file is read as it is, not
 // migrated: a version 1 file has no ledger, so Ledger() is empty; before version 3 CountByStatus()
-// counts the cases and CountLights() is kFailedPrecondition. Triggers
+// counts the cases and CountLights() is kFailedPrecondition; before version 5 the facts, indicators
+// and delegated events read empty. Triggers
 // refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot rewrite
 // history without dropping them first — and verification catches it if someone does.
 //
@@ -39,6 +42,7 @@
 // Thread safety: all methods are thread-safe.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -72,7 +76,7 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   // Stops accepting writes, finishes those queued, and closes every connection.
@@ -105,6 +109,10 @@ class SqliteStore final : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override;
   Result<LightCounts> CountLights(Instant now) override;
   Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override;
+  Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
+                                                 const std::string& to_month) override;
+  Result<std::vector<FactsRow>> FindCaseFacts(const FactsQuery& query) override;
+  Result<std::vector<Event>> FindEvents(const EventQuery& query) override;
   StoreStats Stats() const override;
 
   const SqliteStoreOptions& options() const { return options_; }
@@ -139,8 +147,12 @@ class SqliteStore final : public Store {
   // written once before COMMIT (WriteCounts): two statements per status and light instant a batch
   // touches, not four to eight per case write. Rows a write touches are written even when its
   // changes sum to zero, as adding and subtracting one by one did.
+  // month, organ, item, zone
+  using IndicatorKey = std::array<std::string, 4>;
   struct CountChanges {
     std::map<std::string, int64_t> by_status;
+    // (key, indicator name) -> change of indicator_counts (a case's facts out and in).
+    std::map<std::pair<IndicatorKey, std::string>, int64_t> indicators;
     std::map<int64_t, std::pair<int64_t, int64_t>> lights;  // at_ms: yellow, red
     // Adds `delta` to the count of `status`, and the light changes of a case under review.
     void AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
@@ -151,6 +163,9 @@ class SqliteStore final : public Store {
                     CountChanges* counts);
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountChanges* counts);
   Status WriteCounts(Connection& c, const CountChanges& counts);
+  // Replaces the stored facts of a case (schema 5), moving its counters in `counts`.
+  Status WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
+                    CountChanges* counts);
   // The case columns this file has (light instants from schema version 3).
   const char* CaseColumns() const;
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,

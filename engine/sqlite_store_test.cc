@@ -172,15 +172,16 @@ int Sqlite3(const std::string& db, const std::string& sql, std::string* output) 
 // ---- Schema
 // ---------------------------------------------------------------------------------------
 
-TEST(SqliteStore, CreatesTheSchemaAtUserVersion4) {
+TEST(SqliteStore, CreatesTheSchemaAtUserVersion5) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(SqliteStore::kSchemaVersion, 4);
+  EXPECT_EQ(SqliteStore::kSchemaVersion, 5);
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "wal");
-  for (const char* table : {"definitions", "events", "cases", "ledger", "case_counts",
-                            "light_changes", "documents", "case_documents"}) {
+  for (const char* table :
+       {"definitions", "events", "cases", "ledger", "case_counts", "light_changes", "documents",
+        "case_documents", "case_facts", "indicator_counts", "delegated_events"}) {
     EXPECT_EQ(RawInt(path, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                        "AND name = '") +
                                table + "'"),

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/case_facts.h"
 #include "engine/event.h"
 #include "engine/ledger.h"
 #include "workflows/status.h"
@@ -52,6 +53,10 @@ struct CaseRecord {
   std::optional<Instant> yellow_at;
   std::optional<Instant> red_at;
   std::string snapshot;  // snapshot_codec.h
+  // Written, never read back: what the case counts for in the indicators and audit queries now
+  // (case_facts.h). Unset (a bundle case, a tool's synthetic write): its stored facts stay as
+  // they are.
+  std::optional<CaseFacts> facts;
 };
 
 struct DefinitionRecord {
@@ -67,6 +72,9 @@ struct CaseWrite {
   CaseRecord record;             // the snapshot after the events
   int64_t expected_version = 0;  // the version the events were decided against; 0 = a new case
   std::vector<Event> events;     // seq expected_version+1, +2, …
+  // (seq, delegation id) of each of `events` taken under a delegation (data.authority), indexed
+  // for the audit query of actions under delegations later revoked or expired (FindEvents).
+  std::vector<std::pair<int64_t, std::string>> delegations;
 };
 
 // A document attached to a case. `hash` is the SHA-256 of `content` (hex, lower case), computed by
@@ -134,6 +142,44 @@ struct StoreStats {
 struct CaseIdRange {
   std::string from;
   std::string to;
+};
+
+// One indicator counter: the sum of CaseFacts::counters[name] over the cases of one key.
+struct IndicatorCount {
+  std::string month;
+  std::string organ;
+  std::string item;
+  std::string zone;
+  std::string name;
+  int64_t value = 0;
+};
+
+// Cases by their stored facts. Bounds are half-open [from, to); unset bounds are open. Rows come
+// in (applied_at, case id) order, or (decided_at, case id) when a decided bound is set.
+struct FactsQuery {
+  std::string organ;
+  std::string item;
+  std::optional<Instant> applied_from, applied_to;
+  std::optional<Instant> decided_from, decided_to;
+  bool late_only = false;  // decided after the statutory or the promised due date
+  int limit = 1000;
+};
+
+struct FactsRow {
+  std::string case_id;
+  std::string number;
+  std::string status;
+  CaseFacts facts;
+};
+
+// Events by who took them, by action, or by the delegation they were taken under (exactly one of
+// the three), taken in [from, to), in (time, case id, seq) order.
+struct EventQuery {
+  std::string actor_id;
+  std::vector<std::string> actions;
+  std::string delegation;
+  std::optional<Instant> from, to;
+  int limit = 1000;
 };
 
 class Store {
@@ -221,6 +267,17 @@ class Store {
   // Ids of cases under review whose light instants were never recorded (written by an older
   // version), up to `limit`: a write of them (FireDueTimers does it) records them.
   virtual Result<std::vector<std::string>> CasesWithUnknownLights(int limit) = 0;
+
+  // Indicator counters of the months from `from_month` to `to_month` (inclusive, "YYYY-MM"),
+  // kept by every commit from the cases' facts (CaseRecord::facts). Cases written before the store
+  // kept facts count from their next write.
+  virtual Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
+                                                         const std::string& to_month) = 0;
+  // Cases by their facts, up to query.limit, through an index (never a scan of every case).
+  virtual Result<std::vector<FactsRow>> FindCaseFacts(const FactsQuery& query) = 0;
+  // Events through an index (actor, action or delegation, then time), up to query.limit.
+  // kInvalidArgument unless exactly one of actor_id, actions and delegation is set.
+  virtual Result<std::vector<Event>> FindEvents(const EventQuery& query) = 0;
 
   virtual StoreStats Stats() const = 0;
 };

@@ -208,6 +208,39 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     }
   }
 
+  // Runs SQL on the test's database behind the store's back, and sets its schema version.
+  void RollBack(const std::string& sql, int version) {
+    if (GetParam() == Backend::kPostgres) {
+      ASSERT_EQ(PgExec(conninfo_, sql), "");
+    } else {
+      auto db = sqlite::Database::Open(conninfo_, false, false);
+      ASSERT_TRUE(db.ok());
+      ASSERT_TRUE(db->Exec(sql).ok()) << db->Error();
+    }
+    SetSchemaVersion(version);
+  }
+  // The database's schema version.
+  int SchemaVersion() {
+    if (GetParam() == Backend::kPostgres) {
+      PGconn* conn = PQconnectdb(conninfo_.c_str());
+      PGresult* r = PQexec(conn, "SELECT version FROM tongban_schema");
+      const int version = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+                              ? std::atoi(PQgetvalue(r, 0, 0))
+                              : -1;
+      PQclear(r);
+      PQfinish(conn);
+      return version;
+    }
+    auto db = sqlite::Database::Open(conninfo_, false, true);
+    if (!db.ok()) return -1;
+    sqlite::Statement s(db->get(), "PRAGMA user_version");
+    return s.ok() && s.Step() == SQLITE_ROW ? static_cast<int>(s.Int(0)) : -1;
+  }
+  int CurrentSchemaVersion() const {
+    return GetParam() == Backend::kPostgres ? PostgresStore::kSchemaVersion
+                                            : SqliteStore::kSchemaVersion;
+  }
+
   // PostgreSQL only: from now on the test's stores log in as a role of their own (made here, the
   // owner of the test's schema), which the test may then lock out and let in again; returns it.
   std::string UseOwnRole() {
@@ -755,6 +788,111 @@ TEST_P(StoreConformance, RefusesASchemaNewerThanItKnows) {
   }
 }
 
+CaseFacts Facts(const std::string& organ, const std::string& zone, int64_t applied_offset,
+                std::map<std::string, int64_t> counters) {
+  CaseFacts f;
+  f.month = "2026-03";
+  f.organ = organ;
+  f.item = "item-a";
+  f.zone = zone;
+  f.applied_at = Ms(kBase + applied_offset);
+  f.counters = std::move(counters);
+  return f;
+}
+
+int64_t Sum(const std::vector<IndicatorCount>& counts, const std::string& zone,
+            const std::string& name) {
+  int64_t n = 0;
+  for (const IndicatorCount& c : counts)
+    if (c.zone == zone && c.name == name) n += c.value;
+  return n;
+}
+
+// Facts written with each case are folded into the indicator counters in the same transaction: a
+// case's later write takes out what it counted for and adds what it counts for now (moving it to
+// another zone, here), on every node; the audit indexes find cases by facts and events by actor,
+// action and delegation.
+TEST_P(StoreConformance, IndicatorsAndAuditIndexesAreKeptOnWrite) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      Store* node = (t == 0 ? node_a : node_b).get();
+      for (int i = 0; i < 6; ++i) {
+        const std::string id = "f-" + std::to_string(t) + "-" + std::to_string(i);
+        CaseWrite created = MakeWrite(id, 1, 1);
+        created.record.facts = Facts("organ-1", "window-1", i, {{"applications", 1}});
+        ASSERT_TRUE(node->Commit(std::move(created)).ok());
+        // Accepted and decided by zone-2, two of them late, one under a delegation.
+        CaseWrite decided = MakeWrite(id, 2, 2);
+        decided.record.facts =
+            Facts("organ-1", "zone-2", i, {{"applications", 1}, {"decided", 1}, {"visits", 2}});
+        decided.record.facts->decided_at = Ms(kBase + 50000 + i);
+        decided.record.facts->late_statutory = i < 2;
+        decided.record.facts->late_promised = i < 2;
+        if (i == 3) decided.delegations = {{2, "deleg-" + std::to_string(t)}};
+        ASSERT_TRUE(node->Commit(std::move(decided)).ok());
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  auto counts = node_a->Indicators("2026-03", "2026-03");
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(Sum(*counts, "window-1", "applications"), 0);  // moved out, row at zero: not listed
+  EXPECT_EQ(Sum(*counts, "zone-2", "applications"), 12);
+  EXPECT_EQ(Sum(*counts, "zone-2", "decided"), 12);
+  EXPECT_EQ(Sum(*counts, "zone-2", "visits"), 24);
+  for (const IndicatorCount& c : *counts)
+    EXPECT_NE(c.value, 0) << c.zone << " " << c.name;
+  EXPECT_TRUE(node_b->Indicators("2026-04", "2026-12")->empty());
+
+  FactsQuery late;
+  late.late_only = true;
+  late.decided_from = Ms(kBase + 50000);
+  late.decided_to = Ms(kBase + 50002);
+  auto found = node_b->FindCaseFacts(late);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 4u);
+  for (const FactsRow& row : *found) {
+    EXPECT_TRUE(row.facts.late_statutory) << row.case_id;
+    EXPECT_EQ(row.number, "N-" + row.case_id);
+    EXPECT_EQ(row.status, "under_review");
+    EXPECT_EQ(row.facts.zone, "zone-2");
+    EXPECT_EQ(row.facts.counters.at("visits"), 2);
+  }
+  FactsQuery applied;
+  applied.organ = "organ-1";
+  applied.applied_from = Ms(kBase + 4);
+  applied.limit = 3;
+  EXPECT_EQ(node_a->FindCaseFacts(applied)->size(), 3u);  // 4 match (i = 4, 5 on each node)
+  applied.organ = "organ-2";
+  EXPECT_TRUE(node_a->FindCaseFacts(applied)->empty());
+
+  EventQuery by_actor;
+  by_actor.actor_id = "rev-1";
+  by_actor.from = Ms(kBase + 2000);
+  auto events = node_a->FindEvents(by_actor);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  EXPECT_EQ(events->size(), 12u);  // the seq-2 events
+  EventQuery by_action;
+  by_action.actions = {"submit", "nothing"};
+  EXPECT_EQ(node_b->FindEvents(by_action)->size(), 12u);
+  EventQuery by_delegation;
+  by_delegation.delegation = "deleg-1";
+  events = node_a->FindEvents(by_delegation);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().case_id, "f-1-3");
+  EXPECT_EQ(events->front().seq, 2);
+  EventQuery two;
+  two.actor_id = "rev-1";
+  two.delegation = "deleg-1";
+  EXPECT_EQ(node_a->FindEvents(two).status().code(), StatusCode::kInvalidArgument);
+}
+
 // No server needed: these fail before or at connecting.
 TEST(PostgresStore, ABadConnectionStringIsAClearError) {
   PostgresStoreOptions options;
@@ -777,6 +915,66 @@ TEST(PostgresStore, KnowsAConnectionStringFromAFilePath) {
   EXPECT_TRUE(IsPostgresConnectionString("postgres:///db?host=/tmp"));
   EXPECT_FALSE(IsPostgresConnectionString("tongban.db"));
   EXPECT_FALSE(IsPostgresConnectionString("var/postgres/tongban.db"));
+}
+
+// A database of the schema before the audit tables (SQLite 4, PostgreSQL 3: documents) and one of
+// the schema before the documents (SQLite 3, PostgreSQL 2), made by dropping what came later,
+// migrate step by step at open and keep their data; the events taken under a delegation before
+// the migration are indexed from their stored data.authority.
+TEST_P(StoreConformance, MigratesTheTwoPreviousSchemasStepByStep) {
+  const std::string pdf = "%PDF-1.7 before the audit tables";
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    StoreWrite w;
+    w.documents.push_back(MakeDocument("case-a", pdf, kBase + 1));
+    w.cases.push_back(MakeWrite("case-a", 1, 2));
+    Event& delegated = w.cases[0].events[1];
+    delegated.data =
+        R"({"authority":{"basis":"delegation","delegation":"del-1","organ":"organ-2"},"n":2})";
+    delegated.prev_hash = w.cases[0].events[0].hash;
+    delegated.hash = ComputeEventHash(delegated);
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+  }
+  const std::string drop_audit =
+      "DROP INDEX events_actor; DROP INDEX events_action; DROP TABLE case_facts; "
+      "DROP TABLE indicator_counts; DROP TABLE delegated_events;";
+  const int current = CurrentSchemaVersion();
+  RollBack(drop_audit, current - 1);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(SchemaVersion(), current);
+    auto document = store->GetDocument("case-a", Sha256Hex(pdf));
+    ASSERT_TRUE(document.ok() && document->has_value()) << document.status().ToString();
+    EXPECT_EQ((*document)->content, pdf);
+    EventQuery q;
+    q.delegation = "del-1";
+    auto found = store->FindEvents(q);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    ASSERT_EQ(found->size(), 1u);
+    EXPECT_EQ((*found)[0].seq, 2);
+    EXPECT_TRUE(store->Indicators("2026-01", "2026-12")->empty());
+  }
+  RollBack(drop_audit + " DROP TABLE case_documents; DROP TABLE documents;", current - 2);
+  auto store = Open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(SchemaVersion(), current);
+  auto events = store->GetEvents("case-a", INT64_MAX);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].hash, ComputeEventHash((*events)[1]));
+  EventQuery q;
+  q.delegation = "del-1";
+  EXPECT_EQ(store->FindEvents(q)->size(), 1u);
+  // The tables of both steps are there again and take writes.
+  StoreWrite more;
+  more.documents.push_back(MakeDocument("case-b", pdf, kBase + 5));
+  more.cases.push_back(MakeWrite("case-b", 1, 1));
+  more.cases[0].record.facts = Facts("organ-1", "organ-1", 0, {{"applications", 1}});
+  ASSERT_TRUE(store->Commit(std::move(more)).ok());
+  EXPECT_TRUE(store->GetDocument("case-b", Sha256Hex(pdf))->has_value());
+  EXPECT_FALSE(store->Indicators("2026-03", "2026-03")->empty());
 }
 
 }  // namespace

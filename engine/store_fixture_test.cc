@@ -225,6 +225,32 @@ TEST_F(StoreFixtureTest, MigratedCountsEqualAFullCount) {
 }
 
 // An old case takes a new action, and the file still verifies afterwards.
+// Schema 5 indexes the events taken under a delegation, those written before it too (from their
+// stored data.authority), so the audit query of actions under a revoked delegation sees the past.
+TEST_F(StoreFixtureTest, MigrationIndexesTheEventsTakenUnderADelegation) {
+  Open();
+  int64_t expected = 0;
+  ASSERT_TRUE(store_
+                  ->ForEachEvent([&](Event& e) {
+                    const nlohmann::json data = ParseStoredData(e.data);
+                    const nlohmann::json authority = data.value("authority", nlohmann::json());
+                    if (authority.is_object() && authority.value("basis", "") == "delegation" &&
+                        authority.value("delegation", "") == "food-licence-dz-2026") {
+                      ++expected;
+                    }
+                    return true;
+                  })
+                  .ok());
+  ASSERT_GT(expected, 0);
+  EventQuery q;
+  q.delegation = "food-licence-dz-2026";
+  auto found = store_->FindEvents(q);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(static_cast<int64_t>(found->size()), expected);
+  // Their facts are written at their next write: none yet.
+  EXPECT_TRUE(store_->Indicators("2000-01", "2100-12")->empty());
+}
+
 TEST_F(StoreFixtureTest, OldCasesTakeNewActions) {
   Open();
   int acted = 0;

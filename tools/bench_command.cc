@@ -67,6 +67,9 @@ int BenchArchive(const Args& args);
 // bench_overload.cc
 extern const char* const kBenchOverloadHelp;
 int BenchOverload(const Args& args);
+// bench_indicators.cc
+extern const char* const kBenchIndicatorsHelp;
+int BenchIndicators(const Args& args);
 
 constexpr const char* kReformsHelp =
     R"(usage: tongban bench reforms [--cases N] [--definitions DIR] [--format text|json]
@@ -109,6 +112,7 @@ Benchmarks:
                 1.2x); a metrics scrape with 1,000,000 cases stored (goal: under 50 ms)
   archive       exporting a 1,000-event case's archive, and verifying it alone, against
                 reading its history as JSON and verifying the case in the database
+  indicators    GET /v1/indicators over --cases stored vs GET /healthz and count(*)
 
 Common options:
   --format FORMAT    text (default) or json
@@ -227,6 +231,7 @@ int BenchCommand(int argc, char** argv, int first) {
        kBenchOverloadHelp,
        {"rate", "seconds", "threads", "max-queued", "max-write-queue", "senders", "definitions",
         "application"}},
+      {"indicators", kBenchIndicatorsHelp, {"cases", "requests", "definitions"}},
   };
   const std::vector<std::string> flags = {"help", "check"};
   // Every option any benchmark takes; each benchmark then refuses those that are not its own.
@@ -279,6 +284,7 @@ int BenchCommand(int argc, char** argv, int first) {
   if (what == "history") return BenchHistory(args);
   if (what == "archive") return BenchArchive(args);
   if (what == "overload") return BenchOverload(args);
+  if (what == "indicators") return BenchIndicators(args);
   return BenchEngine(what, args);
 }
 

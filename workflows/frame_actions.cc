@@ -14,6 +14,8 @@ const char* DataFieldTypeName(DataFieldType type) {
       return "choice";
     case DataFieldType::kObject:
       return "object";
+    case DataFieldType::kInteger:
+      return "integer";
   }
   return "text";
 }
@@ -28,6 +30,16 @@ DataField Materials(const char* name, const char* title) {
   return {name, DataFieldType::kMaterialIds, true, "", {}, title};
 }
 
+}  // namespace
+
+const std::vector<std::string>& ClosedStatuses() {
+  static const std::vector<std::string> statuses = {
+      "approved", "denied", "closed", "not_accepted", "withdrawn", "terminated", "revoked"};
+  return statuses;
+}
+
+namespace {
+
 std::vector<FrameActionSpec> BuildTable() {
   const std::vector<std::string> kStaffWindow = {"clerk"};
   const std::vector<std::string> kApplicantSide = {"applicant", "agent", "clerk"};
@@ -41,7 +53,8 @@ std::vector<FrameActionSpec> BuildTable() {
                {},
                {},
                false,
-               false});
+               false,
+               /*records_channel=*/true});
   t.push_back({"accept",
                "受理",
                "accept the application (受理); starts the clock",
@@ -70,14 +83,20 @@ std::vector<FrameActionSpec> BuildTable() {
                kApplicantSide,
                {Power::kAccept},
                {"correction_pending"},
-               {Materials("materials", "补正材料")}});
+               {Materials("materials", "补正材料")},
+               false,
+               true,
+               /*records_channel=*/true});
   t.push_back({"supply_materials",
                "补交材料",
                "supply materials (e.g. deferred ones)",
                kApplicantSide,
                {Power::kAccept},
                {"submitted", "under_review"},
-               {Materials("materials", "补交的材料")}});
+               {Materials("materials", "补交的材料")},
+               false,
+               true,
+               /*records_channel=*/true});
   t.push_back({"refuse",
                "不予受理",
                "do not accept (不予受理), with reasons",
@@ -91,7 +110,10 @@ std::vector<FrameActionSpec> BuildTable() {
                {"applicant", "agent"},
                {},
                kOpen,
-               {}});
+               {},
+               false,
+               true,
+               /*records_channel=*/true});
   t.push_back({"transfer",
                "移交",
                "收受分离: the receiving window transfers the case to the handling organ",
@@ -160,6 +182,22 @@ std::vector<FrameActionSpec> BuildTable() {
                {},
                false,
                false});
+  t.push_back({"rate",
+               "评价",
+               "rate the handling of a closed case once (好差评): a score from 1 to 5 and a "
+               "comment; 1 or 2 (差评) opens a rectification",
+               {"applicant", "agent"},
+               {},
+               ClosedStatuses(),
+               {{"score", DataFieldType::kInteger, true, "", {"1", "2", "3", "4", "5"}, "评分"},
+                {"comment", DataFieldType::kText, false, "", {}, "评价内容"}}});
+  t.push_back({"answer_rating",
+               "差评整改答复",
+               "answer a bad rating's rectification (整改) with what was done",
+               {"clerk", "reviewer", "approver"},
+               {Power::kAccept},
+               ClosedStatuses(),
+               {{"answer", DataFieldType::kText, true, "", {}, "整改情况"}}});
   t.push_back({"deem_accepted",
                "视为受理",
                "no correction notice within 5 working days (art. 32)",
@@ -179,6 +217,14 @@ std::vector<FrameActionSpec> BuildTable() {
   t.push_back({"mark_verification_overdue",
                "核查逾期",
                "the verification period of a commitment has passed without a result",
+               {"system"},
+               {},
+               {},
+               {},
+               true});
+  t.push_back({"mark_rectification_overdue",
+               "整改逾期",
+               "a bad rating's rectification period has passed without an answer",
                {"system"},
                {},
                {},

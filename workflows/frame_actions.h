@@ -24,6 +24,7 @@ enum class DataFieldType {
   kMaterialIds,  // an array of the item's material ids
   kChoice,       // one of `choices`
   kObject,       // an object (a bundle's form fields)
+  kInteger,      // a whole number, one of `choices` when they are given (a rating's score)
 };
 const char* DataFieldTypeName(DataFieldType type);
 
@@ -54,6 +55,10 @@ struct FrameActionSpec {
   // False for ids that are reserved but not actions of a running case: "submit" (the first event,
   // recorded by case creation) and "record_breach" (reserved; a breach is recorded by verify).
   bool dispatched = true;
+  // Taken for the applicant (its own, its agent's, or a clerk's at the window): the engine records
+  // in the event how it came in — `channel` (online, window, agent) and `visits` (the applicant's
+  // trips in person, 跑动次数) — derived from who acts (engine/action_provenance.h).
+  bool records_channel = false;
 };
 
 // The words a notice, the public tracking page or a diagram uses for a status code (审查中,
@@ -61,6 +66,10 @@ struct FrameActionSpec {
 // a bundle part's own (in_progress, ready, delivered, waiting, blocked, awaiting_input,
 // not_applicable: engine/bundle_case.h). "" for an unknown code.
 const char* StatusTitle(const std::string& code);
+
+// The statuses in which a case is closed for its applicant (decided, or ended without a decision):
+// where it may be rated (好差评) and a bad rating's rectification answered.
+const std::vector<std::string>& ClosedStatuses();
 
 // Every frame action, reserved ids included, in the order of the language reference.
 const std::vector<FrameActionSpec>& FrameActionTable();

@@ -1,7 +1,7 @@
 // 审计 (auditor): a case's hash-chained history as a timeline — who acted, in which role, under
 // which authority (delegation, handling agreement, mandate, on behalf of whom) — with each event's
 // hash; the verification of the chain; the case replayed "as of" a moment chosen in Beijing time;
-// and the ledger of the registers with its own chain check.
+// the ledger of the registers with its own chain check; and this month's indicators (赛马) by item.
 import {enc, request} from './api.js';
 import {announcePage, facts, field, h, liveRegion, replace} from './dom.js';
 import {DECISION, ROLE, actionTitle, statusWords} from './labels.js';
@@ -17,6 +17,7 @@ async function renderOverview(main) {
   const caseInput = h('input', {name: 'case', required: true, autocomplete: 'off', spellcheck: 'false'});
   const ledgerBox = h('div', {}, h('p', {class: 'loading'}, '正在读取登记簿…'));
   const casesBox = h('div', {}, h('p', {class: 'loading'}, '正在读取办件…'));
+  const indicatorsBox = h('div', {}, h('p', {class: 'loading'}, '正在读取指标…'));
   replace(main,
     h('h1', {}, '审计'),
     h('form', {class: 'card', onsubmit: (event) => {
@@ -25,6 +26,7 @@ async function renderOverview(main) {
     }}, field('办件 ID', caseInput, '查看该办件的完整历史、哈希链校验和任意时刻的状态。'),
     h('button', {type: 'submit', class: 'primary'}, '查看')),
     h('section', {class: 'card', 'aria-labelledby': 'recent-title'}, h('h2', {id: 'recent-title'}, '最近的办件'), casesBox),
+    h('section', {class: 'card', 'aria-labelledby': 'indicators-title'}, h('h2', {id: 'indicators-title'}, '本月指标（按事项，按申请月份统计）'), indicatorsBox),
     h('section', {class: 'card', 'aria-labelledby': 'ledger-title'}, h('h2', {id: 'ledger-title'}, '登记簿（委托、信用记录、代办授权）'), ledgerBox));
   announcePage(main, '审计');
   request('/v1/cases?limit=20').then(({data}) => {
@@ -33,8 +35,38 @@ async function renderOverview(main) {
       h('li', {}, h('a', {href: `#/audit/${enc(c.id)}`}, c.number || c.id), ' ',
         c.definition?.title || c.bundle?.title || c.title || '', ' · ', statusWords(c.status, c.status_title)))));
   }, (e) => replace(casesBox, problemBox(e, '无法读取办件')));
+  request('/v1/indicators?by=item').then(({data}) => replace(indicatorsBox, indicatorsView(data)),
+    (e) => replace(indicatorsBox, problemBox(e, '无法读取指标')));
   request('/v1/ledger').then(({data}) => replace(ledgerBox, ledgerView(data)),
     (e) => replace(ledgerBox, problemBox(e, '无法读取登记簿')));
+}
+
+function percent(share) {
+  return share === null || share === undefined ? '—' : `${(share * 100).toFixed(1)}%`;
+}
+
+function indicatorsView(data) {
+  const rows = data.rows || [];
+  if (rows.length === 0) return h('p', {}, '本月暂无申请。');
+  const columns = [
+    ['事项', (r) => (r.key === null ? '合计' : r.name)],
+    ['申请', (r) => String(r.counts.applications)],
+    ['办结', (r) => String(r.counts.decided)],
+    ['法定时限内', (r) => percent(r.rates.on_time_statutory)],
+    ['承诺时限内', (r) => percent(r.rates.on_time_promised)],
+    ['平均用时（工作日）', (r) => (r.rates.average_working_days ?? '—').toString()],
+    ['补正率', (r) => percent(r.rates.correction_notices)],
+    ['受理即办结', (r) => percent(r.rates.decided_at_acceptance)],
+    ['撤回', (r) => String(r.counts.withdrawn)],
+    ['不予许可', (r) => String(r.counts.denied)],
+    ['逾期在办', (r) => String(r.counts.overdue_now)],
+    ['核查失信', (r) => String(r.counts.verification_breaches)],
+    ['网上/窗口/代办', (r) => `${r.counts.channel_online}/${r.counts.channel_window}/${r.counts.channel_agent}`],
+    ['跑动次数', (r) => String(r.counts.visits)],
+  ];
+  return h('div', {class: 'table-wrap'}, h('table', {},
+    h('thead', {}, h('tr', {}, columns.map(([title]) => h('th', {scope: 'col'}, title)))),
+    h('tbody', {}, rows.map((r) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(r))))))));
 }
 
 function ledgerView(data) {

@@ -359,7 +359,8 @@ function actionForm(c, etag, def, offered, main) {
 }
 
 // One control per action field: text → textarea, material_ids → checkboxes of the item's
-// materials, choice → radio buttons, object → JSON textarea. `read(data)` puts its value in.
+// materials, choice (and an integer with choices: a rating's score) → radio buttons, object → JSON
+// textarea. `read(data)` puts its value in.
 function fieldControl(f, def, c) {
   const label = `${f.title || f.name}${f.required ? '（必填）' : ''}`;
   const hint = f.required_when ? `在 ${f.required_when} 时必填` : undefined;
@@ -378,7 +379,7 @@ function fieldControl(f, def, c) {
       if (chosen.length) data[f.name] = chosen;
     }};
   }
-  if (f.type === 'choice') {
+  if (f.type === 'choice' || (f.type === 'integer' && f.choices)) {
     const radios = (f.choices || []).map((choice, i) => {
       const radio = h('input', {type: 'radio', name: f.name, value: choice, id: uniqueId('c'),
         required: f.required && i === 0});
@@ -387,7 +388,7 @@ function fieldControl(f, def, c) {
     const element = h('fieldset', {class: 'field'}, h('legend', {}, label), radios);
     return {element, read: (data) => {
       const chosen = element.querySelector('input:checked');
-      if (chosen) data[f.name] = chosen.value;
+      if (chosen) data[f.name] = f.type === 'integer' ? Number(chosen.value) : chosen.value;
     }};
   }
   const input = h('textarea', {name: f.name, rows: f.type === 'object' ? '4' : '3', required: f.required,
