@@ -503,7 +503,8 @@ TEST(CaseClock, ADecidedCaseKeepsTheLightItHadWhenDecided) {
   EXPECT_FALSE(c.step.has_value());
   // Decided during the holiday (02-20), two days used: green for ever (the certificate delivered
   // the same day, or the art. 44 delivery clock, overdue by December, would turn it red).
-  s.decided_at = s.updated_at = s.delivered_at = T("2026-02-20T10:00:00+08:00");
+  s.decided_at = s.updated_at = T("2026-02-20T10:00:00+08:00");
+  s.delivered_at = s.decided_at;
   s.status = CaseStatus::kClosed;
   c = ComputeClock(I(), s, T("2026-12-01T10:00:00+08:00"));
   EXPECT_EQ(c.working_days_used, 2);
@@ -571,8 +572,9 @@ std::shared_ptr<const Item> NaturalDayItem() {
         root,
         [](const std::string& id) { return id == "cn-mainland" ? ShippedCalendar() : nullptr; },
         &sink);
-    for (const Diagnostic& d : sink.diagnostics())
-      ADD_FAILURE() << FormatDiagnostic(d);
+    for (const Diagnostic& d : sink.diagnostics()) {
+      if (d.severity == Severity::kError) ADD_FAILURE() << FormatDiagnostic(d);
+    }
     return compiled;
   }();
   return item;
@@ -623,7 +625,10 @@ TEST(CaseClock, APauseMovesANaturalDayLimitByNaturalDays) {
   // excluded (03-05..03-09) -> + 20 = Sun 03-22, a rest day -> Mon 03-23.
   CaseState s = Accepted(T("2026-03-02T10:00:00+08:00"));
   EXPECT_EQ(Iso(ComputeClock(item, s, T("2026-03-02T11:00:00+08:00")).statutory_due), "2026-03-17");
-  s.pauses.push_back({T("2026-03-04T10:00:00+08:00"), T("2026-03-09T10:00:00+08:00")});
+  PauseInterval pause;
+  pause.start = T("2026-03-04T10:00:00+08:00");
+  pause.end = T("2026-03-09T10:00:00+08:00");
+  s.pauses.push_back(pause);
   ClockView c = ComputeClock(item, s, T("2026-03-10T10:00:00+08:00"));
   EXPECT_EQ(Iso(c.statutory_due), "2026-03-23");
   EXPECT_EQ(c.statutory_days_left, 13);  // 03-10 .. 03-23
