@@ -1,6 +1,9 @@
 // POST /v1/admin/clock: only on a simulated clock. Moves the clock forward and fires the timers
 // that are then due, so that tests and demonstrations see deadlines pass at once. (On a real clock
 // the engine's timer loop fires them; this server runs none.)
+// POST /v1/admin/checkpoints: records a signed checkpoint of the whole database now and answers
+// with its witness file, for the caller to keep elsewhere (engine/checkpoint_schedule.h). Only
+// on a server started with --checkpoint-key.
 #include <chrono>
 #include <string>
 
@@ -45,6 +48,25 @@ void AdvanceClock(const ApiContext& ctx, const httplib::Request& req, httplib::R
     if (*fired == 0) break;
   }
   SendJson(res, 200, {{"now", FormatTimestamp(clock.Now())}, {"timer_events", fired_total}});
+}
+
+void RecordCheckpointNow(const ApiContext& ctx, const httplib::Request& req,
+                         httplib::Response& res) {
+  const Principal& p = Authenticate(ctx, req);
+  const Actor actor = Authorize(p, Operation::kRecordCheckpoint);
+  // No members: an empty body, or {}. Anything else is refused, never ignored.
+  CheckKeys(ParseOptionalBody(req), {});
+  auto recorded = ctx.options->checkpoints->RecordNow(actor, ctx.service->clock()->Now());
+  if (!recorded.ok()) Fail(recorded.status());
+  const Checkpoint& c = recorded->checkpoint;
+  // The witness itself, as a file to save: the header line carries everything a later
+  // `tongban verify --checkpoint` needs besides the public key.
+  res.status = 201;
+  res.set_header("Content-Disposition",
+                 "attachment; filename=\"checkpoint-" + std::to_string(c.entry_seq) + ".jsonl\"");
+  if (!recorded->witness_path.empty() && recorded->witness_written.ok())
+    res.set_header("Tongban-Witness-File", recorded->witness_path);
+  res.set_content(WitnessText(c), "application/jsonl; charset=utf-8");
 }
 
 }  // namespace tongban::api

@@ -96,8 +96,9 @@ bool Contains(const std::string& text, const std::string& part);
 // The shipped definitions and the demo principals with the tests' additions, at kStart.
 class TestServer : public harness::TestServer {
  public:
-  explicit TestServer(ServerOptions options = {})
-      : harness::TestServer(LoadPrincipals(true), kSourceDir + "/definitions", kStart, options) {}
+  explicit TestServer(ServerOptions options = {}, CaseServiceOptions service_options = {})
+      : harness::TestServer(LoadPrincipals(true), kSourceDir + "/definitions", kStart, options,
+                            std::move(service_options)) {}
 };
 
 class ApiTest : public testing::Test {

@@ -98,18 +98,17 @@ const json kEstablishmentRegistration = {{"definition", "establishment-registrat
                                           {"application_form", "articles", "investor_documents",
                                            "officer_documents", "residence_document"}}};
 
-const json kFoodLicence = {
-    {"definition", "food-business-licence"},
-    {"form",
-     {{"applicant_name", "示例科技有限公司"},
-      {"credit_code", "91330100MA2TB00014"},
-      {"legal_representative", "张三"},
-      {"premises_address", "××开发区示范路1号"},
-      {"business_type", "食品销售经营者"},
-      {"sells_special_food", false}}},
-    {"materials",
-     {"application_form", "business_licence", "identity_document", "premises_layout",
-      "equipment_list", "safety_rules", "staff_health_certificates"}}};
+const json kFoodLicence = {{"definition", "food-business-licence"},
+                           {"form",
+                            {{"applicant_name", "示例科技有限公司"},
+                             {"credit_code", "91330100MA2TB00014"},
+                             {"legal_representative", "张三"},
+                             {"premises_address", "××开发区示范路1号"},
+                             {"business_type", "食品销售经营者"},
+                             {"sells_special_food", false}}},
+                           {"materials",
+                            {"application_form", "business_licence", "identity_document",
+                             "premises_layout", "equipment_list", "safety_rules"}}};
 
 json JointDrawingReview(bool exceeds_code_limits) {
   return {{"definition", "joint-drawing-review"},
@@ -288,9 +287,17 @@ class AuthorizationMatrix : public testing::Test {
       Do(id, "clerk-demo", "accept");
       return id;
     };
+    states_["joint acceptance at planning_verification"] = [&] {
+      std::string id = Apply(kJointAcceptance);
+      Do(id, "clerk-demo", "accept");
+      return id;
+    };
+    // 规划核实 comes first (城乡规划法第四十五条); the fire and completion parties sign after it.
     states_["joint acceptance at joint_acceptance"] = [&] {
       std::string id = Apply(kJointAcceptance);
       Do(id, "clerk-demo", "accept");
+      Do(id, "planning-verifier-demo", "verified", {{"party", "planning"}});
+      Do(id, "reviewer-demo", "verified", {{"party", "survey"}});
       return id;
     };
     states_["housing fund under review"] = [&] {
@@ -452,9 +459,9 @@ TEST_F(AuthorizationMatrix, JointPartiesOfTwoOrgans) {
        "not-found"},
       // Low-risk joint acceptance: three organs, the housing bureau's party is the fire
       // inspector's.
-      {"joint acceptance at joint_acceptance",
+      {"joint acceptance at planning_verification",
        "planning-verifier-demo",
-       "conclude",
+       "verified",
        {{"party", "planning"}},
        200,
        ""},
@@ -476,15 +483,15 @@ TEST_F(AuthorizationMatrix, JointPartiesOfTwoOrgans) {
        {{"party", "completion_filing"}},
        200,
        ""},
-      {"joint acceptance at joint_acceptance",
+      {"joint acceptance at planning_verification",
        "reviewer-demo",
-       "conclude",
+       "verified",
        {{"party", "planning"}},
        403,
        "forbidden"},
-      {"joint acceptance at joint_acceptance",
+      {"joint acceptance at planning_verification",
        "civil-defence-reviewer-demo",
-       "conclude",
+       "verified",
        {{"party", "planning"}},
        404,
        "not-found"},

@@ -13,6 +13,7 @@
 
 #include "api/metrics.h"
 #include "engine/case_service.h"
+#include "engine/checkpoint_schedule.h"
 #include "engine/clock.h"
 #include "workflows/principals.h"
 
@@ -30,6 +31,9 @@ struct ServerOptions {
   // Serve the web console's files from this folder instead of those compiled in (development:
   // `tongban serve --console-dir api/console`). Empty: the embedded assets.
   std::string console_dir;
+  // The engine's signed checkpoints (not owned; must outlive the server). Null, or one without a
+  // key: POST /v1/admin/checkpoints does not exist (404).
+  CheckpointSchedule* checkpoints = nullptr;
 };
 
 struct ApiContext {

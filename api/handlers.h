@@ -37,6 +37,13 @@ HandlerFunction ActOnCase;
 HandlerFunction History;
 HandlerFunction Verify;
 
+// documents_routes.cc: /v1/cases/{id}/documents (raw body upload, list, one) and
+// /v1/cases/{id}/archive.
+HandlerFunction UploadDocument;
+HandlerFunction ListDocuments;
+HandlerFunction GetDocument;
+HandlerFunction GetArchive;
+
 // tracking_routes.cc: GET /v1/track/{number}?code= (public, no token).
 HandlerFunction Track;
 
@@ -54,7 +61,8 @@ HandlerFunction GrantMandate;
 HandlerFunction RevokeMandate;
 HandlerFunction Ledger;
 
-// admin_routes.cc: POST /v1/admin/clock (simulated clock only).
+// admin_routes.cc: POST /v1/admin/clock (simulated clock only), POST /v1/admin/checkpoints.
 HandlerFunction AdvanceClock;
+HandlerFunction RecordCheckpointNow;
 
 }  // namespace tongban::api

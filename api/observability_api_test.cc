@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/api_test_fixture.h"
+#include "workflows/sha256.h"
 
 namespace tongban::api::api_test {
 namespace {
@@ -73,8 +74,10 @@ TEST_F(ApiTest, RoutesAndOpenApiPathsAgree) {
   for (const std::string& operation : documented) {
     EXPECT_EQ(registered.count(operation), 1u) << operation << " is documented but not registered";
   }
-  // 17 routes for definitions, cases, tracking and operations; 12 for the registers.
-  EXPECT_EQ(registered.size(), 29u);
+  // 18 routes for definitions, cases, tracking and operations; 4 for documents and the archive;
+  // 12 for the registers.
+  EXPECT_EQ(registered.size(), 34u);
+  EXPECT_EQ(registered.count("POST /v1/admin/checkpoints"), 1u);
   EXPECT_EQ(registered.count("POST /v1/admin/clock"), 1u);
   for (const char* route :
        {"GET /v1/delegations", "POST /v1/delegations", "GET /v1/delegations/{id}",
@@ -234,11 +237,11 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   std::string code = api().Get("/v1/cases/" + id, kApplicant).doc.value("query_code", "");
   json permit = json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json"));
   json v2 = permit;
-  v2["version"] = 2;
+  v2["version"] = 3;
   json changed = v2;
   changed["title"] = "x";
   json invalid = v2;
-  invalid["version"] = 3;
+  invalid["version"] = 4;
   invalid["steps"] = "none";
 
   api().Get("/healthz");
@@ -305,6 +308,11 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Post("/v1/admin/clock", "", {{"advance", {{"minutes", 1}}}});      // 401
   api().Post("/v1/admin/clock", kClerk, {{"advance", {{"minutes", 1}}}});  // 403
   api().Post("/v1/admin/clock", kAdmin, {{"later", 1}});                   // 422
+  api().PostRaw("/v1/admin/checkpoints", kAdmin, "");                      // 201
+  api().PostRaw("/v1/admin/checkpoints", kAdmin, "{");                     // 400
+  api().PostRaw("/v1/admin/checkpoints", "", "");                          // 401
+  api().PostRaw("/v1/admin/checkpoints", kAuditor, "");                    // 403
+  api().Post("/v1/admin/checkpoints", kAdmin, {{"later", 1}});             // 422
 
   // The registers.
   json delegation = {{"id", "tour-delegation"},
@@ -369,6 +377,22 @@ TEST_F(ApiTest, DocumentedStatusesAreTheStatusesGiven) {
   api().Get("/v1/ledger", kAuditor);                                                // 200
   api().Get("/v1/ledger");                                                          // 401
   api().Get("/v1/ledger", kClerk);                                                  // 403
+  // documents_routes.cc
+  const std::string pdf = "%PDF-1.7 tour";
+  const std::string documents = "/v1/cases/" + id + "/documents";
+  api().PostBytes(documents, kApplicant, pdf, "application/pdf");                     // 201
+  api().PostBytes(documents, "", pdf, "application/pdf");                             // 401
+  api().PostBytes(documents, kAuditor, pdf, "application/pdf");                       // 403
+  api().PostBytes("/v1/cases/nope/documents", kApplicant, pdf, "application/pdf");    // 404
+  api().PostBytes(documents, kApplicant, "text", "text/plain");                       // 415
+  api().PostBytes(documents + "?kind=decision", kApplicant, pdf, "application/pdf");  // 422
+  api().Get(documents, kApplicant);                                                   // 200
+  api().Get(documents + "/" + Sha256Hex(pdf), kApplicant);                            // 200
+  api().Get(documents + "/" + Sha256Hex(pdf));                                        // 401
+  api().Get(documents + "/" + Sha256Hex("none"), kApplicant);                         // 404
+  api().Get("/v1/cases/" + id + "/archive", kAuditor);                                // 200
+  api().Get("/v1/cases/" + id + "/archive");                                          // 401
+  api().Get("/v1/cases/" + id + "/archive", kOtherApplicant);                         // 404
 
   std::set<std::string> given;  // "route status"
   std::istringstream metrics(api().Get("/metrics").body);

@@ -25,6 +25,12 @@ Problem ProblemFromStatus(const Status& status, bool pinned_version) {
   if (status.reason() == "unknown-action") {
     return MakeProblem(422, "unknown-action", "Unknown action", status.message());
   }
+  if (status.reason() == "too-large") {
+    return MakeProblem(413, "too-large", "Request body too large", status.message());
+  }
+  if (status.reason() == "unsupported-media-type") {
+    return MakeProblem(415, "unsupported-media-type", "Unsupported media type", status.message());
+  }
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
       return MakeProblem(422, "invalid", "The request is not valid", status.message());

@@ -144,7 +144,7 @@ TEST_F(ApiTest, RevokedDelegationStopsTheNextActionAndHistoryStillVerifies) {
   Reply one = api().Get("/v1/delegations/food-licence-dz-2026", kClerk);
   ASSERT_EQ(one.status, 200) << one;
   EXPECT_EQ(one.doc["revoked"], true);
-  EXPECT_EQ(one.doc["source"], "delegation_list/dz-approval-bureau-2026@2");
+  EXPECT_EQ(one.doc["source"], "delegation_list/dz-approval-bureau-2026@3");
   Reply by_item = api().Get("/v1/delegations?item=food-business-licence", kAuditor);
   ASSERT_EQ(by_item.doc["delegations"].size(), 1u) << by_item;
   EXPECT_EQ(api().Get("/v1/delegations?organ=city-hrss", kAuditor).doc["delegations"].size(), 2u);
@@ -198,7 +198,7 @@ TEST_F(ApiTest, AddDelegationValidatesAndTakesEffect) {
   ExpectProblem(api().PostRaw("/v1/delegations", kAdmin, "{\"id\": "), 400, "malformed-json");
   EXPECT_EQ(
       api().Get("/v1/delegations?organ=dz-approval-bureau", kAuditor).doc["delegations"].size(),
-      7u);
+      8u);
 
   Reply added = api().Post("/v1/delegations", kAdmin, valid);
   ASSERT_EQ(added.status, 201) << added;

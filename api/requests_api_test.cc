@@ -170,9 +170,11 @@ TEST_F(ApiTest, EveryPostRouteRefusesABadBodyAndChangesNothing) {
       {"/v1/mandates/{id}/revoke",
        {"/v1/mandates/" + mandate + "/revoke", kApplicant, json::object()}},
       {"/v1/admin/clock", {"/v1/admin/clock", kAdmin, {{"advance", {{"days", 1}}}}}},
+      {"/v1/admin/checkpoints", {"/v1/admin/checkpoints", kAdmin, json::object()}},
   };
   for (const Route& route : RouteTable()) {
-    if (std::string(route.method) == "POST") {
+    // The document upload's body is the file, not JSON (documents_api_test.cc refuses its bodies).
+    if (std::string(route.method) == "POST" && route.path != std::string(kDocumentUploadPath)) {
       EXPECT_EQ(rows.count(route.path), 1u) << "no row for POST " << route.path;
     }
   }

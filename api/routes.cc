@@ -29,6 +29,12 @@ const std::vector<Route>& RouteTable() {
       {"POST", R"(/v1/cases/([^/]+)/actions)", "/v1/cases/{id}/actions", ActOnCase},
       {"GET", R"(/v1/cases/([^/]+)/history)", "/v1/cases/{id}/history", History},
       {"GET", R"(/v1/cases/([^/]+)/verify)", "/v1/cases/{id}/verify", Verify},
+      // documents_routes.cc
+      {"POST", kDocumentUploadPattern, kDocumentUploadPath, UploadDocument},
+      {"GET", R"(/v1/cases/([^/]+)/documents)", "/v1/cases/{id}/documents", ListDocuments},
+      {"GET", R"(/v1/cases/([^/]+)/documents/([0-9a-f]{64}))", "/v1/cases/{id}/documents/{hash}",
+       GetDocument},
+      {"GET", R"(/v1/cases/([^/]+)/archive)", "/v1/cases/{id}/archive", GetArchive},
       // tracking_routes.cc
       {"GET", R"(/v1/track/([^/]+))", "/v1/track/{number}", Track},
       // registers_routes.cc
@@ -49,6 +55,8 @@ const std::vector<Route>& RouteTable() {
       // admin_routes.cc
       {"POST", "/v1/admin/clock", "/v1/admin/clock", AdvanceClock,
        /*simulated_clock_only=*/true},
+      {"POST", "/v1/admin/checkpoints", "/v1/admin/checkpoints", RecordCheckpointNow,
+       /*simulated_clock_only=*/false, /*checkpoint_key_only=*/true},
   };
   return table;
 }
@@ -58,6 +66,9 @@ std::vector<std::string> RegisterRoutes(const ApiContext& ctx, httplib::Server& 
   std::vector<std::string> registered;
   for (const Route& route : RouteTable()) {
     if (route.simulated_clock_only && ctx.simulated_clock == nullptr) continue;
+    if (route.checkpoint_key_only &&
+        (ctx.options->checkpoints == nullptr || !ctx.options->checkpoints->enabled()))
+      continue;
     const std::string method = route.method;
     const std::string path = route.path;
     registered.push_back(method + " " + path);
@@ -65,6 +76,12 @@ std::vector<std::string> RegisterRoutes(const ApiContext& ctx, httplib::Server& 
                                                          httplib::Response& res) {
       auto started = SteadyClock::now();
       try {
+        // The server reads bodies up to the document limit; every other route keeps its own.
+        if (path != std::string(kDocumentUploadPath) &&
+            req.body.size() > ctx.options->max_body_bytes) {
+          throw ProblemError{MakeProblem(413, "too-large", "Request body too large",
+                                         "the request body exceeds the server's limit")};
+        }
         handler(ctx, req, res);
       } catch (const ProblemError& e) {
         SendProblem(res, e.problem);

@@ -25,7 +25,13 @@ struct Route {
   const char* path;     // the OpenAPI path, used in metrics and routes()
   Handler handler;
   bool simulated_clock_only = false;  // exists only on a simulated clock
+  bool checkpoint_key_only = false;   // exists only when the server holds a checkpoint key
 };
+
+// The OpenAPI path of the document upload: the one route whose body may exceed
+// ServerOptions::max_body_bytes, up to the engine's document limit (engine/documents.h).
+inline constexpr const char* kDocumentUploadPath = "/v1/cases/{id}/documents";
+inline constexpr const char* kDocumentUploadPattern = R"(/v1/cases/([^/]+)/documents)";
 
 // Every route, in the order httplib matches them.
 const std::vector<Route>& RouteTable();

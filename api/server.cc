@@ -3,10 +3,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include "api/console_routes.h"
@@ -162,7 +164,11 @@ ApiServer::ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> p
   http.set_keep_alive_timeout(2);
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
-  http.set_payload_max_length(options_.max_body_bytes);
+  // Documents are larger than any other body: the server reads up to their limit (past it httplib
+  // skips the body and answers 413), and the route wrapper (routes.cc) keeps every other route to
+  // max_body_bytes.
+  http.set_payload_max_length(std::max<size_t>(
+      options_.max_body_bytes, static_cast<size_t>(service->document_policy().max_bytes) + 1));
   http.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     // No route answered (an unknown path, a body over the limit): counted here, as no route did.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -95,9 +96,16 @@ Reply Api::Act(const std::string& case_id, const std::string& token, const std::
               std::move(headers));
 }
 
+Reply Api::PostBytes(const std::string& path, const std::string& token, const std::string& body,
+                     const std::string& content_type) {
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  return ToReply(client_.Post(path.c_str(), headers, body, content_type.c_str()));
+}
+
 TestServer::TestServer(std::shared_ptr<const PrincipalSet> principals,
                        const std::string& definitions, const std::string& start,
-                       ServerOptions options) {
+                       ServerOptions options, CaseServiceOptions service_options) {
   db_path_ = TempPath(".db");
   SqliteStoreOptions store_options;
   store_options.path = db_path_;
@@ -109,7 +117,18 @@ TestServer::TestServer(std::shared_ptr<const PrincipalSet> principals,
   EXPECT_TRUE(registry_->LoadFromStore().ok());
   auto deployed = registry_->DeployDirectory(definitions, clock_->Now());
   EXPECT_TRUE(deployed.ok()) << deployed.status().ToString();
-  service_ = std::make_unique<CaseService>(store_.get(), registry_.get(), clock_.get());
+  service_ = std::make_unique<CaseService>(store_.get(), registry_.get(), clock_.get(),
+                                           std::move(service_options));
+  if (options.checkpoints == nullptr) {
+    key_path_ = TempPath(".pem");
+    EXPECT_TRUE(GenerateKeyPair(key_path_, key_path_ + ".pub").ok());
+    auto key = SigningKey::Load(key_path_);
+    EXPECT_TRUE(key.ok()) << key.status().ToString();
+    CheckpointScheduleOptions checkpoint_options;
+    if (key.ok()) checkpoint_options.key = *key;
+    checkpoints_ = std::make_unique<CheckpointSchedule>(store_.get(), checkpoint_options);
+    options.checkpoints = checkpoints_.get();
+  }
   options.host = "127.0.0.1";
   options.port = 0;
   options.threads = 32;
@@ -126,6 +145,11 @@ TestServer::~TestServer() {
   thread_.join();
   server_.reset();
   service_.reset();
+  checkpoints_.reset();
+  if (!key_path_.empty()) {
+    std::remove(key_path_.c_str());
+    std::remove((key_path_ + ".pub").c_str());
+  }
   registry_.reset();
   store_.reset();
   RemoveDatabase(db_path_);

@@ -72,16 +72,22 @@ class Api {
              httplib::Headers headers = {});
   Reply Act(const std::string& case_id, const std::string& token, const std::string& action,
             const nlohmann::json& data = nlohmann::json::object(), httplib::Headers headers = {});
+  // A POST of raw bytes as `content_type` (a document upload).
+  Reply PostBytes(const std::string& path, const std::string& token, const std::string& body,
+                  const std::string& content_type);
 
  private:
   httplib::Client client_;
 };
 
-// The server over a new database with `definitions` deployed at `start`, serving `principals`.
+// The server over a new database with `definitions` deployed at `start`, serving `principals`,
+// holding a checkpoint key of its own (POST /v1/admin/checkpoints exists) unless `options` names
+// a schedule.
 class TestServer {
  public:
   TestServer(std::shared_ptr<const PrincipalSet> principals, const std::string& definitions,
-             const std::string& start, ServerOptions options = {});
+             const std::string& start, ServerOptions options = {},
+             CaseServiceOptions service_options = {});
   ~TestServer();
 
   int port() const { return port_; }
@@ -98,6 +104,8 @@ class TestServer {
   std::unique_ptr<SimulatedClock> clock_;
   std::unique_ptr<DefinitionRegistry> registry_;
   std::unique_ptr<CaseService> service_;
+  std::string key_path_;
+  std::unique_ptr<CheckpointSchedule> checkpoints_;  // with a key of its own: the route exists
   std::unique_ptr<ApiServer> server_;
   std::thread thread_;
   int port_ = 0;

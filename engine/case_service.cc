@@ -1,7 +1,9 @@
 #include "engine/case_service.h"
 
 #include "engine/case_ids.h"
+#include "engine/decision_document.h"
 #include "engine/snapshot_codec.h"
+#include "workflows/sha256.h"
 
 #include <algorithm>
 
@@ -114,8 +116,8 @@ CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version
 namespace {
 
 // Keys of an action's data that only the engine writes.
-const char* const kEngineDataKeys[] = {"authority", "on_behalf_of", "mandate", "reception",
-                                       "bundle"};
+const char* const kEngineDataKeys[] = {"authority", "on_behalf_of", "mandate",
+                                       "reception", "bundle",       "decision_document"};
 
 Status RefuseEngineKeys(const nlohmann::json& data) {
   if (!data.is_object()) return Status::Ok();
@@ -554,6 +556,10 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, const CaseRecor
     CheckIn(std::move(machine), version, open->last_hash);
     return refused;
   }
+  if (Status refused = CheckDocumentRefs(request.case_id, request.data); !refused.ok()) {
+    CheckIn(std::move(machine), version, open->last_hash);
+    return refused;
+  }
   if (request.caller != nullptr) {
     Status refused = Permissions::CheckDataMembers(lifecycle.item(), lifecycle.state(),
                                                    request.action, request.data);
@@ -628,11 +634,29 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, const CaseRecor
     }
     return applied;
   }
+  // The decision document is written from the decided state and named by the decision's own
+  // event, so the chain covers its bytes; it is stored in the same transaction.
+  std::optional<DocumentRecord> decision_document;
+  if (!before.decision && lifecycle.state().decision && command.data.is_object()) {
+    DocumentRecord d;
+    d.case_id = request.case_id;
+    d.content = RenderDecisionDocument(lifecycle.state(), lifecycle.item());
+    d.hash = Sha256Hex(d.content);
+    d.media_type = kDecisionDocumentMediaType;
+    d.size = static_cast<int64_t>(d.content.size());
+    d.name = lifecycle.state().number + "-decision.html";
+    d.kind = kDocumentDecision;
+    d.attached_at = now;
+    d.attached_by = Actor::System().id;
+    command.data["decision_document"] = d.hash;
+    decision_document = std::move(d);
+  }
   new_events.push_back(
       MakeCaseEvent(lifecycle, command, ++seq, last_hash, request.idempotency_key));
   last_hash = new_events.back().hash;
   auto write = WriteWithFollowups(lifecycle, before, version, std::move(new_events), now);
   if (!write.ok()) return write.status();
+  if (decision_document) write->documents.push_back(std::move(*decision_document));
   Status committed = Commit(std::move(write).value());
   // From here on a failed write drops the machine: it holds changes the store does not.
   if (committed.code() == StatusCode::kAborted) {

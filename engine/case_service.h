@@ -34,6 +34,7 @@
 #include "engine/case_clock.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
+#include "engine/documents.h"
 #include "engine/lifecycle.h"
 #include "engine/permissions.h"
 #include "engine/registers.h"
@@ -184,6 +185,12 @@ struct BundleReplayResult {
 Result<BundleReplayResult> ReplayBundleEvents(const std::vector<Event>& events,
                                               const DefinitionRegistry& registry);
 
+// Checks one case's events (in seq order) against its record — the chain, the replay and the
+// snapshot — as Verify does for a stored case; for a case read from elsewhere (an archive,
+// case_archive.h). `record` null: the record is missing.
+VerifyReport VerifyCaseHistory(const std::string& case_id, const std::vector<Event>& events,
+                               const CaseRecord* record, const DefinitionRegistry& registry);
+
 // The event recording `command`, just applied to `lifecycle`, chained to `prev_hash`.
 Event MakeCaseEvent(const CaseLifecycle& lifecycle, const Command& command, int64_t seq,
                     const std::string& prev_hash, const std::string& idempotency_key);
@@ -195,6 +202,17 @@ CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version
 struct CaseServiceOptions {
   // Live machines kept for acting without replaying history (case_cache.h); 0 turns it off.
   size_t machine_cache_capacity = 4096;
+  // What an uploaded document may be (documents.h).
+  DocumentPolicy documents;
+};
+
+// A document a caller attaches to a case (CaseService::UploadDocument).
+struct DocumentUpload {
+  std::string case_id;
+  std::string media_type;  // the request's Content-Type
+  std::string name;        // a file name, or ""
+  std::string kind = kDocumentMaterial;
+  std::string content;
 };
 
 class CaseService {
@@ -207,7 +225,8 @@ class CaseService {
         clock_(clock),
         registers_(std::make_unique<Registers>(store, registry)),
         permissions_(std::make_unique<Permissions>(registers_.get(), registry)),
-        cache_(std::make_unique<CaseCache>(options.machine_cache_capacity)) {}
+        cache_(std::make_unique<CaseCache>(options.machine_cache_capacity)),
+        options_(std::move(options)) {}
 
   // Staff actions are checked for jurisdiction at the moment they are taken (Registers::Authorize)
   // and the authority is recorded in the event; agents need a mandate in force; a commitment
@@ -316,6 +335,24 @@ class CaseService {
   std::vector<OfferedAction> OfferedActions(const Principal& p, const CaseView& view);
   std::vector<OfferedAction> OfferedActions(const Principal& p, const BundleView& view);
 
+  // --- Documents (documents.h) and the archive (case_archive.h)
+  // Attaches a document to an item case, as `p` (Permissions::AuthorizeDocumentUpload), within
+  // the policy's size and types (CheckUpload: reasons "too-large", "unsupported-media-type");
+  // nothing is stored when refused. Attaching the same bytes again is a no-op returning the
+  // first attachment. Returns the record without its bytes. kNotFound when `p` may not see the
+  // case; kPermissionDenied; kInvalidArgument (a bad name or kind, the limits, and
+  // (reason "bundle-case") for a bundle case (documents belong to its parts); the store's codes.
+  Result<DocumentRecord> UploadDocument(const Principal& p, const DocumentUpload& upload);
+  // The documents of a case `p` may see (a bundle case: none of its own). kNotFound otherwise.
+  Result<std::vector<DocumentRecord>> DocumentsFor(const Principal& p, const std::string& case_id);
+  // One document with its bytes. kNotFound when `p` may not see the case or it has no such one.
+  Result<DocumentRecord> DocumentFor(const Principal& p, const std::string& case_id,
+                                     const std::string& hash);
+  // The case's archive (a bundle case with its parts) when `p` may read it
+  // (Permissions::MayReadArchive); kNotFound otherwise, as for a case it may not see.
+  Result<std::string> ArchiveFor(const Principal& p, const std::string& case_id);
+  const DocumentPolicy& document_policy() const { return options_.documents; }
+
   Permissions* permissions() const { return permissions_.get(); }
   Registers* registers() const { return registers_.get(); }
   Store* store() const { return store_; }
@@ -350,6 +387,11 @@ class CaseService {
   Result<CaseView> ActOnce(const ActRequest& request, const CaseRecord* read, bool* retry);
   // Checks the actor's right to take `command` now and records it in the command's data.
   Status AuthorizeCommand(const CaseLifecycle& lifecycle, Command* command);
+  // Checks that every document `data.documents` names is attached to the case.
+  Status CheckDocumentRefs(const std::string& case_id, const nlohmann::json& data);
+  // The state of an item case `p` may see; kNotFound otherwise, kInvalidArgument (reason
+  // "bundle-case") for a bundle case it may see.
+  Result<CaseState> VisibleItemCase(const Principal& p, const std::string& case_id);
   // The definition id of the bundle `state` is a part of; "" for a case of no bundle.
   std::string BundleDefinitionOf(const CaseState& state);
   Status AuthorizeSubmission(const Item& item, const NewCase& request, Instant now,
@@ -378,6 +420,7 @@ class CaseService {
   std::unique_ptr<Registers> registers_;
   std::unique_ptr<Permissions> permissions_;
   std::unique_ptr<CaseCache> cache_;
+  CaseServiceOptions options_;
   TransitionCounter transitions_;
 };
 

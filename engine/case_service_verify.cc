@@ -235,6 +235,12 @@ Result<std::vector<CaseIdRange>> SplitCaseIds(Store* store, int parts) {
 
 }  // namespace
 
+VerifyReport VerifyCaseHistory(const std::string& case_id, const std::vector<Event>& events,
+                               const CaseRecord* record, const DefinitionRegistry& registry) {
+  EventHashChecker hashes;
+  return VerifyCaseEvents(case_id, events, record, registry, &hashes);
+}
+
 VerifyReport CaseService::Verify(const std::string& case_id) {
   auto events = store_->GetEvents(case_id);
   auto record = store_->GetCase(case_id);

@@ -295,6 +295,30 @@ nlohmann::json CheckpointHeaderToJson(const Checkpoint& c) {
   return j;
 }
 
+Result<int> ClaimWitnessFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd >= 0) return fd;
+  const std::string message = "cannot create witness " + path + ": " + std::strerror(errno);
+  return errno == EEXIST ? Status::AlreadyExists(message) : Status::Internal(message);
+}
+
+Status WriteWitnessFile(int fd, const std::string& path, const Checkpoint& checkpoint) {
+  const std::string text = WitnessText(checkpoint);
+  size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  const bool synced = written == text.size() && ::fsync(fd) == 0;
+  const int saved_errno = errno;
+  if (::close(fd) != 0 || !synced)
+    return Status::Internal("cannot write witness " + path + ": " +
+                            std::strerror(synced ? errno : saved_errno));
+  return Status::Ok();
+}
+
 std::string WitnessText(const Checkpoint& c) {
   std::string out = CheckpointHeaderToJson(c).dump() + "\n";
   out.reserve(out.size() + c.heads.size() * 120);

@@ -127,6 +127,12 @@ Result<Checkpoint> RecordCheckpoint(Store* store, const SigningKey& key, const A
 // ledger {seq, hash}, key_id, signature, entry_seq), then one {"case","seq","hash"} per head.
 std::string WitnessText(const Checkpoint& checkpoint);
 nlohmann::json CheckpointHeaderToJson(const Checkpoint& checkpoint);
+// A witness is evidence: an existing file is never replaced, and its bytes are on disk before
+// anyone is told where they are. ClaimWitnessFile creates `path` (O_EXCL) and returns its
+// descriptor, kAlreadyExists or kInternal naming the file; WriteWitnessFile writes the witness to
+// it, fsyncs and closes it (always closed), kInternal naming the file on failure.
+Result<int> ClaimWitnessFile(const std::string& path);
+Status WriteWitnessFile(int fd, const std::string& path, const Checkpoint& checkpoint);
 // Parses a witness file; kInvalidArgument naming the line that is not of the format. Does not
 // check the signature.
 Result<Checkpoint> ParseWitness(const std::string& text);

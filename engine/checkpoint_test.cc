@@ -1,21 +1,25 @@
 // Tests of signed checkpoints on real SQLite files: keys, the witness round trip, the signature
 // over header and heads, and every kind of damage VerifyCheckpoint must name — a deleted case, a
 // truncated or rewritten history, a truncated ledger, a copy from before the checkpoint — while an
-// untouched or grown database passes. One test does the same on PostgreSQL (skipped without
-// TONGBAN_TEST_POSTGRES, as in store_conformance_test.cc).
+// untouched or grown database passes. CheckpointSchedule (the server's scheduled and on-demand
+// checkpoints) is tested here too, on the same fixture. One test does the same on PostgreSQL
+// (skipped without TONGBAN_TEST_POSTGRES, as in store_conformance_test.cc).
 #include "engine/checkpoint.h"
+#include "engine/checkpoint_schedule.h"
 
 #include <gtest/gtest.h>
-#include <libpq-fe.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "engine/postgres_store.h"
 #include "engine/sqlite.h"
 #include "engine/sqlite_store.h"
+#include "engine/test_store.h"
 
 namespace tongban {
 namespace {
@@ -341,50 +345,14 @@ TEST_F(CheckpointTest, NamesACopyFromBeforeTheCheckpoint) {
             "history-truncated:case-1 case-deleted:case-4 checkpoint-entry-missing:ledger");
 }
 
-// A connection string for `base` whose sessions use `schema` (libpq's options parameter).
-std::string WithSchema(const std::string& base, const std::string& schema) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
-  if (options == nullptr) {
-    PQfreemem(error);
-    return base;
-  }
-  std::string out;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
-    out += std::string(o->keyword) + "='" + o->val + "' ";
-  }
-  PQconninfoFree(options);
-  return out + "options='-c search_path=" + schema + "'";
-}
-
-// Runs SQL around any store; "" when it worked, else the error.
-std::string PgExec(const std::string& conninfo, const std::string& sql) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string error;
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-  } else {
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
-    PGresult* r = PQexec(conn, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-      error = PQresultErrorMessage(r);
-    }
-    PQclear(r);
-  }
-  PQfinish(conn);
-  return error;
-}
-
 TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
   const char* base = std::getenv("TONGBAN_TEST_POSTGRES");
   if (base == nullptr || *base == '\0') {
     GTEST_SKIP() << "PostgreSQL not tested: set TONGBAN_TEST_POSTGRES (tools/pg_cluster.sh)";
   }
   const std::string schema = "checkpoint_" + std::to_string(getpid());
-  ASSERT_EQ(PgExec(base, "CREATE SCHEMA " + schema), "");
-  const std::string conninfo = WithSchema(base, schema);
+  ASSERT_EQ(ExecOnPostgres(base, "CREATE SCHEMA " + schema), "");
+  const std::string conninfo = PostgresUriWithSchema(base, schema);
   TempDir dir;
   ASSERT_TRUE(GenerateKeyPair(dir.File("k.pem"), dir.File("k.pub.pem")).ok());
   auto key = SigningKey::Load(dir.File("k.pem"));
@@ -410,14 +378,14 @@ TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
     auto clean = VerifyCheckpoint(store->get(), *parsed);
     ASSERT_TRUE(clean.ok());
     EXPECT_TRUE(clean->empty());
-    ASSERT_EQ(PgExec(conninfo,
-                     "ALTER TABLE events DISABLE TRIGGER USER; "
-                     "ALTER TABLE ledger DISABLE TRIGGER USER; "
-                     "DELETE FROM events WHERE case_id = 'case-2'; "
-                     "DELETE FROM cases WHERE id = 'case-2'; "
-                     "DELETE FROM events WHERE case_id = 'case-3' AND seq = 3; "
-                     "DELETE FROM ledger WHERE seq >= 2; "
-                     "UPDATE ledger_head SET seq = 1"),
+    ASSERT_EQ(ExecOnPostgres(conninfo,
+                             "ALTER TABLE events DISABLE TRIGGER USER; "
+                             "ALTER TABLE ledger DISABLE TRIGGER USER; "
+                             "DELETE FROM events WHERE case_id = 'case-2'; "
+                             "DELETE FROM cases WHERE id = 'case-2'; "
+                             "DELETE FROM events WHERE case_id = 'case-3' AND seq = 3; "
+                             "DELETE FROM ledger WHERE seq >= 2; "
+                             "UPDATE ledger_head SET seq = 1"),
               "");
     auto findings = VerifyCheckpoint(store->get(), *parsed);
     ASSERT_TRUE(findings.ok()) << findings.status().ToString();
@@ -428,7 +396,82 @@ TEST(CheckpointPostgresTest, NamesDamageOnPostgres) {
               "case-deleted:case-2 history-truncated:case-3 ledger-truncated:ledger "
               "checkpoint-entry-missing:ledger ");
   }
-  EXPECT_EQ(PgExec(base, "DROP SCHEMA " + schema + " CASCADE"), "");
+  EXPECT_EQ(ExecOnPostgres(base, "DROP SCHEMA " + schema + " CASCADE"), "");
+}
+
+// ---- CheckpointSchedule ----------------------------------------------------------------------
+
+TEST_F(CheckpointTest, ScheduleRecordsWhenTheNewestCheckpointOfAnyNodeIsAnIntervalOld) {
+  const std::chrono::seconds hour(3600);
+  CheckpointSchedule node_a(store_.get(), {key_, hour, dir_.File("witnesses-a")});
+  CheckpointSchedule node_b(store_.get(), {key_, hour, dir_.File("witnesses-b")});
+  // None in the ledger yet: due at once; the witness is written and verifies.
+  auto first = node_a.RecordIfDue(Ms(kBase));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(first->has_value());
+  const auto& recorded = **first;
+  EXPECT_TRUE(recorded.witness_written.ok()) << recorded.witness_written.ToString();
+  EXPECT_EQ(recorded.witness_path, dir_.File("witnesses-a") + "/checkpoint-" +
+                                       std::to_string(recorded.checkpoint.entry_seq) + ".jsonl");
+  std::ifstream in(recorded.witness_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = ParseWitness(text.str());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_FALSE(CheckCheckpointSignature(*parsed, *pub_).has_value());
+  EXPECT_EQ(Kinds(Findings(*parsed)), "");
+  // The other node sees node A's checkpoint in the ledger: not due until an hour after it.
+  auto early = node_b.RecordIfDue(Ms(kBase + 3599000));
+  ASSERT_TRUE(early.ok());
+  EXPECT_FALSE(early->has_value());
+  auto due = node_b.RecordIfDue(Ms(kBase + 3600000));
+  ASSERT_TRUE(due.ok());
+  ASSERT_TRUE(due->has_value());
+  EXPECT_GT((*due)->checkpoint.entry_seq, recorded.checkpoint.entry_seq);
+  // And node A, in turn, sees node B's.
+  auto again = node_a.RecordIfDue(Ms(kBase + 3600000 + 1000));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+}
+
+TEST_F(CheckpointTest, ScheduleWithoutKeyOrIntervalRecordsNothingByItself) {
+  CheckpointSchedule keyless(store_.get(), {});
+  EXPECT_FALSE(keyless.enabled());
+  auto scheduled = keyless.RecordIfDue(Ms(kBase));
+  ASSERT_TRUE(scheduled.ok());
+  EXPECT_FALSE(scheduled->has_value());
+  EXPECT_EQ(keyless.RecordNow(kOperator, Ms(kBase)).status().code(),
+            StatusCode::kFailedPrecondition);
+  // A key without an interval: on demand only, and with no folder no witness file.
+  CheckpointSchedule on_demand(store_.get(), {key_, std::chrono::seconds(0), ""});
+  auto none = on_demand.RecordIfDue(Ms(kBase));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto now = on_demand.RecordNow(kOperator, Ms(kBase));
+  ASSERT_TRUE(now.ok()) << now.status().ToString();
+  EXPECT_TRUE(now->witness_path.empty());
+  EXPECT_EQ(now->checkpoint.cases, 3);
+}
+
+TEST_F(CheckpointTest, AWitnessThatCannotBeWrittenIsReportedAndNeverReplaced) {
+  // The folder is a file: the checkpoint is recorded, the failure reported with the path.
+  std::ofstream(dir_.File("not-a-folder")) << "x";
+  CheckpointSchedule schedule(store_.get(),
+                              {key_, std::chrono::seconds(0), dir_.File("not-a-folder")});
+  auto recorded = schedule.RecordNow(kOperator, Ms(kBase));
+  ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+  EXPECT_GT(recorded->checkpoint.entry_seq, 0);
+  EXPECT_EQ(recorded->witness_written.code(), StatusCode::kInternal);
+  EXPECT_NE(recorded->witness_written.message().find("not-a-folder"), std::string::npos);
+  // An existing witness of the same name is kept as it was.
+  const std::string path = dir_.File("taken.jsonl");
+  std::ofstream(path) << "evidence";
+  auto fd = ClaimWitnessFile(path);
+  EXPECT_EQ(fd.status().code(), StatusCode::kAlreadyExists);
+  std::ifstream in(path);
+  std::string kept;
+  in >> kept;
+  EXPECT_EQ(kept, "evidence");
 }
 
 }  // namespace

@@ -29,6 +29,13 @@ class CountingStore final : public Store {
   Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq) override {
     return base_->Ledger(after_seq);
   }
+  Result<std::optional<DocumentRecord>> GetDocument(const std::string& case_id,
+                                                    const std::string& hash) override {
+    return base_->GetDocument(case_id, hash);
+  }
+  Result<std::vector<DocumentRecord>> CaseDocuments(const std::string& case_id) override {
+    return base_->CaseDocuments(case_id);
+  }
   Result<std::optional<CaseRecord>> GetCase(const std::string& id) override {
     ++get_case;
     return base_->GetCase(id);

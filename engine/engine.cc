@@ -22,6 +22,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
   engine->simulated_ = dynamic_cast<SimulatedClock*>(engine->clock_.get());
   engine->service_ = std::make_unique<CaseService>(engine->store_.get(), engine->registry_.get(),
                                                    engine->clock_.get(), options.cases);
+  engine->checkpoints_ =
+      std::make_unique<CheckpointSchedule>(engine->store_.get(), options.checkpoints);
   if (!options.log) {
     options.log = [](const std::string& line) { std::cerr << line << "\n"; };
   }
@@ -95,8 +97,37 @@ void Engine::TimerLoop() {
       options_.log(line);
       lock.lock();
     }
+    lock.unlock();
+    RecordScheduledCheckpoint();
+    lock.lock();
     timer_wake_.wait_for(lock, interval, [this] { return timers_stopping_; });
   }
+}
+
+void Engine::RecordScheduledCheckpoint() {
+  auto recorded = checkpoints_->RecordIfDue(clock_->Now());
+  std::string line;
+  {
+    std::lock_guard<std::mutex> lock(timer_mutex_);
+    if (!recorded.ok()) {
+      ++timer_stats_.checkpoint_errors;
+      line = "tongban: checkpoint failed (" + std::to_string(timer_stats_.checkpoint_errors) +
+             " so far): " + recorded.status().ToString();
+    } else if (recorded->has_value()) {
+      const auto& r = **recorded;
+      ++timer_stats_.checkpoints;
+      line = "tongban: checkpoint recorded as ledger entry " +
+             std::to_string(r.checkpoint.entry_seq) + " over " +
+             std::to_string(r.checkpoint.cases) + " case(s)";
+      if (!r.witness_written.ok()) {
+        ++timer_stats_.checkpoint_errors;
+        line += ", but " + r.witness_written.ToString();
+      } else if (!r.witness_path.empty()) {
+        line += "; witness " + r.witness_path;
+      }
+    }
+  }
+  if (!line.empty()) options_.log(line);
 }
 
 }  // namespace tongban

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "engine/case_service.h"
+#include "engine/checkpoint_schedule.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
 #include "engine/postgres_store.h"
@@ -48,7 +49,11 @@ struct EngineOptions {
   CaseServiceOptions cases;
   // How often the timer loop looks for due timers (real time).
   int timer_interval_ms = 1000;
-  // Where the timer loop reports a failed run; null: standard error. Called from the loop's thread.
+  // Signed checkpoints of the whole database (checkpoint_schedule.h): on demand when a key is
+  // given, and from the timer loop every checkpoints.interval.
+  CheckpointScheduleOptions checkpoints;
+  // Where the timer loop reports a failed run or a recorded checkpoint; null: standard error.
+  // Called from the loop's thread.
   std::function<void(const std::string&)> log;
 };
 
@@ -63,6 +68,8 @@ struct TimerStats {
   int64_t fired = 0;   // system events recorded
   int64_t errors = 0;  // runs that failed (each logged)
   std::string last_error;
+  int64_t checkpoints = 0;  // scheduled checkpoints recorded
+  int64_t checkpoint_errors = 0;
 };
 
 class Engine {
@@ -83,8 +90,8 @@ class Engine {
   // kInvalidArgument with diagnostics when any file is invalid, and then nothing is deployed.
   Result<DeployOutcome> DeployDirectory(const std::string& path);
 
-  // Starts the loop that fires due timers every timer_interval_ms; a failed run is counted and
-  // logged, and the loop goes on. Idempotent.
+  // Starts the loop that fires due timers every timer_interval_ms, and records a checkpoint when
+  // one is due; a failed run is counted and logged, and the loop goes on. Idempotent.
   void StartTimers();
   // Stops the loop and waits for it. Idempotent; also done by the destructor.
   void StopTimers();
@@ -94,6 +101,7 @@ class Engine {
   Store* store() const { return store_.get(); }
   DefinitionRegistry* registry() const { return registry_.get(); }
   Registers* registers() const { return service_->registers(); }
+  CheckpointSchedule* checkpoints() const { return checkpoints_.get(); }
   const Clock* clock() const { return clock_.get(); }
   // Non-null when the engine runs on a simulated clock.
   SimulatedClock* simulated_clock() const { return simulated_; }
@@ -101,6 +109,8 @@ class Engine {
  private:
   Engine() = default;
   void TimerLoop();
+  // One scheduled checkpoint, if due; called by the loop with timer_mutex_ not held.
+  void RecordScheduledCheckpoint();
 
   EngineOptions options_;
   // Declared in dependency order: destroyed service first, store last.
@@ -109,6 +119,7 @@ class Engine {
   std::unique_ptr<Clock> clock_;
   SimulatedClock* simulated_ = nullptr;
   std::unique_ptr<CaseService> service_;
+  std::unique_ptr<CheckpointSchedule> checkpoints_;
 
   // Guarded by timer_mutex_:
   mutable std::mutex timer_mutex_;

@@ -155,8 +155,17 @@ TEST_F(EngineTest, AFailedRunIsCountedAndLoggedAndTheLoopGoesOn) {
   }
   Open(T("2026-03-11T08:00:00+08:00"));
   engine_->StartTimers();
-  ASSERT_TRUE(WaitFor([&] { return engine_->timer_stats().errors >= 2; }));
+  // The loop goes on after a failed run. On SQLite each run retries the broken case; on PostgreSQL
+  // its timer stays claimed by this node for the lease (timer_lease_ms, 60 s), so it is retried
+  // once the lease has run out, not at every run.
+  ASSERT_TRUE(WaitFor([&] {
+    TimerStats s = engine_->timer_stats();
+    return s.errors >= 1 && s.runs >= 3;
+  }));
   TimerStats stats = engine_->timer_stats();
+  if (!TestingPostgres()) {
+    EXPECT_GE(stats.errors, 2) << "a failed timer was not retried";
+  }
   EXPECT_NE(stats.last_error.find(broken), std::string::npos) << stats.last_error;
   {
     std::lock_guard<std::mutex> lock(log_mutex_);

@@ -75,7 +75,10 @@ NewCase Deregistration() {
             {"taxes_settled", true},
             {"invoices_cancelled", true},
             {"contributions_settled", true},
-            {"staff_transferred", true}};
+            {"staff_transferred", true},
+            {"has_housing_fund_account", true},
+            {"housing_fund_settled", true},
+            {"housing_fund_accounts_arranged", true}};
   c.materials = {"application_form", "dissolution_resolution", "liquidation_report"};
   return c;
 }
@@ -374,7 +377,7 @@ TEST_F(FaultInjectionTest, BundleCreation) {
     int children = 0;
     for (const BundlePartView& part : bundle->parts)
       children += part.state.case_id.empty() ? 0 : 1;
-    EXPECT_EQ(children, 2) << "tax clearance and social insurance start together";
+    EXPECT_EQ(children, 2) << "tax clearance and housing-fund deregistration start together";
     return Status::Ok();
   };
   FailEveryPoint(op);

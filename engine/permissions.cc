@@ -209,6 +209,34 @@ bool Permissions::MaySeeBundle(const Principal& p, const BundleState& state,
   return false;
 }
 
+Result<Actor> Permissions::AuthorizeDocumentUpload(const Principal& p, const CaseState& state,
+                                                   const std::string& bundle_definition) {
+  if (!MaySee(p, state, bundle_definition)) return Status::NotFound("no case " + state.id);
+  if (p.HasRole("applicant") && state.applicant_id == p.id) return ActorFor(p, "applicant");
+  if (p.HasRole("agent") && !IsStaff(p)) return ActorFor(p, "agent");
+  for (const std::string& role : p.roles) {
+    if (role != "applicant" && role != "agent" && role != "auditor" && role != "admin") {
+      return ActorFor(p, role);
+    }
+  }
+  if (p.HasRole("agent")) return ActorFor(p, "agent");
+  return Status::PermissionDenied(
+      "documents are supplied by the case's applicant (or its agent) and by staff acting on the "
+      "case; an auditor or admin reads them");
+}
+
+bool Permissions::MayReadArchive(const Principal& p, const CaseState& state,
+                                 const std::string& bundle_definition) {
+  const bool own = p.HasRole("applicant") && state.applicant_id == p.id;
+  return (own || IsStaff(p)) && MaySee(p, state, bundle_definition);
+}
+
+bool Permissions::MayReadBundleArchive(const Principal& p, const BundleState& state,
+                                       const std::vector<CaseState>& parts) {
+  const bool own = p.HasRole("applicant") && state.applicant_id == p.id;
+  return (own || IsStaff(p)) && MaySeeBundle(p, state, parts);
+}
+
 bool Permissions::MaySeeCreditRecord(const Principal& p, const CreditRecord& r) {
   if (IsStaff(p)) return true;
   return p.HasRole("applicant") &&
@@ -259,6 +287,7 @@ const std::vector<OperationRule>& OperationRules() {
       {Operation::kDeploy, {"admin"}, "deploying needs the admin role"},
       {Operation::kValidateDefinition, {}, "definitions are validated by staff"},
       {Operation::kMoveClock, {"admin"}, "moving the clock needs admin"},
+      {Operation::kRecordCheckpoint, {"admin"}, "recording a checkpoint needs admin"},
   };
   return rules;
 }
@@ -480,7 +509,7 @@ Status Permissions::CheckDataMembers(const Item& item, const CaseState& s,
   if (!fields) return Status::Ok();
   for (auto it = data.begin(); it != data.end(); ++it) {
     const std::string& member = it.key();
-    if (member == "comment") continue;
+    if (member == "comment" || member == "documents") continue;  // any action may name documents
     const bool known = std::any_of(fields->begin(), fields->end(),
                                    [&](const DataField& f) { return f.name == member; });
     if (known) continue;

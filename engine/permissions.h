@@ -74,6 +74,7 @@ enum class Operation {
   kDeploy,              // admin: deploy a definition
   kValidateDefinition,  // staff: check a definition against the deployed ones, storing nothing
   kMoveClock,           // admin: move a simulated clock
+  kRecordCheckpoint,    // admin: record a signed checkpoint of the whole database
 };
 
 class Permissions {
@@ -144,6 +145,22 @@ class Permissions {
   // limit. permissions_test checks on every shipped item that what is offered is accepted.
   std::vector<OfferedAction> Offered(const Principal& p, const Item& item, const CaseState& state,
                                      const std::string& bundle_definition, Instant now);
+
+  // --- Documents and archives (documents.h, case_archive.h)
+  // The actor as whom `p` attaches a document to the case: its applicant, an agent who may see it,
+  // or staff who may see it in a role that acts on cases (the first they hold; not auditor or
+  // admin). kNotFound ("no case ID") when `p` may not see the case, as for reading it;
+  // kPermissionDenied for an auditor or admin, who read documents and do not supply them.
+  // Whoever may see a case reads its documents (MaySee).
+  Result<Actor> AuthorizeDocumentUpload(const Principal& p, const CaseState& state,
+                                        const std::string& bundle_definition);
+  // Whether `p` may export the case's archive: auditors and staff who may see the case, and its
+  // applicant; not an agent (a mandate covers acting on the case, not taking its file away).
+  bool MayReadArchive(const Principal& p, const CaseState& state,
+                      const std::string& bundle_definition);
+  // The same for a bundle case (MaySeeBundle, less agents).
+  bool MayReadBundleArchive(const Principal& p, const BundleState& state,
+                            const std::vector<CaseState>& parts);
 
   // --- Acting on a bundle case (一件事)
   // The role `p` takes a bundle action in: applicant, agent or clerk, in that order of preference

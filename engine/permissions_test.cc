@@ -387,10 +387,15 @@ TEST_F(PermissionsTest, JointAcceptancePartiesOfThreeOrgansEachSignTheirOwn) {
   // The fire party here is the fire inspector's: the housing bureau's fire-design reviewer, of the
   // same organ, is offered nothing.
   EXPECT_TRUE(Offered("fire-reviewer-demo", id).empty()) << Ids(Offered("fire-reviewer-demo", id));
+  // 规划核实 comes first (城乡规划法第四十五条): the fire inspector has nothing to sign yet.
+  EXPECT_TRUE(Offered("fire-inspector-demo", id).empty())
+      << Ids(Offered("fire-inspector-demo", id));
   auto planning = Offered("planning-verifier-demo", id);
   ASSERT_EQ(planning.size(), 1u) << Ids(planning);
   EXPECT_EQ(planning[0].party, "planning");
-  MustAct(id, "planning-verifier-demo", "conclude", {{"party", "planning"}});
+  MustAct(id, "planning-verifier-demo", "verified", {{"party", "planning"}});
+  MustAct(id, "reviewer-demo", "verified", {{"party", "survey"}});
+  EXPECT_EQ(View(id).step_id, "joint_acceptance");
   MustAct(id, "fire-inspector-demo", "conclude", {{"party", "fire"}});
   // The implementing organ's own party is signed under its own jurisdiction, not as a joint party
   // of another organ.
@@ -446,23 +451,22 @@ TEST_F(PermissionsTest, GuardedActionIsOfferedOnlyWhenItsGuardHoldsOnTheForm) {
 }
 
 TEST_F(PermissionsTest, StepActionNeedingAMissingMaterialIsOfferedOnceItIsSupplied) {
-  auto item = ItemOf("food-business-licence");
-  // staff_health_certificates is deferrable (容缺后补): the case is accepted without it, but the
-  // inspection cannot report conformity until it is supplied.
+  auto item = ItemOf("construction-permit");
+  // The drawing-review certificate is not required at intake (a drawing review by commitment
+  // replaces it), but the review does not pass without it.
   const std::string id = MustApply(item->id, P("ent-demo"), DefaultForm(item->form),
                                    MaterialList(*item, Materials::kRequiredOnly));
   MustAct(id, "clerk-demo", "accept");
-  MustAct(id, "reviewer-demo", "order_inspection");
-  ASSERT_EQ(View(id).step_id, "inspection");
-  auto offered = Offered("inspector-demo", id);
-  EXPECT_FALSE(HasAction(offered, "report")) << Ids(offered);
-  EXPECT_TRUE(HasAction(offered, "report_nonconforming")) << Ids(offered);
-  EXPECT_EQ(Act(id, P("inspector-demo"), "report").status().code(), StatusCode::kInvalidArgument);
+  ASSERT_EQ(View(id).step_id, "review");
+  auto offered = Offered("reviewer-demo", id);
+  EXPECT_FALSE(HasAction(offered, "pass")) << Ids(offered);
+  EXPECT_TRUE(HasAction(offered, "deny")) << Ids(offered);
+  EXPECT_EQ(Act(id, P("reviewer-demo"), "pass").status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(HasAction(Offered("ent-demo", id), "supply_materials"));
-  MustAct(id, "ent-demo", "supply_materials", {{"materials", {"staff_health_certificates"}}});
-  offered = Offered("inspector-demo", id);
-  EXPECT_TRUE(HasAction(offered, "report")) << Ids(offered);
-  MustAct(id, "inspector-demo", "report");
+  MustAct(id, "ent-demo", "supply_materials", {{"materials", {"drawing_review_certificate"}}});
+  offered = Offered("reviewer-demo", id);
+  EXPECT_TRUE(HasAction(offered, "pass")) << Ids(offered);
+  MustAct(id, "reviewer-demo", "pass");
   EXPECT_EQ(View(id).step_id, "decide");
 }
 

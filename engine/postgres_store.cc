@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -110,6 +111,29 @@ CREATE TRIGGER definitions_immutable BEFORE UPDATE OR DELETE ON definitions
     // Version 2: due timers claimed by one node at a time (ClaimDueTimers): the instant, on the
     // database's clock, when a node's claim on the case's timer runs out.
     "ALTER TABLE cases ADD COLUMN timer_claim_ms BIGINT;",
+    // Version 3: documents (store.h), content-addressed: the bytes once per SHA-256, attached to
+    // cases; append-only like the events.
+    R"sql(
+CREATE TABLE documents (
+  hash TEXT PRIMARY KEY,
+  size BIGINT NOT NULL,
+  content BYTEA NOT NULL
+);
+CREATE TABLE case_documents (
+  case_id TEXT NOT NULL,
+  hash TEXT NOT NULL REFERENCES documents (hash),
+  media_type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  attached_ms BIGINT NOT NULL,
+  attached_by TEXT NOT NULL,
+  PRIMARY KEY (case_id, hash)
+);
+CREATE TRIGGER documents_append_only BEFORE UPDATE OR DELETE ON documents
+  FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+CREATE TRIGGER case_documents_append_only BEFORE UPDATE OR DELETE ON case_documents
+  FOR EACH ROW EXECUTE PROCEDURE tongban_refuse_rewrite();
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
@@ -218,6 +242,40 @@ void ReadEvent(const Rows& rows, int i, Event& e) {
   e.idempotency_key = rows.IsNull(i, 14) ? "" : rows.Text(i, 14);
 }
 
+// Document bytes travel as hex text (decode/encode on the server): every parameter here is text.
+std::string ToHex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 15];
+  }
+  return out;
+}
+std::string FromHex(std::string_view hex) {
+  auto value = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string out(hex.size() / 2, '\0');
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(value(hex[2 * i]) * 16 + value(hex[2 * i + 1]));
+  return out;
+}
+
+constexpr const char* kDocumentColumns =
+    "a.case_id, a.hash, a.media_type, d.size, a.name, a.kind, a.attached_ms, a.attached_by";
+DocumentRecord ReadDocument(const Rows& rows, int i) {
+  DocumentRecord d;
+  d.case_id = rows.Text(i, 0);
+  d.hash = rows.Text(i, 1);
+  d.media_type = rows.Text(i, 2);
+  d.size = rows.Int(i, 3);
+  d.name = rows.Text(i, 4);
+  d.kind = rows.Text(i, 5);
+  d.attached_at = FromMillis(rows.Int(i, 6));
+  d.attached_by = rows.Text(i, 7);
+  return d;
+}
+
 // libpq's message on one line: its messages span lines ("connection to server … failed: …\n\tIs
 // the server running …?"), and a node's log and a command's error are one line each.
 std::string Trimmed(const char* message) {
@@ -239,6 +297,42 @@ std::string Trimmed(const char* message) {
 
 bool IsPostgresConnectionString(std::string_view db) {
   return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+namespace {
+
+// Percent-encodes everything but URI's unreserved characters.
+std::string UriEncode(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PostgresUriWithSchema(const std::string& base, const std::string& schema) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return base;
+  }
+  std::string out = "postgresql://?";
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
+    out += std::string(o->keyword) + "=" + UriEncode(o->val) + "&";
+  }
+  PQconninfoFree(options);
+  return out + "options=" + UriEncode("-c search_path=" + schema);
 }
 
 // One libpq connection, used by one thread at a time. Statements with parameters are prepared once
@@ -388,12 +482,19 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
 
 Result<std::unique_ptr<PostgresStore::Connection>> PostgresStore::Connect() {
   auto c = std::make_unique<Connection>();
-  // connect_timeout before the connection string, which may set its own: a default, so that a
-  // server that does not answer (a host down, packets dropped) fails the attempt in seconds rather
-  // than after the system's TCP timeout.
+  // Defaults before the connection string, which may set its own. connect_timeout: a server that
+  // does not answer (a host down, packets dropped) fails the attempt in seconds rather than after
+  // the system's TCP timeout. Keepalives and tcp_user_timeout do the same for a connection already
+  // open (over TCP; a Unix socket ignores them): a server that vanished without closing it is
+  // noticed in about a minute and answered 503, instead of a request hanging for the kernel's two
+  // hours. No statement_timeout: a verification or a checkpoint streams every event in one
+  // statement and may rightly take minutes.
   const std::string timeout = std::to_string(std::max(1, options_.connect_timeout_s));
-  const char* keywords[] = {"connect_timeout", "dbname", nullptr};
-  const char* values[] = {timeout.c_str(), options_.conninfo.c_str(), nullptr};
+  const char* keywords[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+  const char* values[] = {timeout.c_str(),           "1",    "30", "10", "3", "60000",
+                          options_.conninfo.c_str(), nullptr};
   c->conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (c->conn == nullptr) return Status::Unavailable("postgresql: out of memory");
   if (PQstatus(c->conn) != CONNECTION_OK) {
@@ -533,7 +634,7 @@ void PostgresStore::ReleaseReader(std::unique_ptr<Connection> connection) {
 
 Status PostgresStore::Commit(StoreWrite write) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
-  if (write.cases.empty() && write.ledger.empty()) return Status::Ok();
+  if (write.cases.empty() && write.ledger.empty() && write.documents.empty()) return Status::Ok();
   auto pending = std::make_unique<PendingWrite>();
   pending->write = std::move(write);
   std::future<Status> done = pending->done.get_future();
@@ -646,22 +747,31 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
   CountDeltas counts;
   int64_t committed_writes = 0;
   int64_t batch_writes = 0;
+  // Each StoreWrite runs inside the savepoint "write", so that a refused one rolls back alone. To
+  // save round trips (the writer is the one serial stage), a write's RELEASE and the next one's
+  // SAVEPOINT go as one simple query, a savepoint rolled back to is kept for the next write, and
+  // the last one is left for COMMIT to release.
+  bool savepoint_open = false;
   for (size_t i = 0; i < batch.size() && broken.ok(); ++i) {
     StoreWrite& write = batch[i]->write;
     batch_writes += static_cast<int64_t>(write.cases.size());
     const LedgerEnd before = end;
-    Status s = c.Run("SAVEPOINT write");
+    Status s = savepoint_open ? Status::Ok() : c.Run("SAVEPOINT write");
     if (!s.ok()) {
       broken = s;
       break;
     }
+    savepoint_open = true;
     CountDeltas deltas;
+    if (!write.documents.empty()) s = AttachDocuments(c, write.documents);
     for (const CaseWrite& w : write.cases) {
+      if (!s.ok()) break;
       s = ApplyCaseWrite(c, w, &deltas);
       if (!s.ok()) break;
     }
     if (s.ok() && !write.ledger.empty()) s = AppendLedger(c, write.ledger, &end);
-    if (s.ok()) s = c.Run("RELEASE SAVEPOINT write");
+    const bool last = i + 1 == batch.size();
+    if (s.ok() && !last) s = c.Run("RELEASE SAVEPOINT write; SAVEPOINT write");
     if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss) {
       broken = s;  // not this write's fault: the transaction fails
       break;
@@ -672,7 +782,6 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
     } else {
       end = before;  // the refused write's entries consume no seq
       Status undone = c.Run("ROLLBACK TO SAVEPOINT write");
-      if (undone.ok()) undone = c.Run("RELEASE SAVEPOINT write");
       if (!undone.ok()) broken = undone;
     }
     (*results)[i] = s;
@@ -729,25 +838,29 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
       return inserted.status();
     }
   } else {
-    // The row lock makes a concurrent writer of this case wait, and then read the version this
-    // one committed.
-    auto current = c.Query(
-        "SELECT version, status, yellow_ms, red_ms FROM cases WHERE id = $1 FOR UPDATE", {r.id});
-    if (!current.ok()) return current.status();
-    const int64_t version = current->size() == 0 ? 0 : current->Int(0, 0);
-    if (current->size() == 0 || version != w.expected_version) {
+    // One round trip: the row is locked (FOR UPDATE) at the expected version and updated, and
+    // its old counts' keys come back. The lock makes a concurrent writer of this case wait; when
+    // the first commits, the second's FOR UPDATE sees the committed version, no longer the
+    // expected one, and updates nothing.
+    auto updated = c.Query(
+        "UPDATE cases AS c SET status = $2, step = $3, updated_ms = $4, version = $5, "
+        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL "
+        "FROM (SELECT id, status, yellow_ms, red_ms FROM cases WHERE id = $1 AND version = $10 "
+        "FOR UPDATE) AS old WHERE c.id = old.id "
+        "RETURNING old.status, old.yellow_ms, old.red_ms",
+        {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
+         yellow, red, Int(w.expected_version)});
+    if (!updated.ok()) return updated.status();
+    if (updated->size() == 0) {
+      // Refused (rare): which version the case is at, for the message.
+      auto current = c.Query("SELECT version FROM cases WHERE id = $1", {r.id});
+      if (!current.ok()) return current.status();
+      const int64_t version = current->size() == 0 ? 0 : current->Int(0, 0);
       return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
                              ", not " + std::to_string(w.expected_version));
     }
-    deltas->AddCase(current->Text(0, 1), current->OptionalInt(0, 2), current->OptionalInt(0, 3),
+    deltas->AddCase(updated->Text(0, 0), updated->OptionalInt(0, 1), updated->OptionalInt(0, 2),
                     -1);
-    auto updated = c.Query(
-        "UPDATE cases SET status = $2, step = $3, updated_ms = $4, version = $5, "
-        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL "
-        "WHERE id = $1",
-        {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
-         yellow, red});
-    if (!updated.ok()) return updated.status();
   }
   for (const Event& e : w.events) {
     auto inserted = c.Query(
@@ -869,6 +982,50 @@ Result<std::vector<DefinitionRecord>> PostgresStore::Definitions() {
     out.push_back({rows->Text(i, 0), rows->Text(i, 1), static_cast<int>(rows->Int(i, 2)),
                    rows->Text(i, 3), rows->Text(i, 4), FromMillis(rows->Int(i, 5))});
   }
+  return out;
+}
+
+Status PostgresStore::AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents) {
+  for (const DocumentRecord& d : documents) {
+    auto stored = c.Query(
+        "INSERT INTO documents (hash, size, content) VALUES ($1, $2, decode($3, 'hex')) "
+        "ON CONFLICT (hash) DO NOTHING",
+        {d.hash, Int(static_cast<int64_t>(d.content.size())), ToHex(d.content)});
+    if (!stored.ok()) return stored.status();
+    auto attached = c.Query(
+        "INSERT INTO case_documents (case_id, hash, media_type, name, kind, attached_ms, "
+        "attached_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, hash) DO NOTHING",
+        {d.case_id, d.hash, d.media_type, d.name, d.kind, Int(ToMillis(d.attached_at)),
+         d.attached_by});
+    if (!attached.ok()) return attached.status();
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<DocumentRecord>> PostgresStore::GetDocument(const std::string& case_id,
+                                                                 const std::string& hash) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.Query(std::string("SELECT ") + kDocumentColumns +
+                              ", encode(d.content, 'hex') FROM case_documents a JOIN documents d "
+                              "ON d.hash = a.hash WHERE a.case_id = $1 AND a.hash = $2",
+                          {case_id, hash});
+  if (!rows.ok()) return rows.status();
+  if (rows->size() == 0) return std::optional<DocumentRecord>();
+  DocumentRecord d = ReadDocument(*rows, 0);
+  d.content = FromHex(rows->Text(0, 8));
+  return std::optional<DocumentRecord>(std::move(d));
+}
+
+Result<std::vector<DocumentRecord>> PostgresStore::CaseDocuments(const std::string& case_id) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.Query(std::string("SELECT ") + kDocumentColumns +
+                              " FROM case_documents a JOIN documents d ON d.hash = a.hash "
+                              "WHERE a.case_id = $1 ORDER BY a.attached_ms, a.hash",
+                          {case_id});
+  if (!rows.ok()) return rows.status();
+  std::vector<DocumentRecord> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back(ReadDocument(*rows, i));
   return out;
 }
 

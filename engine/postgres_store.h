@@ -5,10 +5,10 @@
 //
 // Several nodes, correct by construction — every rule is enforced by the database, never by a
 // node's memory:
-// - Optimistic concurrency: a case write locks the case's row (SELECT … FOR UPDATE) and checks its
-//   version; a new case is an INSERT under the primary key. Of two nodes writing one case at once,
-//   the second waits for the first to commit and is then refused with kAborted, as SqliteStore
-//   refuses a stale version.
+// - Optimistic concurrency: a case write locks the case's row and checks its version in the one
+//   statement that updates it (UPDATE … FROM (SELECT … FOR UPDATE)); a new case is an INSERT under
+//   the primary key. Of two nodes writing one case at once, the second waits for the first to
+//   commit and is then refused with kAborted, as SqliteStore refuses a stale version.
 // - Idempotency keys are UNIQUE (actor_id, idempotency_key) in the database: a retry that lands on
 //   another node is kAlreadyExists, and FindIdempotencyKey there finds the first outcome.
 // - The ledger stays one hash chain: its end lives in the row ledger_head, locked (FOR UPDATE) by
@@ -32,9 +32,9 @@
 //
 // Group commit, as SqliteStore: one writer connection per store (per node) and one writer thread
 // that drains the queue into one transaction, each StoreWrite in its own SAVEPOINT, so a refused
-// write rolls back alone. When the transaction fails as a whole (the connection dropped, a
-// deadlock with another node), each of its StoreWrites runs again alone (up to three times while
-// the connection stays sound) and gets its own outcome.
+// write rolls back alone (3 round trips a write: see RunTransaction). When the transaction fails
+// as a whole (the connection dropped, a deadlock with another node), each of its StoreWrites runs
+// again alone (up to three times while the connection stays sound) and gets its own outcome.
 // Readers use a pool of their own connections and never wait for the writer.
 //
 // The database going away: a connection that fails or drops, a server shutting down or starting,
@@ -50,7 +50,9 @@
 // - readers: a read whose pooled connection turns out broken drops every idle connection of the
 //   pool (all from before) and runs once more on a fresh one.
 // A connection attempt gives up after connect_timeout_s (unless the connection string sets
-// connect_timeout). A connection string libpq cannot parse is kInvalidArgument.
+// connect_timeout); over TCP, an open connection whose server vanished without closing it is given
+// up after about a minute (TCP keepalives after 30 s idle, tcp_user_timeout 60 s; the connection
+// string may set its own). A connection string libpq cannot parse is kInvalidArgument.
 //
 // Schema: versioned in the table tongban_schema (one row); Open() migrates an older database
 // forward, each step in one transaction under LOCK TABLE tongban_schema (two nodes starting at once
@@ -60,13 +62,13 @@
 // COLLATE "C", so ids sort byte-wise as in SQLite.
 //
 // Plain SQL: standard SQL plus these PostgreSQL features, all kept by openGauss and KingbaseES —
-// SELECT … FOR UPDATE, FOR UPDATE SKIP LOCKED, UPDATE … RETURNING, ALTER TABLE … ADD COLUMN,
-// EXTRACT(EPOCH FROM clock_timestamp()), SAVEPOINT / ROLLBACK TO SAVEPOINT, LOCK TABLE … IN
-// EXCLUSIVE MODE, CREATE TABLE IF NOT EXISTS, partial indexes (CREATE INDEX … WHERE), COLLATE "C",
-// trigger functions in PL/pgSQL (CREATE TRIGGER … EXECUTE PROCEDURE), dollar quoting, LIMIT/OFFSET,
-// SET synchronous_commit / default_transaction_read_only, and libpq's protocol (prepared
-// statements, SQLSTATE codes). No extensions, no INSERT … ON CONFLICT (counts are UPDATE, then
-// INSERT when no row was updated), no advisory locks, no LISTEN/NOTIFY.
+// SELECT … FOR UPDATE, FOR UPDATE SKIP LOCKED, UPDATE … RETURNING, UPDATE … FROM (SELECT … FOR
+// UPDATE), two statements in one simple query, ALTER TABLE … ADD COLUMN, EXTRACT(EPOCH FROM
+// clock_timestamp()), SAVEPOINT / ROLLBACK TO SAVEPOINT, LOCK TABLE … IN EXCLUSIVE MODE, CREATE
+// TABLE IF NOT EXISTS, partial indexes, COLLATE "C", trigger functions in PL/pgSQL (CREATE TRIGGER
+// … EXECUTE PROCEDURE), dollar quoting, LIMIT/OFFSET, SET synchronous_commit /
+// default_transaction_read_only, and libpq's protocol (prepared statements, SQLSTATE). No
+// extensions, no INSERT … ON CONFLICT, no advisory locks, no LISTEN/NOTIFY.
 //
 // Thread safety: all methods are thread-safe.
 #pragma once
@@ -91,6 +93,12 @@ namespace tongban {
 // PostgreSQL; anything else is an SQLite file's path.
 bool IsPostgresConnectionString(std::string_view db);
 
+// `base` (a URI or key=value pairs) rewritten as a postgresql:// URI whose sessions use `schema`
+// alone: every parameter of `base` as a query parameter, and options=-c search_path=SCHEMA (any
+// options of `base` are dropped). For tests and benchmarks that run in a throw-away schema of a
+// shared database. `base` unchanged when libpq cannot parse it (Open then reports why).
+std::string PostgresUriWithSchema(const std::string& base, const std::string& schema);
+
 struct PostgresStoreOptions {
   // A libpq connection string: a URI (postgresql://user@host/db?…) or key=value pairs.
   std::string conninfo;
@@ -109,7 +117,7 @@ struct PostgresStoreOptions {
 
 class PostgresStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Connects, and (unless read-only) creates or migrates the schema. Errors: kInvalidArgument for a
   // connection string libpq cannot parse; kUnavailable when the server cannot be reached;
@@ -124,6 +132,9 @@ class PostgresStore final : public Store {
   using Store::Commit;  // Commit(CaseWrite)
   Status Commit(StoreWrite write) override;
   Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) override;
+  Result<std::optional<DocumentRecord>> GetDocument(const std::string& case_id,
+                                                    const std::string& hash) override;
+  Result<std::vector<DocumentRecord>> CaseDocuments(const std::string& case_id) override;
   Result<std::optional<CaseRecord>> GetCase(const std::string& id) override;
   Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override;
   Result<std::vector<Event>> GetEvents(const std::string& case_id, int64_t up_to_seq) override;
@@ -180,6 +191,7 @@ class PostgresStore final : public Store {
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountDeltas* deltas);
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
   Status ApplyCounts(Connection& c, const CountDeltas& deltas);
+  Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
   Status AddToRow(Connection& c, const std::string& update, const std::string& insert,
                   const std::vector<std::optional<std::string>>& params);
   bool WriterHealthy() const;  // writer thread only

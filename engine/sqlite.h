@@ -61,6 +61,7 @@ class Statement {
   Statement& Bind(int index, std::string_view value);
   Statement& Bind(int index, int64_t value);
   Statement& BindNull(int index);
+  Statement& BindBlob(int index, std::string_view bytes);
 
   // SQLITE_ROW, SQLITE_DONE, or an error code.
   int Step();
@@ -73,6 +74,7 @@ class Statement {
   // The column's text, valid until the next Step() or Reset(): for scans that assign it into
   // strings they reuse instead of allocating one per column per row.
   std::string_view TextView(int column) const;
+  std::string Blob(int column) const;
 
  private:
   sqlite3_stmt* stmt_ = nullptr;

@@ -111,6 +111,33 @@ CREATE TABLE light_changes (
   red INTEGER NOT NULL
 );
 )sql",
+    // 3 -> 4: documents (store.h), content-addressed: the bytes once per SHA-256, attached to
+    // cases.
+    R"sql(
+CREATE TABLE documents (
+  hash TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  content BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE case_documents (
+  case_id TEXT NOT NULL,
+  hash TEXT NOT NULL REFERENCES documents (hash),
+  media_type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  attached_ms INTEGER NOT NULL,
+  attached_by TEXT NOT NULL,
+  PRIMARY KEY (case_id, hash)
+);
+CREATE TRIGGER documents_append_only_update BEFORE UPDATE ON documents
+BEGIN SELECT RAISE(ABORT, 'documents are append-only'); END;
+CREATE TRIGGER documents_append_only_delete BEFORE DELETE ON documents
+BEGIN SELECT RAISE(ABORT, 'documents are append-only'); END;
+CREATE TRIGGER case_documents_append_only_update BEFORE UPDATE ON case_documents
+BEGIN SELECT RAISE(ABORT, 'documents are append-only'); END;
+CREATE TRIGGER case_documents_append_only_delete BEFORE DELETE ON case_documents
+BEGIN SELECT RAISE(ABORT, 'documents are append-only'); END;
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -129,6 +156,20 @@ Instant FromMillis(int64_t ms) {
 }
 int64_t ToMillis(Instant t) {
   return t.time_since_epoch().count();
+}
+
+// Columns case_id, hash, media_type, size, name, kind, attached_ms, attached_by.
+DocumentRecord ReadDocument(const sqlite::Statement& s) {
+  DocumentRecord d;
+  d.case_id = s.Text(0);
+  d.hash = s.Text(1);
+  d.media_type = s.Text(2);
+  d.size = s.Int(3);
+  d.name = s.Text(4);
+  d.kind = s.Text(5);
+  d.attached_at = FromMillis(s.Int(6));
+  d.attached_by = s.Text(7);
+  return d;
 }
 
 CaseRecord ReadCase(const sqlite::Statement& s) {
@@ -341,7 +382,7 @@ void SqliteStore::ReleaseReader(std::unique_ptr<Connection> connection) {
 
 Status SqliteStore::Commit(StoreWrite write) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
-  if (write.cases.empty() && write.ledger.empty()) return Status::Ok();
+  if (write.cases.empty() && write.ledger.empty() && write.documents.empty()) return Status::Ok();
   auto pending = std::make_unique<PendingWrite>();
   pending->write = std::move(write);
   std::future<Status> done = pending->done.get_future();
@@ -480,11 +521,34 @@ Status SqliteStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& b
 
 Status SqliteStore::ApplyWrite(Connection& c, StoreWrite& write, std::optional<LedgerEnd>* end,
                                CountChanges* counts) {
+  if (!write.documents.empty()) TONGBAN_RETURN_IF_ERROR(AttachDocuments(c, write.documents));
   for (const CaseWrite& w : write.cases) {
     TONGBAN_RETURN_IF_ERROR(ApplyCaseWrite(c, w, counts));
   }
   if (write.ledger.empty()) return Status::Ok();
   return AppendLedger(c, write.ledger, end);
+}
+
+Status SqliteStore::AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents) {
+  if (file_schema_version_ < 4) return Status::FailedPrecondition("no documents before schema 4");
+  auto content = c.Prepare("INSERT OR IGNORE INTO documents (hash, size, content) VALUES (?,?,?)");
+  if (!content.ok()) return content.status();
+  auto attach = c.Prepare(
+      "INSERT OR IGNORE INTO case_documents (case_id, hash, media_type, name, kind, attached_ms, "
+      "attached_by) VALUES (?,?,?,?,?,?,?)");
+  if (!attach.ok()) return attach.status();
+  for (const DocumentRecord& d : documents) {
+    sqlite::Statement& s = **content;
+    s.Reset();
+    s.Bind(1, d.hash).Bind(2, static_cast<int64_t>(d.content.size())).BindBlob(3, d.content);
+    TONGBAN_RETURN_IF_ERROR(s.Run());
+    sqlite::Statement& a = **attach;
+    a.Reset();
+    a.Bind(1, d.case_id).Bind(2, d.hash).Bind(3, d.media_type).Bind(4, d.name).Bind(5, d.kind);
+    a.Bind(6, ToMillis(d.attached_at)).Bind(7, d.attached_by);
+    TONGBAN_RETURN_IF_ERROR(a.Run());
+  }
+  return Status::Ok();
 }
 
 Status SqliteStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
@@ -1092,6 +1156,48 @@ Result<std::vector<std::string>> SqliteStore::CasesWithUnknownLights(int limit) 
 StoreStats SqliteStore::Stats() const {
   return StoreStats{commits_.load(), writes_.load(), max_batch_.load(), overloaded_.load(),
                     queued_.load()};
+}
+
+Result<std::optional<DocumentRecord>> SqliteStore::GetDocument(const std::string& case_id,
+                                                               const std::string& hash) {
+  if (file_schema_version_ < 4) return std::optional<DocumentRecord>{};
+  TONGBAN_LEASE(lease);
+  auto q = lease.get()->Prepare(
+      "SELECT a.case_id, a.hash, a.media_type, d.size, a.name, a.kind, a.attached_ms, "
+      "a.attached_by, d.content FROM case_documents a JOIN documents d ON d.hash = a.hash "
+      "WHERE a.case_id = ? AND a.hash = ?");
+  if (!q.ok()) return q.status();
+  sqlite::Statement& s = **q;
+  s.Bind(1, case_id).Bind(2, hash);
+  int rc = s.Step();
+  std::optional<DocumentRecord> out;
+  if (rc == SQLITE_ROW) {
+    DocumentRecord d = ReadDocument(s);
+    d.content = s.Blob(8);
+    out = std::move(d);
+  }
+  s.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return ReadError(rc);
+  return out;
+}
+
+Result<std::vector<DocumentRecord>> SqliteStore::CaseDocuments(const std::string& case_id) {
+  std::vector<DocumentRecord> out;
+  if (file_schema_version_ < 4) return out;
+  TONGBAN_LEASE(lease);
+  auto q = lease.get()->Prepare(
+      "SELECT a.case_id, a.hash, a.media_type, d.size, a.name, a.kind, a.attached_ms, "
+      "a.attached_by FROM case_documents a JOIN documents d ON d.hash = a.hash "
+      "WHERE a.case_id = ? ORDER BY a.attached_ms, a.hash");
+  if (!q.ok()) return q.status();
+  sqlite::Statement& s = **q;
+  s.Bind(1, case_id);
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW)
+    out.push_back(ReadDocument(s));
+  s.Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
+  return out;
 }
 
 }  // namespace tongban

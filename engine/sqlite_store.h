@@ -72,7 +72,7 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   // Stops accepting writes, finishes those queued, and closes every connection.
@@ -83,6 +83,9 @@ class SqliteStore final : public Store {
   using Store::Commit;  // Commit(CaseWrite)
   Status Commit(StoreWrite write) override;
   Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) override;
+  Result<std::optional<DocumentRecord>> GetDocument(const std::string& case_id,
+                                                    const std::string& hash) override;
+  Result<std::vector<DocumentRecord>> CaseDocuments(const std::string& case_id) override;
   Result<std::optional<CaseRecord>> GetCase(const std::string& id) override;
   Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) override;
   Result<std::vector<Event>> GetEvents(const std::string& case_id, int64_t up_to_seq) override;
@@ -152,6 +155,7 @@ class SqliteStore final : public Store {
   const char* CaseColumns() const;
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
                       std::optional<LedgerEnd>* end);
+  Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
 
   SqliteStoreOptions options_;
   std::unique_ptr<Connection> writer_;

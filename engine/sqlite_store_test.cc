@@ -172,22 +172,22 @@ int Sqlite3(const std::string& db, const std::string& sql, std::string* output) 
 // ---- Schema
 // ---------------------------------------------------------------------------------------
 
-TEST(SqliteStore, CreatesTheSchemaAtUserVersion3) {
+TEST(SqliteStore, CreatesTheSchemaAtUserVersion4) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(SqliteStore::kSchemaVersion, 3);
+  EXPECT_EQ(SqliteStore::kSchemaVersion, 4);
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "wal");
-  for (const char* table :
-       {"definitions", "events", "cases", "ledger", "case_counts", "light_changes"}) {
+  for (const char* table : {"definitions", "events", "cases", "ledger", "case_counts",
+                            "light_changes", "documents", "case_documents"}) {
     EXPECT_EQ(RawInt(path, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                        "AND name = '") +
                                table + "'"),
               1)
         << table;
   }
-  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 6);
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 10);
   EXPECT_EQ(RawInt(path,
                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                    "'ledger_subject' AND tbl_name = 'ledger'"),
@@ -1092,7 +1092,7 @@ TEST(SqliteStore, MigratesAVersion1DatabaseAndKeepsItsData) {
   auto store = OpenStore(path);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 6);
+  EXPECT_EQ(RawInt(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 10);
   // The cases and events as they were.
   EXPECT_EQ(store->CountCases().value(), 2);
   EXPECT_EQ(Events(*store), 3);

@@ -11,6 +11,9 @@
 // - The ledger (ledger.h) is append-only and one hash chain over the whole store: the store assigns
 //   each entry its seq (dense from 1), prev_hash and hash when it commits it. Entries of a refused
 //   write consume no seq.
+// - Documents (materials, notices, decision documents) are content-addressed: stored once by the
+//   SHA-256 of their bytes, and attached to cases. Both are append-only: attaching a document a
+//   case already has is a no-op, whatever its other fields say.
 // - Definitions are immutable: deploying the same kind, id and version again with other content is
 //   kAlreadyExists; with the same content it is a no-op.
 // - Reads see only committed data.
@@ -66,6 +69,20 @@ struct CaseWrite {
   std::vector<Event> events;     // seq expected_version+1, +2, …
 };
 
+// A document attached to a case. `hash` is the SHA-256 of `content` (hex, lower case), computed by
+// the engine (documents.h); the store keys the bytes by it and does not check it again.
+struct DocumentRecord {
+  std::string case_id;
+  std::string hash;
+  std::string media_type;  // as uploaded ("application/pdf"), or the engine's ("text/html; …")
+  int64_t size = 0;        // bytes
+  std::string name;        // the file name given at upload; "" when none
+  std::string kind;        // "material", "correction_notice", "decision" (documents.h)
+  Instant attached_at{};
+  std::string attached_by;  // principal id; "system" for a document the engine made
+  std::string content;      // the bytes; empty in listings (Store::CaseDocuments)
+};
+
 // One transaction: several cases' writes (a bundle and its children) and entries for the register
 // ledger (ledger.h), committed all together or not at all.
 struct StoreWrite {
@@ -74,6 +91,9 @@ struct StoreWrite {
   // hash are assigned by the store inside the transaction (the ledger is one chain for the whole
   // database, so only the writer knows its end); whatever the caller put there is ignored.
   std::vector<LedgerEntry> ledger;
+  // Documents to store and attach, before the case writes (an event of this write may name them).
+  // The store does not check that the case exists: the engine attaches documents to cases it read.
+  std::vector<DocumentRecord> documents;
 };
 
 struct CaseFilter {
@@ -140,6 +160,14 @@ class Store {
 
   // Ledger entries with seq > after_seq, in seq order.
   virtual Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq = 0) = 0;
+
+  // The document `hash` attached to case `case_id`, with its bytes; nullopt when that case has no
+  // such document (even when another case has it).
+  virtual Result<std::optional<DocumentRecord>> GetDocument(const std::string& case_id,
+                                                            const std::string& hash) = 0;
+  // The documents attached to a case, without their bytes, by the time they were attached (then by
+  // hash).
+  virtual Result<std::vector<DocumentRecord>> CaseDocuments(const std::string& case_id) = 0;
 
   virtual Result<std::optional<CaseRecord>> GetCase(const std::string& id) = 0;
   virtual Result<std::optional<CaseRecord>> GetCaseByNumber(const std::string& number) = 0;

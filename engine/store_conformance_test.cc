@@ -23,6 +23,7 @@
 #include "engine/postgres_store.h"
 #include "engine/sqlite.h"
 #include "engine/sqlite_store.h"
+#include "workflows/sha256.h"
 
 namespace tongban {
 namespace {
@@ -334,6 +335,72 @@ TEST_P(StoreConformance, ARefusedWriteStoresNothing) {
   entry.ledger.push_back(MakeEntry("d-2", 2));
   ASSERT_TRUE(store->Commit(entry).ok());
   EXPECT_EQ(store->Ledger()->at(0).seq, 1);
+}
+
+DocumentRecord MakeDocument(const std::string& case_id, const std::string& content, int64_t at_ms) {
+  DocumentRecord d;
+  d.case_id = case_id;
+  d.hash = Sha256Hex(content);
+  d.media_type = "application/pdf";
+  d.size = static_cast<int64_t>(content.size());
+  d.name = "材料.pdf";
+  d.kind = "material";
+  d.attached_at = Ms(at_ms);
+  d.attached_by = "app-" + case_id;
+  d.content = content;
+  return d;
+}
+
+// Documents: the bytes stored once by hash (binary-safe, NULs included), attached per case;
+// another case does not see them; attaching again is a no-op; a refused write attaches nothing;
+// both nodes read what one wrote.
+TEST_P(StoreConformance, DocumentsAreContentAddressedAndAttachedPerCase) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  const std::string pdf = std::string("%PDF-1.7\n\0\x01\xff binary", 20);
+  const std::string png = std::string("\x89PNG\r\n\x1a\n\0\0", 10);
+  StoreWrite first;
+  first.documents.push_back(MakeDocument("case-a", pdf, kBase + 1));
+  first.cases.push_back(MakeWrite("case-a", 1, 1));
+  ASSERT_TRUE(node_a->Commit(std::move(first)).ok());
+  StoreWrite more;
+  more.documents.push_back(MakeDocument("case-a", png, kBase + 2));
+  more.documents.push_back(MakeDocument("case-b", pdf, kBase + 3));  // the same bytes, another case
+  ASSERT_TRUE(node_a->Commit(std::move(more)).ok());
+
+  auto got = node_b->GetDocument("case-a", Sha256Hex(pdf));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->content, pdf);
+  EXPECT_EQ((*got)->size, 20);
+  EXPECT_EQ((*got)->name, "材料.pdf");
+  EXPECT_EQ((*got)->media_type, "application/pdf");
+  EXPECT_EQ((*got)->attached_at, Ms(kBase + 1));
+  auto listed = node_b->CaseDocuments("case-a");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].hash, Sha256Hex(pdf));
+  EXPECT_EQ((*listed)[1].hash, Sha256Hex(png));
+  EXPECT_TRUE((*listed)[1].content.empty());  // listings carry no bytes
+  EXPECT_FALSE(node_b->GetDocument("case-b", Sha256Hex(png))->has_value());
+  EXPECT_EQ(node_b->CaseDocuments("case-c")->size(), 0u);
+
+  // Again, with other metadata: the first attachment stands.
+  StoreWrite again;
+  DocumentRecord renamed = MakeDocument("case-a", pdf, kBase + 9);
+  renamed.name = "other.pdf";
+  again.documents.push_back(renamed);
+  ASSERT_TRUE(node_b->Commit(std::move(again)).ok());
+  EXPECT_EQ(node_a->GetDocument("case-a", Sha256Hex(pdf))->value().name, "材料.pdf");
+
+  // A refused write (a stale case write) attaches nothing.
+  StoreWrite refused;
+  refused.documents.push_back(MakeDocument("case-a", "%PDF-refused", kBase + 4));
+  refused.cases.push_back(MakeWrite("case-a", 1, 1));
+  EXPECT_EQ(node_a->Commit(std::move(refused)).code(), StatusCode::kAborted);
+  EXPECT_FALSE(node_a->GetDocument("case-a", Sha256Hex("%PDF-refused"))->has_value());
+  EXPECT_EQ(node_a->CaseDocuments("case-a")->size(), 2u);
 }
 
 // Two nodes decide on the same version of one case at once, again and again: each time exactly one

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,61 +27,9 @@ std::string Env(const char* name) {
   return value == nullptr ? "" : value;
 }
 
-// Percent-encodes everything but URI's unreserved characters.
-std::string UriEncode(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : text) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
-}
-
-// TONGBAN_TEST_POSTGRES rewritten as a URI whose sessions use `schema`: every parameter of the
-// base (a URI or key=value pairs) as a query parameter, and options=-c search_path=SCHEMA. A URI,
-// so that IsPostgresConnectionString (`--db`) takes it too.
-std::string UriWithSchema(const std::string& base, const std::string& schema) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(base.c_str(), &error);
-  if (options == nullptr) {
-    PQfreemem(error);
-    return base;  // the store's Open reports what is wrong with it
-  }
-  std::string out = "postgresql://?";
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr || std::string(o->keyword) == "options") continue;
-    out += std::string(o->keyword) + "=" + UriEncode(o->val) + "&";
-  }
-  PQconninfoFree(options);
-  return out + "options=" + UriEncode("-c search_path=" + schema);
-}
-
-// Runs `sql` over a connection of its own to `conninfo`; "" when it worked, else why not.
-std::string Exec(const std::string& conninfo, const std::string& sql) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
-  std::string error;
-  if (PQstatus(conn) != CONNECTION_OK) {
-    error = PQerrorMessage(conn);
-  } else {
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
-    PGresult* r = PQexec(conn, sql.c_str());
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) error = PQresultErrorMessage(r);
-    PQclear(r);
-  }
-  PQfinish(conn);
-  return error;
-}
-
 // On the base database (TONGBAN_TEST_POSTGRES).
 std::string ExecOnBase(const std::string& sql) {
-  return Exec(Env("TONGBAN_TEST_POSTGRES"), sql);
+  return ExecOnPostgres(Env("TONGBAN_TEST_POSTGRES"), sql);
 }
 
 // The schemas of this process by the path that names them. A forked child (crash_test.cc) inherits
@@ -172,7 +119,7 @@ std::string DatabaseUnderTest(const std::string& path) {
   std::string error;
   const std::string schema = SchemaFor(path, &error);
   EXPECT_EQ(error, "") << "creating the schema for " << path;
-  return UriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
+  return PostgresUriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
 }
 
 Result<std::unique_ptr<Store>> OpenStoreUnderTest(const SqliteStoreOptions& options) {
@@ -187,7 +134,7 @@ Result<std::unique_ptr<Store>> OpenStoreUnderTest(const SqliteStoreOptions& opti
     return Status(StatusCode::kFailedPrecondition, "test_store: cannot make a schema: " + error);
   }
   PostgresStoreOptions postgres;
-  postgres.conninfo = UriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
+  postgres.conninfo = PostgresUriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema);
   postgres.group_commit = options.group_commit;
   postgres.max_batch = options.max_batch;
   postgres.max_queue = options.max_queue;
@@ -202,8 +149,8 @@ std::string TamperWithPostgres(const std::string& path, const std::string& sql) 
   const std::string schema = SchemaFor(path, &error);
   if (schema.empty()) return error;
   static const std::regex kDropTrigger(R"(DROP TRIGGER \w+;\s*)", std::regex::icase);
-  return Exec(
-      UriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema),
+  return ExecOnPostgres(
+      PostgresUriWithSchema(Env("TONGBAN_TEST_POSTGRES"), schema),
       "SET session_replication_role = replica;\n" + std::regex_replace(sql, kDropTrigger, ""));
 }
 
@@ -225,6 +172,23 @@ void RemoveDatabaseUnderTest(const std::string& path) {
     schemas.by_path.erase(it);
   }
   DropSchema(schema);
+}
+
+std::string ExecOnPostgres(const std::string& conninfo, const std::string& sql) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+      error = PQresultErrorMessage(r);
+    PQclear(r);
+  }
+  PQfinish(conn);
+  return error;
 }
 
 }  // namespace tongban

@@ -50,6 +50,10 @@ Result<std::unique_ptr<Store>> OpenStoreUnderTest(const SqliteStoreOptions& opti
 // when it worked, else PostgreSQL's error.
 std::string TamperWithPostgres(const std::string& path, const std::string& sql);
 
+// Runs `sql` over a connection of its own to `conninfo`, as a client beside any store would; ""
+// when it worked, else PostgreSQL's error.
+std::string ExecOnPostgres(const std::string& conninfo, const std::string& sql);
+
 // Removes the database named `path`: the SQLite file and its journals, or the PostgreSQL schema
 // (at once, not at the test's end). No store may be open on it.
 void RemoveDatabaseUnderTest(const std::string& path);

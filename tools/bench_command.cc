@@ -14,21 +14,42 @@ namespace tongban::cli {
 
 constexpr const char* kHttpHelp = R"(usage: tongban bench http [OPTIONS]
 
-Measures durable transitions per second over HTTP: --connections clients drive cases through
-a server started in the same process on a temporary database, for --seconds seconds. Baseline
-in the same run, with the same clients: the server's trivial endpoint (/healthz).
+Measures durable transitions per second over HTTP: --connections keep-alive clients drive cases
+(create, accept, pass, approve, deliver) through servers started in the same process, for
+--seconds seconds. Baseline in the same run, with the same clients: the servers' trivial endpoint
+(/healthz), the ceiling of each configuration.
+
+Configurations, each on a fresh database:
+  sqlite-1        one node on an SQLite file in a temporary directory (always measured)
+  postgresql-1    with --postgres: one node on PostgreSQL
+  postgresql-N    with --postgres: --nodes nodes on one PostgreSQL database
+Each node has its own engine, store, connections, case cache and server on its own loopback
+port, as separate processes would; connection c goes to node c mod N. On PostgreSQL every run
+is in a schema of its own (tongban_bench_…), created in the database of the connection string
+and dropped at the end. Writes are durable: SQLite synchronous=FULL, PostgreSQL
+synchronous_commit=on. With --postgres, each configuration is compared with sqlite-1 of the same
+round (goal for postgresql-1: at least 0.5x), and CPU per transition is also counted in
+PostgreSQL's processes when the cluster runs on this machine and its data directory is readable.
 
 Options:
-  --connections N      concurrent clients (default 64)
-  --seconds S          length of each run (default 5)
+  --postgres URI       also measure on the PostgreSQL database at URI (postgresql://…; the role
+                       must be allowed to create a schema)
+  --nodes N            nodes of the multi-node configuration (default 2; needs --postgres)
+  --rounds R           run every configuration R times, in turn (default 1); prints each round,
+                       and the median and spread of the ratios
+  --connections N      concurrent clients, over all nodes (default 64)
+  --seconds S          length of each phase (default 5)
   --definitions DIR    definitions to deploy (default definitions)
   --application FILE   the application each case starts from (default
                        docs/examples/construction-permit-application.json)
-  --synchronous S      FULL (default), NORMAL or OFF
-  --threads N          the server's thread pool (default 2 × connections + 8; a keep-alive
-                       connection holds a thread, so at least --connections)
+  --synchronous S      SQLite's: FULL (default), NORMAL or OFF
+  --threads N          each server's thread pool (default 2 x its connections + 8; a keep-alive
+                       connection holds a thread, so at least its connections)
   --format FORMAT      text (default) or json
   --help               show this help
+
+Exit codes: 0 measured, 1 some request failed, 2 wrong usage, 3 the benchmark could not run (a
+database that cannot be reached or used).
 )";
 
 // The engine benchmarks, in bench_engine.cc.
@@ -40,6 +61,9 @@ int BenchReforms(const Args& args);
 // bench_history.cc
 extern const char* const kBenchHistoryHelp;
 int BenchHistory(const Args& args);
+// bench_archive.cc
+extern const char* const kBenchArchiveHelp;
+int BenchArchive(const Args& args);
 // bench_overload.cc
 extern const char* const kBenchOverloadHelp;
 int BenchOverload(const Args& args);
@@ -74,13 +98,17 @@ Benchmarks:
                 in events/s
                 (goal: VerifyAll at 1,000,000 events/s or more)
   read          GetCase latency with 1,000,000 cases stored (goal: p99 below 1 ms)
-  http          durable transitions/s over HTTP against the server's /healthz ceiling
+  http          durable transitions/s over HTTP against the server's /healthz ceiling;
+                with --postgres, also one node and --nodes nodes on PostgreSQL against
+                one on SQLite (goal: one PostgreSQL node at least 0.5x)
   overload      open-loop creations at --rate against the bounded server: p99 latency,
                 503s with Retry-After, and no request lost
   reforms       a staff action under a delegation vs by the implementing organ; applying
                 for a bundle vs for its first item alone
   history       an action and a read on a 1,000-event case vs a 5-event one (goal: at most
                 1.2x); a metrics scrape with 1,000,000 cases stored (goal: under 50 ms)
+  archive       exporting a 1,000-event case's archive, and verifying it alone, against
+                reading its history as JSON and verifying the case in the database
 
 Common options:
   --format FORMAT    text (default) or json
@@ -190,9 +218,11 @@ int BenchCommand(int argc, char** argv, int first) {
       {"read", kBenchReadHelp, {"cases", "reads", "db", "dir", "snapshot-bytes", "check"}},
       {"http",
        kHttpHelp,
-       {"connections", "seconds", "definitions", "application", "synchronous", "threads"}},
+       {"connections", "seconds", "definitions", "application", "synchronous", "threads",
+        "postgres", "nodes", "rounds"}},
       {"reforms", kReformsHelp, {"cases", "definitions"}},
       {"history", kBenchHistoryHelp, {"events", "ops", "metrics-cases", "definitions"}},
+      {"archive", kBenchArchiveHelp, {"events", "ops", "definitions"}},
       {"overload",
        kBenchOverloadHelp,
        {"rate", "seconds", "threads", "max-queued", "max-write-queue", "senders", "definitions",
@@ -247,6 +277,7 @@ int BenchCommand(int argc, char** argv, int first) {
   if (what == "http") return BenchHttp(args);
   if (what == "reforms") return BenchReforms(args);
   if (what == "history") return BenchHistory(args);
+  if (what == "archive") return BenchArchive(args);
   if (what == "overload") return BenchOverload(args);
   return BenchEngine(what, args);
 }

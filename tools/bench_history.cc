@@ -135,7 +135,9 @@ int BenchHistory(const Args& args) {
   CaseService& cached = *(*engine)->service;
   DefinitionRegistry& registry = *(*engine)->registry;
   SimulatedClock& clock = *(*engine)->clock;
-  CaseService uncached(store, &registry, &clock, CaseServiceOptions{0});
+  CaseServiceOptions no_cache;
+  no_cache.machine_cache_capacity = 0;
+  CaseService uncached(store, &registry, &clock, no_cache);
 
   const Actor applicant{"bench-applicant", "applicant", "", ""};
   const Actor clerk{"bench-clerk", "clerk", "dz-approval-bureau", "bench-clerk"};

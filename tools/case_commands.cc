@@ -44,6 +44,7 @@ Exit codes: 0 replayed, 1 the history does not replay, 2 wrong usage, 3 cannot r
 constexpr const char* kVerifyHelp =
     R"(usage: tongban verify --db FILE|URI [--case ID] [--format text|json]
        tongban verify --db FILE|URI --checkpoint WITNESS --public-key PUBLIC.pem [--format ...]
+       tongban verify --archive FILE [--format ...]
 
 Checks that every event's hash chain is intact and that replaying the events reproduces
 the stored snapshot; reports the first event that breaks, and why. Without --case, every
@@ -58,6 +59,11 @@ the same event at its seq, the ledger must hold the same entry at its ledger seq
 checkpoint's own ledger entry must be there; one line names each case deleted or
 truncated, a truncated or rewritten ledger, and a copy from before the checkpoint. Cases
 created or grown since are fine.
+
+With --archive (a case's file from 'tongban export' or GET /v1/cases/{id}/archive), no
+database is needed: every file against manifest.json, every document against its SHA-256,
+each case's event chain, its replay on the archived definitions compared with its stored
+state, every ledger entry's hash; one line names each file, line or event that is wrong.
 
 Exit codes: 0 intact, 1 a break was found (or the witness's signature fails), 2 wrong
 usage, 3 cannot read.
@@ -227,11 +233,19 @@ int ReplayCommand(int argc, char** argv, int first) {
 }
 
 int VerifyCommand(int argc, char** argv, int first) {
-  Args args(argc, argv, first, {"help"}, {"db", "case", "format", "checkpoint", "public-key"});
+  Args args(argc, argv, first, {"help"},
+            {"db", "case", "format", "checkpoint", "public-key", "archive"});
   if (!args.ok()) return UsageError("verify", args.error());
   if (args.Has("help")) {
     std::cout << kVerifyHelp;
     return kExitOk;
+  }
+  if (auto archive = args.Get("archive")) {
+    if (args.Has("db") || args.Has("case") || args.Has("checkpoint")) {
+      return UsageError("verify",
+                        "--archive is checked alone, without --db, --case or --checkpoint");
+    }
+    return VerifyArchive(*archive, args.Get("format").value_or("text") == "json");
   }
   if (!args.Get("db")) return UsageError("verify", "--db is required");
   if (args.Has("checkpoint") != args.Has("public-key"))

@@ -98,14 +98,13 @@ int CheckpointCommand(int argc, char** argv, int first) {
   }
   // Claimed before anything is recorded: a checkpoint whose witness cannot be written is of no
   // use to an auditor, and an existing witness is never replaced.
-  int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    std::cerr << "tongban checkpoint: cannot create " << out << ": " << std::strerror(errno)
-              << "\n";
+  auto fd = ClaimWitnessFile(out);
+  if (!fd.ok()) {
+    std::cerr << "tongban checkpoint: " << fd.status().message() << "\n";
     return kExitError;
   }
   auto fail = [&](const std::string& message) {
-    ::close(fd);
+    ::close(*fd);
     std::filesystem::remove(out);
     std::cerr << "tongban checkpoint: " << message << "\n";
     return kExitError;
@@ -117,17 +116,10 @@ int CheckpointCommand(int argc, char** argv, int first) {
   auto checkpoint =
       RecordCheckpoint((*engine)->store(), **key, kCheckpointActor, (*engine)->clock()->Now());
   if (!checkpoint.ok()) return fail(std::string(checkpoint.status().message()));
-  const std::string text = WitnessText(*checkpoint);
-  size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += static_cast<size_t>(n);
-  }
-  if (written != text.size() || ::fsync(fd) != 0 || ::close(fd) != 0) {
+  Status written = WriteWitnessFile(*fd, out, *checkpoint);
+  if (!written.ok()) {
     std::cerr << "tongban checkpoint: recorded as ledger entry " << checkpoint->entry_seq
-              << ", but writing " << out << " failed: " << std::strerror(errno) << "\n";
+              << ", but " << written.message() << "\n";
     return kExitError;
   }
   if (args.Get("format").value_or("text") == "json") {

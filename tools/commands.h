@@ -23,6 +23,11 @@ int ServeCommand(int argc, char** argv, int first);
 int TokenCommand(int argc, char** argv, int first);
 int KeygenCommand(int argc, char** argv, int first);
 int CheckpointCommand(int argc, char** argv, int first);
+int ExportCommand(int argc, char** argv, int first);
+
+// `tongban verify --archive FILE` (archive_command.cc): checks a case archive with nothing else,
+// prints each finding; returns the exit code.
+int VerifyArchive(const std::string& path, bool json);
 
 // `tongban verify --checkpoint` (checkpoint_command.cc): checks the witness's signature with the
 // public key, compares the database with it, and prints `report` (the whole-database

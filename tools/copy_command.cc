@@ -16,8 +16,8 @@ namespace {
 constexpr const char* kCopyHelp =
     R"(usage: tongban copy --from FILE|URI --to URI|FILE
 
-Copies every deployed definition, every case (its record and all its events) and every
-register ledger entry of the database --from into the empty database --to (a PostgreSQL
+Copies every deployed definition, every case (its record, all its events and its documents)
+and every register ledger entry of the database --from into the empty database --to (a PostgreSQL
 connection URI such as postgresql://USER@HOST/DB, or an SQLite file), then verifies the
 copy: every event hash and ledger hash identical to the source's, and the copy passing
 'tongban verify' (hash chains intact, snapshots match). The source is opened read-only; the
@@ -66,7 +66,7 @@ Status CopyCases(Store& from, Store& to, int64_t* cases) {
   StoreWrite batch;
   Status failed = Status::Ok();
   auto flush = [&] {
-    if (batch.cases.empty()) return;
+    if (batch.cases.empty() && batch.documents.empty()) return;
     failed = to.Commit(std::move(batch));
     batch = StoreWrite{};
   };
@@ -81,6 +81,21 @@ Status CopyCases(Store& from, Store& to, int64_t* cases) {
     write.expected_version = 0;  // new on the target, with its whole history
     write.events = std::move(events).value();
     batch.cases.push_back(std::move(write));
+    // Its documents, bytes and all, in the same transaction as the events that cite them.
+    auto documents = from.CaseDocuments(record.id);
+    if (!documents.ok()) {
+      failed = documents.status();
+      return false;
+    }
+    for (const DocumentRecord& listed : *documents) {
+      auto document = from.GetDocument(record.id, listed.hash);
+      if (!document.ok() || !*document) {
+        failed = document.ok() ? Status::DataLoss("document " + listed.hash + " has no bytes")
+                               : document.status();
+        return false;
+      }
+      batch.documents.push_back(std::move(**document));
+    }
     ++*cases;
     if (batch.cases.size() >= kCasesPerCommit) flush();
     return failed.ok();

@@ -18,6 +18,7 @@ Commands:
   scenario   run scenario files against a definition on a simulated clock
   replay     rebuild a case from its events, now or as it stood at a past time
   verify     check hash chains and snapshots of one case or a whole database
+  export     write a case's archive file (events, definitions, registers, documents)
   copy       copy a whole database (SQLite to PostgreSQL) and verify the copy
   migrate    bring a database's schema to this version (SQLite or PostgreSQL)
   keygen     write an Ed25519 key pair for signing checkpoints
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   if (command == "scenario") return ScenarioCommand(argc, argv, 2);
   if (command == "replay") return ReplayCommand(argc, argv, 2);
   if (command == "verify") return VerifyCommand(argc, argv, 2);
+  if (command == "export") return ExportCommand(argc, argv, 2);
   if (command == "copy") return CopyCommand(argc, argv, 2);
   if (command == "migrate") return MigrateCommand(argc, argv, 2);
   if (command == "keygen") return KeygenCommand(argc, argv, 2);

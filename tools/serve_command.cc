@@ -3,9 +3,11 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +21,23 @@
 namespace tongban::cli {
 
 namespace {
+
+// "30s", "45m", "24h", "1d": a positive whole number and a unit.
+std::optional<std::chrono::seconds> ParseInterval(const std::string& text) {
+  if (text.size() < 2) return std::nullopt;
+  const char unit = text.back();
+  const std::string digits = text.substr(0, text.size() - 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 6)
+    return std::nullopt;
+  const int64_t n = std::stoll(digits);
+  const int64_t scale = unit == 's'   ? 1
+                        : unit == 'm' ? 60
+                        : unit == 'h' ? 3600
+                        : unit == 'd' ? 86400
+                                      : 0;
+  if (n <= 0 || scale == 0) return std::nullopt;
+  return std::chrono::seconds(n * scale);
+}
 
 constexpr const char* kServeHelp = R"(usage: tongban serve [OPTIONS]
 
@@ -44,8 +63,17 @@ Options:
                          0 unbounded); past it requests are answered 503 with Retry-After
   --max-write-queue N    writes waiting for the store's writer at most (default 4096; 0
                          unbounded); past it the write is answered 503 with Retry-After
+  --max-document-mib N   the largest document an upload may be, in MiB (default 20; 1..1024);
+                         documents are PDF, OFD, JPEG or PNG (engine/documents.h)
   --console-dir DIR      serve the web console's files from DIR (e.g. api/console) instead
                          of those built in: edit a page and reload, without rebuilding
+  --checkpoint-key FILE  the operator's Ed25519 private key (tongban keygen): an admin may
+                         then record a signed checkpoint with POST /v1/admin/checkpoints
+                         (the route exists only with a key)
+  --checkpoint-every D   also record one every D (e.g. 24h, 30m, 1d) when the newest in the
+                         ledger, by any node, is older; needs --checkpoint-key and
+                         --witness-dir
+  --witness-dir DIR      write each checkpoint's witness there, as checkpoint-SEQ.jsonl
   --help                 show this help
 
 The web console is at http://HOST:PORT/ (public tracking at /track/NUMBER?code=CODE).
@@ -97,7 +125,8 @@ Result<std::shared_ptr<const PrincipalSet>> LoadPrincipals(
 int ServeCommand(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"help"},
             {"db", "definitions", "principals", "listen", "clock", "synchronous", "threads",
-             "max-queued", "max-write-queue", "console-dir"});
+             "max-queued", "max-write-queue", "console-dir", "checkpoint-key", "checkpoint-every",
+             "witness-dir", "max-document-mib"});
   if (!args.ok()) return UsageError("serve", args.error());
   if (args.Has("help")) {
     std::cout << kServeHelp;
@@ -109,7 +138,9 @@ int ServeCommand(int argc, char** argv, int first) {
   api::ServerOptions server_options;
   server_options.host = listen.substr(0, colon);
   int max_write_queue = SqliteStoreOptions{}.max_queue;
+  int max_document_mib = 20;
   try {
+    if (auto m = args.Get("max-document-mib")) max_document_mib = std::stoi(*m);
     server_options.port = std::stoi(listen.substr(colon + 1));
     if (auto t = args.Get("threads")) server_options.threads = std::stoi(*t);
     if (auto q = args.Get("max-queued")) server_options.max_queued_connections = std::stoi(*q);
@@ -120,6 +151,9 @@ int ServeCommand(int argc, char** argv, int first) {
   }
   if (server_options.max_queued_connections < 0 || max_write_queue < 0) {
     return UsageError("serve", "--max-queued and --max-write-queue must be 0 or more");
+  }
+  if (max_document_mib < 1 || max_document_mib > 1024) {
+    return UsageError("serve", "--max-document-mib must be between 1 and 1024");
   }
   if (server_options.threads < 4 || server_options.threads > 4096) {
     return UsageError("serve", "--threads must be between 4 and 4096");
@@ -135,6 +169,24 @@ int ServeCommand(int argc, char** argv, int first) {
     server_options.console_dir = *dir;
   }
   EngineOptions engine_options;
+  if (args.Get("checkpoint-every") && (!args.Get("checkpoint-key") || !args.Get("witness-dir")))
+    return UsageError("serve", "--checkpoint-every needs --checkpoint-key and --witness-dir");
+  if (auto every = args.Get("checkpoint-every")) {
+    auto interval = ParseInterval(*every);
+    if (!interval)
+      return UsageError("serve", "--checkpoint-every takes a duration like 24h, 30m or 1d");
+    engine_options.checkpoints.interval = *interval;
+  }
+  if (auto key_path = args.Get("checkpoint-key")) {
+    auto key = SigningKey::Load(*key_path);
+    if (!key.ok()) {
+      std::cerr << "tongban serve: " << key.status().message() << "\n";
+      return kExitError;
+    }
+    engine_options.checkpoints.key = *key;
+  }
+  engine_options.checkpoints.witness_dir = args.Get("witness-dir").value_or("");
+  engine_options.cases.documents.max_bytes = int64_t{max_document_mib} * 1024 * 1024;
   if (auto c = args.Get("clock")) {
     if (c->rfind("simulated:", 0) != 0) return UsageError("serve", "--clock takes simulated:TIME");
     auto start = ParseTimestamp(c->substr(10));
@@ -186,6 +238,7 @@ int ServeCommand(int argc, char** argv, int first) {
     std::cerr << "tongban serve: " << principals.status().message() << "\n";
     return kExitError;
   }
+  server_options.checkpoints = engine.checkpoints();
   api::ApiServer server(engine.cases(), *principals, simulated, server_options);
   auto port = server.Bind();
   if (!port.ok()) {

@@ -425,7 +425,7 @@ TEST(GraphTest, BundleAsMermaidFlowchart) {
       << mermaid;
   EXPECT_TRUE(Contains(mermaid,
                        "  p0[\"设立登记 (registration)<br/>企业设立登记 · "
-                       "establishment-registration v1<br/>××市市场监督管理局 · 1 wd\"]\n"))
+                       "establishment-registration v2<br/>××市市场监督管理局 · 1 wd\"]\n"))
       << mermaid;
   EXPECT_TRUE(Contains(mermaid, "  start --> p0\n")) << mermaid;
   // The guard labels the edge into the guarded part; ">" is written as an entity code.
@@ -445,7 +445,7 @@ TEST(GraphTest, BundleAsDot) {
   EXPECT_TRUE(
       Contains(dot, "  p0 -> p1 [label=\"when (needs_seal == true and seal_count > 0)\"];\n"))
       << dot;
-  EXPECT_TRUE(Contains(dot, "公章刻制 (seal)\\n公章刻制备案 · seal-engraving-filing v1\\n")) << dot;
+  EXPECT_TRUE(Contains(dot, "公章刻制 (seal)\\n公章刻制备案 · seal-engraving-filing v2\\n")) << dot;
   EXPECT_TRUE(Contains(dot, "style=\"rounded,dashed\"")) << dot;
   if (!HaveDot()) GTEST_SKIP() << "Graphviz dot is not on PATH";
   DotRun run = RunDot(dot, "startup");
