@@ -401,11 +401,13 @@ TEST_F(AuthorizationMatrix, ItemDeclaredRoles) {
       {"permit under review", "reviewer-demo", "deny", kNone, 422, "invalid", true},
       {"permit under review", "reviewer-demo", "deny", kReason, 200, ""},
       {"permit under review", "amr-approver-demo", "extend", kReason, 404, "not-found"},
-      // The construction permit allows no extension; joint drawing review allows one.
+      // The construction permit and joint drawing review allow no extension (their rules provide
+      // none); the food licence allows one.
       {"permit under review", "approver-demo", "extend", kReason, 409, "not-available"},
-      {"joint drawing review at joint_review", "approver-demo", "extend", kReason, 200, ""},
-      {"joint drawing review at joint_review", "reviewer-demo", "extend", kReason, 403,
-       "forbidden"},
+      {"joint drawing review at joint_review", "approver-demo", "extend", kReason, 409,
+       "not-available"},
+      {"food licence at inspection", "approver-demo", "extend", kReason, 200, ""},
+      {"food licence at inspection", "reviewer-demo", "extend", kReason, 403, "forbidden"},
   });
 }
 

@@ -90,7 +90,7 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
                       "due",          "statutory_due", "due_dates",   "provisional",
                       "working_days", "light",         "paused",      "special_procedure",
                       "missing",      "reason",        "received_by", "transferred_at",
-                      "bundle",       "steps",         "timeline"}));
+                      "bundle",       "steps",         "timeline",    "delivery"}));
   EXPECT_EQ(r.doc["received_by"], nullptr);
   EXPECT_EQ(r.doc["transferred_at"], nullptr);
   EXPECT_EQ(r.doc["bundle"], nullptr);
@@ -126,7 +126,9 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
                                               {"statutory_left", 7},
                                               {"statutory_limit", 7},
                                               {"paused", 0},
-                                              {"extension", 0}}));
+                                              {"extension", 0},
+                                              {"unit", "working_days"},
+                                              {"statutory_unit", "working_days"}}));
   EXPECT_EQ(review.doc["due_dates"]["promised"],
             json({{"date", "2026-03-05"}, {"provisional", false}}));
   EXPECT_EQ(review.doc["due_dates"]["statutory"],
