@@ -36,8 +36,8 @@ echo "PostgreSQL serve and verify: $cases cases, $entries ledger entries, verifi
 
 copy=$(in_schema "$copy_schema")
 # `tongban migrate` creates the schema in the empty one; the copy then goes into it.
-"$binary" migrate --db "$copy" | grep -q "^OK: schema version 2 (PostgreSQL)"
-[ "$(psql "$copy" -tAc "SELECT version FROM tongban_schema")" = 2 ] || { echo "migrate: no schema"; exit 1; }
+"$binary" migrate --db "$copy" | grep -q "^OK: schema version 3 (PostgreSQL)"
+[ "$(psql "$copy" -tAc "SELECT version FROM tongban_schema")" = 3 ] || { echo "migrate: no schema"; exit 1; }
 copied=$("$binary" copy --from engine/testdata/store-v2.db --to "$copy")
 echo "$copied"
 grep -q "^OK: copied and verified" <<<"$copied"
