@@ -46,6 +46,19 @@ std::string EventLine(const Event& e) {
   return j.dump() + "\n";
 }
 
+// Calls visit(line number from 1, the line's JSON) for each line of a JSON-lines text; a line that
+// is not JSON comes as a discarded value, which the visitor's conversion refuses.
+template <typename Visit>
+void ForEachJsonLine(const std::string& text, const Visit& visit) {
+  size_t line_no = 0;
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    visit(++line_no, nlohmann::json::parse(text.substr(at, end - at), nullptr, false));
+    at = end + 1;
+  }
+}
+
 Event EventOfLine(const nlohmann::json& j) {
   Event e;
   e.case_id = j.at("case_id").get<std::string>();
@@ -446,13 +459,7 @@ ArchiveReport VerifyCaseArchive(std::string_view bytes, const std::string& scrat
     if (lines == nullptr || record_text == nullptr) continue;  // reported above
     std::vector<Event> events;
     bool parsed = true;
-    size_t line_no = 0;
-    for (size_t at = 0; at < lines->size();) {
-      size_t end = lines->find('\n', at);
-      if (end == std::string::npos) end = lines->size();
-      ++line_no;
-      auto j = nlohmann::json::parse(lines->substr(at, end - at), nullptr, false);
-      at = end + 1;
+    ForEachJsonLine(*lines, [&](size_t line_no, const nlohmann::json& j) {
       try {
         events.push_back(EventOfLine(j));
       } catch (const std::exception&) {
@@ -460,7 +467,7 @@ ArchiveReport VerifyCaseArchive(std::string_view bytes, const std::string& scrat
              "not an event (malformed JSON or fields)");
         parsed = false;
       }
-    }
+    });
     report.events += static_cast<int64_t>(events.size());
     for (const Event& e : events) {
       for (const std::string& hash : DocumentRefs(ParseStoredData(e.data))) {
@@ -488,13 +495,7 @@ ArchiveReport VerifyCaseArchive(std::string_view bytes, const std::string& scrat
   }
 
   if (const std::string* lines = content("ledger.jsonl")) {
-    size_t line_no = 0;
-    for (size_t at = 0; at < lines->size();) {
-      size_t end = lines->find('\n', at);
-      if (end == std::string::npos) end = lines->size();
-      ++line_no;
-      auto j = nlohmann::json::parse(lines->substr(at, end - at), nullptr, false);
-      at = end + 1;
+    ForEachJsonLine(*lines, [&](size_t line_no, const nlohmann::json& j) {
       try {
         LedgerEntry e = LedgerOfLine(j);
         ++report.ledger_entries;
@@ -505,7 +506,7 @@ ArchiveReport VerifyCaseArchive(std::string_view bytes, const std::string& scrat
       } catch (const std::exception&) {
         find("ledger.jsonl:" + std::to_string(line_no), "not a ledger entry");
       }
-    }
+    });
   }
   return report;
 }

@@ -251,12 +251,17 @@ class CaseService {
   Result<CaseView> GetByNumber(const std::string& number);
   Result<std::vector<Event>> History(const std::string& case_id);
 
+  // Verifies one case: its chain, its replay, its stored record. Safe while writers commit: a
+  // write landing between the reads of the record and of the events is read again, not reported.
   VerifyReport Verify(const std::string& case_id);
-  // Verifies every case and the ledger's chain. The cases are split into `threads` ranges of case
-  // ids (0: one per hardware thread), each verified on a thread of its own with its own store
-  // connection; the report is the one a single thread would give: the first failing case in id
-  // order, with the events and cases counted up to and including it. `progress` is called now and
-  // then with (events done, events total), from the verifying threads but never concurrently.
+  // Verifies every case and the ledger's chain. Safe on a live database: a case created or acted on
+  // during the scan is read again on its own before anything is reported about it (so a finding is
+  // what the store holds, never a write in flight); what is written after the scan has passed a
+  // case id is not looked at. The cases are split into `threads` ranges of case ids (0: one per
+  // hardware thread), each verified on a thread of its own with its own store connection; the
+  // report is the one a single thread would give: the first failing case in id order, with the
+  // events and cases counted up to and including it. `progress` is called now and then with (events
+  // done, events total), from the verifying threads but never concurrently.
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
                          int threads = 0);
 

@@ -750,6 +750,41 @@ TEST_F(CaseServiceTest, ARecordWithoutEventsIsFound) {
   EXPECT_NE(all.reason.find("no events"), std::string::npos) << all.reason;
 }
 
+TEST_F(CaseServiceTest, VerifyingALiveDatabaseReportsNoWriteInFlight) {
+  // VerifyAll reads the case records, then the events. A case created and a case acted on between
+  // the two scans are not damage; a record really missing still is.
+  std::string approved = ApprovedCase();
+  CountingStore counting(store_.get());
+  CaseService verifying(&counting, registry_.get(), &clock_);
+  std::string created;
+  bool written = false;
+  counting.before_event_scan = [&] {
+    if (written) return;
+    written = true;
+    created = Create().state.id;
+    MustAct(other_, "pass", Reviewer());
+  };
+  VerifyReport report = verifying.VerifyAll({}, 1);
+  ASSERT_TRUE(written);
+  EXPECT_TRUE(report.ok) << report.case_id << ": " << report.reason;
+  EXPECT_EQ(report.cases, 3);
+  EXPECT_EQ(report.events, 4 + 3 + 1);
+  EXPECT_TRUE(verifying.Verify(other_).ok);
+
+  Close();
+  Sqlite3(path_, "DELETE FROM cases WHERE id = '" + created + "';");
+  Open();
+  CountingStore damaged(store_.get());
+  CaseService verifying_damaged(&damaged, registry_.get(), &clock_);
+  report = verifying_damaged.VerifyAll({}, 1);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.case_id, created);
+  EXPECT_EQ(report.reason, "events exist but the case record is missing");
+  EXPECT_EQ(verifying_damaged.Verify(created).reason,
+            "events exist but the case record is missing");
+  EXPECT_TRUE(verifying_damaged.Verify(approved).ok);
+}
+
 TEST_F(CaseServiceTest, ParallelVerificationReportsWhatOneThreadReports) {
   // Twelve cases; four of them damaged in different ways, spread over the id order so that with
   // two threads two lie in each half. Each round, every thread count must report the first damaged

@@ -118,6 +118,26 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
   return report;
 }
 
+// A case's record and events as of one moment, read while writers may be committing: the record
+// first, then the events, and again while a write landed between the two reads (the events then
+// go past the record's version). A record and events that still disagree after a few tries are
+// what the store holds, and verification reports them.
+struct CaseReading {
+  std::optional<CaseRecord> record;
+  std::vector<Event> events;
+};
+Result<CaseReading> ReadCaseSettled(Store* store, const std::string& case_id) {
+  constexpr int kTries = 3;
+  for (int attempt = 1;; ++attempt) {
+    auto record = store->GetCase(case_id);
+    if (!record.ok()) return record.status();
+    auto events = store->GetEvents(case_id);
+    if (!events.ok()) return events.status();
+    bool settled = !*record || events->empty() || events->back().seq <= (*record)->version;
+    if (settled || attempt == kTries) return CaseReading{std::move(*record), std::move(*events)};
+  }
+}
+
 // Verification of the cases in one range of ids, as VerifyAll reports it for the whole database:
 // events and cases counted up to and including the first case that fails, where it stops.
 class RangeVerifier {
@@ -183,6 +203,10 @@ class RangeVerifier {
     }
     events_.resize(used_);
     VerifyReport r = VerifyCaseEvents(current_, events_, record, *registry_, &hashes_);
+    // The records were read before the events: a case created or acted on since has events past
+    // its record, or no record. Only a fresh reading of that case tells a live database from a
+    // damaged one.
+    if (!r.ok && (!record || record->version < events_.back().seq)) r = VerifyNow(current_);
     used_ = 0;
     total_.events += r.events;
     total_.cases += 1;
@@ -194,6 +218,19 @@ class RangeVerifier {
       return false;
     }
     return true;
+  }
+
+  VerifyReport VerifyNow(const std::string& case_id) {
+    auto reading = ReadCaseSettled(store_, case_id);
+    if (!reading.ok()) {
+      VerifyReport report;
+      report.ok = false;
+      report.case_id = case_id;
+      report.reason = reading.status().ToString();
+      return report;
+    }
+    return VerifyCaseEvents(case_id, reading->events, reading->record ? &*reading->record : nullptr,
+                            *registry_, &hashes_);
   }
 
   // Reports progress; true when an earlier range failed, so this one can stop.
@@ -242,24 +279,22 @@ VerifyReport VerifyCaseHistory(const std::string& case_id, const std::vector<Eve
 }
 
 VerifyReport CaseService::Verify(const std::string& case_id) {
-  auto events = store_->GetEvents(case_id);
-  auto record = store_->GetCase(case_id);
-  if (!events.ok() || !record.ok()) {
-    VerifyReport report;
+  auto reading = ReadCaseSettled(store_, case_id);
+  VerifyReport report;
+  report.case_id = case_id;
+  if (!reading.ok()) {
     report.ok = false;
-    report.case_id = case_id;
-    report.reason = !events.ok() ? events.status().ToString() : record.status().ToString();
+    report.reason = reading.status().ToString();
     return report;
   }
-  if (events->empty() && !*record) {
-    VerifyReport report;
+  if (reading->events.empty() && !reading->record) {
     report.ok = false;
-    report.case_id = case_id;
     report.reason = "no such case";
     return report;
   }
   EventHashChecker hashes;
-  return VerifyCaseEvents(case_id, *events, *record ? &**record : nullptr, *registry_, &hashes);
+  return VerifyCaseEvents(case_id, reading->events, reading->record ? &*reading->record : nullptr,
+                          *registry_, &hashes);
 }
 
 VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>& progress,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 
 #include "engine/store.h"
 
@@ -18,6 +19,9 @@ class CountingStore final : public Store {
   std::atomic<int> get_events{0};
   std::atomic<int> get_case{0};
   std::atomic<bool> fail_commits{false};
+  // Called as a scan of events begins, before it reads anything: a write made here lands between
+  // a verification's scan of the case records and its scan of the events.
+  std::function<void()> before_event_scan;
 
   Status Deploy(const DefinitionRecord& d) override { return base_->Deploy(d); }
   Result<std::vector<DefinitionRecord>> Definitions() override { return base_->Definitions(); }
@@ -67,6 +71,7 @@ class CountingStore final : public Store {
   using Store::ForEachCase;
   using Store::ForEachEvent;
   Status ForEachEvent(const CaseIdRange& range, const std::function<bool(Event&)>& visit) override {
+    if (before_event_scan) before_event_scan();
     return base_->ForEachEvent(range, visit);
   }
   Status ForEachCase(const CaseIdRange& range,

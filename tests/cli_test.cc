@@ -301,6 +301,21 @@ TEST(CliValidate, AFileIsNotAlsoLoadedAsContext) {
   EXPECT_TRUE(HasLine(r.out, "1 file(s) checked: 0 error(s), 0 warning(s)")) << Describe(r);
 }
 
+TEST(CliScenario, TheNamedItemRunsWithTheItemsBesideItAsContext) {
+  // items/ holds many items; a scenario that names no /item runs the one given on the command line.
+  const std::string scenario = "tests/scenarios/long-food-licence-full-life-verify.json";
+  RunResult r = Tongban("scenario definitions/items/food-business-licence.json " + scenario);
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.out.find("PASS " + scenario), std::string::npos) << Describe(r);
+  EXPECT_NE(r.out.find("1 passed, 0 failed"), std::string::npos) << Describe(r);
+  r = Tongban("scenario --format json definitions/items/food-business-licence.json " + scenario);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  auto report = nlohmann::json::parse(r.out);
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_EQ(report[0]["ok"], true);
+  EXPECT_GT(report[0]["checks"].get<int>(), 10);
+}
+
 TEST(CliValidate, JsonFormatOfValidDefinitions) {
   RunResult r = Tongban("validate --format json definitions/");
   EXPECT_EQ(r.exit_code, 0) << Describe(r);

@@ -17,9 +17,10 @@ namespace {
 constexpr const char* kScenarioHelp = R"(usage: tongban scenario [OPTIONS] DEFINITION SCENARIO...
 
 Runs scenario files against a definition on a simulated clock and a throw-away SQLite
-database, and reports every expectation that does not hold. DEFINITION is the item file;
-the calendars it uses are found as for 'tongban validate' (or give --with). The scenario
-format is described in tests/scenarios/README.md.
+database, and reports every expectation that does not hold. DEFINITION is the item file
+(a scenario without "item" runs it); the calendars it uses, and the items beside it, are
+found as for 'tongban validate' (or give --with). The scenario format is described in
+tests/scenarios/README.md.
 
 Options:
   --with PATH        also deploy PATH (file or directory); may repeat
@@ -109,8 +110,13 @@ int ScenarioCommand(int argc, char** argv, int first) {
     return kExitError;
   }
   ScenarioOptions options;
+  // The item named on the command line is the one a scenario without /item runs: the items found
+  // beside it are there as context (a bundle's parts), not as candidates.
+  std::string named_item;
   for (const auto& file : set.files()) {
     if (file.parsed) options.definitions.push_back({file.name, file.text});
+    if (file.parsed && file.report && file.kind == "item" && named_item.empty())
+      named_item = file.source.value("id", "");
   }
   nlohmann::json report = nlohmann::json::array();
   int failed = 0;
@@ -126,7 +132,12 @@ int ScenarioCommand(int argc, char** argv, int first) {
                 << ": error: " << document.status().message() << "\n";
       return kExitError;
     }
-    auto result = RunScenario(document->root(), options);
+    nlohmann::json scenario = document->root();
+    if (scenario.is_object() && !named_item.empty() && !scenario.contains("item") &&
+        !scenario.contains("bundle")) {
+      scenario["item"] = named_item;
+    }
+    auto result = RunScenario(scenario, options);
     if (!result.ok()) {
       std::cerr << path << ": error: " << result.status().message() << "\n";
       return kExitError;

@@ -9,15 +9,17 @@
 #                           throwaway cluster started here
 #   asan       build-asan/  clang -O0, ASan + UBSan + libFuzzer; the whole suite but the corpus
 #                           replays and the PostgreSQL variant (-LE postgres: the stage is the
-#                           longest; the PostgreSQL store's conformance tests still run), then each
-#                           fuzz harness for TONGBAN_FUZZ_SECONDS, starting with every input of its
-#                           corpus (tools/fuzz.sh)
-#   tsan       build-tsan/  clang -O1, TSan; engine_test only, its concurrency tests only
+#                           longest; the PostgreSQL store's conformance tests still run), each
+#                           GoogleTest program in shards of one process each (TONGBAN_TEST_SHARDS),
+#                           then each fuzz harness for TONGBAN_FUZZ_SECONDS, starting with every
+#                           input of its corpus (tools/fuzz.sh)
+#   tsan       build-tsan/  clang -O1, TSan; engine_concurrency_test: engine_test's concurrency
+#                           tests only
 #   fuzz       build-fuzz/  tools/fuzz.sh alone, in a build of its own (not a default stage: the
 #                           asan stage runs the same harnesses)
 # Sanitizer stages use clang: it builds this tree in about 60 % of GCC's time (a quarter at -O0), and one
 # instrumented build then serves both the suite and the fuzzers, which fits CI's 40 minutes.
-# TONGBAN_STAGES picks stages (default "main asan tsan"). TONGBAN_FUZZ_SECONDS (default 20).
+# TONGBAN_STAGES picks stages (default "main asan tsan"). TONGBAN_FUZZ_SECONDS (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh
@@ -68,22 +70,25 @@ for stage in $stages; do
     asan)
       # TONGBAN_FUZZ instruments for libFuzzer too (ASan + UBSan are its sanitizers), so the
       # harnesses built here fuzz, and ctest replays their corpora through libFuzzer.
-      cmake -S . -B build-asan "${sanitized[@]}" "$asan_flags" -DTONGBAN_FUZZ=ON >/dev/null
+      # Each GoogleTest program runs as 6 shards, one process each, not a process per test: an
+      # instrumented process costs about 0.3 s of CPU to start (the root CMakeLists.txt).
+      cmake -S . -B build-asan "${sanitized[@]}" "$asan_flags" -DTONGBAN_FUZZ=ON \
+        -DTONGBAN_TEST_SHARDS=6 >/dev/null
       timed asan-build cmake --build build-asan -j "$jobs"
       # The fuzz corpora are left to fuzz.sh, which runs every corpus input before it fuzzes; the
       # engine and API suites' PostgreSQL variant and the two-node test (labels postgres and
       # postgres_nodes, both matched by the regex) to the main stage.
       timed asan-test ctest --test-dir build-asan --output-on-failure -j "$jobs" -E '^fuzz[.]' \
         -LE postgres
-      timed asan-fuzz env TONGBAN_FUZZ_DIR=build-asan tools/fuzz.sh "${TONGBAN_FUZZ_SECONDS:-20}"
+      timed asan-fuzz env TONGBAN_FUZZ_DIR=build-asan tools/fuzz.sh "${TONGBAN_FUZZ_SECONDS:-10}"
       ;;
     tsan)
       cmake -S . -B build-tsan "${sanitized[@]}" "$tsan_flags" -DTONGBAN_SANITIZE=thread >/dev/null
-      timed tsan-build cmake --build build-tsan -j "$jobs" --target engine_test
-      timed tsan-test build-tsan/engine/engine_test --gtest_filter="$tsan_tests"
+      timed tsan-build cmake --build build-tsan -j "$jobs" --target engine_concurrency_test
+      timed tsan-test build-tsan/engine/engine_concurrency_test --gtest_filter="$tsan_tests"
       ;;
     fuzz)
-      timed fuzz tools/fuzz.sh "${TONGBAN_FUZZ_SECONDS:-20}"
+      timed fuzz tools/fuzz.sh "${TONGBAN_FUZZ_SECONDS:-10}"
       ;;
     *)
       echo "tools/test.sh: unknown stage $stage" >&2
