@@ -287,12 +287,6 @@ class AuthorizationMatrix : public testing::Test {
       Do(id, "clerk-demo", "accept");
       return id;
     };
-    states_["joint drawing review at expert_review"] = [&] {
-      std::string id = Apply(JointDrawingReview(true));
-      Do(id, "clerk-demo", "accept");
-      Do(id, "reviewer-demo", "refer_expert");
-      return id;
-    };
     states_["joint acceptance at planning_verification"] = [&] {
       std::string id = Apply(kJointAcceptance);
       Do(id, "clerk-demo", "accept");
@@ -395,13 +389,6 @@ TEST_F(AuthorizationMatrix, ItemDeclaredRoles) {
       {"food licence at inspection", "approver-demo", "report", kNone, 403, "forbidden"},
       {"food licence at inspection", "inspector-demo", "approve", kNone, 409, "not-available"},
       {"food licence at inspection", "expert-secretary-demo", "report", kNone, 403, "forbidden"},
-      // Joint drawing review's expert step is the expert secretary's.
-      {"joint drawing review at expert_review", "expert-secretary-demo", "submit_opinion", kNone,
-       200, ""},
-      {"joint drawing review at expert_review", "reviewer-demo", "submit_opinion", kNone, 403,
-       "forbidden"},
-      {"joint drawing review at expert_review", "inspector-demo", "submit_opinion", kNone, 403,
-       "forbidden"},
       // Staff of an organ that has no part in the item do not see it.
       {"food licence at inspection", "tax-demo", "report", kNone, 404, "not-found"},
       // The built-in roles, under jurisdiction: the housing-fund centre decides its item; the
@@ -414,11 +401,13 @@ TEST_F(AuthorizationMatrix, ItemDeclaredRoles) {
       {"permit under review", "reviewer-demo", "deny", kNone, 422, "invalid", true},
       {"permit under review", "reviewer-demo", "deny", kReason, 200, ""},
       {"permit under review", "amr-approver-demo", "extend", kReason, 404, "not-found"},
-      // The construction permit allows no extension; joint drawing review allows one.
+      // The construction permit and joint drawing review allow no extension (their rules provide
+      // none); the food licence allows one.
       {"permit under review", "approver-demo", "extend", kReason, 409, "not-available"},
-      {"joint drawing review at joint_review", "approver-demo", "extend", kReason, 200, ""},
-      {"joint drawing review at joint_review", "reviewer-demo", "extend", kReason, 403,
-       "forbidden"},
+      {"joint drawing review at joint_review", "approver-demo", "extend", kReason, 409,
+       "not-available"},
+      {"food licence at inspection", "approver-demo", "extend", kReason, 200, ""},
+      {"food licence at inspection", "reviewer-demo", "extend", kReason, 403, "forbidden"},
   });
 }
 

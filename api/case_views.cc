@@ -72,12 +72,24 @@ class ViewWriter : public JsonObjectWriter {
 void WriteClock(std::string* out, const ClockView& c) {
   ViewWriter j(out);
   j.IsoDay("acceptance_deadline", c.acceptance_deadline);
+  if (c.delivery_due) {
+    ViewWriter delivery(j.Key("delivery"));
+    delivery.Int("days_left", c.delivery_days_left);
+    delivery.Bool("delivered", c.delivered_at.has_value());
+    delivery.String("due", FormatIsoDay(*c.delivery_due));
+    delivery.Bool("due_provisional", c.delivery_due_provisional);
+    delivery.String("light", LightName(c.delivery_light));
+    delivery.Bool("overdue", c.delivery_overdue);
+  } else {
+    j.Null("delivery");
+  }
   j.Int("extension_days", c.extension_days);
   j.String("light", LightName(c.light));
   j.Bool("paused", c.paused);
   j.Int("paused_working_days", c.paused_working_days);
   j.Int("promised_days_left", c.promised_days_left);
   j.IsoDay("promised_due", c.promised_due);
+  j.String("promised_unit", DayUnitName(c.promised_unit));
   j.Bool("provisional", c.provisional);
   if (c.rectification) {
     ViewWriter r(j.Key("rectification"));
@@ -93,6 +105,7 @@ void WriteClock(std::string* out, const ClockView& c) {
   j.Bool("started", c.started);
   j.Int("statutory_days_left", c.statutory_days_left);
   j.IsoDay("statutory_due", c.statutory_due);
+  j.String("statutory_unit", DayUnitName(c.statutory_unit));
   if (c.step) {
     ViewWriter step(j.Key("step"));
     step.Int("days_left", c.step->days_left);
@@ -100,6 +113,7 @@ void WriteClock(std::string* out, const ClockView& c) {
     step.String("id", c.step->step_id);
     step.String("light", LightName(c.step->light));
     step.Int("limit_days", c.step->limit_days);
+    step.String("unit", DayUnitName(c.step->unit));
   } else {
     j.Null("step");
   }
@@ -346,9 +360,23 @@ nlohmann::json SpecialProcedureJson(const std::optional<SpecialProcedureProgress
           {"reason", TextOrNull(p->reason)}};
 }
 
+// 送达 (art. 44): once granted, when the certificate is due and whether it came (or is) late.
+nlohmann::json DeliveryJson(const ClockView& c) {
+  if (!c.delivery_due) return nullptr;
+  return {{"due", DueDateJson(c.delivery_due, c.delivery_due_provisional)},
+          {"delivered_at", TimeOrNull(c.delivered_at)},
+          {"days_left", c.delivery_days_left},
+          {"overdue", c.delivery_overdue},
+          {"light", LightName(c.delivery_light)}};
+}
+
 nlohmann::json WorkingDaysJson(const ClockView& c) {
   if (!c.started) return nullptr;
-  return {{"used", c.working_days_used},
+  // "left"/"limit" are in the promise's unit, "statutory_*" in the statute's; "used" and "paused"
+  // are working days.
+  return {{"unit", DayUnitName(c.promised_unit)},
+          {"statutory_unit", DayUnitName(c.statutory_unit)},
+          {"used", c.working_days_used},
           {"left", c.promised_days_left},
           {"limit", c.promised_limit_days},
           {"statutory_left", c.statutory_days_left},
@@ -393,9 +421,11 @@ nlohmann::json TrackingJson(const CaseView& view, const CaseProgress& progress,
            {{"promised", DueDateJson(c.promised_due, c.promised_due_provisional)},
             {"statutory", DueDateJson(c.statutory_due, c.statutory_due_provisional)},
             {"acceptance_deadline",
-             DueDateJson(c.acceptance_deadline, c.acceptance_deadline_provisional)}}},
+             DueDateJson(c.acceptance_deadline, c.acceptance_deadline_provisional)},
+            {"delivery", DueDateJson(c.delivery_due, c.delivery_due_provisional)}}},
           {"provisional", c.provisional},
           {"working_days", WorkingDaysJson(c)},
+          {"delivery", DeliveryJson(c)},
           {"light", LightName(c.light)},
           {"paused", c.paused},
           {"special_procedure", SpecialProcedureJson(progress.special_procedure)},
@@ -444,6 +474,15 @@ nlohmann::json BundleTrackingJson(const BundleView& bundle) {
     const Material* material = bundle.bundle->FindMaterial(m);
     missing.push_back({{"id", m}, {"name", material ? material->name : m}});
   }
+  nlohmann::json stages = nlohmann::json::array();
+  for (const BundleStageClock& stage : bundle.stages) {
+    stages.push_back({{"id", stage.id},
+                      {"title", stage.title},
+                      {"due", DueDateJson(stage.due, stage.due_provisional)},
+                      {"days_left", stage.started ? nlohmann::json(stage.days_left) : nullptr},
+                      {"unit", DayUnitName(stage.unit)},
+                      {"light", LightName(stage.light)}});
+  }
   return {{"number", bundle.state.number},
           {"bundle", bundle.bundle->title},
           {"organ", bundle.bundle->lead_organ.name},
@@ -453,6 +492,8 @@ nlohmann::json BundleTrackingJson(const BundleView& bundle) {
           {"outcome", bundle.state.Outcome()},
           {"due", DayJson(bundle.promised_due)},
           {"due_provisional", bundle.promised_due_provisional},
+          {"stages", stages},
+          {"provisional", bundle.provisional},
           {"light", LightName(bundle.light)},
           {"missing", missing},
           {"parts", parts}};

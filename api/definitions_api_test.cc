@@ -26,20 +26,20 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
     (d.value("kind", "") == "bundle" ? bundles : items).insert(d.value("id", ""));
     if (d["id"] == "construction-permit") {
       EXPECT_EQ(d["kind"], "item");
-      EXPECT_EQ(d["latest_version"], 2);
-      EXPECT_EQ(d["versions"], json::array({2}));
+      EXPECT_EQ(d["latest_version"], 3);
+      EXPECT_EQ(d["versions"], json::array({3}));
       EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
       EXPECT_EQ(d["case_type"], "promised");
       EXPECT_EQ(d["modes"], json::array({"standard", "commitment"}));
     }
     if (d["id"] == "food-business-licence") {
       // Since version 2 the city bureau's item; the zone bureau holds it by delegation.
-      EXPECT_EQ(d["latest_version"], 3);
+      EXPECT_EQ(d["latest_version"], 4);
       EXPECT_EQ(d["organ"]["id"], "city-amr");
     }
     if (d["id"] == "business-startup") {
-      EXPECT_EQ(d["latest_version"], 2);
-      EXPECT_EQ(d["versions"], json::array({2}));
+      EXPECT_EQ(d["latest_version"], 3);
+      EXPECT_EQ(d["versions"], json::array({3}));
       EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
       EXPECT_EQ(d["promised_days"], 2);
       EXPECT_FALSE(d.contains("case_type")) << d;
@@ -71,8 +71,8 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
             json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json")));
   EXPECT_TRUE(std::regex_match(item.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")))
       << item.Header("ETag");
-  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=2", kClerk).doc, item.doc);
-  ExpectProblem(api().Get("/v1/definitions/construction-permit?version=3", kClerk), 404,
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=3", kClerk).doc, item.doc);
+  ExpectProblem(api().Get("/v1/definitions/construction-permit?version=4", kClerk), 404,
                 "not-found");
   ExpectProblem(api().Get("/v1/definitions/no-such-item", kClerk), 404, "not-found");
   for (const char* bad : {"0", "-1", "x", "1.5", "", "9999999999"}) {
@@ -87,7 +87,7 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   EXPECT_EQ(mermaid.ContentType().rfind("text/vnd.mermaid", 0), 0u) << mermaid.ContentType();
   EXPECT_NE(mermaid.body.find("review"), std::string::npos);
   Reply dot =
-      api().Get("/v1/definitions/construction-permit/graph?format=dot&version=2", kApplicant);
+      api().Get("/v1/definitions/construction-permit/graph?format=dot&version=3", kApplicant);
   ASSERT_EQ(dot.status, 200) << dot;
   EXPECT_EQ(dot.ContentType().rfind("text/vnd.graphviz", 0), 0u) << dot.ContentType();
   EXPECT_NE(dot.body.find("digraph"), std::string::npos);
@@ -113,8 +113,8 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   EXPECT_EQ(bundle.doc,
             json::parse(ReadFile(kSourceDir + "/definitions/bundles/business-startup.json")));
   EXPECT_TRUE(std::regex_match(bundle.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")));
-  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=2", kClerk).doc, bundle.doc);
-  ExpectProblem(api().Get("/v1/definitions/business-startup?version=3", kClerk), 404, "not-found");
+  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=3", kClerk).doc, bundle.doc);
+  ExpectProblem(api().Get("/v1/definitions/business-startup?version=4", kClerk), 404, "not-found");
   Reply flowchart = api().Get("/v1/definitions/business-startup/graph", kApplicant);
   ASSERT_EQ(flowchart.status, 200) << flowchart;
   EXPECT_EQ(flowchart.ContentType().rfind("text/vnd.mermaid", 0), 0u);
@@ -196,7 +196,7 @@ TEST_F(ApiTest, GraphAsSvgInChinese) {
 TEST_F(ApiTest, DeployDefinitions) {
   json permit = json::parse(ReadFile(kSourceDir + "/definitions/items/construction-permit.json"));
   json v2 = permit;
-  v2["version"] = 3;
+  v2["version"] = 4;
   v2["time_limits"]["promised_days"] = 2;
 
   // Only admins deploy.
@@ -207,7 +207,7 @@ TEST_F(ApiTest, DeployDefinitions) {
 
   Reply created = api().Post("/v1/definitions", kAdmin, v2);
   ASSERT_EQ(created.status, 201) << created;
-  EXPECT_EQ(created.doc["deployed"], json::array({"item/construction-permit@3"}));
+  EXPECT_EQ(created.doc["deployed"], json::array({"item/construction-permit@4"}));
   EXPECT_EQ(created.doc["unchanged"], json::array());
   EXPECT_TRUE(created.doc["warnings"].is_array());
 
@@ -215,7 +215,7 @@ TEST_F(ApiTest, DeployDefinitions) {
   Reply again = api().Post("/v1/definitions", kAdmin, v2);
   ASSERT_EQ(again.status, 200) << again;
   EXPECT_EQ(again.doc["deployed"], json::array());
-  EXPECT_EQ(again.doc["unchanged"], json::array({"item/construction-permit@3"}));
+  EXPECT_EQ(again.doc["unchanged"], json::array({"item/construction-permit@4"}));
   // ... and neither does version 1 as shipped.
   EXPECT_EQ(api().Post("/v1/definitions", kAdmin, permit).status, 200);
 
@@ -226,7 +226,7 @@ TEST_F(ApiTest, DeployDefinitions) {
 
   // Invalid definitions: 422 with the validator's errors, each with a pointer.
   json invalid = v2;
-  invalid["version"] = 4;
+  invalid["version"] = 5;
   invalid["time_limits"]["statutory_days"] = "seven";
   Reply r = api().Post("/v1/definitions", kAdmin, invalid);
   ExpectProblem(r, 422, "invalid-definition");
@@ -238,7 +238,7 @@ TEST_F(ApiTest, DeployDefinitions) {
   }
   EXPECT_TRUE(at_days) << r;
   json dangling = v2;
-  dangling["version"] = 4;
+  dangling["version"] = 5;
   dangling["steps"][0]["actions"]["pass"]["to"] = "nowhere";
   ExpectProblem(api().Post("/v1/definitions", kAdmin, dangling), 422, "invalid-definition");
 
@@ -249,21 +249,21 @@ TEST_F(ApiTest, DeployDefinitions) {
   ExpectProblem(api().PostRaw("/v1/definitions", kAdmin, "{\"kind\": \"item\""), 400,
                 "malformed-json");
 
-  // Version 2 is now the latest; version 1 is still there.
+  // Version 4 is now the latest; version 3 is still there.
   Reply list = api().Get("/v1/definitions", kApplicant);
   for (const json& d : list.doc["definitions"]) {
     if (d["id"] != "construction-permit") continue;
-    EXPECT_EQ(d["latest_version"], 3);
-    EXPECT_EQ(d["versions"], json::array({2, 3}));
+    EXPECT_EQ(d["latest_version"], 4);
+    EXPECT_EQ(d["versions"], json::array({3, 4}));
   }
-  EXPECT_EQ(api().Get("/v1/definitions/construction-permit", kApplicant).doc["version"], 3);
-  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=2", kApplicant).doc["version"],
-            2);
-  // New cases start on version 3 unless they ask for version 2.
-  EXPECT_EQ(Create().doc["definition"]["version"], 3);
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit", kApplicant).doc["version"], 4);
+  EXPECT_EQ(api().Get("/v1/definitions/construction-permit?version=3", kApplicant).doc["version"],
+            3);
+  // New cases start on version 4 unless they ask for version 3.
+  EXPECT_EQ(Create().doc["definition"]["version"], 4);
   json on_v1 = NewPermit();
-  on_v1["version"] = 2;
-  EXPECT_EQ(Create(kApplicant, on_v1).doc["definition"]["version"], 2);
+  on_v1["version"] = 3;
+  EXPECT_EQ(Create(kApplicant, on_v1).doc["definition"]["version"], 3);
 }
 
 // POST /v1/definitions/validate: the deploy's diagnostics, for any staff, and nothing deployed.
@@ -277,7 +277,7 @@ TEST_F(ApiTest, ValidateWithoutDeploying) {
     EXPECT_EQ(ok.doc["ok"], true);
     EXPECT_EQ(ok.doc["kind"], "item");
     EXPECT_EQ(ok.doc["id"], "construction-permit");
-    EXPECT_EQ(ok.doc["version"], 2);
+    EXPECT_EQ(ok.doc["version"], 3);
     EXPECT_EQ(ok.doc["already_deployed"], true);
     EXPECT_TRUE(ok.doc["warnings"].is_array());
   }
@@ -286,11 +286,11 @@ TEST_F(ApiTest, ValidateWithoutDeploying) {
 
   // Version 2 would deploy, but is not deployed by validating it.
   json v2 = json::parse(text);
-  v2["version"] = 3;
+  v2["version"] = 4;
   Reply fresh = api().PostRaw("/v1/definitions/validate", kClerk, v2.dump(2));
   ASSERT_EQ(fresh.status, 200) << fresh;
   EXPECT_EQ(fresh.doc["already_deployed"], false);
-  ExpectProblem(api().Get("/v1/definitions/construction-permit?version=3", kClerk), 404,
+  ExpectProblem(api().Get("/v1/definitions/construction-permit?version=4", kClerk), 404,
                 "not-found");
   // Changed content under a deployed version: the deploy's conflict.
   json changed = json::parse(text);

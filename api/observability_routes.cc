@@ -88,6 +88,15 @@ void MetricsText(const ApiContext& ctx, const httplib::Request&, httplib::Respon
           << "tongban_open_cases_by_light{light=\"red\"} " << lights->red << "\n"
           << "tongban_open_cases_by_light{light=\"yellow\"} " << lights->yellow << "\n";
   }
+  // 送达 (art. 44): granted cases awaiting delivery, red once past the 10th working day.
+  if (auto deliveries = ctx.service->CountDeliveries(); deliveries.ok()) {
+    extra << "# HELP tongban_undelivered_grants_by_light Granted cases awaiting delivery of the "
+             "certificate (10 working days, art. 44), by light.\n"
+          << "# TYPE tongban_undelivered_grants_by_light gauge\n"
+          << "tongban_undelivered_grants_by_light{light=\"green\"} " << deliveries->green << "\n"
+          << "tongban_undelivered_grants_by_light{light=\"red\"} " << deliveries->red << "\n"
+          << "tongban_undelivered_grants_by_light{light=\"yellow\"} " << deliveries->yellow << "\n";
+  }
   AppendIndicatorGauges(ctx, extra);
   res.status = 200;
   res.set_content(ctx.metrics->Render(extra.str()), "text/plain; version=0.0.4");

@@ -362,15 +362,18 @@ TEST_F(ApiTest, OverdueVerificationTurnsTheLightRed) {
   Reply approved = api().Act(id, kClerk, "accept");
   ASSERT_EQ(approved.status, 200) << approved;
   EXPECT_EQ(approved.doc["clock"]["verification"]["due"], "2026-03-30");
+  // Delivered at once: a grant still undelivered after its art. 44 due date (10 working days,
+  // 03-16) is red on its own account, which is not what this test is about.
+  ASSERT_EQ(api().Act(id, kClerk, "deliver").status, 200);
   Reply early = api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-30T17:00:00+08:00"}});
   EXPECT_EQ(early.doc["timer_events"], 0) << early;
   EXPECT_EQ(api().Get("/v1/cases/" + id, kVerifier).doc["clock"]["light"], "green");
   Reply late = api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-31T09:00:00+08:00"}});
   EXPECT_EQ(late.doc["timer_events"], 1) << late;
   json events = History(id);
-  ASSERT_EQ(events.size(), 3u);
-  EXPECT_EQ(events[2]["action"], "mark_verification_overdue");
-  EXPECT_EQ(events[2]["actor"]["id"], "system");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3]["action"], "mark_verification_overdue");
+  EXPECT_EQ(events[3]["actor"]["id"], "system");
   Reply overdue = api().Get("/v1/cases/" + id, kVerifier);
   EXPECT_EQ(overdue.doc["clock"]["light"], "red");
   EXPECT_EQ(overdue.doc["clock"]["verification"]["overdue"], true);

@@ -90,7 +90,7 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
                       "due",          "statutory_due", "due_dates",   "provisional",
                       "working_days", "light",         "paused",      "special_procedure",
                       "missing",      "reason",        "received_by", "transferred_at",
-                      "bundle",       "steps",         "timeline"}));
+                      "bundle",       "steps",         "timeline",    "delivery"}));
   EXPECT_EQ(r.doc["received_by"], nullptr);
   EXPECT_EQ(r.doc["transferred_at"], nullptr);
   EXPECT_EQ(r.doc["bundle"], nullptr);
@@ -126,7 +126,9 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
                                               {"statutory_left", 7},
                                               {"statutory_limit", 7},
                                               {"paused", 0},
-                                              {"extension", 0}}));
+                                              {"extension", 0},
+                                              {"unit", "working_days"},
+                                              {"statutory_unit", "working_days"}}));
   EXPECT_EQ(review.doc["due_dates"]["promised"],
             json({{"date", "2026-03-05"}, {"provisional", false}}));
   EXPECT_EQ(review.doc["due_dates"]["statutory"],
@@ -177,10 +179,11 @@ TEST_F(ApiTest, TrackShowsARefusalAndItsReason) {
   EXPECT_EQ(r.doc["timeline"].back()["action_title"], "不予受理");
 }
 
-// A special procedure (现场核查, 检验) holds the clock: its kind, words and announced duration. The
-// food licence is city-amr's item, accepted by the zone bureau under a concentrated delegation:
-// the timeline names the bureau, which acted, and the steps the item's organ.
-TEST_F(ApiTest, TrackShowsASpecialProcedureAndWhichOrganActed) {
+// 现场核查 is part of the review (行政许可法 art. 34), not one of art. 45's procedures: the food
+// licence's on-site check is an ordinary step and the clock keeps running. The food licence is
+// city-amr's item, accepted by the zone bureau under a concentrated delegation: the timeline names
+// the bureau, which acted, and the steps the item's organ.
+TEST_F(ApiTest, TrackShowsAnOnSiteCheckThatCountsAndWhichOrganActed) {
   Reply created = Create(kApplicant, NewFood());
   std::string id = created.doc.value("id", "");
   ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
@@ -189,17 +192,9 @@ TEST_F(ApiTest, TrackShowsASpecialProcedureAndWhichOrganActed) {
   Reply r = api().Get("/v1/track/" + created.doc.value("number", "") +
                       "?code=" + created.doc.value("query_code", ""));
   ASSERT_EQ(r.status, 200) << r;
-  EXPECT_TRUE(r.doc["paused"].get<bool>());
-  const json& special = r.doc["special_procedure"];
-  ASSERT_TRUE(special.is_object()) << r;
-  EXPECT_EQ(special["kind"], "inspection");
-  EXPECT_EQ(special["title"], "检验");
-  EXPECT_EQ(special["step_title"], "现场核查");
-  EXPECT_EQ(special["announced_days"], 5);
-  EXPECT_EQ(special["days_left"], 5);
-  // Ordered Monday 2026-03-02: five working days, 03-03 … 03-09.
-  EXPECT_EQ(special["ends_by"], json({{"date", "2026-03-09"}, {"provisional", false}}));
-  EXPECT_FALSE(special["started_at"].is_null());
+  EXPECT_FALSE(r.doc["paused"].get<bool>());
+  EXPECT_EQ(r.doc["special_procedure"], nullptr);
+  EXPECT_EQ(r.doc["working_days"]["paused"], 0);
   EXPECT_EQ(r.doc["timeline"].back()["action_title"], "受理");
   EXPECT_EQ(r.doc["timeline"].back()["organ"], kBureauName);
   EXPECT_EQ(r.doc["organ"], kAmrName);
@@ -207,6 +202,100 @@ TEST_F(ApiTest, TrackShowsASpecialProcedureAndWhichOrganActed) {
   EXPECT_EQ(r.doc["steps"][3]["title"], "现场核查");
   EXPECT_EQ(r.doc["steps"][3]["state"], "current");
   EXPECT_EQ(r.body.find("inspector"), std::string::npos);
+}
+
+// An art. 45 procedure (检测) holds the clock: its kind, words and announced duration. No shipped
+// item has one, so the scenarios' test item is deployed first.
+TEST_F(ApiTest, TrackShowsASpecialProcedureHoldingTheClock) {
+  json item =
+      json::parse(ReadFile(kSourceDir + "/tests/scenarios/items/product-testing-licence.json"));
+  Reply deployed = api().Post("/v1/definitions", kAdmin, item);
+  ASSERT_EQ(deployed.status, 201) << deployed;
+  Reply created =
+      Create(kApplicant,
+             {{"definition", "product-testing-licence"},
+              {"form", {{"applicant_name", "示例检测申请有限公司"}, {"product_name", "示例电器"}}},
+              {"materials", {"application_form"}}});
+  std::string id = created.doc.value("id", "");
+  ASSERT_EQ(api().Act(id, kClerk, "accept").status, 200);
+  Reply ordered = api().Act(id, kReviewer, "order_detection");
+  ASSERT_EQ(ordered.status, 200) << ordered;
+  Reply r = api().Get("/v1/track/" + created.doc.value("number", "") +
+                      "?code=" + created.doc.value("query_code", ""));
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_TRUE(r.doc["paused"].get<bool>());
+  const json& special = r.doc["special_procedure"];
+  ASSERT_TRUE(special.is_object()) << r;
+  EXPECT_EQ(special["kind"], "detection");
+  EXPECT_EQ(special["title"], "检测");
+  EXPECT_EQ(special["step_title"], "产品检测");
+  EXPECT_EQ(special["announced_days"], 5);
+  EXPECT_EQ(special["days_left"], 5);
+  // Ordered Monday 2026-03-02: five working days, 03-03 … 03-09.
+  EXPECT_EQ(special["ends_by"], json({{"date", "2026-03-09"}, {"provisional", false}}));
+  EXPECT_FALSE(special["started_at"].is_null());
+  EXPECT_EQ(r.doc["steps"][3]["title"], "产品检测");
+  EXPECT_EQ(r.doc["steps"][3]["state"], "current");
+}
+
+// The value of one series in the Prometheus text of /metrics, or -1 when it is absent.
+long long MetricValue(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(text.substr(at + series.size() + 2));
+}
+
+// 送达 (art. 44), end to end over HTTP: a grant's certificate is due 10 working days after the
+// decision; tracking and the case show the due date and the light, /metrics counts undelivered
+// grants by light, and a late delivery stays marked.
+TEST_F(ApiTest, TrackShowsTheDeliveryClockOfAGrant) {
+  std::string id = AtDecision();
+  Reply approved = api().Act(id, kApprover, "approve");
+  ASSERT_EQ(approved.status, 200) << approved;
+  // Granted Monday 2026-03-02: 03-03 … 03-06 (4), 03-09 … 03-13 (9), 03-16 (10).
+  EXPECT_EQ(approved.doc["clock"]["delivery"]["due"], "2026-03-16") << approved;
+  EXPECT_EQ(approved.doc["clock"]["delivery"]["light"], "green");
+  Reply mine = api().Get("/v1/cases/" + id, kApplicant);
+  ASSERT_EQ(mine.status, 200) << mine;
+  const std::string track =
+      "/v1/track/" + mine.doc.value("number", "") + "?code=" + mine.doc.value("query_code", "");
+  Reply r = api().Get(track);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.doc["delivery"]["due"], json({{"date", "2026-03-16"}, {"provisional", false}})) << r;
+  EXPECT_EQ(r.doc["due_dates"]["delivery"], r.doc["delivery"]["due"]);
+  EXPECT_EQ(r.doc["delivery"]["days_left"], 10);
+  EXPECT_EQ(r.doc["delivery"]["overdue"], false);
+  EXPECT_EQ(r.doc["delivery"]["light"], "green");
+  EXPECT_EQ(r.doc["delivery"]["delivered_at"], nullptr);
+  std::string metrics = api().Get("/metrics").body;
+  EXPECT_EQ(MetricValue(metrics, "tongban_undelivered_grants_by_light{light=\"green\"}"), 1)
+      << metrics;
+  EXPECT_EQ(MetricValue(metrics, "tongban_undelivered_grants_by_light{light=\"red\"}"), 0);
+
+  // The day after the due day, undelivered: late, red — the case's light too.
+  ASSERT_EQ(api().Post("/v1/admin/clock", kAdmin, {{"to", "2026-03-17T09:00:00+08:00"}}).status,
+            200);
+  r = api().Get(track);
+  EXPECT_EQ(r.doc["delivery"]["overdue"], true) << r;
+  EXPECT_EQ(r.doc["delivery"]["light"], "red");
+  EXPECT_EQ(r.doc["delivery"]["days_left"], -1);
+  EXPECT_EQ(r.doc["light"], "red");
+  metrics = api().Get("/metrics").body;
+  EXPECT_EQ(MetricValue(metrics, "tongban_undelivered_grants_by_light{light=\"red\"}"), 1)
+      << metrics;
+  EXPECT_EQ(MetricValue(metrics, "tongban_undelivered_grants_by_light{light=\"green\"}"), 0);
+
+  // Delivered late: closed, still marked overdue; no longer counted as awaiting delivery.
+  Reply delivered = api().Act(id, kClerk, "deliver");
+  ASSERT_EQ(delivered.status, 200) << delivered;
+  EXPECT_EQ(delivered.doc["clock"]["delivery"]["delivered"], true);
+  EXPECT_EQ(delivered.doc["clock"]["delivery"]["overdue"], true);
+  r = api().Get(track);
+  EXPECT_EQ(r.doc["status"], "closed");
+  EXPECT_FALSE(r.doc["delivery"]["delivered_at"].is_null()) << r;
+  EXPECT_EQ(r.doc["delivery"]["overdue"], true);
+  metrics = api().Get("/metrics").body;
+  EXPECT_EQ(MetricValue(metrics, "tongban_undelivered_grants_by_light{light=\"red\"}"), 0);
 }
 
 // The calendar covers 2025 and 2026. Accepted on Monday 2026-12-28, the 3 promised working days

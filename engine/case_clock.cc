@@ -18,20 +18,35 @@ const char* LightName(Light light) {
 
 namespace {
 
-// Working days excluded by pauses that started at or after `since`, each counted up to `until`.
-int PausedWorkingDays(const Calendar& calendar, const CaseState& state, Instant since,
-                      Instant until, bool* provisional) {
+// Days of `unit` excluded by pauses that started at or after `since`, each counted up to `until`.
+int PausedDays(const Calendar& calendar, const CaseState& state, Instant since, Instant until,
+               DayUnit unit, bool* provisional) {
   int days = 0;
   for (const PauseInterval& p : state.pauses) {
     if (p.start < since) continue;
     Instant end = p.end.value_or(until);
     if (end > until) end = until;
     WorkingDayCount c =
-        calendar.CountWorkingDays(calendar.LocalDate(p.start), calendar.LocalDate(end));
+        calendar.CountDays(calendar.LocalDate(p.start), calendar.LocalDate(end), unit);
     days += c.days;
     *provisional |= c.provisional;
   }
   return days;
+}
+
+int PausedWorkingDays(const Calendar& calendar, const CaseState& state, Instant since,
+                      Instant until, bool* provisional) {
+  return PausedDays(calendar, state, since, until, DayUnit::kWorkingDays, provisional);
+}
+
+// The days left of a limit of `limit` days in `unit` that ends on `due`, seen on `today`, with
+// `used_working_days` working days used. In working days that is the limit minus the days used
+// (which is the working days until `due`); a natural-day limit whose last day fell on a rest day
+// ends later than its number says (民法典 art. 203), so its days left are counted to `due`.
+int DaysLeft(const Calendar& calendar, DayUnit unit, int limit, int used_working_days, Day today,
+             Day due) {
+  if (unit == DayUnit::kWorkingDays) return limit - used_working_days;
+  return calendar.DaysUntil(today, due, unit).days;
 }
 
 }  // namespace
@@ -77,11 +92,37 @@ void ComputeRectification(const Item& item, const CaseState& state, Instant now,
   view->rectification = r;
 }
 
+// Art. 44: the certificate of a grant is due within 10 working days of the decision day.
+void ComputeDelivery(const Item& item, const CaseState& state, Instant now, ClockView* view) {
+  if (!state.decided_at || state.decision != Decision::kApprove) return;
+  // A grant revoked before delivery has nothing left to deliver.
+  if (state.status != CaseStatus::kApproved && state.status != CaseStatus::kClosed) return;
+  const Calendar& calendar = *item.time_limits.calendar;
+  Day decided = calendar.LocalDate(*state.decided_at);
+  WorkingDayDate due = calendar.AddWorkingDays(decided, kDeliveryWorkingDays);
+  view->delivery_due = due.day;
+  view->delivery_due_provisional = due.provisional;
+  view->provisional |= due.provisional;
+  view->delivered_at = state.delivered_at;
+  Day until = calendar.LocalDate(state.delivered_at.value_or(now));
+  WorkingDayCount left = calendar.DaysUntil(until, due.day, DayUnit::kWorkingDays);
+  view->delivery_days_left = left.days;
+  view->delivery_overdue = until > due.day;
+  if (view->delivery_overdue) {
+    view->delivery_light = Light::kRed;
+    view->light = Light::kRed;
+  } else if (!state.delivered_at &&
+             view->delivery_days_left <= item.time_limits.yellow_when_days_left) {
+    view->delivery_light = Light::kYellow;
+  }
+}
+
 }  // namespace
 
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now) {
   ClockView view = ComputeCaseClock(item, state, now);
   ComputeVerification(item, state, now, &view);
+  ComputeDelivery(item, state, now, &view);
   ComputeRectification(item, state, now, &view);
   return view;
 }
@@ -125,11 +166,18 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
   WorkingDayCount elapsed = calendar.CountWorkingDays(accepted_day, end_day);
   view.provisional |= elapsed.provisional;
   view.working_days_used = std::max(0, elapsed.days - view.paused_working_days);
+  // A pause moves each due date by the paused days of that limit's own unit.
+  auto paused_in = [&](DayUnit unit) {
+    if (unit == DayUnit::kWorkingDays) return view.paused_working_days;
+    return PausedDays(calendar, state, *state.accepted_at, end, unit, &pauses_provisional);
+  };
   int statutory = limits.statutory_days + state.extension_days;
-  WorkingDayDate statutory_due =
-      calendar.AddWorkingDays(accepted_day, statutory + view.paused_working_days);
-  WorkingDayDate promised_due =
-      calendar.AddWorkingDays(accepted_day, limits.promised_days + view.paused_working_days);
+  view.statutory_unit = limits.statutory_unit;
+  view.promised_unit = limits.promised_unit;
+  WorkingDayDate statutory_due = calendar.AddDays(
+      accepted_day, statutory + paused_in(limits.statutory_unit), limits.statutory_unit);
+  WorkingDayDate promised_due = calendar.AddDays(
+      accepted_day, limits.promised_days + paused_in(limits.promised_unit), limits.promised_unit);
   view.statutory_due = statutory_due.day;
   view.promised_due = promised_due.day;
   // A due date moves by the paused days, so a pause counted on a guess makes the date a guess too.
@@ -138,8 +186,10 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
   view.provisional |= statutory_due.provisional || promised_due.provisional;
   view.statutory_limit_days = statutory;
   view.promised_limit_days = limits.promised_days;
-  view.statutory_days_left = statutory - view.working_days_used;
-  view.promised_days_left = limits.promised_days - view.working_days_used;
+  view.statutory_days_left = DaysLeft(calendar, limits.statutory_unit, statutory,
+                                      view.working_days_used, end_day, statutory_due.day);
+  view.promised_days_left = DaysLeft(calendar, limits.promised_unit, limits.promised_days,
+                                     view.working_days_used, end_day, promised_due.day);
   // Red once the due date has passed, even if no working day has since (a weekend or holiday).
   if (view.statutory_days_left < 0 || end_day > statutory_due.day) {
     view.light = Light::kRed;
@@ -152,16 +202,19 @@ ClockView ComputeCaseClock(const Item& item, const CaseState& state, Instant now
       StepClockView s;
       s.step_id = step.id;
       s.limit_days = *step.time_limit_days;
+      s.unit = step.time_limit_unit;
       Day entered = calendar.LocalDate(*state.step_entered_at);
+      Day today = calendar.LocalDate(now);
       // A step that does not count toward the limits (a special procedure) is the pause itself;
       // its own limit is the duration announced to the applicant and runs regardless.
-      int paused =
-          step.counts_toward_limit
-              ? PausedWorkingDays(calendar, state, *state.step_entered_at, now, &view.provisional)
-              : 0;
-      WorkingDayCount in_step = calendar.CountWorkingDays(entered, calendar.LocalDate(now));
-      s.days_left = s.limit_days - std::max(0, in_step.days - paused);
-      WorkingDayDate step_due = calendar.AddWorkingDays(entered, s.limit_days + paused);
+      int paused = step.counts_toward_limit ? PausedDays(calendar, state, *state.step_entered_at,
+                                                         now, s.unit, &view.provisional)
+                                            : 0;
+      WorkingDayCount in_step = calendar.CountDays(entered, today, s.unit);
+      WorkingDayDate step_due = calendar.AddDays(entered, s.limit_days + paused, s.unit);
+      s.days_left = s.unit == DayUnit::kWorkingDays
+                        ? s.limit_days - std::max(0, in_step.days - paused)
+                        : calendar.DaysUntil(today, step_due.day, s.unit).days;
       s.due = step_due.day;
       s.due_provisional = step_due.provisional;
       s.light = s.days_left < 0 ? Light::kRed : s.days_left == 0 ? Light::kYellow : Light::kGreen;
@@ -188,11 +241,20 @@ nlohmann::json ClockToJson(const ClockView& c) {
       {"extension_days", c.extension_days},
       {"statutory_days_left", c.statutory_days_left},
       {"promised_days_left", c.promised_days_left},
+      {"statutory_unit", DayUnitName(c.statutory_unit)},
+      {"promised_unit", DayUnitName(c.promised_unit)},
       {"light", LightName(c.light)},
       {"step", nullptr},
       {"verification", nullptr},
+      {"delivery", nullptr},
       {"rectification", nullptr},
   };
+  if (c.delivery_due) {
+    j["delivery"] = {
+        {"due", FormatIsoDay(*c.delivery_due)},    {"due_provisional", c.delivery_due_provisional},
+        {"delivered", c.delivered_at.has_value()}, {"days_left", c.delivery_days_left},
+        {"overdue", c.delivery_overdue},           {"light", LightName(c.delivery_light)}};
+  }
   if (c.rectification) {
     j["rectification"] = {
         {"due", FormatIsoDay(c.rectification->due)}, {"limit_days", c.rectification->limit_days},
@@ -207,6 +269,7 @@ nlohmann::json ClockToJson(const ClockView& c) {
   if (c.step) {
     j["step"] = {{"id", c.step->step_id},
                  {"limit_days", c.step->limit_days},
+                 {"unit", DayUnitName(c.step->unit)},
                  {"due", FormatIsoDay(c.step->due)},
                  {"days_left", c.step->days_left},
                  {"light", LightName(c.step->light)}};

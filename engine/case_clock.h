@@ -1,15 +1,20 @@
 // Case clocks: due dates, working days used and left, pauses and the traffic light of a case, and
 // the timers a case is waiting for — all computed from the case state and a given "now".
 //
-// Rules (行政许可法 arts. 32, 42, 45, 82; 民法典 art. 201):
+// Rules (行政许可法 arts. 32, 42, 44, 45, 82; 民法典 arts. 201, 203):
 // - the clock starts at acceptance; the acceptance day itself is not counted;
-// - limits are in working days on the item's calendar;
+// - limits are in working days on the item's calendar, or in natural days where the item says so
+//   (a limit another law sets in bare days): such a period ending on a rest day ends on the next
+//   working day; each limit's days left are counted in its own unit;
 // - a pause (suspension, or a step that does not count) from day A to day B excludes the working
 //   days in (A, B], so the due date moves by that many working days;
 // - an extension adds the item's extension days to the statutory limit, once;
 // - light: red once the statutory due date has passed without a decision; yellow when the working
 //   days left before the promised due date are at or below the item's threshold (or the promise is
 //   already broken); green otherwise. A decided case keeps the light it had when decided.
+// - delivery (art. 44): after a grant the certificate is due within 10 working days of the
+//   decision day; the delivery light is red once that day has passed undelivered (or the delivery
+//   came late), and then the case's light is red too.
 // Results in years the calendar does not cover are marked provisional.
 #pragma once
 
@@ -29,6 +34,7 @@ const char* LightName(Light light);
 struct StepClockView {
   std::string step_id;
   int limit_days = 0;
+  DayUnit unit = DayUnit::kWorkingDays;
   Day due{};
   bool due_provisional = false;
   int days_left = 0;
@@ -67,6 +73,9 @@ struct ClockView {
   // its promised days (承诺时限). 0 before acceptance.
   int statutory_limit_days = 0;
   int promised_limit_days = 0;
+  // The units those limits, and the days left below, are in.
+  DayUnit statutory_unit = DayUnit::kWorkingDays;
+  DayUnit promised_unit = DayUnit::kWorkingDays;
   int working_days_used = 0;
   int paused_working_days = 0;
   int extension_days = 0;
@@ -80,9 +89,20 @@ struct ClockView {
   bool verification_due_provisional = false;
   int verification_days_left = 0;
   bool verification_overdue = false;
+  // 送达 (art. 44): set once a case is granted. `delivery_overdue`: the due day passed before the
+  // delivery (or without one yet).
+  std::optional<Day> delivery_due;
+  bool delivery_due_provisional = false;
+  std::optional<Instant> delivered_at;
+  int delivery_days_left = 0;  // working days; frozen at the delivery
+  bool delivery_overdue = false;
+  Light delivery_light = Light::kGreen;
   // The rectification a bad rating opened, if any (it does not change the case's light).
   std::optional<RectificationClockView> rectification;
 };
+
+// Working days from a grant to the delivery of its certificate (行政许可法 art. 44).
+inline constexpr int kDeliveryWorkingDays = 10;
 
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now);
 nlohmann::json ClockToJson(const ClockView& clock);

@@ -501,8 +501,11 @@ TEST(CaseClock, ADecidedCaseKeepsTheLightItHadWhenDecided) {
   EXPECT_EQ(c.working_days_used, 21);
   EXPECT_EQ(c.light, Light::kRed);
   EXPECT_FALSE(c.step.has_value());
-  // Decided during the holiday (02-20), two days used: green for ever.
+  // Decided during the holiday (02-20), two days used: green for ever (the certificate delivered
+  // the same day, or the art. 44 delivery clock, overdue by December, would turn it red).
   s.decided_at = s.updated_at = T("2026-02-20T10:00:00+08:00");
+  s.delivered_at = s.decided_at;
+  s.status = CaseStatus::kClosed;
   c = ComputeClock(I(), s, T("2026-12-01T10:00:00+08:00"));
   EXPECT_EQ(c.working_days_used, 2);
   EXPECT_EQ(c.statutory_days_left, 18);
@@ -542,6 +545,172 @@ TEST(CaseClock, ClockToJson) {
   EXPECT_EQ(j["step"]["light"], "red");
   EXPECT_STREQ(LightName(Light::kGreen), "green");
   EXPECT_STREQ(LightName(Light::kRed), "red");
+}
+
+// ---- Natural days (a limit another law sets in bare days)
+// -----------------------------------------
+
+// 15 natural days (社会保险法's 十五日), promised 1 working day, no extension.
+std::shared_ptr<const Item> NaturalDayItem() {
+  static const std::shared_ptr<const Item> item = [] {
+    json root = json::parse(R"({
+      "kind": "item", "id": "natural-item", "version": 1, "title": "自然日时限测试事项",
+      "category": "confirmation", "case_type": "promised",
+      "organ": {"id": "test-organ", "name": "测试局"},
+      "legal_basis": [{"citation": "《中华人民共和国社会保险法》", "article": "第五十七条"}],
+      "time_limits": {"calendar": "cn-mainland", "statutory_days": 15,
+                      "statutory_unit": "natural_days", "promised_days": 1, "extension_days": 0},
+      "form": {"fields": [{"id": "note", "label": "备注", "type": "string"}]},
+      "steps": [
+        {"id": "review", "title": "审查", "role": "reviewer", "time_limit_days": 3,
+         "time_limit_unit": "natural_days",
+         "actions": {"approve": {"title": "准予", "decision": "approve"}}}
+      ]
+    })");
+    DiagnosticSink sink("natural-item.json", nullptr);
+    auto compiled = CompileItem(
+        root,
+        [](const std::string& id) { return id == "cn-mainland" ? ShippedCalendar() : nullptr; },
+        &sink);
+    for (const Diagnostic& d : sink.diagnostics()) {
+      if (d.severity == Severity::kError) ADD_FAILURE() << FormatDiagnostic(d);
+    }
+    return compiled;
+  }();
+  return item;
+}
+
+// Accepted Fri 2026-09-18: + 15 natural days = Sat 10-03, inside 国庆节 (10-01..10-07), so the
+// period ends on the first working day after the rest, Thu 10-08 (民法典 art. 203). The promise (1
+// working day) ends on the make-up Sunday 09-20.
+TEST(CaseClock, NaturalDayLimitEndingInTheNationalDayHoliday) {
+  const Item& item = *NaturalDayItem();
+  CaseState s = Accepted(T("2026-09-18T10:00:00+08:00"));
+  ClockView c = ComputeClock(item, s, T("2026-09-18T11:00:00+08:00"));
+  EXPECT_EQ(Iso(c.statutory_due), "2026-10-08");
+  EXPECT_EQ(Iso(c.promised_due), "2026-09-20");
+  EXPECT_EQ(c.statutory_unit, DayUnit::kNaturalDays);
+  EXPECT_EQ(c.promised_unit, DayUnit::kWorkingDays);
+  EXPECT_EQ(c.statutory_days_left, 20);  // natural days to 10-08
+  EXPECT_FALSE(c.provisional);
+  // On 10-03, the nominal 15th day, five natural days are left: not overdue.
+  c = ComputeClock(item, s, T("2026-10-03T12:00:00+08:00"));
+  EXPECT_EQ(c.statutory_days_left, 5);
+  EXPECT_NE(c.light, Light::kRed);
+  // On 10-08 itself: the last day.
+  c = ComputeClock(item, s, T("2026-10-08T17:00:00+08:00"));
+  EXPECT_EQ(c.statutory_days_left, 0);
+  EXPECT_NE(c.light, Light::kRed);
+  // On 10-09: one day late, red.
+  c = ComputeClock(item, s, T("2026-10-09T09:00:00+08:00"));
+  EXPECT_EQ(c.statutory_days_left, -1);
+  EXPECT_EQ(c.light, Light::kRed);
+  // The overdue timer fires at the end of 10-08, Beijing time.
+  auto timer = NextTimer(item, s, T("2026-09-18T11:00:00+08:00"));
+  ASSERT_TRUE(timer.has_value());
+  EXPECT_EQ(timer->action, "mark_overdue");
+  EXPECT_EQ(timer->due, T("2026-10-09T00:00:00+08:00"));
+  // The step's own limit (3 natural days from 09-18 = Mon 09-21, a working day).
+  c = ComputeClock(item, s, T("2026-09-19T11:00:00+08:00"));
+  ASSERT_TRUE(c.step.has_value());
+  EXPECT_EQ(FormatIsoDay(c.step->due), "2026-09-21");
+  EXPECT_EQ(c.step->days_left, 2);
+  EXPECT_EQ(c.step->unit, DayUnit::kNaturalDays);
+}
+
+// A pause excludes the natural days in (A, B] from a natural-day limit.
+TEST(CaseClock, APauseMovesANaturalDayLimitByNaturalDays) {
+  const Item& item = *NaturalDayItem();
+  // Accepted Mon 2026-03-02: + 15 = Tue 03-17. Suspended Wed 03-04 .. Mon 03-09: 5 natural days
+  // excluded (03-05..03-09) -> + 20 = Sun 03-22, a rest day -> Mon 03-23.
+  CaseState s = Accepted(T("2026-03-02T10:00:00+08:00"));
+  EXPECT_EQ(Iso(ComputeClock(item, s, T("2026-03-02T11:00:00+08:00")).statutory_due), "2026-03-17");
+  PauseInterval pause;
+  pause.start = T("2026-03-04T10:00:00+08:00");
+  pause.end = T("2026-03-09T10:00:00+08:00");
+  s.pauses.push_back(pause);
+  ClockView c = ComputeClock(item, s, T("2026-03-10T10:00:00+08:00"));
+  EXPECT_EQ(Iso(c.statutory_due), "2026-03-23");
+  EXPECT_EQ(c.statutory_days_left, 13);  // 03-10 .. 03-23
+}
+
+// ---- Delivery (art. 44) -------------------------------------------------------------------------
+
+// Granted Thu 2026-09-24: the certificate is due 10 working days later: 09-28 (1), 29, 30 (3),
+// [10-01..10-07 国庆节], 10-08 (4), 10-09 (5), 10-10 make-up (6), 10-12 (7), 13 (8), 14 (9),
+// 10-15 (10).
+CaseState Granted() {
+  CaseState s = Accepted(T("2026-09-22T10:00:00+08:00"));
+  s.status = CaseStatus::kApproved;
+  s.decision = Decision::kApprove;
+  s.step.reset();
+  s.decided_at = s.updated_at = T("2026-09-24T10:00:00+08:00");
+  return s;
+}
+
+TEST(CaseClock, DeliveryDueTenWorkingDaysAfterTheGrant) {
+  CaseState s = Granted();
+  ClockView c = ComputeClock(I(), s, T("2026-09-24T11:00:00+08:00"));
+  EXPECT_EQ(Iso(c.delivery_due), "2026-10-15");
+  EXPECT_EQ(c.delivery_days_left, 10);
+  EXPECT_FALSE(c.delivery_overdue);
+  EXPECT_EQ(c.delivery_light, Light::kGreen);
+  EXPECT_EQ(c.light, Light::kGreen);
+  // 10-12: 3 working days left (13, 14, 15) > the item's 2: green; 10-13: 2 left, yellow.
+  EXPECT_EQ(ComputeClock(I(), s, T("2026-10-12T11:00:00+08:00")).delivery_light, Light::kGreen);
+  c = ComputeClock(I(), s, T("2026-10-13T11:00:00+08:00"));
+  EXPECT_EQ(c.delivery_days_left, 2);
+  EXPECT_EQ(c.delivery_light, Light::kYellow);
+  // 10-15 is the last day; 10-16 undelivered is late: red, and the case's light with it.
+  EXPECT_FALSE(ComputeClock(I(), s, T("2026-10-15T23:00:00+08:00")).delivery_overdue);
+  c = ComputeClock(I(), s, T("2026-10-16T09:00:00+08:00"));
+  EXPECT_TRUE(c.delivery_overdue);
+  EXPECT_EQ(c.delivery_days_left, -1);
+  EXPECT_EQ(c.delivery_light, Light::kRed);
+  EXPECT_EQ(c.light, Light::kRed);
+  json j = ClockToJson(c);
+  EXPECT_EQ(j["delivery"]["due"], "2026-10-15");
+  EXPECT_EQ(j["delivery"]["overdue"], true);
+  EXPECT_EQ(j["delivery"]["light"], "red");
+  EXPECT_EQ(j["delivery"]["delivered"], false);
+}
+
+TEST(CaseClock, DeliveryOnTimeStaysGreenAndALateOneStaysRed) {
+  CaseState s = Granted();
+  s.status = CaseStatus::kClosed;
+  s.delivered_at = s.updated_at = T("2026-10-14T10:00:00+08:00");
+  ClockView c = ComputeClock(I(), s, T("2027-03-01T10:00:00+08:00"));
+  EXPECT_FALSE(c.delivery_overdue);
+  EXPECT_EQ(c.delivery_days_left, 1);  // frozen at the delivery
+  EXPECT_EQ(c.delivery_light, Light::kGreen);
+  EXPECT_EQ(c.light, Light::kGreen);
+  s.delivered_at = s.updated_at = T("2026-10-19T10:00:00+08:00");
+  c = ComputeClock(I(), s, T("2027-03-01T10:00:00+08:00"));
+  EXPECT_TRUE(c.delivery_overdue);
+  EXPECT_EQ(c.delivery_days_left, -2);  // 10-16, 10-19
+  EXPECT_EQ(c.light, Light::kRed);
+}
+
+TEST(CaseClock, NoDeliveryClockWithoutAGrant) {
+  CaseState s = Granted();
+  s.decision = Decision::kDeny;
+  s.status = CaseStatus::kDenied;
+  EXPECT_FALSE(ComputeClock(I(), s, T("2026-12-01T10:00:00+08:00")).delivery_due.has_value());
+  s = Granted();
+  s.status = CaseStatus::kRevoked;  // revoked before delivery: nothing left to deliver
+  EXPECT_FALSE(ComputeClock(I(), s, T("2026-12-01T10:00:00+08:00")).delivery_due.has_value());
+  EXPECT_EQ(ClockToJson(ComputeClock(I(), s, T("2026-12-01T10:00:00+08:00")))["delivery"], nullptr);
+}
+
+// A grant late in December: the 10th working day falls in 2027, which the calendar does not cover.
+TEST(CaseClock, DeliveryDueInAnUncoveredYearIsProvisional) {
+  CaseState s = Granted();
+  s.decided_at = s.updated_at = T("2026-12-24T10:00:00+08:00");
+  ClockView c = ComputeClock(I(), s, T("2026-12-24T11:00:00+08:00"));
+  // 12-25 (1), 28..31 (2-5), 2027-01-01 counted provisionally (6), 01-04..07 (7-10).
+  EXPECT_EQ(Iso(c.delivery_due), "2027-01-07");
+  EXPECT_TRUE(c.delivery_due_provisional);
+  EXPECT_TRUE(c.provisional);
 }
 
 }  // namespace

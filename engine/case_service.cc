@@ -849,4 +849,34 @@ Result<LightCounts> CaseService::CountLights() {
   return counts;
 }
 
+Result<LightCounts> CaseService::CountDeliveries() {
+  const Instant now = clock_->Now();
+  LightCounts counts;
+  CaseFilter filter;
+  filter.status = CaseStatusCode(CaseStatus::kApproved);
+  filter.limit = 500;
+  int64_t read = 0;
+  while (true) {
+    auto records = store_->ListCases(filter);
+    if (!records.ok()) return records.status();
+    for (const CaseRecord& r : *records) {
+      if (read >= kMaxCountedDeliveries) {
+        ++counts.unknown;
+        continue;
+      }
+      ++read;
+      auto view = Get(r.id);
+      if (!view.ok()) continue;
+      const ClockView clock = ComputeClock(*view->item, view->state, now);
+      if (!clock.delivery_due) continue;  // a bundle's own record, or no grant
+      (clock.delivery_light == Light::kRed      ? counts.red
+       : clock.delivery_light == Light::kYellow ? counts.yellow
+                                                : counts.green)++;
+    }
+    if (static_cast<int>(records->size()) < filter.limit) break;
+    filter.after_id = records->back().id;
+  }
+  return counts;
+}
+
 }  // namespace tongban

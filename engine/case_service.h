@@ -104,15 +104,33 @@ struct BundlePartView {
   std::optional<CaseView> child;  // when the part's case exists
 };
 
+// A stage's promise (Bundle::stages): it starts when the first of its parts is accepted (受理) and
+// stops when every one of its parts has ended; before it starts there is no due date.
+struct BundleStageClock {
+  std::string id;
+  std::string title;
+  DayUnit unit = DayUnit::kWorkingDays;
+  int promised_days = 0;
+  bool started = false;
+  bool stopped = false;
+  std::optional<Day> due;
+  bool due_provisional = false;
+  int days_left = 0;  // in `unit`; frozen when the stage stops
+  Light light = Light::kGreen;
+};
+
 struct BundleView {
   BundleState state;
   std::shared_ptr<const Bundle> bundle;
   std::vector<BundlePartView> parts;
   std::vector<std::string> correction;    // the combined correction notice, bundle material ids
-  std::optional<Day> promised_due;        // the bundle's own promise
+  std::optional<Day> promised_due;        // the bundle's own promise; none when it has only stages
   bool promised_due_provisional = false;  // counted through a year the calendar does not cover
   int promised_days_left = 0;
-  Light light = Light::kGreen;
+  std::vector<BundleStageClock> stages;
+  // Any date of the bundle's clock (whole, stages) or of its parts' clocks is 暂定.
+  bool provisional = false;
+  Light light = Light::kGreen;  // the worst of the whole promise's and the stages' lights
   Instant as_of{};
 };
 
@@ -259,6 +277,12 @@ class CaseService {
   // kMaxComputedLights of them; FireDueTimers rewrites them). Status codes: the store's.
   Result<LightCounts> CountLights();
   static constexpr int kMaxComputedLights = 5000;
+  // Granted cases whose certificate is not yet delivered (status approved), by delivery light
+  // (art. 44: green, yellow near the 10th working day, red past it), computed from their stored
+  // snapshots at scrape time — such cases are few, since delivery follows a grant within days; at
+  // most kMaxCountedDeliveries are read, `unknown` counts the rest. Status codes: the store's.
+  Result<LightCounts> CountDeliveries();
+  static constexpr int kMaxCountedDeliveries = 5000;
 
   // --- Bundles (一件事集成办)
   // Applies for a bundle: works out which parts apply from the form, and creates the bundle case

@@ -553,21 +553,60 @@ BundleView CaseService::MakeBundleView(BundleState state, std::shared_ptr<const 
     view.parts.push_back(std::move(part));
   }
   view.correction = view.state.CombinedCorrection(bundle);
-  // The bundle's own promise runs from submission until every part is decided.
   const Calendar& calendar = *bundle.calendar;
-  Day start = calendar.LocalDate(view.state.created_at);
-  WorkingDayDate promised_due = calendar.AddWorkingDays(start, bundle.promised_days);
-  view.promised_due = promised_due.day;
-  view.promised_due_provisional = promised_due.provisional;
   const std::string status = view.state.Status();
   const bool stopped = status == "ready" || status == "delivered" || status == "withdrawn";
-  Instant end = stopped ? view.state.updated_at : now;
-  int used = calendar.CountWorkingDays(start, calendar.LocalDate(end)).days;
-  view.promised_days_left = bundle.promised_days - used;
-  if (view.promised_days_left < 0 || calendar.LocalDate(end) > *view.promised_due) {
-    view.light = Light::kRed;
-  } else if (view.promised_days_left <= 1) {
-    view.light = Light::kYellow;
+  // A promise of `days` in `unit` from `start` seen at `end`: its due date, days left and light
+  // (yellow on the last day, red once it has passed).
+  auto promise = [&](Day start, int days, DayUnit unit, Instant end, std::optional<Day>* due,
+                     bool* due_provisional, int* days_left, Light* light) {
+    WorkingDayDate d = calendar.AddDays(start, days, unit);
+    *due = d.day;
+    *due_provisional = d.provisional;
+    Day end_day = calendar.LocalDate(end);
+    *days_left = calendar.DaysUntil(end_day, d.day, unit).days;
+    *light = end_day > d.day ? Light::kRed : *days_left <= 1 ? Light::kYellow : Light::kGreen;
+    view.provisional |= d.provisional;
+  };
+  // The bundle's own promise runs from submission until every part is decided.
+  if (bundle.promised_days > 0) {
+    promise(calendar.LocalDate(view.state.created_at), bundle.promised_days, bundle.promised_unit,
+            stopped ? view.state.updated_at : now, &view.promised_due,
+            &view.promised_due_provisional, &view.promised_days_left, &view.light);
+  }
+  // Each stage's promise runs from its first part's acceptance (受理) to its last part's end, so
+  // neither the time between stages (a construction period) nor a part waiting for the applicant's
+  // materials is anybody's promise.
+  for (const BundleStage& stage : bundle.stages) {
+    BundleStageClock clock;
+    clock.id = stage.id;
+    clock.title = stage.title;
+    clock.unit = stage.promised_unit;
+    clock.promised_days = stage.promised_days;
+    std::optional<Instant> start;
+    std::optional<Instant> end;
+    bool all_ended = true;
+    for (size_t i : stage.parts) {
+      const BundlePartView& part = view.parts[i];
+      if (!part.state.ended()) all_ended = false;
+      if (!part.child) continue;
+      const CaseState& child = part.child->state;
+      if (child.accepted_at && (!start || *child.accepted_at < *start)) start = child.accepted_at;
+      Instant ended_at = child.decided_at.value_or(child.updated_at);
+      if (!end || ended_at > *end) end = ended_at;
+    }
+    clock.started = start.has_value();
+    clock.stopped = clock.started && all_ended;
+    if (clock.started) {
+      promise(calendar.LocalDate(*start), stage.promised_days, stage.promised_unit,
+              clock.stopped ? *end : now, &clock.due, &clock.due_provisional, &clock.days_left,
+              &clock.light);
+      view.light = std::max(view.light, clock.light);
+    }
+    view.stages.push_back(std::move(clock));
+  }
+  for (const BundlePartView& part : view.parts) {
+    if (part.child) view.provisional |= part.child->clock.provisional;
   }
   return view;
 }
@@ -600,9 +639,26 @@ nlohmann::json BundleViewToJson(const BundleView& v) {
   }
   j["parts"] = parts;
   j["correction_notice"] = {{"materials", v.correction}};
+  nlohmann::json stages = nlohmann::json::array();
+  for (const BundleStageClock& stage : v.stages) {
+    stages.push_back({{"id", stage.id},
+                      {"title", stage.title},
+                      {"promised_days", stage.promised_days},
+                      {"unit", DayUnitName(stage.unit)},
+                      {"started", stage.started},
+                      {"stopped", stage.stopped},
+                      {"due", stage.due ? nlohmann::json(FormatIsoDay(*stage.due)) : nullptr},
+                      {"due_provisional", stage.due_provisional},
+                      {"days_left", stage.started ? nlohmann::json(stage.days_left) : nullptr},
+                      {"light", LightName(stage.light)}});
+  }
   j["clock"] = {
       {"promised_due", v.promised_due ? nlohmann::json(FormatIsoDay(*v.promised_due)) : nullptr},
-      {"promised_days_left", v.promised_days_left},
+      {"promised_due_provisional", v.promised_due_provisional},
+      {"promised_days_left", v.promised_due ? nlohmann::json(v.promised_days_left) : nullptr},
+      {"promised_unit", DayUnitName(v.bundle->promised_unit)},
+      {"stages", stages},
+      {"provisional", v.provisional},
       {"light", LightName(v.light)}};
   j["as_of"] = FormatTimestamp(v.as_of);
   return j;

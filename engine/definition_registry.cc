@@ -35,7 +35,8 @@ Identity IdentityOf(const DefinitionSet::File& file) {
 Status DefinitionRegistry::Rebuild(const std::vector<DefinitionRecord>& records) {
   DefinitionSet set;
   for (const DefinitionRecord& r : records) {
-    set.AddText(r.kind + "/" + r.id + "@" + std::to_string(r.version), r.text, true, r.deployed_at);
+    set.AddText(r.kind + "/" + r.id + "@" + std::to_string(r.version), r.text, true, r.deployed_at,
+                true);
   }
   set.Compile();
   if (set.HasErrors()) {
@@ -128,7 +129,9 @@ Result<DeployOutcome> DefinitionRegistry::Check(
   }
   for (const DefinitionRecord& r : existing) {
     std::string key = r.kind + "/" + r.id + "@" + std::to_string(r.version);
-    if (incoming.count(key) == 0) set.AddText("deployed:" + key, r.text, false, r.deployed_at);
+    if (incoming.count(key) == 0) {
+      set.AddText("deployed:" + key, r.text, false, r.deployed_at, true);
+    }
   }
   for (size_t i = 0; i < texts.size(); ++i)
     set.AddText(texts[i].first, texts[i].second, true, deployed_at[i]);

@@ -42,11 +42,15 @@ const std::vector<std::string> kExpectKeys = {"status",
                                               "issued_in_name",
                                               "issued_in_seal",
                                               "received_by",
-                                              "blocking_credit_records"};
+                                              "blocking_credit_records",
+                                              "delivery_due",
+                                              "delivery_days_left",
+                                              "delivery_overdue",
+                                              "delivery_light"};
 // On a bundle case (a step without "part" in a bundle scenario).
-const std::vector<std::string> kBundleExpectKeys = {"status",     "outcome",      "parts",
-                                                    "correction", "promised_due", "light",
-                                                    "events",     "last_action",  "verify"};
+const std::vector<std::string> kBundleExpectKeys = {
+    "status", "outcome",     "parts",  "correction", "promised_due", "light",
+    "events", "last_action", "verify", "stages",     "provisional"};
 
 std::string Dump(const nlohmann::json& j) {
   return j.dump();
@@ -93,6 +97,16 @@ nlohmann::json Observe(const std::string& key, const CaseView& v, const std::vec
   if (key == "overdue_recorded") return v.state.overdue_recorded;
   if (key == "verification") return VerificationName(v.state.verification);
   if (key == "verification_due") return day(v.clock.verification_due);
+  if (key == "delivery_due") return day(v.clock.delivery_due);
+  if (key == "delivery_days_left") {
+    return v.clock.delivery_due ? nlohmann::json(v.clock.delivery_days_left)
+                                : nlohmann::json(nullptr);
+  }
+  if (key == "delivery_overdue") return v.clock.delivery_overdue;
+  if (key == "delivery_light") {
+    return v.clock.delivery_due ? nlohmann::json(LightName(v.clock.delivery_light))
+                                : nlohmann::json(nullptr);
+  }
   if (key == "issued_in_name") return v.state.issued_in_name;
   if (key == "issued_in_seal") return v.state.issued_in_seal;
   if (key == "received_by") return v.state.received_by;
@@ -121,6 +135,17 @@ nlohmann::json ObserveBundle(const std::string& key, const BundleView& v,
     return v.promised_due ? nlohmann::json(FormatIsoDay(*v.promised_due)) : nlohmann::json(nullptr);
   }
   if (key == "light") return LightName(v.light);
+  if (key == "provisional") return v.provisional;
+  if (key == "stages") {
+    // stage id → {due, light}: what a page shows of each stage's promise.
+    nlohmann::json stages = nlohmann::json::object();
+    for (const BundleStageClock& stage : v.stages) {
+      stages[stage.id] = {
+          {"due", stage.due ? nlohmann::json(FormatIsoDay(*stage.due)) : nlohmann::json(nullptr)},
+          {"light", LightName(stage.light)}};
+    }
+    return stages;
+  }
   if (key == "events") return events.size();
   if (key == "last_action") return events.empty() ? "" : events.back().action;
   if (key == "verify") return service.Verify(v.state.id).ok;

@@ -70,6 +70,7 @@ class BundleCompiler {
       bundle_.materials = ReadMaterialList(*list, top.PointerOf("materials"), sink_);
     }
     ReadParts(top);
+    ReadStages();
     ResolveDependencies();
     CheckCycles();
     if (sink_->has_errors()) return nullptr;
@@ -92,9 +93,16 @@ class BundleCompiler {
     const nlohmann::json* limits = top.Object("time_limits", true);
     if (limits == nullptr) return;
     ObjectReader r(*limits, top.PointerOf("time_limits"), sink_,
-                   {"calendar", "promised_days", "note"});
+                   {"calendar", "promised_days", "promised_unit", "stages", "note"});
     bundle_.calendar_id = r.Slug("calendar", true).value_or("");
-    bundle_.promised_days = static_cast<int>(r.Integer("promised_days", true, 1, 3650).value_or(0));
+    stages_ = r.Array("stages", false);
+    stages_pointer_ = r.PointerOf("stages");
+    // A bundle promises for the whole, per stage, or both; never nothing.
+    bundle_.promised_days =
+        static_cast<int>(r.Integer("promised_days", stages_ == nullptr, 1, 3650).value_or(0));
+    if (auto unit = r.Enum("promised_unit", false, DayUnitNames())) {
+      bundle_.promised_unit = ParseDayUnit(*unit).value_or(DayUnit::kWorkingDays);
+    }
     bundle_.time_note = r.String("note", false).value_or("");
     if (!bundle_.calendar_id.empty() && IsSlug(bundle_.calendar_id)) {
       bundle_.calendar = find_calendar_ ? find_calendar_(bundle_.calendar_id) : nullptr;
@@ -494,9 +502,71 @@ class BundleCompiler {
     }
   }
 
+  // Stages: each a group of parts with a promise of its own; a part belongs to one stage at most.
+  void ReadStages() {
+    if (stages_ == nullptr) return;
+    if (stages_->empty()) {
+      sink_->Error(stages_pointer_, "empty-list",
+                   "\"stages\" is empty: list the stages, or leave the key out");
+      return;
+    }
+    std::map<std::string, size_t> stage_of_part;
+    std::set<std::string> ids;
+    for (size_t i = 0; i < stages_->size(); ++i) {
+      std::string pointer = JoinJsonPointer(stages_pointer_, i);
+      ObjectReader r((*stages_)[i], pointer, sink_,
+                     {"id", "title", "parts", "promised_days", "promised_unit", "note"});
+      if (!r.valid()) continue;
+      BundleStage stage;
+      stage.id = r.Slug("id", true).value_or("");
+      stage.title = r.String("title", true).value_or("");
+      stage.promised_days = static_cast<int>(r.Integer("promised_days", true, 1, 3650).value_or(0));
+      if (auto unit = r.Enum("promised_unit", false, DayUnitNames())) {
+        stage.promised_unit = ParseDayUnit(*unit).value_or(DayUnit::kWorkingDays);
+      }
+      r.String("note", false);
+      if (!stage.id.empty() && !ids.insert(stage.id).second) {
+        sink_->Error(r.PointerOf("id"), "duplicate-id",
+                     "stage \"" + stage.id + "\" is defined twice");
+      }
+      if (const nlohmann::json* parts = r.Array("parts", true)) {
+        if (parts->empty()) {
+          sink_->Error(r.PointerOf("parts"), "empty-list", "a stage needs at least one part");
+        }
+        for (size_t k = 0; k < parts->size(); ++k) {
+          std::string part_pointer = JoinJsonPointer(r.PointerOf("parts"), k);
+          const nlohmann::json& v = (*parts)[k];
+          std::string name = v.is_string() ? v.get<std::string>() : "";
+          auto it = part_index_.find(name);
+          if (it == part_index_.end()) {
+            std::string message = "stage \"" + stage.id + "\" names no part \"" + name + "\"";
+            std::vector<std::string> names;
+            for (const auto& [id, index] : part_index_)
+              names.push_back(id);
+            std::string suggestion = ClosestMatch(name, names);
+            if (!suggestion.empty()) message += "; did you mean \"" + suggestion + "\"?";
+            sink_->Error(part_pointer, "unknown-part", message);
+            continue;
+          }
+          auto [previous, fresh] = stage_of_part.insert({name, i});
+          if (!fresh) {
+            sink_->Error(part_pointer, "duplicate-id",
+                         "part \"" + name + "\" is already in stage " +
+                             std::to_string(previous->second) +
+                             ": a part belongs to one stage at most");
+            continue;
+          }
+          stage.parts.push_back(it->second);
+        }
+      }
+      bundle_.stages.push_back(std::move(stage));
+    }
+  }
+
   // Parts that wait for others run after them, so their promises add up along a chain of "after";
   // the longest chain is what the items promise for the whole bundle.
   void WarnPromise() {
+    if (bundle_.promised_days == 0) return;  // promises per stage only
     const size_t n = bundle_.parts.size();
     std::vector<int> finish(n, -1);
     std::vector<std::optional<size_t>> via(n);
@@ -564,6 +634,8 @@ class BundleCompiler {
   DiagnosticSink* sink_;
   Bundle bundle_;
   std::map<std::string, size_t> part_index_;
+  const nlohmann::json* stages_ = nullptr;
+  std::string stages_pointer_;
   std::vector<std::string> part_pointers_;
   std::vector<std::vector<std::pair<std::string, std::string>>> pending_after_;
   std::vector<bool> has_form_map_;
@@ -675,12 +747,25 @@ nlohmann::json BundleSummaryJson(const Bundle& bundle) {
     if (part.when) p["when"] = part.when->source();
     parts.push_back(p);
   }
+  nlohmann::json stages = nlohmann::json::array();
+  for (const BundleStage& stage : bundle.stages) {
+    nlohmann::json ids = nlohmann::json::array();
+    for (size_t i : stage.parts)
+      ids.push_back(bundle.parts[i].id);
+    stages.push_back({{"id", stage.id},
+                      {"title", stage.title},
+                      {"parts", ids},
+                      {"promised_days", stage.promised_days},
+                      {"promised_unit", DayUnitName(stage.promised_unit)}});
+  }
   return {{"id", bundle.id},
           {"version", bundle.version},
           {"title", bundle.title},
           {"lead_organ", {{"id", bundle.lead_organ.id}, {"name", bundle.lead_organ.name}}},
           {"calendar", bundle.calendar_id},
           {"promised_days", bundle.promised_days},
+          {"promised_unit", DayUnitName(bundle.promised_unit)},
+          {"stages", stages},
           {"parts", parts},
           {"content_hash", bundle.content_hash}};
 }

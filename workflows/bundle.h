@@ -5,8 +5,11 @@
 // whether the part applies (no employees → no social-insurance registration), the parts it must
 // wait for (serial dependencies; parts without dependencies run in parallel), and how the bundle's
 // form fields and materials map onto the item's. A material needed by several items is supplied
-// once and mapped to each. The bundle has a lead organ (牵头部门) and a promised time limit of its
-// own.
+// once and mapped to each. The bundle has a lead organ (牵头部门) and promised time limits of its
+// own: one for the whole bundle, and/or one per stage (a group of parts, e.g. the permit stage and
+// the acceptance stage of a construction project), each running from the acceptance of the stage's
+// first part to its parts' decisions, so that time no organ holds (the construction itself, the
+// applicant's materials) is never promised.
 //
 // The compiler checks that every part's item exists, that the mapping covers every required field
 // of each item's form with a field of a compatible type, that every required material of each item
@@ -63,16 +66,28 @@ struct BundlePart {
   std::map<std::string, std::string> material_map;
 };
 
+// A stage's promise: from the day its first part is accepted to the day its last part is decided.
+struct BundleStage {
+  std::string id;
+  std::string title;
+  std::vector<size_t> parts;  // indices into Bundle::parts
+  int promised_days = 0;
+  DayUnit promised_unit = DayUnit::kWorkingDays;
+};
+
 struct Bundle {
   std::string id;
   int version = 1;
   std::string title;
   std::string description;
   Organ lead_organ;
-  // The bundle's own promise, in working days from submission, on `calendar`.
+  // The bundle's own promise, from submission until every part is decided, on `calendar`; 0 when
+  // the bundle promises per stage only.
   std::string calendar_id;
   std::shared_ptr<const Calendar> calendar;
   int promised_days = 0;
+  DayUnit promised_unit = DayUnit::kWorkingDays;
+  std::vector<BundleStage> stages;
   std::string time_note;
   std::vector<FormField> form;
   std::vector<Material> materials;
@@ -107,8 +122,9 @@ std::shared_ptr<const Bundle> CompileBundle(
     const std::function<std::shared_ptr<const Calendar>(const std::string&)>& find_calendar,
     DiagnosticSink* sink, const std::vector<std::string>& known_items = {});
 
-// {id, version, title, lead_organ, calendar, promised_days, content_hash, parts: [{id, title,
-// after: [part ids], item, item_version, item_title, organ, promised_days, when?}]}.
+// {id, version, title, lead_organ, calendar, promised_days, promised_unit, stages: [{id, title,
+// parts, promised_days, promised_unit}], content_hash, parts: [{id, title, after: [part ids], item,
+// item_version, item_title, organ, promised_days, when?}]}.
 nlohmann::json BundleSummaryJson(const Bundle& bundle);
 
 }  // namespace tongban

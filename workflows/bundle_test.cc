@@ -295,8 +295,45 @@ TEST_F(BundleTest, PromisedDaysAtLeastOne) {
   json b = ValidBundle();
   b["time_limits"]["promised_days"] = 0;
   ExpectError(b, "out-of-range", "/time_limits/promised_days", "must be between 1 and");
+  // Without stages (below) the whole bundle's promise is required.
   b["time_limits"].erase("promised_days");
   ExpectError(b, "missing-key", "/time_limits", "missing required key \"promised_days\"");
+}
+
+// A promise per stage (a group of parts) instead of, or besides, the whole bundle's.
+TEST_F(BundleTest, StagePromises) {
+  json b = ValidBundle();
+  b["time_limits"].erase("promised_days");
+  b["time_limits"]["stages"] = json::parse(R"([
+    {"id": "licensing", "title": "许可阶段", "parts": ["licence"], "promised_days": 2},
+    {"id": "filing", "title": "备案阶段", "parts": ["filing"], "promised_days": 5,
+     "promised_unit": "natural_days"}])");
+  Check(b);
+  auto bundle = set_->FindBundle("open-shop");
+  ASSERT_TRUE(bundle) << Dump();
+  EXPECT_EQ(bundle->promised_days, 0);  // no whole promise
+  ASSERT_EQ(bundle->stages.size(), 2u);
+  EXPECT_EQ(bundle->stages[0].parts, std::vector<size_t>{0});
+  EXPECT_EQ(bundle->stages[1].promised_unit, DayUnit::kNaturalDays);
+  json summary = BundleSummaryJson(*bundle);
+  EXPECT_EQ(summary["stages"][1]["parts"], json({"filing"}));
+  EXPECT_EQ(summary["stages"][1]["promised_unit"], "natural_days");
+
+  json unknown = b;
+  unknown["time_limits"]["stages"][1]["parts"][0] = "filling";
+  ExpectError(unknown, "unknown-part", "/time_limits/stages/1/parts/0", "did you mean \"filing\"?");
+  json twice = b;
+  twice["time_limits"]["stages"][1]["parts"][0] = "licence";
+  ExpectError(twice, "duplicate-id", "/time_limits/stages/1/parts/0", "one stage at most");
+  json same_id = b;
+  same_id["time_limits"]["stages"][1]["id"] = "licensing";
+  ExpectError(same_id, "duplicate-id", "/time_limits/stages/1/id", "defined twice");
+  json empty = b;
+  empty["time_limits"]["stages"] = json::array();
+  ExpectError(empty, "empty-list", "/time_limits/stages", "is empty");
+  json zero = b;
+  zero["time_limits"]["stages"][0]["promised_days"] = 0;
+  ExpectError(zero, "out-of-range", "/time_limits/stages/0/promised_days", "between 1 and");
 }
 
 TEST_F(BundleTest, AtLeastTwoParts) {

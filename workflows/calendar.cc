@@ -29,6 +29,25 @@ const std::vector<std::string> kWeekdayNames = {"sunday",   "monday", "tuesday",
 
 }  // namespace
 
+const char* DayUnitName(DayUnit unit) {
+  return unit == DayUnit::kNaturalDays ? "natural_days" : "working_days";
+}
+
+const char* DayUnitTitle(DayUnit unit) {
+  return unit == DayUnit::kNaturalDays ? "日" : "个工作日";
+}
+
+const std::vector<std::string>& DayUnitNames() {
+  static const std::vector<std::string> names = {"working_days", "natural_days"};
+  return names;
+}
+
+std::optional<DayUnit> ParseDayUnit(const std::string& name) {
+  if (name == "working_days") return DayUnit::kWorkingDays;
+  if (name == "natural_days") return DayUnit::kNaturalDays;
+  return std::nullopt;
+}
+
 std::optional<Day> ParseIsoDay(const std::string& text) {
   if (!IsIsoDate(text)) return std::nullopt;
   int y = std::stoi(text.substr(0, 4));
@@ -120,6 +139,27 @@ WorkingDayCount Calendar::CountWorkingDays(Day from, Day to) const {
     if (IsWorkingDay(d, &result.provisional)) ++result.days;
   }
   return result;
+}
+
+WorkingDayDate Calendar::AddDays(Day start, int n, DayUnit unit) const {
+  if (unit == DayUnit::kWorkingDays) return AddWorkingDays(start, n);
+  WorkingDayDate result{start + days(n), false};
+  if (n == 0) return result;
+  while (!IsWorkingDay(result.day, &result.provisional))
+    result.day += days(1);
+  return result;
+}
+
+WorkingDayCount Calendar::CountDays(Day from, Day to, DayUnit unit) const {
+  if (unit == DayUnit::kWorkingDays) return CountWorkingDays(from, to);
+  return WorkingDayCount{to > from ? static_cast<int>((to - from).count()) : 0, false};
+}
+
+WorkingDayCount Calendar::DaysUntil(Day today, Day due, DayUnit unit) const {
+  if (today <= due) return CountDays(today, due, unit);
+  WorkingDayCount late = CountDays(due, today, unit);
+  late.days = -late.days;
+  return late;
 }
 
 Day Calendar::LocalDate(Instant instant) const {

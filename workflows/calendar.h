@@ -7,6 +7,11 @@
 // days" and says so by setting `provisional`, so that nobody mistakes a guess for a statutory
 // deadline.
 //
+// A limit set by another law in bare days ("十五日", e.g. 社会保险法 art. 57) is counted in natural
+// days instead (art. 82 turns only the licensing law's own limits into working days): the start day
+// is not counted either, and a period whose last day is a statutory rest day ends on the first
+// working day after it (民法典 art. 203).
+//
 // Thread safety: immutable after construction; share it freely.
 #pragma once
 
@@ -49,6 +54,15 @@ struct WorkingDayCount {
   bool provisional = false;
 };
 
+// The unit a time limit is written in. Working days are the default of the language.
+enum class DayUnit { kWorkingDays, kNaturalDays };
+// "working_days" / "natural_days": the ids a definition writes and the API shows.
+const char* DayUnitName(DayUnit unit);
+// The Chinese unit after a number: "个工作日" / "日".
+const char* DayUnitTitle(DayUnit unit);
+std::optional<DayUnit> ParseDayUnit(const std::string& name);
+const std::vector<std::string>& DayUnitNames();
+
 struct CalendarYear {
   int year = 0;
   std::string source;
@@ -79,6 +93,17 @@ class Calendar {
   // Working days in the half-open interval (from, to]: days after `from` up to and including `to`.
   // Zero when to <= from.
   WorkingDayCount CountWorkingDays(Day from, Day to) const;
+
+  // The end of a period of `n` days in `unit` that starts on `start` (start not counted). In
+  // natural days: `start` + n, moved past rest days to the next working day (民法典 art. 203) —
+  // except n = 0, which ends on `start` itself, as in working days. `provisional` when a day
+  // whose kind decided the result lies in a year the calendar does not cover.
+  WorkingDayDate AddDays(Day start, int n, DayUnit unit) const;
+  // Days of `unit` in (from, to]; zero when to <= from. Natural days are never provisional.
+  WorkingDayCount CountDays(Day from, Day to, DayUnit unit) const;
+  // Days of `unit` from `today` to `due`: positive while `due` is ahead, negative once it has
+  // passed (how many days late), zero on the due day itself.
+  WorkingDayCount DaysUntil(Day today, Day due, DayUnit unit) const;
 
   // The local calendar date of an instant in this calendar's time zone, and the instant at which a
   // local date ends (the first instant of the next local day).

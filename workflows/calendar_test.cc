@@ -353,6 +353,66 @@ TEST(CalendarTest, ProvisionalOutsideCoveredYears) {
   EXPECT_TRUE(provisional);
 }
 
+// Natural days (a bare "十五日" of another law): the start day is not counted (民法典 art. 201) and
+// a period ending on a statutory rest day ends on the first working day after it (art. 203).
+TEST(CalendarTest, NaturalDaysEndingInTheNationalDayHoliday2026) {
+  const Calendar& c = Shipped();
+  // 2026-09-18 (Fri) + 15 natural days = 10-03 (Sat), inside 国庆节 10-01…10-07: ends 10-08 (Thu).
+  WorkingDayDate national_day = c.AddDays(D(2026, 9, 18), 15, DayUnit::kNaturalDays);
+  EXPECT_EQ(FormatIsoDay(national_day.day), "2026-10-08");
+  EXPECT_FALSE(national_day.provisional);
+  // The same limit in working days ends a week later (the make-ups 09-20 and 10-10 count).
+  EXPECT_EQ(FormatIsoDay(c.AddDays(D(2026, 9, 18), 15, DayUnit::kWorkingDays).day), "2026-10-15");
+  // 09-25 + 15 = 10-10, a Saturday that is a make-up workday: not a rest day, not moved.
+  EXPECT_EQ(FormatIsoDay(c.AddDays(D(2026, 9, 25), 15, DayUnit::kNaturalDays).day), "2026-10-10");
+  // 09-26 + 15 = 10-11, an ordinary Sunday: moved to Monday 10-12.
+  EXPECT_EQ(FormatIsoDay(c.AddDays(D(2026, 9, 26), 15, DayUnit::kNaturalDays).day), "2026-10-12");
+}
+
+TEST(CalendarTest, NaturalDaysOtherCases) {
+  const Calendar& c = Shipped();
+  // Ends on a working day: not moved.
+  EXPECT_EQ(FormatIsoDay(c.AddDays(D(2026, 3, 2), 15, DayUnit::kNaturalDays).day), "2026-03-17");
+  // Ends on an ordinary Saturday: moved to Monday.
+  EXPECT_EQ(FormatIsoDay(c.AddDays(D(2026, 3, 6), 15, DayUnit::kNaturalDays).day), "2026-03-23");
+  // Ends inside 春节 (02-15…02-23): the first working day after is 02-24.
+  EXPECT_EQ(FormatIsoDay(c.AddDays(D(2026, 2, 1), 15, DayUnit::kNaturalDays).day), "2026-02-24");
+  // Zero days: the start day itself, even a rest day (an instant promise).
+  EXPECT_EQ(FormatIsoDay(c.AddDays(D(2026, 10, 3), 0, DayUnit::kNaturalDays).day), "2026-10-03");
+  // Counting is plain: days after `from` up to and including `to`.
+  EXPECT_EQ(c.CountDays(D(2026, 9, 18), D(2026, 10, 8), DayUnit::kNaturalDays).days, 20);
+  EXPECT_EQ(c.CountDays(D(2026, 10, 8), D(2026, 9, 18), DayUnit::kNaturalDays).days, 0);
+  EXPECT_EQ(c.DaysUntil(D(2026, 10, 3), D(2026, 10, 8), DayUnit::kNaturalDays).days, 5);
+  EXPECT_EQ(c.DaysUntil(D(2026, 10, 10), D(2026, 10, 8), DayUnit::kNaturalDays).days, -2);
+  EXPECT_EQ(c.DaysUntil(D(2026, 10, 9), D(2026, 10, 8), DayUnit::kWorkingDays).days, -1);
+  EXPECT_EQ(c.DaysUntil(D(2026, 9, 30), D(2026, 10, 8), DayUnit::kWorkingDays).days, 1);
+  // Working days through AddDays are AddWorkingDays.
+  for (int n = 0; n < 30; ++n) {
+    EXPECT_EQ(c.AddDays(D(2026, 9, 24), n, DayUnit::kWorkingDays).day,
+              c.AddWorkingDays(D(2026, 9, 24), n).day);
+  }
+}
+
+TEST(CalendarTest, NaturalDaysProvisionalOnlyWhenAnUncoveredDayDecides) {
+  const Calendar& c = Shipped();
+  // 2026-12-20 + 15 = 2027-01-04 (Mon): whether it is a rest day is a guess, 2027 not covered.
+  WorkingDayDate into_2027 = c.AddDays(D(2026, 12, 20), 15, DayUnit::kNaturalDays);
+  EXPECT_EQ(FormatIsoDay(into_2027.day), "2027-01-04");
+  EXPECT_TRUE(into_2027.provisional);
+  WorkingDayDate in_2026 = c.AddDays(D(2026, 12, 1), 15, DayUnit::kNaturalDays);
+  EXPECT_EQ(FormatIsoDay(in_2026.day), "2026-12-16");
+  EXPECT_FALSE(in_2026.provisional);
+  EXPECT_FALSE(c.CountDays(D(2026, 12, 1), D(2027, 3, 1), DayUnit::kNaturalDays).provisional);
+}
+
+TEST(CalendarTest, DayUnitNames) {
+  EXPECT_STREQ(DayUnitName(DayUnit::kWorkingDays), "working_days");
+  EXPECT_STREQ(DayUnitName(DayUnit::kNaturalDays), "natural_days");
+  EXPECT_EQ(ParseDayUnit("natural_days"), DayUnit::kNaturalDays);
+  EXPECT_EQ(ParseDayUnit("working_days"), DayUnit::kWorkingDays);
+  EXPECT_FALSE(ParseDayUnit("calendar_days").has_value());
+}
+
 Instant At(Day day, int hours, int minutes = 0, int seconds = 0, int millis = 0) {
   return Instant(day) + std::chrono::hours(hours) + std::chrono::minutes(minutes) +
          std::chrono::seconds(seconds) + std::chrono::milliseconds(millis);

@@ -56,12 +56,13 @@ void DefinitionSet::AddPath(const std::string& path, bool report) {
 }
 
 void DefinitionSet::AddText(const std::string& name, std::string text, bool report,
-                            std::optional<Instant> deployed_at) {
+                            std::optional<Instant> deployed_at, bool stored) {
   File file;
   file.name = name;
   file.report = report;
   file.text = std::move(text);
   file.deployed_at = deployed_at;
+  file.stored = stored;
   files_.push_back(std::move(file));
 }
 
@@ -154,7 +155,7 @@ void DefinitionSet::Compile() {
   CalendarLookup lookup = [this](const std::string& id) { return FindCalendar(id); };
   for (File& file : files_) {
     if (!file.parsed || file.kind != "item") continue;
-    auto item = CompileItem(file.document.root(), lookup, file.sink.get());
+    auto item = CompileItem(file.document.root(), lookup, file.sink.get(), file.stored);
     if (item && claim(file, "item", item->id, item->version)) {
       items_[{item->id, item->version}] = item;
       item_deployed_at_[{item->id, item->version}] = file.deployed_at;

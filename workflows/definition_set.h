@@ -47,8 +47,10 @@ class DefinitionSet {
   // Adds a text under a display name (for definitions that arrive over HTTP, or from the store).
   // `deployed_at` is when the text was deployed (see above); a text without it is "not deployed
   // yet": it sees every item, and an item from it is seen only by texts without `deployed_at`.
+  // `stored`: read back from the store, so compiled under the rules it was deployed under (a rule
+  // the language added since is a warning on it, see CompileItem).
   void AddText(const std::string& name, std::string text, bool report = true,
-               std::optional<Instant> deployed_at = std::nullopt);
+               std::optional<Instant> deployed_at = std::nullopt, bool stored = false);
 
   // Roles declared by definitions outside this set (a server's deployed items), accepted in a
   // principals file besides the built-in ones and those the set's own items declare. A principals
@@ -92,6 +94,7 @@ class DefinitionSet {
     std::unique_ptr<DiagnosticSink> sink;
     nlohmann::json source;  // the parsed JSON, kept for deployment
     std::optional<Instant> deployed_at;
+    bool stored = false;
   };
   const std::vector<File>& files() const { return files_; }
 

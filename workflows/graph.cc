@@ -37,12 +37,18 @@ std::string DotText(const std::string& text) {
 
 std::string StepLabel(const Step& step) {
   std::string label = step.title + " (" + step.id + ", " + step.role;
-  if (step.time_limit_days) label += ", " + std::to_string(*step.time_limit_days) + " wd";
+  if (step.time_limit_days) {
+    label += ", " + std::to_string(*step.time_limit_days) +
+             (step.time_limit_unit == DayUnit::kNaturalDays ? " nd" : " wd");
+  }
   label += ")";
   if (!step.special_procedure.empty()) {
     label += " [special procedure " + step.special_procedure + ", clock paused]";
   } else if (!step.counts_toward_limit) {
     label += " [not counted, clock paused]";
+  }
+  if (step.excluded_by) {
+    label += " [excluded by " + step.excluded_by->citation + step.excluded_by->article + "]";
   }
   if (step.is_joint()) {
     label += " [joint";
@@ -201,7 +207,8 @@ std::string RenderDot(const Item& item, const DotOptions& options) {
       FrameTitle("suspend") + " / " + FrameTitle("resume") + "：暂停计时（第四十五条）";
   if (item.time_limits.extension_days > 0) {
     clock_note += "\n" + FrameTitle("extend") + "：一次，" +
-                  std::to_string(item.time_limits.extension_days) + " 个工作日";
+                  std::to_string(item.time_limits.extension_days) + " " +
+                  DayUnitTitle(item.time_limits.statutory_unit);
   }
   out << "    review_frame [shape=note, style=\"\", fontsize=10, label=\"" << DotText(clock_note)
       << "\"];\n";
@@ -294,15 +301,25 @@ std::vector<std::string> PartLines(const BundlePart& part) {
   if (part.item) {
     lines.push_back(part.item->title + " · " + part.item->id + " v" +
                     std::to_string(part.item->version));
-    lines.push_back(part.item->organ.name + " · " +
-                    std::to_string(part.item->time_limits.promised_days) + " wd");
+    lines.push_back(
+        part.item->organ.name + " · " + std::to_string(part.item->time_limits.promised_days) +
+        (part.item->time_limits.promised_unit == DayUnit::kNaturalDays ? " nd" : " wd"));
   }
   return lines;
 }
 
 std::string BundleTitle(const Bundle& bundle) {
+  std::string promise;
+  if (bundle.promised_days > 0) {
+    promise = ", " + std::to_string(bundle.promised_days) +
+              (bundle.promised_unit == DayUnit::kNaturalDays ? " nd" : " wd");
+  }
+  for (const BundleStage& stage : bundle.stages) {
+    promise += ", " + stage.title + " " + std::to_string(stage.promised_days) +
+               (stage.promised_unit == DayUnit::kNaturalDays ? " nd" : " wd");
+  }
   return bundle.title + " (" + bundle.id + " v" + std::to_string(bundle.version) + ", " +
-         bundle.lead_organ.name + ", " + std::to_string(bundle.promised_days) + " wd)";
+         bundle.lead_organ.name + promise + ")";
 }
 
 std::string WhenLabel(const BundlePart& part) {

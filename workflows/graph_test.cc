@@ -183,27 +183,49 @@ TEST(GraphTest, DotOfEveryShippedItemRenders) {
   }
 }
 
+// No shipped item has an art. 45 procedure since the food licence's on-site check counts (art.
+// 34): the scenarios' test item, whose 检测 step is one.
+std::shared_ptr<const Item> TestingItem() {
+  static const std::shared_ptr<const Item> item = [] {
+    DefinitionSet set;
+    set.AddPath(std::string(TONGBAN_SOURCE_DIR) + "/definitions/calendars", false);
+    set.AddPath(std::string(TONGBAN_SOURCE_DIR) +
+                "/tests/scenarios/items/product-testing-licence.json");
+    set.Compile();
+    EXPECT_FALSE(set.HasErrors());
+    return set.FindItem("product-testing-licence");
+  }();
+  return item;
+}
+
 TEST(GraphTest, SpecialProcedureStepsAreMarked) {
-  auto item = ShippedItem("food-business-licence");
+  auto item = TestingItem();
   ASSERT_TRUE(item);
-  auto index = item->StepIndex("inspection");
+  auto index = item->StepIndex("detection");
   ASSERT_TRUE(index);
-  ASSERT_EQ(item->steps[*index].special_procedure, "inspection");
+  ASSERT_EQ(item->steps[*index].special_procedure, "detection");
   std::string s = "s" + std::to_string(*index);
 
   std::string mermaid = RenderMermaid(*item);
   EXPECT_TRUE(Contains(mermaid, "  class " + s + " special\n"));
-  EXPECT_TRUE(Contains(LineWith(mermaid, "\" as " + s + "\n"), "special procedure inspection"));
+  EXPECT_TRUE(Contains(LineWith(mermaid, "\" as " + s + "\n"), "special procedure detection"));
   std::string dot_line = LineWith(RenderDot(*item), "    " + s + " [label=\"");
-  EXPECT_TRUE(Contains(dot_line, "special procedure inspection")) << dot_line;
+  EXPECT_TRUE(Contains(dot_line, "special procedure detection")) << dot_line;
   EXPECT_TRUE(Contains(dot_line, "fillcolor=\"#fde68a\"")) << dot_line;
 
-  // Steps that count are not marked.
+  // Steps that count are not marked — the food licence's on-site check among them.
   auto review = item->StepIndex("review");
   ASSERT_TRUE(review);
   std::string r = "s" + std::to_string(*review);
   EXPECT_FALSE(Contains(mermaid, "class " + r + " special"));
   EXPECT_FALSE(Contains(LineWith(RenderDot(*item), "    " + r + " [label=\""), "fillcolor"));
+  auto food = ShippedItem("food-business-licence");
+  ASSERT_TRUE(food);
+  auto inspection = food->StepIndex("inspection");
+  ASSERT_TRUE(inspection);
+  EXPECT_TRUE(food->steps[*inspection].counts_toward_limit);
+  EXPECT_FALSE(
+      Contains(RenderMermaid(*food), "class s" + std::to_string(*inspection) + " special"));
 }
 
 TEST(GraphTest, JointStepsAreMarked) {
@@ -225,10 +247,7 @@ TEST(GraphTest, JointStepsAreMarked) {
     EXPECT_TRUE(Contains(mermaid_line, party.title)) << party.title;
     EXPECT_TRUE(Contains(dot_line, party.title)) << party.title;
   }
-  // The expert review of the same item is a special procedure, the decision step is neither.
-  auto expert = item->StepIndex("expert_review");
-  ASSERT_TRUE(expert);
-  EXPECT_TRUE(Contains(mermaid, "  class s" + std::to_string(*expert) + " special\n"));
+  // The decision step is neither joint nor special.
   auto decide = item->StepIndex("decide");
   ASSERT_TRUE(decide);
   EXPECT_FALSE(Contains(mermaid, "class s" + std::to_string(*decide) + " "));
@@ -321,17 +340,16 @@ TEST(GraphTest, TitlesAreEscaped) {
 }
 
 TEST(GraphTest, GuardedActionsAreMarked) {
-  auto item = ShippedItem("joint-drawing-review");
+  auto item = ShippedItem("food-business-licence");
   ASSERT_TRUE(item);
-  const Step* step = item->FindStep("joint_review");
+  const Step* step = item->FindStep("review");
   ASSERT_TRUE(step);
-  ASSERT_TRUE(step->FindAction("refer_expert")->guard);
-  ASSERT_FALSE(step->FindAction("conclude")->guard);
+  ASSERT_TRUE(step->FindAction("pass")->guard);
+  ASSERT_FALSE(step->FindAction("order_inspection")->guard);
   std::string mermaid = RenderMermaid(*item);
-  EXPECT_TRUE(Contains(mermaid, " : refer_expert [guarded]\n"));
-  EXPECT_TRUE(Contains(mermaid, " : conclude\n"));
-  EXPECT_TRUE(
-      Contains(RenderDot(*item), "[label=\"超限高层建筑工程，提请抗震设防专项审查\\n（条件："))
+  EXPECT_TRUE(Contains(mermaid, " : pass [guarded]\n")) << mermaid;
+  EXPECT_TRUE(Contains(mermaid, " : order_inspection\n")) << mermaid;
+  EXPECT_TRUE(Contains(RenderDot(*item), "[label=\"审查通过，无需现场核查，提交决定\\n（条件："))
       << RenderDot(*item);
 }
 

@@ -94,9 +94,9 @@ const char* DecisionName(Decision d) {
 
 const std::vector<SpecialProcedureKind>& SpecialProcedureKinds() {
   static const std::vector<SpecialProcedureKind> kinds = {
-      {"hearing", "听证"},    {"testing", "检测"},   {"inspection", "检验"},
-      {"quarantine", "检疫"}, {"appraisal", "鉴定"}, {"expert_review", "专家评审"},
-      {"bidding", "招标"},    {"auction", "拍卖"},
+      {"hearing", "听证"},   {"bidding", "招标"},           {"auction", "拍卖"},
+      {"testing", "检验"},   {"detection", "检测"},         {"quarantine", "检疫"},
+      {"appraisal", "鉴定"}, {"expert_review", "专家评审"}, {"inspection", "勘验/现场核查", false},
   };
   return kinds;
 }
@@ -106,6 +106,13 @@ std::string SpecialProcedureTitle(const std::string& id) {
     if (id == kind.id) return kind.title;
   }
   return "";
+}
+
+bool IsArt45Procedure(const std::string& id) {
+  for (const SpecialProcedureKind& kind : SpecialProcedureKinds()) {
+    if (id == kind.id) return kind.art45;
+  }
+  return false;
 }
 
 }  // namespace tongban

@@ -54,7 +54,11 @@ struct TimeLimits {
   std::string calendar_id;
   std::shared_ptr<const Calendar> calendar;  // resolved at compile time
   int statutory_days = 0;
+  // The unit of the statutory limit and of its extension (an extension lengthens that limit):
+  // working days unless another law sets the limit in bare days (行政许可法 art. 82).
+  DayUnit statutory_unit = DayUnit::kWorkingDays;
   int promised_days = 0;
+  DayUnit promised_unit = DayUnit::kWorkingDays;  // also the unit of yellow_when_days_left
   int extension_days = 10;
   int yellow_when_days_left = 3;
   std::string note;
@@ -100,8 +104,12 @@ struct Step {
   std::string title;
   std::string role;
   std::optional<int> time_limit_days;
+  DayUnit time_limit_unit = DayUnit::kWorkingDays;
   bool counts_toward_limit = true;
-  std::string special_procedure;    // empty unless a special procedure (art. 45)
+  std::string special_procedure;  // empty unless a special procedure
+  // The rule of the item's own law that takes this step out of the limits, when art. 45 does not
+  // (an on-site check, say); required for every step that does not count but an art. 45 one.
+  std::optional<LegalCitation> excluded_by;
   std::vector<JointParty> parties;  // empty unless a joint step
   std::string completes_with;       // the action every party must take, for a joint step
   std::vector<Action> actions;      // in action id order (JSON objects are unordered)
@@ -149,14 +157,20 @@ const char* CaseTypeName(CaseType c);
 const char* NecessityName(Necessity n);
 const char* DecisionName(Decision d);
 
-// The special procedures of 行政许可法 art. 45 a step may be (their time does not count toward the
-// limits): the ids a definition writes, with their Chinese names (听证, 检验, 专家评审, …).
+// The special procedures a step may be (their time does not count toward the limits): the ids a
+// definition writes, with their Chinese names. Only art. 45's exact list (听证, 招标, 拍卖, 检验,
+// 检测, 检疫, 鉴定, 专家评审) pauses the clock on the law's own authority; any other kind
+// (勘验/现场核查, which art. 34 makes part of the review) pauses it only under a rule the item
+// cites in `excluded_by`.
 struct SpecialProcedureKind {
   const char* id;
   const char* title;
+  bool art45 = true;
 };
 const std::vector<SpecialProcedureKind>& SpecialProcedureKinds();
 // The Chinese name of a special procedure id; "" for an unknown one.
 std::string SpecialProcedureTitle(const std::string& id);
+// Whether `id` is one of art. 45's procedures (false for an unknown id).
+bool IsArt45Procedure(const std::string& id);
 
 }  // namespace tongban

@@ -32,8 +32,9 @@ T EnumAt(const std::vector<std::string>& names, const std::string& value) {
 
 class ItemCompiler {
  public:
-  ItemCompiler(const nlohmann::json& root, const CalendarLookup& calendars, DiagnosticSink* sink)
-      : root_(root), calendars_(calendars), sink_(sink) {}
+  ItemCompiler(const nlohmann::json& root, const CalendarLookup& calendars, DiagnosticSink* sink,
+               bool stored)
+      : root_(root), calendars_(calendars), sink_(sink), stored_(stored) {}
 
   std::shared_ptr<const Item> Run() {
     ObjectReader top(root_, "", sink_,
@@ -99,6 +100,44 @@ class ItemCompiler {
     party->organ.name = r.String("name", true).value_or("");
   }
 
+  static LegalCitation ReadCitation(ObjectReader& r) {
+    LegalCitation c;
+    c.citation = r.String("citation", true).value_or("");
+    c.article = r.String("article", false).value_or("");
+    c.url = r.String("url", false).value_or("");
+    return c;
+  }
+
+  std::optional<DayUnit> ReadUnit(ObjectReader& r, const std::string& key) {
+    auto name = r.Enum(key, false, DayUnitNames());
+    return name ? ParseDayUnit(*name) : std::nullopt;
+  }
+
+  // Art. 45 lists exactly which procedures are not counted; any other step kept out of the limits
+  // needs a rule of the item's own law that says so, cited in `excluded_by`. A stored definition
+  // deployed before this rule keeps its meaning (its cases were counted under it), with a warning.
+  void CheckExclusionCited(ObjectReader& r, const Step& step) {
+    if (step.counts_toward_limit || step.excluded_by || IsArt45Procedure(step.special_procedure))
+      return;
+    std::string what = step.special_procedure.empty()
+                           ? "a step that does not count toward the limits"
+                           : "special procedure \"" + step.special_procedure + "\" (" +
+                                 SpecialProcedureTitle(step.special_procedure) + ")";
+    std::string pointer =
+        r.PointerOf(step.special_procedure.empty() ? "counts_toward_limit" : "special_procedure");
+    std::string message =
+        what +
+        " is not in the list of 行政许可法 art. 45 "
+        "(听证、招标、拍卖、检验、检测、检疫、鉴定、专家评审); an "
+        "on-site check is part of the review (art. 34) and counts: make it an ordinary step, or "
+        "cite the rule of this item's law that excludes it from the limit in \"excluded_by\"";
+    if (stored_) {
+      sink_->Warning(pointer, "exclusion-not-cited", message);
+    } else {
+      sink_->Error(pointer, "exclusion-not-cited", message);
+    }
+  }
+
   void ReadLegalBasis(ObjectReader& top) {
     const nlohmann::json* list = top.Array("legal_basis", true);
     if (list == nullptr) return;
@@ -109,11 +148,7 @@ class ItemCompiler {
     for (size_t i = 0; i < list->size(); ++i) {
       ObjectReader r((*list)[i], JoinJsonPointer(top.PointerOf("legal_basis"), i), sink_,
                      {"citation", "article", "url"});
-      LegalCitation c;
-      c.citation = r.String("citation", true).value_or("");
-      c.article = r.String("article", false).value_or("");
-      c.url = r.String("url", false).value_or("");
-      item_.legal_basis.push_back(std::move(c));
+      item_.legal_basis.push_back(ReadCitation(r));
     }
   }
 
@@ -121,23 +156,27 @@ class ItemCompiler {
     const nlohmann::json* limits = top.Object("time_limits", true);
     if (limits == nullptr) return;
     ObjectReader r(*limits, top.PointerOf("time_limits"), sink_,
-                   {"calendar", "statutory_days", "promised_days", "extension_days",
-                    "yellow_when_days_left", "note"});
+                   {"calendar", "statutory_days", "statutory_unit", "promised_days",
+                    "promised_unit", "extension_days", "yellow_when_days_left", "note"});
     TimeLimits& t = item_.time_limits;
     t.calendar_id = r.Slug("calendar", true).value_or("");
     auto statutory = r.Integer("statutory_days", true, 0, 3650);
     auto promised = r.Integer("promised_days", true, 0, 3650);
     t.statutory_days = static_cast<int>(statutory.value_or(0));
     t.promised_days = static_cast<int>(promised.value_or(0));
+    t.statutory_unit = ReadUnit(r, "statutory_unit").value_or(DayUnit::kWorkingDays);
+    t.promised_unit = ReadUnit(r, "promised_unit").value_or(DayUnit::kWorkingDays);
     t.extension_days = static_cast<int>(r.Integer("extension_days", false, 0, 3650).value_or(10));
     t.yellow_when_days_left =
         static_cast<int>(r.Integer("yellow_when_days_left", false, 0, 3650).value_or(3));
     t.note = r.String("note", false).value_or("");
+    // A working day is never shorter than a natural day, so a promise in working days is checked
+    // against a natural-day statute by its number too: the strictest check that needs no dates.
     if (statutory && promised && *promised > *statutory) {
       sink_->Error(r.PointerOf("promised_days"), "promise-exceeds-statute",
-                   "the promised limit (" + std::to_string(*promised) +
-                       " working days) may not exceed the statutory limit (" +
-                       std::to_string(*statutory) + " working days)");
+                   "the promised limit (" + std::to_string(*promised) + " " +
+                       DayUnitName(t.promised_unit) + ") may not exceed the statutory limit (" +
+                       std::to_string(*statutory) + " " + DayUnitName(t.statutory_unit) + ")");
     }
     if (!t.calendar_id.empty() && IsSlug(t.calendar_id)) {
       t.calendar = calendars_ ? calendars_(t.calendar_id) : nullptr;
@@ -240,9 +279,10 @@ class ItemCompiler {
     for (size_t i = 0; i < list->size(); ++i) {
       std::string pointer = JoinJsonPointer(top.PointerOf("steps"), i);
       step_pointers_[i] = pointer;
-      ObjectReader r((*list)[i], pointer, sink_,
-                     {"id", "title", "role", "time_limit_days", "counts_toward_limit",
-                      "special_procedure", "joint", "actions"});
+      ObjectReader r(
+          (*list)[i], pointer, sink_,
+          {"id", "title", "role", "time_limit_days", "time_limit_unit", "counts_toward_limit",
+           "special_procedure", "excluded_by", "joint", "actions"});
       Step step;
       step.id = r.Slug("id", true).value_or("");
       step.title = r.String("title", true).value_or("");
@@ -250,7 +290,13 @@ class ItemCompiler {
       if (auto limit = r.Integer("time_limit_days", false, 0, 3650)) {
         step.time_limit_days = static_cast<int>(*limit);
       }
+      step.time_limit_unit = ReadUnit(r, "time_limit_unit").value_or(DayUnit::kWorkingDays);
       step.special_procedure = r.Enum("special_procedure", false, kSpecialProcedures).value_or("");
+      if (const nlohmann::json* excluded = r.Object("excluded_by", false)) {
+        ObjectReader er(*excluded, r.PointerOf("excluded_by"), sink_,
+                        {"citation", "article", "url"});
+        step.excluded_by = ReadCitation(er);
+      }
       auto counts = r.Boolean("counts_toward_limit", false);
       if (!step.special_procedure.empty() && counts.value_or(false)) {
         sink_->Error(r.PointerOf("counts_toward_limit"), "special-procedure-counted",
@@ -259,6 +305,7 @@ class ItemCompiler {
                          "\"counts_toward_limit\" or set it to false");
       }
       step.counts_toward_limit = counts.value_or(step.special_procedure.empty());
+      CheckExclusionCited(r, step);
       if (!step.id.empty()) {
         if (item_.step_index.count(step.id) != 0) {
           sink_->Error(r.PointerOf("id"), "duplicate-id",
@@ -491,6 +538,7 @@ class ItemCompiler {
   const nlohmann::json& root_;
   const CalendarLookup& calendars_;
   DiagnosticSink* sink_;
+  bool stored_;
   Item item_;
   std::vector<std::string> step_pointers_;
   std::vector<PendingTarget> pending_targets_;
@@ -575,8 +623,8 @@ std::vector<Material> ReadMaterialList(const nlohmann::json& list, const std::st
 }
 
 std::shared_ptr<const Item> CompileItem(const nlohmann::json& root, const CalendarLookup& calendars,
-                                        DiagnosticSink* sink) {
-  ItemCompiler compiler(root, calendars, sink);
+                                        DiagnosticSink* sink, bool stored) {
+  ItemCompiler compiler(root, calendars, sink, stored);
   return compiler.Run();
 }
 

@@ -31,8 +31,10 @@ std::vector<FormField> ReadFormFields(const nlohmann::json& fields, const std::s
 std::vector<Material> ReadMaterialList(const nlohmann::json& list, const std::string& pointer,
                                        DiagnosticSink* sink);
 
-// Returns null when any error was reported into `sink`.
+// Returns null when any error was reported into `sink`. `stored`: the text was read back from the
+// store, deployed under an earlier version of the language; a rule added since (art. 45's exact
+// list) is then a warning, and the definition keeps the meaning its cases ran under.
 std::shared_ptr<const Item> CompileItem(const nlohmann::json& root, const CalendarLookup& calendars,
-                                        DiagnosticSink* sink);
+                                        DiagnosticSink* sink, bool stored = false);
 
 }  // namespace tongban

@@ -560,30 +560,101 @@ TEST(ItemCompilerTest, CommitmentModeNeedsVerification) {
 
 TEST(ItemCompilerTest, SpecialProcedures) {
   json root = ValidItem();
-  json inspection = json::parse(R"({
-    "id": "inspection", "title": "现场核查", "role": "verifier", "special_procedure": "inspection",
+  json detection = json::parse(R"({
+    "id": "detection", "title": "检测", "role": "verifier", "special_procedure": "detection",
     "time_limit_days": 5, "actions": {"report": {"to": "decide"}}})");
-  root["steps"].push_back(inspection);
-  root["steps"][0]["actions"]["inspect"] = {{"to", "inspection"}};
+  root["steps"].push_back(detection);
+  root["steps"][0]["actions"]["detect"] = {{"to", "detection"}};
   Compiled c = Compile(root);
   ASSERT_TRUE(c.item) << c.Dump();
-  const Step* step = c.item->FindStep("inspection");
+  const Step* step = c.item->FindStep("detection");
   ASSERT_TRUE(step);
-  EXPECT_EQ(step->special_procedure, "inspection");
+  EXPECT_EQ(step->special_procedure, "detection");
   EXPECT_FALSE(step->counts_toward_limit);  // the clock pauses by default
+  EXPECT_EQ(SpecialProcedureTitle("detection"), "检测");
+  EXPECT_EQ(SpecialProcedureTitle("testing"), "检验");
 
   root["steps"][2]["counts_toward_limit"] = false;  // saying so explicitly is fine
   EXPECT_TRUE(Compile(root).item);
 
   root["steps"][2]["counts_toward_limit"] = true;
   ExpectError(root, "special-procedure-counted", "/steps/2/counts_toward_limit");
+}
 
-  // An ordinary step may stop the clock too.
+// Art. 45's list is exact: every one of its eight procedures pauses on its own authority.
+TEST(ItemCompilerTest, EveryArt45ProcedurePausesWithoutCitation) {
+  for (const char* kind : {"hearing", "bidding", "auction", "testing", "detection", "quarantine",
+                           "appraisal", "expert_review"}) {
+    json root = ValidItem();
+    root["steps"][0]["special_procedure"] = kind;
+    Compiled c = Compile(root);
+    ASSERT_TRUE(c.item) << kind << "\n" << c.Dump();
+    EXPECT_FALSE(c.item->steps[0].counts_toward_limit) << kind;
+    EXPECT_TRUE(IsArt45Procedure(kind)) << kind;
+  }
+  EXPECT_FALSE(IsArt45Procedure("inspection"));
+}
+
+// 勘验/现场核查 is part of the review (art. 34): it pauses only under a rule the item cites.
+TEST(ItemCompilerTest, OnSiteInspectionNeedsTheRuleThatExcludesIt) {
+  json root = ValidItem();
+  root["steps"][0]["special_procedure"] = "inspection";
+  ExpectError(root, "exclusion-not-cited", "/steps/0/special_procedure", "art. 34");
+
+  root["steps"][0]["excluded_by"] = {{"citation", "《××条例》"}, {"article", "第二十条"}};
+  Compiled c = Compile(root);
+  ASSERT_TRUE(c.item) << c.Dump();
+  EXPECT_FALSE(c.item->steps[0].counts_toward_limit);
+  ASSERT_TRUE(c.item->steps[0].excluded_by);
+  EXPECT_EQ(c.item->steps[0].excluded_by->article, "第二十条");
+
+  // The citation is a citation: it needs its instrument.
+  root["steps"][0]["excluded_by"] = {{"article", "第二十条"}};
+  ExpectError(root, "missing-key", "/steps/0/excluded_by");
+
+  // An ordinary step kept out of the limits needs the citation too.
   json plain = ValidItem();
   plain["steps"][0]["counts_toward_limit"] = false;
+  ExpectError(plain, "exclusion-not-cited", "/steps/0/counts_toward_limit");
+  plain["steps"][0]["excluded_by"] = {{"citation", "《××条例》"}};
   Compiled p = Compile(plain);
   ASSERT_TRUE(p.item) << p.Dump();
   EXPECT_FALSE(p.item->steps[0].counts_toward_limit);
+
+  // Read back from the store, a definition deployed before the rule keeps its meaning: a warning.
+  json legacy = ValidItem();
+  legacy["steps"][0]["special_procedure"] = "inspection";
+  DiagnosticSink sink("stored.json", nullptr);
+  auto stored = CompileItem(legacy, Lookup, &sink, /*stored=*/true);
+  ASSERT_TRUE(stored);
+  EXPECT_FALSE(stored->steps[0].counts_toward_limit);
+  ASSERT_EQ(sink.diagnostics().size(), 1u);
+  EXPECT_EQ(sink.diagnostics()[0].code, "exclusion-not-cited");
+  EXPECT_EQ(sink.diagnostics()[0].severity, Severity::kWarning);
+}
+
+TEST(ItemCompilerTest, LimitUnits) {
+  json root = ValidItem();
+  Compiled defaults = Compile(root);
+  ASSERT_TRUE(defaults.item) << defaults.Dump();
+  EXPECT_EQ(defaults.item->time_limits.statutory_unit, DayUnit::kWorkingDays);
+  EXPECT_EQ(defaults.item->time_limits.promised_unit, DayUnit::kWorkingDays);
+  EXPECT_EQ(defaults.item->steps[0].time_limit_unit, DayUnit::kWorkingDays);
+
+  root["time_limits"]["statutory_unit"] = "natural_days";
+  root["time_limits"]["promised_unit"] = "natural_days";
+  root["steps"][0]["time_limit_unit"] = "natural_days";
+  Compiled natural = Compile(root);
+  ASSERT_TRUE(natural.item) << natural.Dump();
+  EXPECT_EQ(natural.item->time_limits.statutory_unit, DayUnit::kNaturalDays);
+  EXPECT_EQ(natural.item->time_limits.promised_unit, DayUnit::kNaturalDays);
+  EXPECT_EQ(natural.item->steps[0].time_limit_unit, DayUnit::kNaturalDays);
+
+  root["time_limits"]["statutory_unit"] = "calendar_days";
+  ExpectError(root, "bad-enum", "/time_limits/statutory_unit", "natural_days");
+  root["time_limits"]["statutory_unit"] = "natural_days";
+  root["steps"][0]["time_limit_unit"] = "days";
+  ExpectError(root, "bad-enum", "/steps/0/time_limit_unit");
 }
 
 TEST(ItemCompilerTest, GuardErrorsCarryTheirPointer) {

@@ -91,20 +91,32 @@ function deadlines(data) {
     (data.statutory_due ? {date: data.statutory_due, provisional} : null);
   const acceptance = dates.acceptance_deadline;
   const days = data.working_days;
+  const delivery = data.delivery;
   const rows = [
     ['承诺办结日期', promised ? dueDate(promised.date, promised.provisional) : null],
     ['法定办结日期', statutory ? dueDate(statutory.date, statutory.provisional) : null],
     ['受理期限', acceptance ? dueDate(acceptance.date, acceptance.provisional) : null],
+    ['证件送达期限', delivery?.due ? [dueDate(delivery.due.date, delivery.due.provisional), ' ',
+      lightBadge(delivery.light),
+      delivery.delivered_at ? (delivery.overdue ? '（已逾期送达）' : '（已送达）')
+        : delivery.overdue ? '（已逾期，尚未送达）' : `（剩余 ${delivery.days_left} 个工作日）`] : null],
   ];
   if (Array.isArray(data.parts) && data.due) {
     rows[0][1] = dueDate(data.due, data.due_provisional);
   }
+  for (const stage of Array.isArray(data.stages) ? data.stages : []) {
+    rows.push([`${stage.title}承诺办结`, stage.due
+      ? [dueDate(stage.due.date, stage.due.provisional), ' ', lightBadge(stage.light)]
+      : '该阶段尚未开始']);
+  }
   if (days) {
+    const unit = (u) => (u === 'natural_days' ? '日' : '个工作日');
     rows.push(['已用工作日', `${days.used} 个工作日`]);
     if (days.left !== undefined && days.left !== null) {
-      rows.push(['剩余工作日', `承诺时限剩余 ${days.left} 个工作日` +
+      rows.push(['剩余时限', `承诺时限剩余 ${days.left} ${unit(days.unit)}` +
         (days.statutory_left !== undefined && days.statutory_left !== null
-          ? `，法定时限剩余 ${days.statutory_left} 个工作日` : '')]);
+          ? `，法定时限剩余 ${days.statutory_left} ${unit(days.statutory_unit)}` +
+            (days.statutory_unit === 'natural_days' ? '（自然日）' : '') : '')]);
     }
     if (days.paused) rows.push(['暂停计时', `${days.paused} 个工作日（不计入办理时限）`]);
     if (days.extension) rows.push(['延长期限', `${days.extension} 个工作日`]);

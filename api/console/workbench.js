@@ -240,11 +240,16 @@ function clockSection(clock) {
       ['法定办结日期', dueDate(clock.statutory_due, clock.provisional)],
       ['已用', clock.started ? days(clock.working_days_used) : null],
       ['承诺时限剩余', clock.started ? days(clock.promised_days_left) : null],
-      ['法定时限剩余', clock.started ? days(clock.statutory_days_left) : null],
+      ['法定时限剩余', clock.started ? (clock.statutory_unit === 'natural_days'
+        ? `${clock.statutory_days_left} 日（自然日）` : days(clock.statutory_days_left)) : null],
       ['暂停', clock.paused_working_days ? days(clock.paused_working_days) : null],
       ['延长', clock.extension_days ? days(clock.extension_days) : null],
       ['本环节期限', clock.step ? [dueDate(clock.step.due, clock.provisional), `（剩余 ${clock.step.days_left} 个工作日）`] : null],
       ['核查期限', clock.verification ? dueDate(clock.verification.due, clock.provisional) : null],
+      ['证件送达期限', clock.delivery ? [dueDate(clock.delivery.due, clock.delivery.due_provisional), ' ',
+        lightBadge(clock.delivery.light),
+        clock.delivery.overdue ? '（逾期）' : clock.delivery.delivered ? '（已送达）'
+          : `（剩余 ${clock.delivery.days_left} 个工作日）`] : null],
     ]));
 }
 
