@@ -952,7 +952,9 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
   }
   deltas->AddCase(r.status, MillisOf(r.yellow_at), MillisOf(r.red_at), +1);
   if (r.facts) TONGBAN_RETURN_IF_ERROR(WriteFacts(c, r.id, *r.facts, deltas));
-  for (const auto& [seq, delegation] : w.delegations) {
+  for (const auto& [event_seq, delegation] : w.delegations) {
+    // A copy: clang 14 does not let a lambda capture a structured binding.
+    const int64_t seq = event_seq;
     const auto event = std::find_if(w.events.begin(), w.events.end(),
                                     [&](const Event& e) { return e.seq == seq; });
     if (event == w.events.end()) continue;

@@ -746,7 +746,9 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
         "INSERT OR IGNORE INTO delegated_events (delegation_id, time_ms, case_id, seq) "
         "VALUES (?,?,?,?)");
     if (!insert.ok()) return insert.status();
-    for (const auto& [seq, delegation] : w.delegations) {
+    for (const auto& [event_seq, delegation] : w.delegations) {
+      // A copy: clang 14 does not let a lambda capture a structured binding.
+      const int64_t seq = event_seq;
       const auto event = std::find_if(w.events.begin(), w.events.end(),
                                       [&](const Event& e) { return e.seq == seq; });
       if (event == w.events.end()) continue;
