@@ -133,10 +133,8 @@ AuditEventRow AuditQueries::EventRow(Event event) {
   return row;
 }
 
-Result<AuditAnswer<AuditEventRow>> AuditQueries::ActorActions(const std::string& actor_id,
-                                                              const Period& period, int limit) {
-  EventQuery q;
-  q.actor_id = actor_id;
+Result<AuditAnswer<AuditEventRow>> AuditQueries::EventRows(EventQuery q, const Period& period,
+                                                           int limit) {
   q.from = period.from;
   q.to = period.to;
   q.limit = Probe(limit);
@@ -149,19 +147,17 @@ Result<AuditAnswer<AuditEventRow>> AuditQueries::ActorActions(const std::string&
   return answer;
 }
 
+Result<AuditAnswer<AuditEventRow>> AuditQueries::ActorActions(const std::string& actor_id,
+                                                              const Period& period, int limit) {
+  EventQuery q;
+  q.actor_id = actor_id;
+  return EventRows(std::move(q), period, limit);
+}
+
 Result<AuditAnswer<AuditEventRow>> AuditQueries::Verifications(const Period& period, int limit) {
   EventQuery q;
   q.actions = {"verify", "mark_verification_overdue"};
-  q.from = period.from;
-  q.to = period.to;
-  q.limit = Probe(limit);
-  auto events = service_->store()->FindEvents(q);
-  if (!events.ok()) return events.status();
-  AuditAnswer<AuditEventRow> answer;
-  for (Event& e : *events)
-    answer.rows.push_back(EventRow(std::move(e)));
-  Cut(&answer, limit);
-  return answer;
+  return EventRows(std::move(q), period, limit);
 }
 
 Result<AuditAnswer<AuditEventRow>> AuditQueries::DelegatedActions(const Period& period, int limit) {

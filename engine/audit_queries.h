@@ -94,6 +94,8 @@ class AuditQueries {
  private:
   Result<AuditAnswer<AuditCaseRow>> CaseRows(std::vector<FactsRow> facts, size_t limit);
   AuditEventRow EventRow(Event event);
+  // The events `q` finds within `period`, one row each, cut at `limit`.
+  Result<AuditAnswer<AuditEventRow>> EventRows(EventQuery q, const Period& period, int limit);
 
   CaseService* service_;
 };
