@@ -282,9 +282,8 @@ void RateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Respo
   CheckKeys(body, {"score", "comment"});
   const CaseRecord record = ReadCase(ctx, id);
   if (ctx.service->IsBundle(record)) {
-    VisibleBundle(ctx, p, id);
-    Fail(409, "not-available", "The action is not available now",
-         "a bundle case (一件事) is rated part by part: rate each part's case");
+    ActOnBundleCase(ctx, p, id, {{"action", "rate"}, {"data", body}}, req, res);
+    return;
   }
   VisibleCase(ctx, p, record);
   ActRequest request;

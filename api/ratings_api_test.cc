@@ -70,6 +70,12 @@ TEST_F(RatingsApiTest, TheApplicantRatesAClosedCaseOnceAndEveryoneElseIsRefused)
   ExpectInvalidAt(Rate(id, kApplicant, {{"score", 4}, {"stars", 4}}), "/stars");
   // The same action through /actions points into its data.
   ExpectInvalidAt(api().Act(id, kApplicant, "rate", {{"score", 9}}), "/data/score");
+  // The rating's comment is the action's one comment: given twice, differently, neither wins.
+  ExpectInvalidAt(
+      api().Post(
+          "/v1/cases/" + id + "/actions", kApplicant,
+          {{"action", "rate"}, {"data", {{"score", 4}, {"comment", "好"}}}, {"comment", "差"}}),
+      "/comment");
   EXPECT_EQ(Count(id, "rate"), 0) << "a refused rating stored something";
 
   const std::string comment = Repeat("好", 500);
@@ -111,6 +117,8 @@ TEST_F(RatingsApiTest, AWithdrawnCaseIsRatedAndABundleCaseIsRatedByItsParts) {
   EXPECT_EQ(rated.status, 201) << rated;
   std::string bundle = CreateId(kApplicant, NewStartup());
   ExpectProblem(Rate(bundle, kApplicant, {{"score", 3}}), 409, "not-available");
+  ExpectProblem(api().Act(bundle, kApplicant, "rate", {{"score", 3}}), 409, "not-available");
+  ExpectProblem(Rate(bundle, kOtherApplicant, {{"score", 3}}), 404, "not-found");
 }
 
 TEST_F(RatingsApiTest, AnAgentRatesUnderAMandateAndNotWithout) {

@@ -102,6 +102,21 @@ CaseView MakeCaseView(CaseState state, std::shared_ptr<const Item> item, Instant
   return view;
 }
 
+Result<nlohmann::json> ActRequest::CommandData() const {
+  nlohmann::json out = data.is_null() ? nlohmann::json::object() : data;
+  if (!out.is_object()) return Status::InvalidArgument("data must be an object");
+  if (comment.empty()) return out;
+  auto given = out.find("comment");
+  if (given != out.end() && *given != comment) {
+    return Status::InvalidArgument(
+               "the comment is given twice, as comment and as data.comment, differently: give "
+               "it once")
+        .WithReason("/comment");
+  }
+  out["comment"] = comment;
+  return out;
+}
+
 CaseWrite MakeCaseWrite(const CaseLifecycle& lifecycle, int64_t expected_version,
                         std::vector<Event> events, Instant now) {
   const CaseState& s = lifecycle.state();
@@ -595,14 +610,12 @@ Result<CaseView> CaseService::ActOnce(const ActRequest& request, const CaseRecor
   command.action = request.action;
   command.actor = request.actor;
   command.time = now;
-  command.data = request.data.is_null() ? nlohmann::json::object() : request.data;
-  if (!request.comment.empty() && command.data.is_object())
-    command.data["comment"] = request.comment;
+  auto data = request.CommandData();
+  if (data.ok()) command.data = std::move(data).value();
   // A refusal may come after the machine changed part of its state: it is then dropped. Without
   // due timers the machine is still as `before` holds it.
   const MachineMark mark(lifecycle, new_events.empty() ? &before : nullptr);
-  Status applied =
-      command.data.is_object() ? Status::Ok() : Status::InvalidArgument("data must be an object");
+  Status applied = data.status();
   if (applied.ok() && request.caller != nullptr) {
     // The role is chosen on the case as it stands now, not as the caller last saw it: a lost race
     // is then "not available" (409), not "taken by another role".

@@ -85,6 +85,11 @@ struct ActRequest {
   // replay or a retry, never correctness: the store's version check still guards the write). Not
   // owned; must outlive the call.
   const CaseRecord* read = nullptr;
+
+  // The command's data: `data` (null: an empty object) with `comment` as its member "comment".
+  // kInvalidArgument when `data` is not an object, or when it already holds a different comment
+  // (a rating's comment is data.comment: given twice, neither may silently win).
+  Result<nlohmann::json> CommandData() const;
 };
 
 struct VerifyReport {

@@ -390,10 +390,16 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   command.action = request.action;
   command.actor = request.actor;
   command.time = now;
-  command.data = request.data.is_object() ? request.data : nlohmann::json::object();
-  if (!request.comment.empty()) command.data["comment"] = request.comment;
+  auto data = request.CommandData();
+  if (!data.ok()) return data.status();
+  command.data = std::move(data).value();
   const std::string& role = request.actor.role;
   std::string child_action;
+  if (request.action == "rate" || request.action == "answer_rating") {
+    // 好差评 rates the service of an organ on an item: each part's case is rated on its own.
+    return Status::FailedPrecondition(
+        "a bundle case (一件事) is rated part by part: rate each part's case");
+  }
   if (request.action == "supply_correction") {
     if (role != "applicant" && role != "agent" && role != "clerk") {
       return Status::PermissionDenied("the applicant supplies the correction");

@@ -9,9 +9,11 @@
 //   (收受分离) offers nothing but transfer (the window) and withdraw (the applicant) until it is
 //   transferred; a bundle's part is delivered on the bundle. A closed case (ClosedStatuses) is
 //   rated once by its applicant or an agent under a mandate (好差评; refused 409 when open or
-//   rated already, 422 for a score outside 1..5 naming /data/score); a bad rating's rectification
-//   is answered by staff with jurisdiction over the case (the accept power: the implementing
-//   organ, or an organ holding a delegation in force).
+//   rated already, 422 for a score outside 1..5 naming /data/score), a case withdrawn while it
+//   waited at a receiving window included (the window's service is what was had); a bundle case
+//   is rated by its parts (CaseService::ActOnBundle refuses rate, 409). A bad rating's
+//   rectification is answered by staff with jurisdiction over the case (the accept power: the
+//   implementing organ, or an organ holding a delegation in force).
 // - jurisdiction: staff act for an organ that implements the item or holds a delegation in force
 //   covering every power the action needs (Registers::Authorize); a joint party's opinion is
 //   signed by staff of the party's organ; the receiving window transfers under its agreement.

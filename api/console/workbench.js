@@ -328,7 +328,10 @@ function actionForm(c, etag, def, offered, main) {
   for (const f of action.fields || []) {
     controls.push(fieldControl(f, def, c));
   }
-  const comment = h('textarea', {name: 'comment', rows: '2', maxlength: '4000'});
+  // An action whose own fields hold a comment (a rating's 评价意见) gets no second remark box:
+  // both would be the action's one comment, and the engine refuses two different ones.
+  const ownComment = (action.fields || []).some((f) => f.name === 'comment');
+  const comment = ownComment ? null : h('textarea', {name: 'comment', rows: '2', maxlength: '4000'});
   const form = h('form', {class: 'card inner', 'data-form-action': action.action, onsubmit: async (event) => {
     event.preventDefault();
     const data = {};
@@ -340,7 +343,7 @@ function actionForm(c, etag, def, offered, main) {
     }
     const body = {action: action.action};
     if (Object.keys(data).length) body.data = data;
-    if (comment.value.trim()) body.comment = comment.value.trim();
+    if (comment && comment.value.trim()) body.comment = comment.value.trim();
     const submit = form.querySelector('button[type=submit]');
     submit.disabled = true;
     try {
@@ -357,7 +360,7 @@ function actionForm(c, etag, def, offered, main) {
   h('h3', {}, action.title || action.action),
   h('p', {class: 'hint'}, `所需角色：${ROLE[action.role] || action.role}${action.party ? `（${action.party}）` : ''}`),
   controls.map((control) => control.element),
-  field('备注（可选）', comment),
+  comment ? field('备注（可选）', comment) : null,
   h('button', {type: 'submit', class: 'primary'}, `确认${action.title || action.action}`),
   message);
   return form;
