@@ -11,8 +11,8 @@
 #                           replays and the PostgreSQL variant (-LE postgres: the stage is the
 #                           longest; the PostgreSQL store's conformance tests still run), each
 #                           GoogleTest program in shards of one process each (TONGBAN_TEST_SHARDS),
-#                           then each fuzz harness for TONGBAN_FUZZ_SECONDS, starting with every
-#                           input of its corpus (tools/fuzz.sh)
+#                           then the fuzz harnesses, two at a time, each for TONGBAN_FUZZ_SECONDS
+#                           after every input of its corpus (tools/fuzz.sh)
 #   tsan       build-tsan/  clang -O1, TSan; engine_concurrency_test: engine_test's concurrency
 #                           tests only
 #   fuzz       build-fuzz/  tools/fuzz.sh alone, in a build of its own (not a default stage: the
