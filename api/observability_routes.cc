@@ -81,15 +81,16 @@ void MetricsText(const ApiContext& ctx, const httplib::Request&, httplib::Respon
     }
   }
   // Lights from the counts the store keeps on write (no case is read).
-  if (auto lights = ctx.service->CountLights(); lights.ok()) {
+  if (auto lights = ctx.service->CountLights(LightClock::kDecision); lights.ok()) {
     extra << "# HELP tongban_open_cases_by_light Cases under review by light.\n"
           << "# TYPE tongban_open_cases_by_light gauge\n"
           << "tongban_open_cases_by_light{light=\"green\"} " << lights->green << "\n"
           << "tongban_open_cases_by_light{light=\"red\"} " << lights->red << "\n"
           << "tongban_open_cases_by_light{light=\"yellow\"} " << lights->yellow << "\n";
   }
-  // 送达 (art. 44): granted cases awaiting delivery, red once past the 10th working day.
-  if (auto deliveries = ctx.service->CountDeliveries(); deliveries.ok()) {
+  // 送达 (art. 44): granted cases awaiting delivery, red once past the 10th working day; also from
+  // the counts kept on write.
+  if (auto deliveries = ctx.service->CountLights(LightClock::kDelivery); deliveries.ok()) {
     extra << "# HELP tongban_undelivered_grants_by_light Granted cases awaiting delivery of the "
              "certificate (10 working days, art. 44), by light.\n"
           << "# TYPE tongban_undelivered_grants_by_light gauge\n"

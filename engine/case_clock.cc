@@ -308,23 +308,30 @@ std::optional<Timer> NextTimer(const Item& item, const CaseState& state, Instant
 
 LightChanges NextLightChanges(const Item& item, const CaseState& state, Instant now) {
   LightChanges out;
-  if (state.status != CaseStatus::kUnderReview) return out;
+  // The clock whose light is counted: the decision's while under review; once granted, the
+  // delivery's until the certificate is delivered (the case is closed then).
+  const bool deciding = state.status == CaseStatus::kUnderReview;
+  if (!deciding && state.status != CaseStatus::kApproved) return out;
+  auto light_at = [&](Instant t) {
+    const ClockView clock = ComputeClock(item, state, t);
+    return deciding ? clock.light : clock.delivery_light;
+  };
+  if (!deciding && !ComputeClock(item, state, now).delivery_due) return out;
   const Instant already{};
-  const Light current = ComputeClock(item, state, now).light;
+  const Light current = light_at(now);
   if (current == Light::kRed) {
     out.yellow_at = out.red_at = already;
     return out;
   }
   if (current == Light::kYellow) out.yellow_at = already;
-  if (state.paused()) return out;
+  // A paused decision clock keeps its light; the delivery clock never pauses.
+  if (deciding && state.paused()) return out;
   // While the clock runs the light only worsens, day by day: find the first local midnight at
   // which it reaches `target` by doubling the step, then halving it.
   const Calendar& calendar = *item.time_limits.calendar;
   const Day today = calendar.LocalDate(now);
   auto start_of = [&](int k) { return calendar.EndOfLocalDay(today + std::chrono::days(k - 1)); };
-  auto reaches = [&](int k, Light target) {
-    return ComputeClock(item, state, start_of(k)).light >= target;
-  };
+  auto reaches = [&](int k, Light target) { return light_at(start_of(k)) >= target; };
   constexpr int kHorizonDays = 3 * 366;
   auto first_day = [&](Light target) -> std::optional<int> {
     int low = 0;  // the light has not reached `target` on day `low`

@@ -107,12 +107,13 @@ inline constexpr int kDeliveryWorkingDays = 10;
 ClockView ComputeClock(const Item& item, const CaseState& state, Instant now);
 nlohmann::json ClockToJson(const ClockView& clock);
 
-// When the light of a case under review changes if nothing else happens to it: the first instants
-// from which it is yellow and red — the epoch when it already is; nullopt when it will not within
-// three years, when the case is not under review, or while its clock is paused (the light then
-// stays as it is). Recorded with every case write, so that lights are counted without computing
-// every case's clock (metrics). The light depends on the time only through the local date, so
-// these are local midnights of the item's calendar.
+// When the light of a case's running clock changes if nothing else happens to it — the decision
+// clock of a case under review, the delivery clock (art. 44) of a granted case not yet delivered:
+// the first instants from which it is yellow and red — the epoch when it already is; nullopt when
+// it will not within three years, for any other case, or while a decision clock is paused (the
+// light then stays as it is). Recorded with every case write, so that lights are counted without
+// computing every case's clock (metrics; light_count_deltas.h). The light depends on the time only
+// through the local date, so these are local midnights of the item's calendar.
 struct LightChanges {
   std::optional<Instant> yellow_at;
   std::optional<Instant> red_at;

@@ -702,6 +702,29 @@ TEST(CaseClock, NoDeliveryClockWithoutAGrant) {
   EXPECT_EQ(ClockToJson(ComputeClock(I(), s, T("2026-12-01T10:00:00+08:00")))["delivery"], nullptr);
 }
 
+// The instants recorded with a grant for the delivery lights (NextLightChanges): the local
+// midnights from which the delivery light is yellow (10-13, two working days left) and red (10-16,
+// past the due day); from a yellow day on, yellow "already" (the epoch); none once delivered.
+TEST(CaseClock, DeliveryLightChangesAreTheMidnightsTheLightTurns) {
+  CaseState s = Granted();
+  LightChanges changes = NextLightChanges(I(), s, T("2026-09-24T11:00:00+08:00"));
+  ASSERT_TRUE(changes.yellow_at && changes.red_at);
+  EXPECT_EQ(*changes.yellow_at, T("2026-10-13T00:00:00+08:00"));
+  EXPECT_EQ(*changes.red_at, T("2026-10-16T00:00:00+08:00"));
+  const std::chrono::milliseconds just(1);
+  EXPECT_EQ(ComputeClock(I(), s, *changes.yellow_at - just).delivery_light, Light::kGreen);
+  EXPECT_EQ(ComputeClock(I(), s, *changes.yellow_at).delivery_light, Light::kYellow);
+  EXPECT_EQ(ComputeClock(I(), s, *changes.red_at - just).delivery_light, Light::kYellow);
+  EXPECT_EQ(ComputeClock(I(), s, *changes.red_at).delivery_light, Light::kRed);
+  changes = NextLightChanges(I(), s, T("2026-10-14T11:00:00+08:00"));
+  EXPECT_EQ(changes.yellow_at, Instant{});
+  EXPECT_EQ(changes.red_at, T("2026-10-16T00:00:00+08:00"));
+  s.status = CaseStatus::kClosed;
+  s.delivered_at = s.updated_at = T("2026-10-14T10:00:00+08:00");
+  changes = NextLightChanges(I(), s, T("2026-10-14T11:00:00+08:00"));
+  EXPECT_FALSE(changes.yellow_at || changes.red_at);
+}
+
 // A grant late in December: the 10th working day falls in 2027, which the calendar does not cover.
 TEST(CaseClock, DeliveryDueInAnUncoveredYearIsProvisional) {
   CaseState s = Granted();

@@ -825,9 +825,12 @@ Result<int> CaseService::FireDueTimers(int limit) {
       first_error = Status(view.status().code(), "case " + id + ": " + view.status().message());
     }
   }
-  // Cases under review written before the store recorded lights: a write records them (and
-  // applies their due timers, as the loop would anyway), a few per round.
-  if (auto unknown = store_->CasesWithUnknownLights(limit); unknown.ok()) {
+  // Cases written before the store recorded their lights (under review, or granted and awaiting
+  // delivery): a write records them (and applies their due timers, as the loop would anyway), a
+  // few per round.
+  for (LightClock clock : {LightClock::kDecision, LightClock::kDelivery}) {
+    auto unknown = store_->CasesWithUnknownLights(limit, clock);
+    if (!unknown.ok()) continue;
     for (const std::string& id : *unknown) {
       auto view = FireTimersFor(id, &fired);
       if (!view.ok() && view.status().code() != StatusCode::kAborted && first_error.ok()) {
@@ -839,56 +842,28 @@ Result<int> CaseService::FireDueTimers(int limit) {
   return fired;
 }
 
-Result<LightCounts> CaseService::CountLights() {
+Result<LightCounts> CaseService::CountLights(LightClock clock) {
   const Instant now = clock_->Now();
-  auto counts = store_->CountLights(now);
+  auto counts = store_->CountLights(now, clock);
   if (!counts.ok()) return counts.status();
   if (counts->unknown == 0) return counts;
   // Cases not yet rewritten since the store began recording lights: computed, a bounded few (the
   // timer loop records them).
-  auto unknown = store_->CasesWithUnknownLights(kMaxComputedLights);
+  auto unknown = store_->CasesWithUnknownLights(kMaxComputedLights, clock);
   if (!unknown.ok()) return unknown.status();
   for (const std::string& id : *unknown) {
     auto view = Get(id);
     if (!view.ok()) continue;
-    Light light = ComputeClock(*view->item, view->state, now).light;
+    --counts->unknown;
+    const ClockView computed = ComputeClock(*view->item, view->state, now);
+    if (clock == LightClock::kDelivery && !computed.delivery_due) continue;  // nothing to deliver
+    const Light light = clock == LightClock::kDelivery ? computed.delivery_light : computed.light;
     (light == Light::kRed      ? counts->red
      : light == Light::kYellow ? counts->yellow
                                : counts->green)++;
-    --counts->unknown;
   }
   counts->green += counts->unknown;  // beyond the bound: counted green, as before they were seen
   counts->unknown = 0;
-  return counts;
-}
-
-Result<LightCounts> CaseService::CountDeliveries() {
-  const Instant now = clock_->Now();
-  LightCounts counts;
-  CaseFilter filter;
-  filter.status = CaseStatusCode(CaseStatus::kApproved);
-  filter.limit = 500;
-  int64_t read = 0;
-  while (true) {
-    auto records = store_->ListCases(filter);
-    if (!records.ok()) return records.status();
-    for (const CaseRecord& r : *records) {
-      if (read >= kMaxCountedDeliveries) {
-        ++counts.unknown;
-        continue;
-      }
-      ++read;
-      auto view = Get(r.id);
-      if (!view.ok()) continue;
-      const ClockView clock = ComputeClock(*view->item, view->state, now);
-      if (!clock.delivery_due) continue;  // a bundle's own record, or no grant
-      (clock.delivery_light == Light::kRed      ? counts.red
-       : clock.delivery_light == Light::kYellow ? counts.yellow
-                                                : counts.green)++;
-    }
-    if (static_cast<int>(records->size()) < filter.limit) break;
-    filter.after_id = records->back().id;
-  }
   return counts;
 }
 

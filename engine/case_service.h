@@ -274,20 +274,17 @@ class CaseService {
   // (Store::ClaimDueTimers: with several nodes on one database, each fires the cases it claimed);
   // returns how many system events were recorded. A case another node wrote first (kAborted, after
   // a few fresh tries) is not a failure: its timer is that node's to fire or already fired.
-  // Also rewrites up to `limit` cases under review written before the store recorded lights
+  // Also rewrites up to `limit` cases per clock written before the store recorded their lights
   // (Store::CasesWithUnknownLights), so that CountLights needs no case read.
   Result<int> FireDueTimers(int limit = 500);
-  // Cases under review by their light now, from the counts the store keeps on write; a case
-  // written by an older version and not yet rewritten has its clock computed (at most
-  // kMaxComputedLights of them; FireDueTimers rewrites them). Status codes: the store's.
-  Result<LightCounts> CountLights();
+  // Cases by the light of `clock` now — kDecision: cases under review; kDelivery: granted cases
+  // whose certificate is not yet delivered (art. 44: green, yellow near the 10th working day, red
+  // past it) — from the counts the store keeps on write. A case written by an older version and
+  // not yet rewritten has its clock computed from its snapshot (at most kMaxComputedLights of them,
+  // the rest counted green; FireDueTimers rewrites them). `unknown` is 0. Status codes: the
+  // store's (kFailedPrecondition for an old file opened read-only).
+  Result<LightCounts> CountLights(LightClock clock);
   static constexpr int kMaxComputedLights = 5000;
-  // Granted cases whose certificate is not yet delivered (status approved), by delivery light
-  // (art. 44: green, yellow near the 10th working day, red past it), computed from their stored
-  // snapshots at scrape time — such cases are few, since delivery follows a grant within days; at
-  // most kMaxCountedDeliveries are read, `unknown` counts the rest. Status codes: the store's.
-  Result<LightCounts> CountDeliveries();
-  static constexpr int kMaxCountedDeliveries = 5000;
 
   // --- Bundles (一件事集成办)
   // Applies for a bundle: works out which parts apply from the form, and creates the bundle case

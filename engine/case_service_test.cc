@@ -1028,39 +1028,50 @@ TEST_F(CaseServiceTest, AFailedCommitDropsTheMachine) {
 }
 
 // The counts the store keeps on write equal a count over every case, after a mix of actions,
-// timers that fired on their own, and days passing (the lights move without any write).
+// timers that fired on their own, and days passing (the lights move without any write): the
+// decision lights of the cases under review, and the delivery lights of the granted ones.
 TEST_F(CaseServiceTest, CountsKeptOnWriteEqualAFullCount) {
-  auto full_count = [&](std::map<std::string, int64_t>* statuses, LightCounts* lights) {
+  struct FullCount {
+    std::map<std::string, int64_t> statuses;
+    LightCounts lights, deliveries;
+  };
+  auto add = [](Light l, LightCounts* counts) {
+    (l == Light::kRed ? counts->red : l == Light::kYellow ? counts->yellow : counts->green)++;
+  };
+  auto full_count = [&] {
+    FullCount full;
     EXPECT_TRUE(store_
                     ->ForEachCase([&](const CaseRecord& r) {
-                      (*statuses)[r.status]++;
-                      if (r.status == "under_review") {
-                        auto view = service_->Get(r.id);
-                        EXPECT_TRUE(view.ok());
-                        Light l = ComputeClock(*view->item, view->state, clock_.Now()).light;
-                        (l == Light::kRed      ? lights->red
-                         : l == Light::kYellow ? lights->yellow
-                                               : lights->green)++;
-                      }
+                      full.statuses[r.status]++;
+                      if (r.status != "under_review" && r.status != "approved") return true;
+                      auto view = service_->Get(r.id);
+                      EXPECT_TRUE(view.ok());
+                      const ClockView c = ComputeClock(*view->item, view->state, clock_.Now());
+                      if (r.status == "under_review") add(c.light, &full.lights);
+                      if (r.status == "approved") add(c.delivery_light, &full.deliveries);
                       return true;
                     })
                     .ok());
+    return full;
+  };
+  auto expect_counted = [&](LightClock clock, const LightCounts& expected,
+                            const std::string& when) {
+    auto counted = store_->CountLights(clock_.Now(), clock);
+    EXPECT_TRUE(counted.ok()) << counted.status().ToString();
+    if (!counted.ok()) return;
+    EXPECT_EQ(counted->unknown, 0) << when;
+    EXPECT_EQ(counted->green, expected.green) << when;
+    EXPECT_EQ(counted->yellow, expected.yellow) << when;
+    EXPECT_EQ(counted->red, expected.red) << when;
   };
   auto check = [&](const std::string& when) {
-    std::map<std::string, int64_t> statuses;
-    LightCounts lights;
-    full_count(&statuses, &lights);
+    FullCount full = full_count();
     auto kept = store_->CountByStatus().value();
     std::map<std::string, int64_t> kept_map(kept.begin(), kept.end());
-    EXPECT_EQ(kept_map, statuses) << when;
-    auto counted = store_->CountLights(clock_.Now());
-    EXPECT_TRUE(counted.ok()) << counted.status().ToString();
-    if (!counted.ok()) return lights;
-    EXPECT_EQ(counted->unknown, 0) << when;
-    EXPECT_EQ(counted->green, lights.green) << when;
-    EXPECT_EQ(counted->yellow, lights.yellow) << when;
-    EXPECT_EQ(counted->red, lights.red) << when;
-    return lights;
+    EXPECT_EQ(kept_map, full.statuses) << when;
+    expect_counted(LightClock::kDecision, full.lights, when);
+    expect_counted(LightClock::kDelivery, full.deliveries, when + " (deliveries)");
+    return full;
   };
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i)
@@ -1078,7 +1089,7 @@ TEST_F(CaseServiceTest, CountsKeptOnWriteEqualAFullCount) {
   for (int day = 0; day < 14; ++day) {
     clock_.Advance(hours(24));
     ASSERT_TRUE(service_->FireDueTimers().ok());
-    LightCounts lights = check("day " + std::to_string(day + 1));
+    LightCounts lights = check("day " + std::to_string(day + 1)).lights;
     yellow_seen |= lights.yellow > 0;
     red_seen |= lights.red > 0;
   }
@@ -1086,7 +1097,23 @@ TEST_F(CaseServiceTest, CountsKeptOnWriteEqualAFullCount) {
   EXPECT_TRUE(red_seen);
   MustAct(ids[1], "resume", Approver());
   MustAct(ids[0], "approve", Approver());
-  check("decided");
+  MustAct(ids[3], "pass", Reviewer());
+  MustAct(ids[3], "approve", Approver());
+  EXPECT_EQ(check("decided").deliveries.green, 2);
+  // The 10 working days of art. 44 run out for the two grants; one is delivered on the way.
+  bool delivery_yellow_seen = false, delivery_red_seen = false;
+  for (int day = 0; day < 20; ++day) {
+    clock_.Advance(hours(24));
+    if (day == 4) MustAct(ids[3], "deliver", Clerk());
+    LightCounts deliveries = check("delivery day " + std::to_string(day + 1)).deliveries;
+    delivery_yellow_seen |= deliveries.yellow > 0;
+    delivery_red_seen |= deliveries.red > 0;
+    EXPECT_EQ(deliveries.green + deliveries.yellow + deliveries.red, day < 4 ? 2 : 1);
+  }
+  EXPECT_TRUE(delivery_yellow_seen);
+  EXPECT_TRUE(delivery_red_seen);
+  MustAct(ids[0], "deliver", Clerk());
+  EXPECT_EQ(check("delivered").deliveries.red, 0);
 }
 
 TEST(CaseCache, BoundedLeastRecentlyUsedFirst) {

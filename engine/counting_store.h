@@ -86,9 +86,11 @@ class CountingStore final : public Store {
   Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override {
     return base_->CountByStatus();
   }
-  Result<LightCounts> CountLights(Instant now) override { return base_->CountLights(now); }
-  Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override {
-    return base_->CasesWithUnknownLights(limit);
+  Result<LightCounts> CountLights(Instant now, LightClock clock) override {
+    return base_->CountLights(now, clock);
+  }
+  Result<std::vector<std::string>> CasesWithUnknownLights(int limit, LightClock clock) override {
+    return base_->CasesWithUnknownLights(limit, clock);
   }
   Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
                                                  const std::string& to_month) override {

@@ -181,16 +181,34 @@ INSERT INTO delegated_events (delegation_id, time_ms, case_id, seq)
     AND substring(data from '"authority":\{"basis":"delegation",[^{}]*"delegation":"([^"]*)"')
         IS NOT NULL;
 )sql",
+    // Version 5: the delivery lights kept on write, as SqliteStore's version 6. lights_known is
+    // false for the granted cases written before, which have no delivery instants until their
+    // next write (the timer loop rewrites them), and for cases `tongban copy` brought from an
+    // SQLite file as an older version wrote them.
+    R"sql(
+CREATE TABLE delivery_light_changes (
+  at_ms BIGINT PRIMARY KEY,
+  waiting BIGINT NOT NULL,
+  yellow BIGINT NOT NULL,
+  red BIGINT NOT NULL
+);
+ALTER TABLE cases ADD COLUMN lights_known BOOLEAN NOT NULL DEFAULT true;
+UPDATE cases SET lights_known = false WHERE status = 'approved';
+CREATE INDEX cases_delivery_lights_unknown ON cases (id)
+  WHERE NOT lights_known AND status = 'approved';
+CREATE INDEX cases_lights_unknown ON cases (id)
+  WHERE NOT lights_known AND status = 'under_review';
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == PostgresStore::kSchemaVersion);
 
 constexpr const char* kCaseColumns =
     "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
-    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms";
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms, "
+    "lights_known";
 constexpr const char* kEventColumns =
     "case_id, seq, time_ms, actor_id, actor_role, actor_organ, action, data, status, step, "
     "definition_id, definition_version, prev_hash, hash, idempotency_key";
-constexpr const char* kUnderReview = "under_review";
 // Times a write is tried alone after its transaction failed while the connection stayed sound
 // (a deadlock with another node).
 constexpr int kAttempts = 3;
@@ -266,6 +284,7 @@ CaseRecord ReadCase(const Rows& rows, int i) {
   r.snapshot = rows.Text(i, 13);
   if (auto t = rows.OptionalInt(i, 14)) r.yellow_at = FromMillis(*t);
   if (auto t = rows.OptionalInt(i, 15)) r.red_at = FromMillis(*t);
+  r.lights_known = rows.Text(i, 16) == "t";
   return r;
 }
 
@@ -516,29 +535,19 @@ struct PostgresStore::CountDeltas {
   std::map<std::string, int64_t> statuses;
   // (IndicatorKey, indicator name) -> change of indicator_counts.
   std::map<std::pair<std::string, std::string>, int64_t> indicators;
-  std::map<int64_t, std::pair<int64_t, int64_t>> lights;  // at_ms -> (yellow, red)
+  LightCountDeltas lights;
 
   void AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
                std::optional<int64_t> red_ms, int64_t delta) {
     statuses[status] += delta;
-    if (status != kUnderReview) return;
-    // A case that turns red without being yellow first is yellow for no time (as SqliteStore).
-    if (red_ms && (!yellow_ms || *yellow_ms > *red_ms)) yellow_ms = red_ms;
-    if (yellow_ms) lights[*yellow_ms].first += delta;
-    if (red_ms) {
-      lights[*red_ms].first -= delta;
-      lights[*red_ms].second += delta;
-    }
+    lights.AddCase(status, yellow_ms, red_ms, delta);
   }
   void Merge(const CountDeltas& other) {
     for (const auto& [status, n] : other.statuses)
       statuses[status] += n;
     for (const auto& [key, n] : other.indicators)
       indicators[key] += n;
-    for (const auto& [at, change] : other.lights) {
-      lights[at].first += change.first;
-      lights[at].second += change.second;
-    }
+    lights.Merge(other.lights);
   }
 };
 
@@ -889,18 +898,20 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
 
 Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDeltas* deltas) {
   const CaseRecord& r = w.record;
-  const Param yellow = OptionalMillis(r.yellow_at);
-  const Param red = OptionalMillis(r.red_at);
+  // A record of unknown lights (copied as an older version wrote it) counts in no colour.
+  const Param yellow = r.lights_known ? OptionalMillis(r.yellow_at) : Param();
+  const Param red = r.lights_known ? OptionalMillis(r.red_at) : Param();
+  const Param lights_known = r.lights_known ? "true" : "false";
   const Param timer = OptionalMillis(r.next_timer_at);
   if (w.expected_version == 0) {
     // A new case: the primary key decides between two nodes creating it at once (the second waits
     // for the first to commit, then fails here).
-    auto inserted =
-        c.Query(std::string("INSERT INTO cases (") + kCaseColumns +
-                    ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
-                {r.id, r.number, r.query_code, r.definition_id, Int(r.definition_version), r.status,
-                 r.step, r.applicant_id, r.organ_id, Int(ToMillis(r.created_at)),
-                 Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot, yellow, red});
+    auto inserted = c.Query(
+        std::string("INSERT INTO cases (") + kCaseColumns +
+            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+        {r.id, r.number, r.query_code, r.definition_id, Int(r.definition_version), r.status, r.step,
+         r.applicant_id, r.organ_id, Int(ToMillis(r.created_at)), Int(ToMillis(r.updated_at)),
+         Int(r.version), timer, r.snapshot, yellow, red, lights_known});
     if (!inserted.ok()) {
       if (inserted.status().code() == StatusCode::kAlreadyExists && c.violated == "cases_pkey") {
         return Status::Aborted("case " + r.id + " exists already, not at version 0");
@@ -914,12 +925,13 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
     // expected one, and updates nothing.
     auto updated = c.Query(
         "UPDATE cases AS c SET status = $2, step = $3, updated_ms = $4, version = $5, "
-        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL "
-        "FROM (SELECT id, status, yellow_ms, red_ms FROM cases WHERE id = $1 AND version = $10 "
-        "FOR UPDATE) AS old WHERE c.id = old.id "
-        "RETURNING old.status, old.yellow_ms, old.red_ms",
+        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL, "
+        "lights_known = $11 "
+        "FROM (SELECT id, status, yellow_ms, red_ms, lights_known FROM cases WHERE id = $1 AND "
+        "version = $10 FOR UPDATE) AS old WHERE c.id = old.id "
+        "RETURNING old.status, old.yellow_ms, old.red_ms, old.lights_known",
         {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
-         yellow, red, Int(w.expected_version)});
+         yellow, red, Int(w.expected_version), lights_known});
     if (!updated.ok()) return updated.status();
     if (updated->size() == 0) {
       // Refused (rare): which version the case is at, for the message.
@@ -929,8 +941,10 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
       return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
                              ", not " + std::to_string(w.expected_version));
     }
-    deltas->AddCase(updated->Text(0, 0), updated->OptionalInt(0, 1), updated->OptionalInt(0, 2),
-                    -1);
+    const bool old_lights_known = updated->Text(0, 3) == "t";
+    deltas->AddCase(updated->Text(0, 0),
+                    old_lights_known ? updated->OptionalInt(0, 1) : std::nullopt,
+                    old_lights_known ? updated->OptionalInt(0, 2) : std::nullopt, -1);
   }
   for (const Event& e : w.events) {
     auto inserted = c.Query(
@@ -950,7 +964,8 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
     }
     return inserted.status();
   }
-  deltas->AddCase(r.status, MillisOf(r.yellow_at), MillisOf(r.red_at), +1);
+  deltas->AddCase(r.status, r.lights_known ? MillisOf(r.yellow_at) : std::nullopt,
+                  r.lights_known ? MillisOf(r.red_at) : std::nullopt, +1);
   if (r.facts) TONGBAN_RETURN_IF_ERROR(WriteFacts(c, r.id, *r.facts, deltas));
   for (const auto& [event_seq, delegation] : w.delegations) {
     // A copy: clang 14 does not let a lambda capture a structured binding.
@@ -1038,12 +1053,22 @@ Status PostgresStore::ApplyCounts(Connection& c, const CountDeltas& deltas) {
                                      "INSERT INTO case_counts (status, n) VALUES ($1, $2)",
                                      {status, Int(n)}));
   }
-  for (const auto& [at, change] : deltas.lights) {
-    if (change.first == 0 && change.second == 0) continue;
+  for (const auto& [at, change] : deltas.lights.decision) {
+    if (change.yellow == 0 && change.red == 0) continue;
     TONGBAN_RETURN_IF_ERROR(AddToRow(
         c, "UPDATE light_changes SET yellow = yellow + $2, red = red + $3 WHERE at_ms = $1",
         "INSERT INTO light_changes (at_ms, yellow, red) VALUES ($1, $2, $3)",
-        {Int(at), Int(change.first), Int(change.second)}));
+        {Int(at), Int(change.yellow), Int(change.red)}));
+  }
+  for (const auto& [at, change] : deltas.lights.delivery) {
+    if (change.waiting == 0 && change.yellow == 0 && change.red == 0) continue;
+    TONGBAN_RETURN_IF_ERROR(
+        AddToRow(c,
+                 "UPDATE delivery_light_changes SET waiting = waiting + $2, "
+                 "yellow = yellow + $3, red = red + $4 WHERE at_ms = $1",
+                 "INSERT INTO delivery_light_changes (at_ms, waiting, yellow, "
+                 "red) VALUES ($1, $2, $3, $4)",
+                 {Int(at), Int(change.waiting), Int(change.yellow), Int(change.red)}));
   }
   for (const auto& [key, n] : deltas.indicators) {
     if (n == 0) continue;
@@ -1395,23 +1420,47 @@ Result<std::vector<std::pair<std::string, int64_t>>> PostgresStore::CountByStatu
   return out;
 }
 
-Result<LightCounts> PostgresStore::CountLights(Instant now) {
+Result<LightCounts> PostgresStore::CountLights(Instant now, LightClock clock) {
   TONGBAN_PG_LEASE(lease);
-  // One statement, so both figures come from one snapshot.
-  auto rows = lease.Query(
-      "SELECT (SELECT coalesce(sum(n), 0) FROM case_counts WHERE status = $2), "
-      "coalesce(sum(yellow), 0), coalesce(sum(red), 0) FROM light_changes WHERE at_ms <= $1",
-      {Int(ToMillis(now)), std::string(kUnderReview)});
+  // One statement, so all figures come from one snapshot. Cases under review are counted by
+  // status, deliveries awaited by `waiting`; the cases of unknown lights (granted before version
+  // 5, or copied as an older SQLite file had them) apart, through their partial indexes.
+  auto rows = clock == LightClock::kDelivery
+                  ? lease.Query(
+                        "SELECT coalesce(sum(waiting), 0), coalesce(sum(yellow), 0), "
+                        "coalesce(sum(red), 0), (SELECT count(*) FROM cases WHERE NOT "
+                        "lights_known AND status = 'approved') "
+                        "FROM delivery_light_changes WHERE at_ms <= $1",
+                        {Int(ToMillis(now))})
+                  : lease.Query(
+                        "SELECT (SELECT coalesce(sum(n), 0) FROM case_counts WHERE status = "
+                        "'under_review'), coalesce(sum(yellow), 0), coalesce(sum(red), 0), "
+                        "(SELECT count(*) FROM cases WHERE NOT lights_known AND status = "
+                        "'under_review') FROM light_changes WHERE at_ms <= $1",
+                        {Int(ToMillis(now))});
   if (!rows.ok()) return rows.status();
   LightCounts counts;
   counts.yellow = rows->Int(0, 1);
   counts.red = rows->Int(0, 2);
-  counts.green = rows->Int(0, 0) - counts.yellow - counts.red;
+  counts.unknown = rows->Int(0, 3);
+  // Under review, an unknown case is in the count by status; awaiting delivery, it never was.
+  counts.green = rows->Int(0, 0) - counts.yellow - counts.red -
+                 (clock == LightClock::kDecision ? counts.unknown : 0);
   return counts;
 }
 
-Result<std::vector<std::string>> PostgresStore::CasesWithUnknownLights(int /*limit*/) {
-  return std::vector<std::string>{};
+Result<std::vector<std::string>> PostgresStore::CasesWithUnknownLights(int limit,
+                                                                       LightClock clock) {
+  TONGBAN_PG_LEASE(lease);
+  auto rows = lease.Query(std::string("SELECT id FROM cases WHERE NOT lights_known AND status = ") +
+                              (clock == LightClock::kDelivery ? "'approved'" : "'under_review'") +
+                              " ORDER BY id LIMIT $1",
+                          {Int(limit)});
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back(rows->Text(i, 0));
+  return out;
 }
 
 Result<std::vector<IndicatorCount>> PostgresStore::Indicators(const std::string& from_month,

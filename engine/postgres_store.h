@@ -58,7 +58,8 @@
 // forward, each step in one transaction under LOCK TABLE tongban_schema (two nodes starting at once
 // migrate once), and refuses a newer one (kFailedPrecondition). Its versions are this store's own
 // (version 1 holds what SqliteStore's version 3 holds; version 2 adds cases.timer_claim_ms; version
-// 3 the documents, SqliteStore's version 4; version 4 the audit tables, SqliteStore's version 5).
+// 3 the documents, SqliteStore's version 4; version 4 the audit tables, SqliteStore's version 5;
+// version 5 the delivery lights, SqliteStore's version 6).
 // Triggers refuse UPDATE and DELETE on events, ledger entries and definitions. Text keys are
 // COLLATE "C", so ids sort byte-wise as in SQLite.
 //
@@ -86,6 +87,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/light_count_deltas.h"
 #include "engine/store.h"
 
 namespace tongban {
@@ -118,7 +120,7 @@ struct PostgresStoreOptions {
 
 class PostgresStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Connects, and (unless read-only) creates or migrates the schema. Errors: kInvalidArgument for a
   // connection string libpq cannot parse; kUnavailable when the server cannot be reached;
@@ -156,9 +158,10 @@ class PostgresStore final : public Store {
   Result<int64_t> CountCases() override;
   Result<int64_t> CountEvents() override;
   Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override;
-  Result<LightCounts> CountLights(Instant now) override;
-  // Always empty: every case in a PostgreSQL database was written with its light instants.
-  Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override;
+  Result<LightCounts> CountLights(Instant now, LightClock clock) override;
+  // Empty for kDecision: every case in a PostgreSQL database was written with its decision light
+  // instants; for kDelivery, the granted cases written before version 5.
+  Result<std::vector<std::string>> CasesWithUnknownLights(int limit, LightClock clock) override;
   Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
                                                  const std::string& to_month) override;
   Result<std::vector<FactsRow>> FindCaseFacts(const FactsQuery& query) override;

@@ -184,18 +184,39 @@ INSERT INTO delegated_events (delegation_id, time_ms, case_id, seq)
   WHERE json_valid(data) AND json_extract(data, '$.authority.basis') = 'delegation'
     AND json_type(data, '$.authority.delegation') = 'text';
 )sql",
+    // 5 -> 6: the delivery lights kept on write (light_count_deltas.h): for each granted case
+    // awaiting delivery, yellow_ms and red_ms now hold its delivery clock's instants, and
+    // delivery_light_changes their sums (with `waiting`, the number of such cases, at instant 0).
+    // The granted cases written before have none: they count as unknown until their next write
+    // (the timer loop rewrites them).
+    R"sql(
+CREATE TABLE delivery_light_changes (
+  at_ms INTEGER PRIMARY KEY,
+  waiting INTEGER NOT NULL,
+  yellow INTEGER NOT NULL,
+  red INTEGER NOT NULL
+);
+UPDATE cases SET lights_known = 0 WHERE status = 'approved';
+CREATE INDEX cases_delivery_lights_unknown ON cases (id)
+  WHERE lights_known = 0 AND status = 'approved';
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
 constexpr const char* kCaseColumns =
     "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
-    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms";
-// A file of schema version 2 (read-only, not migrated) has no light instants.
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms, "
+    "lights_known";
+// Files opened read-only, not migrated: before version 6 no granted case has its delivery
+// instants; a file of version 2 has no light instants at all.
+constexpr const char* kCaseColumnsV3 =
+    "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms, "
+    "lights_known AND status <> 'approved'";
 constexpr const char* kCaseColumnsV2 =
     "id, number, query_code, definition_id, definition_version, status, step, applicant_id, "
-    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, NULL, NULL";
-
-constexpr const char* kUnderReview = "under_review";
+    "organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, NULL, NULL, "
+    "status NOT IN ('under_review', 'approved')";
 
 Instant FromMillis(int64_t ms) {
   return Instant(std::chrono::milliseconds(ms));
@@ -236,6 +257,7 @@ CaseRecord ReadCase(const sqlite::Statement& s) {
   r.snapshot = s.Text(13);
   if (!s.IsNull(14)) r.yellow_at = FromMillis(s.Int(14));
   if (!s.IsNull(15)) r.red_at = FromMillis(s.Int(15));
+  r.lights_known = s.Int(16) != 0;
   return r;
 }
 
@@ -300,7 +322,9 @@ class SqliteStore::Lease {
 SqliteStore::SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
 
 const char* SqliteStore::CaseColumns() const {
-  return file_schema_version_ >= 3 ? kCaseColumns : kCaseColumnsV2;
+  return file_schema_version_ >= 6   ? kCaseColumns
+         : file_schema_version_ >= 3 ? kCaseColumnsV3
+                                     : kCaseColumnsV2;
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
@@ -695,8 +719,9 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     TONGBAN_RETURN_IF_ERROR(s.Run());
   }
   const std::optional<int64_t> next_timer = OptionalMillis(r.next_timer_at);
-  const std::optional<int64_t> yellow = OptionalMillis(r.yellow_at);
-  const std::optional<int64_t> red = OptionalMillis(r.red_at);
+  // A record of unknown lights (copied as an older version wrote it) counts in no colour.
+  const std::optional<int64_t> yellow = r.lights_known ? OptionalMillis(r.yellow_at) : std::nullopt;
+  const std::optional<int64_t> red = r.lights_known ? OptionalMillis(r.red_at) : std::nullopt;
   auto bind_optional = [](sqlite::Statement& s, int index, const std::optional<int64_t>& value) {
     if (value) {
       s.Bind(index, *value);
@@ -708,7 +733,7 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     // Only what a write changes, found by its key once (an upsert first tries an insert).
     auto update = c.Prepare(
         "UPDATE cases SET status = ?2, step = ?3, updated_ms = ?4, version = ?5, "
-        "next_timer_ms = ?6, snapshot = ?7, yellow_ms = ?8, red_ms = ?9, lights_known = 1 "
+        "next_timer_ms = ?6, snapshot = ?7, yellow_ms = ?8, red_ms = ?9, lights_known = ?10 "
         "WHERE id = ?1");
     if (!update.ok()) return update.status();
     sqlite::Statement& s = **update;
@@ -718,12 +743,13 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     s.Bind(7, r.snapshot);
     bind_optional(s, 8, yellow);
     bind_optional(s, 9, red);
+    s.Bind(10, static_cast<int64_t>(r.lights_known));
     TONGBAN_RETURN_IF_ERROR(s.Run());
   } else {
     auto insert = c.Prepare(
         "INSERT INTO cases (id, number, query_code, definition_id, definition_version, status, "
         "step, applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, "
-        "yellow_ms, red_ms, lights_known) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)");
+        "yellow_ms, red_ms, lights_known) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!insert.ok()) return insert.status();
     sqlite::Statement& s = **insert;
     s.Bind(1, r.id).Bind(2, r.number).Bind(3, r.query_code).Bind(4, r.definition_id);
@@ -734,6 +760,7 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     s.Bind(14, r.snapshot);
     bind_optional(s, 15, yellow);
     bind_optional(s, 16, red);
+    s.Bind(17, static_cast<int64_t>(r.lights_known));
     TONGBAN_RETURN_IF_ERROR(s.Run());
   }
   if (exists)
@@ -798,15 +825,7 @@ Status SqliteStore::WriteFacts(Connection& c, const std::string& case_id, const 
 void SqliteStore::CountChanges::AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
                                         std::optional<int64_t> red_ms, int64_t delta) {
   by_status[status] += delta;
-  if (status != kUnderReview) return;
-  // A case that turns red without being yellow first is yellow for no time.
-  if (red_ms && (!yellow_ms || *yellow_ms > *red_ms)) yellow_ms = red_ms;
-  if (yellow_ms) lights[*yellow_ms].first += delta;
-  if (red_ms) {
-    auto& [yellow, red] = lights[*red_ms];
-    yellow -= delta;
-    red += delta;
-  }
+  lights.AddCase(status, yellow_ms, red_ms, delta);
 }
 
 void SqliteStore::CountChanges::Add(const CountChanges& other) {
@@ -814,10 +833,7 @@ void SqliteStore::CountChanges::Add(const CountChanges& other) {
     by_status[status] += delta;
   for (const auto& [key, delta] : other.indicators)
     indicators[key] += delta;
-  for (const auto& [at, change] : other.lights) {
-    lights[at].first += change.first;
-    lights[at].second += change.second;
-  }
+  lights.Merge(other.lights);
 }
 
 Status SqliteStore::WriteCounts(Connection& c, const CountChanges& counts) {
@@ -832,14 +848,26 @@ Status SqliteStore::WriteCounts(Connection& c, const CountChanges& counts) {
       TONGBAN_RETURN_IF_ERROR((*add)->Run());
     }
   }
-  if (!counts.lights.empty()) {
+  if (!counts.lights.decision.empty()) {
     auto add = c.Prepare(
         "INSERT INTO light_changes (at_ms, yellow, red) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (at_ms) DO UPDATE SET yellow = yellow + ?2, red = red + ?3");
     if (!add.ok()) return add.status();
-    for (const auto& [at, change] : counts.lights) {
+    for (const auto& [at, change] : counts.lights.decision) {
       (*add)->Reset();
-      (*add)->Bind(1, at).Bind(2, change.first).Bind(3, change.second);
+      (*add)->Bind(1, at).Bind(2, change.yellow).Bind(3, change.red);
+      TONGBAN_RETURN_IF_ERROR((*add)->Run());
+    }
+  }
+  if (!counts.lights.delivery.empty()) {
+    auto add = c.Prepare(
+        "INSERT INTO delivery_light_changes (at_ms, waiting, yellow, red) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT (at_ms) DO UPDATE SET waiting = waiting + ?2, yellow = yellow + ?3, "
+        "red = red + ?4");
+    if (!add.ok()) return add.status();
+    for (const auto& [at, change] : counts.lights.delivery) {
+      (*add)->Reset();
+      (*add)->Bind(1, at).Bind(2, change.waiting).Bind(3, change.yellow).Bind(4, change.red);
       TONGBAN_RETURN_IF_ERROR((*add)->Run());
     }
   }
@@ -1217,46 +1245,60 @@ Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountByStatus(
   return out;
 }
 
-Result<LightCounts> SqliteStore::CountLights(Instant now) {
-  if (file_schema_version_ < 3) {
-    return Status::FailedPrecondition("lights are recorded from schema version 3 on");
+Result<LightCounts> SqliteStore::CountLights(Instant now, LightClock clock) {
+  const bool delivery = clock == LightClock::kDelivery;
+  if (file_schema_version_ < (delivery ? 6 : 3)) {
+    return Status::FailedPrecondition(delivery
+                                          ? "delivery lights are recorded from schema version 6 on"
+                                          : "lights are recorded from schema version 3 on");
   }
   TONGBAN_LEASE(lease);
   LightCounts counts;
-  int64_t under_review = 0;
-  auto n = lease.get()->Prepare("SELECT n FROM case_counts WHERE status = ?");
-  if (!n.ok()) return n.status();
-  (*n)->Bind(1, kUnderReview);
-  if ((*n)->Step() == SQLITE_ROW) under_review = (*n)->Int(0);
-  (*n)->Reset();
-  // One row per instant at which some case's light changes (local midnights), not per case.
+  // One row per instant at which some case's light changes (local midnights), not per case; the
+  // cases under review are counted by status, the deliveries awaited by `waiting`.
   auto sums = lease.get()->Prepare(
-      "SELECT coalesce(sum(yellow), 0), coalesce(sum(red), 0) FROM light_changes WHERE at_ms <= ?");
+      delivery ? "SELECT coalesce(sum(waiting), 0), coalesce(sum(yellow), 0), "
+                 "coalesce(sum(red), 0) FROM delivery_light_changes WHERE at_ms <= ?1"
+               : "SELECT (SELECT coalesce(sum(n), 0) FROM case_counts WHERE status = "
+                 "'under_review'), coalesce(sum(yellow), 0), coalesce(sum(red), 0) "
+                 "FROM light_changes WHERE at_ms <= ?1");
   if (!sums.ok()) return sums.status();
   (*sums)->Bind(1, ToMillis(now));
-  if ((*sums)->Step() == SQLITE_ROW) {
-    counts.yellow = (*sums)->Int(0);
-    counts.red = (*sums)->Int(1);
+  int64_t counted = 0;
+  int rc = (*sums)->Step();
+  if (rc == SQLITE_ROW) {
+    counted = (*sums)->Int(0);
+    counts.yellow = (*sums)->Int(1);
+    counts.red = (*sums)->Int(2);
   }
   (*sums)->Reset();
-  // The partial index holds only the cases of an older version (the planner would rather walk
-  // cases_status, every case under review).
+  if (rc != SQLITE_ROW) return ReadError(rc);
+  // The partial indexes hold only the cases of an older version (the planner would rather walk
+  // cases_status, every case of the status).
   auto unknown = lease.get()->Prepare(
-      "SELECT count(*) FROM cases INDEXED BY cases_lights_unknown "
-      "WHERE lights_known = 0 AND status = 'under_review'");
+      delivery ? "SELECT count(*) FROM cases INDEXED BY cases_delivery_lights_unknown "
+                 "WHERE lights_known = 0 AND status = 'approved'"
+               : "SELECT count(*) FROM cases INDEXED BY cases_lights_unknown "
+                 "WHERE lights_known = 0 AND status = 'under_review'");
   if (!unknown.ok()) return unknown.status();
-  if ((*unknown)->Step() == SQLITE_ROW) counts.unknown = (*unknown)->Int(0);
+  rc = (*unknown)->Step();
+  if (rc == SQLITE_ROW) counts.unknown = (*unknown)->Int(0);
   (*unknown)->Reset();
-  counts.green = under_review - counts.yellow - counts.red - counts.unknown;
+  if (rc != SQLITE_ROW) return ReadError(rc);
+  // Under review, an unknown case is in the count by status; awaiting delivery, it never was.
+  counts.green = counted - counts.yellow - counts.red - (delivery ? 0 : counts.unknown);
   return counts;
 }
 
-Result<std::vector<std::string>> SqliteStore::CasesWithUnknownLights(int limit) {
-  if (file_schema_version_ < 3) return std::vector<std::string>{};
+Result<std::vector<std::string>> SqliteStore::CasesWithUnknownLights(int limit, LightClock clock) {
+  const bool delivery = clock == LightClock::kDelivery;
+  if (file_schema_version_ < (delivery ? 6 : 3)) return std::vector<std::string>{};
   TONGBAN_LEASE(lease);
   auto s = lease.get()->Prepare(
-      "SELECT id FROM cases INDEXED BY cases_lights_unknown "
-      "WHERE lights_known = 0 AND status = 'under_review' ORDER BY id LIMIT ?");
+      delivery ? "SELECT id FROM cases INDEXED BY cases_delivery_lights_unknown "
+                 "WHERE lights_known = 0 AND status = 'approved' ORDER BY id LIMIT ?"
+               : "SELECT id FROM cases INDEXED BY cases_lights_unknown "
+                 "WHERE lights_known = 0 AND status = 'under_review' ORDER BY id LIMIT ?");
   if (!s.ok()) return s.status();
   (*s)->Bind(1, static_cast<int64_t>(limit));
   std::vector<std::string> out;

@@ -22,10 +22,12 @@
 // case's yellow_ms/red_ms), updated in the transaction of every case write, so that metrics read a
 // few rows instead of scanning cases; version 4 the documents (documents, case_documents); version
 // 5 the audit queries' indexes and the indicators kept on write (case_facts, indicator_counts,
-// delegated_events). Opened read-only, an older file is read as it is, not
-// migrated: a version 1 file has no ledger, so Ledger() is empty; before version 3 CountByStatus()
-// counts the cases and CountLights() is kFailedPrecondition; before version 5 the facts, indicators
-// and delegated events read empty. Triggers
+// delegated_events); version 6 the delivery lights kept on write (delivery_light_changes, and the
+// delivery clock's instants in yellow_ms/red_ms of a granted case). Opened read-only, an older
+// file is read as it is, not migrated: a version 1 file has no ledger, so Ledger() is empty;
+// before version 3 CountByStatus() counts the cases and CountLights() is kFailedPrecondition (for
+// the delivery clock, before version 6); before version 5 the facts, indicators and delegated
+// events read empty. Triggers
 // refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot rewrite
 // history without dropping them first — and verification catches it if someone does.
 //
@@ -55,6 +57,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/light_count_deltas.h"
 #include "engine/sqlite.h"
 #include "engine/store.h"
 
@@ -76,7 +79,7 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   // Stops accepting writes, finishes those queued, and closes every connection.
@@ -107,8 +110,8 @@ class SqliteStore final : public Store {
   Result<int64_t> CountCases() override;
   Result<int64_t> CountEvents() override;
   Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() override;
-  Result<LightCounts> CountLights(Instant now) override;
-  Result<std::vector<std::string>> CasesWithUnknownLights(int limit) override;
+  Result<LightCounts> CountLights(Instant now, LightClock clock) override;
+  Result<std::vector<std::string>> CasesWithUnknownLights(int limit, LightClock clock) override;
   Result<std::vector<IndicatorCount>> Indicators(const std::string& from_month,
                                                  const std::string& to_month) override;
   Result<std::vector<FactsRow>> FindCaseFacts(const FactsQuery& query) override;
@@ -153,8 +156,8 @@ class SqliteStore final : public Store {
     std::map<std::string, int64_t> by_status;
     // (key, indicator name) -> change of indicator_counts (a case's facts out and in).
     std::map<std::pair<IndicatorKey, std::string>, int64_t> indicators;
-    std::map<int64_t, std::pair<int64_t, int64_t>> lights;  // at_ms: yellow, red
-    // Adds `delta` to the count of `status`, and the light changes of a case under review.
+    LightCountDeltas lights;
+    // Adds `delta` to the count of `status`, and its light changes (light_count_deltas.h).
     void AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
                  std::optional<int64_t> red_ms, int64_t delta);
     void Add(const CountChanges& other);

@@ -172,16 +172,16 @@ int Sqlite3(const std::string& db, const std::string& sql, std::string* output) 
 // ---- Schema
 // ---------------------------------------------------------------------------------------
 
-TEST(SqliteStore, CreatesTheSchemaAtUserVersion5) {
+TEST(SqliteStore, CreatesTheSchemaAtUserVersion6) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(SqliteStore::kSchemaVersion, 5);
+  EXPECT_EQ(SqliteStore::kSchemaVersion, 6);
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "wal");
-  for (const char* table :
-       {"definitions", "events", "cases", "ledger", "case_counts", "light_changes", "documents",
-        "case_documents", "case_facts", "indicator_counts", "delegated_events"}) {
+  for (const char* table : {"definitions", "events", "cases", "ledger", "case_counts",
+                            "light_changes", "documents", "case_documents", "case_facts",
+                            "indicator_counts", "delegated_events", "delivery_light_changes"}) {
     EXPECT_EQ(RawInt(path, std::string("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                        "AND name = '") +
                                table + "'"),

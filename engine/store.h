@@ -48,10 +48,15 @@ struct CaseRecord {
   Instant updated_at{};
   int64_t version = 0;
   std::optional<Instant> next_timer_at;
-  // For a case under review: when its light turns yellow and red if nothing else happens to it
-  // (NextLightChanges in case_clock.h), so that lights are counted without reading cases.
+  // For a case under review, or granted and awaiting delivery: when its running clock's light
+  // turns yellow and red if nothing else happens to it (NextLightChanges in case_clock.h), so that
+  // lights are counted without reading cases.
   std::optional<Instant> yellow_at;
   std::optional<Instant> red_at;
+  // False for a case written by a version that did not record its running clock's instants
+  // (yellow_at and red_at then say nothing; Store::CountLights counts it as unknown until its next
+  // write). Every write of CaseService records them; `tongban copy` carries the flag as it is.
+  bool lights_known = true;
   std::string snapshot;  // snapshot_codec.h
   // Written, never read back: what the case counts for in the indicators and audit queries now
   // (case_facts.h). Unset (a bundle case, a tool's synthetic write): its stored facts stay as
@@ -120,13 +125,19 @@ struct IdempotencyHit {
   int64_t seq = 0;
 };
 
-// Cases under review by their light at some instant.
+// The clocks whose lights the store counts on write (light_count_deltas.h).
+enum class LightClock {
+  kDecision,  // cases under review: the statutory time limit of the decision
+  kDelivery,  // granted cases awaiting delivery of the certificate (art. 44, 10 working days)
+};
+
+// Cases by the light of one clock at some instant.
 struct LightCounts {
   int64_t green = 0;
   int64_t yellow = 0;
   int64_t red = 0;
-  // Written before the store recorded lights (counted green above): their light is unknown until
-  // their next write.
+  // Written before the store recorded this clock's lights (in no colour above): their light is
+  // unknown until their next write.
   int64_t unknown = 0;
 };
 
@@ -261,12 +272,13 @@ class Store {
   virtual Result<int64_t> CountEvents() = 0;
   // Counts of cases by status, for metrics: kept by every commit, not counted over the cases.
   virtual Result<std::vector<std::pair<std::string, int64_t>>> CountByStatus() = 0;
-  // Cases under review by their light at `now`, from the instants recorded with each case write
-  // (CaseRecord::yellow_at, red_at); not by reading the cases.
-  virtual Result<LightCounts> CountLights(Instant now) = 0;
-  // Ids of cases under review whose light instants were never recorded (written by an older
-  // version), up to `limit`: a write of them (FireDueTimers does it) records them.
-  virtual Result<std::vector<std::string>> CasesWithUnknownLights(int limit) = 0;
+  // Cases by the light of `clock` at `now`, from the instants recorded with each case write
+  // (CaseRecord::yellow_at, red_at); not by reading the cases. `unknown`: cases written by an
+  // older version, whose instants were never recorded (counted in no colour).
+  virtual Result<LightCounts> CountLights(Instant now, LightClock clock) = 0;
+  // Ids of the cases `unknown` counts for `clock`, up to `limit`: a write of them (FireDueTimers
+  // does it) records them.
+  virtual Result<std::vector<std::string>> CasesWithUnknownLights(int limit, LightClock clock) = 0;
 
   // Indicator counters of the months from `from_month` to `to_month` (inclusive, "YYYY-MM"),
   // kept by every commit from the cases' facts (CaseRecord::facts). Cases written before the store

@@ -576,16 +576,113 @@ TEST_P(StoreConformance, CountsAreKeptOnWriteOnEveryNode) {
                                                                       {"under_review", 20}}));
   EXPECT_EQ(*node_a->CountCases(), 40);
   // Yellow at kBase + 1000 (i = 0, 4, 8) and + 3000 (i = 2, 6) per thread; red at + 10000.
-  auto lights = node_a->CountLights(Ms(kBase + 1000));
+  auto lights = node_a->CountLights(Ms(kBase + 1000), LightClock::kDecision);
   ASSERT_TRUE(lights.ok());
   EXPECT_EQ(lights->yellow, 12);
   EXPECT_EQ(lights->green, 8);
   EXPECT_EQ(lights->red, 0);
-  lights = node_b->CountLights(Ms(kBase + 10000));
+  lights = node_b->CountLights(Ms(kBase + 10000), LightClock::kDecision);
   EXPECT_EQ(lights->yellow, 0);
   EXPECT_EQ(lights->red, 20);
   EXPECT_EQ(lights->green, 0);
   EXPECT_EQ(lights->unknown, 0);
+}
+
+// Granted cases awaiting delivery are counted by their delivery light from the instants written
+// with them, on every node; a grant without instants (a bundle's record) is not counted, and a
+// delivered case leaves the count.
+TEST_P(StoreConformance, DeliveryLightsAreKeptOnWrite) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  auto grant = [&](Store* node, const std::string& id, std::optional<int64_t> yellow_ms,
+                   std::optional<int64_t> red_ms) {
+    CaseWrite w = MakeWrite(id, 3, 3);
+    w.record.status = "approved";
+    if (yellow_ms) w.record.yellow_at = Ms(*yellow_ms);
+    if (red_ms) w.record.red_at = Ms(*red_ms);
+    Status granted = node->Commit(std::move(w));
+    EXPECT_TRUE(granted.ok()) << granted.ToString();
+  };
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "d-" + std::to_string(i);
+    ASSERT_TRUE(node_a->Commit(MakeWrite(id, 1, 2)).ok());
+    // Yellow at +1000 (i = 0, 1, 2), +3000 (i = 3, 4); red at +10000. The sixth has no instants.
+    if (i < 5) {
+      grant(i % 2 == 0 ? node_a.get() : node_b.get(), id, kBase + (i < 3 ? 1000 : 3000),
+            kBase + 10000);
+    } else {
+      grant(node_b.get(), id, std::nullopt, std::nullopt);
+    }
+  }
+  auto at = [&](Store* node, int64_t ms) {
+    auto counted = node->CountLights(Ms(ms), LightClock::kDelivery);
+    EXPECT_TRUE(counted.ok()) << counted.status().ToString();
+    return counted.ok() ? *counted : LightCounts{};
+  };
+  LightCounts before = at(node_a.get(), kBase);
+  EXPECT_EQ(before.green, 5);
+  EXPECT_EQ(before.yellow + before.red + before.unknown, 0);
+  LightCounts some_yellow = at(node_b.get(), kBase + 1000);
+  EXPECT_EQ(some_yellow.green, 2);
+  EXPECT_EQ(some_yellow.yellow, 3);
+  LightCounts red = at(node_a.get(), kBase + 10000);
+  EXPECT_EQ(red.red, 5);
+  EXPECT_EQ(red.green + red.yellow, 0);
+  // The grants do not count among the cases under review.
+  EXPECT_EQ(node_a->CountLights(Ms(kBase + 10000), LightClock::kDecision)->red, 0);
+  // A delivered case (closed) and a rewritten one (a later instant) move out and in again.
+  CaseWrite delivered = MakeWrite("d-0", 4, 4);
+  delivered.record.status = "closed";
+  ASSERT_TRUE(node_b->Commit(std::move(delivered)).ok());
+  CaseWrite moved = MakeWrite("d-1", 4, 4);
+  moved.record.status = "approved";
+  moved.record.yellow_at = Ms(kBase + 20000);
+  moved.record.red_at = Ms(kBase + 30000);
+  ASSERT_TRUE(node_a->Commit(std::move(moved)).ok());
+  LightCounts after = at(node_b.get(), kBase + 10000);
+  EXPECT_EQ(after.red, 3);
+  EXPECT_EQ(after.green, 1);
+  EXPECT_EQ(after.yellow, 0);
+  EXPECT_TRUE(node_a->CasesWithUnknownLights(10, LightClock::kDelivery)->empty());
+}
+
+// A record of unknown lights (`tongban copy` of a case an older version wrote) is written and read
+// back as unknown, in no colour, whatever instants it carries, until a write records them.
+TEST_P(StoreConformance, ARecordOfUnknownLightsStaysUnknownUntilRewritten) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  for (const auto& [id, status] : {std::pair<std::string, std::string>{"u-review", "under_review"},
+                                   {"u-granted", "approved"}}) {
+    CaseWrite w = MakeWrite(id, 1, 1);
+    w.record.status = status;
+    w.record.yellow_at = Ms(kBase);  // says nothing: the lights are not known
+    w.record.lights_known = false;
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+    auto read = store->GetCase(id);
+    ASSERT_TRUE(read.ok() && *read);
+    EXPECT_FALSE((*read)->lights_known) << id;
+  }
+  for (LightClock clock : {LightClock::kDecision, LightClock::kDelivery}) {
+    auto counted = store->CountLights(Ms(kBase + 1000), clock);
+    ASSERT_TRUE(counted.ok()) << counted.status().ToString();
+    EXPECT_EQ(counted->unknown, 1);
+    EXPECT_EQ(counted->green + counted->yellow + counted->red, 0);
+    auto unknown = store->CasesWithUnknownLights(10, clock);
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(*unknown,
+              std::vector<std::string>{clock == LightClock::kDecision ? "u-review" : "u-granted"});
+  }
+  CaseWrite rewritten = MakeWrite("u-review", 2, 2);
+  rewritten.record.status = "under_review";
+  rewritten.record.yellow_at = Ms(kBase);
+  ASSERT_TRUE(store->Commit(std::move(rewritten)).ok());
+  auto counted = store->CountLights(Ms(kBase + 1000), LightClock::kDecision);
+  ASSERT_TRUE(counted.ok());
+  EXPECT_EQ(counted->unknown, 0);
+  EXPECT_EQ(counted->yellow, 1);
+  EXPECT_TRUE(store->CasesWithUnknownLights(10, LightClock::kDecision)->empty());
+  EXPECT_TRUE((*store->GetCase("u-review"))->lights_known);
 }
 
 // Six cases due; two nodes claim them. On PostgreSQL each due case goes to one node, a write ends
@@ -917,11 +1014,12 @@ TEST(PostgresStore, KnowsAConnectionStringFromAFilePath) {
   EXPECT_FALSE(IsPostgresConnectionString("var/postgres/tongban.db"));
 }
 
-// A database of the schema before the audit tables (SQLite 4, PostgreSQL 3: documents) and one of
-// the schema before the documents (SQLite 3, PostgreSQL 2), made by dropping what came later,
-// migrate step by step at open and keep their data; the events taken under a delegation before
-// the migration are indexed from their stored data.authority.
-TEST_P(StoreConformance, MigratesTheTwoPreviousSchemasStepByStep) {
+// A database of the schema before the delivery lights (SQLite 5, PostgreSQL 4), one before the
+// audit tables (SQLite 4, PostgreSQL 3: documents) and one before the documents (SQLite 3,
+// PostgreSQL 2), made by dropping what came later, migrate step by step at open and keep their
+// data; a grant written before the delivery lights is unknown until its next write; the events
+// taken under a delegation before the migration are indexed from their stored data.authority.
+TEST_P(StoreConformance, MigratesTheThreePreviousSchemasStepByStep) {
   const std::string pdf = "%PDF-1.7 before the audit tables";
   {
     auto store = Open();
@@ -934,13 +1032,43 @@ TEST_P(StoreConformance, MigratesTheTwoPreviousSchemasStepByStep) {
         R"({"authority":{"basis":"delegation","delegation":"del-1","organ":"organ-2"},"n":2})";
     delegated.prev_hash = w.cases[0].events[0].hash;
     delegated.hash = ComputeEventHash(delegated);
+    // A grant as the older versions wrote it: no delivery instants.
+    w.cases.push_back(MakeWrite("case-g", 1, 1));
+    w.cases[1].record.status = "approved";
     ASSERT_TRUE(store->Commit(std::move(w)).ok());
   }
+  const bool postgres = GetParam() == Backend::kPostgres;
+  const std::string drop_delivery =
+      std::string("DROP INDEX cases_delivery_lights_unknown; DROP TABLE delivery_light_changes;") +
+      (postgres ? " ALTER TABLE cases DROP COLUMN lights_known;" : "");
   const std::string drop_audit =
-      "DROP INDEX events_actor; DROP INDEX events_action; DROP TABLE case_facts; "
+      drop_delivery +
+      " DROP INDEX events_actor; DROP INDEX events_action; DROP TABLE case_facts; "
       "DROP TABLE indicator_counts; DROP TABLE delegated_events;";
   const int current = CurrentSchemaVersion();
-  RollBack(drop_audit, current - 1);
+  RollBack(drop_delivery, current - 1);
+  {
+    auto store = Open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(SchemaVersion(), current);
+    // The grant written before is unknown until its next write, and then counted.
+    auto deliveries = store->CountLights(Ms(kBase), LightClock::kDelivery);
+    ASSERT_TRUE(deliveries.ok()) << deliveries.status().ToString();
+    EXPECT_EQ(deliveries->unknown, 1);
+    EXPECT_EQ(deliveries->green, 0);
+    EXPECT_EQ(*store->CasesWithUnknownLights(10, LightClock::kDelivery),
+              std::vector<std::string>{"case-g"});
+    CaseWrite rewritten = MakeWrite("case-g", 2, 2);
+    rewritten.record.status = "approved";
+    rewritten.record.yellow_at = Ms(kBase + 1000);
+    rewritten.record.red_at = Ms(kBase + 2000);
+    ASSERT_TRUE(store->Commit(std::move(rewritten)).ok());
+    deliveries = store->CountLights(Ms(kBase), LightClock::kDelivery);
+    EXPECT_EQ(deliveries->unknown, 0);
+    EXPECT_EQ(deliveries->green, 1);
+    EXPECT_TRUE(store->CasesWithUnknownLights(10, LightClock::kDelivery)->empty());
+  }
+  RollBack(drop_audit, current - 2);
   {
     auto store = Open();
     ASSERT_TRUE(store);
@@ -956,7 +1084,7 @@ TEST_P(StoreConformance, MigratesTheTwoPreviousSchemasStepByStep) {
     EXPECT_EQ((*found)[0].seq, 2);
     EXPECT_TRUE(store->Indicators("2026-01", "2026-12")->empty());
   }
-  RollBack(drop_audit + " DROP TABLE case_documents; DROP TABLE documents;", current - 2);
+  RollBack(drop_audit + " DROP TABLE case_documents; DROP TABLE documents;", current - 3);
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(SchemaVersion(), current);
@@ -967,7 +1095,7 @@ TEST_P(StoreConformance, MigratesTheTwoPreviousSchemasStepByStep) {
   EventQuery q;
   q.delegation = "del-1";
   EXPECT_EQ(store->FindEvents(q)->size(), 1u);
-  // The tables of both steps are there again and take writes.
+  // The tables of every step are there again and take writes.
   StoreWrite more;
   more.documents.push_back(MakeDocument("case-b", pdf, kBase + 5));
   more.cases.push_back(MakeWrite("case-b", 1, 1));

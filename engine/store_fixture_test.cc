@@ -183,8 +183,9 @@ TEST_F(StoreFixtureTest, EveryCaseReadsAsItsHistoryReplays) {
   EXPECT_EQ(counting.get_events, 0);
 }
 
-// The migration counts the old cases by status; their lights are computed until the timer loop
-// has rewritten them, and then come from the counts kept on write.
+// The migration counts the old cases by status; their lights (the decision's of the cases under
+// review, the delivery's of the grants awaiting delivery) are computed until the timer loop has
+// rewritten them, and then come from the counts kept on write.
 TEST_F(StoreFixtureTest, MigratedCountsEqualAFullCount) {
   Open();
   std::map<std::string, int64_t> statuses;
@@ -193,33 +194,41 @@ TEST_F(StoreFixtureTest, MigratedCountsEqualAFullCount) {
   auto kept = store_->CountByStatus().value();
   std::map<std::string, int64_t> kept_map(kept.begin(), kept.end());
   EXPECT_EQ(kept_map, statuses);
-  auto full_lights = [&] {
+  auto full_lights = [&](LightClock clock) {
     LightCounts lights;
     for (const CaseRecord& r : Cases()) {
-      if (r.status != "under_review") continue;
+      if (r.status != (clock == LightClock::kDecision ? "under_review" : "approved")) continue;
       auto view = service_->Get(r.id);
       EXPECT_TRUE(view.ok());
-      Light l = ComputeClock(*view->item, view->state, clock_.Now()).light;
+      const ClockView c = ComputeClock(*view->item, view->state, clock_.Now());
+      if (clock == LightClock::kDelivery && !c.delivery_due) continue;
+      Light l = clock == LightClock::kDecision ? c.light : c.delivery_light;
       (l == Light::kRed ? lights.red : l == Light::kYellow ? lights.yellow : lights.green)++;
     }
     return lights;
   };
-  EXPECT_GT(store_->CountLights(clock_.Now())->unknown, 0);
-  LightCounts expected = full_lights();
-  auto computed = service_->CountLights();
-  ASSERT_TRUE(computed.ok());
-  EXPECT_EQ(computed->green, expected.green);
-  EXPECT_EQ(computed->yellow, expected.yellow);
-  EXPECT_EQ(computed->red, expected.red);
+  for (LightClock clock : {LightClock::kDecision, LightClock::kDelivery}) {
+    EXPECT_GT(store_->CountLights(clock_.Now(), clock)->unknown, 0);
+    LightCounts expected = full_lights(clock);
+    auto computed = service_->CountLights(clock);
+    ASSERT_TRUE(computed.ok());
+    EXPECT_EQ(computed->green, expected.green);
+    EXPECT_EQ(computed->yellow, expected.yellow);
+    EXPECT_EQ(computed->red, expected.red);
+  }
   ASSERT_TRUE(service_->FireDueTimers().ok());
-  auto recorded = store_->CountLights(clock_.Now());
-  ASSERT_TRUE(recorded.ok());
-  EXPECT_EQ(recorded->unknown, 0);
-  expected = full_lights();
-  EXPECT_EQ(recorded->green, expected.green);
-  EXPECT_EQ(recorded->yellow, expected.yellow);
-  EXPECT_EQ(recorded->red, expected.red);
-  EXPECT_GT(expected.red, 0);
+  for (LightClock clock : {LightClock::kDecision, LightClock::kDelivery}) {
+    auto recorded = store_->CountLights(clock_.Now(), clock);
+    ASSERT_TRUE(recorded.ok());
+    EXPECT_EQ(recorded->unknown, 0);
+    LightCounts expected = full_lights(clock);
+    EXPECT_EQ(recorded->green, expected.green);
+    EXPECT_EQ(recorded->yellow, expected.yellow);
+    EXPECT_EQ(recorded->red, expected.red);
+    EXPECT_GT(clock == LightClock::kDecision ? expected.red
+                                             : expected.green + expected.yellow + expected.red,
+              0);
+  }
   VerifyReport report = service_->VerifyAll();
   EXPECT_TRUE(report.ok) << report.case_id << ": " << report.reason;
 }

@@ -142,7 +142,7 @@ start_node a
 start_node b
 await_node a
 await_node b
-[ "$(sql "SELECT version FROM tongban_schema")" = 4 ] || fail "schema version"
+[ "$(sql "SELECT version FROM tongban_schema")" = 5 ] || fail "schema version"
 echo "ok: two nodes started at once on a fresh database ($a_url, $b_url)"
 
 # --- Concurrent clerks: the same case accepted on both nodes at once; exactly one wins.
