@@ -312,13 +312,14 @@ LightChanges NextLightChanges(const Item& item, const CaseState& state, Instant 
   // delivery's until the certificate is delivered (the case is closed then).
   const bool deciding = state.status == CaseStatus::kUnderReview;
   if (!deciding && state.status != CaseStatus::kApproved) return out;
-  auto light_at = [&](Instant t) {
-    const ClockView clock = ComputeClock(item, state, t);
+  auto light_of = [&](const ClockView& clock) {
     return deciding ? clock.light : clock.delivery_light;
   };
-  if (!deciding && !ComputeClock(item, state, now).delivery_due) return out;
+  auto light_at = [&](Instant t) { return light_of(ComputeClock(item, state, t)); };
+  const ClockView at_now = ComputeClock(item, state, now);
+  if (!deciding && !at_now.delivery_due) return out;
   const Instant already{};
-  const Light current = light_at(now);
+  const Light current = light_of(at_now);
   if (current == Light::kRed) {
     out.yellow_at = out.red_at = already;
     return out;

@@ -28,8 +28,10 @@ void MergeRows(std::map<int64_t, LightRowDelta>& into,
 
 }  // namespace
 
-void LightCountDeltas::AddCase(std::string_view status, std::optional<int64_t> yellow_ms,
-                               std::optional<int64_t> red_ms, int64_t delta) {
+void LightCountDeltas::AddCase(std::string_view status, bool lights_known,
+                               std::optional<int64_t> yellow_ms, std::optional<int64_t> red_ms,
+                               int64_t delta) {
+  if (!lights_known) return;
   if (status == "under_review") {
     AddInstants(decision, yellow_ms, red_ms, delta);
   } else if (status == "approved" && (yellow_ms || red_ms)) {

@@ -32,8 +32,10 @@ struct LightCountDeltas {
 
   // Adds `delta` (+1 or -1) times a case of `status` whose light turns yellow and red at the given
   // instants (milliseconds since the epoch; unset: not within the horizon, or not recorded). A
-  // status other than under_review and approved changes nothing.
-  void AddCase(std::string_view status, std::optional<int64_t> yellow_ms,
+  // status other than under_review and approved changes nothing, nor does a case whose lights are
+  // not known (CaseRecord::lights_known: its instants say nothing; Store::CountLights counts it
+  // apart, as unknown).
+  void AddCase(std::string_view status, bool lights_known, std::optional<int64_t> yellow_ms,
                std::optional<int64_t> red_ms, int64_t delta);
   void Merge(const LightCountDeltas& other);
 };

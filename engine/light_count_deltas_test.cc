@@ -24,7 +24,7 @@ LightRowDelta SumUpTo(const std::map<int64_t, LightRowDelta>& rows, int64_t at) 
 
 TEST(LightCountDeltas, ACaseUnderReviewIsYellowFromItsFirstInstantAndRedFromItsSecond) {
   LightCountDeltas deltas;
-  deltas.AddCase("under_review", 100, 200, +1);
+  deltas.AddCase("under_review", true, 100, 200, +1);
   EXPECT_TRUE(deltas.delivery.empty());
   EXPECT_EQ(SumUpTo(deltas.decision, 99).yellow, 0);
   EXPECT_EQ(SumUpTo(deltas.decision, 100).yellow, 1);
@@ -36,7 +36,7 @@ TEST(LightCountDeltas, ACaseUnderReviewIsYellowFromItsFirstInstantAndRedFromItsS
 TEST(LightCountDeltas, ACaseTurningRedWithoutYellowIsNeverCountedYellow) {
   for (std::optional<int64_t> yellow : {std::optional<int64_t>(), std::optional<int64_t>(300)}) {
     LightCountDeltas deltas;
-    deltas.AddCase("under_review", yellow, 200, +1);
+    deltas.AddCase("under_review", true, yellow, 200, +1);
     for (int64_t at : {199, 200, 300, 400}) {
       const LightRowDelta sum = SumUpTo(deltas.decision, at);
       EXPECT_EQ(sum.yellow, 0) << at;
@@ -47,7 +47,7 @@ TEST(LightCountDeltas, ACaseTurningRedWithoutYellowIsNeverCountedYellow) {
 
 TEST(LightCountDeltas, AGrantAwaitingDeliveryIsWaitingFromTheStart) {
   LightCountDeltas deltas;
-  deltas.AddCase("approved", 100, 200, +1);
+  deltas.AddCase("approved", true, 100, 200, +1);
   EXPECT_TRUE(deltas.decision.empty());
   EXPECT_EQ(SumUpTo(deltas.delivery, 0).waiting, 1);
   EXPECT_EQ(SumUpTo(deltas.delivery, 150).yellow, 1);
@@ -57,9 +57,11 @@ TEST(LightCountDeltas, AGrantAwaitingDeliveryIsWaitingFromTheStart) {
 
 TEST(LightCountDeltas, CasesWithoutARunningClockChangeNothing) {
   LightCountDeltas deltas;
-  deltas.AddCase("approved", std::nullopt, std::nullopt, +1);  // a bundle's record; an old write
-  deltas.AddCase("closed", 100, 200, +1);
-  deltas.AddCase("suspended", 100, 200, -1);
+  deltas.AddCase("approved", true, std::nullopt, std::nullopt, +1);  // no delivery due
+  deltas.AddCase("approved", false, 100, 200, +1);  // written before the delivery lights
+  deltas.AddCase("under_review", false, 100, 200, +1);
+  deltas.AddCase("closed", true, 100, 200, +1);
+  deltas.AddCase("suspended", true, 100, 200, -1);
   EXPECT_TRUE(deltas.decision.empty());
   EXPECT_TRUE(deltas.delivery.empty());
 }
@@ -68,10 +70,10 @@ TEST(LightCountDeltas, CasesWithoutARunningClockChangeNothing) {
 // deltas are merged before they are written.
 TEST(LightCountDeltas, ARewriteMovesTheCaseAndMergedDeltasSum) {
   LightCountDeltas first;
-  first.AddCase("under_review", 100, 200, +1);
+  first.AddCase("under_review", true, 100, 200, +1);
   LightCountDeltas rewrite;
-  rewrite.AddCase("under_review", 100, 200, -1);
-  rewrite.AddCase("approved", 300, 400, +1);
+  rewrite.AddCase("under_review", true, 100, 200, -1);
+  rewrite.AddCase("approved", true, 300, 400, +1);
   first.Merge(rewrite);
   for (int64_t at : {0, 100, 200, 500}) {
     const LightRowDelta sum = SumUpTo(first.decision, at);

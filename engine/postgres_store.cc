@@ -258,6 +258,8 @@ struct Rows {
   int64_t Int(int row, int column) const {
     return std::strtoll(PQgetvalue(result.get(), row, column), nullptr, 10);
   }
+  // A boolean column, sent as text: "t" or "f".
+  bool Bool(int row, int column) const { return PQgetvalue(result.get(), row, column)[0] == 't'; }
   std::optional<int64_t> OptionalInt(int row, int column) const {
     if (IsNull(row, column)) return std::nullopt;
     return Int(row, column);
@@ -284,7 +286,7 @@ CaseRecord ReadCase(const Rows& rows, int i) {
   r.snapshot = rows.Text(i, 13);
   if (auto t = rows.OptionalInt(i, 14)) r.yellow_at = FromMillis(*t);
   if (auto t = rows.OptionalInt(i, 15)) r.red_at = FromMillis(*t);
-  r.lights_known = rows.Text(i, 16) == "t";
+  r.lights_known = rows.Bool(i, 16);
   return r;
 }
 
@@ -537,10 +539,10 @@ struct PostgresStore::CountDeltas {
   std::map<std::pair<std::string, std::string>, int64_t> indicators;
   LightCountDeltas lights;
 
-  void AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
+  void AddCase(const std::string& status, bool lights_known, std::optional<int64_t> yellow_ms,
                std::optional<int64_t> red_ms, int64_t delta) {
     statuses[status] += delta;
-    lights.AddCase(status, yellow_ms, red_ms, delta);
+    lights.AddCase(status, lights_known, yellow_ms, red_ms, delta);
   }
   void Merge(const CountDeltas& other) {
     for (const auto& [status, n] : other.statuses)
@@ -898,9 +900,8 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
 
 Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDeltas* deltas) {
   const CaseRecord& r = w.record;
-  // A record of unknown lights (copied as an older version wrote it) counts in no colour.
-  const Param yellow = r.lights_known ? OptionalMillis(r.yellow_at) : Param();
-  const Param red = r.lights_known ? OptionalMillis(r.red_at) : Param();
+  const Param yellow = OptionalMillis(r.yellow_at);
+  const Param red = OptionalMillis(r.red_at);
   const Param lights_known = r.lights_known ? "true" : "false";
   const Param timer = OptionalMillis(r.next_timer_at);
   if (w.expected_version == 0) {
@@ -941,10 +942,8 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
       return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
                              ", not " + std::to_string(w.expected_version));
     }
-    const bool old_lights_known = updated->Text(0, 3) == "t";
-    deltas->AddCase(updated->Text(0, 0),
-                    old_lights_known ? updated->OptionalInt(0, 1) : std::nullopt,
-                    old_lights_known ? updated->OptionalInt(0, 2) : std::nullopt, -1);
+    deltas->AddCase(updated->Text(0, 0), updated->Bool(0, 3), updated->OptionalInt(0, 1),
+                    updated->OptionalInt(0, 2), -1);
   }
   for (const Event& e : w.events) {
     auto inserted = c.Query(
@@ -964,8 +963,7 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
     }
     return inserted.status();
   }
-  deltas->AddCase(r.status, r.lights_known ? MillisOf(r.yellow_at) : std::nullopt,
-                  r.lights_known ? MillisOf(r.red_at) : std::nullopt, +1);
+  deltas->AddCase(r.status, r.lights_known, MillisOf(r.yellow_at), MillisOf(r.red_at), +1);
   if (r.facts) TONGBAN_RETURN_IF_ERROR(WriteFacts(c, r.id, *r.facts, deltas));
   for (const auto& [event_seq, delegation] : w.delegations) {
     // A copy: clang 14 does not let a lambda capture a structured binding.

@@ -719,9 +719,8 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     TONGBAN_RETURN_IF_ERROR(s.Run());
   }
   const std::optional<int64_t> next_timer = OptionalMillis(r.next_timer_at);
-  // A record of unknown lights (copied as an older version wrote it) counts in no colour.
-  const std::optional<int64_t> yellow = r.lights_known ? OptionalMillis(r.yellow_at) : std::nullopt;
-  const std::optional<int64_t> red = r.lights_known ? OptionalMillis(r.red_at) : std::nullopt;
+  const std::optional<int64_t> yellow = OptionalMillis(r.yellow_at);
+  const std::optional<int64_t> red = OptionalMillis(r.red_at);
   auto bind_optional = [](sqlite::Statement& s, int index, const std::optional<int64_t>& value) {
     if (value) {
       s.Bind(index, *value);
@@ -763,10 +762,8 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     s.Bind(17, static_cast<int64_t>(r.lights_known));
     TONGBAN_RETURN_IF_ERROR(s.Run());
   }
-  if (exists)
-    counts->AddCase(old_status, old_lights_known ? old_yellow : std::nullopt,
-                    old_lights_known ? old_red : std::nullopt, -1);
-  counts->AddCase(r.status, yellow, red, +1);
+  if (exists) counts->AddCase(old_status, old_lights_known, old_yellow, old_red, -1);
+  counts->AddCase(r.status, r.lights_known, yellow, red, +1);
   if (r.facts) TONGBAN_RETURN_IF_ERROR(WriteFacts(c, r.id, *r.facts, counts));
   if (!w.delegations.empty()) {
     auto insert = c.Prepare(
@@ -822,10 +819,11 @@ Status SqliteStore::WriteFacts(Connection& c, const std::string& case_id, const 
   return s.Run();
 }
 
-void SqliteStore::CountChanges::AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
+void SqliteStore::CountChanges::AddCase(const std::string& status, bool lights_known,
+                                        std::optional<int64_t> yellow_ms,
                                         std::optional<int64_t> red_ms, int64_t delta) {
   by_status[status] += delta;
-  lights.AddCase(status, yellow_ms, red_ms, delta);
+  lights.AddCase(status, lights_known, yellow_ms, red_ms, delta);
 }
 
 void SqliteStore::CountChanges::Add(const CountChanges& other) {

@@ -158,7 +158,7 @@ class SqliteStore final : public Store {
     std::map<std::pair<IndicatorKey, std::string>, int64_t> indicators;
     LightCountDeltas lights;
     // Adds `delta` to the count of `status`, and its light changes (light_count_deltas.h).
-    void AddCase(const std::string& status, std::optional<int64_t> yellow_ms,
+    void AddCase(const std::string& status, bool lights_known, std::optional<int64_t> yellow_ms,
                  std::optional<int64_t> red_ms, int64_t delta);
     void Add(const CountChanges& other);
   };
