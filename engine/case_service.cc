@@ -171,13 +171,14 @@ Status CaseService::AuthorizeSubmission(const Item& item, const NewCase& request
     // nothing to check: an applicant applies for itself
   } else if (actor.role == "agent") {
     auto mandate = registers_->MandateFor(request.applicant_id, actor.id, item.id, now);
-    if (!mandate) {
+    if (!mandate.ok()) return mandate.status();
+    if (!*mandate) {
       return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
                                       request.applicant_id + " for " + item.id +
                                       " (帮办代办授权); the applicant grants one first");
     }
     (*data)["on_behalf_of"] = request.applicant_id;
-    (*data)["mandate"] = mandate->id;
+    (*data)["mandate"] = (*mandate)->id;
   } else if (actor.role == "clerk") {
     auto authority = registers_->Authorize(item, CaseState{}, actor.organ, {Power::kAccept}, now);
     if (authority.ok()) {
@@ -198,8 +199,9 @@ Status CaseService::AuthorizeSubmission(const Item& item, const NewCase& request
   if (request.mode == "commitment") {
     auto blocking =
         registers_->BlockingCreditRecords(request.applicant_credit_code, request.applicant_id);
-    if (!blocking.empty()) {
-      const CreditRecord& r = blocking.front();
+    if (!blocking.ok()) return blocking.status();
+    if (!blocking->empty()) {
+      const CreditRecord& r = blocking->front();
       return Status::PermissionDenied(
           "commitment-based approval (告知承诺) is not available to this applicant: credit "
           "record " +

@@ -241,13 +241,14 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
   if (actor.role == "agent") {
     auto mandate =
         registers_->MandateFor(request.applicant_id, actor.id, bundle->id, clock_->Now());
-    if (!mandate) {
+    if (!mandate.ok()) return mandate.status();
+    if (!*mandate) {
       return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
                                       request.applicant_id + " for " + bundle->id +
                                       " (帮办代办授权)");
     }
     engine_data["on_behalf_of"] = request.applicant_id;
-    engine_data["mandate"] = mandate->id;
+    engine_data["mandate"] = (*mandate)->id;
   } else if (actor.role == "clerk") {
     // 一窗受理: the bundle is received at the lead organ's window.
     if (actor.organ != bundle->lead_organ.id && actor.organ != "*") {
@@ -434,12 +435,13 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   }
   if (role == "agent") {
     auto mandate = registers_->MandateFor(s.applicant_id, request.actor.id, bundle.id, now);
-    if (!mandate) {
+    if (!mandate.ok()) return mandate.status();
+    if (!*mandate) {
       return Status::PermissionDenied("agent " + request.actor.id +
                                       " holds no mandate in force for this bundle");
     }
     command.data["on_behalf_of"] = s.applicant_id;
-    command.data["mandate"] = mandate->id;
+    command.data["mandate"] = (*mandate)->id;
   }
   std::vector<std::string> supplied;
   if (child_action == "supply_correction") {

@@ -1,6 +1,7 @@
 // CountingStore (tests only): a Store that forwards to another and counts the calls that read a
-// case's history, and can be told to refuse commits — to show that reads do not replay, and what
-// the machine cache does when a write fails.
+// case's history, and can be told to refuse commits or ledger reads — to show that reads do not
+// replay, what the machine cache does when a write fails, and what the registers answer when the
+// ledger cannot be read.
 //
 // Thread safety: as the wrapped store; the counters are atomic.
 #pragma once
@@ -19,6 +20,9 @@ class CountingStore final : public Store {
   std::atomic<int> get_events{0};
   std::atomic<int> get_case{0};
   std::atomic<bool> fail_commits{false};
+  // Refuses reads of the registers' ledger (kUnavailable), as a failing disk or a lost database
+  // connection would.
+  std::atomic<bool> fail_ledger_reads{false};
   // Called as a scan of events begins, before it reads anything: a write made here lands between
   // a verification's scan of the case records and its scan of the events.
   std::function<void()> before_event_scan;
@@ -31,6 +35,7 @@ class CountingStore final : public Store {
     return base_->Commit(std::move(write));
   }
   Result<std::vector<LedgerEntry>> Ledger(int64_t after_seq) override {
+    if (fail_ledger_reads) return Status::Unavailable("ledger reads refused (test)");
     return base_->Ledger(after_seq);
   }
   Result<std::optional<DocumentRecord>> GetDocument(const std::string& case_id,

@@ -384,12 +384,13 @@ Result<Actor> Permissions::ResolveActor(const Principal& p, const Item& item,
                                   organ_note);
 }
 
-std::optional<Mandate> Permissions::AgentMandate(const CaseState& state,
-                                                 const std::string& agent_id,
-                                                 const std::string& bundle_definition, Instant at) {
+Result<std::optional<Mandate>> Permissions::AgentMandate(const CaseState& state,
+                                                         const std::string& agent_id,
+                                                         const std::string& bundle_definition,
+                                                         Instant at) {
   auto mandate = registers_->MandateFor(state.applicant_id, agent_id, state.definition_id, at);
   // A mandate for a bundle covers its parts.
-  if (!mandate && !bundle_definition.empty()) {
+  if (mandate.ok() && !*mandate && !bundle_definition.empty()) {
     mandate = registers_->MandateFor(state.applicant_id, agent_id, bundle_definition, at);
   }
   return mandate;
@@ -414,13 +415,14 @@ Status Permissions::AuthorizeCommand(const Item& item, const CaseState& state,
   if (actor.role == "agent") {
     TONGBAN_RETURN_IF_ERROR(at_window());
     auto mandate = AgentMandate(state, actor.id, bundle_definition, c->time);
-    if (!mandate) {
+    if (!mandate.ok()) return mandate.status();
+    if (!*mandate) {
       return Status::PermissionDenied("agent " + actor.id + " holds no mandate in force from " +
                                       state.applicant_id + " for " + state.definition_id +
                                       " (帮办代办授权)");
     }
     c->data["on_behalf_of"] = state.applicant_id;
-    c->data["mandate"] = mandate->id;
+    c->data["mandate"] = (*mandate)->id;
     return Status::Ok();
   }
   if (c->action == "deliver" && state.is_bundle_child()) {
@@ -604,9 +606,10 @@ std::vector<OfferedAction> Permissions::OfferedOnBundle(const Principal& p,
   std::string own_role;
   if (p.HasRole("applicant") && p.id == state.applicant_id) {
     own_role = "applicant";
-  } else if (p.HasRole("agent") &&
-             registers_->MandateFor(state.applicant_id, p.id, state.definition_id, now)) {
-    own_role = "agent";
+  } else if (p.HasRole("agent")) {
+    // Nothing is offered on a mandate while the ledger cannot be read: acting would be refused.
+    auto mandate = registers_->MandateFor(state.applicant_id, p.id, state.definition_id, now);
+    if (mandate.ok() && *mandate) own_role = "agent";
   }
   auto offer = [&](const char* action, const char* title, const std::string& role,
                    std::vector<DataField> data) {

@@ -186,8 +186,9 @@ class Permissions {
   // Whether a step action would pass its guard, materials and four-eyes checks for `actor_id`.
   Status StepActionAllowed(const Item& item, const CaseState& state, const std::string& action,
                            const std::string& actor_id) const;
-  std::optional<Mandate> AgentMandate(const CaseState& state, const std::string& agent_id,
-                                      const std::string& bundle_definition, Instant at);
+  // The agent's mandate for the case's item or for its bundle (MandateFor's status codes).
+  Result<std::optional<Mandate>> AgentMandate(const CaseState& state, const std::string& agent_id,
+                                              const std::string& bundle_definition, Instant at);
 
   Registers* registers_;
   const DefinitionRegistry* registry_;

@@ -928,8 +928,9 @@ class OfferedIsAccepted : public PermissionsTest,
     if (!guarded.empty()) form = FormWhere(item, *guarded[seed % guarded.size()]->guard);
     // A breach found by a walk's verification blocks the next walk's commitment (a credit
     // record): recorded as repaired, so that each walk starts from a clean record.
-    for (const CreditRecord& r :
-         service_->registers()->BlockingCreditRecords(kApplicantCreditCode, "ent-demo")) {
+    auto blocking = service_->registers()->BlockingCreditRecords(kApplicantCreditCode, "ent-demo");
+    ASSERT_TRUE(blocking.ok()) << blocking.status().ToString();
+    for (const CreditRecord& r : *blocking) {
       auto repaired = service_->registers()->RepairCredit(
           r.id, "测试：信用修复", ActorFor(P("admin-demo"), "admin"), clock_.Now());
       ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();

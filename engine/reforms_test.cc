@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "engine/case_service.h"
+#include "engine/counting_store.h"
 #include "engine/sqlite_store.h"
 #include "engine/test_store.h"
 #include "workflows/sha256.h"
@@ -113,6 +114,27 @@ class ReformsTest : public ::testing::Test {
     r.actor = actor;
     r.data = std::move(data);
     return service_->Act(r);
+  }
+  // The accept power over establishment registration, delegated to a bureau of no deployed list
+  // (without the legal basis an added delegation needs).
+  static Delegation AcceptDelegationToNewBureau() {
+    Delegation d;
+    d.id = "api-registration-accept";
+    d.item_id = "establishment-registration";
+    d.from = {"city-amr", "××市市场监督管理局"};
+    d.to = {"new-bureau", "新审批局"};
+    d.powers = {Power::kAccept};
+    d.effective_from = Day{std::chrono::year{2026} / 1 / 1};
+    return d;
+  }
+  // ent-1's mandate to agent-1 for establishment registration.
+  static Mandate RegistrationMandate() {
+    Mandate m;
+    m.id = "mandate-1";
+    m.applicant_id = "ent-1";
+    m.agent_id = "agent-1";
+    m.definitions = {"establishment-registration"};
+    return m;
   }
   json LastEventData(const std::string& id) {
     auto events = service_->History(id);
@@ -266,13 +288,7 @@ TEST_F(ReformsTest, DelegationAddedThroughTheRegisterTakesEffect) {
   ASSERT_TRUE(created.ok());
   const Actor clerk = Staff("n-clerk", "clerk", "new-bureau");
   ASSERT_EQ(Act(created->state.id, "accept", clerk).status().code(), StatusCode::kPermissionDenied);
-  Delegation d;
-  d.id = "api-registration-accept";
-  d.item_id = "establishment-registration";
-  d.from = {"city-amr", "××市市场监督管理局"};
-  d.to = {"new-bureau", "新审批局"};
-  d.powers = {Power::kAccept};
-  d.effective_from = Day{std::chrono::year{2026} / 1 / 1};
+  Delegation d = AcceptDelegationToNewBureau();
   EXPECT_EQ(service_->registers()
                 ->AddDelegation(d, Staff("admin", "admin", "*"), clock_.Now())
                 .status()
@@ -395,7 +411,9 @@ TEST_F(CommitmentTest, BreachRevokesRecordsCreditAndBlocksUntilRepaired) {
   ASSERT_TRUE(breached.ok()) << breached.status().ToString();
   EXPECT_EQ(breached->state.status, CaseStatus::kRevoked);
   EXPECT_EQ(breached->state.verification, Verification::kBreached);
-  auto records = service_->registers()->BlockingCreditRecords("91330100MA2TB00014", "ent-1");
+  auto blocking = service_->registers()->BlockingCreditRecords("91330100MA2TB00014", "ent-1");
+  ASSERT_TRUE(blocking.ok()) << blocking.status().ToString();
+  const std::vector<CreditRecord>& records = *blocking;
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].case_id, id);
   EXPECT_EQ(records[0].reason, "现场核查：经营场所与承诺不符");
@@ -464,12 +482,8 @@ TEST_F(ReformsTest, AgentActsUnderAMandateAndEventsShowBoth) {
   const Actor agent{"agent-1", "agent", "", "帮办员"};
   auto refused = Registration(agent);
   ASSERT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
-  Mandate m;
-  m.id = "mandate-1";
-  m.applicant_id = "ent-1";
-  m.agent_id = "agent-1";
-  m.definitions = {"establishment-registration"};
-  ASSERT_TRUE(service_->registers()->GrantMandate(m, Applicant(), clock_.Now()).ok());
+  ASSERT_TRUE(
+      service_->registers()->GrantMandate(RegistrationMandate(), Applicant(), clock_.Now()).ok());
   auto created = Registration(agent);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   json submit = LastEventData(created->state.id);
@@ -487,6 +501,49 @@ TEST_F(ReformsTest, AgentActsUnderAMandateAndEventsShowBoth) {
   auto other = Registration(Applicant());
   EXPECT_EQ(Act(other->state.id, "withdraw", Applicant(), {{"on_behalf_of", "x"}}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST_F(ReformsTest, AnUnreadableLedgerIsUnavailableNotAStaleAnswer) {
+  // A second node (its own CaseService, so its own registers, on the same database) reads the
+  // ledger; the mandate is then revoked through the first. While the second cannot read the ledger
+  // again, it must neither act on the mandate it read before nor grant commitment mode without the
+  // credit records: kUnavailable (503), not a decision on stale entries. Seeing a case counts
+  // delegations ever held, so it is still answered from the entries read before.
+  const Actor agent{"agent-1", "agent", "", "帮办员"};
+  ASSERT_TRUE(
+      service_->registers()->GrantMandate(RegistrationMandate(), Applicant(), clock_.Now()).ok());
+  Delegation d = AcceptDelegationToNewBureau();
+  d.legal_basis = {{"《中华人民共和国行政许可法》", "第二十四条", ""}};
+  ASSERT_TRUE(
+      service_->registers()->AddDelegation(d, Staff("admin", "admin", "*"), clock_.Now()).ok());
+
+  CountingStore counting(store_.get());
+  std::unique_ptr<CaseService> first =
+      std::make_unique<CaseService>(&counting, registry_.get(), &clock_);
+  std::swap(first, service_);  // Registration and Act now go through the second node
+  auto created = Registration(agent);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  ASSERT_TRUE(first->registers()->RevokeMandate("mandate-1", Applicant(), clock_.Now()).ok());
+
+  counting.fail_ledger_reads = true;
+  EXPECT_EQ(Registration(agent).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(Act(created->state.id, "withdraw", agent).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(service_->registers()
+                ->MandateFor("ent-1", "agent-1", "establishment-registration", clock_.Now())
+                .status()
+                .code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(
+      service_->registers()->BlockingCreditRecords("91330100MA2TB00014", "ent-1").status().code(),
+      StatusCode::kUnavailable);
+  EXPECT_TRUE(service_->registers()->Concerns("new-bureau", created->state));
+  EXPECT_FALSE(service_->registers()->Concerns("another-bureau", created->state));
+
+  counting.fail_ledger_reads = false;
+  EXPECT_EQ(Registration(agent).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(Act(created->state.id, "withdraw", agent).status().code(),
+            StatusCode::kPermissionDenied);
+  std::swap(first, service_);
 }
 
 // ---- Bundles (一件事)

@@ -265,26 +265,11 @@ bool Registers::Concerns(const std::string& organ, const CaseState& state) {
   if (organ.empty()) return false;
   if (organ == "*" || organ == state.organ_id || organ == state.received_by) return true;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!RefreshLocked().ok()) return false;
+  (void)RefreshLocked();  // on failure, the entries read before still hold (see the header)
   for (const auto& [id, r] : AllDelegationsLocked()) {
     if (r.delegation.item_id == state.definition_id && r.delegation.to.id == organ) return true;
   }
   return false;
-}
-
-const std::optional<DelegationRecord> Registers::DelegationFor(const Item& item,
-                                                               const std::string& organ,
-                                                               Power power, Instant at) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!RefreshLocked().ok()) return std::nullopt;
-  for (const auto& [id, r] : AllDelegationsLocked()) {
-    const Delegation& d = r.delegation;
-    if (d.item_id == item.id && d.to.id == organ && d.Grants(power) &&
-        r.InForce(at, *item.time_limits.calendar)) {
-      return r;
-    }
-  }
-  return std::nullopt;
 }
 
 std::optional<HandlingAgreement> Registers::AgreementFor(const Item& item,
@@ -379,10 +364,10 @@ Result<DelegationRecord> Registers::RevokeDelegation(const std::string& id,
   return AllDelegationsLocked().at(id);
 }
 
-std::vector<CreditRecord> Registers::BlockingCreditRecords(const std::string& credit_code,
-                                                           const std::string& applicant_id) {
+Result<std::vector<CreditRecord>> Registers::BlockingCreditRecords(
+    const std::string& credit_code, const std::string& applicant_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  (void)RefreshLocked();
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   std::vector<CreditRecord> out;
   for (const auto& [id, r] : credit_) {
     bool same = credit_code.empty() ? r.applicant_id == applicant_id : r.credit_code == credit_code;
@@ -486,18 +471,18 @@ std::vector<Mandate> Registers::Mandates(const std::string& principal_id) {
   return out;
 }
 
-std::optional<Mandate> Registers::MandateFor(const std::string& applicant_id,
-                                             const std::string& agent_id,
-                                             const std::string& definition_id, Instant at) {
+Result<std::optional<Mandate>> Registers::MandateFor(const std::string& applicant_id,
+                                                     const std::string& agent_id,
+                                                     const std::string& definition_id, Instant at) {
   std::lock_guard<std::mutex> lock(mutex_);
-  (void)RefreshLocked();
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   for (const auto& [id, m] : mandates_) {
     if (m.applicant_id == applicant_id && m.agent_id == agent_id && m.Covers(definition_id) &&
         m.InForce(at)) {
-      return m;
+      return std::optional<Mandate>(m);
     }
   }
-  return std::nullopt;
+  return std::optional<Mandate>();
 }
 
 }  // namespace tongban

@@ -109,11 +109,10 @@ class Registers {
                                    const std::string& organ, const std::vector<Power>& powers,
                                    Instant at);
   // Whether staff of `organ` may see a case: the implementing organ, the receiving window, or an
-  // organ that holds (or held) a delegation for the item.
+  // organ that holds (or held) a delegation for the item. A delegation once held keeps counting
+  // and the ledger only grows, so when the ledger cannot be read the answer comes from the entries
+  // read before: it may miss a delegation added since, and never shows a case it should not.
   bool Concerns(const std::string& organ, const CaseState& state);
-  // Whether `organ` holds a delegation in force granting `power` over `item_id` at `at`.
-  const std::optional<DelegationRecord> DelegationFor(const Item& item, const std::string& organ,
-                                                      Power power, Instant at);
   // The agreement under which `receiving_organ` may receive applications for `item` at `at`.
   std::optional<HandlingAgreement> AgreementFor(const Item& item,
                                                 const std::string& receiving_organ, Instant at);
@@ -130,8 +129,10 @@ class Registers {
 
   // --- Credit
   // The unrepaired records against an applicant (by credit code, or by id when it has none).
-  std::vector<CreditRecord> BlockingCreditRecords(const std::string& credit_code,
-                                                  const std::string& applicant_id);
+  // kUnavailable when the ledger cannot be read: a record appended since the last read could be
+  // missing, and commitment mode is not granted on what was read before.
+  Result<std::vector<CreditRecord>> BlockingCreditRecords(const std::string& credit_code,
+                                                          const std::string& applicant_id);
   std::vector<CreditRecord> CreditRecords(const std::string& credit_code = "");
   std::optional<CreditRecord> FindCreditRecord(const std::string& id);
   // The ledger entry recording a breach of `state`'s commitment; committed with the breach event.
@@ -143,10 +144,15 @@ class Registers {
   // --- Mandates
   Result<Mandate> GrantMandate(Mandate mandate, const Actor& actor, Instant now);
   Result<Mandate> RevokeMandate(const std::string& id, const Actor& actor, Instant now);
+  // The mandates `principal_id` gave or holds (every one when empty), revoked ones included: when
+  // the ledger cannot be read, those read before (seeing a case counts mandates held, too).
   std::vector<Mandate> Mandates(const std::string& principal_id = "");
-  // The mandate in force under which `agent_id` may act for `applicant_id` on `definition_id`.
-  std::optional<Mandate> MandateFor(const std::string& applicant_id, const std::string& agent_id,
-                                    const std::string& definition_id, Instant at);
+  // The mandate in force under which `agent_id` may act for `applicant_id` on `definition_id`;
+  // nullopt when there is none. kUnavailable when the ledger cannot be read: a revocation appended
+  // since the last read could be missing, and nobody acts on a mandate that may be revoked.
+  Result<std::optional<Mandate>> MandateFor(const std::string& applicant_id,
+                                            const std::string& agent_id,
+                                            const std::string& definition_id, Instant at);
 
   // Every ledger entry, for verification and export.
   Result<std::vector<LedgerEntry>> Entries() { return store_->Ledger(0); }

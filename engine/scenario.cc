@@ -111,9 +111,9 @@ nlohmann::json Observe(const std::string& key, const CaseView& v, const std::vec
   if (key == "issued_in_seal") return v.state.issued_in_seal;
   if (key == "received_by") return v.state.received_by;
   if (key == "blocking_credit_records") {
-    return service.registers()
-        ->BlockingCreditRecords(v.state.applicant_credit_code, v.state.applicant_id)
-        .size();
+    auto blocking = service.registers()->BlockingCreditRecords(v.state.applicant_credit_code,
+                                                               v.state.applicant_id);
+    return blocking.ok() ? nlohmann::json(blocking->size()) : nlohmann::json(nullptr);
   }
   return nullptr;
 }
@@ -418,13 +418,14 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
                    .status();
       } else if (r.contains("repair_credit")) {
         what = "repair credit";
-        for (const CreditRecord& c : service.registers()->BlockingCreditRecords(
-                 request.applicant_credit_code, request.applicant_id)) {
-          if (done.ok()) {
-            done = service.registers()
-                       ->RepairCredit(c.id, r.value("reason", "scenario"), admin, clock.Now())
-                       .status();
-          }
+        auto blocking = service.registers()->BlockingCreditRecords(request.applicant_credit_code,
+                                                                   request.applicant_id);
+        done = blocking.status();
+        for (size_t k = 0; done.ok() && k < blocking->size(); ++k) {
+          done = service.registers()
+                     ->RepairCredit((*blocking)[k].id, r.value("reason", "scenario"), admin,
+                                    clock.Now())
+                     .status();
         }
       } else if (r.contains("grant_mandate")) {
         const nlohmann::json& g = r["grant_mandate"];
