@@ -265,8 +265,10 @@ class CaseService {
   // case id is not looked at. The cases are split into `threads` ranges of case ids (0: one per
   // hardware thread), each verified on a thread of its own with its own store connection; the
   // report is the one a single thread would give: the first failing case in id order, with the
-  // events and cases counted up to and including it. `progress` is called now and then with (events
-  // done, events total), from the verifying threads but never concurrently.
+  // events and cases counted up to and including it. Memory stays bounded whatever the database's
+  // size: each thread streams the events and reads the case records beside them a batch of 256 at
+  // a time. `progress` is called now and then with (events done, events total), from the verifying
+  // threads but never concurrently.
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
                          int threads = 0);
 

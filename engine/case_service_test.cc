@@ -751,14 +751,15 @@ TEST_F(CaseServiceTest, ARecordWithoutEventsIsFound) {
 }
 
 TEST_F(CaseServiceTest, VerifyingALiveDatabaseReportsNoWriteInFlight) {
-  // VerifyAll reads the case records, then the events. A case created and a case acted on between
-  // the two scans are not damage; a record really missing still is.
+  // VerifyAll streams the events and reads the case records it joins with them a batch at a time,
+  // later. A case created and a case acted on after the event scan began are not damage (their
+  // records are newer than the events the scan sees); a record really missing still is.
   std::string approved = ApprovedCase();
   CountingStore counting(store_.get());
   CaseService verifying(&counting, registry_.get(), &clock_);
   std::string created;
   bool written = false;
-  counting.before_event_scan = [&] {
+  counting.after_first_event = [&] {
     if (written) return;
     written = true;
     created = Create().state.id;

@@ -123,6 +123,18 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
   return report;
 }
 
+// Takes what a scan handed out into slot `index` of `slots` (at most one past the end): swapped
+// with what the slot kept from before, so no copy is made and the scan's next row is assigned into
+// buffers that already have room.
+template <typename T>
+void TakeIntoSlot(std::vector<T>* slots, size_t index, T& taken) {
+  if (index < slots->size()) {
+    std::swap((*slots)[index], taken);
+  } else {
+    slots->push_back(std::move(taken));
+  }
+}
+
 // A case's record and events as of one moment, read while writers may be committing: the record
 // first, then the events, and again while a write landed between the two reads (the events then
 // go past the record's version). A record and events that still disagree after a few tries are
@@ -145,6 +157,12 @@ Result<CaseReading> ReadCaseSettled(Store* store, const std::string& case_id) {
 
 // Verification of the cases in one range of ids, as VerifyAll reports it for the whole database:
 // events and cases counted up to and including the first case that fails, where it stops.
+//
+// The event stream and the case records are merge-joined in case id order. Records are read in
+// batches just ahead of the events, so memory stays bounded whatever the database's size, and a
+// batch's records reuse the buffers of the one before. The two are read at different moments while
+// writers may be committing, so a finding is only reported after a fresh reading of that case
+// confirms it (VerifyNow): a case acted on or created between the two reads is not damage.
 class RangeVerifier {
  public:
   RangeVerifier(Store* store, const DefinitionRegistry* registry, CaseIdRange range)
@@ -153,76 +171,91 @@ class RangeVerifier {
   // `stop` says that an earlier range already failed, so this one's findings no longer count;
   // `tick` is called every 1000 cases with the events verified since the last call.
   VerifyReport Run(const std::function<bool()>& stop, const std::function<void(int64_t)>& tick) {
-    // Merge-join the event stream with the case stream, both in case id order.
-    Status scanned = store_->ForEachCase(range_, [&](const CaseRecord& r) {
-      records_.push_back(r);
-      return true;
-    });
-    if (!scanned.ok()) {
-      total_.ok = false;
-      total_.reason = scanned.ToString();
-      return total_;
-    }
     Status streamed = store_->ForEachEvent(range_, [&](Event& e) {
       if (e.case_id != current_) {
         if (!FinishCase() || (total_.cases % 1000 == 0 && Tick(stop, tick))) return false;
         current_ = e.case_id;
       }
-      // Swapped into a slot kept from earlier cases: no copy, and the scan's next row is assigned
-      // into buffers that already have room.
-      if (used_ < events_.size()) {
-        std::swap(events_[used_], e);
-      } else {
-        events_.push_back(std::move(e));
-      }
-      ++used_;
+      TakeIntoSlot(&events_, used_++, e);
       return true;
     });
-    if (!streamed.ok()) {
-      total_.ok = false;
-      total_.reason = streamed.ToString();
-      return total_;
-    }
-    if (total_.ok && !stop() && FinishCase() && next_record_ < records_.size()) {
-      total_.ok = false;
-      total_.case_id = records_[next_record_].id;
-      total_.reason = "the case record has no events";
+    if (!streamed.ok()) return Failed(streamed);
+    if (total_.ok && !stop() && FinishCase()) {
+      // Records after the last case that has events.
+      while (total_.ok && !stop() && NextRecord() && VerifyRecordWithoutEvents()) {
+      }
     }
     Tick(stop, tick);
     return total_;
   }
 
  private:
-  // Verifies the case whose events were gathered; false (and the finding in total_) when it fails.
+  static constexpr size_t kRecordBatch = 256;
+
+  // Verifies the case whose events were gathered, after the records before it; false (and the
+  // finding in total_) when one fails.
   bool FinishCase() {
     if (current_.empty()) return true;
-    if (next_record_ < records_.size() && records_[next_record_].id < current_) {
-      total_.ok = false;
-      total_.case_id = records_[next_record_].id;
-      total_.reason = "the case record has no events";
-      return false;
-    }
     const CaseRecord* record = nullptr;
-    if (next_record_ < records_.size() && records_[next_record_].id == current_) {
-      record = &records_[next_record_++];
+    while (const CaseRecord* next = NextRecord()) {
+      if (next->id > current_) break;
+      if (next->id == current_) {
+        record = next;
+        ++next_record_;
+        break;
+      }
+      if (!VerifyRecordWithoutEvents()) return false;
     }
+    if (!total_.ok) return false;  // reading the records failed
     events_.resize(used_);
     VerifyReport r = VerifyCaseEvents(current_, events_, record, *registry_, &hashes_);
-    // The records were read before the events: a case created or acted on since has events past
-    // its record, or no record. Only a fresh reading of that case tells a live database from a
-    // damaged one.
-    if (!r.ok && (!record || record->version < events_.back().seq)) r = VerifyNow(current_);
+    if (!r.ok) r = VerifyNow(current_);
     used_ = 0;
+    return Count(r);
+  }
+
+  // The next record (at next_record_) had no events in the stream: the case was created after the
+  // event scan began, or its events are gone. Takes the record; false when it fails.
+  bool VerifyRecordWithoutEvents() {
+    std::string id = records_[next_record_++].id;
+    return Count(VerifyNow(id));
+  }
+
+  // Adds a case's report to the range's total; false when it failed.
+  bool Count(const VerifyReport& r) {
     total_.events += r.events;
     total_.cases += 1;
-    if (!r.ok) {
-      total_.ok = false;
-      total_.case_id = r.case_id;
-      total_.first_bad_seq = r.first_bad_seq;
-      total_.reason = r.reason;
-      return false;
+    if (r.ok) return true;
+    total_.ok = false;
+    total_.case_id = r.case_id;
+    total_.first_bad_seq = r.first_bad_seq;
+    total_.reason = r.reason;
+    return false;
+  }
+
+  // The next case record in id order, reading the next batch when this one is used up; null when
+  // none is left or reading failed (then total_ holds the failure).
+  const CaseRecord* NextRecord() {
+    if (next_record_ == loaded_ && (!records_started_ || more_from_)) {
+      std::string from = records_started_ ? *more_from_ : range_.from;
+      records_started_ = true;
+      loaded_ = next_record_ = 0;
+      more_from_.reset();
+      Status read = store_->ForEachCase(CaseIdRange{from, range_.to}, [&](CaseRecord& r) {
+        if (loaded_ == kRecordBatch) {
+          more_from_ = r.id;
+          return false;
+        }
+        TakeIntoSlot(&records_, loaded_++, r);
+        return true;
+      });
+      if (!read.ok()) {
+        Failed(read);
+        loaded_ = 0;
+        more_from_.reset();
+      }
     }
-    return true;
+    return next_record_ < loaded_ ? &records_[next_record_] : nullptr;
   }
 
   VerifyReport VerifyNow(const std::string& case_id) {
@@ -238,6 +271,12 @@ class RangeVerifier {
                             *registry_, &hashes_);
   }
 
+  const VerifyReport& Failed(const Status& status) {
+    total_.ok = false;
+    total_.reason = status.ToString();
+    return total_;
+  }
+
   // Reports progress; true when an earlier range failed, so this one can stop.
   bool Tick(const std::function<bool()>& stop, const std::function<void(int64_t)>& tick) {
     tick(total_.events - ticked_);
@@ -249,8 +288,13 @@ class RangeVerifier {
   const DefinitionRegistry* registry_;
   const CaseIdRange range_;
   VerifyReport total_;
+  // The current batch of case records is records_[0, loaded_); next_record_ is the first not yet
+  // joined with events. more_from_ is the id the next batch starts at, when there is one.
   std::vector<CaseRecord> records_;
+  size_t loaded_ = 0;
   size_t next_record_ = 0;
+  bool records_started_ = false;
+  std::optional<std::string> more_from_;
   std::string current_;
   std::vector<Event> events_;  // the current case's events are events_[0, used_)
   size_t used_ = 0;

@@ -23,9 +23,10 @@ class CountingStore final : public Store {
   // Refuses reads of the registers' ledger (kUnavailable), as a failing disk or a lost database
   // connection would.
   std::atomic<bool> fail_ledger_reads{false};
-  // Called as a scan of events begins, before it reads anything: a write made here lands between
-  // a verification's scan of the case records and its scan of the events.
-  std::function<void()> before_event_scan;
+  // Called once a scan of events has handed out its first event: a write made here lands after
+  // the scan's snapshot was taken, and before a verification reads the case records it joins with
+  // the events.
+  std::function<void()> after_first_event;
 
   Status Deploy(const DefinitionRecord& d) override { return base_->Deploy(d); }
   Result<std::vector<DefinitionRecord>> Definitions() override { return base_->Definitions(); }
@@ -76,11 +77,19 @@ class CountingStore final : public Store {
   using Store::ForEachCase;
   using Store::ForEachEvent;
   Status ForEachEvent(const CaseIdRange& range, const std::function<bool(Event&)>& visit) override {
-    if (before_event_scan) before_event_scan();
-    return base_->ForEachEvent(range, visit);
+    if (!after_first_event) return base_->ForEachEvent(range, visit);
+    bool first = true;
+    return base_->ForEachEvent(range, [&](Event& e) {
+      const bool go_on = visit(e);
+      if (first) {
+        first = false;
+        after_first_event();
+      }
+      return go_on;
+    });
   }
   Status ForEachCase(const CaseIdRange& range,
-                     const std::function<bool(const CaseRecord&)>& visit) override {
+                     const std::function<bool(CaseRecord&)>& visit) override {
     return base_->ForEachCase(range, visit);
   }
   Result<std::optional<std::string>> CaseIdAt(int64_t index) override {

@@ -1361,7 +1361,7 @@ Status PostgresStore::ForEachEvent(const CaseIdRange& range,
 }
 
 Status PostgresStore::ForEachCase(const CaseIdRange& range,
-                                  const std::function<bool(const CaseRecord&)>& visit) {
+                                  const std::function<bool(CaseRecord&)>& visit) {
   std::string sql =
       std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id >= $1 AND id > $2";
   if (!range.to.empty()) sql += " AND id < $4";

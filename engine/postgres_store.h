@@ -153,7 +153,7 @@ class PostgresStore final : public Store {
   using Store::ForEachEvent;
   Status ForEachEvent(const CaseIdRange& range, const std::function<bool(Event&)>& visit) override;
   Status ForEachCase(const CaseIdRange& range,
-                     const std::function<bool(const CaseRecord&)>& visit) override;
+                     const std::function<bool(CaseRecord&)>& visit) override;
   Result<std::optional<std::string>> CaseIdAt(int64_t index) override;
   Result<int64_t> CountCases() override;
   Result<int64_t> CountEvents() override;

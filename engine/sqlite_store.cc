@@ -200,6 +200,48 @@ UPDATE cases SET lights_known = 0 WHERE status = 'approved';
 CREATE INDEX cases_delivery_lights_unknown ON cases (id)
   WHERE lights_known = 0 AND status = 'approved';
 )sql",
+    // 6 -> 7: cases becomes a rowid table, its id a unique key. A WITHOUT ROWID row keeps at most
+    // about a quarter of a 4 KB page in the b-tree; a case's row with its snapshot (about 1.5 KB)
+    // is larger, so every case read went to an overflow page, which SQLite reads from the file
+    // each time rather than through its page cache: a read by id took 3 times as long and the
+    // file was 1.8 times the size (docs/benchmarks.md, "Issue 9, round 4"). A rowid table keeps
+    // rows of up to about 4 KB in the page.
+    R"sql(
+CREATE TABLE cases_v7 (
+  id TEXT NOT NULL PRIMARY KEY,
+  number TEXT NOT NULL UNIQUE,
+  query_code TEXT NOT NULL,
+  definition_id TEXT NOT NULL,
+  definition_version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  step TEXT NOT NULL,
+  applicant_id TEXT NOT NULL,
+  organ_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  next_timer_ms INTEGER,
+  snapshot TEXT NOT NULL,
+  yellow_ms INTEGER,
+  red_ms INTEGER,
+  lights_known INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO cases_v7 (id, number, query_code, definition_id, definition_version, status, step,
+                      applicant_id, organ_id, created_ms, updated_ms, version, next_timer_ms,
+                      snapshot, yellow_ms, red_ms, lights_known)
+  SELECT id, number, query_code, definition_id, definition_version, status, step, applicant_id,
+         organ_id, created_ms, updated_ms, version, next_timer_ms, snapshot, yellow_ms, red_ms,
+         lights_known
+  FROM cases ORDER BY id;
+DROP TABLE cases;
+ALTER TABLE cases_v7 RENAME TO cases;
+CREATE INDEX cases_status ON cases (status, id);
+CREATE INDEX cases_applicant ON cases (applicant_id, id);
+CREATE INDEX cases_timer ON cases (next_timer_ms) WHERE next_timer_ms IS NOT NULL;
+CREATE INDEX cases_lights_unknown ON cases (id) WHERE lights_known = 0 AND status = 'under_review';
+CREATE INDEX cases_delivery_lights_unknown ON cases (id)
+  WHERE lights_known = 0 AND status = 'approved';
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == SqliteStore::kSchemaVersion);
 
@@ -239,25 +281,35 @@ DocumentRecord ReadDocument(const sqlite::Statement& s) {
   return d;
 }
 
-CaseRecord ReadCase(const sqlite::Statement& s) {
-  CaseRecord r;
-  r.id = s.Text(0);
-  r.number = s.Text(1);
-  r.query_code = s.Text(2);
-  r.definition_id = s.Text(3);
+// Reads the row of CaseColumns() into `r`, assigning every field: a record reused from row to row
+// keeps its strings' buffers.
+void ReadCaseInto(const sqlite::Statement& s, CaseRecord& r) {
+  r.id.assign(s.TextView(0));
+  r.number.assign(s.TextView(1));
+  r.query_code.assign(s.TextView(2));
+  r.definition_id.assign(s.TextView(3));
   r.definition_version = static_cast<int>(s.Int(4));
-  r.status = s.Text(5);
-  r.step = s.Text(6);
-  r.applicant_id = s.Text(7);
-  r.organ_id = s.Text(8);
+  r.status.assign(s.TextView(5));
+  r.step.assign(s.TextView(6));
+  r.applicant_id.assign(s.TextView(7));
+  r.organ_id.assign(s.TextView(8));
   r.created_at = FromMillis(s.Int(9));
   r.updated_at = FromMillis(s.Int(10));
   r.version = s.Int(11);
+  r.next_timer_at.reset();
   if (!s.IsNull(12)) r.next_timer_at = FromMillis(s.Int(12));
-  r.snapshot = s.Text(13);
+  r.snapshot.assign(s.TextView(13));
+  r.yellow_at.reset();
   if (!s.IsNull(14)) r.yellow_at = FromMillis(s.Int(14));
+  r.red_at.reset();
   if (!s.IsNull(15)) r.red_at = FromMillis(s.Int(15));
   r.lights_known = s.Int(16) != 0;
+  r.facts.reset();
+}
+
+CaseRecord ReadCase(const sqlite::Statement& s) {
+  CaseRecord r;
+  ReadCaseInto(s, r);
   return r;
 }
 
@@ -1177,16 +1229,19 @@ Status SqliteStore::ForEachEvent(const CaseIdRange& range,
 }
 
 Status SqliteStore::ForEachCase(const CaseIdRange& range,
-                                const std::function<bool(const CaseRecord&)>& visit) {
+                                const std::function<bool(CaseRecord&)>& visit) {
   TONGBAN_LEASE(lease);
   sqlite::Statement s(lease.get()->db.get(), std::string("SELECT ") + CaseColumns() +
                                                  " FROM cases" + RangeClause("id", range) +
                                                  " ORDER BY id");
   if (!s.ok()) return Status::Internal("sqlite: " + s.error());
   BindRange(&s, range);
+  // One record for the whole scan, as ForEachEvent does with its event.
+  CaseRecord r;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
-    if (!visit(ReadCase(s))) return Status::Ok();
+    ReadCaseInto(s, r);
+    if (!visit(r)) return Status::Ok();
   }
   if (rc != SQLITE_DONE) return ReadError(rc);
   return Status::Ok();

@@ -79,7 +79,7 @@ struct SqliteStoreOptions {
 
 class SqliteStore final : public Store {
  public:
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
   // Stops accepting writes, finishes those queued, and closes every connection.
@@ -105,7 +105,7 @@ class SqliteStore final : public Store {
   using Store::ForEachEvent;
   Status ForEachEvent(const CaseIdRange& range, const std::function<bool(Event&)>& visit) override;
   Status ForEachCase(const CaseIdRange& range,
-                     const std::function<bool(const CaseRecord&)>& visit) override;
+                     const std::function<bool(CaseRecord&)>& visit) override;
   Result<std::optional<std::string>> CaseIdAt(int64_t index) override;
   Result<int64_t> CountCases() override;
   Result<int64_t> CountEvents() override;

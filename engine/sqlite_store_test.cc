@@ -172,12 +172,24 @@ int Sqlite3(const std::string& db, const std::string& sql, std::string* output) 
 // ---- Schema
 // ---------------------------------------------------------------------------------------
 
-TEST(SqliteStore, CreatesTheSchemaAtUserVersion6) {
+TEST(SqliteStore, CreatesTheSchemaAtUserVersion7) {
   TempDir dir;
   std::string path = dir.File("t.db");
   { ASSERT_NE(OpenStore(path), nullptr); }
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), SqliteStore::kSchemaVersion);
-  EXPECT_EQ(SqliteStore::kSchemaVersion, 6);
+  EXPECT_EQ(SqliteStore::kSchemaVersion, 7);
+  // Cases in a rowid table (a case's row, snapshot and all, stays in its b-tree page), the events
+  // WITHOUT ROWID (small rows, clustered by case).
+  EXPECT_EQ(
+      RawText(path, "SELECT sql FROM sqlite_master WHERE name = 'cases'").find("WITHOUT ROWID"),
+      std::string::npos);
+  EXPECT_NE(
+      RawText(path, "SELECT sql FROM sqlite_master WHERE name = 'events'").find("WITHOUT ROWID"),
+      std::string::npos);
+  EXPECT_EQ(RawInt(path,
+                   "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                   "'cases' AND name LIKE 'cases_%'"),
+            5);
   EXPECT_EQ(RawText(path, "PRAGMA journal_mode"), "wal");
   for (const char* table : {"definitions", "events", "cases", "ledger", "case_counts",
                             "light_changes", "documents", "case_documents", "case_facts",

@@ -252,17 +252,17 @@ class Store {
   virtual Status ForEachCaseId(const std::function<bool(const std::string&)>& visit) = 0;
   // Streams the events of the cases in `range` in (case id, seq) order, or their case records in
   // id order; a callback returning false stops its stream. For verifying a whole database without
-  // a query per case, one range per thread. The visitor may take the event's contents (swap or
-  // move them away): every field is assigned again before the next call.
+  // a query per case, one range per thread. The visitor may take the event's or the record's
+  // contents (swap or move them away): every field is assigned again before the next call.
   virtual Status ForEachEvent(const CaseIdRange& range,
                               const std::function<bool(Event&)>& visit) = 0;
   virtual Status ForEachCase(const CaseIdRange& range,
-                             const std::function<bool(const CaseRecord&)>& visit) = 0;
+                             const std::function<bool(CaseRecord&)>& visit) = 0;
   // The same over every case.
   Status ForEachEvent(const std::function<bool(Event&)>& visit) {
     return ForEachEvent(CaseIdRange{}, visit);
   }
-  Status ForEachCase(const std::function<bool(const CaseRecord&)>& visit) {
+  Status ForEachCase(const std::function<bool(CaseRecord&)>& visit) {
     return ForEachCase(CaseIdRange{}, visit);
   }
   // The id of the case at `index` (from 0) in id order, nullopt past the last: where to split a

@@ -219,6 +219,30 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     }
     SetSchemaVersion(version);
   }
+  // SQL that makes SQLite's cases table WITHOUT ROWID again, as it was up to schema 6: the current
+  // table's definition and indexes, read from sqlite_master.
+  std::string SqliteCasesWithoutRowid() {
+    auto db = sqlite::Database::Open(conninfo_, false, true);
+    EXPECT_TRUE(db.ok());
+    if (!db.ok()) return "";
+    std::string table;
+    std::string indexes;
+    sqlite::Statement s(db->get(),
+                        "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'cases' AND sql IS "
+                        "NOT NULL");
+    while (s.Step() == SQLITE_ROW) {
+      if (s.Text(0) == "table") {
+        table = s.Text(1);
+      } else {
+        indexes += s.Text(1) + ";\n";
+      }
+    }
+    EXPECT_NE(table.find('('), std::string::npos) << table;
+    return "CREATE TABLE cases_v6 " + table.substr(table.find('(')) +
+           " WITHOUT ROWID;\nINSERT INTO cases_v6 SELECT * FROM cases;\nDROP TABLE cases;\n"
+           "ALTER TABLE cases_v6 RENAME TO cases;\n" +
+           indexes;
+  }
   // The database's schema version.
   int SchemaVersion() {
     if (GetParam() == Backend::kPostgres) {
@@ -1019,7 +1043,8 @@ TEST(PostgresStore, KnowsAConnectionStringFromAFilePath) {
 // PostgreSQL 2), made by dropping what came later, migrate step by step at open and keep their
 // data; a grant written before the delivery lights is unknown until its next write; the events
 // taken under a delegation before the migration are indexed from their stored data.authority.
-TEST_P(StoreConformance, MigratesTheThreePreviousSchemasStepByStep) {
+// SQLite first goes back to its schema 6, whose cases table was WITHOUT ROWID.
+TEST_P(StoreConformance, MigratesThePreviousSchemasStepByStep) {
   const std::string pdf = "%PDF-1.7 before the audit tables";
   {
     auto store = Open();
@@ -1046,7 +1071,38 @@ TEST_P(StoreConformance, MigratesTheThreePreviousSchemasStepByStep) {
       " DROP INDEX events_actor; DROP INDEX events_action; DROP TABLE case_facts; "
       "DROP TABLE indicator_counts; DROP TABLE delegated_events;";
   const int current = CurrentSchemaVersion();
-  RollBack(drop_delivery, current - 1);
+  // The version that added the delivery lights: the last for PostgreSQL, the one before for SQLite.
+  const int delivery = postgres ? current : current - 1;
+  if (!postgres) {
+    auto without_rowid = [&] {
+      auto db = sqlite::Database::Open(conninfo_, false, true);
+      EXPECT_TRUE(db.ok());
+      if (!db.ok()) return false;
+      sqlite::Statement s(db->get(), "SELECT sql FROM sqlite_master WHERE name = 'cases'");
+      return s.Step() == SQLITE_ROW && s.Text(0).find("WITHOUT ROWID") != std::string::npos;
+    };
+    RollBack(SqliteCasesWithoutRowid(), 6);
+    ASSERT_TRUE(without_rowid());
+    auto store = Open();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(SchemaVersion(), current);
+    EXPECT_FALSE(without_rowid());
+    auto record = store->GetCase("case-g");
+    ASSERT_TRUE(record.ok() && record->has_value()) << record.status().ToString();
+    EXPECT_EQ((*record)->snapshot, MakeWrite("case-g", 1, 1).record.snapshot);
+    EXPECT_EQ((*record)->status, "approved");
+    EXPECT_EQ(*store->CountCases(), 2);
+    int ids = 0;
+    ASSERT_TRUE(store
+                    ->ForEachCase([&](const CaseRecord& r) {
+                      EXPECT_EQ(r.id, ids == 0 ? "case-a" : "case-g");
+                      ++ids;
+                      return true;
+                    })
+                    .ok());
+    EXPECT_EQ(ids, 2);
+  }
+  RollBack(drop_delivery, delivery - 1);
   {
     auto store = Open();
     ASSERT_TRUE(store);
@@ -1068,7 +1124,7 @@ TEST_P(StoreConformance, MigratesTheThreePreviousSchemasStepByStep) {
     EXPECT_EQ(deliveries->green, 1);
     EXPECT_TRUE(store->CasesWithUnknownLights(10, LightClock::kDelivery)->empty());
   }
-  RollBack(drop_audit, current - 2);
+  RollBack(drop_audit, delivery - 2);
   {
     auto store = Open();
     ASSERT_TRUE(store);
@@ -1084,7 +1140,7 @@ TEST_P(StoreConformance, MigratesTheThreePreviousSchemasStepByStep) {
     EXPECT_EQ((*found)[0].seq, 2);
     EXPECT_TRUE(store->Indicators("2026-01", "2026-12")->empty());
   }
-  RollBack(drop_audit + " DROP TABLE case_documents; DROP TABLE documents;", current - 3);
+  RollBack(drop_audit + " DROP TABLE case_documents; DROP TABLE documents;", delivery - 3);
   auto store = Open();
   ASSERT_TRUE(store);
   EXPECT_EQ(SchemaVersion(), current);
