@@ -307,16 +307,17 @@ void ServeConnection(socket_t sock, const std::atomic<socket_t>& listener,
       // The whole request: the head, the empty line that ends it and the body.
       request_bytes = head.size() + 2 + (length.empty() ? 0 : std::stoull(length));
     }
+    // Counted before the answer is sent: whoever has seen the answer finds it in the metrics.
     if (check == HeadCheck::kMalformed) {
+      if (options.head_refused) options.head_refused(400);
       SendRawProblem(stream, 400, "Bad Request", "malformed-header", "Malformed request header",
                      detail);
-      if (options.head_refused) options.head_refused(400);
       return;
     }
     if (check == HeadCheck::kTooLarge) {
+      if (options.head_refused) options.head_refused(431);
       SendRawProblem(stream, 431, "Request Header Fields Too Large", "headers-too-large",
                      "Request header fields too large", detail);
-      if (options.head_refused) options.head_refused(431);
       return;
     }
     bool connection_closed = false;
