@@ -23,13 +23,14 @@
 // few rows instead of scanning cases; version 4 the documents (documents, case_documents); version
 // 5 the audit queries' indexes and the indicators kept on write (case_facts, indicator_counts,
 // delegated_events); version 6 the delivery lights kept on write (delivery_light_changes, and the
-// delivery clock's instants in yellow_ms/red_ms of a granted case). Opened read-only, an older
-// file is read as it is, not migrated: a version 1 file has no ledger, so Ledger() is empty;
-// before version 3 CountByStatus() counts the cases and CountLights() is kFailedPrecondition (for
-// the delivery clock, before version 6); before version 5 the facts, indicators and delegated
-// events read empty. Triggers
-// refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot rewrite
-// history without dropping them first — and verification catches it if someone does.
+// delivery clock's instants in yellow_ms/red_ms of a granted case); version 7 rebuilt cases as a
+// rowid table (a case's row with its snapshot outgrew what a WITHOUT ROWID row keeps in its page).
+// The migrations are in sqlite_store_schema.cc. Opened read-only, an older file is read as it is,
+// not migrated: a version 1 file has no ledger, so Ledger() is empty; before version 3
+// CountByStatus() counts the cases and CountLights() is kFailedPrecondition (for the delivery
+// clock, before version 6); before version 5 the facts, indicators and delegated events read empty.
+// Triggers refuse UPDATE and DELETE on events and ledger entries, so even a careless tool cannot
+// rewrite history without dropping them first — and verification catches it if someone does.
 //
 // Faults of the disk: a read, write or fsync that fails (or a full disk) is kUnavailable, from
 // Commit() and from every read; a write refused so stored nothing, and the store serves again
@@ -171,6 +172,9 @@ class SqliteStore final : public Store {
                     CountChanges* counts);
   // The case columns this file has (light instants from schema version 3).
   const char* CaseColumns() const;
+  // The case whose `unique_column` (id or number) holds `value`.
+  Result<std::optional<CaseRecord>> GetCaseWhere(const char* unique_column,
+                                                 const std::string& value);
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
                       std::optional<LedgerEnd>* end);
   Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
