@@ -13,6 +13,7 @@
 
 namespace tongban {
 
+using postgres_store_detail::FromMillis;
 using postgres_store_detail::Int;
 using postgres_store_detail::kAttempts;
 using postgres_store_detail::kCaseColumns;
@@ -537,13 +538,27 @@ Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDel
 // Under the case row's lock (or the new case's key), so no other node changes these facts now.
 Status PostgresStore::WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
                                  CountDeltas* deltas) {
-  auto old = c.Query("SELECT month, organ, item, zone, counters FROM case_facts WHERE case_id = $1",
-                     {case_id});
+  auto old = c.Query(
+      "SELECT month, organ, item, zone, applied_ms, decided_ms, late_statutory, late_promised, "
+      "counters FROM case_facts WHERE case_id = $1",
+      {case_id});
   if (!old.ok()) return old.status();
   if (old->size() > 0) {
-    const std::string key =
-        IndicatorKey(old->Text(0, 0), old->Text(0, 1), old->Text(0, 2), old->Text(0, 3));
-    for (const auto& [name, value] : DecodeCounters(old->Text(0, 4)))
+    CaseFacts stored;
+    stored.month = old->Text(0, 0);
+    stored.organ = old->Text(0, 1);
+    stored.item = old->Text(0, 2);
+    stored.zone = old->Text(0, 3);
+    stored.applied_at = FromMillis(old->Int(0, 4));
+    if (auto decided = old->OptionalInt(0, 5)) stored.decided_at = FromMillis(*decided);
+    stored.late_statutory = old->Int(0, 6) != 0;
+    stored.late_promised = old->Int(0, 7) != 0;
+    stored.counters = DecodeCounters(old->Text(0, 8));
+    // Most transitions (a review step's pass, a delivery) leave the facts as they were: no write,
+    // and no round trip to the server for it.
+    if (stored == facts) return Status::Ok();
+    const std::string key = IndicatorKey(stored.month, stored.organ, stored.item, stored.zone);
+    for (const auto& [name, value] : stored.counters)
       deltas->indicators[{key, name}] -= value;
   }
   const std::string key = IndicatorKey(facts.month, facts.organ, facts.item, facts.zone);

@@ -933,6 +933,49 @@ int64_t Sum(const std::vector<IndicatorCount>& counts, const std::string& zone,
 // case's later write takes out what it counted for and adds what it counts for now (moving it to
 // another zone, here), on every node; the audit indexes find cases by facts and events by actor,
 // action and delegation.
+// A write whose facts are those stored leaves the facts and the indicators as they are (the stores
+// skip rewriting them); a write that changes any one of them, however small, is kept.
+TEST_P(StoreConformance, FactsAWriteLeavesAsTheyWereStayAndAChangedOneIsKept) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  const CaseFacts accepted = Facts("organ-1", "zone-1", 0, {{"accepted", 1}, {"applications", 1}});
+  for (int version = 1; version <= 3; ++version) {
+    CaseWrite w = MakeWrite("case-f", version, version);
+    w.record.facts = accepted;
+    ASSERT_TRUE(store->Commit(std::move(w)).ok());
+    auto counts = store->Indicators("2026-03", "2026-03");
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    EXPECT_EQ(Sum(*counts, "zone-1", "applications"), 1) << "after write " << version;
+    EXPECT_EQ(Sum(*counts, "zone-1", "accepted"), 1) << "after write " << version;
+  }
+  // Only the decision's instant and lateness change: the counters are the same.
+  CaseWrite decided = MakeWrite("case-f", 4, 4);
+  decided.record.facts = accepted;
+  decided.record.facts->decided_at = Ms(kBase + 90000);
+  decided.record.facts->late_statutory = true;
+  ASSERT_TRUE(store->Commit(std::move(decided)).ok());
+  FactsQuery late;
+  late.late_only = true;
+  late.decided_from = Ms(kBase + 90000);
+  late.decided_to = Ms(kBase + 90001);
+  auto found = store->FindCaseFacts(late);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front().facts.decided_at, Ms(kBase + 90000));
+  EXPECT_TRUE(found->front().facts.late_statutory);
+  EXPECT_FALSE(found->front().facts.late_promised);
+  // Then a counter changes and the case moves zone: out of one row, into the other.
+  CaseWrite moved = MakeWrite("case-f", 5, 5);
+  moved.record.facts = Facts("organ-1", "zone-2", 0, {{"accepted", 1}, {"applications", 1}});
+  moved.record.facts->counters["visits"] = 3;
+  ASSERT_TRUE(store->Commit(std::move(moved)).ok());
+  auto counts = store->Indicators("2026-03", "2026-03");
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(Sum(*counts, "zone-1", "applications"), 0);
+  EXPECT_EQ(Sum(*counts, "zone-2", "applications"), 1);
+  EXPECT_EQ(Sum(*counts, "zone-2", "visits"), 3);
+}
+
 TEST_P(StoreConformance, IndicatorsAndAuditIndexesAreKeptOnWrite) {
   auto node_a = Open();
   auto node_b = Open();
