@@ -119,6 +119,18 @@ inline Status ReadError(int rc) {
   return sqlite::StatusFromSqlite(rc, sqlite3_errstr(rc));
 }
 
+// Every row of a bound statement selecting kEventColumns, then resets it.
+inline Result<std::vector<Event>> ReadEventRows(sqlite::Statement& s) {
+  std::vector<Event> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    ReadEventInto(s, out.emplace_back());
+  }
+  s.Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
+  return out;
+}
+
 inline std::optional<int64_t> OptionalMillis(const std::optional<Instant>& t) {
   if (!t) return std::nullopt;
   return ToMillis(*t);

@@ -11,7 +11,7 @@ namespace tongban {
 using sqlite_store_detail::FromMillis;
 using sqlite_store_detail::kEventColumns;
 using sqlite_store_detail::ReadError;
-using sqlite_store_detail::ReadEventInto;
+using sqlite_store_detail::ReadEventRows;
 using sqlite_store_detail::ToMillis;
 
 Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountByStatus() {
@@ -199,14 +199,7 @@ Result<std::vector<Event>> SqliteStore::FindEvents(const EventQuery& q) {
   (*s)->Bind(4, static_cast<int64_t>(q.limit));
   for (size_t i = 0; i < q.actions.size(); ++i)
     (*s)->Bind(static_cast<int>(5 + i), q.actions[i]);
-  std::vector<Event> out;
-  int rc;
-  while ((rc = (*s)->Step()) == SQLITE_ROW) {
-    ReadEventInto(**s, out.emplace_back());
-  }
-  (*s)->Reset();
-  if (rc != SQLITE_DONE) return ReadError(rc);
-  return out;
+  return ReadEventRows(**s);
 }
 
 }  // namespace tongban

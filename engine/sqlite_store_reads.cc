@@ -12,6 +12,7 @@ using sqlite_store_detail::ReadCaseInto;
 using sqlite_store_detail::ReadDocument;
 using sqlite_store_detail::ReadError;
 using sqlite_store_detail::ReadEventInto;
+using sqlite_store_detail::ReadEventRows;
 using sqlite_store_detail::ToMillis;
 
 // ---- Reads --------------------------------------------------------------------------------------
@@ -62,14 +63,7 @@ Result<std::vector<Event>> SqliteStore::GetEvents(const std::string& case_id, in
                                 " FROM events e WHERE e.case_id = ? AND e.seq <= ? ORDER BY e.seq");
   if (!s.ok()) return s.status();
   (*s)->Bind(1, case_id).Bind(2, up_to_seq);
-  std::vector<Event> out;
-  int rc;
-  while ((rc = (*s)->Step()) == SQLITE_ROW) {
-    ReadEventInto(**s, out.emplace_back());
-  }
-  (*s)->Reset();
-  if (rc != SQLITE_DONE) return ReadError(rc);
-  return out;
+  return ReadEventRows(**s);
 }
 
 Result<std::vector<LedgerEntry>> SqliteStore::Ledger(int64_t after_seq) {
