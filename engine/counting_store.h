@@ -28,7 +28,7 @@ class CountingStore final : public Store {
   // the events.
   std::function<void()> after_first_event;
 
-  Status Deploy(const DefinitionRecord& d) override { return base_->Deploy(d); }
+  Status DeployAll(const std::vector<DefinitionRecord>& d) override { return base_->DeployAll(d); }
   Result<std::vector<DefinitionRecord>> Definitions() override { return base_->Definitions(); }
   using Store::Commit;
   Status Commit(StoreWrite write) override {

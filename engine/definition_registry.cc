@@ -183,9 +183,11 @@ Result<DeployOutcome> DefinitionRegistry::Check(
     if (!same) to_store.push_back(std::move(record));
   }
   if (!store) return outcome;
-  for (const DefinitionRecord& record : to_store)
-    TONGBAN_RETURN_IF_ERROR(store_->Deploy(record));
-  if (!to_store.empty()) TONGBAN_RETURN_IF_ERROR(LoadFromStore());
+  if (!to_store.empty()) {
+    // All or nothing: a node starting beside this one never loads a list without its items.
+    TONGBAN_RETURN_IF_ERROR(store_->DeployAll(to_store));
+    TONGBAN_RETURN_IF_ERROR(LoadFromStore());
+  }
   return outcome;
 }
 

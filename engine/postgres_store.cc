@@ -671,28 +671,45 @@ Status PostgresStore::AddToRow(Connection& c, const std::string& update, const s
   return Status::Ok();
 }
 
-Status PostgresStore::Deploy(const DefinitionRecord& d) {
+Status PostgresStore::DeployAll(const std::vector<DefinitionRecord>& definitions) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   TONGBAN_PG_LEASE(lease);
-  auto same = [&]() -> Status {
-    auto existing = lease.Query(
-        "SELECT content_hash FROM definitions WHERE kind = $1 AND id = $2 AND version = $3",
-        {d.kind, d.id, Int(d.version)});
+  Connection& c = *lease.get();
+  // Two nodes starting at once deploy the same records: the one that inserts second fails on the
+  // primary key (its transaction is then void), and its next attempt finds them stored.
+  Status stored = Status::Ok();
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    TONGBAN_RETURN_IF_ERROR(c.Run("BEGIN"));
+    stored = StoreDefinitions(c, definitions);
+    if (stored.ok()) stored = c.Run("COMMIT");
+    if (stored.ok()) return stored;
+    (void)c.Run("ROLLBACK");
+    if (stored.code() != StatusCode::kAlreadyExists || c.violated != "definitions_pkey") break;
+  }
+  return stored;
+}
+
+Status PostgresStore::StoreDefinitions(Connection& c,
+                                       const std::vector<DefinitionRecord>& definitions) {
+  for (const DefinitionRecord& d : definitions) {
+    auto existing =
+        c.Query("SELECT content_hash FROM definitions WHERE kind = $1 AND id = $2 AND version = $3",
+                {d.kind, d.id, Int(d.version)});
     if (!existing.ok()) return existing.status();
-    if (existing->size() == 0) return Status::NotFound("");
-    if (existing->Text(0, 0) == d.content_hash) return Status::Ok();
-    return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " + std::to_string(d.version) +
-                                 " is already deployed with other content; deploy a new version");
-  };
-  Status found = same();
-  if (found.code() != StatusCode::kNotFound) return found;
-  auto inserted = lease.Query(
-      "INSERT INTO definitions (kind, id, version, content_hash, text, deployed_ms) "
-      "VALUES ($1,$2,$3,$4,$5,$6)",
-      {d.kind, d.id, Int(d.version), d.content_hash, d.text, Int(ToMillis(d.deployed_at))});
-  // Another node deployed it in between: the same content is fine.
-  if (!inserted.ok() && inserted.status().code() == StatusCode::kAlreadyExists) return same();
-  return inserted.status();
+    if (existing->size() > 0) {
+      if (existing->Text(0, 0) == d.content_hash) continue;
+      c.violated.clear();  // not the race above: a real clash
+      return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " +
+                                   std::to_string(d.version) +
+                                   " is already deployed with other content; deploy a new version");
+    }
+    auto inserted = c.Query(
+        "INSERT INTO definitions (kind, id, version, content_hash, text, deployed_ms) "
+        "VALUES ($1,$2,$3,$4,$5,$6)",
+        {d.kind, d.id, Int(d.version), d.content_hash, d.text, Int(ToMillis(d.deployed_at))});
+    if (!inserted.ok()) return inserted.status();
+  }
+  return Status::Ok();
 }
 
 Status PostgresStore::AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents) {

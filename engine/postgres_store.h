@@ -130,7 +130,7 @@ class PostgresStore final : public Store {
   // Stops accepting writes, finishes those queued, and closes every connection.
   ~PostgresStore() override;
 
-  Status Deploy(const DefinitionRecord& definition) override;
+  Status DeployAll(const std::vector<DefinitionRecord>& definitions) override;
   Result<std::vector<DefinitionRecord>> Definitions() override;
   using Store::Commit;  // Commit(CaseWrite)
   Status Commit(StoreWrite write) override;
@@ -198,6 +198,8 @@ class PostgresStore final : public Store {
                         std::vector<Status>* results);
   Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountDeltas* deltas);
   Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
+  // DeployAll's statements, inside its transaction on `c`.
+  Status StoreDefinitions(Connection& c, const std::vector<DefinitionRecord>& definitions);
   Status ApplyCounts(Connection& c, const CountDeltas& deltas);
   Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
   // Replaces the stored facts of a case (schema 4), moving its counters in `deltas`.

@@ -608,7 +608,7 @@ Status SqliteStore::WriteCounts(Connection& c, const CountChanges& counts) {
   return Status::Ok();
 }
 
-Status SqliteStore::Deploy(const DefinitionRecord& d) {
+Status SqliteStore::DeployAll(const std::vector<DefinitionRecord>& definitions) {
   if (options_.read_only) return Status::FailedPrecondition("the store is open read-only");
   // Deployments are rare: a short-lived connection of their own, serialized with the writer
   // thread's transactions by SQLite's write lock (BEGIN IMMEDIATE waits on the busy timeout).
@@ -616,37 +616,41 @@ Status SqliteStore::Deploy(const DefinitionRecord& d) {
   if (!c.ok()) return c.status();
   Connection& conn = *c.value();
   TONGBAN_RETURN_IF_ERROR(conn.db.Exec("BEGIN IMMEDIATE"));
+  Status stored = StoreDefinitions(conn, definitions);
+  if (!stored.ok()) {
+    (void)conn.db.Exec("ROLLBACK");
+    return stored;
+  }
+  return conn.db.Exec("COMMIT");
+}
+
+Status SqliteStore::StoreDefinitions(Connection& conn,
+                                     const std::vector<DefinitionRecord>& definitions) {
   auto existing = conn.Prepare(
       "SELECT content_hash FROM definitions WHERE kind = ? AND id = ? AND version = ?");
-  if (!existing.ok()) {
-    (void)conn.db.Exec("ROLLBACK");
-    return existing.status();
-  }
-  (*existing)->Bind(1, d.kind).Bind(2, d.id).Bind(3, static_cast<int64_t>(d.version));
-  if ((*existing)->Step() == SQLITE_ROW) {
-    std::string hash = (*existing)->Text(0);
-    (*existing)->Reset();
-    (void)conn.db.Exec("ROLLBACK");
-    if (hash == d.content_hash) return Status::Ok();
-    return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " + std::to_string(d.version) +
-                                 " is already deployed with other content; deploy a new version");
-  }
-  (*existing)->Reset();
+  if (!existing.ok()) return existing.status();
   auto insert = conn.Prepare(
       "INSERT INTO definitions (kind, id, version, content_hash, text, deployed_ms) "
       "VALUES (?,?,?,?,?,?)");
-  if (!insert.ok()) {
-    (void)conn.db.Exec("ROLLBACK");
-    return insert.status();
+  if (!insert.ok()) return insert.status();
+  for (const DefinitionRecord& d : definitions) {
+    (*existing)->Bind(1, d.kind).Bind(2, d.id).Bind(3, static_cast<int64_t>(d.version));
+    const int rc = (*existing)->Step();
+    const std::string hash = rc == SQLITE_ROW ? (*existing)->Text(0) : "";
+    (*existing)->Reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite::StatusFromSqlite(rc, conn.db.Error());
+    if (rc == SQLITE_ROW) {
+      if (hash == d.content_hash) continue;
+      return Status::AlreadyExists(d.kind + " \"" + d.id + "\" version " +
+                                   std::to_string(d.version) +
+                                   " is already deployed with other content; deploy a new version");
+    }
+    (*insert)->Reset();
+    (*insert)->Bind(1, d.kind).Bind(2, d.id).Bind(3, static_cast<int64_t>(d.version));
+    (*insert)->Bind(4, d.content_hash).Bind(5, d.text).Bind(6, ToMillis(d.deployed_at));
+    TONGBAN_RETURN_IF_ERROR((*insert)->Run());
   }
-  (*insert)->Bind(1, d.kind).Bind(2, d.id).Bind(3, static_cast<int64_t>(d.version));
-  (*insert)->Bind(4, d.content_hash).Bind(5, d.text).Bind(6, ToMillis(d.deployed_at));
-  Status s = (*insert)->Run();
-  if (!s.ok()) {
-    (void)conn.db.Exec("ROLLBACK");
-    return s;
-  }
-  return conn.db.Exec("COMMIT");
+  return Status::Ok();
 }
 
 StoreStats SqliteStore::Stats() const {

@@ -87,7 +87,7 @@ class SqliteStore final : public Store {
   // Stops accepting writes, finishes those queued, and closes every connection.
   ~SqliteStore() override;
 
-  Status Deploy(const DefinitionRecord& definition) override;
+  Status DeployAll(const std::vector<DefinitionRecord>& definitions) override;
   Result<std::vector<DefinitionRecord>> Definitions() override;
   using Store::Commit;  // Commit(CaseWrite)
   Status Commit(StoreWrite write) override;
@@ -173,6 +173,8 @@ class SqliteStore final : public Store {
                     CountChanges* counts);
   // The case columns this file has (light instants from schema version 3).
   const char* CaseColumns() const;
+  // DeployAll's statements, inside its transaction on `conn`.
+  Status StoreDefinitions(Connection& conn, const std::vector<DefinitionRecord>& definitions);
   // The case whose `unique_column` (id or number) holds `value`.
   Result<std::optional<CaseRecord>> GetCaseWhere(const char* unique_column,
                                                  const std::string& value);

@@ -197,7 +197,14 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  virtual Status Deploy(const DefinitionRecord& definition) = 0;
+  // Stores `definitions` all or nothing, in one transaction: another process reading the
+  // definitions (a second node starting) sees none or all of them, never a list without the
+  // items it names. A record already stored with the same content is left as it is (two nodes
+  // deploying the shipped definitions at once both succeed); one stored with other content is
+  // kAlreadyExists, and nothing of the call is stored. kFailedPrecondition on a read-only store;
+  // the store's kUnavailable.
+  virtual Status DeployAll(const std::vector<DefinitionRecord>& definitions) = 0;
+  Status Deploy(const DefinitionRecord& definition) { return DeployAll({definition}); }
   virtual Result<std::vector<DefinitionRecord>> Definitions() = 0;
 
   // Commits every case write and ledger entry of `write` in one durable transaction. Refuses the

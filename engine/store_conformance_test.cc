@@ -873,6 +873,50 @@ TEST_P(StoreConformance, DefinitionsAreImmutableAcrossNodes) {
   EXPECT_EQ((*deployed)[0].content_hash, "hash-1");
 }
 
+// A deployment is all or nothing: a list deployed with its items is never seen without them (a
+// node starting beside a deploying one loaded such a list and refused to start), and one clash
+// stores nothing of the call. Two nodes deploying the same definitions at once both succeed.
+TEST_P(StoreConformance, ADeploymentIsAllOrNothingAndTwoNodesMayRaceOnIt) {
+  auto node_a = Open();
+  auto node_b = Open();
+  ASSERT_TRUE(node_a && node_b);
+  ASSERT_TRUE(node_a->Deploy({"item", "item-a", 1, "hash-1", "{}", Ms(kBase)}).ok());
+  const std::vector<DefinitionRecord> clashing = {
+      {"calendar", "cal-1", 1, "hash-c", "{}", Ms(kBase)},
+      {"item", "item-a", 1, "hash-other", "{}", Ms(kBase)}};
+  EXPECT_EQ(node_b->DeployAll(clashing).code(), StatusCode::kAlreadyExists);
+  ASSERT_EQ(node_a->Definitions()->size(), 1u);  // not the calendar either
+
+  std::vector<DefinitionRecord> shipped;
+  for (int i = 0; i < 40; ++i) {
+    shipped.push_back({i % 2 == 0 ? "handling_agreements" : "item", "def-" + std::to_string(i), 1,
+                       "hash-" + std::to_string(i), "{}", Ms(kBase)});
+  }
+  std::atomic<bool> partial_seen{false};
+  std::atomic<bool> deploying{true};
+  std::thread reader([&] {
+    // What a starting node reads: nothing of the batch, or all of it.
+    while (deploying) {
+      auto seen = node_b->Definitions();
+      if (seen.ok() && seen->size() != 1 && seen->size() != 1 + shipped.size()) {
+        partial_seen = true;
+      }
+    }
+  });
+  Status deployed_a;
+  Status deployed_b;
+  std::thread a([&] { deployed_a = node_a->DeployAll(shipped); });
+  std::thread b([&] { deployed_b = node_b->DeployAll(shipped); });
+  a.join();
+  b.join();
+  deploying = false;
+  reader.join();
+  EXPECT_TRUE(deployed_a.ok()) << deployed_a.ToString();
+  EXPECT_TRUE(deployed_b.ok()) << deployed_b.ToString();
+  EXPECT_FALSE(partial_seen);
+  EXPECT_EQ(node_a->Definitions()->size(), 1 + shipped.size());
+}
+
 TEST_P(StoreConformance, ReopeningKeepsDataAndContinuesTheChain) {
   {
     auto store = Open();

@@ -142,9 +142,8 @@ int CopyCommand(int argc, char** argv, int first) {
     }
     auto definitions = source.Definitions();
     if (!definitions.ok()) return fail("cannot read the source", definitions.status());
-    for (const DefinitionRecord& d : *definitions) {
-      Status deployed = target.Deploy(d);
-      if (!deployed.ok()) return fail("deploying " + d.kind + " " + d.id, deployed);
+    if (Status deployed = target.DeployAll(*definitions); !deployed.ok()) {
+      return fail("deploying the definitions", deployed);
     }
     int64_t cases = 0;
     Status copied = CopyCases(source, target, &cases);
