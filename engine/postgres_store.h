@@ -92,6 +92,10 @@
 
 namespace tongban {
 
+namespace postgres_store_detail {
+struct Rows;
+}
+
 // True for a libpq connection URI (postgresql://… or postgres://…): what `--db` takes for
 // PostgreSQL; anything else is an SQLite file's path.
 bool IsPostgresConnectionString(std::string_view db);
@@ -173,6 +177,10 @@ class PostgresStore final : public Store {
  private:
   struct Connection;
   class Lease;
+  // Runs one read on a reader connection leased for it alone: a scan holds no connection while its
+  // visitor runs over a page.
+  Result<postgres_store_detail::Rows> QueryPage(
+      const std::string& sql, const std::vector<std::optional<std::string>>& params);
   struct CountDeltas;
   struct PendingWrite {
     StoreWrite write;

@@ -189,15 +189,16 @@ Result<std::vector<std::string>> PostgresStore::ClaimDueTimers(Instant now, int 
   return out;
 }
 
+Result<Rows> PostgresStore::QueryPage(const std::string& sql, const Params& params) {
+  TONGBAN_PG_LEASE(lease);
+  return lease.Query(sql, params);
+}
+
 Status PostgresStore::ForEachCaseId(const std::function<bool(const std::string&)>& visit) {
   std::string after;
   while (true) {
-    auto page = [&]() -> Result<Rows> {
-      TONGBAN_PG_LEASE(lease);
-      return lease.Query("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
-                         {after, Int(kPage)});
-    };
-    auto rows = page();
+    auto rows =
+        QueryPage("SELECT id FROM cases WHERE id > $1 ORDER BY id LIMIT $2", {after, Int(kPage)});
     if (!rows.ok()) return rows.status();
     if (rows->size() == 0) return Status::Ok();
     for (int i = 0; i < rows->size(); ++i) {
@@ -221,11 +222,7 @@ Status PostgresStore::ForEachEvent(const CaseIdRange& range,
   while (true) {
     Params params = {range.from, after_case, Int(after_seq), Int(kPage)};
     if (!range.to.empty()) params.push_back(range.to);
-    auto page = [&]() -> Result<Rows> {
-      TONGBAN_PG_LEASE(lease);
-      return lease.Query(sql, params);
-    };
-    auto rows = page();
+    auto rows = QueryPage(sql, params);
     if (!rows.ok()) return rows.status();
     for (int i = 0; i < rows->size(); ++i) {
       ReadEvent(*rows, i, e);
@@ -247,11 +244,7 @@ Status PostgresStore::ForEachCase(const CaseIdRange& range,
   while (true) {
     Params params = {range.from, after, Int(kPage)};
     if (!range.to.empty()) params.push_back(range.to);
-    auto page = [&]() -> Result<Rows> {
-      TONGBAN_PG_LEASE(lease);
-      return lease.Query(sql, params);
-    };
-    auto rows = page();
+    auto rows = QueryPage(sql, params);
     if (!rows.ok()) return rows.status();
     for (int i = 0; i < rows->size(); ++i) {
       CaseRecord r = ReadCase(*rows, i);

@@ -131,6 +131,17 @@ inline Result<std::vector<Event>> ReadEventRows(sqlite::Statement& s) {
   return out;
 }
 
+// The first column of every row of a bound statement (ids), then resets it.
+inline Result<std::vector<std::string>> ReadTextColumn(sqlite::Statement& s) {
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW)
+    out.push_back(s.Text(0));
+  s.Reset();
+  if (rc != SQLITE_DONE) return ReadError(rc);
+  return out;
+}
+
 inline std::optional<int64_t> OptionalMillis(const std::optional<Instant>& t) {
   if (!t) return std::nullopt;
   return ToMillis(*t);

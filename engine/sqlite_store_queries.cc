@@ -12,6 +12,7 @@ using sqlite_store_detail::FromMillis;
 using sqlite_store_detail::kEventColumns;
 using sqlite_store_detail::ReadError;
 using sqlite_store_detail::ReadEventRows;
+using sqlite_store_detail::ReadTextColumn;
 using sqlite_store_detail::ToMillis;
 
 Result<std::vector<std::pair<std::string, int64_t>>> SqliteStore::CountByStatus() {
@@ -86,13 +87,7 @@ Result<std::vector<std::string>> SqliteStore::CasesWithUnknownLights(int limit, 
                  "WHERE lights_known = 0 AND status = 'under_review' ORDER BY id LIMIT ?");
   if (!s.ok()) return s.status();
   (*s)->Bind(1, static_cast<int64_t>(limit));
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = (*s)->Step()) == SQLITE_ROW)
-    out.push_back((*s)->Text(0));
-  (*s)->Reset();
-  if (rc != SQLITE_DONE) return ReadError(rc);
-  return out;
+  return ReadTextColumn(**s);
 }
 
 Result<std::vector<IndicatorCount>> SqliteStore::Indicators(const std::string& from_month,

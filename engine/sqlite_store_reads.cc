@@ -13,6 +13,7 @@ using sqlite_store_detail::ReadDocument;
 using sqlite_store_detail::ReadError;
 using sqlite_store_detail::ReadEventInto;
 using sqlite_store_detail::ReadEventRows;
+using sqlite_store_detail::ReadTextColumn;
 using sqlite_store_detail::ToMillis;
 
 // ---- Reads --------------------------------------------------------------------------------------
@@ -147,13 +148,7 @@ Result<std::vector<std::string>> SqliteStore::DueTimers(Instant now, int limit) 
       "ORDER BY next_timer_ms LIMIT ?");
   if (!s.ok()) return s.status();
   (*s)->Bind(1, ToMillis(now)).Bind(2, static_cast<int64_t>(limit));
-  std::vector<std::string> out;
-  int rc;
-  while ((rc = (*s)->Step()) == SQLITE_ROW)
-    out.push_back((*s)->Text(0));
-  (*s)->Reset();
-  if (rc != SQLITE_DONE) return ReadError(rc);
-  return out;
+  return ReadTextColumn(**s);
 }
 
 Status SqliteStore::ForEachCaseId(const std::function<bool(const std::string&)>& visit) {
