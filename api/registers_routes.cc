@@ -21,7 +21,9 @@ void ListDelegations(const ApiContext& ctx, const httplib::Request& req, httplib
   std::string item = Param(req, "item");
   std::string organ = Param(req, "organ");
   nlohmann::json out = nlohmann::json::array();
-  for (const DelegationRecord& r : ctx.service->registers()->Delegations()) {
+  auto delegations = ctx.service->registers()->Delegations();
+  if (!delegations.ok()) Fail(delegations.status());
+  for (const DelegationRecord& r : *delegations) {
     if (!item.empty() && r.delegation.item_id != item) continue;
     if (!organ.empty() && r.delegation.to.id != organ && r.delegation.from.id != organ) continue;
     out.push_back(DelegationRecordToJson(r));
@@ -33,8 +35,9 @@ void GetDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::
   const Principal& p = Authenticate(ctx, req);
   Authorize(p, Operation::kReadDelegations);
   auto r = ctx.service->registers()->FindDelegation(req.matches[1]);
-  if (!r) Fail(404, "not-found", "Not found", "no delegation " + std::string(req.matches[1]));
-  SendJson(res, 200, DelegationRecordToJson(*r));
+  if (!r.ok()) Fail(r.status());
+  if (!*r) Fail(404, "not-found", "Not found", "no delegation " + std::string(req.matches[1]));
+  SendJson(res, 200, DelegationRecordToJson(**r));
 }
 
 void AddDelegation(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -91,7 +94,9 @@ void ListCreditRecords(const ApiContext& ctx, const httplib::Request& req, httpl
   const Principal& p = Authenticate(ctx, req);
   std::string code = Param(req, "credit_code");
   nlohmann::json out = nlohmann::json::array();
-  for (const CreditRecord& r : ctx.service->registers()->CreditRecords(code)) {
+  auto records = ctx.service->registers()->CreditRecords(code);
+  if (!records.ok()) Fail(records.status());
+  for (const CreditRecord& r : *records) {
     if (Permissions::MaySeeCreditRecord(p, r)) out.push_back(CreditRecordToJson(r));
   }
   SendJson(res, 200, {{"credit_records", out}});
@@ -101,9 +106,10 @@ void GetCreditRecord(const ApiContext& ctx, const httplib::Request& req, httplib
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
   auto r = ctx.service->registers()->FindCreditRecord(id);
-  if (!r || !Permissions::MaySeeCreditRecord(p, *r))
+  if (!r.ok()) Fail(r.status());
+  if (!*r || !Permissions::MaySeeCreditRecord(p, **r))
     Fail(404, "not-found", "Not found", "no credit record " + id);
-  SendJson(res, 200, CreditRecordToJson(*r));
+  SendJson(res, 200, CreditRecordToJson(**r));
 }
 
 void RepairCreditRecord(const ApiContext& ctx, const httplib::Request& req,
@@ -123,7 +129,9 @@ void RepairCreditRecord(const ApiContext& ctx, const httplib::Request& req,
 void ListMandates(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
   nlohmann::json out = nlohmann::json::array();
-  for (const Mandate& m : ctx.service->registers()->Mandates()) {
+  auto mandates = ctx.service->registers()->Mandates();
+  if (!mandates.ok()) Fail(mandates.status());
+  for (const Mandate& m : *mandates) {
     if (Permissions::MaySeeMandate(p, m)) out.push_back(MandateToJson(m));
   }
   SendJson(res, 200, {{"mandates", out}});
@@ -132,7 +140,9 @@ void ListMandates(const ApiContext& ctx, const httplib::Request& req, httplib::R
 void GetMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
-  for (const Mandate& m : ctx.service->registers()->Mandates()) {
+  auto mandates = ctx.service->registers()->Mandates();
+  if (!mandates.ok()) Fail(mandates.status());
+  for (const Mandate& m : *mandates) {
     if (m.id == id && Permissions::MaySeeMandate(p, m)) {
       SendJson(res, 200, MandateToJson(m));
       return;
@@ -191,7 +201,9 @@ void RevokeMandate(const ApiContext& ctx, const httplib::Request& req, httplib::
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
   std::optional<Actor> revoker;
-  for (const Mandate& m : ctx.service->registers()->Mandates()) {
+  auto mandates = ctx.service->registers()->Mandates();
+  if (!mandates.ok()) Fail(mandates.status());
+  for (const Mandate& m : *mandates) {
     if (m.id != id) continue;
     auto authorized = Permissions::AuthorizeMandateRevocation(p, m);
     if (!authorized.ok()) Fail(authorized.status());

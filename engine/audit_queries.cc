@@ -166,7 +166,9 @@ Result<AuditAnswer<AuditEventRow>> AuditQueries::DelegatedActions(const Period& 
   const Instant now = service_->clock()->Now();
   const Day today = (*calendar)->LocalDate(now);
   AuditAnswer<AuditEventRow> answer;
-  for (const DelegationRecord& record : service_->registers()->Delegations()) {
+  auto delegations = service_->registers()->Delegations();
+  if (!delegations.ok()) return delegations.status();
+  for (const DelegationRecord& record : *delegations) {
     const Delegation& d = record.delegation;
     const bool revoked = record.revoked_at && *record.revoked_at <= now;
     const bool expired = d.effective_to && *d.effective_to < today;

@@ -374,7 +374,9 @@ TEST(CrashTest, AcknowledgedActionsSurviveSigkill) {
     }
     // Every acknowledged ledger entry survived.
     std::set<std::string> mandates;
-    for (const Mandate& m : service.registers()->Mandates(""))
+    auto stored_mandates = service.registers()->Mandates();
+    ASSERT_TRUE(stored_mandates.ok()) << stored_mandates.status().ToString();
+    for (const Mandate& m : *stored_mandates)
       mandates.insert(m.id);
     for (const std::string& m : acknowledged_mandates)
       EXPECT_EQ(mandates.count(m), 1u) << "acknowledged mandate " << m << " was lost";

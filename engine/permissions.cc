@@ -179,7 +179,7 @@ bool Permissions::MaySee(const Principal& p, const CaseState& state,
                          const std::string& bundle_definition) {
   if (p.HasRole("applicant") && state.applicant_id == p.id) return true;
   if (p.HasRole("agent")) {
-    for (const Mandate& m : registers_->Mandates(p.id)) {
+    for (const Mandate& m : registers_->KnownMandates(p.id)) {
       if (m.agent_id == p.id && m.applicant_id == state.applicant_id &&
           (m.Covers(state.definition_id) ||
            (!bundle_definition.empty() && m.Covers(bundle_definition)))) {
@@ -197,7 +197,7 @@ bool Permissions::MaySeeBundle(const Principal& p, const BundleState& state,
                                const std::vector<CaseState>& parts) {
   if (p.HasRole("applicant") && state.applicant_id == p.id) return true;
   if (p.HasRole("agent")) {
-    for (const Mandate& m : registers_->Mandates(p.id)) {
+    for (const Mandate& m : registers_->KnownMandates(p.id)) {
       if (m.agent_id == p.id && m.applicant_id == state.applicant_id &&
           m.Covers(state.definition_id)) {
         return true;

@@ -538,8 +538,27 @@ TEST_F(ReformsTest, AnUnreadableLedgerIsUnavailableNotAStaleAnswer) {
       StatusCode::kUnavailable);
   EXPECT_TRUE(service_->registers()->Concerns("new-bureau", created->state));
   EXPECT_FALSE(service_->registers()->Concerns("another-bureau", created->state));
+  // The registers' own listings would show the revoked mandate in force: unavailable, too. Seeing
+  // a case still counts the mandates read before.
+  Registers* registers = service_->registers();
+  EXPECT_EQ(registers->Mandates().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(registers->Mandates("agent-1").status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(registers->Delegations().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(registers->FindDelegation(d.id).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(registers->CreditRecords().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(registers->FindCreditRecord("credit-1").status().code(), StatusCode::kUnavailable);
+  std::vector<Mandate> known = registers->KnownMandates("agent-1");
+  ASSERT_EQ(known.size(), 1u);
+  EXPECT_FALSE(known.front().revoked_at.has_value()) << "read before the revocation";
 
   counting.fail_ledger_reads = false;
+  auto mandates = registers->Mandates("agent-1");
+  ASSERT_TRUE(mandates.ok()) << mandates.status().ToString();
+  ASSERT_EQ(mandates->size(), 1u);
+  EXPECT_TRUE(mandates->front().revoked_at.has_value());
+  auto delegation = registers->FindDelegation(d.id);
+  ASSERT_TRUE(delegation.ok() && delegation->has_value());
+  EXPECT_EQ(StatusCode::kOk, registers->CreditRecords().status().code());
   EXPECT_EQ(Registration(agent).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(Act(created->state.id, "withdraw", agent).status().code(),
             StatusCode::kPermissionDenied);

@@ -289,22 +289,22 @@ std::optional<HandlingAgreement> Registers::AgreementFor(const Item& item,
   return std::nullopt;
 }
 
-std::vector<DelegationRecord> Registers::Delegations() {
+Result<std::vector<DelegationRecord>> Registers::Delegations() {
   std::lock_guard<std::mutex> lock(mutex_);
-  (void)RefreshLocked();
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   std::vector<DelegationRecord> out;
   for (const auto& [id, r] : AllDelegationsLocked())
     out.push_back(r);
   return out;
 }
 
-std::optional<DelegationRecord> Registers::FindDelegation(const std::string& id) {
+Result<std::optional<DelegationRecord>> Registers::FindDelegation(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  (void)RefreshLocked();
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   const auto& all = AllDelegationsLocked();
   auto it = all.find(id);
-  if (it == all.end()) return std::nullopt;
-  return it->second;
+  if (it == all.end()) return std::optional<DelegationRecord>();
+  return std::optional<DelegationRecord>(it->second);
 }
 
 Status Registers::Append(LedgerEntry entry) {
@@ -376,9 +376,9 @@ Result<std::vector<CreditRecord>> Registers::BlockingCreditRecords(
   return out;
 }
 
-std::vector<CreditRecord> Registers::CreditRecords(const std::string& credit_code) {
+Result<std::vector<CreditRecord>> Registers::CreditRecords(const std::string& credit_code) {
   std::lock_guard<std::mutex> lock(mutex_);
-  (void)RefreshLocked();
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   std::vector<CreditRecord> out;
   for (const auto& [id, r] : credit_) {
     if (credit_code.empty() || r.credit_code == credit_code) out.push_back(r);
@@ -386,12 +386,12 @@ std::vector<CreditRecord> Registers::CreditRecords(const std::string& credit_cod
   return out;
 }
 
-std::optional<CreditRecord> Registers::FindCreditRecord(const std::string& id) {
+Result<std::optional<CreditRecord>> Registers::FindCreditRecord(const std::string& id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  (void)RefreshLocked();
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   auto it = credit_.find(id);
-  if (it == credit_.end()) return std::nullopt;
-  return it->second;
+  if (it == credit_.end()) return std::optional<CreditRecord>();
+  return std::optional<CreditRecord>(it->second);
 }
 
 LedgerEntry Registers::CreditRecordEntry(const CaseState& state, const std::string& reason,
@@ -459,9 +459,19 @@ Result<Mandate> Registers::RevokeMandate(const std::string& id, const Actor& act
   return mandates_.at(id);
 }
 
-std::vector<Mandate> Registers::Mandates(const std::string& principal_id) {
+Result<std::vector<Mandate>> Registers::Mandates(const std::string& principal_id) {
   std::lock_guard<std::mutex> lock(mutex_);
-  (void)RefreshLocked();
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
+  return MandatesLocked(principal_id);
+}
+
+std::vector<Mandate> Registers::KnownMandates(const std::string& principal_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  (void)RefreshLocked();  // on failure, the entries read before still hold (see the header)
+  return MandatesLocked(principal_id);
+}
+
+std::vector<Mandate> Registers::MandatesLocked(const std::string& principal_id) const {
   std::vector<Mandate> out;
   for (const auto& [id, m] : mandates_) {
     if (principal_id.empty() || m.applicant_id == principal_id || m.agent_id == principal_id) {

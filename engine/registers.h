@@ -118,8 +118,11 @@ class Registers {
                                                 const std::string& receiving_organ, Instant at);
 
   // --- Delegations
-  std::vector<DelegationRecord> Delegations();
-  std::optional<DelegationRecord> FindDelegation(const std::string& id);
+  // Every delegation record, deployed and added, with its revocation. kUnavailable when the
+  // ledger cannot be read: a register listed on entries read before could show a revoked
+  // delegation as in force. (So do FindDelegation, CreditRecords, FindCreditRecord and Mandates.)
+  Result<std::vector<DelegationRecord>> Delegations();
+  Result<std::optional<DelegationRecord>> FindDelegation(const std::string& id);
   // Adds a delegation record (from POST /v1/delegations). kAlreadyExists when the id is taken.
   Result<DelegationRecord> AddDelegation(const Delegation& delegation, const Actor& actor,
                                          Instant now);
@@ -133,8 +136,8 @@ class Registers {
   // missing, and commitment mode is not granted on what was read before.
   Result<std::vector<CreditRecord>> BlockingCreditRecords(const std::string& credit_code,
                                                           const std::string& applicant_id);
-  std::vector<CreditRecord> CreditRecords(const std::string& credit_code = "");
-  std::optional<CreditRecord> FindCreditRecord(const std::string& id);
+  Result<std::vector<CreditRecord>> CreditRecords(const std::string& credit_code = "");
+  Result<std::optional<CreditRecord>> FindCreditRecord(const std::string& id);
   // The ledger entry recording a breach of `state`'s commitment; committed with the breach event.
   static LedgerEntry CreditRecordEntry(const CaseState& state, const std::string& reason,
                                        const Actor& actor, Instant at);
@@ -144,9 +147,12 @@ class Registers {
   // --- Mandates
   Result<Mandate> GrantMandate(Mandate mandate, const Actor& actor, Instant now);
   Result<Mandate> RevokeMandate(const std::string& id, const Actor& actor, Instant now);
-  // The mandates `principal_id` gave or holds (every one when empty), revoked ones included: when
-  // the ledger cannot be read, those read before (seeing a case counts mandates held, too).
-  std::vector<Mandate> Mandates(const std::string& principal_id = "");
+  // The mandates `principal_id` gave or holds (every one when empty), revoked ones included.
+  Result<std::vector<Mandate>> Mandates(const std::string& principal_id = "");
+  // As Mandates, but when the ledger cannot be read, those read before: seeing a case counts
+  // mandates ever held, as Concerns counts delegations, so a stale answer never shows a case it
+  // should not.
+  std::vector<Mandate> KnownMandates(const std::string& principal_id);
   // The mandate in force under which `agent_id` may act for `applicant_id` on `definition_id`;
   // nullopt when there is none. kUnavailable when the ledger cannot be read: a revocation appended
   // since the last read could be missing, and nobody acts on a mandate that may be revoked.
@@ -159,6 +165,7 @@ class Registers {
 
  private:
   Status RefreshLocked();
+  std::vector<Mandate> MandatesLocked(const std::string& principal_id) const;
   void ApplyEntry(const LedgerEntry& entry);
   Status Append(LedgerEntry entry);
   // Every delegation record, deployed and added, with its revocation. Rebuilt only when the
