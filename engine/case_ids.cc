@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace tongban {
 
@@ -17,9 +18,15 @@ std::string RandomString(const char* alphabet, size_t alphabet_size, size_t leng
 }
 }  // namespace
 
-std::string NewCaseId() {
+std::string NewCaseId(Instant now) {
   static const char kHex[] = "0123456789abcdef";
-  return "c" + RandomString(kHex, 16, 20);
+  auto since_epoch = now.time_since_epoch().count();
+  uint64_t millis = static_cast<uint64_t>(std::max<int64_t>(0, since_epoch));
+  std::string id(1 + kCaseIdTimeDigits, 'c');
+  for (int i = kCaseIdTimeDigits; i >= 1; --i, millis >>= 4)
+    id[i] = kHex[millis & 0xf];
+  id += RandomString(kHex, 16, kCaseIdRandomDigits);
+  return id;
 }
 
 std::string NewQueryCode() {

@@ -13,7 +13,15 @@
 
 namespace tongban {
 
-std::string NewCaseId();
+// "c", then `now` in milliseconds since the Unix epoch as 12 hex digits, then 16 random hex digits
+// (64 bits). Ids made later sort later, so the stores keep a new case's rows (its events, its
+// index entries) beside those of the cases made just before it: the cases being worked on share
+// pages instead of each dirtying a page of its own somewhere in the file. The random digits keep an
+// id unguessable from its neighbours. Ids made before (21 characters, all random) stay valid: ids
+// are opaque strings, compared only for equality and order.
+constexpr int kCaseIdTimeDigits = 12;
+constexpr int kCaseIdRandomDigits = 16;
+std::string NewCaseId(Instant now);
 // What the applicant types to track a case: 8 characters without look-alikes (0/O, 1/I).
 std::string NewQueryCode();
 // "TB20260302-12345678": the local date of `now` and 8 random digits.

@@ -409,7 +409,7 @@ Result<CaseView> CaseService::Create(const NewCase& request) {
     submit.actor = request.actor;
     submit.time = now;
     submit.data = {{"case",
-                    {{"id", NewCaseId()},
+                    {{"id", NewCaseId(now)},
                      {"number", NewCaseNumber(*item->time_limits.calendar, now)},
                      {"query_code", NewQueryCode()}}},
                    {"applicant",

@@ -142,7 +142,7 @@ Result<std::unique_ptr<CaseLifecycle>> SubmitChild(const Bundle& bundle, size_t 
   submit.actor = actor;
   submit.time = now;
   submit.data = {{"case",
-                  {{"id", NewCaseId()},
+                  {{"id", NewCaseId(now)},
                    {"number", parent.number + "-" + std::to_string(index + 1)},
                    {"query_code", parent.query_code}}},
                  {"applicant",
@@ -285,7 +285,7 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     Instant now = clock_->Now();
     BundleState planned;
-    planned.id = NewCaseId();
+    planned.id = NewCaseId(now);
     planned.number = NewCaseNumber(*bundle->calendar, now);
     planned.query_code = NewQueryCode();
     planned.applicant_id = request.applicant_id;

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/case_ids.h"
 #include "engine/counting_store.h"
 #include "engine/scenario.h"
 #include "engine/sqlite_store.h"
@@ -189,7 +190,11 @@ class CaseServiceTest : public ::testing::Test {
 TEST_F(CaseServiceTest, CreateAcceptReviewApproveDeliver) {
   CaseView created = Create();
   const std::string id = created.state.id;
-  EXPECT_EQ(id.size(), 21u);
+  // Made on the simulated clock's instant: the id's time digits are that instant (case_ids.h).
+  ASSERT_EQ(id.size(), 1u + kCaseIdTimeDigits + kCaseIdRandomDigits);
+  EXPECT_EQ(id[0], 'c');
+  EXPECT_EQ(std::stoll(id.substr(1, kCaseIdTimeDigits), nullptr, 16),
+            clock_.Now().time_since_epoch().count());
   EXPECT_EQ(created.state.status, CaseStatus::kSubmitted);
   EXPECT_EQ(created.state.version, 1);
   EXPECT_EQ(created.state.number.rfind("TB20260302-", 0), 0u) << created.state.number;

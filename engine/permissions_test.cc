@@ -784,7 +784,7 @@ class OfferedIsAccepted : public PermissionsTest,
       Command c = CommandFromEvent((*events)[i]);
       Status applied;
       if (i == 0) {
-        c.data["case"] = {{"id", NewCaseId()},
+        c.data["case"] = {{"id", NewCaseId(c.time)},
                           {"number", NewCaseNumber(*item->time_limits.calendar, c.time)},
                           {"query_code", NewQueryCode()}};
         applied = lifecycle.Submit(c);

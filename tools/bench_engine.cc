@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "engine/case_clock.h"
+#include "engine/case_ids.h"
 #include "engine/case_service.h"
 #include "engine/clock.h"
 #include "engine/definition_registry.h"
@@ -807,13 +808,14 @@ int BenchReplay(const Args& args) {
     Instant start = engine.clock->Now();
     std::atomic<long> next{0}, done{0};
     FirstError error;
-    RunThreads(32, "bench replay: building cases", cases, &done, [&](int t) {
-      std::mt19937_64 random(1000 + t);
+    RunThreads(32, "bench replay: building cases", cases, &done, [&](int) {
       while (!error.failed()) {
         long index = next.fetch_add(1);
         if (index >= cases) return;
-        auto write = BuildClosedCase(engine.item, commands, HexId(random() & 0xFFFFFFFFFFFFFFFull),
-                                     index, start);
+        // Ids as CaseService makes them, for cases made a millisecond apart.
+        auto write =
+            BuildClosedCase(engine.item, commands,
+                            NewCaseId(start + std::chrono::milliseconds(index)), index, start);
         if (!write.ok()) return error.Set(write.status());
         Status committed = engine.store->Commit(std::move(write).value());
         if (!committed.ok()) return error.Set(committed);

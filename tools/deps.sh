@@ -6,7 +6,8 @@ packages=(build-essential cmake pkg-config libboost-dev libsqlite3-dev sqlite3 l
   nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhowardhinnant-date-dev graphviz curl jq tzdata
   clang libclang-rt-14-dev  # clang and its sanitizer and libFuzzer runtimes: tools/test.sh, tools/fuzz.sh
   chromium nodejs fonts-noto-cjk  # the console's browser test (tests/browser/); CJK for graphs too
-  libpq-dev postgresql)  # the PostgreSQL store; its tests start a throwaway cluster (tools/pg_cluster.sh)
+  libpq-dev postgresql  # the PostgreSQL store; its tests start a throwaway cluster (tools/pg_cluster.sh)
+  libgoogle-perftools-dev)  # tcmalloc, the `tongban` program's allocator (tools/CMakeLists.txt)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
