@@ -86,6 +86,25 @@ TEST_F(FaultsApiTest, AFailedFsyncIsA503AndTheActionThenSucceeds) {
   EXPECT_TRUE(server_->service().VerifyAll().ok);
 }
 
+// The registers' ledger unreadable: their listings are 503, not the entries read before (which
+// could show a revoked delegation or mandate in force); once the disk reads again, 200.
+TEST_F(FaultsApiTest, AnUnreadableLedgerMakesTheRegistersListings503) {
+  Submitted();  // a write, so that the readers must read pages again rather than use their caches
+  faults_->Arm(FaultOp::kRead, 1, SQLITE_IOERR_READ, kFaultAnyFile, /*sticky=*/true);
+  Reply delegations = api().Get("/v1/delegations", kClerk);
+  Reply mandates = api().Get("/v1/mandates", kApplicant);
+  Reply credit_records = api().Get("/v1/credit-records", kAuditor);
+  faults_->Disarm();
+  EXPECT_GT(faults_->injected(), 0);
+  for (const Reply& r : {delegations, mandates, credit_records}) {
+    ExpectRetryableProblem(r);
+    EXPECT_EQ(r.ProblemType(), "https://tongban.dev/problems/unavailable") << r;
+  }
+  EXPECT_EQ(api().Get("/v1/delegations", kClerk).status, 200);
+  EXPECT_EQ(api().Get("/v1/mandates", kApplicant).status, 200);
+  EXPECT_EQ(api().Get("/v1/credit-records", kAuditor).status, 200);
+}
+
 // Tiny bounds and a stalled disk: the harness's 32 workers, 1 connection waiting. The disk is held
 // in its fsync while many clients post at once, so the workers block and the queue fills;
 // connections past it must be answered 503 with Retry-After at once. Then the disk is released:
