@@ -24,9 +24,10 @@ Configurations, each on a fresh database:
   postgresql-1    with --postgres: one node on PostgreSQL
   postgresql-N    with --postgres: --nodes nodes on one PostgreSQL database
 Each node has its own engine, store, connections, case cache and server on its own loopback
-port, as separate processes would; connection c goes to node c mod N. On PostgreSQL every run
-is in a schema of its own (tongban_bench_…), created in the database of the connection string
-and dropped at the end. Writes are durable: SQLite synchronous=FULL, PostgreSQL
+port, as separate processes would; connection c goes to node c mod N. Each node's clock starts
+at Monday 2026-03-02 09:00 (+08:00) and runs in real time, as a server's does. On PostgreSQL
+every run is in a schema of its own (tongban_bench_…), created in the database of the connection
+string and dropped at the end. Writes are durable: SQLite synchronous=FULL, PostgreSQL
 synchronous_commit=on. With --postgres, each configuration is compared with sqlite-1 of the same
 round (goal for postgresql-1: at least 0.5x), and CPU per transition is also counted in
 PostgreSQL's processes when the cluster runs on this machine and its data directory is readable.
