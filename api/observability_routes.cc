@@ -73,7 +73,14 @@ void MetricsText(const ApiContext& ctx, const httplib::Request&, httplib::Respon
         << "tongban_store_writes_total " << stats.writes << "\n"
         << "# HELP tongban_store_commit_batch_max The largest commit batch so far.\n"
         << "# TYPE tongban_store_commit_batch_max gauge\n"
-        << "tongban_store_commit_batch_max " << stats.max_batch << "\n";
+        << "tongban_store_commit_batch_max " << stats.max_batch << "\n"
+        << "# HELP tongban_store_wal_checkpoints_total SQLite's WAL copied back into the file.\n"
+        << "# TYPE tongban_store_wal_checkpoints_total counter\n"
+        << "tongban_store_wal_checkpoints_total " << stats.wal_checkpoints << "\n"
+        << "# HELP tongban_store_wal_checkpoint_failures_total WAL checkpoints that failed (each "
+           "is tried again).\n"
+        << "# TYPE tongban_store_wal_checkpoint_failures_total counter\n"
+        << "tongban_store_wal_checkpoint_failures_total " << stats.wal_checkpoint_failures << "\n";
   if (auto counts = ctx.service->store()->CountByStatus(); counts.ok()) {
     extra << "# HELP tongban_cases Cases by status.\n# TYPE tongban_cases gauge\n";
     for (const auto& [status, n] : *counts) {

@@ -47,10 +47,11 @@ Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect(bool write
     }
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA journal_mode=WAL"));
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA synchronous=" + options_.synchronous));
-    // The writer copies the WAL back into the file once it holds this many pages (SQLite's
-    // default: 1,000, 4 MB). Between two checkpoints a page written many times (the counts, the
-    // indexes' upper pages) is copied once: 10,000 pages cut the server's CPU per durable
-    // transition by about 7 % (docs/benchmarks.md, round 4), for a WAL of up to 40 MB.
+    // While migrating, SQLite checkpoints inside the commit that crosses this many WAL pages
+    // (its default: 1,000); once open, the checkpoint thread does (OnWalCommit). Between two
+    // checkpoints a page written many times (the counts, the indexes' upper pages) is copied
+    // once: 10,000 pages cut the server's CPU per durable transition by about 7 %
+    // (docs/benchmarks.md, round 4), for a WAL of up to 40 MB.
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA wal_autocheckpoint=10000"));
   }
   return connection;
@@ -60,6 +61,9 @@ Status SqliteStore::Initialize() {
   if (options_.synchronous != "FULL" && options_.synchronous != "NORMAL" &&
       options_.synchronous != "OFF") {
     return Status::InvalidArgument("synchronous must be FULL, NORMAL or OFF");
+  }
+  if (options_.wal_checkpoint_pages < 1) {
+    return Status::InvalidArgument("wal_checkpoint_pages must be at least 1");
   }
   auto first = Connect(!options_.read_only);
   if (!first.ok()) return first.status();
@@ -124,9 +128,55 @@ Status SqliteStore::Initialize() {
   // holds one write's pages (emptied when its savepoint is released). Set after migrating, whose
   // index builds sort in temporary storage and may need more than memory should hold.
   TONGBAN_RETURN_IF_ERROR(c.db.Exec("PRAGMA temp_store=MEMORY"));
+  auto checkpointer = Connect(true);
+  if (!checkpointer.ok()) return checkpointer.status();
+  checkpoint_thread_ = std::thread([this, connection = std::move(checkpointer).value()]() mutable {
+    CheckpointLoop(std::move(connection));
+  });
+  // Replaces SQLite's automatic checkpoint (wal_autocheckpoint, still in force while migrating).
+  sqlite3_wal_hook(c.db.get(), &SqliteStore::OnWalCommit, this);
   writer_ = std::move(first).value();
   writer_thread_ = std::thread([this] { WriterLoop(); });
   return Status::Ok();
+}
+
+int SqliteStore::OnWalCommit(void* store, sqlite3* db, const char* schema, int pages) {
+  auto* self = static_cast<SqliteStore*>(store);
+  const int threshold = self->options_.wal_checkpoint_pages;
+  if (pages >= 4 * threshold) {
+    self->CountCheckpoint(
+        sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr));
+  } else if (pages >= threshold) {
+    {
+      std::lock_guard<std::mutex> lock(self->checkpoint_mutex_);
+      self->checkpoint_wanted_ = true;
+    }
+    self->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::CheckpointLoop(std::unique_ptr<Connection> connection) {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(checkpoint_mutex_);
+      checkpoint_cv_.wait(lock, [&] { return checkpoint_wanted_ || checkpoint_stopping_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    // PASSIVE copies what no reader still needs and never waits: the WAL starts over from its
+    // beginning at the first write after a checkpoint that copied everything.
+    CountCheckpoint(sqlite3_wal_checkpoint_v2(connection->db.get(), nullptr,
+                                              SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr));
+  }
+}
+
+void SqliteStore::CountCheckpoint(int rc) {
+  if (rc == SQLITE_OK) {
+    wal_checkpoints_.fetch_add(1);
+  } else if (rc != SQLITE_BUSY) {
+    wal_checkpoint_failures_.fetch_add(1);
+  }
 }
 
 SqliteStore::~SqliteStore() {
@@ -136,6 +186,12 @@ SqliteStore::~SqliteStore() {
   }
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
 std::unique_ptr<SqliteStore::Connection> SqliteStore::AcquireReader() {
@@ -660,8 +716,13 @@ Status SqliteStore::StoreDefinitions(Connection& conn,
 }
 
 StoreStats SqliteStore::Stats() const {
-  return StoreStats{commits_.load(), writes_.load(), max_batch_.load(), overloaded_.load(),
-                    queued_.load()};
+  return StoreStats{commits_.load(),
+                    writes_.load(),
+                    max_batch_.load(),
+                    overloaded_.load(),
+                    queued_.load(),
+                    wal_checkpoints_.load(),
+                    wal_checkpoint_failures_.load()};
 }
 
 }  // namespace tongban

@@ -6,8 +6,14 @@
 // writer drains everything queued into one transaction — each StoreWrite (all its case writes and
 // ledger entries) in its own savepoint, so a StoreWrite refused for a stale version rolls back
 // alone while the others of the batch commit — which turns many concurrent callers' fsyncs into
-// one. Readers use a pool of their own connections and never wait for the writer (WAL). The
-// writer checkpoints the WAL into the file every 10,000 pages (about 40 MB), not SQLite's 1,000.
+// one. Readers use a pool of their own connections and never wait for the writer (WAL).
+//
+// WAL checkpoints: once the WAL holds wal_checkpoint_pages (10,000, about 40 MB; SQLite's own is
+// 1,000), a thread of its own, on a connection of its own, copies it back into the file (PASSIVE:
+// it takes no lock the writer needs), so no commit waits for the copy and its fsync. Should the
+// WAL still reach four times that (a reader holding an old snapshot, a disk slower than the
+// writes), the commit that crosses it checkpoints inline, as SQLite's own would, so the WAL stays
+// bounded.
 //
 // Ledger: the writer thread assigns every entry its seq (dense from 1, over the whole file),
 // prev_hash and hash inside the transaction, and caches the chain's end between transactions. The
@@ -77,6 +83,9 @@ struct SqliteStoreOptions {
   // The SQLite VFS to open the file through; "" for the default. Tests name FaultVfs::kName
   // (fault_vfs.h) to fail chosen reads, writes and syncs.
   std::string vfs;
+  // WAL pages past which the checkpoint thread copies the WAL back into the file; the writer
+  // does at four times this (see the top of this file). At least 1.
+  int wal_checkpoint_pages = 10000;
 };
 
 class SqliteStore final : public Store {
@@ -141,6 +150,13 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> AcquireReader();
   void ReleaseReader(std::unique_ptr<Connection> connection);
   void WriterLoop();
+  // The checkpoint thread: a PASSIVE checkpoint on `connection` each time OnWalCommit asks.
+  void CheckpointLoop(std::unique_ptr<Connection> connection);
+  // The writer connection's WAL hook (sqlite3_wal_hook), called after each commit with the
+  // pages the WAL holds; `store` is this. Always SQLITE_OK: a failed checkpoint fails no commit.
+  static int OnWalCommit(void* store, sqlite3* db, const char* schema, int pages);
+  // Counts a checkpoint's outcome (an SQLite result code; busy is neither made nor failed).
+  void CountCheckpoint(int rc);
   // Runs `batch` in one transaction of the writer connection, each StoreWrite in its savepoint;
   // (*results)[i] is the outcome of batch[i] (OK, or its refusal). Returns kUnavailable when the
   // transaction itself failed: then nothing of it is stored and `results` means nothing.
@@ -203,6 +219,16 @@ class SqliteStore final : public Store {
   std::atomic<int64_t> max_batch_{0};
   std::atomic<int64_t> overloaded_{0};
   std::atomic<int64_t> queued_{0};
+
+  // The checkpoint thread's: OnWalCommit sets checkpoint_wanted_, CheckpointLoop clears it.
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;    // guarded by checkpoint_mutex_
+  bool checkpoint_stopping_ = false;  // guarded by checkpoint_mutex_
+  std::thread checkpoint_thread_;
+  // Checkpoints made, and those that failed (not merely busy), on either thread.
+  std::atomic<int64_t> wal_checkpoints_{0};
+  std::atomic<int64_t> wal_checkpoint_failures_{0};
 };
 
 }  // namespace tongban

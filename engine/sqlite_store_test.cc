@@ -230,7 +230,7 @@ TEST(SqliteStore, RefusesANewerSchema) {
   EXPECT_EQ(RawInt(path, "PRAGMA user_version"), newer);  // left alone
 }
 
-TEST(SqliteStore, RefusesAnUnknownSynchronousMode) {
+TEST(SqliteStore, RefusesAnUnknownSynchronousModeAndAWalCheckpointThresholdBelowOne) {
   TempDir dir;
   SqliteStoreOptions options;
   options.path = dir.File("t.db");
@@ -238,6 +238,12 @@ TEST(SqliteStore, RefusesAnUnknownSynchronousMode) {
   auto store = SqliteStore::Open(options);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument);
+  options.synchronous = "FULL";
+  options.wal_checkpoint_pages = 0;
+  store = SqliteStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(options.path)) << "refused before the file was made";
 }
 
 // ---- Commit and read back
@@ -628,6 +634,58 @@ TEST(SqliteStore, WithoutGroupCommitEveryWriteIsItsOwnTransaction) {
   EXPECT_EQ(stats.writes, 20);
   EXPECT_EQ(stats.commits, 20);
   EXPECT_EQ(stats.max_batch, 1);
+}
+
+// ---- WAL checkpoints
+// -------------------------------------------------------------------------------
+
+// Past wal_checkpoint_pages, the checkpoint thread copies the WAL into the file while the store is
+// open, with no commit waiting for it; the WAL file stays bounded (it starts over once copied), and
+// everything reads back.
+TEST(SqliteStore, AThreadOfItsOwnCopiesTheWalIntoTheFileAndKeepsItBounded) {
+  TempDir dir;
+  const std::string path = dir.File("wal.db");
+  // Above the pages the schema's creation leaves in the WAL at open (about 60).
+  constexpr int kPages = 100;
+  SqliteStoreOptions options;
+  options.path = path;
+  options.wal_checkpoint_pages = kPages;
+  auto opened = SqliteStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  SqliteStore& store = **opened;
+  // A frame is 24 bytes of header and a 4 KB page, after the WAL's 32-byte header.
+  auto wal_frames = [&] { return (fs::file_size(path + "-wal") - 32) / (24 + 4096); };
+  const auto file_size_at_open = fs::file_size(path);
+
+  // Writes until the WAL holds the threshold, far below the writer's own bound (four times it),
+  // then none: only the checkpoint thread can copy it now.
+  ASSERT_LT(wal_frames(), static_cast<uintmax_t>(kPages));
+  int cases = 0;
+  while (wal_frames() < static_cast<uintmax_t>(kPages)) {
+    ASSERT_TRUE(store.Commit(MakeWrite("c-" + std::to_string(cases++), 1, 3)).ok());
+    ASSERT_LT(cases, 1000) << "the WAL does not grow";
+  }
+  ASSERT_LT(wal_frames(), static_cast<uintmax_t>(4 * kPages));
+  for (int tries = 0; tries < 1000 && store.Stats().wal_checkpoints == 0; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(store.Stats().wal_checkpoints, 1);
+  EXPECT_GT(fs::file_size(path), file_size_at_open) << "nothing was copied into the file";
+
+  // Then many more writes: the WAL starts over after each copy and never passes the bound.
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(store.Commit(MakeWrite("c-" + std::to_string(cases++), 1, 3)).ok());
+  }
+  EXPECT_LE(wal_frames(), static_cast<uintmax_t>(4 * kPages + 64));
+  StoreStats stats = store.Stats();
+  EXPECT_GT(stats.wal_checkpoints, 1);
+  EXPECT_EQ(stats.wal_checkpoint_failures, 0);
+  for (int i = 0; i < cases; i += 37) {
+    auto c = store.GetCase("c-" + std::to_string(i));
+    ASSERT_TRUE(c.ok() && c->has_value()) << i;
+    EXPECT_EQ((*c)->version, 3);
+  }
+  EXPECT_EQ(Events(store), 3 * cases);
 }
 
 // ---- StoreWrite: several cases and ledger entries in one transaction ----------------------------

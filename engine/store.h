@@ -147,6 +147,9 @@ struct StoreStats {
   int64_t max_batch = 0;   // the largest number of case writes in one transaction, refused included
   int64_t overloaded = 0;  // StoreWrites refused because the write queue was full
   int64_t queued = 0;      // StoreWrites waiting for the writer now
+  // SQLite's WAL copied back into the file (sqlite_store.h); always 0 on PostgreSQL.
+  int64_t wal_checkpoints = 0;
+  int64_t wal_checkpoint_failures = 0;  // failed, not merely busy; each is tried again later
 };
 
 // Case ids from `from` (included) to `to` (excluded); an empty `to` has no end.
