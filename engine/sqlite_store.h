@@ -11,9 +11,9 @@
 // WAL checkpoints: once the WAL holds wal_checkpoint_pages (10,000, about 40 MB; SQLite's own is
 // 1,000), a thread of its own, on a connection of its own, copies it back into the file (PASSIVE:
 // it takes no lock the writer needs), so no commit waits for the copy and its fsync. Should the
-// WAL still reach four times that (a disk slower than the writes), the commit that crosses it
-// checkpoints inline, as SQLite's own would. (No checkpoint copies past what a reader still
-// reads, so a long read lets the WAL grow until it ends, with either.)
+// WAL still reach four times that (a disk slower than the writes), each commit past it checkpoints
+// inline, as SQLite's own would, unless the thread's checkpoint is still running. (No checkpoint
+// copies past what a reader still reads, so a long read lets the WAL grow until it ends.)
 //
 // Ledger: the writer thread assigns every entry its seq (dense from 1, over the whole file),
 // prev_hash and hash inside the transaction, and caches the chain's end between transactions. The
