@@ -140,15 +140,12 @@ void ListMandates(const ApiContext& ctx, const httplib::Request& req, httplib::R
 void GetMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
-  auto mandates = ctx.service->registers()->Mandates();
-  if (!mandates.ok()) Fail(mandates.status());
-  for (const Mandate& m : *mandates) {
-    if (m.id == id && Permissions::MaySeeMandate(p, m)) {
-      SendJson(res, 200, MandateToJson(m));
-      return;
-    }
+  auto m = ctx.service->registers()->FindMandate(id);
+  if (!m.ok()) Fail(m.status());
+  if (!*m || !Permissions::MaySeeMandate(p, **m)) {
+    Fail(404, "not-found", "Not found", "no mandate " + id + " granted to or by you");
   }
-  Fail(404, "not-found", "Not found", "no mandate " + id + " granted to or by you");
+  SendJson(res, 200, MandateToJson(**m));
 }
 
 void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -200,16 +197,11 @@ void GrantMandate(const ApiContext& ctx, const httplib::Request& req, httplib::R
 void RevokeMandate(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const Principal& p = Authenticate(ctx, req);
   std::string id = req.matches[1];
-  std::optional<Actor> revoker;
-  auto mandates = ctx.service->registers()->Mandates();
-  if (!mandates.ok()) Fail(mandates.status());
-  for (const Mandate& m : *mandates) {
-    if (m.id != id) continue;
-    auto authorized = Permissions::AuthorizeMandateRevocation(p, m);
-    if (!authorized.ok()) Fail(authorized.status());
-    revoker = *authorized;
-  }
-  if (!revoker) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
+  auto m = ctx.service->registers()->FindMandate(id);
+  if (!m.ok()) Fail(m.status());
+  if (!*m) Fail(404, "not-found", "Not found", "no mandate " + id + " granted by you");
+  auto revoker = Permissions::AuthorizeMandateRevocation(p, **m);
+  if (!revoker.ok()) Fail(revoker.status());
   // No members: an empty body, or {}. Anything else is refused, never ignored.
   CheckKeys(ParseOptionalBody(req), {});
   auto revoked = ctx.service->registers()->RevokeMandate(id, *revoker, ctx.service->clock()->Now());

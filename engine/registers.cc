@@ -465,6 +465,14 @@ Result<std::vector<Mandate>> Registers::Mandates(const std::string& principal_id
   return MandatesLocked(principal_id);
 }
 
+Result<std::optional<Mandate>> Registers::FindMandate(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  TONGBAN_RETURN_IF_ERROR(RefreshLocked());
+  auto it = mandates_.find(id);
+  if (it == mandates_.end()) return std::optional<Mandate>();
+  return std::optional<Mandate>(it->second);
+}
+
 std::vector<Mandate> Registers::KnownMandates(const std::string& principal_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   (void)RefreshLocked();  // on failure, the entries read before still hold (see the header)

@@ -149,6 +149,7 @@ class Registers {
   Result<Mandate> RevokeMandate(const std::string& id, const Actor& actor, Instant now);
   // The mandates `principal_id` gave or holds (every one when empty), revoked ones included.
   Result<std::vector<Mandate>> Mandates(const std::string& principal_id = "");
+  Result<std::optional<Mandate>> FindMandate(const std::string& id);
   // As Mandates, but when the ledger cannot be read, those read before: seeing a case counts
   // mandates ever held, as Concerns counts delegations, so a stale answer never shows a case it
   // should not.
