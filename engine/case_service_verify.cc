@@ -129,7 +129,8 @@ VerifyReport VerifyCaseEvents(const std::string& case_id, const std::vector<Even
 template <typename T>
 void TakeIntoSlot(std::vector<T>* slots, size_t index, T& taken) {
   if (index < slots->size()) {
-    std::swap((*slots)[index], taken);
+    using std::swap;
+    swap((*slots)[index], taken);
   } else {
     slots->push_back(std::move(taken));
   }

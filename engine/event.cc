@@ -19,6 +19,21 @@ std::string Dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// Whether the eight bytes at `p` are all ASCII that JSON copies as it is: no control character,
+// no '"' and no '\\'. A byte-wise test of all eight at once: (v - 0x01..) & ~v & 0x80.. has a high
+// bit set where a byte of v is zero, so x ^ 0x22.. and x ^ 0x5C.. find the two characters, and
+// x - 0x20.. borrows into the high bit of any byte below 0x20 (x has no high bit set there).
+bool PlainAscii8(const unsigned char* p) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  if (x & kHighs) return false;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHighs;
+  return (below_space | has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'))) == 0;
+}
+
 // Whether nlohmann's serializer (ensure_ascii off) copies `text` as it is: no byte it escapes
 // (control characters, '"', '\\') and valid UTF-8 (no overlong forms, no surrogates, nothing past
 // U+10FFFF), which it would replace.
@@ -27,30 +42,42 @@ bool CopiedVerbatim(std::string_view text) {
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
+    // Eight plain ASCII bytes at a time: most text (ids, codes, times, hashes) is nothing else, and
+    // every string of a snapshot and of stored data passes through here.
+    while (n - i >= 8 && PlainAscii8(p + i))
+      i += 8;
+    if (i == n) break;
     unsigned char c = p[i];
     if (c < 0x80) {
       if (c < 0x20 || c == '"' || c == '\\') return false;
       ++i;
       continue;
     }
+    // Well-formed sequences as the Unicode standard's table 3-7 lists them: the lead byte fixes
+    // the length and the range of the second byte (which rules out overlong forms, surrogates
+    // and code points past U+10FFFF); every later byte is 80..BF. Decoding the code point to
+    // compare it costs more, and Chinese text is all three-byte sequences.
     size_t length;
-    uint32_t code;
+    unsigned char second_low = 0x80;
+    unsigned char second_high = 0xBF;
     if (c >= 0xC2 && c <= 0xDF) {
-      length = 2, code = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3, code = c & 0x0F;
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) second_low = 0xA0;
+      if (c == 0xED) second_high = 0x9F;
     } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4, code = c & 0x07;
+      length = 4;
+      if (c == 0xF0) second_low = 0x90;
+      if (c == 0xF4) second_high = 0x8F;
     } else {
       return false;
     }
     if (n - i < length) return false;
-    for (size_t k = 1; k < length; ++k) {
+    if (p[i + 1] < second_low || p[i + 1] > second_high) return false;
+    for (size_t k = 2; k < length; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return false;
-      code = (code << 6) | (p[i + k] & 0x3F);
     }
-    if (length == 3 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) return false;
-    if (length == 4 && (code < 0x10000 || code > 0x10FFFF)) return false;
     i += length;
   }
   return true;

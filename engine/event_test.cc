@@ -267,6 +267,95 @@ TEST(Event, CanonicalJsonIsTheSerializersText) {
   }
 }
 
+TEST(Event, AnEscapedOrInvalidByteIsFoundAtEveryOffset) {
+  // Plain ASCII is checked eight bytes at a time: a byte that needs escaping or replacing must be
+  // found wherever it falls within or across those eight-byte words, and the bytes next to the
+  // ones it flags (space, '!', '#', '[', ']', DEL) must not be taken for it.
+  const std::vector<std::string> specials = {std::string(1, '\0'),
+                                             "\x01",
+                                             "\x1f",
+                                             "\"",
+                                             "\\",
+                                             "\xff",
+                                             "\xc0\xaf",
+                                             "\xed\xa0\x80",
+                                             " ",
+                                             "!",
+                                             "#",
+                                             "[",
+                                             "]",
+                                             "\x7f",
+                                             "\xe6\x9d\x90",
+                                             "\xf0\x9f\x98\x80"};
+  for (const std::string& special : specials) {
+    for (size_t length = 0; length <= 24; ++length) {
+      for (size_t at = 0; at <= length; ++at) {
+        std::string text = std::string(at, 'a') + special + std::string(length - at, 'z');
+        std::string appended;
+        AppendJsonString(&appended, text);
+        EXPECT_EQ(appended, json(text).dump(-1, ' ', false, json::error_handler_t::replace))
+            << "special byte(s) "
+            << json(special).dump(-1, ' ', true, json::error_handler_t::replace) << " at " << at
+            << " of " << text.size();
+      }
+    }
+  }
+}
+
+TEST(Event, EveryLeadAndSecondByteIsJudgedAsTheSerializerJudgesIt) {
+  // Multi-byte UTF-8 is checked by byte ranges (Unicode table 3-7), not by decoding: every lead
+  // byte from 80 to FF with every second byte, and third and fourth bytes in and out of 80..BF,
+  // must come out as nlohmann's serializer writes them (copied, or replaced when ill-formed).
+  const unsigned char later[] = {0x80, 0xBF, 0x7F, 0xC0};
+  for (int lead = 0x80; lead <= 0xFF; ++lead) {
+    for (int second = 0; second <= 0xFF; ++second) {
+      for (unsigned char third : later) {
+        for (unsigned char fourth : {later[0], later[3]}) {
+          std::string text = {'x',
+                              static_cast<char>(lead),
+                              static_cast<char>(second),
+                              static_cast<char>(third),
+                              static_cast<char>(fourth),
+                              'y'};
+          std::string appended;
+          AppendJsonString(&appended, text);
+          ASSERT_EQ(appended, json(text).dump(-1, ' ', false, json::error_handler_t::replace))
+              << std::hex << lead << " " << second << " " << int(third) << " " << int(fourth);
+        }
+      }
+    }
+  }
+}
+
+TEST(Event, SwapExchangesEveryMember) {
+  // swap is written member by member: one it leaves out stays behind in its event, which this
+  // catches for every member a sample sets (a new member needs a line here and in the swap).
+  Event a = SampleEvent();
+  Event b;
+  b.case_id = "c0000000000000000000000000001";
+  b.seq = 9;
+  b.time = ParseTimestamp("2026-04-01T10:00:00+08:00").value();
+  b.actor = {"clerk-2", "clerk", "city-market-bureau", "李四"};
+  b.action = "accept";
+  b.data = CanonicalJson({{"channel", "window"}});
+  b.status = "accepted";
+  b.step = "";
+  b.definition_id = "food-licence";
+  b.definition_version = 4;
+  b.prev_hash = std::string(64, 'b');
+  b.idempotency_key = "key-2";
+  b.hash = ComputeEventHash(b);
+  const Event a_before = a;
+  const Event b_before = b;
+  auto same = [](const Event& x, const Event& y) {
+    return CanonicalEventEncoding(x) == CanonicalEventEncoding(y) && x.hash == y.hash &&
+           x.actor.name == y.actor.name && x.idempotency_key == y.idempotency_key;
+  };
+  swap(a, b);
+  EXPECT_TRUE(same(a, b_before));
+  EXPECT_TRUE(same(b, a_before));
+}
+
 TEST(Event, HashCheckerAgreesWithComputeEventHash) {
   EventHashChecker checker;
   Event e = SampleEvent();
