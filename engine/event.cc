@@ -20,9 +20,9 @@ std::string Dump(const nlohmann::json& value) {
 }
 
 // Whether the eight bytes at `p` are all ASCII that JSON copies as it is: no control character,
-// no '"' and no '\\'. A byte-wise test of all eight at once: (v - 0x01..) & ~v & 0x80.. has a high
-// bit set where a byte of v is zero, so x ^ 0x22.. and x ^ 0x5C.. find the two characters, and
-// x - 0x20.. borrows into the high bit of any byte below 0x20 (x has no high bit set there).
+// no '"' and no '\\'. All eight tested at once: (v - 0x01..) & ~v & 0x80.. is non-zero exactly when
+// some byte of v is zero, so x ^ 0x22.. and x ^ 0x5C.. find the two characters; and with no high
+// bit set in x, (x - 0x20..) & ~x & 0x80.. is non-zero exactly when some byte is below 0x20.
 bool PlainAscii8(const unsigned char* p) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHighs = 0x8080808080808080ULL;
