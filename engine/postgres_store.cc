@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "engine/postgres_pipeline.h"
 #include "engine/postgres_store_detail.h"
 
 namespace tongban {
@@ -23,6 +24,8 @@ using postgres_store_detail::MillisOf;
 using postgres_store_detail::OptionalMillis;
 using postgres_store_detail::Param;
 using postgres_store_detail::Params;
+using postgres_store_detail::PipelineAnswer;
+using postgres_store_detail::PostgresPipeline;
 using postgres_store_detail::Rows;
 using postgres_store_detail::ToHex;
 using postgres_store_detail::ToMillis;
@@ -342,99 +345,260 @@ bool PostgresStore::WriterHealthy() const {
   return writer_ != nullptr && PQstatus(writer_->conn) == CONNECTION_OK;
 }
 
+// A write whose statements all succeeded, inside the savepoint "write", which is not released yet:
+// its case_facts writes (they follow from the facts its pipeline read) go at the head of the next
+// pipeline, before the RELEASE, so they cost no round trip of their own. It is counted only once
+// they succeeded; if they fail, it is refused alone like any write.
+struct PostgresStore::StagedWrite {
+  size_t index = 0;  // in the batch
+  CountDeltas deltas;
+  LedgerEnd before;  // the ledger's end before its entries
+  std::vector<std::pair<std::string, Params>> facts;
+};
+
+// Where a StoreWrite's statements are in its pipeline (QueueWrite).
+struct PostgresStore::WritePlan {
+  struct Case {
+    size_t row = 0;               // its INSERT or UPDATE
+    size_t events = 0;            // its events' INSERTs, in order, from here
+    std::optional<size_t> facts;  // the SELECT of its stored facts
+    size_t delegations = 0;       // its delegated_events INSERTs, from here
+    size_t delegations_end = 0;
+  };
+  size_t documents = 0;  // the documents' two statements each, from here
+  std::vector<Case> cases;
+  size_t ledger = 0;  // the ledger entries' INSERTs, one each, from here
+};
+
+// One count row to add to: UPDATE, and when no row was there, INSERT (AddToRow).
+struct PostgresStore::CountRow {
+  std::string key;  // the table and the row's key: known_count_rows_'s entry
+  std::string update;
+  std::string insert;
+  Params params;
+};
+
+Status PostgresStore::Begin(bool appends, LedgerEnd* end) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (writer_ == nullptr || PQstatus(writer_->conn) != CONNECTION_OK ||
+        PQpipelineStatus(writer_->conn) != PQ_PIPELINE_OFF) {
+      // Lost (the server restarted), or left out of step by a pipeline that broke: connect again,
+      // or this batch is unavailable.
+      auto again = Connect();
+      if (!again.ok()) return again.status();
+      writer_ = std::move(again).value();
+    }
+    // Without the head, BEGIN goes with the first write's statements (RunTransaction).
+    if (!appends) return Status::Ok();
+    Connection& c = *writer_;
+    PostgresPipeline p(c.conn, &c.prepared);
+    p.Add("BEGIN");
+    // Locked first, before any case row: every appending transaction takes its locks in this
+    // order, so two nodes never deadlock over the ledger.
+    p.Add("SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE");
+    (void)p.Run();
+    const Status begun = p.answer(0).status;
+    if (!begun.ok()) {
+      if (begun.code() != StatusCode::kUnavailable || attempt > 0) return begun;
+      // The connection broke while idle (the server restarted since the last write): nothing of
+      // the batch was sent, so it begins again on a fresh connection.
+      writer_.reset();
+      continue;
+    }
+    PipelineAnswer& head = p.answer(1);
+    if (!head.status.ok()) return head.status;
+    if (head.rows.size() != 1) return Status::DataLoss("the ledger's head row is missing");
+    *end = {head.rows.Int(0, 0), head.rows.Text(0, 1)};
+    return Status::Ok();
+  }
+  return Status::Unavailable("postgresql: cannot begin a transaction");
+}
+
 Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& batch,
                                      std::vector<Status>* results) {
   results->assign(batch.size(), Status::Ok());
-  if (writer_ == nullptr || PQstatus(writer_->conn) != CONNECTION_OK) {
-    // Lost (the server restarted): connect again, or this batch is unavailable.
-    auto again = Connect();
-    if (!again.ok()) return again.status();
-    writer_ = std::move(again).value();
-  }
-  Status begun = writer_->Run("BEGIN");
-  if (!begun.ok() && begun.code() == StatusCode::kUnavailable) {
-    // The connection broke while idle (the server restarted since the last write): nothing of
-    // the batch was sent, so it begins again on a fresh connection.
-    auto again = Connect();
-    if (!again.ok()) return again.status();
-    writer_ = std::move(again).value();
-    begun = writer_->Run("BEGIN");
-  }
-  TONGBAN_RETURN_IF_ERROR(begun);
-  Connection& c = *writer_;
   const bool appends = std::any_of(batch.begin(), batch.end(),
                                    [](const auto& p) { return !p->write.ledger.empty(); });
-  Status broken = Status::Ok();
   LedgerEnd end;
-  LedgerEnd start;
-  if (appends) {
-    // Locked first, before any case row: every appending transaction takes its locks in this
-    // order, so two nodes never deadlock over the ledger.
-    auto head = c.Query("SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE");
-    if (!head.ok()) {
-      broken = head.status();
-    } else if (head->size() != 1) {
-      broken = Status::DataLoss("the ledger's head row is missing");
-    } else {
-      end = {head->Int(0, 0), head->Text(0, 1)};
-      start = end;
-    }
+  Status broken = Begin(appends, &end);
+  if (!broken.ok() && (writer_ == nullptr || PQtransactionStatus(writer_->conn) == PQTRANS_IDLE)) {
+    return broken;  // not begun: nothing to roll back
   }
+  // Unless the ledger's head had to be read first, BEGIN goes with the first write's statements:
+  // one round trip less per batch, and on a busy machine each costs about a millisecond.
+  bool beginning = !appends;
+  bool reconnected = false;
+  Connection* c = writer_.get();
+  const LedgerEnd start = end;
   CountDeltas counts;
   int64_t committed_writes = 0;
   int64_t batch_writes = 0;
-  // Each StoreWrite runs inside the savepoint "write", so that a refused one rolls back alone. To
-  // save round trips (the writer is the one serial stage), a write's RELEASE and the next one's
-  // SAVEPOINT go as one simple query, a savepoint rolled back to is kept for the next write, and
-  // the last one is left for COMMIT to release.
+  for (const auto& pending : batch)
+    batch_writes += static_cast<int64_t>(pending->write.cases.size());
+  // Each StoreWrite runs inside the savepoint "write", so that a refused one rolls back alone. The
+  // writer is the one serial stage, so each write costs one round trip: its statements go in one
+  // pipeline (they do not depend on each other's answers), headed by what the write before still
+  // needs — its case_facts writes, its RELEASE and this write's SAVEPOINT. A savepoint rolled back
+  // to is kept for the next write, and the last one is left for COMMIT to release.
+  std::optional<StagedWrite> staged;
   bool savepoint_open = false;
-  for (size_t i = 0; i < batch.size() && broken.ok(); ++i) {
-    StoreWrite& write = batch[i]->write;
-    batch_writes += static_cast<int64_t>(write.cases.size());
-    const LedgerEnd before = end;
-    Status s = savepoint_open ? Status::Ok() : c.Run("SAVEPOINT write");
-    if (!s.ok()) {
+  // Settles the staged write by the answers [0, to) of `p`: counted when they all succeeded;
+  // else refused and rolled back alone (or the transaction broke), and false: then nothing after
+  // them in `p` ran.
+  auto settle = [&](PostgresPipeline& p, size_t to) {
+    if (!staged) return true;
+    const Status s = p.FirstFailure(0, to);
+    if (s.ok()) {
+      committed_writes += static_cast<int64_t>(batch[staged->index]->write.cases.size());
+      counts.Merge(staged->deltas);
+      staged.reset();
+      return true;
+    }
+    if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss) {
       broken = s;
-      break;
+      return false;
+    }
+    end = staged->before;  // the refused write's entries consume no seq
+    (*results)[staged->index] = s;
+    staged.reset();
+    const Status undone = c->Run("ROLLBACK TO SAVEPOINT write");
+    if (!undone.ok()) broken = undone;
+    return false;
+  };
+  for (size_t i = 0; i < batch.size() && broken.ok();) {
+    StoreWrite& write = batch[i]->write;
+    PostgresPipeline p(c->conn, &c->prepared);
+    if (beginning) p.Add("BEGIN");
+    if (staged) {
+      for (const auto& [sql, params] : staged->facts)
+        p.Add(sql, params);
+      p.Add("RELEASE SAVEPOINT write");
+      p.Add("SAVEPOINT write");
+    } else if (!savepoint_open) {
+      p.Add("SAVEPOINT write");
+    }
+    const size_t head = p.size();
+    const LedgerEnd before = end;
+    const WritePlan plan = QueueWrite(p, write, &end);
+    (void)p.Run();
+    if (beginning) {
+      const Status begun = p.answer(0).status;
+      if (!begun.ok()) {
+        // Not begun, so nothing to roll back. A connection that broke while idle (the server
+        // restarted since the last batch) is replaced once, and the batch begins again.
+        if (begun.code() != StatusCode::kUnavailable || reconnected) return begun;
+        reconnected = true;
+        writer_.reset();
+        TONGBAN_RETURN_IF_ERROR(Begin(false, &end));
+        c = writer_.get();
+        end = before;
+        continue;
+      }
+      beginning = false;
+    }
+    if (staged) {
+      // The staged write refused: this one's statements did not run, and go again.
+      if (!settle(p, head)) continue;
+    } else {
+      const Status opened = p.FirstFailure(0, head);
+      if (!opened.ok()) {
+        broken = opened;
+        break;
+      }
     }
     savepoint_open = true;
-    CountDeltas deltas;
-    if (!write.documents.empty()) s = AttachDocuments(c, write.documents);
-    for (const CaseWrite& w : write.cases) {
-      if (!s.ok()) break;
-      s = ApplyCaseWrite(c, w, &deltas);
-      if (!s.ok()) break;
+    StagedWrite next;
+    next.index = i;
+    next.before = before;
+    const CaseWrite* stale = nullptr;
+    Status s = ReadWrite(p, plan, write, &next, &stale);
+    if (s.ok()) {
+      staged = std::move(next);
+      ++i;
+      continue;
     }
-    if (s.ok() && !write.ledger.empty()) s = AppendLedger(c, write.ledger, &end);
-    const bool last = i + 1 == batch.size();
-    if (s.ok() && !last) s = c.Run("RELEASE SAVEPOINT write; SAVEPOINT write");
     if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDataLoss) {
       broken = s;  // not this write's fault: the transaction fails
       break;
     }
-    if (s.ok()) {
-      committed_writes += static_cast<int64_t>(write.cases.size());
-      counts.Merge(deltas);
-    } else {
-      end = before;  // the refused write's entries consume no seq
-      Status undone = c.Run("ROLLBACK TO SAVEPOINT write");
-      if (!undone.ok()) broken = undone;
+    end = before;  // the refused write's entries consume no seq
+    PostgresPipeline undo(c->conn, &c->prepared);
+    undo.Add("ROLLBACK TO SAVEPOINT write");
+    // Refused (rare): which version the case is at, for the message.
+    if (stale != nullptr) undo.Add("SELECT version FROM cases WHERE id = $1", {stale->record.id});
+    (void)undo.Run();
+    broken = undo.answer(0).status;
+    if (!broken.ok()) break;
+    if (stale != nullptr) {
+      PipelineAnswer& current = undo.answer(1);
+      if (current.status.ok()) {
+        const int64_t version = current.rows.size() == 0 ? 0 : current.rows.Int(0, 0);
+        s = Status::Aborted("case " + stale->record.id + " is at version " +
+                            std::to_string(version) + ", not " +
+                            std::to_string(stale->expected_version));
+      } else if (current.status.code() == StatusCode::kUnavailable) {
+        broken = current.status;
+        break;
+      } else {
+        s = current.status;
+        broken = c->Run("ROLLBACK TO SAVEPOINT write");
+        if (!broken.ok()) break;
+      }
     }
     (*results)[i] = s;
+    ++i;
   }
-  if (broken.ok()) broken = ApplyCounts(c, counts);
-  if (broken.ok() && end.seq != start.seq) {
-    auto moved = c.Query("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1",
-                         {Int(end.seq), end.hash});
-    broken = moved.status();
+  // The counts and the ledger's head, once for the batch, in one round trip with the last write's
+  // case_facts writes (its deltas and entries are in them; if those writes fail, it is refused
+  // and this goes again without it). Count rows known to exist are updated in key order; from
+  // the first one not known, the rest go one by one (AddToRow), so that every transaction still
+  // locks count rows in key order.
+  while (broken.ok()) {
+    PostgresPipeline p(c->conn, &c->prepared);
+    if (staged) {
+      for (const auto& [sql, params] : staged->facts)
+        p.Add(sql, params);
+    }
+    const size_t head = p.size();
+    CountDeltas total = counts;
+    if (staged) total.Merge(staged->deltas);
+    const std::vector<CountRow> rows = CountRows(total);
+    size_t known = 0;
+    while (known < rows.size() && known_count_rows_.count(rows[known].key) > 0)
+      ++known;
+    for (size_t k = 0; k < known; ++k)
+      p.Add(rows[k].update, rows[k].params);
+    const bool moves = end.seq != start.seq;
+    if (moves)
+      p.Add("UPDATE ledger_head SET seq = $1, hash = $2 WHERE id = 1", {Int(end.seq), end.hash});
+    (void)p.Run();
+    if (!settle(p, head)) continue;
+    for (size_t k = 0; k < known && broken.ok(); ++k) {
+      PipelineAnswer& a = p.answer(head + k);
+      if (!a.status.ok()) {
+        broken = a.status;
+      } else if (a.rows.Affected() == 0) {
+        // Gone behind the store's back (rows are never deleted): added again as a new row.
+        known_count_rows_.erase(rows[k].key);
+        broken = AddToRow(*c, rows[k].update, rows[k].insert, rows[k].params);
+      }
+    }
+    if (broken.ok() && moves) broken = p.answer(head + known).status;
+    for (size_t k = known; k < rows.size() && broken.ok(); ++k) {
+      broken = AddToRow(*c, rows[k].update, rows[k].insert, rows[k].params);
+      // A bound on the memory: forgetting a row costs one round trip when it is next counted.
+      if (known_count_rows_.size() >= 100000) known_count_rows_.clear();
+      if (broken.ok()) known_count_rows_.insert(rows[k].key);
+    }
+    break;
   }
   const bool committing = broken.ok();
-  Status commit = committing ? c.Run("COMMIT") : broken;
+  Status commit = committing ? c->Run("COMMIT") : broken;
   if (!commit.ok()) {
-    if (PQstatus(c.conn) == CONNECTION_OK && PQtransactionStatus(c.conn) != PQTRANS_IDLE) {
-      (void)c.Run("ROLLBACK");
+    if (PQstatus(c->conn) == CONNECTION_OK && PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+      (void)c->Run("ROLLBACK");
     }
-    if (committing && PQstatus(c.conn) != CONNECTION_OK) {
+    if (committing && PQstatus(c->conn) != CONNECTION_OK) {
       // The connection broke while COMMIT was under way: the server may have committed before
       // its answer was lost. Still kUnavailable (the caller may try again; a retry with the same
       // idempotency key finds the first outcome), but not "nothing was stored".
@@ -453,118 +617,173 @@ Status PostgresStore::RunTransaction(std::vector<std::unique_ptr<PendingWrite>>&
   return Status::Ok();
 }
 
-Status PostgresStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountDeltas* deltas) {
-  const CaseRecord& r = w.record;
-  const Param yellow = OptionalMillis(r.yellow_at);
-  const Param red = OptionalMillis(r.red_at);
-  const Param lights_known = r.lights_known ? "true" : "false";
-  const Param timer = OptionalMillis(r.next_timer_at);
-  if (w.expected_version == 0) {
-    // A new case: the primary key decides between two nodes creating it at once (the second waits
-    // for the first to commit, then fails here).
-    auto inserted = c.Query(
-        std::string("INSERT INTO cases (") + kCaseColumns +
-            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
-        {r.id, r.number, r.query_code, r.definition_id, Int(r.definition_version), r.status, r.step,
-         r.applicant_id, r.organ_id, Int(ToMillis(r.created_at)), Int(ToMillis(r.updated_at)),
-         Int(r.version), timer, r.snapshot, yellow, red, lights_known});
-    if (!inserted.ok()) {
-      if (inserted.status().code() == StatusCode::kAlreadyExists && c.violated == "cases_pkey") {
-        return Status::Aborted("case " + r.id + " exists already, not at version 0");
-      }
-      return inserted.status();
-    }
-  } else {
-    // One round trip: the row is locked (FOR UPDATE) at the expected version and updated, and
-    // its old counts' keys come back. The lock makes a concurrent writer of this case wait; when
-    // the first commits, the second's FOR UPDATE sees the committed version, no longer the
-    // expected one, and updates nothing.
-    auto updated = c.Query(
-        "UPDATE cases AS c SET status = $2, step = $3, updated_ms = $4, version = $5, "
-        "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL, "
-        "lights_known = $11 "
-        "FROM (SELECT id, status, yellow_ms, red_ms, lights_known FROM cases WHERE id = $1 AND "
-        "version = $10 FOR UPDATE) AS old WHERE c.id = old.id "
-        "RETURNING old.status, old.yellow_ms, old.red_ms, old.lights_known",
-        {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
-         yellow, red, Int(w.expected_version), lights_known});
-    if (!updated.ok()) return updated.status();
-    if (updated->size() == 0) {
-      // Refused (rare): which version the case is at, for the message.
-      auto current = c.Query("SELECT version FROM cases WHERE id = $1", {r.id});
-      if (!current.ok()) return current.status();
-      const int64_t version = current->size() == 0 ? 0 : current->Int(0, 0);
-      return Status::Aborted("case " + r.id + " is at version " + std::to_string(version) +
-                             ", not " + std::to_string(w.expected_version));
-    }
-    deltas->AddCase(updated->Text(0, 0), updated->Bool(0, 3), updated->OptionalInt(0, 1),
-                    updated->OptionalInt(0, 2), -1);
+PostgresStore::WritePlan PostgresStore::QueueWrite(PostgresPipeline& p, StoreWrite& write,
+                                                   LedgerEnd* end) {
+  WritePlan plan;
+  plan.documents = p.size();
+  for (const DocumentRecord& d : write.documents) {
+    p.Add(
+        "INSERT INTO documents (hash, size, content) VALUES ($1, $2, decode($3, 'hex')) "
+        "ON CONFLICT (hash) DO NOTHING",
+        {d.hash, Int(static_cast<int64_t>(d.content.size())), ToHex(d.content)});
+    p.Add(
+        "INSERT INTO case_documents (case_id, hash, media_type, name, kind, attached_ms, "
+        "attached_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, hash) DO NOTHING",
+        {d.case_id, d.hash, d.media_type, d.name, d.kind, Int(ToMillis(d.attached_at)),
+         d.attached_by});
   }
-  for (const Event& e : w.events) {
-    auto inserted = c.Query(
-        std::string("INSERT INTO events (") + kEventColumns +
-            ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
-        {e.case_id, Int(e.seq), Int(ToMillis(e.time)), e.actor.id, e.actor.role, e.actor.organ,
-         e.action, e.data, e.status, e.step, e.definition_id, Int(e.definition_version),
-         e.prev_hash, e.hash, e.idempotency_key.empty() ? Param() : Param(e.idempotency_key)});
-    if (inserted.ok()) continue;
-    if (inserted.status().code() == StatusCode::kAlreadyExists) {
-      if (c.violated == "events_idempotency") {
-        return Status::AlreadyExists("idempotency key already used: " + e.idempotency_key);
-      }
-      if (c.violated == "events_pkey") {
-        return Status::Aborted("case " + e.case_id + " already has event " + std::to_string(e.seq));
-      }
+  for (const CaseWrite& w : write.cases) {
+    const CaseRecord& r = w.record;
+    WritePlan::Case planned;
+    const Param yellow = OptionalMillis(r.yellow_at);
+    const Param red = OptionalMillis(r.red_at);
+    const Param lights_known = r.lights_known ? "true" : "false";
+    const Param timer = OptionalMillis(r.next_timer_at);
+    if (w.expected_version == 0) {
+      // A new case: the primary key decides between two nodes creating it at once (the second
+      // waits for the first to commit, then fails here).
+      planned.row =
+          p.Add(std::string("INSERT INTO cases (") + kCaseColumns +
+                    ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+                {r.id, r.number, r.query_code, r.definition_id, Int(r.definition_version), r.status,
+                 r.step, r.applicant_id, r.organ_id, Int(ToMillis(r.created_at)),
+                 Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot, yellow, red,
+                 lights_known});
+    } else {
+      // The row is locked (FOR UPDATE) at the expected version and updated, and its old counts'
+      // keys come back. The lock makes a concurrent writer of this case wait; when the first
+      // commits, the second's FOR UPDATE sees the committed version, no longer the expected one,
+      // and updates nothing. The statements after it run either way: when it updated nothing, the
+      // write is refused and all of them are rolled back.
+      planned.row = p.Add(
+          "UPDATE cases AS c SET status = $2, step = $3, updated_ms = $4, version = $5, "
+          "next_timer_ms = $6, snapshot = $7, yellow_ms = $8, red_ms = $9, timer_claim_ms = NULL, "
+          "lights_known = $11 "
+          "FROM (SELECT id, status, yellow_ms, red_ms, lights_known FROM cases WHERE id = $1 AND "
+          "version = $10 FOR UPDATE) AS old WHERE c.id = old.id "
+          "RETURNING old.status, old.yellow_ms, old.red_ms, old.lights_known",
+          {r.id, r.status, r.step, Int(ToMillis(r.updated_at)), Int(r.version), timer, r.snapshot,
+           yellow, red, Int(w.expected_version), lights_known});
     }
-    return inserted.status();
+    planned.events = p.size();
+    for (const Event& e : w.events) {
+      p.Add(std::string("INSERT INTO events (") + kEventColumns +
+                ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
+            {e.case_id, Int(e.seq), Int(ToMillis(e.time)), e.actor.id, e.actor.role, e.actor.organ,
+             e.action, e.data, e.status, e.step, e.definition_id, Int(e.definition_version),
+             e.prev_hash, e.hash, e.idempotency_key.empty() ? Param() : Param(e.idempotency_key)});
+    }
+    if (r.facts) {
+      // After the row's statement, so under its lock (or the new case's key): no other node
+      // changes these facts until this transaction ends.
+      planned.facts = p.Add(
+          "SELECT month, organ, item, zone, applied_ms, decided_ms, late_statutory, "
+          "late_promised, counters FROM case_facts WHERE case_id = $1",
+          {r.id});
+    }
+    planned.delegations = p.size();
+    for (const auto& [event_seq, delegation] : w.delegations) {
+      // A copy: clang 14 does not let a lambda capture a structured binding.
+      const int64_t seq = event_seq;
+      const auto event = std::find_if(w.events.begin(), w.events.end(),
+                                      [&](const Event& e) { return e.seq == seq; });
+      if (event == w.events.end()) continue;
+      p.Add(
+          "INSERT INTO delegated_events (delegation_id, time_ms, case_id, seq) "
+          "VALUES ($1, $2, $3, $4)",
+          {delegation, Int(ToMillis(event->time)), r.id, Int(seq)});
+    }
+    planned.delegations_end = p.size();
+    plan.cases.push_back(planned);
   }
-  deltas->AddCase(r.status, r.lights_known, MillisOf(r.yellow_at), MillisOf(r.red_at), +1);
-  if (r.facts) TONGBAN_RETURN_IF_ERROR(WriteFacts(c, r.id, *r.facts, deltas));
-  for (const auto& [event_seq, delegation] : w.delegations) {
-    // A copy: clang 14 does not let a lambda capture a structured binding.
-    const int64_t seq = event_seq;
-    const auto event = std::find_if(w.events.begin(), w.events.end(),
-                                    [&](const Event& e) { return e.seq == seq; });
-    if (event == w.events.end()) continue;
-    auto inserted = c.Query(
-        "INSERT INTO delegated_events (delegation_id, time_ms, case_id, seq) "
-        "VALUES ($1, $2, $3, $4)",
-        {delegation, Int(ToMillis(event->time)), r.id, Int(seq)});
-    if (!inserted.ok()) return inserted.status();
+  plan.ledger = p.size();
+  for (LedgerEntry& e : write.ledger) {
+    e.seq = end->seq + 1;
+    e.prev_hash = end->hash;
+    e.hash = ComputeLedgerHash(e);
+    p.Add(
+        "INSERT INTO ledger (seq, time_ms, actor_id, actor_role, actor_organ, actor_name, kind, "
+        "subject, data, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+        {Int(e.seq), Int(ToMillis(e.time)), e.actor.id, e.actor.role, e.actor.organ, e.actor.name,
+         e.kind, e.subject, e.data, e.prev_hash, e.hash});
+    *end = {e.seq, e.hash};
   }
-  return Status::Ok();
+  return plan;
 }
 
-// Under the case row's lock (or the new case's key), so no other node changes these facts now.
-Status PostgresStore::WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
-                                 CountDeltas* deltas) {
-  auto old = c.Query(
-      "SELECT month, organ, item, zone, applied_ms, decided_ms, late_statutory, late_promised, "
-      "counters FROM case_facts WHERE case_id = $1",
-      {case_id});
-  if (!old.ok()) return old.status();
-  if (old->size() > 0) {
-    CaseFacts stored;
-    stored.month = old->Text(0, 0);
-    stored.organ = old->Text(0, 1);
-    stored.item = old->Text(0, 2);
-    stored.zone = old->Text(0, 3);
-    stored.applied_at = FromMillis(old->Int(0, 4));
-    if (auto decided = old->OptionalInt(0, 5)) stored.decided_at = FromMillis(*decided);
-    stored.late_statutory = old->Int(0, 6) != 0;
-    stored.late_promised = old->Int(0, 7) != 0;
-    stored.counters = DecodeCounters(old->Text(0, 8));
-    // Most transitions (a review step's pass, a delivery) leave the facts as they were: no write,
-    // and no round trip to the server for it.
-    if (stored == facts) return Status::Ok();
-    const std::string key = IndicatorKey(stored.month, stored.organ, stored.item, stored.zone);
-    for (const auto& [name, value] : stored.counters)
-      deltas->indicators[{key, name}] -= value;
-  }
-  const std::string key = IndicatorKey(facts.month, facts.organ, facts.item, facts.zone);
-  for (const auto& [name, value] : facts.counters)
-    deltas->indicators[{key, name}] += value;
-  const Params params = {case_id,
+Status PostgresStore::ReadWrite(PostgresPipeline& p, const WritePlan& plan, const StoreWrite& write,
+                                StagedWrite* staged, const CaseWrite** stale) {
+  TONGBAN_RETURN_IF_ERROR(
+      p.FirstFailure(plan.documents, plan.documents + 2 * write.documents.size()));
+  CountDeltas& deltas = staged->deltas;
+  for (size_t k = 0; k < write.cases.size(); ++k) {
+    const CaseWrite& w = write.cases[k];
+    const CaseRecord& r = w.record;
+    const WritePlan::Case& planned = plan.cases[k];
+    PipelineAnswer& row = p.answer(planned.row);
+    if (!row.status.ok()) {
+      if (w.expected_version == 0 && row.status.code() == StatusCode::kAlreadyExists &&
+          row.violated == "cases_pkey") {
+        return Status::Aborted("case " + r.id + " exists already, not at version 0");
+      }
+      return row.status;
+    }
+    if (w.expected_version != 0) {
+      if (row.rows.size() == 0) {
+        *stale = &w;
+        return Status::Aborted("case " + r.id + " is not at version " +
+                               std::to_string(w.expected_version));
+      }
+      deltas.AddCase(row.rows.Text(0, 0), row.rows.Bool(0, 3), row.rows.OptionalInt(0, 1),
+                     row.rows.OptionalInt(0, 2), -1);
+    }
+    for (size_t j = 0; j < w.events.size(); ++j) {
+      const Event& e = w.events[j];
+      PipelineAnswer& inserted = p.answer(planned.events + j);
+      if (inserted.status.ok()) continue;
+      if (inserted.status.code() == StatusCode::kAlreadyExists) {
+        if (inserted.violated == "events_idempotency") {
+          return Status::AlreadyExists("idempotency key already used: " + e.idempotency_key);
+        }
+        if (inserted.violated == "events_pkey") {
+          return Status::Aborted("case " + e.case_id + " already has event " +
+                                 std::to_string(e.seq));
+        }
+      }
+      return inserted.status;
+    }
+    deltas.AddCase(r.status, r.lights_known, MillisOf(r.yellow_at), MillisOf(r.red_at), +1);
+    if (planned.facts) {
+      PipelineAnswer& old = p.answer(*planned.facts);
+      if (!old.status.ok()) return old.status;
+      const CaseFacts& facts = *r.facts;
+      bool same = false;
+      if (old.rows.size() > 0) {
+        CaseFacts stored;
+        stored.month = old.rows.Text(0, 0);
+        stored.organ = old.rows.Text(0, 1);
+        stored.item = old.rows.Text(0, 2);
+        stored.zone = old.rows.Text(0, 3);
+        stored.applied_at = FromMillis(old.rows.Int(0, 4));
+        if (auto decided = old.rows.OptionalInt(0, 5)) stored.decided_at = FromMillis(*decided);
+        stored.late_statutory = old.rows.Int(0, 6) != 0;
+        stored.late_promised = old.rows.Int(0, 7) != 0;
+        stored.counters = DecodeCounters(old.rows.Text(0, 8));
+        // Most transitions (a review step's pass, a delivery) leave the facts as they were: no
+        // write.
+        same = stored == facts;
+        if (!same) {
+          const std::string key =
+              IndicatorKey(stored.month, stored.organ, stored.item, stored.zone);
+          for (const auto& [name, value] : stored.counters)
+            deltas.indicators[{key, name}] -= value;
+        }
+      }
+      if (!same) {
+        const std::string key = IndicatorKey(facts.month, facts.organ, facts.item, facts.zone);
+        for (const auto& [name, value] : facts.counters)
+          deltas.indicators[{key, name}] += value;
+        Params params = {r.id,
                          facts.month,
                          facts.organ,
                          facts.item,
@@ -574,81 +793,69 @@ Status PostgresStore::WriteFacts(Connection& c, const std::string& case_id, cons
                          Int(facts.late_statutory ? 1 : 0),
                          Int(facts.late_promised ? 1 : 0),
                          EncodeCounters(facts.counters)};
-  if (old->size() > 0) {
-    auto updated = c.Query(
-        "UPDATE case_facts SET month = $2, organ = $3, item = $4, zone = $5, applied_ms = $6, "
-        "decided_ms = $7, late_statutory = $8, late_promised = $9, counters = $10 "
-        "WHERE case_id = $1",
-        params);
-    return updated.status();
-  }
-  auto inserted = c.Query(
-      "INSERT INTO case_facts (case_id, month, organ, item, zone, applied_ms, decided_ms, "
-      "late_statutory, late_promised, counters) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-      params);
-  return inserted.status();
-}
-
-Status PostgresStore::AppendLedger(Connection& c, std::vector<LedgerEntry>& entries,
-                                   LedgerEnd* end) {
-  for (LedgerEntry& e : entries) {
-    e.seq = end->seq + 1;
-    e.prev_hash = end->hash;
-    e.hash = ComputeLedgerHash(e);
-    auto inserted = c.Query(
-        "INSERT INTO ledger (seq, time_ms, actor_id, actor_role, actor_organ, actor_name, kind, "
-        "subject, data, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
-        {Int(e.seq), Int(ToMillis(e.time)), e.actor.id, e.actor.role, e.actor.organ, e.actor.name,
-         e.kind, e.subject, e.data, e.prev_hash, e.hash});
-    if (!inserted.ok()) {
-      // Under the head's lock no other writer appends: a clash means someone wrote the table
-      // around the store.
-      return Status(inserted.status().code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
-                                                                         : StatusCode::kInternal,
-                    "appending ledger entry " + std::to_string(e.seq) +
-                        " failed: " + inserted.status().message());
+        staged->facts.emplace_back(
+            old.rows.size() > 0
+                ? "UPDATE case_facts SET month = $2, organ = $3, item = $4, zone = $5, "
+                  "applied_ms = $6, decided_ms = $7, late_statutory = $8, late_promised = $9, "
+                  "counters = $10 WHERE case_id = $1"
+                : "INSERT INTO case_facts (case_id, month, organ, item, zone, applied_ms, "
+                  "decided_ms, late_statutory, late_promised, counters) "
+                  "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+            std::move(params));
+      }
     }
-    *end = {e.seq, e.hash};
+    TONGBAN_RETURN_IF_ERROR(p.FirstFailure(planned.delegations, planned.delegations_end));
+  }
+  for (size_t j = 0; j < write.ledger.size(); ++j) {
+    const Status& inserted = p.answer(plan.ledger + j).status;
+    if (inserted.ok()) continue;
+    // Under the head's lock no other writer appends: a clash means someone wrote the table around
+    // the store.
+    return Status(inserted.code() == StatusCode::kUnavailable ? StatusCode::kUnavailable
+                                                              : StatusCode::kInternal,
+                  "appending ledger entry " + std::to_string(write.ledger[j].seq) +
+                      " failed: " + inserted.message());
   }
   return Status::Ok();
 }
 
-Status PostgresStore::ApplyCounts(Connection& c, const CountDeltas& deltas) {
+std::vector<PostgresStore::CountRow> PostgresStore::CountRows(const CountDeltas& deltas) {
+  std::vector<CountRow> rows;
   for (const auto& [status, n] : deltas.statuses) {
     if (n == 0) continue;
-    TONGBAN_RETURN_IF_ERROR(AddToRow(c, "UPDATE case_counts SET n = n + $2 WHERE status = $1",
-                                     "INSERT INTO case_counts (status, n) VALUES ($1, $2)",
-                                     {status, Int(n)}));
+    rows.push_back({"case_counts\x1f" + status,
+                    "UPDATE case_counts SET n = n + $2 WHERE status = $1",
+                    "INSERT INTO case_counts (status, n) VALUES ($1, $2)",
+                    {status, Int(n)}});
   }
   for (const auto& [at, change] : deltas.lights.decision) {
     if (change.yellow == 0 && change.red == 0) continue;
-    TONGBAN_RETURN_IF_ERROR(AddToRow(
-        c, "UPDATE light_changes SET yellow = yellow + $2, red = red + $3 WHERE at_ms = $1",
-        "INSERT INTO light_changes (at_ms, yellow, red) VALUES ($1, $2, $3)",
-        {Int(at), Int(change.yellow), Int(change.red)}));
+    rows.push_back(
+        {"light_changes\x1f" + std::to_string(at),
+         "UPDATE light_changes SET yellow = yellow + $2, red = red + $3 WHERE at_ms = $1",
+         "INSERT INTO light_changes (at_ms, yellow, red) VALUES ($1, $2, $3)",
+         {Int(at), Int(change.yellow), Int(change.red)}});
   }
   for (const auto& [at, change] : deltas.lights.delivery) {
     if (change.waiting == 0 && change.yellow == 0 && change.red == 0) continue;
-    TONGBAN_RETURN_IF_ERROR(
-        AddToRow(c,
-                 "UPDATE delivery_light_changes SET waiting = waiting + $2, "
-                 "yellow = yellow + $3, red = red + $4 WHERE at_ms = $1",
-                 "INSERT INTO delivery_light_changes (at_ms, waiting, yellow, "
-                 "red) VALUES ($1, $2, $3, $4)",
-                 {Int(at), Int(change.waiting), Int(change.yellow), Int(change.red)}));
+    rows.push_back({"delivery_light_changes\x1f" + std::to_string(at),
+                    "UPDATE delivery_light_changes SET waiting = waiting + $2, "
+                    "yellow = yellow + $3, red = red + $4 WHERE at_ms = $1",
+                    "INSERT INTO delivery_light_changes (at_ms, waiting, yellow, "
+                    "red) VALUES ($1, $2, $3, $4)",
+                    {Int(at), Int(change.waiting), Int(change.yellow), Int(change.red)}});
   }
   for (const auto& [key, n] : deltas.indicators) {
     if (n == 0) continue;
     const auto [month, organ, item, zone] = SplitIndicatorKey(key.first);
-    TONGBAN_RETURN_IF_ERROR(AddToRow(
-        c,
-        "UPDATE indicator_counts SET n = n + $6 WHERE month = $1 AND organ = $2 AND item = $3 "
-        "AND zone = $4 AND name = $5",
-        "INSERT INTO indicator_counts (month, organ, item, zone, name, n) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        {month, organ, item, zone, key.second, Int(n)}));
+    rows.push_back({"indicator_counts\x1f" + key.first + '\x1f' + key.second,
+                    "UPDATE indicator_counts SET n = n + $6 WHERE month = $1 AND organ = $2 AND "
+                    "item = $3 AND zone = $4 AND name = $5",
+                    "INSERT INTO indicator_counts (month, organ, item, zone, name, n) "
+                    "VALUES ($1, $2, $3, $4, $5, $6)",
+                    {month, organ, item, zone, key.second, Int(n)}});
   }
-  return Status::Ok();
+  return rows;
 }
 
 // Adds to a count row: UPDATE, and INSERT when there was no row. Another node inserting the same
@@ -708,23 +915,6 @@ Status PostgresStore::StoreDefinitions(Connection& c,
         "VALUES ($1,$2,$3,$4,$5,$6)",
         {d.kind, d.id, Int(d.version), d.content_hash, d.text, Int(ToMillis(d.deployed_at))});
     if (!inserted.ok()) return inserted.status();
-  }
-  return Status::Ok();
-}
-
-Status PostgresStore::AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents) {
-  for (const DocumentRecord& d : documents) {
-    auto stored = c.Query(
-        "INSERT INTO documents (hash, size, content) VALUES ($1, $2, decode($3, 'hex')) "
-        "ON CONFLICT (hash) DO NOTHING",
-        {d.hash, Int(static_cast<int64_t>(d.content.size())), ToHex(d.content)});
-    if (!stored.ok()) return stored.status();
-    auto attached = c.Query(
-        "INSERT INTO case_documents (case_id, hash, media_type, name, kind, attached_ms, "
-        "attached_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, hash) DO NOTHING",
-        {d.case_id, d.hash, d.media_type, d.name, d.kind, Int(ToMillis(d.attached_at)),
-         d.attached_by});
-    if (!attached.ok()) return attached.status();
   }
   return Status::Ok();
 }

@@ -32,10 +32,14 @@
 //
 // Group commit, as SqliteStore: one writer connection per store (per node) and one writer thread
 // that drains the queue into one transaction, each StoreWrite in its own SAVEPOINT, so a refused
-// write rolls back alone (3 round trips a write: see RunTransaction). When the transaction fails
-// as a whole (the connection dropped, a deadlock with another node), each of its StoreWrites runs
-// again alone (up to three times while the connection stays sound) and gets its own outcome.
-// Readers use a pool of their own connections and never wait for the writer.
+// write rolls back alone. The writer is the serial stage, and each round trip to the server waits
+// on the scheduler of a busy machine: a write's statements go in one libpq pipeline
+// (postgres_pipeline.h), so a write costs one round trip (a refused one two), and a batch two more
+// (the counts and the ledger's head; COMMIT), three when it appends to the ledger (BEGIN with the
+// head's lock first). When the transaction fails as a whole (the connection dropped, a deadlock
+// with another node), each of its StoreWrites runs again alone (up to three times while the
+// connection stays sound) and gets its own outcome. Readers use a pool of their own connections and
+// never wait for the writer.
 //
 // The database going away: a connection that fails or drops, a server shutting down or starting,
 // a deadlock or serialization failure is kUnavailable — the API's 503 with Retry-After — and
@@ -70,7 +74,9 @@
 // TABLE IF NOT EXISTS, partial indexes, COLLATE "C", trigger functions in PL/pgSQL (CREATE TRIGGER
 // … EXECUTE PROCEDURE), dollar quoting, LIMIT/OFFSET, SET synchronous_commit /
 // default_transaction_read_only, and libpq's protocol (prepared statements, SQLSTATE). No
-// extensions, no INSERT … ON CONFLICT, no advisory locks, no LISTEN/NOTIFY.
+// extensions, no INSERT … ON CONFLICT … DO UPDATE (documents use ON CONFLICT DO NOTHING), no
+// advisory locks, no LISTEN/NOTIFY. Pipelining is libpq's use of the extended query protocol
+// (several messages before one Sync), not a feature of the server.
 //
 // Thread safety: all methods are thread-safe.
 #pragma once
@@ -82,6 +88,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -94,7 +101,8 @@ namespace tongban {
 
 namespace postgres_store_detail {
 struct Rows;
-}
+class PostgresPipeline;
+}  // namespace postgres_store_detail
 
 // True for a libpq connection URI (postgresql://… or postgres://…): what `--db` takes for
 // PostgreSQL; anything else is an SQLite file's path.
@@ -204,21 +212,39 @@ class PostgresStore final : public Store {
   // of batch[i]. kUnavailable when the transaction itself failed: nothing of it is stored.
   Status RunTransaction(std::vector<std::unique_ptr<PendingWrite>>& batch,
                         std::vector<Status>* results);
-  Status ApplyCaseWrite(Connection& c, const CaseWrite& write, CountDeltas* deltas);
-  Status AppendLedger(Connection& c, std::vector<LedgerEntry>& entries, LedgerEnd* end);
+  struct WritePlan;
+  struct StagedWrite;
+  struct CountRow;
+  // Makes sure the writer has a connection (a broken one, or one left out of step, is replaced);
+  // when `appends`, also begins the transaction and locks the ledger's head (*end), in one round
+  // trip, on a fresh connection once more if the first broke while idle. Without `appends`,
+  // RunTransaction sends BEGIN with the first write's statements.
+  Status Begin(bool appends, LedgerEnd* end);
+  // Queues a StoreWrite's statements on `p`: its documents, its cases (the row, the events, the
+  // SELECT of the stored facts, the delegations) and its ledger entries, chained from *end (which
+  // moves past them). Nothing here depends on another statement's answer.
+  WritePlan QueueWrite(postgres_store_detail::PostgresPipeline& p, StoreWrite& write,
+                       LedgerEnd* end);
+  // Reads the answers of QueueWrite's statements in their order, and gives the write the outcome
+  // that running them one by one and stopping at the first failure would. Ok: `staged` holds
+  // its count changes and the case_facts writes that still follow from the facts read. A case row
+  // that was not at the expected version: kAborted, with `stale` naming the case (its message
+  // needs the version the row is at, read after the rollback).
+  Status ReadWrite(postgres_store_detail::PostgresPipeline& p, const WritePlan& plan,
+                   const StoreWrite& write, StagedWrite* staged, const CaseWrite** stale);
+  // The count rows `deltas` changes, in key order (see the header's note on counts).
+  static std::vector<CountRow> CountRows(const CountDeltas& deltas);
   // DeployAll's statements, inside its transaction on `c`.
   Status StoreDefinitions(Connection& c, const std::vector<DefinitionRecord>& definitions);
-  Status ApplyCounts(Connection& c, const CountDeltas& deltas);
-  Status AttachDocuments(Connection& c, const std::vector<DocumentRecord>& documents);
-  // Replaces the stored facts of a case (schema 4), moving its counters in `deltas`.
-  Status WriteFacts(Connection& c, const std::string& case_id, const CaseFacts& facts,
-                    CountDeltas* deltas);
   Status AddToRow(Connection& c, const std::string& update, const std::string& insert,
                   const std::vector<std::optional<std::string>>& params);
   bool WriterHealthy() const;  // writer thread only
 
   PostgresStoreOptions options_;
   std::unique_ptr<Connection> writer_;  // writer thread only (after Initialize)
+  // Count rows (CountRow::key) the writer has seen in the database: rows are never deleted, so
+  // these are updated without waiting for the answer of the one before (writer thread only).
+  std::set<std::string> known_count_rows_;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;
 

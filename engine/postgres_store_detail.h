@@ -1,7 +1,8 @@
 // PostgresStore's private parts, shared by the files that implement it: postgres_store.cc
 // (connecting, migrating, the pool, the writer), postgres_store_reads.cc, postgres_store_queries.cc
-// (the counts kept on write, the indicators, the audit queries) and postgres_store_schema.cc (the
-// schema). Nothing outside those files includes it.
+// (the counts kept on write, the indicators, the audit queries), postgres_store_schema.cc (the
+// schema) and postgres_pipeline.h (the writer's pipelines). Nothing outside those files includes
+// it.
 #pragma once
 
 #include <libpq-fe.h>
@@ -182,6 +183,26 @@ inline std::string Trimmed(const char* message) {
   return s;
 }
 
+// The Status of a failed statement (`r`; null when there is no result, only the connection's
+// error), by its SQLSTATE; the constraint it violated, if any, in *violated (when not null).
+inline Status FailureOf(PGconn* conn, const PGresult* r, const std::string& what,
+                        std::string* violated) {
+  const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const char* constraint = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+  if (violated != nullptr) *violated = constraint == nullptr ? "" : constraint;
+  std::string message = "postgresql: " + what + ": " +
+                        Trimmed(r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+  const std::string code = state == nullptr ? "" : state;
+  // The connection is gone, the server is going away or out of resources, or the transaction
+  // lost a race it can retry: nothing was stored, and trying again may succeed.
+  if (code.empty() || PQstatus(conn) != CONNECTION_OK || code.starts_with("08") ||
+      code.starts_with("53") || code.starts_with("57P") || code == "40001" || code == "40P01") {
+    return Status::Unavailable(message);
+  }
+  if (code == "23505") return Status::AlreadyExists(message);
+  return Status::Internal(message);
+}
+
 }  // namespace postgres_store_detail
 
 // One libpq connection, used by one thread at a time. Statements with parameters are prepared once
@@ -201,22 +222,7 @@ struct PostgresStore::Connection {
 
   // The Status of a failed statement, by its SQLSTATE.
   Status Failure(const PGresult* r, const std::string& what) {
-    const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    const char* constraint =
-        r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-    violated = constraint == nullptr ? "" : constraint;
-    std::string message = "postgresql: " + what + ": " +
-                          postgres_store_detail::Trimmed(r != nullptr ? PQresultErrorMessage(r)
-                                                                      : PQerrorMessage(conn));
-    const std::string code = state == nullptr ? "" : state;
-    // The connection is gone, the server is going away or out of resources, or the transaction
-    // lost a race it can retry: nothing was stored, and trying again may succeed.
-    if (code.empty() || PQstatus(conn) != CONNECTION_OK || code.starts_with("08") ||
-        code.starts_with("53") || code.starts_with("57P") || code == "40001" || code == "40P01") {
-      return Status::Unavailable(message);
-    }
-    if (code == "23505") return Status::AlreadyExists(message);
-    return Status::Internal(message);
+    return postgres_store_detail::FailureOf(conn, r, what, &violated);
   }
 
   // Runs `sql` with `params` ($1, $2, … in it) as a prepared statement.

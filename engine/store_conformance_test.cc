@@ -1020,6 +1020,94 @@ TEST_P(StoreConformance, FactsAWriteLeavesAsTheyWereStayAndAChangedOneIsKept) {
   EXPECT_EQ(Sum(*counts, "zone-2", "visits"), 3);
 }
 
+// Writes queued at once share a transaction (group commit); refused ones among them — a stale
+// version, a used idempotency key, an event the case already has (its row's UPDATE succeeded
+// first) — roll back alone, with their facts, counts and ledger entries, wherever they fall in
+// the batch; the others are stored whole, the counts exact and the ledger dense.
+TEST_P(StoreConformance, RefusedWritesAmongABatchRollBackAloneAndTheCountsStayExact) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  constexpr int kCases = 32;
+  for (int i = 0; i < kCases; ++i) {
+    CaseWrite created = MakeWrite("b-" + std::to_string(i), 1, 1, "key-" + std::to_string(i));
+    created.record.facts = Facts("organ-1", "window-1", i, {{"applications", 1}});
+    ASSERT_TRUE(store->Commit(std::move(created)).ok());
+  }
+  std::vector<Status> outcomes(kCases);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCases; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string id = "b-" + std::to_string(i);
+      StoreWrite w;
+      CaseWrite decided = MakeWrite(id, 2, 2);
+      if (i % 4 == 0) decided = MakeWrite(id, 3, 3);  // decided against version 2: stale
+      if (i % 4 == 1) decided = MakeWrite(id, 2, 2, "key-" + std::to_string((i + 1) % kCases));
+      if (i % 4 == 2) {
+        decided = MakeWrite(id, 1, 2);  // event 1 again, against the right version
+        decided.expected_version = 1;
+      }
+      decided.record.facts = Facts("organ-1", "zone-2", i, {{"applications", 1}, {"decided", 1}});
+      decided.record.yellow_at = Ms(kBase + 1000);
+      decided.record.red_at = Ms(kBase + 10000);
+      w.cases.push_back(std::move(decided));
+      w.ledger.push_back(MakeEntry(id, i));
+      while (!go.load())
+        std::this_thread::yield();
+      outcomes[i] = store->Commit(std::move(w));
+    });
+  }
+  go.store(true);
+  for (auto& t : threads)
+    t.join();
+  int stored = 0;
+  for (int i = 0; i < kCases; ++i) {
+    const Status& s = outcomes[i];
+    switch (i % 4) {
+      case 0:
+        EXPECT_EQ(s.code(), StatusCode::kAborted) << i << ": " << s.ToString();
+        EXPECT_NE(s.message().find("is at version 1, not 2"), std::string::npos) << s.ToString();
+        break;
+      case 1:
+        EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << i << ": " << s.ToString();
+        break;
+      case 2:
+        // SQLite reports the events' primary key as any constraint (kAlreadyExists).
+        EXPECT_EQ(s.code(), GetParam() == Backend::kPostgres ? StatusCode::kAborted
+                                                             : StatusCode::kAlreadyExists)
+            << i << ": " << s.ToString();
+        break;
+      default:
+        EXPECT_TRUE(s.ok()) << i << ": " << s.ToString();
+        ++stored;
+    }
+    EXPECT_EQ(store->GetCase("b-" + std::to_string(i))->value().version, i % 4 == 3 ? 2 : 1) << i;
+  }
+  EXPECT_EQ(*store->CountEvents(), kCases + stored);
+  EXPECT_EQ(*store->CountByStatus(),
+            (std::vector<std::pair<std::string, int64_t>>{{"submitted", kCases - stored},
+                                                          {"under_review", stored}}));
+  auto lights = store->CountLights(Ms(kBase + 1000), LightClock::kDecision);
+  ASSERT_TRUE(lights.ok());
+  EXPECT_EQ(lights->yellow, stored);
+  EXPECT_EQ(lights->green, 0);
+  auto counts = store->Indicators("2026-03", "2026-03");
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(Sum(*counts, "window-1", "applications"), kCases - stored);
+  EXPECT_EQ(Sum(*counts, "zone-2", "applications"), stored);
+  EXPECT_EQ(Sum(*counts, "zone-2", "decided"), stored);
+  // Only the stored writes' entries, one seq each, in one sound chain.
+  auto ledger = store->Ledger();
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), static_cast<size_t>(stored));
+  for (size_t k = 0; k < ledger->size(); ++k) {
+    EXPECT_EQ((*ledger)[k].seq, static_cast<int64_t>(k + 1));
+    EXPECT_EQ(std::stoi((*ledger)[k].subject.substr(2)) % 4, 3) << (*ledger)[k].subject;
+  }
+  auto fault = CheckLedgerChain(*ledger);
+  EXPECT_FALSE(fault.has_value()) << fault->seq << ": " << fault->reason;
+}
+
 TEST_P(StoreConformance, IndicatorsAndAuditIndexesAreKeptOnWrite) {
   auto node_a = Open();
   auto node_b = Open();
