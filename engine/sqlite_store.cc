@@ -481,7 +481,12 @@ Status SqliteStore::ApplyCaseWrite(Connection& c, const CaseWrite& w, CountChang
     } else {
       s.Bind(15, e.idempotency_key);
     }
-    TONGBAN_RETURN_IF_ERROR(s.Run());
+    Status inserted = s.Run();
+    if (!inserted.ok() && sqlite3_extended_errcode(c.db.get()) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+      // The case moved on past this write: the same answer as the PostgreSQL store's.
+      return Status::Aborted("case " + e.case_id + " already has event " + std::to_string(e.seq));
+    }
+    TONGBAN_RETURN_IF_ERROR(inserted);
   }
   const std::optional<int64_t> next_timer = OptionalMillis(r.next_timer_at);
   const std::optional<int64_t> yellow = OptionalMillis(r.yellow_at);

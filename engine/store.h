@@ -211,8 +211,9 @@ class Store {
   virtual Result<std::vector<DefinitionRecord>> Definitions() = 0;
 
   // Commits every case write and ledger entry of `write` in one durable transaction. Refuses the
-  // whole write (nothing stored) when any case write is refused: kAborted for a stale version,
-  // kAlreadyExists for a reused idempotency key. Case writes apply in order, so one StoreWrite may
+  // whole write (nothing stored) when any case write is refused: kAborted for a stale version or
+  // an event whose seq the case already has (both stores alike), kAlreadyExists for a reused
+  // idempotency key. Case writes apply in order, so one StoreWrite may
   // create a case (expected_version 0) and append to it. An empty write is OK and does nothing.
   // kUnavailable when the disk failed or the store is overloaded: nothing of it is stored, and
   // the same write may be tried again.
