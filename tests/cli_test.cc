@@ -154,7 +154,7 @@ TEST(CliValidate, JsonSyntaxErrorIsLocated) {
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
   EXPECT_TRUE(HasLine(r.out,
                       "tests/definitions/broken/01-json-syntax.json:6:3: error: invalid JSON: "
-                      "expected ',' or '}' in an object [/]"))
+                      "expected ',' or '}' in an object, found '\"' [/]"))
       << Describe(r);
 }
 
@@ -208,6 +208,36 @@ TEST(CliValidate, WarningsAloneStillExitZero) {
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_NE(r.out.find(": warning: "), std::string::npos) << Describe(r);
   EXPECT_EQ(r.out.find(": error: "), std::string::npos) << Describe(r);
+}
+
+// A modeller's file typed with a Chinese input method left on, under a name that is not UTF-8 (a
+// name made on another system): the JSON output still comes out whole, the name's stray byte as
+// U+FFFD, the message naming the full-width comma and the comma JSON needs.
+TEST(CliValidate, JsonFormatOfAFileWhoseNameIsNotUtf8) {
+  const std::string dir = TempPath("_dir");
+  fs::create_directories(dir);
+  const std::string file = dir + "/broken-\xFF.json";
+  fs::copy_file(kSourceDir + "/tests/definitions/broken/82-json-full-width-comma.json", file);
+  RunResult r = Tongban("validate --format json --with definitions/calendars " + Quote(file));
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  nlohmann::json out = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(out.is_discarded()) << "not JSON:\n" << Describe(r);
+  ASSERT_EQ(out.value("errors", 0), 1) << Describe(r);
+  const nlohmann::json& d = out["diagnostics"][0];
+  EXPECT_EQ(d.value("file", ""), dir + "/broken-\xEF\xBF\xBD.json") << Describe(r);
+  EXPECT_EQ(d.value("line", 0), 5);
+  EXPECT_EQ(d.value("column", 0), 20);
+  EXPECT_NE(d.value("message", "").find("found '\xEF\xBC\x8C' (U+FF0C: JSON needs the ASCII ','"),
+            std::string::npos)
+      << Describe(r);
+  // In text, the name is printed as it is: a terminal shows what the file system holds.
+  r = Tongban("validate --with definitions/calendars " + Quote(file));
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_EQ(r.out.rfind(file + ":5:20: error: invalid JSON: expected ',' or '}' in an object", 0),
+            0u)
+      << Describe(r);
+  std::error_code ignored;
+  fs::remove_all(dir, ignored);
 }
 
 TEST(CliValidate, JsonFormatOfABrokenFile) {
@@ -516,6 +546,14 @@ TEST(CliToken, AgreesWithServeOnRoles) {
   EXPECT_NE(r.out.find(R"("roles":["surveyor"])"), std::string::npos) << Describe(r);
   std::error_code ignored;
   fs::remove_all(definitions, ignored);
+}
+
+// A principals file is JSON, so UTF-8: a name in another encoding is refused, not printed broken.
+TEST(CliToken, ANameThatIsNotUtf8IsAUsageError) {
+  RunResult r = Tongban("token --id reviewer-9 --role reviewer --name $(printf '\\377')");
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find("must be UTF-8 text"), std::string::npos) << Describe(r);
+  EXPECT_EQ(r.out.find("token:"), std::string::npos) << Describe(r);
 }
 
 // --- graph

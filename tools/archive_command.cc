@@ -80,13 +80,12 @@ int ExportCommand(int argc, char** argv, int first) {
   }
   if (args.Get("format").value_or("text") == "json") {
     nlohmann::json cases = archive->cases;
-    std::cout << nlohmann::json{{"out", out},
-                                {"bytes", archive->bytes.size()},
-                                {"cases", cases},
-                                {"events", archive->events},
-                                {"documents", archive->documents},
-                                {"ledger_entries", archive->ledger_entries}}
-                     .dump(2)
+    std::cout << PrettyJson(nlohmann::json{{"out", out},
+                                           {"bytes", archive->bytes.size()},
+                                           {"cases", cases},
+                                           {"events", archive->events},
+                                           {"documents", archive->documents},
+                                           {"ledger_entries", archive->ledger_entries}})
               << "\n";
   } else {
     std::cout << "wrote " << out << ": " << archive->cases.size() << " case(s), " << archive->events
@@ -109,7 +108,7 @@ int VerifyArchive(const std::string& path, bool json) {
   ArchiveReport report =
       VerifyCaseArchive(buffer.str(), std::filesystem::temp_directory_path(ignored).string());
   if (json) {
-    std::cout << ArchiveReportToJson(report).dump(2) << "\n";
+    std::cout << PrettyJson(ArchiveReportToJson(report)) << "\n";
   } else if (report.ok()) {
     std::cout << "OK: archive of case " << report.case_id << ": " << report.cases << " case(s), "
               << report.events << " event(s) chained and replayed, " << report.documents

@@ -170,19 +170,18 @@ int BenchArchive(const Args& args) {
   const double ex = MedianOf(exports), hi = MedianOf(histories), ve = MedianOf(verifies),
                av = MedianOf(archive_verifies);
   if (args.Get("format").value_or("text") == "json") {
-    std::cout << nlohmann::json{{"benchmark", "archive"},
-                                {"case_events", case_events},
-                                {"ops", ops},
-                                {"archive_bytes", archive_bytes},
-                                {"history_json_bytes", history_bytes},
-                                {"export_median_ms", ex},
-                                {"history_json_median_ms", hi},
-                                {"verify_case_median_ms", ve},
-                                {"verify_archive_median_ms", av},
-                                {"export_vs_history", ex / hi},
-                                {"export_vs_verify", ex / ve},
-                                {"verify_archive_vs_verify", av / ve}}
-                     .dump(2)
+    std::cout << PrettyJson(nlohmann::json{{"benchmark", "archive"},
+                                           {"case_events", case_events},
+                                           {"ops", ops},
+                                           {"archive_bytes", archive_bytes},
+                                           {"history_json_bytes", history_bytes},
+                                           {"export_median_ms", ex},
+                                           {"history_json_median_ms", hi},
+                                           {"verify_case_median_ms", ve},
+                                           {"verify_archive_median_ms", av},
+                                           {"export_vs_history", ex / hi},
+                                           {"export_vs_verify", ex / ve},
+                                           {"verify_archive_vs_verify", av / ve}})
               << "\n";
     return kExitOk;
   }

@@ -191,7 +191,7 @@ int BenchValidate(const Args& args) {
                           {"ratio_to_baseline", median / baseline},
                           {"goal", {{"validate_median_ms_below", 100}, {"met", median < 100}}},
                           {"warnings", diagnostics}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
   } else {
     std::printf("validate %d-step item (%zu bytes), %d runs\n", steps, synthetic.item_text.size(),
                 runs);

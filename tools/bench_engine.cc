@@ -706,7 +706,7 @@ int BenchTransitions(const Args& args) {
                           {"ratio_to_baseline_each_round", ratios},
                           {"fraction_of_ceiling", group->per_second / ceiling->per_second},
                           {"goal", {{"ratio_to_baseline_at_least", 5.0}, {"met", met}}}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
   } else {
     std::printf(
         "bench transitions: %ld callers, %ld cases x %d transitions (create, accept, %ld x pass, "
@@ -938,7 +938,7 @@ int BenchReplay(const Args& args) {
         {"chain_failures", chain_bad},
         {"replay_failures", replay_bad},
         {"goal", {{"verify_all_events_per_second_at_least", goal}, {"met", met}}}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
   } else {
     std::printf(
         "bench replay: %ld cases, %ld events (%.1f per case); VerifyAll on %ld thread%s, "
@@ -1162,7 +1162,7 @@ int BenchRead(const Args& args) {
                           {"ratio_to_baseline_p50", hit.p50 / miss.p50},
                           {"ratio_to_baseline_p99", hit.p99 / miss.p99},
                           {"goal", {{"p99_us_below", 1000}, {"met", met}}}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
   } else {
     std::printf(
         "bench read: %ld cases (%.0f MB database, %.0f-byte snapshots), %ld random GetCase by "

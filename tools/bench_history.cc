@@ -265,7 +265,7 @@ int BenchHistory(const Args& args) {
         {"lights", {{"green", lights.green}, {"yellow", lights.yellow}, {"red", lights.red}}},
         {"delivery_lights",
          {{"green", deliveries.green}, {"yellow", deliveries.yellow}, {"red", deliveries.red}}}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
     return kExitOk;
   }
   std::printf("history: a case with %lld events vs one with %lld, %ld ops each, interleaved\n",

@@ -530,7 +530,7 @@ int BenchHttp(const Args& args) {
       }
       out["summary"].push_back(summary);
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
     return failed == 0 ? kExitOk : kExitFailure;
   }
 

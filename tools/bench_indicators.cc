@@ -219,17 +219,16 @@ int BenchIndicators(const Args& args) {
   }
   const double h = healthz.Median(), c = count.Median(), y = year.Median(), m = month.Median();
   if (json_out) {
-    std::cout
-        << nlohmann::json{{"benchmark", "indicators"},
-                          {"cases", cases},
-                          {"fill_seconds", fill_seconds},
-                          {"requests", requests},
-                          {"healthz_ms", {{"median", h}, {"p95", healthz.P95()}}},
-                          {"count_ms", {{"median", c}, {"p95", count.P95()}}},
-                          {"indicators_year_by_item_ms", {{"median", y}, {"p95", year.P95()}}},
-                          {"indicators_month_by_zone_ms", {{"median", m}, {"p95", month.P95()}}}}
-               .dump(2)
-        << "\n";
+    std::cout << PrettyJson(nlohmann::json{
+                     {"benchmark", "indicators"},
+                     {"cases", cases},
+                     {"fill_seconds", fill_seconds},
+                     {"requests", requests},
+                     {"healthz_ms", {{"median", h}, {"p95", healthz.P95()}}},
+                     {"count_ms", {{"median", c}, {"p95", count.P95()}}},
+                     {"indicators_year_by_item_ms", {{"median", y}, {"p95", year.P95()}}},
+                     {"indicators_month_by_zone_ms", {{"median", m}, {"p95", month.P95()}}}})
+              << "\n";
     return kExitOk;
   }
   std::printf("bench indicators: %ld cases (fill %.1f s, %.0f cases/s), %d requests each\n", cases,

@@ -177,7 +177,7 @@ int BenchOverload(const Args& args) {
                           {"refused_without_retry_after", refused_without_retry_after},
                           {"other_5xx", other_5xx},
                           {"unanswered", unanswered}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
   } else {
     std::printf(
         "bench overload: %.0f arrivals/s for %.0f s (%lld sent), %d workers, "

@@ -131,7 +131,7 @@ int BenchReforms(const Args& args) {
                           {"apply_item_median_us", item_median},
                           {"apply_bundle_median_us", bundle_median},
                           {"bundle_ratio", bundle_median / item_median}};
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
     return kExitOk;
   }
   std::printf("reforms, %d cases each (synchronous=OFF: CPU cost, not fsync)\n", cases);

@@ -167,7 +167,7 @@ int ScenarioCommand(int argc, char** argv, int first) {
     }
   }
   if (json) {
-    std::cout << report.dump(2) << "\n";
+    std::cout << PrettyJson(report) << "\n";
   } else {
     size_t total = args.positional().size() - 1;
     std::cout << (total - failed) << " passed, " << failed << " failed\n";
@@ -204,7 +204,7 @@ int ReplayCommand(int argc, char** argv, int first) {
     }
     nlohmann::json j = BundleViewToJson(*bundle);
     if (args.Get("format").value_or("text") == "json") {
-      std::cout << j.dump(2) << "\n";
+      std::cout << PrettyJson(j) << "\n";
       return kExitOk;
     }
     std::cout << "bundle    " << bundle->state.id << " (" << bundle->state.number << ")\n"
@@ -228,7 +228,7 @@ int ReplayCommand(int argc, char** argv, int first) {
   }
   nlohmann::json j = CaseViewToJson(*view);
   if (args.Get("format").value_or("text") == "json") {
-    std::cout << j.dump(2) << "\n";
+    std::cout << PrettyJson(j) << "\n";
     return kExitOk;
   }
   std::cout << "case      " << view->state.id << " (" << view->state.number << ")\n"
@@ -288,7 +288,7 @@ int VerifyCommand(int argc, char** argv, int first) {
                                 args.Get("format").value_or("text") == "json");
   }
   if (args.Get("format").value_or("text") == "json") {
-    std::cout << VerifyReportToJson(report).dump(2) << "\n";
+    std::cout << PrettyJson(VerifyReportToJson(report)) << "\n";
   } else if (report.ok) {
     std::cout << "OK: " << report.events << " event(s)"
               << (report.cases > 0 ? " in " + std::to_string(report.cases) + " case(s)" : "")

@@ -123,7 +123,7 @@ int CheckpointCommand(int argc, char** argv, int first) {
     return kExitError;
   }
   if (args.Get("format").value_or("text") == "json") {
-    std::cout << CheckpointHeaderToJson(*checkpoint).dump(2) << "\n";
+    std::cout << PrettyJson(CheckpointHeaderToJson(*checkpoint)) << "\n";
   } else {
     std::cout << "OK: checkpoint of " << checkpoint->cases << " case(s), " << checkpoint->events
               << " event(s) and ledger seq " << checkpoint->ledger_seq
@@ -171,7 +171,7 @@ int VerifyWithCheckpoint(Engine* engine, const VerifyReport& report, const std::
       c["findings"].push_back(CheckpointFindingToJson(f));
     j["checkpoint"] = std::move(c);
     j["ok"] = ok;
-    std::cout << j.dump(2) << "\n";
+    std::cout << PrettyJson(j) << "\n";
     return ok ? kExitOk : kExitFailure;
   }
   if (report.ok) {

@@ -72,6 +72,10 @@ int UsageError(const std::string& subcommand, const std::string& message) {
   return kExitUsage;
 }
 
+std::string PrettyJson(const nlohmann::json& value) {
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool StderrIsTerminal() {
   return isatty(STDERR_FILENO) == 1;
 }

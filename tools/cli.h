@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace tongban::cli {
 
 // Exit codes every subcommand uses.
@@ -39,6 +41,10 @@ class Args {
 int UsageError(const std::string& subcommand, const std::string& message);
 
 bool StderrIsTerminal();
+
+// `value` as `--format json` prints it: indented by two, with a byte that is not UTF-8 (a file's
+// name, text read from elsewhere) printed as U+FFFD instead of failing the whole output.
+std::string PrettyJson(const nlohmann::json& value);
 
 // A progress line on a terminal ("verifying 1200/5000 cases"), redrawn in place; silent otherwise.
 class Progress {

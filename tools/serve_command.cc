@@ -332,9 +332,16 @@ int TokenCommand(int argc, char** argv, int first) {
                          {"token_sha256", Sha256Hex(token)}};
   if (auto organ = args.Get("organ")) line["organ"] = *organ;
   if (auto code = args.Get("credit-code")) line["credit_code"] = *code;
+  std::string principal;
+  try {
+    principal = line.dump();
+  } catch (const nlohmann::json::type_error&) {
+    // A principals file is JSON, which is UTF-8: a name in another encoding would not load.
+    return UsageError("token", "--id, --name, --organ and --credit-code must be UTF-8 text");
+  }
   std::cout << "token: " << token << "\n"
             << "add to the \"principals\" list of your principals file:\n"
-            << line.dump() << "\n";
+            << principal << "\n";
   return kExitOk;
 }
 

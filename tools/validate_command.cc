@@ -138,7 +138,7 @@ int ValidateCommand(int argc, char** argv, int first) {
       if (quiet && d.severity != Severity::kError) continue;
       out["diagnostics"].push_back(DiagnosticToJson(d));
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << PrettyJson(out) << "\n";
   } else {
     for (const Diagnostic& d : diagnostics) {
       if (quiet && d.severity != Severity::kError) continue;

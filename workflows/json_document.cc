@@ -45,6 +45,99 @@ SourcePosition JsonDocument::PositionOf(std::string_view pointer) const {
   }
 }
 
+namespace {
+
+// The code point of the well-formed UTF-8 sequence at the start of `text` and its length in bytes,
+// or a length of 0 when it is not one (RFC 3629: no overlong forms, surrogates or values above
+// U+10FFFF).
+std::pair<uint32_t, size_t> DecodeUtf8(std::string_view text) {
+  const unsigned char lead = static_cast<unsigned char>(text[0]);
+  if (lead < 0x80) return {lead, 1};
+  const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
+  if (length == 0 || lead > 0xF4 || text.size() < length) return {0, 0};
+  // The range of the second byte depends on the lead byte; later bytes are any continuation.
+  const unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+  const unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
+  uint32_t cp = lead & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
+  for (size_t i = 1; i < length; ++i) {
+    const unsigned char byte = static_cast<unsigned char>(text[i]);
+    if ((byte & 0xC0) != 0x80 || (i == 1 && (byte < low || byte > high))) return {0, 0};
+    cp = (cp << 6) | (byte & 0x3F);
+  }
+  return {cp, length};
+}
+
+// The ASCII character JSON needs where a modeller typed `cp`: the full-width and typographic
+// punctuation a Chinese input method produces when it is left on (｛ ： ， “ …), or 0.
+char AsciiMeantBy(uint32_t cp) {
+  switch (cp) {
+    case 0xFF5B:  // ｛
+      return '{';
+    case 0xFF5D:  // ｝
+      return '}';
+    case 0xFF3B:  // ［
+    case 0x3010:  // 【
+      return '[';
+    case 0xFF3D:  // ］
+    case 0x3011:  // 】
+      return ']';
+    case 0xFF1A:  // ：
+      return ':';
+    case 0xFF0C:  // ，
+    case 0x3001:  // 、
+      return ',';
+    case 0x201C:  // “
+    case 0x201D:  // ”
+    case 0xFF02:  // ＂
+      return '"';
+    case 0x3000:  // ideographic space
+    case 0x00A0:  // no-break space
+      return ' ';
+    default:
+      return 0;
+  }
+}
+
+char HexDigit(unsigned value) {
+  return "0123456789ABCDEF"[value & 0xF];
+}
+
+}  // namespace
+
+std::string DescribeJsonCharacter(std::string_view text) {
+  if (text.empty()) return "the end of the input";
+  auto [cp, length] = DecodeUtf8(text);
+  if (length == 0) {
+    const unsigned byte = static_cast<unsigned char>(text[0]);
+    // Appended, not a chain of `+`: once <string> is precompiled, GCC 12 at -O2 wrongly reports
+    // such a chain as writing out of bounds (-Warray-bounds).
+    std::string out = "byte 0x";
+    out += HexDigit(byte >> 4);
+    out += HexDigit(byte);
+    out += " (not UTF-8)";
+    return out;
+  }
+  std::string code = "U+";
+  for (int shift = cp > 0xFFFF ? 16 : 12; shift >= 0; shift -= 4)
+    code += HexDigit(cp >> shift);
+  if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) return code;
+  std::string out = "'";
+  out += text.substr(0, length);
+  out += "'";
+  if (cp < 0x80) return out;
+  out += " (";
+  out += code;
+  if (char meant = AsciiMeantBy(cp); meant == ' ') {
+    out += ": not a space JSON allows; use an ASCII space";
+  } else if (meant != 0) {
+    out += ": JSON needs the ASCII '";
+    out += meant;
+    out += "'; is a Chinese input method on?";
+  }
+  out += ")";
+  return out;
+}
+
 class JsonParser {
  public:
   JsonParser(std::string_view text, const JsonParseOptions& options, JsonDocument* doc)
@@ -56,7 +149,7 @@ class JsonParser {
     Status status = ParseValue(&doc_->root_, pointer, 0);
     if (status.ok()) {
       SkipSpace();
-      if (pos_ < text_.size()) status = Error("unexpected text after the JSON value");
+      if (pos_ < text_.size()) status = ErrorFound("unexpected text after the JSON value");
     }
     if (!status.ok() && error_position != nullptr) *error_position = Here();
     return status;
@@ -77,6 +170,10 @@ class JsonParser {
   }
 
   Status Error(std::string message) const { return Status::InvalidArgument(std::move(message)); }
+  // `what`, then what stands at the current position instead.
+  Status ErrorFound(std::string what) const {
+    return Error(std::move(what) + ", found " + DescribeJsonCharacter(text_.substr(pos_)));
+  }
 
   void SkipSpace() {
     while (pos_ < text_.size()) {
@@ -93,7 +190,7 @@ class JsonParser {
   }
 
   Status ParseValue(nlohmann::json* out, const std::string& pointer, int depth) {
-    if (pos_ >= text_.size()) return Error("unexpected end of input, a value was expected");
+    if (pos_ >= text_.size()) return ErrorFound("expected a value");
     if (options_.record_positions) doc_->positions_.emplace(pointer, Here());
     char c = text_[pos_];
     switch (c) {
@@ -115,12 +212,7 @@ class JsonParser {
         return ParseLiteral("null", nullptr, out);
       default:
         if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(out);
-        // Appended, not `std::string(...) + c + ...`: once <string> is precompiled, GCC 12 at -O2
-        // wrongly reports that chain as writing out of bounds (-Warray-bounds).
-        std::string message = "unexpected character '";
-        message += c;
-        message += "', a value was expected";
-        return Error(std::move(message));
+        return ErrorFound("expected a value");
     }
   }
 
@@ -153,7 +245,7 @@ class JsonParser {
         if (pos_ < text_.size() && text_[pos_] == '/') {
           return Error("comments are not allowed in JSON");
         }
-        return Error("expected a member name in quotes");
+        return ErrorFound("expected a member name in quotes");
       }
       const size_t key_start = pos_;
       SourcePosition key_position = Here();
@@ -165,7 +257,7 @@ class JsonParser {
       }
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != ':')
-        return Error("expected ':' after a member name");
+        return ErrorFound("expected ':' after a member name");
       ++pos_;
       SkipSpace();
       std::string child_pointer = JoinJsonPointer(pointer, key);
@@ -183,7 +275,7 @@ class JsonParser {
         ++pos_;
         return Status::Ok();
       }
-      return Error("expected ',' or '}' in an object");
+      return ErrorFound("expected ',' or '}' in an object");
     }
   }
 
@@ -214,7 +306,7 @@ class JsonParser {
         ++pos_;
         return Status::Ok();
       }
-      return Error("expected ',' or ']' in an array");
+      return ErrorFound("expected ',' or ']' in an array");
     }
   }
 
@@ -259,18 +351,14 @@ class JsonParser {
   // Checks one UTF-8 sequence starting at pos_ and copies it. Overlong forms, encoded surrogates
   // and code points above U+10FFFF are refused (RFC 3629), as nlohmann::json refuses to dump them.
   Status CopyUtf8(std::string* out) {
-    unsigned char lead = static_cast<unsigned char>(text_[pos_]);
-    int length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 ? 2 : 0;
-    if (length == 0 || lead > 0xF4) return Error("invalid UTF-8 in a string");
-    if (pos_ + length > text_.size()) return Error("truncated UTF-8 sequence in a string");
-    // The range of the second byte depends on the lead byte; later bytes are any continuation.
-    unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
-    unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
-    for (int i = 1; i < length; ++i) {
-      unsigned char byte = static_cast<unsigned char>(text_[pos_ + i]);
-      if ((byte & 0xC0) != 0x80 || (i == 1 && (byte < low || byte > high))) {
-        return Error("invalid UTF-8 in a string");
+    const size_t length = DecodeUtf8(text_.substr(pos_)).second;
+    if (length == 0) {
+      const unsigned char lead = static_cast<unsigned char>(text_[pos_]);
+      const size_t wanted = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+      if (lead >= 0xC2 && lead <= 0xF4 && pos_ + wanted > text_.size()) {
+        return Error("truncated UTF-8 sequence in a string");
       }
+      return Error("invalid UTF-8 in a string");
     }
     out->append(text_.substr(pos_, length));
     pos_ += length;
@@ -300,6 +388,7 @@ class JsonParser {
       }
       ++pos_;
       if (pos_ >= text_.size()) return Error("unterminated escape");
+      const size_t escape_pos = pos_;
       char e = text_[pos_++];
       switch (e) {
         case '"':
@@ -343,7 +432,8 @@ class JsonParser {
           break;
         }
         default:
-          return Error(std::string("invalid escape \\") + e);
+          return Error("invalid escape: a backslash before " +
+                       DescribeJsonCharacter(text_.substr(escape_pos)));
       }
     }
   }

@@ -54,6 +54,14 @@ class JsonDocument {
   std::unordered_map<std::string, SourcePosition> positions_;
 };
 
+// What stands at the start of `text`, for a parse error's message and always valid UTF-8 (messages
+// go into JSON answers): 'x' for a printable ASCII character; '｛' (U+FF5B: …) for any other
+// character, saying which ASCII character JSON needs when it is the full-width or typographic
+// punctuation of a Chinese input method (｛ ｝ ［ ］ ： ， 、 “ ” and the ideographic space);
+// U+0001 for a control character; "byte 0xFF (not UTF-8)" for a byte that starts no character; "the
+// end of the input" for an empty `text`.
+std::string DescribeJsonCharacter(std::string_view text);
+
 // Escapes one reference token for a JSON pointer ("~" → "~0", "/" → "~1").
 std::string EscapeJsonPointerToken(std::string_view token);
 

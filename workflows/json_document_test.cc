@@ -371,5 +371,115 @@ TEST(JsonDocumentTest, LongSingleLineDocument) {
                   static_cast<int>(2 + width * last + 9));
 }
 
+// A message says what it found where JSON wanted something else, and stays valid UTF-8 whatever
+// the input (the API puts it into a JSON answer, `validate --format json` into its output).
+bool IsUtf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
+TEST(JsonDocumentTest, AnErrorNamesWhatItFound) {
+  struct Case {
+    std::string text;
+    std::string message;  // the whole message
+  };
+  const Case cases[] = {
+      {"[1] x", "unexpected text after the JSON value, found 'x'"},
+      {"{\"a\": 1 \"b\": 2}", "expected ',' or '}' in an object, found '\"'"},
+      {"[1 2]", "expected ',' or ']' in an array, found '2'"},
+      {"{\"a\" 1}", "expected ':' after a member name, found '1'"},
+      {"{a: 1}", "expected a member name in quotes, found 'a'"},
+      {"[1,", "expected a value, found the end of the input"},
+      {"\x01", "expected a value, found U+0001"},
+      {"[\x7F]", "expected a value, found U+007F"},
+      {"\xFF", "expected a value, found byte 0xFF (not UTF-8)"},
+      {"\xE4\xB8", "expected a value, found byte 0xE4 (not UTF-8)"},      // cut short
+      {"\xC0\xAF", "expected a value, found byte 0xC0 (not UTF-8)"},      // overlong '/'
+      {"\xED\xA0\x80", "expected a value, found byte 0xED (not UTF-8)"},  // a surrogate
+      {"[\xE4\xB8\xAD]", "expected a value, found '\xE4\xB8\xAD' (U+4E2D)"},
+      {"[\xF0\x9F\x98\x80]", "expected a value, found '\xF0\x9F\x98\x80' (U+1F600)"},
+      {"[\"\\\xE4\xB8\xAD\"]", "invalid escape: a backslash before '\xE4\xB8\xAD' (U+4E2D)"},
+      {"[\"\\\xFF\"]", "invalid escape: a backslash before byte 0xFF (not UTF-8)"},
+  };
+  for (const Case& c : cases) {
+    Failure f = MustFail(c.text);
+    EXPECT_EQ(f.message, c.message) << "input: " << c.text;
+    EXPECT_TRUE(IsUtf8(f.message)) << f.message;
+  }
+}
+
+// Full-width and typographic punctuation, typed with a Chinese input method left on, is named
+// with the ASCII character JSON needs in its place.
+TEST(JsonDocumentTest, PunctuationOfAChineseInputMethodIsNamedWithWhatJsonNeeds) {
+  struct Case {
+    std::string text;
+    std::string found;  // the start of what the message says it found
+    char needed;
+  };
+  const Case cases[] = {
+      {"\xEF\xBD\x9B\"a\": 1}", "'\xEF\xBD\x9B' (U+FF5B", '{'},  // ｛
+      {"{\"a\": 1\xEF\xBD\x9D", "'\xEF\xBD\x9D' (U+FF5D", '}'},  // ｝
+      {"\xEF\xBC\xBB"
+       "1]",
+       "'\xEF\xBC\xBB' (U+FF3B", '['},                    // ［
+      {"[1\xEF\xBC\xBD", "'\xEF\xBC\xBD' (U+FF3D", ']'},  // ］
+      {"\xE3\x80\x90"
+       "1]",
+       "'\xE3\x80\x90' (U+3010", '['},                           // 【
+      {"[1\xE3\x80\x91", "'\xE3\x80\x91' (U+3011", ']'},         // 】
+      {"{\"a\"\xEF\xBC\x9A 1}", "'\xEF\xBC\x9A' (U+FF1A", ':'},  // ：
+      {"[1\xEF\xBC\x8C 2]", "'\xEF\xBC\x8C' (U+FF0C", ','},      // ，
+      {"[1\xE3\x80\x81 2]", "'\xE3\x80\x81' (U+3001", ','},      // 、
+      {"{\xE2\x80\x9C"
+       "a\xE2\x80\x9D: 1}",
+       "'\xE2\x80\x9C' (U+201C", '"'},  // “a”
+      {"[\xE2\x80\x9D"
+       "a\"]",
+       "'\xE2\x80\x9D' (U+201D", '"'},  // ”
+      {"[\xEF\xBC\x82"
+       "a\"]",
+       "'\xEF\xBC\x82' (U+FF02", '"'},  // ＂
+  };
+  for (const Case& c : cases) {
+    Failure f = MustFail(c.text);
+    const std::string expected =
+        c.found + ": JSON needs the ASCII '" + c.needed + "'; is a Chinese input method on?)";
+    EXPECT_NE(f.message.find(", found " + expected), std::string::npos)
+        << "input: " << c.text << "\nmessage: " << f.message;
+    EXPECT_TRUE(IsUtf8(f.message)) << f.message;
+  }
+  // Spaces that are not JSON's: the ideographic space and the no-break space.
+  for (const std::string text : {"[1,\xE3\x80\x80 2]", "[1,\xC2\xA0 2]"}) {
+    Failure f = MustFail(text);
+    EXPECT_NE(f.message.find(": not a space JSON allows; use an ASCII space)"), std::string::npos)
+        << f.message;
+  }
+  // Other characters are named with their code point alone.
+  EXPECT_EQ(DescribeJsonCharacter("\xE4\xB8\xAD\xE6\x96\x87"), "'\xE4\xB8\xAD' (U+4E2D)");
+  EXPECT_EQ(DescribeJsonCharacter("\xC3\xA9"), "'\xC3\xA9' (U+00E9)");
+  EXPECT_EQ(DescribeJsonCharacter(""), "the end of the input");
+}
+
+// Whatever byte a document starts with, or stands where a member name, a ':', a ',' or a value is
+// wanted, the message is valid UTF-8.
+TEST(JsonDocumentTest, EveryByteWhereJsonWantsSomethingElseGivesAUtf8Message) {
+  const std::string templates[] = {"@", "{@", "{\"a\"@", "{\"a\":1@", "[1@", "[1,@", "[\"\\@\"]"};
+  for (int byte = 0; byte < 256; ++byte) {
+    for (const std::string& t : templates) {
+      std::string text = t;
+      text.replace(text.find('@'), 1, 1, static_cast<char>(byte));
+      SourcePosition position;
+      Result<JsonDocument> result = JsonDocument::Parse(text, &position);
+      if (result.ok()) continue;  // the byte was what JSON wanted there
+      EXPECT_TRUE(IsUtf8(result.status().message()))
+          << "byte " << byte << " in " << t << ": " << result.status().message();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tongban
