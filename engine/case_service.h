@@ -267,7 +267,7 @@ class CaseService {
   // report is the one a single thread would give: the first failing case in id order, with the
   // events and cases counted up to and including it. Memory stays bounded whatever the database's
   // size: each thread streams the events and reads the case records beside them a batch of 256 at
-  // a time. `progress` is called now and then with (events done, events total), from the verifying
+  // a time. `progress` is called now and then with (cases done, cases total), from the verifying
   // threads but never concurrently.
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
                          int threads = 0);

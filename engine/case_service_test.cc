@@ -839,8 +839,18 @@ TEST_F(CaseServiceTest, ParallelVerificationReportsWhatOneThreadReports) {
   VerifyReport one = service_->VerifyAll({}, 1);
   EXPECT_TRUE(one.ok) << one.reason;
   EXPECT_EQ(one.cases, 8);
-  for (int threads : {2, 3, 16}) {
-    EXPECT_EQ(VerifyReportToJson(service_->VerifyAll({}, threads)), VerifyReportToJson(one));
+  for (int threads : {1, 2, 3, 16}) {
+    // Progress counts cases and ends at (all of them, all of them).
+    int64_t last_done = -1, last_total = -1;
+    VerifyReport many = service_->VerifyAll(
+        [&](int64_t done, int64_t total) {
+          last_done = done;
+          last_total = total;
+        },
+        threads);
+    EXPECT_EQ(VerifyReportToJson(many), VerifyReportToJson(one)) << threads << " threads";
+    EXPECT_EQ(last_done, 8) << threads << " threads";
+    EXPECT_EQ(last_total, 8) << threads << " threads";
   }
 }
 

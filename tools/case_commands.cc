@@ -279,7 +279,7 @@ int VerifyCommand(int argc, char** argv, int first) {
   if (auto id = args.Get("case")) {
     report = (*db)->cases()->Verify(*id);
   } else {
-    Progress progress("verifying events");
+    Progress progress("verifying cases");
     report = (*db)->cases()->VerifyAll(
         [&](int64_t done, int64_t total) { progress.Update(done, total); });
   }
