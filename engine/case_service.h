@@ -268,7 +268,7 @@ class CaseService {
   // events and cases counted up to and including it. Memory stays bounded whatever the database's
   // size: each thread streams the events and reads the case records beside them a batch of 256 at
   // a time. `progress` is called now and then with (cases done, cases total), from the verifying
-  // threads but never concurrently.
+  // threads but never concurrently, and last with (cases done, cases done) when every case passed.
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
                          int threads = 0);
 
