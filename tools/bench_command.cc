@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench_engine.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "workflows/synthetic.h"
@@ -53,11 +54,6 @@ Exit codes: 0 measured, 1 some request failed, 2 wrong usage, 3 the benchmark co
 database that cannot be reached or used).
 )";
 
-// The engine benchmarks, in bench_engine.cc.
-extern const char* const kBenchTransitionsHelp;
-extern const char* const kBenchReplayHelp;
-extern const char* const kBenchReadHelp;
-int BenchEngine(const std::string& what, const Args& args);
 int BenchReforms(const Args& args);
 // bench_history.cc
 extern const char* const kBenchHistoryHelp;
@@ -286,7 +282,10 @@ int BenchCommand(int argc, char** argv, int first) {
   if (what == "archive") return BenchArchive(args);
   if (what == "overload") return BenchOverload(args);
   if (what == "indicators") return BenchIndicators(args);
-  return BenchEngine(what, args);
+  if (what == "transitions") return BenchTransitions(args);
+  if (what == "replay") return BenchReplay(args);
+  if (what == "read") return BenchRead(args);
+  return UsageError("bench", "unknown benchmark '" + what + "'");
 }
 
 }  // namespace tongban::cli
