@@ -33,6 +33,31 @@ inline const std::string kSourceDir = TONGBAN_SOURCE_DIR;
 inline const std::string kBinary = TONGBAN_BINARY;
 inline constexpr const char* kStart = "2026-03-02T09:00:00+08:00";
 
+// The problem types the OpenAPI document lists (the slugs of components.schemas.Problem's `type`):
+// every problem a test expects must be one a client can look up.
+inline const std::set<std::string>& DocumentedProblemSlugs() {
+  static const std::set<std::string> slugs = [] {
+    std::set<std::string> out;
+    json doc = json::parse(OpenApiDocument());
+    std::string text =
+        doc["components"]["schemas"]["Problem"]["properties"]["type"].value("description", "");
+    const std::string lead = "one of: ";
+    size_t at = text.find(lead);
+    if (at == std::string::npos) return out;
+    text = text.substr(at + lead.size());
+    if (!text.empty() && text.back() == '.') text.pop_back();
+    for (size_t start = 0; start <= text.size();) {
+      size_t comma = text.find(", ", start);
+      out.insert(
+          text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 2;
+    }
+    return out;
+  }();
+  return slugs;
+}
+
 // Demo tokens (the "note" of each principal in definitions/principals/demo.json).
 inline constexpr const char* kApplicant = "demo-applicant-token";
 inline constexpr const char* kOtherApplicant = "demo-other-applicant-token";
@@ -158,6 +183,7 @@ class ApiTest : public testing::Test {
     EXPECT_EQ(r.ContentType(), "application/problem+json") << r;
     ASSERT_TRUE(r.doc.is_object()) << r;
     EXPECT_EQ(r.ProblemType(), "https://tongban.dev/problems/" + slug) << r;
+    EXPECT_TRUE(DocumentedProblemSlugs().count(slug)) << slug << " is not in api/openapi.json";
     EXPECT_EQ(r.doc.value("status", 0), status) << r;
     EXPECT_FALSE(r.doc.value("title", "").empty()) << r;
     EXPECT_TRUE(r.doc.contains("detail")) << r;

@@ -667,6 +667,49 @@ TEST_F(ApiTest, IdempotentRetries) {
   EXPECT_EQ(History(id3).size(), 2u);
 }
 
+// A key a client could not be sure to send again byte for byte is refused before anything is
+// recorded: bytes outside printable ASCII, one longer than the store keeps. (Control bytes are
+// refused with the header line itself: connection_api_test.)
+TEST_F(ApiTest, MalformedIdempotencyKeyIs400AndRecordsNothing) {
+  const std::string too_long(256, 'k');
+  const std::vector<std::string> malformed = {"\xE5\x8A\x9E-1", "key\xFF", too_long};
+  for (const std::string& key : malformed) {
+    SCOPED_TRACE(key.size());
+    Reply created = api().Post("/v1/cases", kApplicant, NewPermit(), {{"Idempotency-Key", key}});
+    ExpectProblem(created, 400, "bad-idempotency-key");
+    EXPECT_NE(Detail(created).find("Idempotency-Key"), std::string::npos) << created;
+  }
+  EXPECT_EQ(api().Get("/v1/cases", kApplicant).doc["cases"].size(), 0u);
+  const std::string id = Submitted();
+  for (const std::string& key : malformed) {
+    SCOPED_TRACE(key.size());
+    // Twice: the second attempt goes through this process's cached machine.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      ExpectProblem(api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", key}}),
+                    400, "bad-idempotency-key");
+    }
+  }
+  EXPECT_EQ(History(id).size(), 1u);
+  // Where the bad byte is, in the detail.
+  EXPECT_EQ(
+      Detail(api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", "ab\xFF"}})),
+      "Idempotency-Key byte 3 is 0xFF; a key is printable ASCII (a UUID, say)");
+  // The longest key kept, and one with spaces and punctuation, work as keys do.
+  const std::string longest(255, 'k');
+  Reply accepted = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", longest}});
+  ASSERT_EQ(accepted.status, 200) << accepted;
+  Reply again = api().Act(id, kClerk, "accept", json::object(), {{"Idempotency-Key", longest}});
+  ASSERT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.doc, accepted.doc);
+  EXPECT_EQ(History(id).size(), 2u);
+  ASSERT_EQ(
+      api()
+          .Act(id, kReviewer, "pass", json::object(), {{"Idempotency-Key", "pass #1 (retry-safe)"}})
+          .status,
+      200);
+  EXPECT_EQ(History(id).size(), 3u);
+}
+
 // ---- 收受分离: a window receives for the handling organ ----
 
 TEST_F(ApiTest, ReceivingWindowTransfersToTheHandlingOrgan) {

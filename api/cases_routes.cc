@@ -90,7 +90,7 @@ void ActOnBundleCase(const ApiContext& ctx, const Principal& p, const std::strin
   request.action = body["action"].get<std::string>();
   request.data = body.value("data", nlohmann::json::object());
   request.comment = body.value("comment", "");
-  request.idempotency_key = req.get_header_value("Idempotency-Key");
+  request.idempotency_key = IdempotencyKey(req);
   if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
   auto actor = Permissions::ResolveBundleActor(p);
   if (!actor.ok()) Fail(actor.status());
@@ -131,7 +131,7 @@ void CreateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Res
   request.materials = body.value("materials", nlohmann::json::array());
   request.mode = body.value("mode", "standard");
   if (body.contains("commitment")) request.commitment = body["commitment"];
-  request.idempotency_key = req.get_header_value("Idempotency-Key");
+  request.idempotency_key = IdempotencyKey(req);
   auto item = ctx.service->registry()->FindItem(request.definition_id, request.definition_version);
   auto bundle =
       item ? nullptr
@@ -223,7 +223,7 @@ void ActOnCase(const ApiContext& ctx, const httplib::Request& req, httplib::Resp
     request.action = body["action"].get<std::string>();
     request.data = body.value("data", nlohmann::json::object());
     request.comment = body.value("comment", "");
-    request.idempotency_key = req.get_header_value("Idempotency-Key");
+    request.idempotency_key = IdempotencyKey(req);
     if (req.has_header("If-Match")) request.expected_version = IfMatchVersion(req);
     // Which role the principal acts in, and whether it may, is the engine's to decide on the case
     // as it stands when the action is taken.
@@ -290,7 +290,7 @@ void RateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Respo
   request.case_id = id;
   request.action = "rate";
   request.data = body;
-  request.idempotency_key = req.get_header_value("Idempotency-Key");
+  request.idempotency_key = IdempotencyKey(req);
   request.caller = &p;
   request.read = &record;
   auto acted = ctx.service->Act(request);

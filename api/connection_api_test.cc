@@ -101,6 +101,7 @@ void ExpectRawProblem(const RawResponse& r, int status, const std::string& slug)
   EXPECT_NE(r.head.find("application/problem+json"), std::string::npos) << r.head;
   ASSERT_TRUE(r.body.is_object()) << r.head;
   EXPECT_EQ(r.body.value("type", ""), "https://tongban.dev/problems/" + slug) << r.body.dump();
+  EXPECT_TRUE(DocumentedProblemSlugs().count(slug)) << slug << " is not in api/openapi.json";
   EXPECT_EQ(r.body.value("status", 0), status);
 }
 

@@ -1,6 +1,7 @@
 #include "api/http_util.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "workflows/json_document.h"
 
@@ -128,6 +129,29 @@ bool IsVersion(const nlohmann::json& j) {
 
 std::string Param(const httplib::Request& req, const char* name) {
   return req.has_param(name) ? req.get_param_value(name) : std::string();
+}
+
+std::string IdempotencyKey(const httplib::Request& req) {
+  if (!req.has_header("Idempotency-Key")) return "";
+  std::string key = req.get_header_value("Idempotency-Key");
+  auto refuse = [](const std::string& why) {
+    Fail(400, "bad-idempotency-key", "Malformed Idempotency-Key", why);
+  };
+  if (key.empty()) refuse("Idempotency-Key is empty; send a key, or no header");
+  if (key.size() > kMaxIdempotencyKeyBytes) {
+    refuse("Idempotency-Key has " + std::to_string(key.size()) + " bytes; at most " +
+           std::to_string(kMaxIdempotencyKeyBytes) + " are kept");
+  }
+  for (size_t i = 0; i < key.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c < 0x20 || c > 0x7E) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", c);
+      refuse("Idempotency-Key byte " + std::to_string(i + 1) + " is " + byte +
+             "; a key is printable ASCII (a UUID, say)");
+    }
+  }
+  return key;
 }
 
 std::optional<int64_t> IfMatchVersion(const httplib::Request& req) {

@@ -97,6 +97,12 @@ std::string Param(const httplib::Request& req, const char* name);
 // does: the version of the one strong tag that is a case version ("3"). 412 when no tag can match
 // any version (weak tags, "01", "x"); 400 when malformed or naming two versions.
 std::optional<int64_t> IfMatchVersion(const httplib::Request& req);
+// Idempotency-Key: "" when the header is absent; otherwise 1 to kMaxIdempotencyKeyBytes printable
+// ASCII characters (space to '~'), as a structured-header string's content is, else 400. The key
+// is stored beside the caller's event and compared byte for byte, so bytes a client cannot be
+// sure to send again the same way (controls, UTF-8 that proxies may re-encode) are refused.
+inline constexpr size_t kMaxIdempotencyKeyBytes = 255;
+std::string IdempotencyKey(const httplib::Request& req);
 // ?version= of a definition: 0 when absent, 422 unless a whole number ≥ 1.
 int VersionParam(const httplib::Request& req);
 // A body {"reason": non-empty string} (revocations, repairs); the reason.

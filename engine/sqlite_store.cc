@@ -32,6 +32,34 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
   return store;
 }
 
+namespace {
+
+// A store that is to write refuses, before it changes a byte, a file that is not a SQLite database
+// and one that holds another application's tables: a mistyped --db must not turn someone's file
+// into WAL mode, nor add Tongban's tables beside theirs (schema version 0 with tables is not a
+// Tongban file whose first migration is pending: migrations commit with their version).
+Status RefuseForeignFile(sqlite::Database& db, const std::string& path) {
+  sqlite::Statement probe(db.get(),
+                          "SELECT (SELECT user_version FROM pragma_user_version),"
+                          " (SELECT count(*) FROM sqlite_schema)");
+  int rc = probe.ok() ? probe.Step() : sqlite3_errcode(db.get());
+  if (rc == SQLITE_NOTADB) {
+    return Status::FailedPrecondition("not a tongban database: " + path + ": " + db.Error());
+  }
+  if (rc != SQLITE_ROW) {
+    return sqlite::StatusFromSqlite(rc, "reading " + path + " failed: " + db.Error());
+  }
+  if (probe.Int(0) == 0 && probe.Int(1) > 0) {
+    return Status::FailedPrecondition("not a tongban database: " + path + " holds " +
+                                      std::to_string(probe.Int(1)) +
+                                      " tables or indexes of another application "
+                                      "(schema version 0); it was left as it is");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect(bool writer) {
   auto db = sqlite::Database::Open(options_.path, writer, options_.read_only, options_.vfs);
   if (!db.ok()) return db.status();
@@ -45,6 +73,7 @@ Result<std::unique_ptr<SqliteStore::Connection>> SqliteStore::Connect(bool write
                                         " is read-only (its permissions, or a read-only file "
                                         "system); serving needs to write it");
     }
+    TONGBAN_RETURN_IF_ERROR(RefuseForeignFile(connection->db, options_.path));
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA journal_mode=WAL"));
     TONGBAN_RETURN_IF_ERROR(connection->db.Exec("PRAGMA synchronous=" + options_.synchronous));
     // While migrating, SQLite checkpoints inside the commit that crosses this many WAL pages

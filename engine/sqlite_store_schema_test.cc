@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "engine/sqlite.h"
@@ -323,11 +325,12 @@ TEST(SqliteStore, ReadOnlyOpenOfANonTongbanFileFails) {
   EXPECT_NE(store.status().message().find("not a database"), std::string::npos)
       << store.status().message();
   EXPECT_NE(store.status().message().find(text), std::string::npos) << store.status().message();
-  // Nor does a writable open take it for a fresh database.
+  // Nor does a writable open take it for a fresh database; it says so in the same words.
   options.read_only = false;
   store = SqliteStore::Open(options);
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find("not a database"), std::string::npos)
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("not a tongban database: " + text), std::string::npos)
       << store.status().message();
   options.read_only = true;
   // A SQLite database of someone else's.
@@ -359,6 +362,36 @@ TEST(SqliteStore, ReadOnlyStoreReadsButNeverWrites) {
   EXPECT_EQ(store->Deploy({"item", "x", 1, "h", "{}", Ms(kBase)}).code(),
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(Events(*store), 2);
+}
+
+// A mistyped --db naming another application's SQLite file: serving refuses it before changing a
+// byte, neither WAL mode nor Tongban's tables beside the other application's.
+TEST(SqliteStore, WritableOpenLeavesAnotherApplicationsDatabaseAsItIs) {
+  TempDir dir;
+  std::string other = dir.File("other.db");
+  {
+    auto db = sqlite::Database::Open(other, true, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("CREATE TABLE t (x); INSERT INTO t VALUES (1);").ok());
+  }
+  auto read_all = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = read_all(other);
+  SqliteStoreOptions options;
+  options.path = other;
+  auto store = SqliteStore::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("not a tongban database: " + other), std::string::npos)
+      << store.status().message();
+  EXPECT_EQ(read_all(other), before);
+  EXPECT_FALSE(fs::exists(other + "-wal"));
+  // A Tongban file opens as before, fresh and again.
+  options.path = dir.File("tongban.db");
+  ASSERT_TRUE(SqliteStore::Open(options).ok());
+  ASSERT_TRUE(SqliteStore::Open(options).ok());
 }
 
 }  // namespace
