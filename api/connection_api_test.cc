@@ -105,6 +105,20 @@ void ExpectRawProblem(const RawResponse& r, int status, const std::string& slug)
   EXPECT_EQ(r.body.value("status", 0), status);
 }
 
+// A second server on the address one already listens on fails to bind, instead of sharing its
+// connections (SO_REUSEPORT would let both listen: two databases answering one address).
+TEST_F(ApiTest, ASecondServerCannotBindTheSamePort) {
+  ServerOptions options;
+  options.port = server_->port();
+  ApiServer second(&server_->service(), LoadPrincipals(true), nullptr, options);
+  Result<int> bound = second.Bind();
+  ASSERT_FALSE(bound.ok());
+  EXPECT_EQ(bound.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(bound.status().message().find("in use"), std::string::npos) << bound.status().message();
+  // The first server still answers.
+  EXPECT_EQ(api().Get("/healthz").status, 200);
+}
+
 TEST_F(ApiTest, PipelinedRequestsAreAnsweredInOrder) {
   const std::string create = NewPermit().dump();
   RawConnection c(server_->port());

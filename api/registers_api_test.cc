@@ -301,6 +301,22 @@ TEST_F(ApiTest, CommitmentBreachRevokesAndBlocksUntilRepaired) {
   EXPECT_TRUE(Contains(Detail(refused), "信用修复")) << refused;
   EXPECT_EQ(api().Post("/v1/cases", kApplicant, NewFood()).status, 201);
   EXPECT_EQ(api().Post("/v1/cases", kOtherApplicant, NewFood("commitment")).status, 201);
+  // Nor can the applicant get round it through a window or an agent naming it with another
+  // credit code: the record blocks the applicant by its id as well as by its code.
+  json for_ent_demo = NewFood("commitment");
+  for_ent_demo["applicant"] = {
+      {"id", "ent-demo"}, {"name", "示例科技有限公司"}, {"credit_code", "91330100MA2TB00027"}};
+  Reply at_window = api().Post("/v1/cases", kClerk, for_ent_demo);
+  ExpectProblem(at_window, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(at_window), "credit record " + record_id)) << at_window;
+  ASSERT_EQ(api()
+                .Post("/v1/mandates", kApplicant,
+                      {{"agent", "agent-demo"}, {"definitions", {"food-business-licence"}}})
+                .status,
+            201);
+  Reply by_agent = api().Post("/v1/cases", kAgent, for_ent_demo);
+  ExpectProblem(by_agent, 403, "forbidden");
+  EXPECT_TRUE(Contains(Detail(by_agent), "credit record " + record_id)) << by_agent;
 
   // An admin records the repair (信用修复), with a reason; then commitment mode is open again.
   const std::string repair = "/v1/credit-records/" + record_id + "/repair";
@@ -320,13 +336,14 @@ TEST_F(ApiTest, CommitmentBreachRevokesAndBlocksUntilRepaired) {
   ASSERT_EQ(again.status, 201) << again;
   EXPECT_EQ(again.doc["mode"], "commitment");
 
-  // The ledger holds the record and its repair, chained.
+  // The ledger holds the record, the agent's mandate and the repair, chained.
   Reply ledger = api().Get("/v1/ledger", kAuditor);
   ASSERT_EQ(ledger.status, 200) << ledger;
   std::vector<std::string> kinds;
   for (const json& e : ledger.doc["entries"])
     kinds.push_back(e.value("kind", ""));
-  EXPECT_EQ(kinds, (std::vector<std::string>{"credit.recorded", "credit.repaired"}));
+  EXPECT_EQ(kinds,
+            (std::vector<std::string>{"credit.recorded", "mandate.granted", "credit.repaired"}));
   EXPECT_EQ(ledger.doc["verify"]["ok"], true);
 }
 

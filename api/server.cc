@@ -149,6 +149,14 @@ ApiServer::ApiServer(CaseService* service, std::shared_ptr<const PrincipalSet> p
   httplib::Server& http = *http_;
   http_->metrics = &metrics_;
   http.set_tcp_nodelay(true);  // without it small responses wait for delayed ACKs (~40 ms)
+  // httplib's default also sets SO_REUSEPORT, with which a second server binds a port that one
+  // already listens on and the kernel shares the connections between the two (two databases
+  // answering one address). SO_REUSEADDR alone still lets a restarted server bind at once over
+  // the old one's connections in TIME_WAIT.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   const int threads = options_.threads;
   const int max_queued = options_.max_queued_connections;
   http.new_task_queue = [threads, max_queued] { return new BoundedPool(threads, max_queued); };

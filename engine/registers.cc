@@ -370,7 +370,11 @@ Result<std::vector<CreditRecord>> Registers::BlockingCreditRecords(
   TONGBAN_RETURN_IF_ERROR(RefreshLocked());
   std::vector<CreditRecord> out;
   for (const auto& [id, r] : credit_) {
-    bool same = credit_code.empty() ? r.applicant_id == applicant_id : r.credit_code == credit_code;
+    // By code or by id: a window or an agent that names the applicant with another code (or none)
+    // is still the applicant the record is against, and a code is the enterprise whatever id a
+    // window gave it.
+    bool same = (!credit_code.empty() && r.credit_code == credit_code) ||
+                (!applicant_id.empty() && r.applicant_id == applicant_id);
     if (same && r.blocking()) out.push_back(r);
   }
   return out;

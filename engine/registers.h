@@ -131,7 +131,8 @@ class Registers {
                                             const Actor& actor, Instant now);
 
   // --- Credit
-  // The unrepaired records against an applicant (by credit code, or by id when it has none).
+  // The unrepaired records against an applicant: those recorded against its credit code, and
+  // those against its id (whatever code a window or an agent gives for it now).
   // kUnavailable when the ledger cannot be read: a record appended since the last read could be
   // missing, and commitment mode is not granted on what was read before.
   Result<std::vector<CreditRecord>> BlockingCreditRecords(const std::string& credit_code,

@@ -3,6 +3,7 @@
 #include <date/tz.h>
 
 #include <cstdio>
+#include <limits>
 #include <set>
 
 #include "workflows/schema_reader.h"
@@ -14,8 +15,15 @@ namespace {
 using std::chrono::days;
 using std::chrono::year_month_day;
 
+// A day outside the years std::chrono can name (±32,767) has no year: its year_month_day wraps
+// round onto another year, which a calendar may cover, and its day of that year would index past
+// the year's bits. It gets a year no calendar covers, so the weekly rule decides it.
+constexpr int kNoYear = std::numeric_limits<int>::min();
+
 int YearOf(Day day) {
-  return static_cast<int>(year_month_day(day).year());
+  year_month_day ymd(day);
+  if (!ymd.ok() || Day(ymd) != day) return kNoYear;
+  return static_cast<int>(ymd.year());
 }
 
 int DayOfYear(Day day) {

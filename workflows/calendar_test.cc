@@ -353,6 +353,32 @@ TEST(CalendarTest, ProvisionalOutsideCoveredYears) {
   EXPECT_TRUE(provisional);
 }
 
+// Days past the years std::chrono names (±32,767) have no year of their own: year_month_day wraps
+// them round, 65,536 years on, onto years the calendar covers. They follow the weekly rule and are
+// provisional, never a covered year's bits read at a day number past them (a scenario advancing
+// the clock 100,000,000 days crashed on that).
+TEST(CalendarTest, DaysBeyondTheRepresentableYearsFollowTheWeeklyRule) {
+  const Calendar& c = Shipped();
+  const Day start = D(2026, 1, 1);
+  int checked = 0;
+  for (int64_t offset :
+       {int64_t{23935800}, int64_t{-23936900}, int64_t{100000000}, int64_t{-100000000}}) {
+    for (int64_t k = 0; k < 1200; ++k) {
+      Day day = start + days(offset + k);
+      bool provisional = false;
+      unsigned wd = weekday(day).c_encoding();
+      EXPECT_EQ(c.IsWorkingDay(day, &provisional), wd != 0 && wd != 6) << offset + k;
+      EXPECT_TRUE(provisional) << offset + k;
+      DayKind kind = c.Classify(day);
+      EXPECT_TRUE(kind == DayKind::kWorkday || kind == DayKind::kWeeklyDayOff) << offset + k;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 4800);
+  // Counting across such days ends.
+  EXPECT_EQ(c.CountWorkingDays(start + days(100000000), start + days(100000007)).days, 5);
+}
+
 // Natural days (a bare "十五日" of another law): the start day is not counted (民法典 art. 201) and
 // a period ending on a statutory rest day ends on the first working day after it (art. 203).
 TEST(CalendarTest, NaturalDaysEndingInTheNationalDayHoliday2026) {
