@@ -96,6 +96,10 @@ struct VerifyReport {
   bool ok = true;
   int64_t events = 0;
   int64_t cases = 0;
+  int64_t definitions = 0;  // deployed definitions whose text matched its content hash
+  // What broke: "case" (case_id names it, first_bad_seq its event), "ledger" (first_bad_seq the
+  // entry) or "definition" (case_id is "item/food-business-licence@1").
+  std::string subject = "case";
   std::string case_id;  // the case that broke (whole-database verification)
   std::optional<int64_t> first_bad_seq;
   std::string reason;
@@ -143,6 +147,8 @@ struct BundleView {
 CaseView MakeCaseView(CaseState state, std::shared_ptr<const Item> item, Instant now);
 
 nlohmann::json VerifyReportToJson(const VerifyReport& report);
+// The report as one line for people: "OK: …" or "BROKEN: case …, event 3: reason".
+std::string VerifyReportLine(const VerifyReport& report);
 nlohmann::json CaseViewToJson(const CaseView& view);
 nlohmann::json BundleViewToJson(const BundleView& view);
 
@@ -256,19 +262,22 @@ class CaseService {
   Result<CaseView> GetByNumber(const std::string& number);
   Result<std::vector<Event>> History(const std::string& case_id);
 
-  // Verifies one case: its chain, its replay, its stored record. Safe while writers commit: a
-  // write landing between the reads of the record and of the events is read again, not reported.
+  // Verifies one case: its chain, its replay, its stored record, and the text of the definition it
+  // runs on against that definition's content hash. Safe while writers commit: a write landing
+  // between the reads of the record and of the events is read again, not reported.
   VerifyReport Verify(const std::string& case_id);
-  // Verifies every case and the ledger's chain. Safe on a live database: a case created or acted on
-  // during the scan is read again on its own before anything is reported about it (so a finding is
-  // what the store holds, never a write in flight); what is written after the scan has passed a
-  // case id is not looked at. The cases are split into `threads` ranges of case ids (0: one per
-  // hardware thread), each verified on a thread of its own with its own store connection; the
-  // report is the one a single thread would give: the first failing case in id order, with the
-  // events and cases counted up to and including it. Memory stays bounded whatever the database's
-  // size: each thread streams the events and reads the case records beside them a batch of 256 at
-  // a time. `progress` is called now and then with (cases done, cases total), from the verifying
-  // threads but never concurrently, and last with (cases done, cases done) when every case passed.
+  // Verifies every case, the ledger's chain, and every deployed definition's text against its
+  // content hash (the definitions are reported after the cases and the ledger). Safe on a live
+  // database: a case created or acted on during the scan is read again on its own before anything
+  // is reported about it (so a finding is what the store holds, never a write in flight); what is
+  // written after the scan has passed a case id is not looked at. The cases are split into
+  // `threads` ranges of case ids (0: one per hardware thread), each verified on a thread of its own
+  // with its own store connection; the report is the one a single thread would give: the first
+  // failing case in id order, with the events and cases counted up to and including it. Memory
+  // stays bounded whatever the database's size: each thread streams the events and reads the case
+  // records beside them a batch of 256 at a time. `progress` is called now and then with (cases
+  // done, cases total), from the verifying threads but never concurrently, and last with (cases
+  // done, cases done) when every case passed.
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
                          int threads = 0);
 

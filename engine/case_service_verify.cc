@@ -14,10 +14,35 @@ namespace tongban {
 nlohmann::json VerifyReportToJson(const VerifyReport& r) {
   nlohmann::json j = {{"ok", r.ok}, {"events", r.events}};
   if (r.cases > 0) j["cases"] = r.cases;
+  if (r.definitions > 0) j["definitions"] = r.definitions;
+  if (!r.ok) j["subject"] = r.subject;
   if (!r.case_id.empty()) j["case_id"] = r.case_id;
   if (r.first_bad_seq) j["first_bad_seq"] = *r.first_bad_seq;
   if (!r.reason.empty()) j["reason"] = r.reason;
   return j;
+}
+
+std::string VerifyReportLine(const VerifyReport& r) {
+  if (r.ok) {
+    std::string line = "OK: " + std::to_string(r.events) + " event(s)";
+    if (r.cases > 0) line += " in " + std::to_string(r.cases) + " case(s)";
+    line += " verified; hash chains intact, snapshots match";
+    if (r.definitions > 0) {
+      line += "; " + std::to_string(r.definitions) + " definition(s) match their content hashes";
+    }
+    return line;
+  }
+  std::string line = "BROKEN: ";
+  if (r.subject == "ledger") {
+    line += "the registers' ledger";
+    if (r.first_bad_seq) line += ", entry " + std::to_string(*r.first_bad_seq);
+  } else if (r.subject == "definition") {
+    line += "definition " + r.case_id;
+  } else {
+    line += "case " + r.case_id;
+    if (r.first_bad_seq) line += ", event " + std::to_string(*r.first_bad_seq);
+  }
+  return line + ": " + r.reason;
 }
 
 namespace {
@@ -303,6 +328,29 @@ class RangeVerifier {
   EventHashChecker hashes_;
 };
 
+// Checks the deployed definitions' texts against their content hashes, into `report`: all of them,
+// or only the one `only` names ({id, version} of any kind). The first that fails is the finding.
+void CheckDefinitions(Store* store, const std::pair<std::string, int>* only, VerifyReport* report) {
+  auto records = store->Definitions();
+  if (!records.ok()) {
+    report->ok = false;
+    report->reason = records.status().ToString();
+    return;
+  }
+  for (const DefinitionRecord& r : *records) {
+    if (only && (r.id != only->first || r.version != only->second)) continue;
+    if (auto fault = DefinitionRecordFault(r)) {
+      report->ok = false;
+      report->subject = "definition";
+      report->case_id = r.kind + "/" + r.id + "@" + std::to_string(r.version);
+      report->first_bad_seq.reset();
+      report->reason = *fault;
+      return;
+    }
+    ++report->definitions;
+  }
+}
+
 // `parts` ranges that together hold every case id, split at cases so that each holds about as many
 // of the `cases` (fewer ranges when there are fewer cases).
 Result<std::vector<CaseIdRange>> SplitCaseIds(Store* store, int parts, int64_t cases) {
@@ -341,8 +389,14 @@ VerifyReport CaseService::Verify(const std::string& case_id) {
     return report;
   }
   EventHashChecker hashes;
-  return VerifyCaseEvents(case_id, reading->events, reading->record ? &*reading->record : nullptr,
-                          *registry_, &hashes);
+  report = VerifyCaseEvents(case_id, reading->events, reading->record ? &*reading->record : nullptr,
+                            *registry_, &hashes);
+  if (report.ok && !reading->events.empty()) {
+    const Event& first = reading->events.front();
+    std::pair<std::string, int> definition{first.definition_id, first.definition_version};
+    CheckDefinitions(store_, &definition, &report);
+  }
+  return report;
 }
 
 VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>& progress,
@@ -415,11 +469,13 @@ VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>&
       total.reason = entries.status().ToString();
     } else if (auto fault = CheckLedgerChain(*entries)) {
       total.ok = false;
+      total.subject = "ledger";
       total.case_id = "ledger";
       total.first_bad_seq = fault->seq;
-      total.reason = "ledger entry " + std::to_string(fault->seq) + ": " + fault->reason;
+      total.reason = fault->reason;
     }
   }
+  if (total.ok) CheckDefinitions(store_, nullptr, &total);
   // Every range reported its last cases before it returned. A store may count its cases from
   // counts kept on write (PostgreSQL), which rows deleted behind the engine's back leave too high:
   // a verification that went through every case ends at all of them.

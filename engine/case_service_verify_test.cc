@@ -151,6 +151,44 @@ TEST_F(CaseServiceTest, TamperedSnapshotIsFound) {
   EXPECT_TRUE(service_->Verify(other_).ok);
 }
 
+// A deployed definition edited in the database (its deadline stretched, so that overdue cases no
+// longer look overdue): its text no longer matches the content hash recorded at deployment. The
+// cases replay as before, so only the definition check finds it, for the case and the database.
+TEST_F(CaseServiceTest, ADefinitionEditedAfterDeploymentIsFound) {
+  std::string id = ApprovedCase();
+  VerifyReport before = service_->VerifyAll();
+  ASSERT_TRUE(before.ok) << before.reason;
+  EXPECT_GT(before.definitions, 10);
+  EXPECT_EQ(service_->Verify(id).definitions, 1);
+  auto view = service_->Get(id);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  const std::string version = std::to_string(view->state.definition_version);
+  const std::string definition = "item/construction-permit@" + version;
+  Close();
+  Sqlite3(path_,
+          "DROP TRIGGER definitions_immutable_update;\n"
+          "UPDATE definitions SET text = replace(text, '\"statutory_days\": 7', "
+          "'\"statutory_days\": 70') WHERE id = 'construction-permit' AND version = " +
+              version + ";");
+  Open();
+  VerifyReport report = service_->Verify(id);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.subject, "definition");
+  EXPECT_EQ(report.case_id, definition);
+  EXPECT_FALSE(report.first_bad_seq.has_value());
+  EXPECT_NE(report.reason.find("changed after deployment"), std::string::npos) << report.reason;
+  EXPECT_EQ(VerifyReportLine(report), "BROKEN: definition " + definition + ": " + report.reason);
+  VerifyReport all = service_->VerifyAll();
+  EXPECT_FALSE(all.ok);
+  EXPECT_EQ(all.subject, "definition");
+  EXPECT_EQ(all.case_id, definition);
+  // Every case was verified before the definitions.
+  EXPECT_EQ(all.cases, before.cases);
+  json j = VerifyReportToJson(all);
+  EXPECT_EQ(j["subject"], "definition");
+  EXPECT_EQ(j["case_id"], definition);
+}
+
 TEST_F(CaseServiceTest, TamperedCaseColumnsAreFound) {
   std::string id = ApprovedCase();
   Close();

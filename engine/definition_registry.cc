@@ -7,9 +7,26 @@
 #include <set>
 #include <sstream>
 
+#include "workflows/json_document.h"
 #include "workflows/sha256.h"
 
 namespace tongban {
+
+std::string DefinitionContentHash(const nlohmann::json& source) {
+  return Sha256Hex(source.dump());
+}
+
+std::optional<std::string> DefinitionRecordFault(const DefinitionRecord& record) {
+  auto document = JsonDocument::Parse(record.text);
+  if (!document.ok()) {
+    return "its stored text is not JSON any more (" + document.status().message() + ")";
+  }
+  if (DefinitionContentHash(document->root()) != record.content_hash) {
+    return "its stored text does not match the content hash recorded when it was deployed: the "
+           "definition was changed after deployment";
+  }
+  return std::nullopt;
+}
 
 namespace {
 
@@ -118,7 +135,7 @@ Result<DeployOutcome> DefinitionRegistry::Check(
       Identity identity = IdentityOf(file);
       if (identity.kind.empty()) continue;
       incoming.insert(identity.kind + "/" + identity.id + "@" + std::to_string(identity.version));
-      std::string hash = Sha256Hex(file.source.dump());
+      std::string hash = DefinitionContentHash(file.source);
       for (const DefinitionRecord& r : existing) {
         if (r.kind == identity.kind && r.id == identity.id && r.version == identity.version &&
             r.content_hash == hash) {
@@ -165,7 +182,7 @@ Result<DeployOutcome> DefinitionRegistry::Check(
     Identity identity = IdentityOf(file);
     outcome.definitions.push_back({identity.kind, identity.id, identity.version});
     DefinitionRecord record{identity.kind,    identity.id,
-                            identity.version, Sha256Hex(file.source.dump()),
+                            identity.version, DefinitionContentHash(file.source),
                             file.text,        now};
     std::string key = identity.kind + "/" + identity.id + "@" + std::to_string(identity.version);
     bool same = false;

@@ -17,6 +17,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -32,6 +33,14 @@ struct DefinitionKey {
   std::string id;
   int version = 0;
 };
+
+// The content hash deploying records for a definition: SHA-256 (hex) of its parsed JSON written
+// compactly with its keys sorted, so that layout and key order of the file do not change it.
+std::string DefinitionContentHash(const nlohmann::json& source);
+// Why a stored definition's text no longer matches the content hash recorded when it was deployed
+// (a text edited in the database after deployment: a stretched deadline, a changed guard), or
+// nullopt when it matches.
+std::optional<std::string> DefinitionRecordFault(const DefinitionRecord& record);
 
 struct DeployOutcome {
   std::vector<Diagnostic> diagnostics;     // errors and warnings of the deployed texts

@@ -280,7 +280,9 @@ TEST_F(ReformsTest, RewritingTheLedgerIsFoundByVerification) {
   VerifyReport report = service_->VerifyAll();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.case_id, "ledger");
+  EXPECT_EQ(report.subject, "ledger");
   EXPECT_EQ(report.first_bad_seq, 1);
+  EXPECT_EQ(VerifyReportLine(report), "BROKEN: the registers' ledger, entry 1: " + report.reason);
 }
 
 TEST_F(ReformsTest, DelegationAddedThroughTheRegisterTakesEffect) {

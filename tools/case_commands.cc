@@ -48,10 +48,14 @@ constexpr const char* kVerifyHelp =
        tongban verify --archive FILE [--format ...]
 
 Checks that every event's hash chain is intact and that replaying the events reproduces
-the stored snapshot; reports the first event that breaks, and why. Without --case, every
-case in the database, bundle cases included, and the hash chain of the register ledger
-(delegations, credit records, mandates); a progress line is shown on a terminal. Opened
-read-only.
+the stored snapshot, and that the text of the definition the case runs on still matches
+the content hash recorded when it was deployed; reports the first event (or definition)
+that breaks, and why. Without --case, every case in the database, bundle cases included,
+the hash chain of the register ledger (delegations, credit records, mandates), and every
+deployed definition; a progress line is shown on a terminal. Opened read-only.
+
+A definition rewritten together with its recorded content hash is not found this way: a
+checkpoint's witness covers the cases and the ledger, not the definitions.
 
 A sound chain cut short, or a case deleted whole, still verifies. With --checkpoint (a
 witness file from 'tongban checkpoint', kept by the auditor), the witness's signature is
@@ -289,14 +293,8 @@ int VerifyCommand(int argc, char** argv, int first) {
   }
   if (args.Get("format").value_or("text") == "json") {
     std::cout << PrettyJson(VerifyReportToJson(report)) << "\n";
-  } else if (report.ok) {
-    std::cout << "OK: " << report.events << " event(s)"
-              << (report.cases > 0 ? " in " + std::to_string(report.cases) + " case(s)" : "")
-              << " verified; hash chains intact, snapshots match\n";
   } else {
-    std::cout << "BROKEN: case " << report.case_id;
-    if (report.first_bad_seq) std::cout << ", event " << *report.first_bad_seq;
-    std::cout << ": " << report.reason << "\n";
+    std::cout << VerifyReportLine(report) << "\n";
   }
   return report.ok ? kExitOk : kExitFailure;
 }

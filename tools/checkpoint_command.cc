@@ -174,14 +174,7 @@ int VerifyWithCheckpoint(Engine* engine, const VerifyReport& report, const std::
     std::cout << PrettyJson(j) << "\n";
     return ok ? kExitOk : kExitFailure;
   }
-  if (report.ok) {
-    std::cout << "OK: " << report.events << " event(s) in " << report.cases
-              << " case(s) verified; hash chains intact, snapshots match\n";
-  } else {
-    std::cout << "BROKEN: case " << report.case_id;
-    if (report.first_bad_seq) std::cout << ", event " << *report.first_bad_seq;
-    std::cout << ": " << report.reason << "\n";
-  }
+  std::cout << VerifyReportLine(report) << "\n";
   for (const CheckpointFinding& f : findings)
     std::cout << "CHECKPOINT " << f.kind << ": " << f.message << "\n";
   if (findings.empty()) {

@@ -187,7 +187,7 @@ int CopyCommand(int argc, char** argv, int first) {
   }
   VerifyReport report = (*copy)->cases()->VerifyAll();
   if (!report.ok) {
-    std::cout << "BROKEN: case " << report.case_id << ": " << report.reason << "\n";
+    std::cout << VerifyReportLine(report) << "\n";
     return kExitFailure;
   }
   std::cout << "OK: copied and verified " << source_events->size() << " event(s) in "
