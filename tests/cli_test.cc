@@ -541,11 +541,36 @@ TEST(CliToken, AgreesWithServeOnRoles) {
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   // Definitions that declare the role make it acceptable.
   std::string definitions = DefinitionsDeclaringSurveyor();
-  r = Tongban("token --id surveyor-1 --role surveyor --definitions " + Quote(definitions));
+  r = Tongban("token --id surveyor-1 --role surveyor --organ dz-approval-bureau --definitions " +
+              Quote(definitions));
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_NE(r.out.find(R"("roles":["surveyor"])"), std::string::npos) << Describe(r);
   std::error_code ignored;
   fs::remove_all(definitions, ignored);
+}
+
+// The line printed must load where it is pasted: what the principals file refuses, token refuses,
+// naming the option; nothing is printed.
+TEST(CliToken, ALineThePrincipalsFileWouldRefuseIsNotPrinted) {
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"token --id 'Bad Id' --role clerk --organ dz-approval-bureau", "--id: \"Bad Id\""},
+      {"token --id app-x --role applicant", "applicants need \"credit_code\""},
+      {"token --id clerk-y --role clerk", "staff principals need \"organ\""},
+      {"token --id app-z --role applicant --credit-code 12345",
+       "--credit-code: \"12345\" is not a valid unified social credit code"},
+      {"token --id c1 --role clerk --organ dz-approval-bureau --definitions /no/such/folder",
+       "--definitions /no/such/folder is not a folder"},
+  };
+  for (const auto& [command, message] : refused) {
+    SCOPED_TRACE(command);
+    RunResult r = Tongban(command);
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_NE(r.err.find(message), std::string::npos) << Describe(r);
+    EXPECT_EQ(r.out.find("token:"), std::string::npos) << Describe(r);
+  }
+  RunResult r = Tongban("token --id app-z --role applicant --credit-code 91330100MA2TB00014");
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.out.find(R"("credit_code":"91330100MA2TB00014")"), std::string::npos) << Describe(r);
 }
 
 // A principals file is JSON, so UTF-8: a name in another encoding is refused, not printed broken.

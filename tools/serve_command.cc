@@ -99,7 +99,10 @@ verifier, auditor, admin, and any role an item declares in its "roles" (an inspe
 a fire reviewer): `tongban serve` refuses a principal whose role nothing deployed
 declares, and so does this command, against the items in --definitions (default
 definitions, when that folder exists).
-Exit codes: 0 printed, 2 wrong usage (an unknown role among them).
+The line printed is checked by the rules a principals file is read by: an id's form, a
+credit code for an applicant, an organ for staff. A line that file would refuse is not
+printed.
+Exit codes: 0 printed, 2 wrong usage (an unknown role, a line the file would refuse).
 )";
 
 // Compiles the principals file; every role must be built in or one of `declared_roles`.
@@ -283,6 +286,39 @@ int ServeCommand(int argc, char** argv, int first) {
   return kExitOk;
 }
 
+namespace {
+
+// The option each member of a principal's line comes from.
+std::string OptionOf(const std::string& member) {
+  if (member == "credit_code") return "--credit-code";
+  if (member == "roles") return "--role";
+  if (member == "token_sha256") return "the token";
+  return "--" + member;
+}
+
+// Why a principals file holding only `line` would not load ("" when it would): the errors of the
+// principals compiler, each named by the option it came from. Roles are checked before, against
+// the deployed items, so a role's error is not repeated here.
+std::string PrincipalLineProblem(const nlohmann::json& line) {
+  nlohmann::json file = {{"kind", "principals"}, {"id", "token"}, {"principals", {line}}};
+  DefinitionSet set;
+  set.AddText("token", file.dump(), true);
+  set.Compile();
+  std::string problems;
+  const std::string prefix = "/principals/0/";
+  for (const Diagnostic& d : set.Diagnostics()) {
+    if (d.severity != Severity::kError) continue;
+    std::string member = d.pointer.rfind(prefix, 0) == 0 ? d.pointer.substr(prefix.size()) : "";
+    member = member.substr(0, member.find('/'));
+    if (member == "roles") continue;
+    problems += (problems.empty() ? "" : "; ") +
+                (member.empty() ? d.message : OptionOf(member) + ": " + d.message);
+  }
+  return problems;
+}
+
+}  // namespace
+
 int TokenCommand(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"help"},
             {"id", "role", "organ", "name", "credit-code", "definitions"});
@@ -302,7 +338,11 @@ int TokenCommand(int argc, char** argv, int first) {
   // The same rule as `tongban serve`: built in, or declared by an item of the definitions.
   std::string definitions = args.Get("definitions").value_or("definitions");
   std::error_code error;
-  if (args.Get("definitions") || std::filesystem::is_directory(definitions, error)) {
+  const bool with_definitions = std::filesystem::is_directory(definitions, error);
+  if (args.Get("definitions") && !with_definitions) {
+    return UsageError("token", "--definitions " + definitions + " is not a folder");
+  }
+  if (with_definitions) {
     DefinitionSet set;
     LoadDefinitions(&set, {definitions}, {});
     set.Compile();
@@ -338,6 +378,11 @@ int TokenCommand(int argc, char** argv, int first) {
   } catch (const nlohmann::json::type_error&) {
     // A principals file is JSON, which is UTF-8: a name in another encoding would not load.
     return UsageError("token", "--id, --name, --organ and --credit-code must be UTF-8 text");
+  }
+  // The line must load where it is pasted: checked by the rules a principals file is read by (an
+  // id's form, an applicant's credit code, staff's organ), whatever else the file holds.
+  if (std::string refused = PrincipalLineProblem(line); !refused.empty()) {
+    return UsageError("token", refused);
   }
   std::cout << "token: " << token << "\n"
             << "add to the \"principals\" list of your principals file:\n"
