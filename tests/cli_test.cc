@@ -132,6 +132,19 @@ TEST(CliValidate, ShippedDefinitionsAreValid) {
   EXPECT_NE(r.out.find("0 error(s)"), std::string::npos) << Describe(r);
 }
 
+// A folder without definitions checks nothing, and says so instead of passing.
+TEST(CliValidate, AFolderWithoutDefinitionsIsAUsageError) {
+  std::string empty = TempPath("-empty");
+  fs::create_directories(empty);
+  RunResult r = Tongban("validate " + Quote(empty));
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find("no *.json definition files in " + empty), std::string::npos) << Describe(r);
+  r = Tongban("validate --format json " + Quote(empty));
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_EQ(r.out, "") << Describe(r);
+  fs::remove_all(empty);
+}
+
 TEST(CliValidate, ShippedItemValidatesAloneWithItsCalendars) {
   // The calendars/ folder next to items/ is found without --with.
   RunResult r = Tongban("validate definitions/items/food-business-licence.json");
@@ -666,10 +679,16 @@ TEST(CliGraph, BundleDrawsItsParts) {
   std::remove(svg.c_str());
 }
 
+// Wrong usage, not a definition with errors (1): the argument is not something graph draws.
 TEST(CliGraph, CalendarIsNotAnItem) {
   RunResult r = Tongban("graph definitions/calendars/cn-mainland.json");
-  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_NE(r.err.find("is not an item or bundle definition"), std::string::npos) << Describe(r);
+  // A folder holds many items; graph draws one, and does not pick one of them.
+  r = Tongban("graph definitions/items");
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_NE(r.err.find("definitions/items is a folder"), std::string::npos) << Describe(r);
+  EXPECT_EQ(r.out, "") << Describe(r);
 }
 
 // --- bench http: the shape of its output, never its speed

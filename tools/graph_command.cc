@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <iostream>
 
 #include "tools/cli.h"
@@ -51,6 +52,12 @@ int GraphCommand(int argc, char** argv, int first) {
   if (args.positional().size() != 1) {
     return UsageError("graph", "give exactly one item or bundle file");
   }
+  std::error_code error;
+  if (std::filesystem::is_directory(args.positional()[0], error)) {
+    return UsageError("graph", args.positional()[0] +
+                                   " is a folder; give one item or bundle file (the other "
+                                   "definitions it needs with --with)");
+  }
   DefinitionSet set;
   LoadDefinitions(&set, args.positional(), args.GetAll("with"));
   set.Compile();
@@ -73,9 +80,7 @@ int GraphCommand(int argc, char** argv, int first) {
     return kExitOk;
   }
   if (!item) {
-    std::cerr << "tongban graph: " << args.positional()[0]
-              << " is not an item or bundle definition\n";
-    return kExitFailure;
+    return UsageError("graph", args.positional()[0] + " is not an item or bundle definition");
   }
   std::cout << (format == "dot" ? RenderDot(*item, options) : RenderMermaid(*item));
   return kExitOk;

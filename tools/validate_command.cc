@@ -30,7 +30,8 @@ Options:
   --quiet            print errors only, no warnings and no summary
   --help             show this help
 
-Exit codes: 0 valid (warnings allowed), 1 errors found, 2 wrong usage.
+Exit codes: 0 valid (warnings allowed), 1 errors found, 2 wrong usage (a folder without
+any *.json file among them).
 )";
 
 }  // namespace
@@ -121,6 +122,12 @@ int ValidateCommand(int argc, char** argv, int first) {
 
   DefinitionSet set;
   LoadDefinitions(&set, args.positional(), args.GetAll("with"));
+  // A folder without a definition in it checks nothing: a CI job pointed at the wrong folder
+  // must not pass.
+  if (set.reported_file_count() == 0) {
+    return UsageError("validate", "no *.json definition files in " + args.positional()[0] +
+                                      (args.positional().size() > 1 ? " and the rest" : ""));
+  }
   set.Compile();
   std::vector<Diagnostic> diagnostics = set.Diagnostics();
   size_t errors = 0, warnings = 0;
