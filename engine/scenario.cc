@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 
 #include "engine/case_service.h"
 #include "engine/sqlite_store.h"
 #include "workflows/json_document.h"
+#include "workflows/schema_reader.h"
 
 namespace tongban {
 
@@ -152,6 +156,189 @@ nlohmann::json ObserveBundle(const std::string& key, const BundleView& v,
   return nullptr;
 }
 
+// The keys of each object of a scenario file (tests/scenarios/README.md); anything else is a typo
+// that would otherwise be ignored and let the scenario pass without checking what it meant to.
+const std::vector<std::string> kScenarioKeys = {"name",  "definition", "description", "start",
+                                                "item",  "version",    "bundle",      "with",
+                                                "apply", "steps"};
+const std::vector<std::string> kApplyKeys = {
+    "as",   "actor",     "organ", "applicant",  "applicant_name", "credit_code",
+    "form", "materials", "mode",  "commitment", "expect"};
+const std::vector<std::string> kStepKeys = {
+    "at",    "advance",        "do",     "as",   "actor",     "organ",  "data",
+    "error", "error_contains", "expect", "part", "registers", "reapply"};
+const std::vector<std::string> kRegistersKeys = {"revoke_delegation", "repair_credit",
+                                                 "grant_mandate", "reason"};
+const std::vector<std::string> kMandateKeys = {"id", "agent", "definitions"};
+
+// 9999-12-31T23:59:59.999Z: the last instant a timestamp (a four-digit year) can name.
+constexpr Instant kLatestInstant{std::chrono::milliseconds(253402300799999)};
+
+// What one unit of each `advance` key is worth in minutes. A working day counts as 7/5 of a day
+// (five in a week) for the bound only; holidays make the real move a little longer.
+struct AdvanceUnit {
+  const char* key;
+  int64_t minutes;
+};
+constexpr AdvanceUnit kAdvanceUnits[] = {
+    {"days", 24 * 60}, {"hours", 60}, {"minutes", 1}, {"working_days", 24 * 60 * 7 / 5}};
+
+// The codes a step may expect in "error": the names of the engine's status codes, except ok.
+std::vector<std::string> ErrorCodes() {
+  std::vector<std::string> codes;
+  for (StatusCode code :
+       {StatusCode::kInvalidArgument, StatusCode::kNotFound, StatusCode::kAlreadyExists,
+        StatusCode::kFailedPrecondition, StatusCode::kPermissionDenied, StatusCode::kAborted,
+        StatusCode::kUnavailable, StatusCode::kDataLoss, StatusCode::kInternal}) {
+    codes.push_back(StatusCodeName(code));
+  }
+  return codes;
+}
+
+void CheckTimestamp(ObjectReader& r, const std::string& key, bool required, DiagnosticSink* sink) {
+  std::optional<std::string> text = r.String(key, required);
+  // An empty required string is already reported as empty.
+  if (!text || (required && text->empty()) || ParseTimestamp(*text)) return;
+  sink->Error(r.PointerOf(key), "bad-timestamp",
+              "\"" + key + "\" must be a timestamp like 2026-03-02T09:00:00+08:00, found \"" +
+                  *text + "\"");
+}
+
+void CheckStringArray(ObjectReader& r, const std::string& key, DiagnosticSink* sink) {
+  const nlohmann::json* list = r.Array(key, false);
+  if (list == nullptr) return;
+  for (size_t i = 0; i < list->size(); ++i) {
+    if ((*list)[i].is_string()) continue;
+    sink->Error(JoinJsonPointer(r.PointerOf(key), i), "wrong-type",
+                "each of \"" + key + "\" must be a string, found " + JsonTypeName((*list)[i]));
+  }
+}
+
+// "organ" is read only for a person of an organ: for the applicant or an agent it would be ignored.
+void CheckOrgan(ObjectReader& r, DiagnosticSink* sink) {
+  std::optional<std::string> role = r.String("as", false);
+  r.String("actor", false);
+  r.String("organ", false);
+  const std::string who = role.value_or("applicant");
+  if (r.Has("organ") && (who == "applicant" || who == "agent")) {
+    sink->Error(r.PointerOf("organ"), "unused-key",
+                "\"organ\" is for a person of an organ; the " + who + " acts without one");
+  }
+}
+
+void CheckApply(const nlohmann::json& value, const std::string& pointer, bool reapply,
+                DiagnosticSink* sink) {
+  std::vector<std::string> keys = kApplyKeys;
+  // Applying again is checked by its outcome ("error"), not by expectations of its own.
+  if (reapply) keys.erase(std::find(keys.begin(), keys.end(), "expect"));
+  ObjectReader r(value, pointer, sink, keys);
+  if (!r.valid()) return;
+  CheckOrgan(r, sink);
+  for (const char* key : {"applicant", "applicant_name", "credit_code", "mode"})
+    r.String(key, false);
+  r.Object("form", false);
+  // The materials' ids are the engine's to check, like the form's fields: a scenario may show a
+  // wrong one refused.
+  r.Array("materials", false);
+  r.Object("commitment", false);
+  r.Object("expect", false);
+}
+
+void CheckAdvance(const nlohmann::json& value, const std::string& pointer, DiagnosticSink* sink) {
+  ObjectReader r(value, pointer, sink, {"days", "hours", "minutes", "working_days"});
+  if (!r.valid()) return;
+  const int64_t limit = kMaxAdvanceDays * 24 * 60;
+  int64_t total = 0;
+  bool complete = true;
+  for (const AdvanceUnit& unit : kAdvanceUnits) {
+    if (!r.Has(unit.key)) continue;
+    std::optional<int64_t> n = r.Integer(unit.key, false, 0, limit / unit.minutes);
+    if (!n) {
+      complete = false;
+      continue;
+    }
+    total += *n * unit.minutes;
+  }
+  if (complete && total > limit) {
+    sink->Error(pointer, "out-of-range",
+                "one step moves the clock by at most " + std::to_string(kMaxAdvanceDays) +
+                    " days (100 years; a working day counts as 7/5 of a day), found " +
+                    std::to_string(total / (24 * 60)) + " days");
+  }
+}
+
+void CheckRegisters(const nlohmann::json& value, const std::string& pointer, DiagnosticSink* sink) {
+  ObjectReader r(value, pointer, sink, kRegistersKeys);
+  if (!r.valid()) return;
+  r.String("revoke_delegation", false);
+  r.String("reason", false);
+  if (std::optional<bool> repair = r.Boolean("repair_credit", false); repair && !*repair) {
+    sink->Error(r.PointerOf("repair_credit"), "bad-value",
+                "\"repair_credit\" must be true (leave the change out to repair nothing)");
+  }
+  if (const nlohmann::json* grant = r.Object("grant_mandate", false)) {
+    ObjectReader m(*grant, r.PointerOf("grant_mandate"), sink, kMandateKeys);
+    m.String("id", false);
+    m.String("agent", false);
+    if (m.valid()) CheckStringArray(m, "definitions", sink);
+  }
+  int changes = 0;
+  for (const char* key : {"revoke_delegation", "repair_credit", "grant_mandate"})
+    changes += r.Has(key) ? 1 : 0;
+  if (changes != 1) {
+    sink->Error(pointer, "bad-value",
+                "\"registers\" makes exactly one change: revoke_delegation, repair_credit or "
+                "grant_mandate; found " +
+                    std::to_string(changes));
+  }
+}
+
+void CheckStep(const nlohmann::json& step, const std::string& pointer, DiagnosticSink* sink) {
+  ObjectReader r(step, pointer, sink, kStepKeys);
+  if (!r.valid()) return;
+  CheckTimestamp(r, "at", false, sink);
+  if (const nlohmann::json* advance = r.Object("advance", false)) {
+    CheckAdvance(*advance, r.PointerOf("advance"), sink);
+  }
+  if (std::optional<std::string> action = r.String("do", false); action && action->empty()) {
+    sink->Error(r.PointerOf("do"), "empty-string", "\"do\" must name an action");
+  }
+  CheckOrgan(r, sink);
+  r.String("part", false);
+  r.String("error_contains", false);
+  r.Enum("error", false, ErrorCodes());
+  r.Object("data", false);
+  r.Object("expect", false);
+  if (const nlohmann::json* again = r.Object("reapply", false)) {
+    CheckApply(*again, r.PointerOf("reapply"), /*reapply=*/true, sink);
+  }
+  if (const nlohmann::json* registers = r.Object("registers", false)) {
+    CheckRegisters(*registers, r.PointerOf("registers"), sink);
+  }
+  // Keys that only mean something beside another would be ignored without it.
+  const bool acts = r.Has("do");
+  const bool reapplies = r.Has("reapply");
+  if (acts && reapplies) {
+    sink->Error(r.PointerOf("reapply"), "conflicting-keys",
+                "a step takes an action (\"do\") or applies again (\"reapply\"), not both: "
+                "\"error\" would be expected of each");
+  }
+  for (const char* key : {"as", "actor", "organ", "data"}) {
+    if (r.Has(key) && !acts) {
+      sink->Error(r.PointerOf(key), "unused-key",
+                  "\"" + std::string(key) + "\" is for a step that takes an action (\"do\")");
+    }
+  }
+  if (r.Has("error") && !acts && !reapplies) {
+    sink->Error(r.PointerOf("error"), "unused-key",
+                "\"error\" is for a step with \"do\" or \"reapply\"");
+  }
+  if (r.Has("error_contains") && !r.Has("error")) {
+    sink->Error(r.PointerOf("error_contains"), "unused-key",
+                "\"error_contains\" needs \"error\" (the code the refusal must have)");
+  }
+}
+
 Actor ActorFor(const nlohmann::json& step, const std::string& default_organ,
                const std::string& applicant_id) {
   Actor actor;
@@ -172,9 +359,48 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
 
 }  // namespace
 
+void CheckScenario(const nlohmann::json& scenario, DiagnosticSink* sink) {
+  ObjectReader r(scenario, "", sink, kScenarioKeys);
+  if (!r.valid()) return;
+  for (const char* key : {"name", "definition", "description", "item", "bundle"})
+    r.String(key, false);
+  CheckTimestamp(r, "start", /*required=*/true, sink);
+  r.Integer("version", false, 0, std::numeric_limits<int>::max());
+  if (r.Has("item") && r.Has("bundle")) {
+    sink->Error(r.PointerOf("bundle"), "conflicting-keys",
+                "a scenario applies for an item or for a bundle, not both");
+  }
+  CheckStringArray(r, "with", sink);
+  if (const nlohmann::json* apply = r.Object("apply", false)) {
+    CheckApply(*apply, r.PointerOf("apply"), /*reapply=*/false, sink);
+  }
+  if (const nlohmann::json* steps = r.Array("steps", false)) {
+    for (size_t i = 0; i < steps->size(); ++i) {
+      CheckStep((*steps)[i], JoinJsonPointer(r.PointerOf("steps"), i), sink);
+    }
+  }
+}
+
 Result<ScenarioResult> RunScenario(const nlohmann::json& scenario, const ScenarioOptions& options) {
-  // A value of the wrong type ({"at": 5}, {"do": 7}) makes nlohmann throw; it is a malformed
-  // scenario, not a crash.
+  DiagnosticSink sink("", nullptr);
+  CheckScenario(scenario, &sink);
+  if (sink.has_errors()) {
+    // Every problem, so that one run shows them all; a caller with the file's text runs
+    // CheckScenario itself for their lines.
+    constexpr size_t kShown = 20;
+    const std::vector<Diagnostic>& all = sink.diagnostics();
+    std::string message = "the scenario is malformed: ";
+    for (size_t i = 0; i < all.size() && i < kShown; ++i) {
+      message += (i == 0 ? "" : "; ") + (all[i].pointer.empty() ? "/" : all[i].pointer) + ": " +
+                 all[i].message;
+    }
+    if (all.size() > kShown) {
+      message += "; and " + std::to_string(all.size() - kShown) + " more";
+    }
+    return Status::InvalidArgument(message);
+  }
+  // CheckScenario lets through only what Run reads with the right types, so nlohmann does not
+  // throw; if a gap in the checks lets it, that is still a malformed scenario, not a crash.
   try {
     return Run(scenario, options);
   } catch (const std::exception& e) {
@@ -219,7 +445,8 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
   auto deployed = registry.Deploy(options.definitions, *start);
   if (!deployed.ok()) {
     std::string message = deployed.status().message();
-    return Status::InvalidArgument("the definitions do not deploy: " + message);
+    // The definitions' fault, not the scenario's: the caller reports it apart.
+    return Status::FailedPrecondition("the definitions do not deploy: " + message);
   }
   std::shared_ptr<const Item> item;
   std::shared_ptr<const Bundle> bundle;
@@ -375,15 +602,21 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
     if (step.contains("advance")) {
       const nlohmann::json& a = step["advance"];
       if (!a.is_object()) return Status::InvalidArgument(pointer + "/advance must be an object");
-      clock.Advance(std::chrono::days(a.value("days", 0)) +
-                    std::chrono::hours(a.value("hours", 0)) +
-                    std::chrono::minutes(a.value("minutes", 0)));
+      clock.Advance(std::chrono::days(a.value("days", int64_t{0})) +
+                    std::chrono::hours(a.value("hours", int64_t{0})) +
+                    std::chrono::minutes(a.value("minutes", int64_t{0})));
       if (int wd = a.value("working_days", 0); wd > 0) {
         Instant now = clock.Now();
         Day today = calendar.LocalDate(now);
         Day target = calendar.AddWorkingDays(today, wd).day;
         clock.Set(now + (target - today));
       }
+    }
+    if (clock.Now() > kLatestInstant) {
+      // Each move is bounded, but many of them add up: past the year 9999 no timestamp can say
+      // where the clock is.
+      return Status::InvalidArgument(pointer + ": the clock would pass " +
+                                     FormatTimestamp(kLatestInstant));
     }
     if (step.contains("at") || step.contains("advance")) {
       auto fired = service.FireDueTimers();
@@ -513,7 +746,12 @@ Result<ScenarioResult> Run(const nlohmann::json& scenario, const ScenarioOptions
                                      "error message \"" + acted_status.message() +
                                          "\" does not contain the expected text"});
         }
-        line += " -> refused (" + std::string(StatusCodeName(acted_status.code())) + ")";
+        // Say what happened, not what was wanted: the failure above tells them apart.
+        if (acted_status.ok()) {
+          line += " -> " + acted_summary + " (expected " + wanted_error + ")";
+        } else {
+          line += " -> refused (" + std::string(StatusCodeName(acted_status.code())) + ")";
+        }
       } else if (!acted_status.ok()) {
         result.failures.push_back(
             {index, pointer + "/do", act.action + " was refused: " + acted_status.ToString()});

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "workflows/diagnostics.h"
 #include "workflows/status.h"
 
 namespace tongban {
@@ -40,8 +41,23 @@ struct ScenarioOptions {
   std::string work_dir;  // where the temporary database goes; a fresh temp dir when empty
 };
 
-// Runs one scenario. kInvalidArgument when the scenario file itself is malformed; otherwise the
-// result lists every expectation that did not hold.
+// The longest move of the clock one step may make (its `advance`, working days counted as 7/5 of a
+// day each): 100 years. Statutory limits, pauses and verification periods are months at most; a
+// longer move is a typo, and far longer ones leave the range the calendar and std::chrono cover.
+inline constexpr int64_t kMaxAdvanceDays = 36525;
+
+// Checks a scenario against the format of tests/scenarios/README.md without running it, as the
+// definition compilers check a definition: every unknown key (with "did you mean"), wrongly typed
+// value, malformed timestamp, unknown error code and out-of-range `advance` is reported into
+// `sink` with its JSON pointer (and its line, when the sink has the parsed document). Keys inside
+// `expect` are checked when the step runs, because which keys apply depends on the case it
+// addresses (an item case or a bundle case).
+void CheckScenario(const nlohmann::json& scenario, DiagnosticSink* sink);
+
+// Runs one scenario. kInvalidArgument when the scenario file itself is malformed (its message
+// lists what CheckScenario reports, each problem with its pointer); kFailedPrecondition when the
+// definitions do not deploy; another code when the run could not be set up (temporary directory,
+// database). Otherwise the result lists every expectation that did not hold.
 Result<ScenarioResult> RunScenario(const nlohmann::json& scenario, const ScenarioOptions& options);
 
 }  // namespace tongban

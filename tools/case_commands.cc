@@ -1,8 +1,10 @@
 // tongban scenario | replay | verify
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <system_error>
 
 #include "engine/engine.h"
 #include "engine/scenario.h"
@@ -28,8 +30,13 @@ Options:
   --verbose          print the transcript of every scenario, not only of failing ones
   --help             show this help
 
-Exit codes: 0 every scenario passed, 1 some expectation failed, 2 wrong usage,
-3 a scenario or definition could not be run.
+Every scenario file is checked before it runs: an unknown key, a value of the wrong type or an
+out-of-range "advance" makes it malformed (reported with its line and JSON pointer, not run).
+Every file given is reported, also when another one is malformed or cannot be read.
+
+Exit codes: 0 every scenario passed, 1 some expectation failed or a scenario file is malformed,
+2 wrong usage, 3 some scenario could not be run (a file that cannot be read, definitions with
+errors, no temporary database); 3 wins over 1.
 )";
 
 constexpr const char* kReplayHelp =
@@ -74,12 +81,182 @@ Exit codes: 0 intact, 1 a break was found (or the witness's signature fails), 2 
 usage, 3 cannot read.
 )";
 
-std::string ReadFile(const std::string& path, bool* ok) {
+// The text of a scenario file, or why it cannot be read ("cannot read FILE: reason").
+Result<std::string> ReadScenarioFile(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return Status::NotFound("cannot read " + path + ": it is a directory");
+  }
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  *ok = static_cast<bool>(in);
+  if (!in) {
+    const int reason = errno;
+    return Status::NotFound(
+        "cannot read " + path + ": " +
+        (reason != 0 ? std::generic_category().message(reason) : std::string("cannot open it")));
+  }
   std::ostringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) return Status::Unavailable("cannot read " + path + ": a read failed");
   return buffer.str();
+}
+
+// One scenario file as the report shows it. A scenario that could not be run is reported beside
+// the others rather than ending the command, so one broken file does not hide the other results.
+struct ScenarioEntry {
+  enum class Outcome { kPassed, kFailed, kMalformed, kNotRun };
+  struct Failure {
+    int step = -1;
+    std::string pointer;
+    std::string message;
+    SourcePosition position;  // known for a malformed file's problems
+  };
+  std::string file;
+  std::string name;
+  Outcome outcome = Outcome::kNotRun;
+  int steps = 0;
+  int checks = 0;
+  std::vector<Failure> failures;
+  std::vector<std::string> transcript;
+};
+
+const char* OutcomeName(ScenarioEntry::Outcome outcome) {
+  switch (outcome) {
+    case ScenarioEntry::Outcome::kPassed:
+      return "passed";
+    case ScenarioEntry::Outcome::kFailed:
+      return "failed";
+    case ScenarioEntry::Outcome::kMalformed:
+      return "malformed";
+    case ScenarioEntry::Outcome::kNotRun:
+      return "not_run";
+  }
+  return "not_run";
+}
+
+// The step a pointer is in ("/steps/3/do" → 3), or -1 for the rest of the file.
+int StepOf(const std::string& pointer) {
+  const std::string prefix = "/steps/";
+  if (pointer.rfind(prefix, 0) != 0) return -1;
+  size_t end = pointer.find('/', prefix.size());
+  std::string digits = pointer.substr(prefix.size(), end - prefix.size());
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return -1;
+  }
+  return std::stoi(digits);
+}
+
+ScenarioEntry RunScenarioFile(const std::string& path, bool definitions_ok,
+                              const std::string& named_item, const ScenarioOptions& options) {
+  using Outcome = ScenarioEntry::Outcome;
+  ScenarioEntry entry;
+  entry.file = path;
+  auto text = ReadScenarioFile(path);
+  if (!text.ok()) {
+    entry.failures.push_back({-1, "", text.status().message(), {}});
+    return entry;
+  }
+  SourcePosition position;
+  auto document = JsonDocument::Parse(*text, &position);
+  if (!document.ok()) {
+    entry.outcome = Outcome::kMalformed;
+    entry.failures.push_back({-1, "", document.status().message(), position});
+    return entry;
+  }
+  const nlohmann::json& root = document->root();
+  if (root.is_object() && root.contains("name") && root["name"].is_string()) {
+    entry.name = root["name"].get<std::string>();
+  }
+  // Checked here, not only in RunScenario, for the lines of the file each problem is on.
+  DiagnosticSink sink(path, &*document);
+  CheckScenario(root, &sink);
+  if (sink.has_errors()) {
+    entry.outcome = Outcome::kMalformed;
+    for (const Diagnostic& d : sink.diagnostics()) {
+      entry.failures.push_back({StepOf(d.pointer), d.pointer, d.message, d.position});
+    }
+    return entry;
+  }
+  if (!definitions_ok) {
+    entry.failures.push_back({-1, "", "not run: the definitions have errors", {}});
+    return entry;
+  }
+  nlohmann::json scenario = root;
+  if (!named_item.empty() && !scenario.contains("item") && !scenario.contains("bundle")) {
+    scenario["item"] = named_item;
+  }
+  auto result = RunScenario(scenario, options);
+  if (!result.ok()) {
+    // kInvalidArgument: the scenario names what the definitions do not have (an unknown item);
+    // anything else is the definitions' or the machine's fault.
+    if (result.status().code() == StatusCode::kInvalidArgument) entry.outcome = Outcome::kMalformed;
+    entry.failures.push_back({-1, "", result.status().message(), {}});
+    return entry;
+  }
+  entry.name = result->name;
+  entry.outcome = result->ok() ? Outcome::kPassed : Outcome::kFailed;
+  entry.steps = result->steps_run;
+  entry.checks = result->checks;
+  entry.transcript = result->transcript;
+  for (const ScenarioFailure& f : result->failures)
+    entry.failures.push_back({f.step, f.pointer, f.message, {}});
+  return entry;
+}
+
+nlohmann::json ScenarioEntryToJson(const ScenarioEntry& entry) {
+  nlohmann::json failures = nlohmann::json::array();
+  for (const auto& f : entry.failures) {
+    nlohmann::json failure = {{"step", f.step}, {"pointer", f.pointer}, {"message", f.message}};
+    if (f.position.known()) {
+      failure["line"] = f.position.line;
+      failure["column"] = f.position.column;
+    }
+    failures.push_back(std::move(failure));
+  }
+  return {{"file", entry.file},
+          {"name", entry.name},
+          {"ok", entry.outcome == ScenarioEntry::Outcome::kPassed},
+          {"outcome", OutcomeName(entry.outcome)},
+          {"steps", entry.steps},
+          {"checks", entry.checks},
+          {"failures", failures}};
+}
+
+void PrintScenarioEntry(const ScenarioEntry& entry, bool verbose) {
+  using Outcome = ScenarioEntry::Outcome;
+  const std::string name = entry.name.empty() ? "(unnamed)" : entry.name;
+  switch (entry.outcome) {
+    case Outcome::kPassed:
+    case Outcome::kFailed:
+      std::cout << (entry.outcome == Outcome::kPassed ? "PASS " : "FAIL ") << entry.file << " — "
+                << name << " (" << entry.steps << " steps, " << entry.checks << " checks)\n";
+      if (entry.outcome == Outcome::kFailed || verbose) {
+        for (const auto& line : entry.transcript)
+          std::cout << "    " << line << "\n";
+      }
+      for (const auto& f : entry.failures)
+        std::cout << "  " << entry.file << ": " << f.pointer << ": " << f.message << "\n";
+      return;
+    case Outcome::kMalformed:
+      std::cout << "FAIL " << entry.file << " — malformed, not run (" << entry.failures.size()
+                << " problem(s))\n";
+      break;
+    case Outcome::kNotRun:
+      std::cout << "ERROR " << entry.file << " — not run\n";
+      break;
+  }
+  // As the definition validator prints them, so an editor can jump to each line.
+  for (const auto& f : entry.failures) {
+    Diagnostic d;
+    d.file = entry.file;
+    d.position = f.position;
+    d.pointer = f.pointer;
+    d.message = f.message;
+    std::cout << "  "
+              << (f.pointer.empty() && !f.position.known() ? f.message : FormatDiagnostic(d))
+              << "\n";
+  }
 }
 
 // Opens the database (an SQLite file or a PostgreSQL URI) read-only and loads its definitions.
@@ -101,17 +278,22 @@ int ScenarioCommand(int argc, char** argv, int first) {
     std::cout << kScenarioHelp;
     return kExitOk;
   }
-  bool json = args.Get("format").value_or("text") == "json";
+  const std::string format = args.Get("format").value_or("text");
+  if (format != "text" && format != "json") {
+    return UsageError("scenario", "--format must be text or json");
+  }
+  const bool json = format == "json";
   if (args.positional().size() < 2) {
     return UsageError("scenario", "give a definition file and at least one scenario file");
   }
   DefinitionSet set;
   LoadDefinitions(&set, {args.positional()[0]}, args.GetAll("with"));
   set.Compile();
-  if (set.HasErrors()) {
+  // With broken definitions no scenario runs, but each is still checked and listed in the report.
+  const bool definitions_ok = !set.HasErrors();
+  if (!definitions_ok) {
     for (const Diagnostic& d : set.Diagnostics())
       std::cerr << FormatDiagnostic(d) << "\n";
-    return kExitError;
   }
   ScenarioOptions options;
   // The item named on the command line is the one a scenario without /item runs: the items found
@@ -123,59 +305,38 @@ int ScenarioCommand(int argc, char** argv, int first) {
       named_item = file.source.value("id", "");
   }
   nlohmann::json report = nlohmann::json::array();
-  int failed = 0;
+  int passed = 0;
+  int failed = 0;   // failed expectations or a malformed file: exit 1
+  int not_run = 0;  // unreadable file, broken definitions, no database: exit 3
   for (size_t i = 1; i < args.positional().size(); ++i) {
-    const std::string& path = args.positional()[i];
-    bool ok = false;
-    std::string text = ReadFile(path, &ok);
-    SourcePosition position;
-    auto document = ok ? JsonDocument::Parse(text, &position)
-                       : Result<JsonDocument>(Status::NotFound("cannot read " + path));
-    if (!document.ok()) {
-      std::cerr << path << ":" << position.line << ":" << position.column
-                << ": error: " << document.status().message() << "\n";
-      return kExitError;
+    ScenarioEntry entry =
+        RunScenarioFile(args.positional()[i], definitions_ok, named_item, options);
+    switch (entry.outcome) {
+      case ScenarioEntry::Outcome::kPassed:
+        ++passed;
+        break;
+      case ScenarioEntry::Outcome::kFailed:
+      case ScenarioEntry::Outcome::kMalformed:
+        ++failed;
+        break;
+      case ScenarioEntry::Outcome::kNotRun:
+        ++not_run;
+        break;
     }
-    nlohmann::json scenario = document->root();
-    if (scenario.is_object() && !named_item.empty() && !scenario.contains("item") &&
-        !scenario.contains("bundle")) {
-      scenario["item"] = named_item;
-    }
-    auto result = RunScenario(scenario, options);
-    if (!result.ok()) {
-      std::cerr << path << ": error: " << result.status().message() << "\n";
-      return kExitError;
-    }
-    if (!result->ok()) ++failed;
     if (json) {
-      nlohmann::json failures = nlohmann::json::array();
-      for (const auto& f : result->failures) {
-        failures.push_back({{"step", f.step}, {"pointer", f.pointer}, {"message", f.message}});
-      }
-      report.push_back({{"file", path},
-                        {"name", result->name},
-                        {"ok", result->ok()},
-                        {"steps", result->steps_run},
-                        {"checks", result->checks},
-                        {"failures", failures}});
-      continue;
-    }
-    std::cout << (result->ok() ? "PASS " : "FAIL ") << path << " — " << result->name << " ("
-              << result->steps_run << " steps, " << result->checks << " checks)\n";
-    if (!result->ok() || args.Has("verbose")) {
-      for (const auto& line : result->transcript)
-        std::cout << "    " << line << "\n";
-    }
-    for (const auto& f : result->failures) {
-      std::cout << "  " << path << ": " << f.pointer << ": " << f.message << "\n";
+      report.push_back(ScenarioEntryToJson(entry));
+    } else {
+      PrintScenarioEntry(entry, args.Has("verbose"));
     }
   }
   if (json) {
     std::cout << PrettyJson(report) << "\n";
   } else {
-    size_t total = args.positional().size() - 1;
-    std::cout << (total - failed) << " passed, " << failed << " failed\n";
+    std::cout << passed << " passed, " << failed << " failed";
+    if (not_run > 0) std::cout << ", " << not_run << " not run";
+    std::cout << "\n";
   }
+  if (not_run > 0) return kExitError;
   return failed == 0 ? kExitOk : kExitFailure;
 }
 
