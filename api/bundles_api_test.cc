@@ -83,6 +83,10 @@ TEST_F(ApiTest, BundleCombinedCorrectionSuppliedOnceAndTracked) {
   EXPECT_EQ(tracked.doc["due_provisional"], false);
   EXPECT_EQ(tracked.doc["parts"][0]["status_title"], "待补正");
   EXPECT_EQ(tracked.doc["parts"][0]["reason"]["kind"], "correction") << tracked;
+  // The clerk's words and when, as an item's tracking shows them (read from the part's history).
+  EXPECT_EQ(tracked.doc["parts"][0]["reason"]["text"], "缺公司章程") << tracked;
+  EXPECT_EQ(tracked.doc["parts"][0]["reason"]["time"], History(registration).back()["time"])
+      << tracked;
   EXPECT_EQ(tracked.doc["parts"][1]["status_title"], "等待前序事项");
   EXPECT_EQ(tracked.doc["parts"][1]["reason"], nullptr);
   for (const char* secret : {"clerk-demo", "ent-demo", "query_code", "91330100MA2TB00014"}) {

@@ -440,9 +440,11 @@ nlohmann::json TrackingJson(const CaseView& view, const CaseProgress& progress,
           {"timeline", TimelineJson(progress.timeline)}};
 }
 
-nlohmann::json BundleTrackingJson(const BundleView& bundle) {
+nlohmann::json BundleTrackingJson(const BundleView& bundle,
+                                  const std::vector<std::optional<ProgressReason>>& part_reasons) {
   nlohmann::json parts = nlohmann::json::array();
-  for (const BundlePartView& part : bundle.parts) {
+  for (size_t i = 0; i < bundle.parts.size(); ++i) {
+    const BundlePartView& part = bundle.parts[i];
     nlohmann::json entry = {{"part", part.state.part},
                             {"title", part.title},
                             {"organ", part.item->organ.name},
@@ -460,8 +462,7 @@ nlohmann::json BundleTrackingJson(const BundleView& bundle) {
       entry["status_title"] = CaseStatusTitle(part.child->state.status);
       entry["due"] = DayJson(c.promised_due);
       entry["due_provisional"] = c.promised_due_provisional;
-      // The part's history is not read here: a correction's text is the bundle's combined notice.
-      entry["reason"] = ReasonJson(ProgressReasonOf(*part.child, {}));
+      entry["reason"] = ReasonJson(i < part_reasons.size() ? part_reasons[i] : std::nullopt);
       entry["light"] = LightName(c.light);
       entry["decision"] = part.child->state.decision
                               ? nlohmann::json(DecisionName(*part.child->state.decision))

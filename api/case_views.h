@@ -46,7 +46,9 @@ nlohmann::json TrackingJson(const CaseView& view, const CaseProgress& progress,
                             const std::string& receiving_organ_name);
 
 // The public progress of a bundle case: the bundle and every part (with its status in words, its
-// due date and whether that is provisional, and the reason of a refusal or denial).
-nlohmann::json BundleTrackingJson(const BundleView& bundle);
+// due date and whether that is provisional, and `part_reasons`, aligned with bundle.parts: the
+// reason of a correction notice, refusal or denial, engine/case_progress.h BundlePartReasons).
+nlohmann::json BundleTrackingJson(const BundleView& bundle,
+                                  const std::vector<std::optional<ProgressReason>>& part_reasons);
 
 }  // namespace tongban::api

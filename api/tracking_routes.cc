@@ -36,7 +36,7 @@ void Track(const ApiContext& ctx, const httplib::Request& req, httplib::Response
     if (!bundle.ok() || code.empty() || !ConstantTimeEquals(code, bundle->state.query_code)) {
       Fail(404, "not-found", "Not found", "no case with that number and query code");
     }
-    SendJson(res, 200, BundleTrackingJson(*bundle));
+    SendJson(res, 200, BundleTrackingJson(*bundle, BundlePartReasons(*bundle, *ctx.service)));
     return;
   }
   auto view = ctx.service->GetByNumber(number);

@@ -223,6 +223,23 @@ std::optional<ProgressReason> ProgressReasonOf(const CaseView& view,
   }
 }
 
+std::vector<std::optional<ProgressReason>> BundlePartReasons(const BundleView& bundle,
+                                                             CaseService& service) {
+  std::vector<std::optional<ProgressReason>> reasons;
+  for (const BundlePartView& part : bundle.parts) {
+    if (!part.child || !ProgressReasonOf(*part.child, {})) {
+      reasons.emplace_back();
+      continue;
+    }
+    std::vector<Event> events;
+    if (auto history = service.History(part.child->state.id); history.ok()) {
+      events = std::move(history).value();
+    }
+    reasons.push_back(ProgressReasonOf(*part.child, events));
+  }
+  return reasons;
+}
+
 CaseProgress ComputeProgress(const CaseView& view, const std::vector<Event>& events,
                              const DefinitionRegistry& registry) {
   CaseProgress progress;

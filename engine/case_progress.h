@@ -79,6 +79,13 @@ CaseProgress ComputeProgress(const CaseView& view, const std::vector<Event>& eve
 std::optional<ProgressReason> ProgressReasonOf(const CaseView& view,
                                                const std::vector<Event>& events);
 
+// The reason each part of `bundle` shows when tracked, aligned with bundle.parts (nullopt for a
+// part without one): ProgressReasonOf on the part's case, its history read from `service` only for
+// a part that has a reason, so that a part's correction notice carries the clerk's words and time
+// as an item's does. A history that cannot be read leaves the reason without them.
+std::vector<std::optional<ProgressReason>> BundlePartReasons(const BundleView& bundle,
+                                                             CaseService& service);
+
 // The Chinese title of an action on a case of `item`: a frame action's (受理, 一次性告知补正, …)
 // or a step action's — of step `step_id` when given (steps may share action ids: "deny"), else
 // the first step that has it; the id itself when none knows it.
