@@ -100,6 +100,8 @@ struct VerifyReport {
   // What broke: "case" (case_id names it, first_bad_seq its event), "ledger" (first_bad_seq the
   // entry) or "definition" (case_id is "item/food-business-licence@1").
   std::string subject = "case";
+  // Verify(case_id) only: neither an event nor a record holds that id (a mistyped id, not damage).
+  bool not_found = false;
   std::string case_id;  // the case that broke (whole-database verification)
   std::optional<int64_t> first_bad_seq;
   std::string reason;

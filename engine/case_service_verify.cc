@@ -386,6 +386,7 @@ VerifyReport CaseService::Verify(const std::string& case_id) {
   if (reading->events.empty() && !reading->record) {
     report.ok = false;
     report.reason = "no such case";
+    report.not_found = true;
     return report;
   }
   EventHashChecker hashes;

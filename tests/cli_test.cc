@@ -714,6 +714,27 @@ TEST(CliToken, AgreesWithServeOnRoles) {
   fs::remove_all(definitions, ignored);
 }
 
+// A mistyped case id is not damage (exit 1 would send an auditor looking for tampering): exit 3, as
+// replay says it. An unknown --format is wrong usage, not text.
+TEST(CliVerify, AnUnknownCaseAndAnUnknownFormat) {
+  // A database of every shipped scenario (an older schema, read as it is).
+  std::string db = TempPath(".db");
+  fs::copy_file(kSourceDir + "/engine/testdata/store-v2.db", db);
+  RunResult r = Tongban("verify --db " + Quote(db) + " --case c-nope");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.err.find("no case c-nope in " + db), std::string::npos) << Describe(r);
+  EXPECT_EQ(r.out.find("BROKEN"), std::string::npos) << Describe(r);
+  for (const char* command : {"verify", "replay"}) {
+    r = Tongban(std::string(command) + " --db " + Quote(db) + " --case c-nope --format yaml");
+    EXPECT_EQ(r.exit_code, 2) << Describe(r);
+    EXPECT_NE(r.err.find("--format must be text or json"), std::string::npos) << Describe(r);
+  }
+  r = Tongban("verify --db " + Quote(db));
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::remove((db + suffix).c_str());
+}
+
 // The line printed must load where it is pasted: what the principals file refuses, token refuses,
 // naming the option; nothing is printed.
 TEST(CliToken, ALineThePrincipalsFileWouldRefuseIsNotPrinted) {

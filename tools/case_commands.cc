@@ -78,7 +78,7 @@ each case's event chain, its replay on the archived definitions compared with it
 state, every ledger entry's hash; one line names each file, line or event that is wrong.
 
 Exit codes: 0 intact, 1 a break was found (or the witness's signature fails), 2 wrong
-usage, 3 cannot read.
+usage, 3 cannot read (or no case has the --case id).
 )";
 
 // The text of a scenario file, or why it cannot be read ("cannot read FILE: reason").
@@ -349,6 +349,10 @@ int ReplayCommand(int argc, char** argv, int first) {
   }
   if (!args.Get("db") || !args.Get("case"))
     return UsageError("replay", "--db and --case are required");
+  const std::string format = args.Get("format").value_or("text");
+  if (format != "text" && format != "json") {
+    return UsageError("replay", "--format must be text or json");
+  }
   std::optional<Instant> at;
   if (auto text = args.Get("at")) {
     at = ParseTimestamp(*text);
@@ -416,6 +420,10 @@ int VerifyCommand(int argc, char** argv, int first) {
     std::cout << kVerifyHelp;
     return kExitOk;
   }
+  const std::string format = args.Get("format").value_or("text");
+  if (format != "text" && format != "json") {
+    return UsageError("verify", "--format must be text or json");
+  }
   if (auto archive = args.Get("archive")) {
     if (args.Has("db") || args.Has("case") || args.Has("checkpoint")) {
       return UsageError("verify",
@@ -443,6 +451,11 @@ int VerifyCommand(int argc, char** argv, int first) {
   VerifyReport report;
   if (auto id = args.Get("case")) {
     report = (*db)->cases()->Verify(*id);
+    if (report.not_found) {
+      // A mistyped id is not a break in the history: said as replay and export say it.
+      std::cerr << "tongban verify: no case " << *id << " in " << *args.Get("db") << "\n";
+      return kExitError;
+    }
   } else {
     Progress progress("verifying cases");
     report = (*db)->cases()->VerifyAll(
