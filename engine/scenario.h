@@ -42,8 +42,9 @@ struct ScenarioOptions {
 };
 
 // The longest move of the clock one step may make (its `advance`, working days counted as 7/5 of a
-// day each): 100 years. Statutory limits, pauses and verification periods are months at most; a
-// longer move is a typo, and far longer ones leave the range the calendar and std::chrono cover.
+// day each): 100 years; nor may the clock, moved by `at` or by many steps, get further than that
+// from the scenario's start. Statutory limits, pauses and verification periods are months at most;
+// a longer move is a typo, and far longer ones leave the range the calendar and std::chrono cover.
 inline constexpr int64_t kMaxAdvanceDays = 36525;
 
 // Checks a scenario against the format of tests/scenarios/README.md without running it, as the

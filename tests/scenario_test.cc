@@ -375,18 +375,44 @@ TEST(ScenarioRunner, AnExpectedRefusalIsShownWithItsCode) {
 }
 
 TEST(ScenarioRunner, TheClockStopsAtTheLastYearATimestampCanName) {
-  // Each step's move is bounded; many of them together are refused where they pass 9999.
-  nlohmann::json steps = nlohmann::json::array();
-  for (int i = 0; i < 90; ++i)
-    steps.push_back({{"advance", {{"days", kMaxAdvanceDays}}}});
-  Result<ScenarioResult> result =
-      RunScenario(EstablishmentScenario(steps), EstablishmentRegistration());
+  // Each step's move is bounded; a start near the end of the range passes 9999 within them.
+  nlohmann::json scenario = EstablishmentScenario(
+      {{{"advance", {{"days", 10000}}}}, {{"advance", {{"days", kMaxAdvanceDays - 10000}}}}});
+  scenario["start"] = "9950-03-02T09:00:00+08:00";
+  Result<ScenarioResult> result = RunScenario(scenario, EstablishmentRegistration());
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
-  // 2026 + 79 × 100 years is 9926; the 80th step (index 79) passes 9999.
-  EXPECT_NE(result.status().message().find("/steps/79: the clock would pass 9999-12-31"),
+  // 9950 + 27 years is 9977; the second step passes 9999.
+  EXPECT_NE(result.status().message().find("/steps/1: the clock would pass 9999-12-31"),
             std::string::npos)
       << result.status().message();
+}
+
+// Nor do `at` jumps or many moves together take the clock further than 100 years from the start:
+// a case's clock counts working days one by one over its life, and the fuzzer found a start in
+// 1013 followed by an `at` in 2026 taking seconds per step.
+TEST(ScenarioRunner, TheClockStaysWithinAHundredYearsOfTheStart) {
+  Result<ScenarioResult> result =
+      RunScenario(EstablishmentScenario(
+                      {{{"advance", {{"days", kMaxAdvanceDays}}}}, {{"advance", {{"days", 1}}}}}),
+                  EstablishmentRegistration());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find(
+                "/steps/1: the clock would be more than 36525 days (100 years) from the "
+                "scenario's start"),
+            std::string::npos)
+      << result.status().message();
+  nlohmann::json jump = EstablishmentScenario({{{"at", "2026-06-19T10:00:00+08:00"}}});
+  jump["start"] = "1013-06-18T09:00:00+08:00";
+  result = RunScenario(jump, EstablishmentRegistration());
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("/steps/0: the clock would be more than"),
+            std::string::npos)
+      << result.status().message();
+  // Exactly 100 years on is allowed.
+  result = RunScenario(EstablishmentScenario({{{"advance", {{"days", kMaxAdvanceDays}}}}}),
+                       EstablishmentRegistration());
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
 }
 
 TEST(ScenarioCorpus, HasEnoughScenarios) {
