@@ -187,6 +187,10 @@ class ApiTest : public testing::Test {
     EXPECT_EQ(r.doc.value("status", 0), status) << r;
     EXPECT_FALSE(r.doc.value("title", "").empty()) << r;
     EXPECT_TRUE(r.doc.contains("detail")) << r;
+    // Every 401 carries the challenge (RFC 9110 §15.5.2), or a client cannot tell how to log in.
+    if (status == 401) {
+      EXPECT_EQ(r.Header("WWW-Authenticate"), "Bearer realm=\"tongban\"") << r;
+    }
   }
   // A 422 whose errors[] names `pointer`.
   void ExpectInvalidAt(const Reply& r, const std::string& pointer,

@@ -29,6 +29,8 @@ void SendProblem(httplib::Response& res, const Problem& p) {
   res.status = p.status;
   // A 503 is temporary (a disk fault, a full queue, shutting down): say when to come back.
   if (p.status == 503) res.set_header("Retry-After", std::to_string(kRetryAfterSeconds));
+  // RFC 9110 §15.5.2 requires the challenge on every 401; RFC 6750 names the scheme.
+  if (p.status == 401) res.set_header("WWW-Authenticate", "Bearer realm=\"tongban\"");
   res.set_content(Dump(p.ToJson()), kProblemJson);
 }
 

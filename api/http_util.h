@@ -41,7 +41,7 @@ struct ProblemError {
 // into a 500, so invalid sequences are replaced (U+FFFD) instead.
 std::string Dump(const nlohmann::json& body);
 void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
-// A 503 also gets Retry-After (kRetryAfterSeconds).
+// A 503 also gets Retry-After (kRetryAfterSeconds); a 401 gets WWW-Authenticate (Bearer).
 void SendProblem(httplib::Response& res, const Problem& p);
 // The case (or bundle case) version as its ETag: "3".
 void SetVersionETag(httplib::Response& res, int64_t version);

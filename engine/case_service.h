@@ -92,20 +92,41 @@ struct ActRequest {
   Result<nlohmann::json> CommandData() const;
 };
 
+// One thing verification found broken.
+struct VerifyFinding {
+  // "case" (case_id names it, first_bad_seq its event), "ledger" (first_bad_seq the entry) or
+  // "definition" (case_id is "item/food-business-licence@1").
+  std::string subject = "case";
+  std::string case_id;
+  std::optional<int64_t> first_bad_seq;
+  std::string reason;
+};
+
 struct VerifyReport {
   bool ok = true;
   int64_t events = 0;
   int64_t cases = 0;
   int64_t definitions = 0;  // deployed definitions whose text matched its content hash
-  // What broke: "case" (case_id names it, first_bad_seq its event), "ledger" (first_bad_seq the
-  // entry) or "definition" (case_id is "item/food-business-licence@1").
+  // The first finding, as `findings` holds it first (kept beside the list for the readers of one
+  // finding: a case's verification has at most one, a case's chain being unreadable past its
+  // first break).
   std::string subject = "case";
   // Verify(case_id) only: neither an event nor a record holds that id (a mistyped id, not damage).
   bool not_found = false;
-  std::string case_id;  // the case that broke (whole-database verification)
+  std::string case_id;
   std::optional<int64_t> first_bad_seq;
   std::string reason;
+  // Every finding, in the order reported: cases in id order, then the ledger, then definitions;
+  // at most the limit VerifyAll was given. `findings_truncated`: verification stopped at that
+  // limit, so more may exist.
+  std::vector<VerifyFinding> findings;
+  bool findings_truncated = false;
 };
+
+// Records `finding` in `report` (ok becomes false; the first finding also fills the report's own
+// fields), unless `limit` findings are there already, which sets findings_truncated instead.
+// Returns whether the report has room for another.
+bool AddVerifyFinding(VerifyReport* report, VerifyFinding finding, size_t limit);
 
 // A bundle case (一件事) with its children as they stand now.
 struct BundlePartView {
@@ -149,7 +170,9 @@ struct BundleView {
 CaseView MakeCaseView(CaseState state, std::shared_ptr<const Item> item, Instant now);
 
 nlohmann::json VerifyReportToJson(const VerifyReport& report);
-// The report as one line for people: "OK: …" or "BROKEN: case …, event 3: reason".
+// The report for people: one line "OK: …", or one line per finding ("BROKEN: case …, event 3:
+// reason") and, when there are several or the limit was reached, a last line that counts them.
+// No final newline.
 std::string VerifyReportLine(const VerifyReport& report);
 nlohmann::json CaseViewToJson(const CaseView& view);
 nlohmann::json BundleViewToJson(const BundleView& view);
@@ -274,14 +297,16 @@ class CaseService {
   // is reported about it (so a finding is what the store holds, never a write in flight); what is
   // written after the scan has passed a case id is not looked at. The cases are split into
   // `threads` ranges of case ids (0: one per hardware thread), each verified on a thread of its own
-  // with its own store connection; the report is the one a single thread would give: the first
-  // failing case in id order, with the events and cases counted up to and including it. Memory
-  // stays bounded whatever the database's size: each thread streams the events and reads the case
-  // records beside them a batch of 256 at a time. `progress` is called now and then with (cases
-  // done, cases total), from the verifying threads but never concurrently, and last with (cases
-  // done, cases done) when every case passed.
+  // with its own store connection; the report is the one a single thread would give: the failing
+  // cases in id order, up to `max_findings` findings in all (at least 1), with the events and cases
+  // counted up to and including the last case it looked at (every case, unless the limit stopped
+  // it: then findings_truncated). The default of 1 answers "is it intact?" at the first break; an
+  // auditor's listing asks for more. Memory stays bounded whatever the database's size: each
+  // thread streams the events and reads the case records beside them a batch of 256 at a time.
+  // `progress` is called now and then with (cases done, cases total), from the verifying threads
+  // but never concurrently, and last with (cases done, cases done) when every case was looked at.
   VerifyReport VerifyAll(const std::function<void(int64_t, int64_t)>& progress = {},
-                         int threads = 0);
+                         int threads = 0, size_t max_findings = 1);
 
   // Applies every timer due at the clock's now on the cases this node claims
   // (Store::ClaimDueTimers: with several nodes on one database, each fires the cases it claimed);

@@ -11,6 +11,22 @@
 
 namespace tongban {
 
+bool AddVerifyFinding(VerifyReport* report, VerifyFinding finding, size_t limit) {
+  if (report->findings.size() >= std::max<size_t>(limit, 1)) {
+    report->findings_truncated = true;
+    return false;
+  }
+  if (report->ok) {
+    report->ok = false;
+    report->subject = finding.subject;
+    report->case_id = finding.case_id;
+    report->first_bad_seq = finding.first_bad_seq;
+    report->reason = finding.reason;
+  }
+  report->findings.push_back(std::move(finding));
+  return report->findings.size() < std::max<size_t>(limit, 1);
+}
+
 nlohmann::json VerifyReportToJson(const VerifyReport& r) {
   nlohmann::json j = {{"ok", r.ok}, {"events", r.events}};
   if (r.cases > 0) j["cases"] = r.cases;
@@ -19,8 +35,36 @@ nlohmann::json VerifyReportToJson(const VerifyReport& r) {
   if (!r.case_id.empty()) j["case_id"] = r.case_id;
   if (r.first_bad_seq) j["first_bad_seq"] = *r.first_bad_seq;
   if (!r.reason.empty()) j["reason"] = r.reason;
+  if (!r.findings.empty()) {
+    nlohmann::json& findings = j["findings"] = nlohmann::json::array();
+    for (const VerifyFinding& f : r.findings) {
+      nlohmann::json one = {{"subject", f.subject}, {"case_id", f.case_id}, {"reason", f.reason}};
+      if (f.first_bad_seq) one["first_bad_seq"] = *f.first_bad_seq;
+      findings.push_back(std::move(one));
+    }
+  }
+  if (r.findings_truncated) j["findings_truncated"] = true;
   return j;
 }
+
+namespace {
+
+std::string FindingLine(const VerifyFinding& f) {
+  std::string line = "BROKEN: ";
+  if (f.case_id.empty()) return line + f.reason;  // the store could not be read
+  if (f.subject == "ledger") {
+    line += "the registers' ledger";
+    if (f.first_bad_seq) line += ", entry " + std::to_string(*f.first_bad_seq);
+  } else if (f.subject == "definition") {
+    line += "definition " + f.case_id;
+  } else {
+    line += "case " + f.case_id;
+    if (f.first_bad_seq) line += ", event " + std::to_string(*f.first_bad_seq);
+  }
+  return line + ": " + f.reason;
+}
+
+}  // namespace
 
 std::string VerifyReportLine(const VerifyReport& r) {
   if (r.ok) {
@@ -32,17 +76,20 @@ std::string VerifyReportLine(const VerifyReport& r) {
     }
     return line;
   }
-  std::string line = "BROKEN: ";
-  if (r.subject == "ledger") {
-    line += "the registers' ledger";
-    if (r.first_bad_seq) line += ", entry " + std::to_string(*r.first_bad_seq);
-  } else if (r.subject == "definition") {
-    line += "definition " + r.case_id;
-  } else {
-    line += "case " + r.case_id;
-    if (r.first_bad_seq) line += ", event " + std::to_string(*r.first_bad_seq);
+  if (r.findings.empty()) {  // a report filled by hand, or a failure to read
+    return FindingLine(VerifyFinding{r.subject, r.case_id, r.first_bad_seq, r.reason});
   }
-  return line + ": " + r.reason;
+  std::string text;
+  for (const VerifyFinding& f : r.findings) {
+    if (!text.empty()) text += "\n";
+    text += FindingLine(f);
+  }
+  if (r.findings.size() > 1 || r.findings_truncated) {
+    text += "\nBROKEN: " + std::to_string(r.findings.size()) + " finding(s) in " +
+            std::to_string(r.cases) + " case(s) looked at";
+    if (r.findings_truncated) text += "; stopped at that limit, so there may be more";
+  }
+  return text;
 }
 
 namespace {
@@ -182,7 +229,8 @@ Result<CaseReading> ReadCaseSettled(Store* store, const std::string& case_id) {
 }
 
 // Verification of the cases in one range of ids, as VerifyAll reports it for the whole database:
-// events and cases counted up to and including the first case that fails, where it stops.
+// up to `max_findings` failing cases, and the events and cases counted up to and including the last
+// case looked at (the one that reached the limit, where it stops).
 //
 // The event stream and the case records are merge-joined in case id order. Records are read in
 // batches just ahead of the events, so memory stays bounded whatever the database's size, and a
@@ -191,10 +239,12 @@ Result<CaseReading> ReadCaseSettled(Store* store, const std::string& case_id) {
 // confirms it (VerifyNow): a case acted on or created between the two reads is not damage.
 class RangeVerifier {
  public:
-  RangeVerifier(Store* store, const DefinitionRegistry* registry, CaseIdRange range)
-      : store_(store), registry_(registry), range_(std::move(range)) {}
+  RangeVerifier(Store* store, const DefinitionRegistry* registry, CaseIdRange range,
+                size_t max_findings)
+      : store_(store), registry_(registry), range_(std::move(range)), max_findings_(max_findings) {}
 
-  // `stop` says that an earlier range already failed, so this one's findings no longer count;
+  // `stop` says that an earlier range already reached the limit of findings, so this one's no
+  // longer count;
   // `tick` is called every 1000 cases with the cases verified since the last call.
   VerifyReport Run(const std::function<bool()>& stop, const std::function<void(int64_t)>& tick) {
     Status streamed = store_->ForEachEvent(range_, [&](Event& e) {
@@ -206,9 +256,9 @@ class RangeVerifier {
       return true;
     });
     if (!streamed.ok()) return Failed(streamed);
-    if (total_.ok && !stop() && FinishCase()) {
+    if (!full_ && !stop() && FinishCase()) {
       // Records after the last case that has events.
-      while (total_.ok && !stop() && NextRecord() && VerifyRecordWithoutEvents()) {
+      while (!full_ && !stop() && NextRecord() && VerifyRecordWithoutEvents()) {
       }
     }
     Tick(stop, tick);
@@ -218,8 +268,8 @@ class RangeVerifier {
  private:
   static constexpr size_t kRecordBatch = 256;
 
-  // Verifies the case whose events were gathered, after the records before it; false (and the
-  // finding in total_) when one fails.
+  // Verifies the case whose events were gathered, after the records before it; false when the
+  // range must stop: the limit of findings reached, or the records unreadable.
   bool FinishCase() {
     if (current_.empty()) return true;
     const CaseRecord* record = nullptr;
@@ -232,7 +282,7 @@ class RangeVerifier {
       }
       if (!VerifyRecordWithoutEvents()) return false;
     }
-    if (!total_.ok) return false;  // reading the records failed
+    if (full_) return false;  // reading the records failed
     events_.resize(used_);
     VerifyReport r = VerifyCaseEvents(current_, events_, record, *registry_, &hashes_);
     if (!r.ok) r = VerifyNow(current_);
@@ -241,24 +291,33 @@ class RangeVerifier {
   }
 
   // The next record (at next_record_) had no events in the stream: the case was created after the
-  // event scan began, or its events are gone. Takes the record; false when it fails.
+  // event scan began, or its events are gone. Takes the record; false when the range must stop.
   bool VerifyRecordWithoutEvents() {
     std::string id = records_[next_record_++].id;
     return Count(VerifyNow(id));
   }
 
-  // Adds a case's report to the range's total; false when it failed.
+  // Adds a case's report to the range's total; false when it reached the limit of findings.
   bool Count(const VerifyReport& r) {
     total_.events += r.events;
     total_.cases += 1;
     if (r.ok) return true;
-    total_.ok = false;
-    total_.case_id = r.case_id;
-    total_.first_bad_seq = r.first_bad_seq;
-    total_.reason = r.reason;
-    return false;
+    full_ = !AddVerifyFinding(
+        &total_, VerifyFinding{r.subject, r.case_id, r.first_bad_seq, r.reason}, max_findings_);
+    counted_at_finding_.push_back({total_.cases, total_.events});
+    return !full_;
   }
 
+ public:
+  // Whether the range stopped at the limit of findings (or at a failure to read), so that ranges
+  // after it no longer count.
+  bool full() const { return full_; }
+  // The range's (cases, events) counted up to and including the case of each finding.
+  const std::vector<std::pair<int64_t, int64_t>>& counted_at_finding() const {
+    return counted_at_finding_;
+  }
+
+ private:
   // The next case record in id order, reading the next batch when this one is used up; null when
   // none is left or reading failed (then total_ holds the failure).
   const CaseRecord* NextRecord() {
@@ -297,9 +356,12 @@ class RangeVerifier {
                             *registry_, &hashes_);
   }
 
+  // Reading failed: the range cannot go on, and what it had not read may hold anything.
   const VerifyReport& Failed(const Status& status) {
-    total_.ok = false;
-    total_.reason = status.ToString();
+    AddVerifyFinding(&total_, VerifyFinding{"case", "", std::nullopt, status.ToString()},
+                     total_.findings.size() + 1);
+    full_ = true;
+    total_.findings_truncated = true;
     return total_;
   }
 
@@ -313,7 +375,10 @@ class RangeVerifier {
   Store* store_;
   const DefinitionRegistry* registry_;
   const CaseIdRange range_;
+  const size_t max_findings_;
   VerifyReport total_;
+  bool full_ = false;
+  std::vector<std::pair<int64_t, int64_t>> counted_at_finding_;
   // The current batch of case records is records_[0, loaded_); next_record_ is the first not yet
   // joined with events. more_from_ is the id the next batch starts at, when there is one.
   std::vector<CaseRecord> records_;
@@ -329,23 +394,23 @@ class RangeVerifier {
 };
 
 // Checks the deployed definitions' texts against their content hashes, into `report`: all of them,
-// or only the one `only` names ({id, version} of any kind). The first that fails is the finding.
-void CheckDefinitions(Store* store, const std::pair<std::string, int>* only, VerifyReport* report) {
+// or only the one `only` names ({id, version} of any kind). Each that fails is a finding, up to
+// `limit` findings in the report.
+void CheckDefinitions(Store* store, const std::pair<std::string, int>* only, VerifyReport* report,
+                      size_t limit) {
   auto records = store->Definitions();
   if (!records.ok()) {
-    report->ok = false;
-    report->reason = records.status().ToString();
+    AddVerifyFinding(
+        report, VerifyFinding{"definition", "", std::nullopt, records.status().ToString()}, limit);
     return;
   }
   for (const DefinitionRecord& r : *records) {
     if (only && (r.id != only->first || r.version != only->second)) continue;
     if (auto fault = DefinitionRecordFault(r)) {
-      report->ok = false;
-      report->subject = "definition";
-      report->case_id = r.kind + "/" + r.id + "@" + std::to_string(r.version);
-      report->first_bad_seq.reset();
-      report->reason = *fault;
-      return;
+      std::string name = r.kind + "/" + r.id + "@" + std::to_string(r.version);
+      if (!AddVerifyFinding(report, VerifyFinding{"definition", name, std::nullopt, *fault}, limit))
+        return;
+      continue;
     }
     ++report->definitions;
   }
@@ -392,46 +457,48 @@ VerifyReport CaseService::Verify(const std::string& case_id) {
   EventHashChecker hashes;
   report = VerifyCaseEvents(case_id, reading->events, reading->record ? &*reading->record : nullptr,
                             *registry_, &hashes);
-  if (report.ok && !reading->events.empty()) {
+  if (!report.ok) {
+    report.findings.push_back(
+        VerifyFinding{report.subject, report.case_id, report.first_bad_seq, report.reason});
+  } else if (!reading->events.empty()) {
     const Event& first = reading->events.front();
     std::pair<std::string, int> definition{first.definition_id, first.definition_version};
-    CheckDefinitions(store_, &definition, &report);
+    CheckDefinitions(store_, &definition, &report, 1);
   }
   return report;
 }
 
 VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>& progress,
-                                    int threads) {
+                                    int threads, size_t max_findings) {
+  max_findings = std::max<size_t>(max_findings, 1);
   VerifyReport total;
+  auto could_not_read = [&](const Status& status) {
+    AddVerifyFinding(&total, VerifyFinding{"case", "", std::nullopt, status.ToString()}, 1);
+    total.findings_truncated = true;
+    return total;
+  };
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Progress counts cases, not events: counting the events first would be a scan of its own, about
   // 6 % of the whole verification's time (docs/benchmarks.md, round 7).
   int64_t case_total = 0;  // guarded by progress_mutex once the ranges run
   if (threads > 1 || progress) {
     auto cases = store_->CountCases();
-    if (!cases.ok()) {
-      total.ok = false;
-      total.reason = cases.status().ToString();
-      return total;
-    }
+    if (!cases.ok()) return could_not_read(cases.status());
     case_total = *cases;
   }
   auto ranges = SplitCaseIds(store_, threads, case_total);
-  if (!ranges.ok()) {
-    total.ok = false;
-    total.reason = ranges.status().ToString();
-    return total;
-  }
+  if (!ranges.ok()) return could_not_read(ranges.status());
   const size_t n = ranges->size();
-  // The lowest range that failed so far: ranges after it stop, since the first finding in case id
-  // order is the one reported (the same as one thread would report).
-  std::atomic<size_t> first_failed{n};
+  // The lowest range that reached the limit of findings so far: ranges after it stop, since the
+  // first findings in case id order are the ones reported (as one thread would report them).
+  std::atomic<size_t> first_full{n};
   std::mutex progress_mutex;
   int64_t cases_done = 0;  // guarded by progress_mutex
   std::vector<VerifyReport> reports(n);
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> counted_at_finding(n);
   auto run = [&](size_t k) {
-    RangeVerifier verifier(store_, registry_, (*ranges)[k]);
-    reports[k] = verifier.Run([&] { return first_failed.load() < k; },
+    RangeVerifier verifier(store_, registry_, (*ranges)[k], max_findings);
+    reports[k] = verifier.Run([&] { return first_full.load() < k; },
                               [&](int64_t cases) {
                                 std::lock_guard<std::mutex> lock(progress_mutex);
                                 cases_done += cases;
@@ -439,9 +506,10 @@ VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>&
                                 case_total = std::max(case_total, cases_done);
                                 if (progress) progress(cases_done, case_total);
                               });
-    if (!reports[k].ok) {
-      size_t seen = first_failed.load();
-      while (k < seen && !first_failed.compare_exchange_weak(seen, k)) {
+    counted_at_finding[k] = verifier.counted_at_finding();
+    if (verifier.full()) {
+      size_t seen = first_full.load();
+      while (k < seen && !first_full.compare_exchange_weak(seen, k)) {
       }
     }
   };
@@ -451,36 +519,56 @@ VerifyReport CaseService::VerifyAll(const std::function<void(int64_t, int64_t)>&
       workers.emplace_back(run, k);
     run(0);
   }
-  for (const VerifyReport& r : reports) {
+  // The ranges' findings in range order, up to the limit; the counts up to the range where it was
+  // reached, as one thread would have stopped there.
+  for (size_t k = 0; k < n; ++k) {
+    const VerifyReport& r = reports[k];
+    // The limit reached: what comes after (the range's later cases, later ranges, the ledger, the
+    // definitions) is not looked at, and may hold more.
+    const size_t room = max_findings - total.findings.size();
+    if (r.findings.size() >= room) {
+      for (size_t i = 0; i < room; ++i)
+        AddVerifyFinding(&total, r.findings[i], max_findings);
+      // A finding without a count is a failure to read, which ended the range where it stood.
+      if (room - 1 < counted_at_finding[k].size()) {
+        total.cases += counted_at_finding[k][room - 1].first;
+        total.events += counted_at_finding[k][room - 1].second;
+      } else {
+        total.cases += r.cases;
+        total.events += r.events;
+      }
+      total.findings_truncated = true;
+      break;
+    }
+    for (const VerifyFinding& f : r.findings)
+      AddVerifyFinding(&total, f, max_findings);
     total.events += r.events;
     total.cases += r.cases;
-    if (!r.ok) {
-      total.ok = false;
-      total.case_id = r.case_id;
-      total.first_bad_seq = r.first_bad_seq;
-      total.reason = r.reason;
+    if (r.findings_truncated) {  // a failure to read
+      total.findings_truncated = true;
       break;
     }
   }
-  // The registers' ledger is one more chain to check.
-  if (total.ok) {
+  // The registers' ledger is one more chain to check, and the definitions' texts, while there is
+  // room for findings.
+  if (!total.findings_truncated && total.findings.size() < max_findings) {
     auto entries = store_->Ledger(0);
     if (!entries.ok()) {
-      total.ok = false;
-      total.reason = entries.status().ToString();
+      AddVerifyFinding(&total,
+                       VerifyFinding{"ledger", "ledger", std::nullopt, entries.status().ToString()},
+                       max_findings);
     } else if (auto fault = CheckLedgerChain(*entries)) {
-      total.ok = false;
-      total.subject = "ledger";
-      total.case_id = "ledger";
-      total.first_bad_seq = fault->seq;
-      total.reason = fault->reason;
+      AddVerifyFinding(&total, VerifyFinding{"ledger", "ledger", fault->seq, fault->reason},
+                       max_findings);
     }
   }
-  if (total.ok) CheckDefinitions(store_, nullptr, &total);
+  if (!total.findings_truncated && total.findings.size() < max_findings) {
+    CheckDefinitions(store_, nullptr, &total, max_findings);
+  }
   // Every range reported its last cases before it returned. A store may count its cases from
   // counts kept on write (PostgreSQL), which rows deleted behind the engine's back leave too high:
   // a verification that went through every case ends at all of them.
-  if (progress) progress(cases_done, total.ok ? cases_done : case_total);
+  if (progress) progress(cases_done, total.findings_truncated ? case_total : cases_done);
   return total;
 }
 

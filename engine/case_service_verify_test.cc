@@ -319,5 +319,75 @@ TEST_F(CaseServiceTest, ParallelVerificationReportsWhatOneThreadReports) {
   }
 }
 
+TEST_F(CaseServiceTest, AnAuditorsListingNamesEveryBrokenCaseUpToItsLimit) {
+  // Ten cases, three of them altered, and one deployed definition's text edited: a listing with
+  // room names all four in order (cases by id, then the definition), on any number of threads; a
+  // smaller limit stops there and says more may exist, with the cases counted up to the last one
+  // looked at.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    std::string id = Create().state.id;
+    MustAct(id, "accept", Clerk());
+    ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  Close();
+  std::string sql =
+      "DROP TRIGGER events_append_only_update;\n"
+      "DROP TRIGGER events_append_only_delete;\n";
+  for (int altered : {2, 5, 9}) {
+    sql += "UPDATE events SET data = '{\"comment\":\"x\"}' WHERE case_id = '" + ids[altered] +
+           "' AND seq = 2;\n";
+  }
+  sql +=
+      "DROP TRIGGER definitions_immutable_update;\n"
+      "UPDATE definitions SET text = replace(text, '\"statutory_days\": 7', "
+      "'\"statutory_days\": 70') WHERE id = 'construction-permit';\n";
+  Sqlite3(path_, sql);
+  Open();
+
+  for (int threads : {1, 2, 3, 8}) {
+    SCOPED_TRACE(std::to_string(threads) + " threads");
+    VerifyReport all = service_->VerifyAll({}, threads, 100);
+    EXPECT_FALSE(all.ok);
+    EXPECT_FALSE(all.findings_truncated);
+    EXPECT_EQ(all.cases, 10);
+    ASSERT_GE(all.findings.size(), 4u) << VerifyReportLine(all);
+    const int broken[] = {2, 5, 9};
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(all.findings[k].subject, "case");
+      EXPECT_EQ(all.findings[k].case_id, ids[broken[k]]);
+      EXPECT_EQ(all.findings[k].first_bad_seq, 2);
+    }
+    EXPECT_EQ(all.findings[3].subject, "definition");
+    // The report's own fields are the first finding's.
+    EXPECT_EQ(all.case_id, ids[2]);
+    EXPECT_EQ(all.first_bad_seq, 2);
+    const std::string text = VerifyReportLine(all);
+    EXPECT_EQ(text.rfind("BROKEN: case " + ids[2] + ", event 2: ", 0), 0u) << text;
+    EXPECT_NE(text.find("\nBROKEN: case " + ids[9] + ", event 2: "), std::string::npos) << text;
+    EXPECT_NE(text.find("finding(s) in 10 case(s) looked at"), std::string::npos) << text;
+    EXPECT_EQ(text.find("there may be more"), std::string::npos) << text;
+    json j = VerifyReportToJson(all);
+    EXPECT_EQ(j["findings"].size(), all.findings.size());
+    EXPECT_EQ(j["findings"][1]["case_id"], ids[5]);
+    EXPECT_FALSE(j.contains("findings_truncated"));
+
+    VerifyReport two = service_->VerifyAll({}, threads, 2);
+    EXPECT_TRUE(two.findings_truncated);
+    ASSERT_EQ(two.findings.size(), 2u);
+    EXPECT_EQ(two.findings[1].case_id, ids[5]);
+    EXPECT_EQ(two.cases, 6) << "counted up to the case that reached the limit";
+    EXPECT_NE(VerifyReportLine(two).find("there may be more"), std::string::npos);
+    EXPECT_EQ(VerifyReportToJson(two)["findings_truncated"], true);
+
+    // The default answers at the first break, as before.
+    VerifyReport first = service_->VerifyAll({}, threads);
+    ASSERT_EQ(first.findings.size(), 1u);
+    EXPECT_EQ(first.case_id, ids[2]);
+    EXPECT_EQ(first.cases, 3);
+  }
+}
+
 }  // namespace
 }  // namespace tongban

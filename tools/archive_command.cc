@@ -1,5 +1,10 @@
 // tongban export (a case's archive file) and tongban verify --archive (checking one with nothing
 // else): engine/case_archive.h.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,6 +21,39 @@ namespace tongban::cli {
 
 namespace {
 
+// Writes `bytes` to a new file at `path`, synced, through a file beside it that is linked into
+// place: a reader never sees half an archive, and a file that appeared at `path` meanwhile is
+// not replaced (link fails with EEXIST where rename would overwrite).
+Status WriteNewFile(const std::string& path, const std::string& bytes) {
+  const std::string partial = path + ".partial";
+  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Internal("cannot write " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool synced = done == bytes.size() && ::fsync(fd) == 0;
+  const int write_errno = errno;
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed) {
+    ::unlink(partial.c_str());
+    return Status::Internal("cannot write " + path + ": " +
+                            std::strerror(synced ? errno : write_errno));
+  }
+  const bool linked = ::link(partial.c_str(), path.c_str()) == 0;
+  const int link_errno = errno;
+  ::unlink(partial.c_str());
+  if (!linked) {
+    return Status::Internal(link_errno == EEXIST
+                                ? path + " already exists; export never replaces a file"
+                                : "cannot write " + path + ": " + std::strerror(link_errno));
+  }
+  return Status::Ok();
+}
+
 constexpr const char* kExportHelp =
     R"(usage: tongban export --db FILE|URI --case ID --out FILE [--format text|json]
 
@@ -24,9 +62,11 @@ calendar versions it ran on, the register entries it relied on (delegations, man
 credit records, as the ledger recorded them), its documents (materials, notices, the
 decision document) and manifest.json with every file's SHA-256. A bundle case (一件事) is
 exported with its parts. 'tongban verify --archive FILE' checks it anywhere, with nothing
-else. The database is opened read-only; FILE is written whole or not at all.
+else. The database is opened read-only; FILE is written whole or not at all, synced to
+disk, and never replaces a file that exists.
 
-Exit codes: 0 written, 2 wrong usage, 3 cannot read the case or write the file.
+Exit codes: 0 written, 2 wrong usage, 3 cannot read the case or write the file (or FILE
+exists).
 )";
 
 }  // namespace
@@ -41,6 +81,14 @@ int ExportCommand(int argc, char** argv, int first) {
   for (const char* required : {"db", "case", "out"}) {
     if (!args.Get(required))
       return UsageError("export", std::string("--") + required + " is required");
+  }
+  if (auto bad = TextOrJsonFormatError(args, "export")) return *bad;
+  // Before the export, which reads the whole case: an archive already there is an earlier
+  // export, perhaps the one handed to the archives (档案馆), and is never replaced.
+  const std::string out = *args.Get("out");
+  if (std::error_code error; std::filesystem::exists(out, error)) {
+    std::cerr << "tongban export: " << out << " already exists; export never replaces a file\n";
+    return kExitError;
   }
   const std::string db_path = *args.Get("db");
   if (!IsPostgresConnectionString(db_path) && !std::filesystem::exists(db_path)) {
@@ -59,26 +107,12 @@ int ExportCommand(int argc, char** argv, int first) {
     std::cerr << "tongban export: " << archive.status().message() << "\n";
     return kExitError;
   }
-  // Written beside the target and renamed: a reader never sees half an archive.
-  const std::string out = *args.Get("out");
-  const std::string partial = out + ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-    file.write(archive->bytes.data(), static_cast<std::streamsize>(archive->bytes.size()));
-    file.close();
-    if (!file) {
-      std::cerr << "tongban export: cannot write " << out << "\n";
-      std::filesystem::remove(partial);
-      return kExitError;
-    }
-  }
-  std::error_code renamed;
-  std::filesystem::rename(partial, out, renamed);
-  if (renamed) {
-    std::cerr << "tongban export: cannot write " << out << ": " << renamed.message() << "\n";
+  Status written = WriteNewFile(out, archive->bytes);
+  if (!written.ok()) {
+    std::cerr << "tongban export: " << written.message() << "\n";
     return kExitError;
   }
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     nlohmann::json cases = archive->cases;
     std::cout << PrettyJson(nlohmann::json{{"out", out},
                                            {"bytes", archive->bytes.size()},

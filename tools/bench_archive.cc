@@ -169,7 +169,7 @@ int BenchArchive(const Args& args) {
   }
   const double ex = MedianOf(exports), hi = MedianOf(histories), ve = MedianOf(verifies),
                av = MedianOf(archive_verifies);
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     std::cout << PrettyJson(nlohmann::json{{"benchmark", "archive"},
                                            {"case_events", case_events},
                                            {"ops", ops},

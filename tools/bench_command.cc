@@ -176,7 +176,7 @@ int BenchValidate(const Args& args) {
   std::sort(parse_ms.begin(), parse_ms.end());
   double median = validate_ms[validate_ms.size() / 2];
   double baseline = parse_ms[parse_ms.size() / 2];
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     nlohmann::json out = {{"benchmark", "validate"},
                           {"steps", steps},
                           {"bytes", synthetic.item_text.size()},
@@ -271,10 +271,7 @@ int BenchCommand(int argc, char** argv, int first) {
                                      "check") == benchmark->options.end()) {
     return UsageError("bench", "bench " + what + " takes no --check");
   }
-  std::string format = args.Get("format").value_or("text");
-  if (format != "text" && format != "json") {
-    return UsageError("bench", "--format must be text or json");
-  }
+  if (auto bad = TextOrJsonFormatError(args, "bench")) return *bad;
   if (what == "validate") return BenchValidate(args);
   if (what == "http") return BenchHttp(args);
   if (what == "reforms") return BenchReforms(args);

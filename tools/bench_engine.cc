@@ -34,7 +34,7 @@ bool IntOption(const Args& args, const std::string& name, long fallback, long mi
 }
 
 bool JsonFormat(const Args& args) {
-  return args.Get("format").value_or("text") == "json";
+  return WantsJson(args);
 }
 
 int Fail(const std::string& what, const Status& status) {

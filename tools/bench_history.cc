@@ -244,7 +244,7 @@ int BenchHistory(const Args& args) {
   const double al = Median(act_long), as = Median(act_short);
   const double alu = Median(act_long_uncached), asu = Median(act_short_uncached);
   const double gl = Median(get_long), gs = Median(get_short);
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     nlohmann::json out = {
         {"benchmark", "history"},
         {"long_case_events", long_events},

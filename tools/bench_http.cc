@@ -473,7 +473,7 @@ int BenchHttp(const Args& args) {
     for (size_t i = 0; i < round.size(); ++i)
       ratios[i].push_back(RatioToSqlite(round, round[i]));
 
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     auto figures_json = [&](const std::vector<Figures>& round, const Figures& f) {
       nlohmann::json out = {
           {"configuration", f.configuration.name},

@@ -65,7 +65,7 @@ int BenchIndicators(const Args& args) {
   const long cases = std::stol(args.Get("cases").value_or("100000"));
   const int requests = std::stoi(args.Get("requests").value_or("50"));
   const std::string definitions = args.Get("definitions").value_or("definitions");
-  const bool json_out = args.Get("format").value_or("text") == "json";
+  const bool json_out = WantsJson(args);
   if (cases < 1 || requests < 1) {
     return UsageError("bench", "--cases and --requests must be positive");
   }

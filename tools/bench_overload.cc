@@ -157,7 +157,7 @@ int BenchOverload(const Args& args) {
   }
   const int64_t unanswered = by_status.count(0) ? by_status[0] : 0;
   const double created_rate = static_cast<double>(created_ms.size()) / elapsed;
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     nlohmann::json statuses = nlohmann::json::object();
     for (const auto& [status, n] : by_status)
       statuses[std::to_string(status)] = n;

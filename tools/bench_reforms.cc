@@ -75,7 +75,7 @@ int BenchReforms(const Args& args) {
     cases = static_cast<int>(value);
   }
   const std::string definitions = args.Get("definitions").value_or("definitions");
-  const bool json = args.Get("format").value_or("text") == "json";
+  const bool json = WantsJson(args);
   auto engine = ScratchEngine::Open("reforms", definitions);
   if (!engine.ok()) return Fail("a throw-away database", engine.status());
   CaseService& service = *(*engine)->service;

@@ -50,7 +50,7 @@ Exit codes: 0 replayed, 1 the history does not replay, 2 wrong usage, 3 cannot r
 )";
 
 constexpr const char* kVerifyHelp =
-    R"(usage: tongban verify --db FILE|URI [--case ID] [--format text|json]
+    R"(usage: tongban verify --db FILE|URI [--case ID] [--max-findings N] [--format text|json]
        tongban verify --db FILE|URI --checkpoint WITNESS --public-key PUBLIC.pem [--format ...]
        tongban verify --archive FILE [--format ...]
 
@@ -60,6 +60,10 @@ the content hash recorded when it was deployed; reports the first event (or defi
 that breaks, and why. Without --case, every case in the database, bundle cases included,
 the hash chain of the register ledger (delegations, credit records, mandates), and every
 deployed definition; a progress line is shown on a terminal. Opened read-only.
+
+Without --case, every broken case is listed (in case id order, then the ledger, then the
+definitions), one line each, up to --max-findings (default 100, at most 1000000); a last
+line counts them and says when the limit stopped the verification, so that more may exist.
 
 A definition rewritten together with its recorded content hash is not found this way: a
 checkpoint's witness covers the cases and the ledger, not the definitions.
@@ -278,11 +282,8 @@ int ScenarioCommand(int argc, char** argv, int first) {
     std::cout << kScenarioHelp;
     return kExitOk;
   }
-  const std::string format = args.Get("format").value_or("text");
-  if (format != "text" && format != "json") {
-    return UsageError("scenario", "--format must be text or json");
-  }
-  const bool json = format == "json";
+  if (auto bad = TextOrJsonFormatError(args, "scenario")) return *bad;
+  const bool json = WantsJson(args);
   if (args.positional().size() < 2) {
     return UsageError("scenario", "give a definition file and at least one scenario file");
   }
@@ -349,10 +350,7 @@ int ReplayCommand(int argc, char** argv, int first) {
   }
   if (!args.Get("db") || !args.Get("case"))
     return UsageError("replay", "--db and --case are required");
-  const std::string format = args.Get("format").value_or("text");
-  if (format != "text" && format != "json") {
-    return UsageError("replay", "--format must be text or json");
-  }
+  if (auto bad = TextOrJsonFormatError(args, "replay")) return *bad;
   std::optional<Instant> at;
   if (auto text = args.Get("at")) {
     at = ParseTimestamp(*text);
@@ -372,7 +370,7 @@ int ReplayCommand(int argc, char** argv, int first) {
       return bundle.status().code() == StatusCode::kDataLoss ? kExitFailure : kExitError;
     }
     nlohmann::json j = BundleViewToJson(*bundle);
-    if (args.Get("format").value_or("text") == "json") {
+    if (WantsJson(args)) {
       std::cout << PrettyJson(j) << "\n";
       return kExitOk;
     }
@@ -396,7 +394,7 @@ int ReplayCommand(int argc, char** argv, int first) {
     return view.status().code() == StatusCode::kDataLoss ? kExitFailure : kExitError;
   }
   nlohmann::json j = CaseViewToJson(*view);
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     std::cout << PrettyJson(j) << "\n";
     return kExitOk;
   }
@@ -414,24 +412,28 @@ int ReplayCommand(int argc, char** argv, int first) {
 
 int VerifyCommand(int argc, char** argv, int first) {
   Args args(argc, argv, first, {"help"},
-            {"db", "case", "format", "checkpoint", "public-key", "archive"});
+            {"db", "case", "format", "checkpoint", "public-key", "archive", "max-findings"});
   if (!args.ok()) return UsageError("verify", args.error());
   if (args.Has("help")) {
     std::cout << kVerifyHelp;
     return kExitOk;
   }
-  const std::string format = args.Get("format").value_or("text");
-  if (format != "text" && format != "json") {
-    return UsageError("verify", "--format must be text or json");
-  }
+  if (auto bad = TextOrJsonFormatError(args, "verify")) return *bad;
   if (auto archive = args.Get("archive")) {
     if (args.Has("db") || args.Has("case") || args.Has("checkpoint")) {
       return UsageError("verify",
                         "--archive is checked alone, without --db, --case or --checkpoint");
     }
-    return VerifyArchive(*archive, args.Get("format").value_or("text") == "json");
+    return VerifyArchive(*archive, WantsJson(args));
   }
   if (!args.Get("db")) return UsageError("verify", "--db is required");
+  long max_findings = 100;
+  if (auto limit = args.Get("max-findings")) {
+    if (args.Has("case")) return UsageError("verify", "--max-findings is for the whole database");
+    auto count = ParseCount(*limit, 1000000);
+    if (!count) return UsageError("verify", "--max-findings takes a count from 1 to 1000000");
+    max_findings = *count;
+  }
   if (args.Has("checkpoint") != args.Has("public-key"))
     return UsageError("verify", "--checkpoint and --public-key go together");
   if (args.Has("checkpoint") && args.Has("case"))
@@ -459,13 +461,14 @@ int VerifyCommand(int argc, char** argv, int first) {
   } else {
     Progress progress("verifying cases");
     report = (*db)->cases()->VerifyAll(
-        [&](int64_t done, int64_t total) { progress.Update(done, total); });
+        [&](int64_t done, int64_t total) { progress.Update(done, total); }, 0,
+        static_cast<size_t>(max_findings));
   }
   if (auto witness = args.Get("checkpoint")) {
     return VerifyWithCheckpoint(db->get(), report, *witness, *args.Get("public-key"),
-                                args.Get("format").value_or("text") == "json");
+                                WantsJson(args));
   }
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     std::cout << PrettyJson(VerifyReportToJson(report)) << "\n";
   } else {
     std::cout << VerifyReportLine(report) << "\n";

@@ -40,7 +40,12 @@ later runs 'tongban verify --db FILE --checkpoint WITNESS --public-key PUBLIC.pe
 names every case deleted or cut short since, a truncated ledger, and a database rolled
 back to an earlier copy. The server may keep running meanwhile. Never overwrites WITNESS.
 
-Exit codes: 0 recorded, 2 wrong usage, 3 could not read, record or write.
+The whole database is verified first, as 'tongban verify' does (a progress line on a
+terminal): a database that does not verify is not signed, since a signature would vouch
+for the rewritten history. Its finding is printed and nothing is recorded.
+
+Exit codes: 0 recorded, 1 not signed (the database does not verify), 2 wrong usage, 3 could
+not read, record or write.
 )";
 
 // The actor the ledger entry names: the operator at the machine, not an API principal.
@@ -85,6 +90,7 @@ int CheckpointCommand(int argc, char** argv, int first) {
   }
   if (!args.Get("db") || !args.Get("key") || !args.Get("out"))
     return UsageError("checkpoint", "--db, --key and --out are required");
+  if (auto bad = TextOrJsonFormatError(args, "checkpoint")) return *bad;
   const std::string db = *args.Get("db");
   const std::string out = *args.Get("out");
   auto key = SigningKey::Load(*args.Get("key"));
@@ -113,6 +119,23 @@ int CheckpointCommand(int argc, char** argv, int first) {
   SelectDatabase(db, /*read_only=*/false, SqliteStoreOptions{}.max_queue, &options);
   auto engine = Engine::Open(std::move(options));
   if (!engine.ok()) return fail(std::string(engine.status().message()));
+  // A signature over a history someone rewrote would vouch for it: the database must verify
+  // first. Cases written while this runs are verified as they stand when reached.
+  VerifyReport verified;
+  {
+    Progress progress("verifying cases before signing");
+    verified = (*engine)->cases()->VerifyAll(
+        [&](int64_t done, int64_t total) { progress.Update(done, total); });
+  }
+  if (!verified.ok) {
+    fail("the database does not verify, so it is not signed:");
+    if (WantsJson(args)) {
+      std::cout << PrettyJson(VerifyReportToJson(verified)) << "\n";
+    } else {
+      std::cerr << VerifyReportLine(verified) << "\n";
+    }
+    return kExitFailure;
+  }
   auto checkpoint =
       RecordCheckpoint((*engine)->store(), **key, kCheckpointActor, (*engine)->clock()->Now());
   if (!checkpoint.ok()) return fail(std::string(checkpoint.status().message()));
@@ -122,7 +145,7 @@ int CheckpointCommand(int argc, char** argv, int first) {
               << ", but " << written.message() << "\n";
     return kExitError;
   }
-  if (args.Get("format").value_or("text") == "json") {
+  if (WantsJson(args)) {
     std::cout << PrettyJson(CheckpointHeaderToJson(*checkpoint)) << "\n";
   } else {
     std::cout << "OK: checkpoint of " << checkpoint->cases << " case(s), " << checkpoint->events

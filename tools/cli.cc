@@ -72,6 +72,24 @@ int UsageError(const std::string& subcommand, const std::string& message) {
   return kExitUsage;
 }
 
+std::optional<int> TextOrJsonFormatError(const Args& args, const std::string& subcommand) {
+  const std::string format = args.Get("format").value_or("text");
+  if (format == "text" || format == "json") return std::nullopt;
+  return UsageError(subcommand, "--format must be text or json, not \"" + format + "\"");
+}
+
+bool WantsJson(const Args& args) {
+  return args.Get("format").value_or("text") == "json";
+}
+
+std::optional<long> ParseCount(const std::string& text, long max) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  long value = std::stol(text);
+  if (value < 1 || value > max) return std::nullopt;
+  return value;
+}
+
 std::string PrettyJson(const nlohmann::json& value) {
   return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }

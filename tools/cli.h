@@ -40,6 +40,15 @@ class Args {
 // Prints "tongban SUBCOMMAND: message" and the hint to use --help; returns kExitUsage.
 int UsageError(const std::string& subcommand, const std::string& message);
 
+// For commands that print text for people or JSON for machines: the usage error (exit 2) of a
+// --format other than text or json, or nullopt when --format is one of them or absent.
+std::optional<int> TextOrJsonFormatError(const Args& args, const std::string& subcommand);
+// Whether --format asks for JSON (absent means text).
+bool WantsJson(const Args& args);
+
+// `text` as a count from 1 to `max`, all digits; nullopt otherwise (no sign, no "12abc").
+std::optional<long> ParseCount(const std::string& text, long max);
+
 bool StderrIsTerminal();
 
 // `value` as `--format json` prints it: indented by two, with a byte that is not UTF-8 (a file's

@@ -155,6 +155,11 @@ int ServeCommand(int argc, char** argv, int first) {
   if (server_options.max_queued_connections < 0 || max_write_queue < 0) {
     return UsageError("serve", "--max-queued and --max-write-queue must be 0 or more");
   }
+  // OFF is for throwaway databases (scenarios, benchmarks): a bureau's server that lost its last
+  // commits to a power cut would have told applicants their cases were filed.
+  if (auto sync = args.Get("synchronous"); sync && *sync != "FULL" && *sync != "NORMAL") {
+    return UsageError("serve", "--synchronous must be FULL or NORMAL, not \"" + *sync + "\"");
+  }
   if (max_document_mib < 1 || max_document_mib > 1024) {
     return UsageError("serve", "--max-document-mib must be between 1 and 1024");
   }

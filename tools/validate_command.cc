@@ -114,10 +114,7 @@ int ValidateCommand(int argc, char** argv, int first) {
     std::cout << kHelp;
     return kExitOk;
   }
-  std::string format = args.Get("format").value_or("text");
-  if (format != "text" && format != "json") {
-    return UsageError("validate", "--format must be text or json");
-  }
+  if (auto bad = TextOrJsonFormatError(args, "validate")) return *bad;
   if (args.positional().empty()) return UsageError("validate", "no definition files given");
 
   DefinitionSet set;
@@ -135,7 +132,7 @@ int ValidateCommand(int argc, char** argv, int first) {
     (d.severity == Severity::kError ? errors : warnings)++;
   bool quiet = args.Has("quiet");
 
-  if (format == "json") {
+  if (WantsJson(args)) {
     nlohmann::json out = {{"valid", errors == 0},
                           {"files", set.reported_file_count()},
                           {"errors", errors},
