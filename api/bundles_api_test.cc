@@ -105,8 +105,8 @@ TEST_F(ApiTest, BundleCombinedCorrectionSuppliedOnceAndTracked) {
   ExpectProblem(
       api().Act(bundle, kOtherApplicant, "supply_correction", {{"materials", {"articles"}}}), 404,
       "not-found");
-  ExpectProblem(api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"nope"}}}), 422,
-                "invalid");
+  ExpectInvalidAt(api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"nope"}}}),
+                  "/data/materials");
   Reply supplied =
       api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"articles"}}});
   ASSERT_EQ(supplied.status, 200) << supplied;
@@ -137,8 +137,8 @@ TEST_F(ApiTest, BundleCombinedCorrectionSuppliedOnceAndTracked) {
     EXPECT_EQ(p["status"], "awaiting_input");
     EXPECT_TRUE(Contains(p.value("note", ""), "credit_code"));
   }
-  ExpectProblem(api().Act(bundle, kApplicant, "supply_form", {{"form", {{"colour", "red"}}}}), 422,
-                "invalid");
+  ExpectInvalidAt(api().Act(bundle, kApplicant, "supply_form", {{"form", {{"colour", "red"}}}}),
+                  "/data/form/colour");
   Reply supplied_form = api().Act(bundle, kApplicant, "supply_form",
                                   {{"form", {{"credit_code", "91330100MA2TB0003X"}}}});
   ASSERT_EQ(supplied_form.status, 200) << supplied_form;

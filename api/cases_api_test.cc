@@ -114,12 +114,17 @@ TEST_F(ApiTest, CreateCaseValidation) {
   ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "[1, 2]"), 422, "invalid");
   ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "\"construction-permit\""), 422, "invalid");
   // Rules of the item: the form, the mode.
+  // Each refusal points at the member it refuses (a form field by its id, escaped as RFC 6901 says).
   json form = NewPermit();
   form["form"].erase("project_name");
-  ExpectProblem(api().Post("/v1/cases", kApplicant, form), 422, "invalid");
+  ExpectInvalidAt(api().Post("/v1/cases", kApplicant, form), "/form/project_name");
+  json unknown_field = NewPermit();
+  unknown_field["form"]["floors/above~ground"] = 3;
+  ExpectInvalidAt(api().Post("/v1/cases", kApplicant, unknown_field),
+                  "/form/floors~1above~0ground");
   json mode = NewPermit();
   mode["mode"] = "express";
-  ExpectProblem(api().Post("/v1/cases", kApplicant, mode), 422, "invalid");
+  ExpectInvalidAt(api().Post("/v1/cases", kApplicant, mode), "/mode");
   // Unknown items and versions.
   json nothing = NewPermit();
   nothing["definition"] = "no-such-item";
@@ -361,8 +366,12 @@ TEST_F(ApiTest, ActionValidation) {
     SCOPED_TRACE(action);
     ExpectProblem(api().Act(id, kClerk, action), 422, "unknown-action");
   }
-  // A known action whose data breaks a rule.
-  ExpectProblem(api().Act(id, kClerk, "refuse"), 422, "invalid");
+  // A known action whose data breaks a rule, or holds a member the action does not take.
+  ExpectInvalidAt(api().Act(id, kClerk, "refuse"), "/data/reason");
+  ExpectInvalidAt(api().Act(id, kClerk, "accept", {{"colour", "red"}}), "/data/colour");
+  ExpectInvalidAt(api().Act(id, kClerk, "accept", {{"authority", "mine"}}), "/data/authority");
+  ExpectInvalidAt(api().Act(id, kClerk, "request_correction", {{"missing", json::array()}}),
+                  "/data/missing");
   // Still nothing but the submission.
   EXPECT_EQ(History(id).size(), 1u);
   // Actions on a case that does not exist.

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/clock.h"
+#include "workflows/json_document.h"
 
 namespace tongban {
 
@@ -177,11 +178,13 @@ Status BundleCase::Apply(const Command& c) {
       }
       const nlohmann::json& form = c.data.at("form");
       if (!form.is_object() || form.empty()) {
-        return Status::InvalidArgument("data.form must give at least one field of the bundle form");
+        return Status::InvalidArgument("data.form must give at least one field of the bundle form")
+            .WithReason("/data/form");
       }
       for (const auto& [key, value] : form.items()) {
         if (bundle_->FindField(key) == nullptr) {
-          return Status::InvalidArgument("data.form has an unknown field \"" + key + "\"");
+          return Status::InvalidArgument("data.form has an unknown field \"" + key + "\"")
+              .WithReason(JoinJsonPointer("/data/form", key));
         }
         s.form[key] = value;
       }
@@ -219,7 +222,8 @@ Status BundleCase::Apply(const Command& c) {
                                         "\" is not an action of a bundle case; act on its parts");
     }
   } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("the action's data is malformed: ") + e.what());
+    return Status::InvalidArgument(std::string("the action's data is malformed: ") + e.what())
+        .WithReason("/data");
   }
   s.updated_at = c.time;
   return Status::Ok();

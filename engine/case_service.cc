@@ -5,6 +5,7 @@
 #include "engine/decision_document.h"
 #include "engine/indicators.h"
 #include "engine/snapshot_codec.h"
+#include "workflows/json_document.h"
 #include "workflows/sha256.h"
 
 #include <algorithm>
@@ -104,7 +105,8 @@ CaseView MakeCaseView(CaseState state, std::shared_ptr<const Item> item, Instant
 
 Result<nlohmann::json> ActRequest::CommandData() const {
   nlohmann::json out = data.is_null() ? nlohmann::json::object() : data;
-  if (!out.is_object()) return Status::InvalidArgument("data must be an object");
+  if (!out.is_object())
+    return Status::InvalidArgument("data must be an object").WithReason("/data");
   if (comment.empty()) return out;
   auto given = out.find("comment");
   if (given != out.end() && *given != comment) {
@@ -156,7 +158,8 @@ Status RefuseEngineKeys(const nlohmann::json& data) {
   for (const char* key : kEngineDataKeys) {
     if (data.contains(key)) {
       return Status::InvalidArgument(std::string("data.") + key +
-                                     " is recorded by the engine and may not be sent");
+                                     " is recorded by the engine and may not be sent")
+          .WithReason(JoinJsonPointer("/data", key));
     }
   }
   return Status::Ok();

@@ -7,6 +7,7 @@
 #include "engine/case_service.h"
 #include "engine/clock.h"
 #include "engine/snapshot_codec.h"
+#include "workflows/json_document.h"
 
 namespace tongban {
 
@@ -234,7 +235,9 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
   if (!bundle) return Status::NotFound("no deployed bundle \"" + request.definition_id + "\"");
   if (request.mode != "standard") {
     return Status::InvalidArgument(
-        "a bundle is applied for in standard mode; commitment-based approval is chosen per item");
+               "a bundle is applied for in standard mode; commitment-based approval is chosen per "
+               "item")
+        .WithReason("/mode");
   }
   nlohmann::json engine_data = nlohmann::json::object();
   const Actor& actor = request.actor;
@@ -263,22 +266,27 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
   }
   RecordProvenance(actor, "submit", *registry_, &engine_data);
   // The bundle's own form: known fields of the right types (the parts check their mapped forms).
-  if (!request.form.is_object()) return Status::InvalidArgument("form must be an object");
+  if (!request.form.is_object())
+    return Status::InvalidArgument("form must be an object").WithReason("/form");
   for (const auto& [key, value] : request.form.items()) {
     if (bundle->FindField(key) == nullptr) {
-      return Status::InvalidArgument("form has an unknown field \"" + key + "\"");
+      return Status::InvalidArgument("form has an unknown field \"" + key + "\"")
+          .WithReason(JoinJsonPointer("/form", key));
     }
   }
   for (const FormField& f : bundle->form) {
     if (f.required && (!request.form.contains(f.id) || request.form.at(f.id).is_null())) {
-      return Status::InvalidArgument("form field \"" + f.id + "\" (" + f.label + ") is required");
+      return Status::InvalidArgument("form field \"" + f.id + "\" (" + f.label + ") is required")
+          .WithReason(JoinJsonPointer("/form", f.id));
     }
   }
   std::vector<std::string> materials;
-  if (!request.materials.is_array()) return Status::InvalidArgument("materials must be a list");
+  if (!request.materials.is_array())
+    return Status::InvalidArgument("materials must be a list").WithReason("/materials");
   for (const auto& m : request.materials) {
     if (!m.is_string() || bundle->FindMaterial(m.get<std::string>()) == nullptr) {
-      return Status::InvalidArgument("materials names an unknown material: " + m.dump());
+      return Status::InvalidArgument("materials names an unknown material: " + m.dump())
+          .WithReason("/materials");
     }
     materials.push_back(m.get<std::string>());
   }
@@ -447,11 +455,13 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   if (child_action == "supply_correction") {
     auto it = command.data.find("materials");
     if (it == command.data.end() || !it->is_array()) {
-      return Status::InvalidArgument("data.materials must list the bundle materials supplied");
+      return Status::InvalidArgument("data.materials must list the bundle materials supplied")
+          .WithReason("/data/materials");
     }
     for (const auto& m : *it) {
       if (!m.is_string() || bundle.FindMaterial(m.get<std::string>()) == nullptr) {
-        return Status::InvalidArgument("data.materials names an unknown material: " + m.dump());
+        return Status::InvalidArgument("data.materials names an unknown material: " + m.dump())
+            .WithReason("/data/materials");
       }
       supplied.push_back(m.get<std::string>());
     }

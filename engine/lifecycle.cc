@@ -14,6 +14,7 @@
 
 #include "engine/case_clock.h"
 #include "engine/clock.h"
+#include "workflows/json_document.h"
 #include "workflows/schema_reader.h"
 #include "workflows/sha256.h"
 
@@ -73,7 +74,8 @@ Status CheckStepAction(const Item& item, const CaseState& state, const Command& 
       std::string ids;
       for (const JointParty& p : step.parties)
         ids += (ids.empty() ? "" : ", ") + p.id;
-      return Status::InvalidArgument("a joint step needs data.party, one of: " + ids);
+      return Status::InvalidArgument("a joint step needs data.party, one of: " + ids)
+          .WithReason("/data/party");
     }
     if (c.actor.role != party->role) {
       return Status::PermissionDenied("party \"" + party->id + "\" acts in role " + party->role +
@@ -120,7 +122,8 @@ Status CheckStepAction(const Item& item, const CaseState& state, const Command& 
   if (check_data && action->requires_reason) {
     auto reason = c.data.find("reason");
     if (reason == c.data.end() || !reason->is_string() || reason->get<std::string>().empty()) {
-      return Status::InvalidArgument("action \"" + action->id + "\" needs data.reason");
+      return Status::InvalidArgument("action \"" + action->id + "\" needs data.reason")
+          .WithReason("/data/reason");
     }
   }
   return Status::Ok();
@@ -294,17 +297,21 @@ class CaseMachine : public sc::state_machine<CaseMachine, Active, std::allocator
   bool ReadMaterialList(const char* key, std::vector<std::string>* out, bool required) {
     auto it = command->data.find(key);
     if (it == command->data.end()) {
-      if (required) Fail(Status::InvalidArgument(std::string("data.") + key + " is required"));
+      if (required)
+        Fail(Status::InvalidArgument(std::string("data.") + key + " is required")
+                 .WithReason(JoinJsonPointer("/data", key)));
       return !required;
     }
     if (!it->is_array()) {
-      Fail(Status::InvalidArgument(std::string("data.") + key + " must be a list of material ids"));
+      Fail(Status::InvalidArgument(std::string("data.") + key + " must be a list of material ids")
+               .WithReason(JoinJsonPointer("/data", key)));
       return false;
     }
     for (const auto& m : *it) {
       if (!m.is_string() || item_.FindMaterial(m.get<std::string>()) == nullptr) {
         Fail(Status::InvalidArgument(std::string("data.") + key +
-                                     " names an unknown material: " + m.dump()));
+                                     " names an unknown material: " + m.dump())
+                 .WithReason(JoinJsonPointer("/data", key)));
         return false;
       }
       out->push_back(m.get<std::string>());
@@ -338,7 +345,8 @@ struct Active : sc::simple_state<Active, CaseMachine, mpl::list<Open, ClockIdle>
       what = e.what();
     } catch (...) {
     }
-    context<CaseMachine>().Fail(Status::InvalidArgument("the action's data is malformed: " + what));
+    context<CaseMachine>().Fail(
+        Status::InvalidArgument("the action's data is malformed: " + what).WithReason("/data"));
     return discard_event();
   }
 };
@@ -351,7 +359,8 @@ struct Open : sc::simple_state<Open, Active::orthogonal<0>, Submitted> {
   sc::result react(const EvTerminate&) {
     CaseMachine& m = context<CaseMachine>();
     if (m.Reason().empty()) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("terminating a procedure needs data.reason"));
+      TONGBAN_REFUSE(m, Status::InvalidArgument("terminating a procedure needs data.reason")
+                            .WithReason("/data/reason"));
     }
     return transit<Terminated>();
   }
@@ -432,10 +441,12 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     }
     std::string decision = m.command->data.value("decision", "");
     if (decision != "approve" && decision != "deny") {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("data.decision must be \"approve\" or \"deny\""));
+      TONGBAN_REFUSE(m, Status::InvalidArgument("data.decision must be \"approve\" or \"deny\"")
+                            .WithReason("/data/decision"));
     }
     if (decision == "deny" && m.Reason().empty()) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("a denial needs data.reason"));
+      TONGBAN_REFUSE(
+          m, Status::InvalidArgument("a denial needs data.reason").WithReason("/data/reason"));
     }
     if (!AtHandlingOrgan(m) || !MaterialsComplete(m)) return discard_event();
     m.state.accepted_at = m.now();
@@ -469,7 +480,8 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     std::vector<std::string> missing;
     if (!m.ReadMaterialList("missing", &missing, true)) return discard_event();
     if (missing.empty()) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("data.missing must list at least one material"));
+      TONGBAN_REFUSE(m, Status::InvalidArgument("data.missing must list at least one material")
+                            .WithReason("/data/missing"));
     }
     // The one notice allowed must name everything that blocks acceptance; a notice that leaves a
     // required material out would use it up on an application that can then never be accepted.
@@ -494,7 +506,8 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     CaseMachine& m = context<CaseMachine>();
     if (!AtHandlingOrgan(m)) return discard_event();
     if (m.Reason().empty()) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("refusing to accept (不予受理) needs data.reason"));
+      TONGBAN_REFUSE(m, Status::InvalidArgument("refusing to accept (不予受理) needs data.reason")
+                            .WithReason("/data/reason"));
     }
     m.state.decision_reason = m.Reason();
     return transit<NotAccepted>();
@@ -518,7 +531,8 @@ sc::result SupplyMaterials(State& state, CaseMachine& m) {
   std::vector<std::string> supplied;
   if (!m.ReadMaterialList("materials", &supplied, true)) return state.discard_event();
   if (supplied.empty()) {
-    m.Fail(Status::InvalidArgument("data.materials must list at least one material"));
+    m.Fail(Status::InvalidArgument("data.materials must list at least one material")
+               .WithReason("/data/materials"));
     return state.discard_event();
   }
   m.state.materials.insert(supplied.begin(), supplied.end());
@@ -547,8 +561,9 @@ struct CorrectionPending : StatusState<CorrectionPending, Open, CaseStatus::kCor
       std::string list;
       for (const auto& id : still_missing)
         list += (list.empty() ? "" : ", ") + id;
-      TONGBAN_REFUSE(
-          m, Status::InvalidArgument("the correction is incomplete; still missing: " + list));
+      TONGBAN_REFUSE(m,
+                     Status::InvalidArgument("the correction is incomplete; still missing: " + list)
+                         .WithReason("/data/materials"));
     }
     m.state.materials.insert(supplied.begin(), supplied.end());
     m.state.missing_materials.clear();
@@ -612,7 +627,8 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     if (m.state.suspended) TONGBAN_REFUSE(m, Status::FailedPrecondition("already suspended"));
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument(
-                            "a suspension needs data.reason (the special procedure, art. 45)"));
+                            "a suspension needs data.reason (the special procedure, art. 45)")
+                            .WithReason("/data/reason"));
     }
     m.state.suspended = true;
     post_event(EvClockSync());
@@ -638,7 +654,8 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     }
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("an extension needs data.reason, told to the "
-                                                "applicant (art. 42)"));
+                                                "applicant (art. 42)")
+                            .WithReason("/data/reason"));
     }
     // Art. 42: the extension is granted when the decision cannot be made *within* the limit, so
     // once the statutory due date has passed there is nothing left to extend.
@@ -681,7 +698,8 @@ sc::result VerifyCommitment(State& st, CaseMachine& m) {
   }
   const std::string result = m.command->data.value("result", "");
   if (result != "pass" && result != "breach") {
-    m.Fail(Status::InvalidArgument("data.result must be \"pass\" or \"breach\""));
+    m.Fail(Status::InvalidArgument("data.result must be \"pass\" or \"breach\"")
+               .WithReason("/data/result"));
     return st.discard_event();
   }
   m.state.verified_at = m.now();
@@ -692,8 +710,10 @@ sc::result VerifyCommitment(State& st, CaseMachine& m) {
     return st.discard_event();
   }
   if (m.Reason().empty()) {
-    m.Fail(Status::InvalidArgument(
-        "a breach revokes the decision and needs data.reason (what the commitment got wrong)"));
+    m.Fail(
+        Status::InvalidArgument(
+            "a breach revokes the decision and needs data.reason (what the commitment got wrong)")
+            .WithReason("/data/reason"));
     return st.discard_event();
   }
   m.state.verification = Verification::kBreached;
@@ -736,7 +756,8 @@ struct Approved : StatusState<Approved, Decided, CaseStatus::kApproved> {
   sc::result react(const EvRevoke&) {
     CaseMachine& m = context<CaseMachine>();
     if (m.Reason().empty()) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason"));
+      TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason")
+                            .WithReason("/data/reason"));
     }
     return transit<Revoked>();
   }
@@ -761,7 +782,8 @@ struct Closed : StatusState<Closed, Active::orthogonal<0>, CaseStatus::kClosed> 
       TONGBAN_REFUSE(m, Status::FailedPrecondition("only a granted decision can be revoked"));
     }
     if (m.Reason().empty()) {
-      TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason"));
+      TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason")
+                            .WithReason("/data/reason"));
     }
     return transit<Revoked>();
   }
@@ -974,11 +996,13 @@ namespace {
 
 // Checks the form against the item's fields: known fields, right types, required ones present.
 Status ValidateForm(const Item& item, const nlohmann::json& form) {
-  if (!form.is_object()) return Status::InvalidArgument("form must be an object");
+  if (!form.is_object())
+    return Status::InvalidArgument("form must be an object").WithReason("/form");
   for (const auto& [key, value] : form.items()) {
     const FormField* field = item.FindField(key);
     if (field == nullptr) {
-      return Status::InvalidArgument("form has an unknown field \"" + key + "\"");
+      return Status::InvalidArgument("form has an unknown field \"" + key + "\"")
+          .WithReason(JoinJsonPointer("/form", key));
     }
     if (value.is_null()) continue;
     bool ok = true;
@@ -1010,13 +1034,15 @@ Status ValidateForm(const Item& item, const nlohmann::json& form) {
       } else if (field->type == FieldType::kDate) {
         expected += " (YYYY-MM-DD)";
       }
-      return Status::InvalidArgument("form field \"" + key + "\" must be a " + expected);
+      return Status::InvalidArgument("form field \"" + key + "\" must be a " + expected)
+          .WithReason(JoinJsonPointer("/form", key));
     }
   }
   for (const FormField& field : item.form) {
     if (field.required && (!form.contains(field.id) || form.at(field.id).is_null())) {
       return Status::InvalidArgument("form field \"" + field.id + "\" (" + field.label +
-                                     ") is required");
+                                     ") is required")
+          .WithReason(JoinJsonPointer("/form", field.id));
     }
   }
   return Status::Ok();
@@ -1086,12 +1112,14 @@ Status CaseLifecycle::Submit(const Command& c) {
     s.organ_id = item.organ.id;
     s.mode = d.value("mode", "standard");
     if (s.mode == "standard" && !item.standard_mode) {
-      return Status::InvalidArgument("this item is handled in commitment mode only");
+      return Status::InvalidArgument("this item is handled in commitment mode only")
+          .WithReason("/mode");
     }
     if (s.mode == "commitment") {
       if (!item.commitment) {
         return Status::InvalidArgument(
-            "this item does not offer commitment-based approval (告知承诺)");
+                   "this item does not offer commitment-based approval (告知承诺)")
+            .WithReason("/mode");
       }
       const nlohmann::json commitment = d.value("commitment", nlohmann::json());
       if (!commitment.is_object() ||
@@ -1099,10 +1127,11 @@ Status CaseLifecycle::Submit(const Command& c) {
           commitment.value("template_version", 0) != item.commitment->template_version ||
           commitment.value("signed_by", "").empty()) {
         return Status::InvalidArgument(
-            "commitment mode needs data.commitment {template_id, template_version, signed_by} "
-            "matching the item's template " +
-            item.commitment->template_id + " v" +
-            std::to_string(item.commitment->template_version));
+                   "commitment mode needs commitment {template_id, template_version, signed_by} "
+                   "matching the item's template " +
+                   item.commitment->template_id + " v" +
+                   std::to_string(item.commitment->template_version))
+            .WithReason("/commitment");
       }
       // What was signed is pinned by the hash of the template text; an applicant that sends the
       // hash of the text it was shown is refused if that text is not the item's.
@@ -1110,16 +1139,18 @@ Status CaseLifecycle::Submit(const Command& c) {
       const std::string signed_hash = commitment.value("content_hash", "");
       if (!signed_hash.empty() && signed_hash != template_hash) {
         return Status::InvalidArgument(
-            "data.commitment.content_hash does not match the text of template " +
-            item.commitment->template_id + " v" +
-            std::to_string(item.commitment->template_version) +
-            ": the applicant signed another text (expected " + template_hash + ")");
+                   "commitment.content_hash does not match the text of template " +
+                   item.commitment->template_id + " v" +
+                   std::to_string(item.commitment->template_version) +
+                   ": the applicant signed another text (expected " + template_hash + ")")
+            .WithReason("/commitment/content_hash");
       }
       s.commitment =
           CommitmentRecord{item.commitment->template_id, item.commitment->template_version,
                            template_hash, commitment.value("signed_by", ""), c.time};
     } else if (s.mode != "standard") {
-      return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"");
+      return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"")
+          .WithReason("/mode");
     }
     s.form = d.value("form", nlohmann::json::object());
     if (d.contains("reception")) {
@@ -1181,7 +1212,8 @@ Status CaseLifecycle::Apply(const Command& c) {
   if (c.actor.role == "applicant" && c.actor.id != machine_->state.applicant_id) {
     return Status::PermissionDenied("only the case's own applicant may act on it");
   }
-  if (!c.data.is_object()) return Status::InvalidArgument("data must be an object");
+  if (!c.data.is_object())
+    return Status::InvalidArgument("data must be an object").WithReason("/data");
   // 帮办代办: an agent acts for the applicant; the engine checked the mandate and recorded whom the
   // agent acts for, so the event shows both.
   if (c.actor.role == "agent" &&

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "engine/case_clock.h"
+#include "workflows/json_document.h"
 
 namespace tongban {
 
@@ -319,7 +320,8 @@ Result<Actor> Permissions::AuthorizeOperation(const Principal& p, Operation oper
 Status Permissions::CheckMandateAgent(const Principal* agent) {
   if (agent == nullptr || !agent->HasRole("agent")) {
     return Status::InvalidArgument(
-        "\"agent\" must name a principal with the agent role (帮办代办员)");
+               "\"agent\" must name a principal with the agent role (帮办代办员)")
+        .WithReason("/agent");
   }
   return Status::Ok();
 }
@@ -530,9 +532,10 @@ Status Permissions::CheckDataMembers(const Item& item, const CaseState& s,
     std::string names;
     for (const DataField& f : *fields)
       names += (names.empty() ? "" : ", ") + f.name;
-    return Status::InvalidArgument(
-        "data." + member + " is not a field of action \"" + action + "\" (" +
-        (names.empty() ? "it takes none" : "its fields: " + names) + ")");
+    return Status::InvalidArgument("data." + member + " is not a field of action \"" + action +
+                                   "\" (" +
+                                   (names.empty() ? "it takes none" : "its fields: " + names) + ")")
+        .WithReason(JoinJsonPointer("/data", member));
   }
   return Status::Ok();
 }
