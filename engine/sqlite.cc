@@ -1,6 +1,50 @@
 #include "engine/sqlite.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+
 namespace tongban::sqlite {
+
+namespace {
+
+// Whether `path` has a file beside it with content: "-wal" frames or a hot "-journal" that an
+// immutable open would not read.
+bool HasContentBeside(const std::string& path, const char* suffix) {
+  struct stat info;
+  return ::stat((path + suffix).c_str(), &info) == 0 && info.st_size > 0;
+}
+
+// The condition of Database::Open's immutable open: the directory may not be written and nothing
+// beside the file holds content of its own.
+bool OnlyReadableHere(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "."
+                                : slash == 0               ? "/"
+                                                           : path.substr(0, slash);
+  return ::access(directory.c_str(), W_OK) != 0 && !HasContentBeside(path, "-wal") &&
+         !HasContentBeside(path, "-journal");
+}
+
+// "file:PATH?immutable=1", PATH percent-encoded but for the characters a path needs as they are.
+std::string ImmutableUri(const std::string& path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  // An empty authority before an absolute path, so that "//host/x" is not read as a host.
+  std::string uri = path.rfind('/', 0) == 0 ? "file://" : "file:";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 0xF];
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
 
 bool IsTransientSqliteError(int rc) {
   switch (rc & 0xFF) {
@@ -45,7 +89,12 @@ Result<Database> Database::Open(const std::string& path, bool create, bool read_
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (create && !read_only) flags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(path.c_str(), &database.db_, flags, vfs.empty() ? nullptr : vfs.c_str());
+  std::string name = path;
+  if (read_only && OnlyReadableHere(path)) {
+    name = ImmutableUri(path);
+    flags |= SQLITE_OPEN_URI;
+  }
+  int rc = sqlite3_open_v2(name.c_str(), &database.db_, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     std::string message = database.db_ ? sqlite3_errmsg(database.db_) : sqlite3_errstr(rc);
     return Status::Unavailable("cannot open database " + path + ": " + message);

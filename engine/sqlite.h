@@ -33,6 +33,13 @@ class Database {
 
   // Opens (creating if `create`) the database file at `path`, through the VFS named `vfs` (""
   // for the default one). kUnavailable when SQLite cannot open it.
+  //
+  // A `read_only` open of a file in WAL mode needs to create its -shm (and -wal) file beside it,
+  // which fails where the directory may not be written (an auditor's copy on read-only media) and
+  // otherwise adds files to the evidence. When that directory is not writable and no WAL content
+  // exists beside the file, it is opened immutable instead (SQLite's `immutable=1`: no locks, no
+  // files created), which reads the same pages. It is not used on a directory this process may
+  // write, where a server could be writing the file meanwhile.
   static Result<Database> Open(const std::string& path, bool create, bool read_only,
                                const std::string& vfs = "");
 

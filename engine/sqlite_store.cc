@@ -99,10 +99,19 @@ Status SqliteStore::Initialize() {
   Connection& c = *first.value();
   auto version_statement = c.Prepare("PRAGMA user_version");
   if (!version_statement.ok()) return version_statement.status();
-  // The first read of the file: this is where a file that is not a database at all fails.
-  if ((*version_statement)->Step() != SQLITE_ROW) {
+  // The first read of the file: this is where a file that is not a database at all fails, and
+  // where a WAL file whose -shm file cannot be made beside it (a read-only directory holding WAL
+  // content, which sqlite::Database::Open cannot open immutable) cannot be read.
+  if (int rc = (*version_statement)->Step(); rc != SQLITE_ROW) {
     std::string error = c.db.Error();
     (*version_statement)->Reset();
+    if ((rc & 0xFF) == SQLITE_CANTOPEN || (rc & 0xFF) == SQLITE_READONLY) {
+      return Status::Unavailable(
+          "cannot read " + options_.path + ": " + error +
+          " (its -wal file holds commits, which SQLite reads through a -shm file it must create "
+          "beside it, and that directory may not be written: copy the database with its -wal "
+          "file to a directory that may be, or checkpoint it first)");
+    }
     return Status::FailedPrecondition("not a tongban database: " + options_.path + ": " + error);
   }
   int version = static_cast<int>((*version_statement)->Int(0));
