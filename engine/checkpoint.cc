@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 
 #include "engine/clock.h"
+#include "engine/durable_file.h"
 #include "workflows/sha256.h"
 
 namespace tongban {
@@ -303,20 +304,7 @@ Result<int> ClaimWitnessFile(const std::string& path) {
 }
 
 Status WriteWitnessFile(int fd, const std::string& path, const Checkpoint& checkpoint) {
-  const std::string text = WitnessText(checkpoint);
-  size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    written += static_cast<size_t>(n);
-  }
-  const bool synced = written == text.size() && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  if (::close(fd) != 0 || !synced)
-    return Status::Internal("cannot write witness " + path + ": " +
-                            std::strerror(synced ? errno : saved_errno));
-  return Status::Ok();
+  return WriteSyncAndClose(fd, WitnessText(checkpoint), "witness " + path);
 }
 
 std::string WitnessText(const Checkpoint& c) {

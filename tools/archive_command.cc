@@ -1,10 +1,5 @@
 // tongban export (a case's archive file) and tongban verify --archive (checking one with nothing
 // else): engine/case_archive.h.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,6 +7,7 @@
 
 #include "engine/case_archive.h"
 #include "engine/clock.h"
+#include "engine/durable_file.h"
 #include "engine/engine.h"
 #include "engine/sqlite_store.h"
 #include "tools/cli.h"
@@ -20,39 +16,6 @@
 namespace tongban::cli {
 
 namespace {
-
-// Writes `bytes` to a new file at `path`, synced, through a file beside it that is linked into
-// place: a reader never sees half an archive, and a file that appeared at `path` meanwhile is
-// not replaced (link fails with EEXIST where rename would overwrite).
-Status WriteNewFile(const std::string& path, const std::string& bytes) {
-  const std::string partial = path + ".partial";
-  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::Internal("cannot write " + path + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
-  const bool synced = done == bytes.size() && ::fsync(fd) == 0;
-  const int write_errno = errno;
-  const bool closed = ::close(fd) == 0;
-  if (!synced || !closed) {
-    ::unlink(partial.c_str());
-    return Status::Internal("cannot write " + path + ": " +
-                            std::strerror(synced ? errno : write_errno));
-  }
-  const bool linked = ::link(partial.c_str(), path.c_str()) == 0;
-  const int link_errno = errno;
-  ::unlink(partial.c_str());
-  if (!linked) {
-    return Status::Internal(link_errno == EEXIST
-                                ? path + " already exists; export never replaces a file"
-                                : "cannot write " + path + ": " + std::strerror(link_errno));
-  }
-  return Status::Ok();
-}
 
 constexpr const char* kExportHelp =
     R"(usage: tongban export --db FILE|URI --case ID --out FILE [--format text|json]
@@ -109,7 +72,10 @@ int ExportCommand(int argc, char** argv, int first) {
   }
   Status written = WriteNewFile(out, archive->bytes);
   if (!written.ok()) {
-    std::cerr << "tongban export: " << written.message() << "\n";
+    std::cerr << "tongban export: " << written.message()
+              << (written.code() == StatusCode::kAlreadyExists ? "; export never replaces a file"
+                                                               : "")
+              << "\n";
     return kExitError;
   }
   if (WantsJson(args)) {
