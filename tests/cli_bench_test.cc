@@ -12,9 +12,6 @@
 namespace tongban::cli_test {
 namespace {
 
-// --- bench http: the shape of its output, never its speed
-// -----------------------------------------
-
 // A fraction of a second per phase and a few clients: enough for every figure to be printed.
 const char* kQuickHttpBench = "bench http --seconds 0.2 --connections 4";
 

@@ -8,9 +8,6 @@
 namespace tongban::cli_test {
 namespace {
 
-// --- graph
-// ----------------------------------------------------------------------------------------
-
 TEST(CliGraph, EveryShippedItemRendersWithGraphviz) {
   if (std::system("command -v dot >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "Graphviz 'dot' is not installed";

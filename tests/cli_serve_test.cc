@@ -16,9 +16,6 @@
 namespace tongban::cli_test {
 namespace {
 
-// --- serve and token: the roles principals hold
-// ----------------------------------------------------------------------------------------
-
 // A copy of the demo principals with one more staff principal, holding `role`, at the end;
 // returns its path and sets `index` to the new principal's index.
 std::string DemoPrincipalsWith(const std::string& role, size_t* index) {
@@ -83,7 +80,8 @@ TEST(CliServe, RefusesARoleNothingDeployedDeclares) {
     std::remove((db + suffix).c_str());
 }
 
-// --- a database file that is missing, or that may not be written, at start
+// --- A database file that is missing, or that may not be written, at start; a durability
+// setting a server may not run with.
 
 TEST(CliDatabase, VerifyOfAMissingFileExitsThreeAndCreatesNothing) {
   std::string db = TempPath(".db");

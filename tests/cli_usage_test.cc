@@ -8,9 +8,6 @@
 namespace tongban::cli_test {
 namespace {
 
-// --- usage
-// ----------------------------------------------------------------------------------------
-
 TEST(CliUsage, NoArgumentsExitsTwo) {
   RunResult r = Tongban("");
   EXPECT_EQ(r.exit_code, 2) << Describe(r);

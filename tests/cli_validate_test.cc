@@ -11,8 +11,6 @@
 namespace tongban::cli_test {
 namespace {
 
-// --- validate ------------------------------------------------------------------------------------
-
 TEST(CliValidate, ShippedDefinitionsAreValid) {
   RunResult r = Tongban("validate definitions/");
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
