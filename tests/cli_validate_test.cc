@@ -207,5 +207,22 @@ TEST(CliValidate, JsonFormatOfValidDefinitions) {
   EXPECT_GE(out.value("files", 0), 6);
 }
 
+// A path that is not there — to check, or to load with --with — is work that cannot be done
+// (exit 3, naming it), never "1 file checked" nor a silent pass without the context it names.
+TEST(CliValidate, APathThatIsNotThereIsNamedAndExitsThree) {
+  RunResult r = Tongban("validate definitions/items/no-such-item.json");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.err.find("definitions/items/no-such-item.json: no such file or folder"),
+            std::string::npos)
+      << Describe(r);
+  EXPECT_EQ(r.out, "") << Describe(r);
+  r = Tongban("validate --with definitions/calendar definitions/items/construction-permit.json");
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.err.find("definitions/calendar: no such file or folder"), std::string::npos)
+      << Describe(r);
+  r = Tongban("validate --with definitions/calendars definitions/items/construction-permit.json");
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+}
+
 }  // namespace
 }  // namespace tongban::cli_test

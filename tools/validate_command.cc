@@ -31,7 +31,7 @@ Options:
   --help             show this help
 
 Exit codes: 0 valid (warnings allowed), 1 errors found, 2 wrong usage (a folder without
-any *.json file among them).
+any *.json file among them), 3 a PATH or --with PATH that does not exist.
 )";
 
 }  // namespace
@@ -116,6 +116,19 @@ int ValidateCommand(int argc, char** argv, int first) {
   }
   if (auto bad = TextOrJsonFormatError(args, "validate")) return *bad;
   if (args.positional().empty()) return UsageError("validate", "no definition files given");
+  // A path that is not there is a command line that cannot be carried out (a typo, a folder
+  // moved), not a definition with errors; and a --with path that is not there would leave its
+  // references unresolved, reported against the files that use them.
+  std::vector<std::string> named = args.positional();
+  for (const std::string& with : args.GetAll("with"))
+    named.push_back(with);
+  for (const std::string& path : named) {
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) {
+      std::cerr << "tongban validate: " << path << ": no such file or folder\n";
+      return kExitError;
+    }
+  }
 
   DefinitionSet set;
   LoadDefinitions(&set, args.positional(), args.GetAll("with"));
