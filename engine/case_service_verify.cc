@@ -244,8 +244,7 @@ class RangeVerifier {
       : store_(store), registry_(registry), range_(std::move(range)), max_findings_(max_findings) {}
 
   // `stop` says that an earlier range already reached the limit of findings, so this one's no
-  // longer count;
-  // `tick` is called every 1000 cases with the cases verified since the last call.
+  // longer count; `tick` is called every 1000 cases with the cases verified since the last call.
   VerifyReport Run(const std::function<bool()>& stop, const std::function<void(int64_t)>& tick) {
     Status streamed = store_->ForEachEvent(range_, [&](Event& e) {
       if (e.case_id != current_) {
