@@ -113,8 +113,8 @@ TEST_F(ApiTest, CreateCaseValidation) {
   // Not an object.
   ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "[1, 2]"), 422, "invalid");
   ExpectProblem(api().PostRaw("/v1/cases", kApplicant, "\"construction-permit\""), 422, "invalid");
-  // Rules of the item: the form, the mode.
-  // Each refusal points at the member it refuses (a form field by its id, escaped as RFC 6901 says).
+  // Rules of the item: the form, the mode. Each refusal points at the member it refuses (a form
+  // field by its id, escaped as RFC 6901 says).
   json form = NewPermit();
   form["form"].erase("project_name");
   ExpectInvalidAt(api().Post("/v1/cases", kApplicant, form), "/form/project_name");
