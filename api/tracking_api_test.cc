@@ -69,8 +69,11 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
   EXPECT_EQ(r.doc["working_days"], nullptr);
   EXPECT_EQ(r.doc["due_dates"]["promised"], nullptr);
   EXPECT_EQ(r.doc["special_procedure"], nullptr);
-  // 申请 and 受理, the item's 审查 and 决定, then the frame's 决定 and 送达.
-  ASSERT_EQ(r.doc["steps"].size(), 6u) << r;
+  // 申请 and 受理, the item's 审查 and 决定, then 送达: the decision is the item's last step, said
+  // once (the frame's own entry appears when decided, with the outcome).
+  ASSERT_EQ(r.doc["steps"].size(), 5u) << r;
+  EXPECT_EQ(r.doc["steps"][3]["title"], "决定");
+  EXPECT_EQ(r.doc["steps"][4]["title"], "送达");
   EXPECT_EQ(r.doc["steps"][0]["title"], "申请");
   EXPECT_EQ(r.doc["steps"][0]["state"], "done");
   EXPECT_EQ(r.doc["steps"][1]["title"], "受理");
@@ -145,8 +148,10 @@ TEST_F(ApiTest, TrackShowsProgressButNoStaff) {
   EXPECT_EQ(denied.doc["reason"]["text"], "施工场地不具备施工条件");
   EXPECT_EQ(denied.doc["steps"][2]["state"], "done");
   EXPECT_EQ(denied.doc["steps"][3]["state"], "done");
-  EXPECT_EQ(denied.doc["steps"][4]["title"], "决定");
+  ASSERT_EQ(denied.doc["steps"].size(), 6u) << denied;
+  EXPECT_EQ(denied.doc["steps"][4]["title"], "不予许可");
   EXPECT_EQ(denied.doc["steps"][4]["state"], "done");
+  EXPECT_EQ(denied.doc["steps"][4]["time"], denied.doc["steps"][3]["time"]);
   EXPECT_EQ(denied.doc["steps"][5]["title"], "送达");
   EXPECT_EQ(denied.doc["steps"][5]["state"], "current");
   EXPECT_EQ(denied.doc["timeline"].back()["action_title"], "不予许可");

@@ -131,14 +131,24 @@ std::vector<ProgressStep> Steps(const CaseView& view, const std::vector<Event>& 
     steps.push_back(out);
   }
 
-  ProgressStep decide{"frame", "decide", "决定", organ, {}, "pending", std::nullopt, std::nullopt};
-  if (s.decided_at) {
-    decide.state = "done";
-    decide.time = s.decided_at;
-  } else if (ended_undecided) {
-    decide.state = "skipped";
+  // The decision is taken in the last review step reached, which the applicant already sees (the
+  // shipped items call it 决定 or 许可决定): a second 决定 beside it said the same thing twice. With
+  // review steps the frame's entry therefore appears once decided, titled by the outcome; an item
+  // without review steps (decided at acceptance) keeps it as the one decision entry.
+  if (item.steps.empty() || s.decided_at) {
+    ProgressStep decide{"frame", "decide", "决定", organ, {}, "pending", std::nullopt, std::nullopt};
+    if (s.decided_at) {
+      decide.state = "done";
+      decide.time = s.decided_at;
+      if (s.decision) {
+        decide.title = CaseStatusTitle(*s.decision == Decision::kApprove ? CaseStatus::kApproved
+                                                                         : CaseStatus::kDenied);
+      }
+    } else if (ended_undecided) {
+      decide.state = "skipped";
+    }
+    steps.push_back(decide);
   }
-  steps.push_back(decide);
 
   ProgressStep deliver{"frame",      "deliver",   ActionTitle(item, "deliver"),
                        organ,        {},          "pending",
