@@ -132,11 +132,12 @@ std::vector<ProgressStep> Steps(const CaseView& view, const std::vector<Event>& 
   }
 
   // The decision is taken in the last review step reached, which the applicant already sees (the
-  // shipped items call it 决定 or 许可决定): a second 决定 beside it said the same thing twice. With
-  // review steps the frame's entry therefore appears once decided, titled by the outcome; an item
-  // without review steps (decided at acceptance) keeps it as the one decision entry.
+  // shipped items call it 决定 or 许可决定): a second 决定 beside it said the same thing twice.
+  // With review steps the frame's entry therefore appears once decided, titled by the outcome; an
+  // item without review steps (decided at acceptance) keeps it as the one decision entry.
   if (item.steps.empty() || s.decided_at) {
-    ProgressStep decide{"frame", "decide", "决定", organ, {}, "pending", std::nullopt, std::nullopt};
+    ProgressStep decide{"frame", "decide",  "决定",       organ,
+                        {},      "pending", std::nullopt, std::nullopt};
     if (s.decided_at) {
       decide.state = "done";
       decide.time = s.decided_at;

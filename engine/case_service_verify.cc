@@ -49,6 +49,11 @@ nlohmann::json VerifyReportToJson(const VerifyReport& r) {
 
 namespace {
 
+// The finding a one-case report carries in its own fields (VerifyCaseEvents fills only those).
+VerifyFinding FindingOf(const VerifyReport& r) {
+  return VerifyFinding{r.subject, r.case_id, r.first_bad_seq, r.reason};
+}
+
 std::string FindingLine(const VerifyFinding& f) {
   std::string line = "BROKEN: ";
   if (f.case_id.empty()) return line + f.reason;  // the store could not be read
@@ -77,7 +82,7 @@ std::string VerifyReportLine(const VerifyReport& r) {
     return line;
   }
   if (r.findings.empty()) {  // a report filled by hand, or a failure to read
-    return FindingLine(VerifyFinding{r.subject, r.case_id, r.first_bad_seq, r.reason});
+    return FindingLine(FindingOf(r));
   }
   std::string text;
   for (const VerifyFinding& f : r.findings) {
@@ -301,8 +306,7 @@ class RangeVerifier {
     total_.events += r.events;
     total_.cases += 1;
     if (r.ok) return true;
-    full_ = !AddVerifyFinding(
-        &total_, VerifyFinding{r.subject, r.case_id, r.first_bad_seq, r.reason}, max_findings_);
+    full_ = !AddVerifyFinding(&total_, FindingOf(r), max_findings_);
     counted_at_finding_.push_back({total_.cases, total_.events});
     return !full_;
   }
@@ -457,8 +461,7 @@ VerifyReport CaseService::Verify(const std::string& case_id) {
   report = VerifyCaseEvents(case_id, reading->events, reading->record ? &*reading->record : nullptr,
                             *registry_, &hashes);
   if (!report.ok) {
-    report.findings.push_back(
-        VerifyFinding{report.subject, report.case_id, report.first_bad_seq, report.reason});
+    report.findings.push_back(FindingOf(report));
   } else if (!reading->events.empty()) {
     const Event& first = reading->events.front();
     std::pair<std::string, int> definition{first.definition_id, first.definition_version};
