@@ -106,7 +106,7 @@ TEST_F(ApiTest, BundleCombinedCorrectionSuppliedOnceAndTracked) {
       api().Act(bundle, kOtherApplicant, "supply_correction", {{"materials", {"articles"}}}), 404,
       "not-found");
   ExpectInvalidAt(api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"nope"}}}),
-                  "/data/materials");
+                  "/data/materials/0");
   Reply supplied =
       api().Act(bundle, kApplicant, "supply_correction", {{"materials", {"articles"}}});
   ASSERT_EQ(supplied.status, 200) << supplied;

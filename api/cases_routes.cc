@@ -297,9 +297,9 @@ void RateCase(const ApiContext& ctx, const httplib::Request& req, httplib::Respo
   if (!acted.ok()) {
     const Status& refused = acted.status();
     // The engine points into the action's data; this body is that data.
-    const std::string& pointer = refused.reason();
+    const std::string& pointer = refused.pointer();
     if (refused.code() == StatusCode::kInvalidArgument && pointer.rfind("/data/", 0) == 0) {
-      Fail(Status::InvalidArgument(refused.message()).WithReason(pointer.substr(5)));
+      Fail(Status::InvalidArgument(refused.message()).WithPointer(pointer.substr(5)));
     }
     FailOnCase(ctx, id, refused);
   }

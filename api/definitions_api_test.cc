@@ -38,8 +38,8 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
       EXPECT_EQ(d["organ"]["id"], "city-amr");
     }
     if (d["id"] == "business-startup") {
-      EXPECT_EQ(d["latest_version"], 3);
-      EXPECT_EQ(d["versions"], json::array({3}));
+      EXPECT_EQ(d["latest_version"], 4);
+      EXPECT_EQ(d["versions"], json::array({4}));
       EXPECT_EQ(d["organ"]["id"], "dz-approval-bureau");
       EXPECT_EQ(d["promised_days"], 2);
       EXPECT_FALSE(d.contains("case_type")) << d;
@@ -47,6 +47,8 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
       EXPECT_EQ(d["parts"][0]["id"], "registration");
       EXPECT_EQ(d["parts"][0]["item"], "establishment-registration");
       EXPECT_EQ(d["parts"][0]["after"], json::array());
+      EXPECT_EQ(d["parts"][0]["issues"], json::array({"business_licence"}));
+      EXPECT_EQ(d["parts"][3]["issues"], json::array());
       EXPECT_EQ(d["parts"][3]["after"], json::array({"registration"}));
       EXPECT_EQ(d["parts"][3]["conditional"], true);
     }
@@ -113,8 +115,8 @@ TEST_F(ApiTest, DefinitionsListGetAndGraph) {
   EXPECT_EQ(bundle.doc,
             json::parse(ReadFile(kSourceDir + "/definitions/bundles/business-startup.json")));
   EXPECT_TRUE(std::regex_match(bundle.Header("ETag"), std::regex("\"[0-9a-f]{64}\"")));
-  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=3", kClerk).doc, bundle.doc);
-  ExpectProblem(api().Get("/v1/definitions/business-startup?version=4", kClerk), 404, "not-found");
+  EXPECT_EQ(api().Get("/v1/definitions/business-startup?version=4", kClerk).doc, bundle.doc);
+  ExpectProblem(api().Get("/v1/definitions/business-startup?version=3", kClerk), 404, "not-found");
   Reply flowchart = api().Get("/v1/definitions/business-startup/graph", kApplicant);
   ASSERT_EQ(flowchart.status, 200) << flowchart;
   EXPECT_EQ(flowchart.ContentType().rfind("text/vnd.mermaid", 0), 0u);

@@ -48,6 +48,7 @@ void ListDefinitions(const ApiContext& ctx, const httplib::Request& req, httplib
                          {"title", part.title},
                          {"item", part.item->id},
                          {"after", after},
+                         {"issues", part.issues},
                          {"conditional", part.when != nullptr}});
       }
       entry["id"] = bundle->id;

@@ -34,9 +34,8 @@ Problem ProblemFromStatus(const Status& status, bool pinned_version) {
   switch (status.code()) {
     case StatusCode::kInvalidArgument: {
       Problem p = MakeProblem(422, "invalid", "The request is not valid", status.message());
-      // The engine names the member of the request it refuses by a JSON pointer as the reason.
-      if (!status.reason().empty() && status.reason().front() == '/')
-        p.extra["errors"] = {{{"pointer", status.reason()}, {"message", status.message()}}};
+      if (!status.pointer().empty())
+        p.extra["errors"] = {{{"pointer", status.pointer()}, {"message", status.message()}}};
       return p;
     }
     case StatusCode::kNotFound:

@@ -96,6 +96,16 @@ std::vector<std::string> BundleState::ReadyToRelease(const Bundle& bundle,
   return ready;
 }
 
+void BundleCase::AddMaterials(const nlohmann::json& ids) {
+  std::vector<std::string>& materials = state_.materials;
+  for (const nlohmann::json& m : ids) {
+    std::string id = m.get<std::string>();
+    if (std::find(materials.begin(), materials.end(), id) == materials.end()) {
+      materials.push_back(std::move(id));
+    }
+  }
+}
+
 void BundleCase::PropagateBlocked() {
   // A part whose dependency ended without approval can never start; repeat for chains.
   for (bool changed = true; changed;) {
@@ -171,6 +181,7 @@ Status BundleCase::Apply(const Command& c) {
       p->missing_materials = c.data.value("missing", std::vector<std::string>());
       p->decision = c.data.value("decision", "");
       p->note = c.data.value("note", "");
+      if (c.data.contains("issued")) AddMaterials(c.data.at("issued"));
       PropagateBlocked();
     } else if (c.action == "supply_form") {
       if (status == "delivered" || status == "withdrawn") {
@@ -179,12 +190,12 @@ Status BundleCase::Apply(const Command& c) {
       const nlohmann::json& form = c.data.at("form");
       if (!form.is_object() || form.empty()) {
         return Status::InvalidArgument("data.form must give at least one field of the bundle form")
-            .WithReason("/data/form");
+            .WithPointer("/data/form");
       }
       for (const auto& [key, value] : form.items()) {
         if (bundle_->FindField(key) == nullptr) {
           return Status::InvalidArgument("data.form has an unknown field \"" + key + "\"")
-              .WithReason(JoinJsonPointer("/data/form", key));
+              .WithPointer(JoinJsonPointer("/data/form", key));
         }
         s.form[key] = value;
       }
@@ -192,12 +203,7 @@ Status BundleCase::Apply(const Command& c) {
       if (status != "correction_pending") {
         return Status::FailedPrecondition("no correction notice is pending on bundle " + s.number);
       }
-      for (const auto& m : c.data.at("materials")) {
-        std::string id = m.get<std::string>();
-        if (std::find(s.materials.begin(), s.materials.end(), id) == s.materials.end()) {
-          s.materials.push_back(id);
-        }
-      }
+      AddMaterials(c.data.at("materials"));
     } else if (c.action == "deliver") {
       if (status != "ready") {
         return Status::FailedPrecondition(
@@ -223,7 +229,7 @@ Status BundleCase::Apply(const Command& c) {
     }
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("the action's data is malformed: ") + e.what())
-        .WithReason("/data");
+        .WithPointer("/data");
   }
   s.updated_at = c.time;
   return Status::Ok();

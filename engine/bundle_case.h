@@ -95,8 +95,9 @@ class BundleCase {
   // The first command: data {case: {id, number, query_code}, applicant, form, materials,
   // parts: [{part, applies, status, case_id, case_number}]} — the plan the engine worked out.
   Status Submit(const Command& command);
-  // part_changed {part, case_id, case_number, status, missing}; supply_correction {materials};
-  // deliver; withdraw. The engine has already applied the matching child commands.
+  // part_changed {part, case_id, case_number, status, missing, issued (the materials a part
+  // approved just now issues: Bundle's "issues")}; supply_correction {materials}; deliver;
+  // withdraw. The engine has already applied the matching child commands.
   Status Apply(const Command& command);
 
   const BundleState& state() const { return state_; }
@@ -106,6 +107,9 @@ class BundleCase {
 
  private:
   void PropagateBlocked();
+  // Adds the material ids listed to the bundle's materials, each once. Throws on a non-string, as
+  // the JSON accessors of Apply do.
+  void AddMaterials(const nlohmann::json& ids);
 
   std::shared_ptr<const Bundle> bundle_;
   BundleState state_;

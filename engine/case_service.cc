@@ -106,14 +106,14 @@ CaseView MakeCaseView(CaseState state, std::shared_ptr<const Item> item, Instant
 Result<nlohmann::json> ActRequest::CommandData() const {
   nlohmann::json out = data.is_null() ? nlohmann::json::object() : data;
   if (!out.is_object())
-    return Status::InvalidArgument("data must be an object").WithReason("/data");
+    return Status::InvalidArgument("data must be an object").WithPointer("/data");
   if (comment.empty()) return out;
   auto given = out.find("comment");
   if (given != out.end() && *given != comment) {
     return Status::InvalidArgument(
                "the comment is given twice, as comment and as data.comment, differently: give "
                "it once")
-        .WithReason("/comment");
+        .WithPointer("/comment");
   }
   out["comment"] = comment;
   return out;
@@ -159,7 +159,7 @@ Status RefuseEngineKeys(const nlohmann::json& data) {
     if (data.contains(key)) {
       return Status::InvalidArgument(std::string("data.") + key +
                                      " is recorded by the engine and may not be sent")
-          .WithReason(JoinJsonPointer("/data", key));
+          .WithPointer(JoinJsonPointer("/data", key));
     }
   }
   return Status::Ok();

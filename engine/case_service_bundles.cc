@@ -7,6 +7,7 @@
 #include "engine/case_service.h"
 #include "engine/clock.h"
 #include "engine/snapshot_codec.h"
+#include "engine/submission.h"
 #include "workflows/json_document.h"
 
 namespace tongban {
@@ -83,7 +84,11 @@ Result<OpenBundle> LoadBundle(Store* store, const DefinitionRegistry& registry,
   return open;
 }
 
-Command PartChanged(const BundlePartState& part, const CaseState& child, Instant time) {
+// The bundle's record of a change in one of its parts' cases. A part approved just now issues the
+// materials its definition says it issues (证照共享), recorded in the event ("issued") so that the
+// replay of events written before a definition issued anything stays what it was.
+Command PartChanged(const Bundle& bundle, const BundlePartState& part, const CaseState& child,
+                    Instant time) {
   Command c;
   c.action = "part_changed";
   c.actor = Actor::System();
@@ -96,6 +101,11 @@ Command PartChanged(const BundlePartState& part, const CaseState& child, Instant
       {"decision", child.decision ? DecisionName(*child.decision) : ""},
       {"missing", child.status == CaseStatus::kCorrectionPending ? child.missing_materials
                                                                  : std::vector<std::string>()}};
+  const BundlePart* definition = bundle.FindPart(part.part);
+  if (child.status == CaseStatus::kApproved && definition != nullptr &&
+      !definition->issues.empty()) {
+    c.data["issued"] = definition->issues;
+  }
   return c;
 }
 
@@ -196,7 +206,7 @@ Status ReleaseParts(OpenBundle* open, Instant now, bool strict, StoreWrite* writ
     std::vector<Event> events = {event};
     write->cases.push_back(MakeCaseWrite(**released, 0, std::move(events), now));
     TONGBAN_RETURN_IF_ERROR(open->Apply(
-        PartChanged(*open->bundle->state().FindPart(ready), (*released)->state(), now)));
+        PartChanged(bundle, *open->bundle->state().FindPart(ready), (*released)->state(), now)));
   }
   return Status::Ok();
 }
@@ -216,7 +226,7 @@ Status CaseService::AddBundleFollowups(const CaseLifecycle& child, const CaseSta
     return Status::DataLoss("bundle case " + after.bundle_number + " has no part " +
                             after.bundle_part);
   }
-  TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(*part, after, now)));
+  TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(open->bundle->bundle(), *part, after, now)));
   // Parts that waited for this one start now. One its item refuses awaits the applicant's input
   // rather than undoing the decision that released it.
   TONGBAN_RETURN_IF_ERROR(ReleaseParts(&*open, now, /*strict=*/false, write));
@@ -237,7 +247,7 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
     return Status::InvalidArgument(
                "a bundle is applied for in standard mode; commitment-based approval is chosen per "
                "item")
-        .WithReason("/mode");
+        .WithPointer("/mode");
   }
   nlohmann::json engine_data = nlohmann::json::object();
   const Actor& actor = request.actor;
@@ -265,31 +275,12 @@ Result<BundleView> CaseService::CreateBundle(const NewCase& request) {
         "organ's window, or an agent with a mandate");
   }
   RecordProvenance(actor, "submit", *registry_, &engine_data);
-  // The bundle's own form: known fields of the right types (the parts check their mapped forms).
-  if (!request.form.is_object())
-    return Status::InvalidArgument("form must be an object").WithReason("/form");
-  for (const auto& [key, value] : request.form.items()) {
-    if (bundle->FindField(key) == nullptr) {
-      return Status::InvalidArgument("form has an unknown field \"" + key + "\"")
-          .WithReason(JoinJsonPointer("/form", key));
-    }
-  }
-  for (const FormField& f : bundle->form) {
-    if (f.required && (!request.form.contains(f.id) || request.form.at(f.id).is_null())) {
-      return Status::InvalidArgument("form field \"" + f.id + "\" (" + f.label + ") is required")
-          .WithReason(JoinJsonPointer("/form", f.id));
-    }
-  }
+  // The bundle's own form, checked against the bundle's fields so that a refusal points into the
+  // form the applicant filled in (the parts check the forms mapped from it again).
+  TONGBAN_RETURN_IF_ERROR(CheckForm(bundle->form, request.form));
   std::vector<std::string> materials;
-  if (!request.materials.is_array())
-    return Status::InvalidArgument("materials must be a list").WithReason("/materials");
-  for (const auto& m : request.materials) {
-    if (!m.is_string() || bundle->FindMaterial(m.get<std::string>()) == nullptr) {
-      return Status::InvalidArgument("materials names an unknown material: " + m.dump())
-          .WithReason("/materials");
-    }
-    materials.push_back(m.get<std::string>());
-  }
+  TONGBAN_RETURN_IF_ERROR(
+      ReadMaterialIds(bundle->materials, request.materials, "/materials", &materials));
   for (int attempt = 0; attempt < 3; ++attempt) {
     Instant now = clock_->Now();
     BundleState planned;
@@ -454,17 +445,11 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
   std::vector<std::string> supplied;
   if (child_action == "supply_correction") {
     auto it = command.data.find("materials");
-    if (it == command.data.end() || !it->is_array()) {
+    if (it == command.data.end()) {
       return Status::InvalidArgument("data.materials must list the bundle materials supplied")
-          .WithReason("/data/materials");
+          .WithPointer("/data/materials");
     }
-    for (const auto& m : *it) {
-      if (!m.is_string() || bundle.FindMaterial(m.get<std::string>()) == nullptr) {
-        return Status::InvalidArgument("data.materials names an unknown material: " + m.dump())
-            .WithReason("/data/materials");
-      }
-      supplied.push_back(m.get<std::string>());
-    }
+    TONGBAN_RETURN_IF_ERROR(ReadMaterialIds(bundle.materials, *it, "/data/materials", &supplied));
   }
   // The parts acted on, to go back into the machine cache once the write committed (a refusal or
   // a failed write drops them).
@@ -515,7 +500,7 @@ Result<BundleView> CaseService::ActOnBundleOnce(const ActRequest& request, bool*
         MakeCaseEvent(child, c, open_child->version + 1, open_child->last_hash, "")};
     const std::string child_hash = child_events.back().hash;
     write.cases.push_back(MakeCaseWrite(child, open_child->version, std::move(child_events), now));
-    TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(part, child.state(), now)));
+    TONGBAN_RETURN_IF_ERROR(open->Apply(PartChanged(bundle, part, child.state(), now)));
     children.push_back({std::move(open_child->lifecycle), open_child->version + 1, child_hash});
   }
   write.cases.push_back(MakeBundleWrite(*open->bundle, open->version, std::move(open->new_events)));

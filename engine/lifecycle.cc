@@ -14,9 +14,8 @@
 
 #include "engine/case_clock.h"
 #include "engine/clock.h"
+#include "engine/submission.h"
 #include "workflows/json_document.h"
-#include "workflows/schema_reader.h"
-#include "workflows/sha256.h"
 
 namespace tongban {
 
@@ -75,7 +74,7 @@ Status CheckStepAction(const Item& item, const CaseState& state, const Command& 
       for (const JointParty& p : step.parties)
         ids += (ids.empty() ? "" : ", ") + p.id;
       return Status::InvalidArgument("a joint step needs data.party, one of: " + ids)
-          .WithReason("/data/party");
+          .WithPointer("/data/party");
     }
     if (c.actor.role != party->role) {
       return Status::PermissionDenied("party \"" + party->id + "\" acts in role " + party->role +
@@ -123,7 +122,7 @@ Status CheckStepAction(const Item& item, const CaseState& state, const Command& 
     auto reason = c.data.find("reason");
     if (reason == c.data.end() || !reason->is_string() || reason->get<std::string>().empty()) {
       return Status::InvalidArgument("action \"" + action->id + "\" needs data.reason")
-          .WithReason("/data/reason");
+          .WithPointer("/data/reason");
     }
   }
   return Status::Ok();
@@ -299,24 +298,13 @@ class CaseMachine : public sc::state_machine<CaseMachine, Active, std::allocator
     if (it == command->data.end()) {
       if (required)
         Fail(Status::InvalidArgument(std::string("data.") + key + " is required")
-                 .WithReason(JoinJsonPointer("/data", key)));
+                 .WithPointer(JoinJsonPointer("/data", key)));
       return !required;
     }
-    if (!it->is_array()) {
-      Fail(Status::InvalidArgument(std::string("data.") + key + " must be a list of material ids")
-               .WithReason(JoinJsonPointer("/data", key)));
-      return false;
-    }
-    for (const auto& m : *it) {
-      if (!m.is_string() || item_.FindMaterial(m.get<std::string>()) == nullptr) {
-        Fail(Status::InvalidArgument(std::string("data.") + key +
-                                     " names an unknown material: " + m.dump())
-                 .WithReason(JoinJsonPointer("/data", key)));
-        return false;
-      }
-      out->push_back(m.get<std::string>());
-    }
-    return true;
+    Status read = ReadMaterialIds(item_.materials, *it, JoinJsonPointer("/data", key), out);
+    if (read.ok()) return true;
+    Fail(std::move(read));
+    return false;
   }
 
  private:
@@ -346,7 +334,7 @@ struct Active : sc::simple_state<Active, CaseMachine, mpl::list<Open, ClockIdle>
     } catch (...) {
     }
     context<CaseMachine>().Fail(
-        Status::InvalidArgument("the action's data is malformed: " + what).WithReason("/data"));
+        Status::InvalidArgument("the action's data is malformed: " + what).WithPointer("/data"));
     return discard_event();
   }
 };
@@ -360,7 +348,7 @@ struct Open : sc::simple_state<Open, Active::orthogonal<0>, Submitted> {
     CaseMachine& m = context<CaseMachine>();
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("terminating a procedure needs data.reason")
-                            .WithReason("/data/reason"));
+                            .WithPointer("/data/reason"));
     }
     return transit<Terminated>();
   }
@@ -442,11 +430,11 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     std::string decision = m.command->data.value("decision", "");
     if (decision != "approve" && decision != "deny") {
       TONGBAN_REFUSE(m, Status::InvalidArgument("data.decision must be \"approve\" or \"deny\"")
-                            .WithReason("/data/decision"));
+                            .WithPointer("/data/decision"));
     }
     if (decision == "deny" && m.Reason().empty()) {
       TONGBAN_REFUSE(
-          m, Status::InvalidArgument("a denial needs data.reason").WithReason("/data/reason"));
+          m, Status::InvalidArgument("a denial needs data.reason").WithPointer("/data/reason"));
     }
     if (!AtHandlingOrgan(m) || !MaterialsComplete(m)) return discard_event();
     m.state.accepted_at = m.now();
@@ -481,7 +469,7 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     if (!m.ReadMaterialList("missing", &missing, true)) return discard_event();
     if (missing.empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("data.missing must list at least one material")
-                            .WithReason("/data/missing"));
+                            .WithPointer("/data/missing"));
     }
     // The one notice allowed must name everything that blocks acceptance; a notice that leaves a
     // required material out would use it up on an application that can then never be accepted.
@@ -507,7 +495,7 @@ struct Submitted : StatusState<Submitted, Open, CaseStatus::kSubmitted> {
     if (!AtHandlingOrgan(m)) return discard_event();
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("refusing to accept (不予受理) needs data.reason")
-                            .WithReason("/data/reason"));
+                            .WithPointer("/data/reason"));
     }
     m.state.decision_reason = m.Reason();
     return transit<NotAccepted>();
@@ -532,7 +520,7 @@ sc::result SupplyMaterials(State& state, CaseMachine& m) {
   if (!m.ReadMaterialList("materials", &supplied, true)) return state.discard_event();
   if (supplied.empty()) {
     m.Fail(Status::InvalidArgument("data.materials must list at least one material")
-               .WithReason("/data/materials"));
+               .WithPointer("/data/materials"));
     return state.discard_event();
   }
   m.state.materials.insert(supplied.begin(), supplied.end());
@@ -563,7 +551,7 @@ struct CorrectionPending : StatusState<CorrectionPending, Open, CaseStatus::kCor
         list += (list.empty() ? "" : ", ") + id;
       TONGBAN_REFUSE(m,
                      Status::InvalidArgument("the correction is incomplete; still missing: " + list)
-                         .WithReason("/data/materials"));
+                         .WithPointer("/data/materials"));
     }
     m.state.materials.insert(supplied.begin(), supplied.end());
     m.state.missing_materials.clear();
@@ -628,7 +616,7 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument(
                             "a suspension needs data.reason (the special procedure, art. 45)")
-                            .WithReason("/data/reason"));
+                            .WithPointer("/data/reason"));
     }
     m.state.suspended = true;
     post_event(EvClockSync());
@@ -655,7 +643,7 @@ struct UnderReview : StatusState<UnderReview, Open, CaseStatus::kUnderReview> {
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("an extension needs data.reason, told to the "
                                                 "applicant (art. 42)")
-                            .WithReason("/data/reason"));
+                            .WithPointer("/data/reason"));
     }
     // Art. 42: the extension is granted when the decision cannot be made *within* the limit, so
     // once the statutory due date has passed there is nothing left to extend.
@@ -699,7 +687,7 @@ sc::result VerifyCommitment(State& st, CaseMachine& m) {
   const std::string result = m.command->data.value("result", "");
   if (result != "pass" && result != "breach") {
     m.Fail(Status::InvalidArgument("data.result must be \"pass\" or \"breach\"")
-               .WithReason("/data/result"));
+               .WithPointer("/data/result"));
     return st.discard_event();
   }
   m.state.verified_at = m.now();
@@ -713,7 +701,7 @@ sc::result VerifyCommitment(State& st, CaseMachine& m) {
     m.Fail(
         Status::InvalidArgument(
             "a breach revokes the decision and needs data.reason (what the commitment got wrong)")
-            .WithReason("/data/reason"));
+            .WithPointer("/data/reason"));
     return st.discard_event();
   }
   m.state.verification = Verification::kBreached;
@@ -757,7 +745,7 @@ struct Approved : StatusState<Approved, Decided, CaseStatus::kApproved> {
     CaseMachine& m = context<CaseMachine>();
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason")
-                            .WithReason("/data/reason"));
+                            .WithPointer("/data/reason"));
     }
     return transit<Revoked>();
   }
@@ -783,7 +771,7 @@ struct Closed : StatusState<Closed, Active::orthogonal<0>, CaseStatus::kClosed> 
     }
     if (m.Reason().empty()) {
       TONGBAN_REFUSE(m, Status::InvalidArgument("revoking a decision (撤销) needs data.reason")
-                            .WithReason("/data/reason"));
+                            .WithPointer("/data/reason"));
     }
     return transit<Revoked>();
   }
@@ -893,13 +881,13 @@ void Rate(CaseMachine& m, const Command& c) {
   if (score == c.data.end() || !score->is_number_integer() || score->get<int64_t>() < 1 ||
       score->get<int64_t>() > 5) {
     m.Fail(Status::InvalidArgument("data.score must be a whole number from 1 to 5")
-               .WithReason("/data/score"));
+               .WithPointer("/data/score"));
     return;
   }
   std::string comment;
   if (auto it = c.data.find("comment"); it != c.data.end()) {
     if (!it->is_string()) {
-      m.Fail(Status::InvalidArgument("data.comment must be a string").WithReason("/data/comment"));
+      m.Fail(Status::InvalidArgument("data.comment must be a string").WithPointer("/data/comment"));
       return;
     }
     comment = it->get<std::string>();
@@ -908,7 +896,7 @@ void Rate(CaseMachine& m, const Command& c) {
     m.Fail(Status::InvalidArgument("data.comment is " + std::to_string(CodePoints(comment)) +
                                    " characters long; a rating's comment has at most " +
                                    std::to_string(kMaxRatingCommentChars))
-               .WithReason("/data/comment"));
+               .WithPointer("/data/comment"));
     return;
   }
   RatingRecord r;
@@ -939,7 +927,7 @@ void AnswerRating(CaseMachine& m, const Command& c) {
   auto answer = c.data.find("answer");
   if (answer == c.data.end() || !answer->is_string() || answer->get<std::string>().empty()) {
     m.Fail(Status::InvalidArgument("data.answer must say what was done (整改情况)")
-               .WithReason("/data/answer"));
+               .WithPointer("/data/answer"));
     return;
   }
   m.state.rating->answered_at = c.time;
@@ -992,64 +980,6 @@ std::vector<std::string> DispatchedFrameActions() {
   return ids;
 }
 
-namespace {
-
-// Checks the form against the item's fields: known fields, right types, required ones present.
-Status ValidateForm(const Item& item, const nlohmann::json& form) {
-  if (!form.is_object())
-    return Status::InvalidArgument("form must be an object").WithReason("/form");
-  for (const auto& [key, value] : form.items()) {
-    const FormField* field = item.FindField(key);
-    if (field == nullptr) {
-      return Status::InvalidArgument("form has an unknown field \"" + key + "\"")
-          .WithReason(JoinJsonPointer("/form", key));
-    }
-    if (value.is_null()) continue;
-    bool ok = true;
-    switch (field->type) {
-      case FieldType::kString:
-        ok = value.is_string();
-        break;
-      case FieldType::kNumber:
-        ok = value.is_number();
-        break;
-      case FieldType::kBoolean:
-        ok = value.is_boolean();
-        break;
-      case FieldType::kDate:
-        ok = value.is_string() && IsIsoDate(value.get<std::string>());
-        break;
-      case FieldType::kEnum:
-        ok = value.is_string() && std::find(field->values.begin(), field->values.end(),
-                                            value.get<std::string>()) != field->values.end();
-        break;
-    }
-    if (!ok) {
-      std::string expected = FieldTypeName(field->type);
-      if (field->type == FieldType::kEnum) {
-        expected += " (one of";
-        for (const auto& v : field->values)
-          expected += " " + v;
-        expected += ")";
-      } else if (field->type == FieldType::kDate) {
-        expected += " (YYYY-MM-DD)";
-      }
-      return Status::InvalidArgument("form field \"" + key + "\" must be a " + expected)
-          .WithReason(JoinJsonPointer("/form", key));
-    }
-  }
-  for (const FormField& field : item.form) {
-    if (field.required && (!form.contains(field.id) || form.at(field.id).is_null())) {
-      return Status::InvalidArgument("form field \"" + field.id + "\" (" + field.label +
-                                     ") is required")
-          .WithReason(JoinJsonPointer("/form", field.id));
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 CaseLifecycle::CaseLifecycle(std::shared_ptr<const Item> item)
     : item_(std::move(item)), machine_(std::make_unique<CaseMachine>(*item_)) {}
 
@@ -1094,90 +1024,14 @@ std::vector<std::string> CaseLifecycle::ActiveStates() const {
 
 Status CaseLifecycle::Submit(const Command& c) {
   if (c.action != "submit") return Status::Internal("the first event of a case must be submit");
-  const nlohmann::json& d = c.data;
-  const Item& item = *item_;
   CaseState& s = machine_->state;
-  // json::value() and get() throw on a wrong type ({"mode": 5}); nothing may escape the engine.
-  try {
-    const nlohmann::json& identity = d.at("case");
-    s.id = identity.at("id").get<std::string>();
-    s.number = identity.at("number").get<std::string>();
-    s.query_code = identity.at("query_code").get<std::string>();
-    const nlohmann::json& applicant = d.at("applicant");
-    s.applicant_id = applicant.at("id").get<std::string>();
-    s.applicant_name = applicant.value("name", "");
-    s.applicant_credit_code = applicant.value("credit_code", "");
-    s.definition_id = item.id;
-    s.definition_version = item.version;
-    s.organ_id = item.organ.id;
-    s.mode = d.value("mode", "standard");
-    if (s.mode == "standard" && !item.standard_mode) {
-      return Status::InvalidArgument("this item is handled in commitment mode only")
-          .WithReason("/mode");
-    }
-    if (s.mode == "commitment") {
-      if (!item.commitment) {
-        return Status::InvalidArgument(
-                   "this item does not offer commitment-based approval (告知承诺)")
-            .WithReason("/mode");
-      }
-      const nlohmann::json commitment = d.value("commitment", nlohmann::json());
-      if (!commitment.is_object() ||
-          commitment.value("template_id", "") != item.commitment->template_id ||
-          commitment.value("template_version", 0) != item.commitment->template_version ||
-          commitment.value("signed_by", "").empty()) {
-        return Status::InvalidArgument(
-                   "commitment mode needs commitment {template_id, template_version, signed_by} "
-                   "matching the item's template " +
-                   item.commitment->template_id + " v" +
-                   std::to_string(item.commitment->template_version))
-            .WithReason("/commitment");
-      }
-      // What was signed is pinned by the hash of the template text; an applicant that sends the
-      // hash of the text it was shown is refused if that text is not the item's.
-      const std::string template_hash = Sha256Hex(item.commitment->template_text);
-      const std::string signed_hash = commitment.value("content_hash", "");
-      if (!signed_hash.empty() && signed_hash != template_hash) {
-        return Status::InvalidArgument(
-                   "commitment.content_hash does not match the text of template " +
-                   item.commitment->template_id + " v" +
-                   std::to_string(item.commitment->template_version) +
-                   ": the applicant signed another text (expected " + template_hash + ")")
-            .WithReason("/commitment/content_hash");
-      }
-      s.commitment =
-          CommitmentRecord{item.commitment->template_id, item.commitment->template_version,
-                           template_hash, commitment.value("signed_by", ""), c.time};
-    } else if (s.mode != "standard") {
-      return Status::InvalidArgument("mode must be \"standard\" or \"commitment\"")
-          .WithReason("/mode");
-    }
-    s.form = d.value("form", nlohmann::json::object());
-    if (d.contains("reception")) {
-      const nlohmann::json& reception = d.at("reception");
-      s.received_by = reception.at("organ").get<std::string>();
-      s.reception_agreement = reception.at("agreement").get<std::string>();
-    }
-    if (d.contains("bundle")) {
-      const nlohmann::json& bundle = d.at("bundle");
-      s.bundle_case_id = bundle.at("case").get<std::string>();
-      s.bundle_number = bundle.at("number").get<std::string>();
-      s.bundle_part = bundle.at("part").get<std::string>();
-    }
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(std::string("malformed submission: ") + e.what());
-  }
-  TONGBAN_RETURN_IF_ERROR(ValidateForm(item, s.form));
-  machine_->command = &c;
-  std::vector<std::string> materials;
-  if (!machine_->ReadMaterialList("materials", &materials, false)) return machine_->outcome;
-  s.materials.insert(materials.begin(), materials.end());
+  TONGBAN_RETURN_IF_ERROR(ReadSubmission(*item_, c.data, c.time, &s));
   s.created_at = s.received_at = s.updated_at = c.time;
   RecordVisits(c);
+  machine_->command = &c;
   machine_->initiate();
   machine_->command = nullptr;
-  if (!machine_->outcome.ok()) return machine_->outcome;
-  return Status::Ok();
+  return machine_->outcome;
 }
 
 // A decision is issued in the name of the organ whose power it used: the implementing organ's own,
@@ -1213,7 +1067,7 @@ Status CaseLifecycle::Apply(const Command& c) {
     return Status::PermissionDenied("only the case's own applicant may act on it");
   }
   if (!c.data.is_object())
-    return Status::InvalidArgument("data must be an object").WithReason("/data");
+    return Status::InvalidArgument("data must be an object").WithPointer("/data");
   // 帮办代办: an agent acts for the applicant; the engine checked the mandate and recorded whom the
   // agent acts for, so the event shows both.
   if (c.actor.role == "agent" &&

@@ -136,6 +136,7 @@ nlohmann::json OfferedActionToJson(const OfferedAction& offered) {
                       {"role", offered.role},
                       {"data", hints},
                       {"fields", fields}};
+  if (!offered.description.empty()) j["description"] = offered.description;
   if (!offered.party.empty()) j["party"] = offered.party;
   return j;
 }
@@ -321,7 +322,7 @@ Status Permissions::CheckMandateAgent(const Principal* agent) {
   if (agent == nullptr || !agent->HasRole("agent")) {
     return Status::InvalidArgument(
                "\"agent\" must name a principal with the agent role (帮办代办员)")
-        .WithReason("/agent");
+        .WithPointer("/agent");
   }
   return Status::Ok();
 }
@@ -535,7 +536,7 @@ Status Permissions::CheckDataMembers(const Item& item, const CaseState& s,
     return Status::InvalidArgument("data." + member + " is not a field of action \"" + action +
                                    "\" (" +
                                    (names.empty() ? "it takes none" : "its fields: " + names) + ")")
-        .WithReason(JoinJsonPointer("/data", member));
+        .WithPointer(JoinJsonPointer("/data", member));
   }
   return Status::Ok();
 }
@@ -567,7 +568,8 @@ std::vector<OfferedAction> Permissions::Offered(const Principal& p, const Item& 
       offered.action = action;
       offered.role = actor->role;
       if (const FrameActionSpec* frame = FindFrameAction(action)) {
-        offered.title = frame->description;
+        offered.title = frame->title;
+        offered.description = frame->description;
         offered.data = frame->data;
       } else {
         if (!CheckStepAction(item, s, command, /*check_data=*/false).ok()) continue;
@@ -614,27 +616,28 @@ std::vector<OfferedAction> Permissions::OfferedOnBundle(const Principal& p,
     auto mandate = registers_->MandateFor(state.applicant_id, p.id, state.definition_id, now);
     if (mandate.ok() && *mandate) own_role = "agent";
   }
-  auto offer = [&](const char* action, const char* title, const std::string& role,
-                   std::vector<DataField> data) {
-    out.push_back({action, title, role, "", std::move(data)});
+  auto offer = [&](const char* action, const char* title, const char* description,
+                   const std::string& role, std::vector<DataField> data) {
+    out.push_back({action, title, role, "", std::move(data), description});
   };
   if (!correction.empty() && !own_role.empty()) {
-    offer("supply_correction", "supply everything the combined correction notice lists, once",
-          own_role, {{"materials", DataFieldType::kMaterialIds, true, "", {}, "补正材料"}});
+    offer("supply_correction", "补正",
+          "supply everything the combined correction notice lists, once", own_role,
+          {{"materials", DataFieldType::kMaterialIds, true, "", {}, "补正材料"}});
   }
   const bool awaiting_input =
       std::any_of(state.parts.begin(), state.parts.end(),
                   [](const BundlePartState& part) { return part.status == "awaiting_input"; });
   if (awaiting_input && !own_role.empty()) {
-    offer("supply_form",
+    offer("supply_form", "补充申请信息",
           "supply the bundle form fields a part needs to start (see each part's note)", own_role,
           {{"form", DataFieldType::kObject, true, "", {}, "补充的表单项"}});
   }
   if (status == "ready" && p.HasRole("clerk") && InScope(p, state.organ_id)) {
-    offer("deliver", "deliver every part's result together (送达)", "clerk", {});
+    offer("deliver", "送达", "deliver every part's result together", "clerk", {});
   }
   if (!own_role.empty() && status != "ready" && status != "delivered" && status != "withdrawn") {
-    offer("withdraw", "withdraw the whole application (撤回)", own_role, {});
+    offer("withdraw", "撤回申请", "withdraw the whole application", own_role, {});
   }
   return out;
 }

@@ -49,10 +49,11 @@ namespace tongban {
 // An action a principal may take on a case now, as a client renders it.
 struct OfferedAction {
   std::string action;
-  std::string title;
+  std::string title;  // 中文, the button's text: the frame table's or the step action's title
   std::string role;   // the role the principal takes it in
   std::string party;  // a joint step's party the principal signs for; "" otherwise
   std::vector<DataField> data;
+  std::string description;  // what it does, for callers (frame and bundle actions); "" for steps'
 };
 nlohmann::json OfferedActionToJson(const OfferedAction& offered);
 

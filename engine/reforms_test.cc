@@ -770,13 +770,36 @@ TEST_F(BundleTest, FailedPartBlocksWhatComesAfterIt) {
   EXPECT_TRUE(service_->Verify(created->state.id).ok);
 }
 
-TEST_F(BundleTest, PartRefusingItsMappedFormFailsTheWholeApplication) {
+TEST_F(BundleTest, AFormTheBundleRefusesIsRefusedWhereTheApplicantTypedIt) {
   NewCase bad = Startup();
-  bad.form["requires_pre_approval"] = "no";  // the registration item wants a boolean
+  bad.form["requires_pre_approval"] = "no";  // the bundle's field is a boolean
+  auto before = store_->CountCases();
+  auto refused = service_->CreateBundle(bad);
+  ASSERT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().pointer(), "/form/requires_pre_approval")
+      << refused.status().ToString();
+  EXPECT_EQ(*store_->CountCases(), *before);
+}
+
+TEST_F(BundleTest, PartRefusingItsMappedFormFailsTheWholeApplication) {
+  // A version of the bundle whose form leaves optional what the registration item requires.
+  json bundle = json::parse(
+      ReadFile(std::string(TONGBAN_SOURCE_DIR) + "/engine/testdata/reforms-bundle.json"));
+  bundle["version"] = 2;
+  for (json& field : bundle["form"]) {
+    if (field["id"] == "requires_pre_approval") field["required"] = false;
+  }
+  std::vector<Diagnostic> diagnostics;
+  ASSERT_TRUE(registry_->Deploy({{"v2.json", bundle.dump()}}, clock_.Now(), &diagnostics).ok());
+  NewCase bad = Startup();
+  bad.definition_version = 2;
+  bad.form.erase("requires_pre_approval");
   auto before = store_->CountCases();
   auto refused = service_->CreateBundle(bad);
   ASSERT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("part \"registration\""), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("requires_pre_approval"), std::string::npos)
       << refused.status().message();
   EXPECT_EQ(*store_->CountCases(), *before);
 }

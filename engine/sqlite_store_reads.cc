@@ -59,9 +59,16 @@ Result<std::optional<CaseRecord>> SqliteStore::GetCaseWhere(const char* unique_c
 }
 
 Result<std::vector<Event>> SqliteStore::GetEvents(const std::string& case_id, int64_t up_to_seq) {
+  // Built once, by appending: GCC 12 misreads `std::string(...) + ... + ...` here as an
+  // out-of-bounds copy (-Warray-bounds).
+  static const std::string kSql = [] {
+    std::string sql = "SELECT ";
+    sql += kEventColumns;
+    sql += " FROM events e WHERE e.case_id = ? AND e.seq <= ? ORDER BY e.seq";
+    return sql;
+  }();
   TONGBAN_LEASE(lease);
-  auto s = lease.get()->Prepare(std::string("SELECT ") + kEventColumns +
-                                " FROM events e WHERE e.case_id = ? AND e.seq <= ? ORDER BY e.seq");
+  auto s = lease.get()->Prepare(kSql);
   if (!s.ok()) return s.status();
   (*s)->Bind(1, case_id).Bind(2, up_to_seq);
   return ReadEventRows(**s);

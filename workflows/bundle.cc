@@ -74,6 +74,8 @@ class BundleCompiler {
     ResolveDependencies();
     CheckCycles();
     if (sink_->has_errors()) return nullptr;
+    CheckIssuedMaterials();
+    if (sink_->has_errors()) return nullptr;
     WarnUnused();
     WarnPromise();
     bundle_.content_hash = Sha256Hex(root_.dump());
@@ -137,6 +139,14 @@ class BundleCompiler {
                    "a bundle needs at least two parts (found " + std::to_string(list->size()) +
                        "); a single item is applied for on its own");
     }
+    // The issued materials are known before any part is read, so that the warnings about what the
+    // applicant must supply leave them out whichever part issues them.
+    for (const nlohmann::json& part : *list) {
+      if (!part.is_object() || !part.contains("issues") || !part.at("issues").is_array()) continue;
+      for (const nlohmann::json& m : part.at("issues")) {
+        if (m.is_string()) issued_.insert(m.get<std::string>());
+      }
+    }
     part_pointers_.resize(list->size());
     pending_after_.resize(list->size());
     has_form_map_.resize(list->size(), false);
@@ -152,8 +162,9 @@ class BundleCompiler {
     BundlePart part;
     named_fields_.clear();
     named_materials_.clear();
-    ObjectReader r(value, pointer, sink_,
-                   {"id", "title", "item", "version", "when", "after", "form", "materials"});
+    ObjectReader r(
+        value, pointer, sink_,
+        {"id", "title", "item", "version", "when", "after", "form", "materials", "issues"});
     if (!r.valid()) return part;
     part.id = r.Slug("id", true).value_or("");
     part.title = r.String("title", true).value_or("");
@@ -194,8 +205,37 @@ class BundleCompiler {
       has_material_map_[index] = true;
       ReadMaterialMap(*materials, r.PointerOf("materials"), &part);
     }
+    if (const nlohmann::json* issues = r.Array("issues", false)) {
+      ReadIssues(*issues, r.PointerOf("issues"), index, &part);
+    }
     if (part.item) CompleteMapping(pointer, index, &part);
     return part;
+  }
+
+  void ReadIssues(const nlohmann::json& list, const std::string& pointer, size_t index,
+                  BundlePart* part) {
+    for (size_t k = 0; k < list.size(); ++k) {
+      const std::string entry = JoinJsonPointer(pointer, k);
+      if (!list[k].is_string()) {
+        sink_->Error(entry, "wrong-type",
+                     "an issued material is the id of a bundle material (a string), found " +
+                         JsonTypeName(list[k]));
+        continue;
+      }
+      const std::string id = list[k].get<std::string>();
+      if (bundle_.FindMaterial(id) == nullptr) {
+        sink_->Error(entry, "unknown-material",
+                     "unknown bundle material \"" + id + "\"" +
+                         DidYouMean(id, MaterialIds(bundle_.materials)));
+        continue;
+      }
+      if (!issuer_of_.emplace(id, index).second) {
+        sink_->Error(entry, "duplicate-id",
+                     "bundle material \"" + id + "\" is issued twice: one part issues it");
+        continue;
+      }
+      part->issues.push_back(id);
+    }
   }
 
   std::shared_ptr<const Item> ResolveItem(const std::string& item_id,
@@ -403,6 +443,7 @@ class BundleCompiler {
   void WarnOptionalMaterial(const Material& from, const Material& to, const Item& item,
                             const std::string& pointer) {
     if (to.necessity != Necessity::kRequired || from.necessity == Necessity::kRequired) return;
+    if (issued_.count(from.id) != 0) return;  // a part issues it; CheckIssuedMaterials checks who
     sink_->Warning(pointer, "optional-feeds-required",
                    "required material \"" + to.id + "\" of item \"" + item.id +
                        "\" is supplied by the " + NecessityName(from.necessity) +
@@ -473,6 +514,46 @@ class BundleCompiler {
     for (size_t i = 0; i < n; ++i) {
       if (color[i] == 0) visit(i);
     }
+  }
+
+  // A part supplied an issued material must wait for its issuer, or it would start without it.
+  // Runs on an acyclic "after".
+  void CheckIssuedMaterials() {
+    for (const auto& [material, issuer] : issuer_of_) {
+      const std::string& issuer_id = bundle_.parts[issuer].id;
+      for (size_t i = 0; i < bundle_.parts.size(); ++i) {
+        const BundlePart& part = bundle_.parts[i];
+        const bool supplied =
+            std::any_of(part.material_map.begin(), part.material_map.end(),
+                        [&](const auto& entry) { return entry.second == material; });
+        if (!supplied) continue;
+        if (i == issuer) {
+          sink_->Error(JoinJsonPointer(part_pointers_[i], "issues"), "issued-before-use",
+                       "part \"" + part.id + "\" is supplied bundle material \"" + material +
+                           "\", which it issues itself: no application could include it");
+        } else if (!WaitsFor(i, issuer)) {
+          sink_->Error(part_pointers_[i], "issued-before-use",
+                       "part \"" + part.id + "\" is supplied bundle material \"" + material +
+                           "\", which part \"" + issuer_id +
+                           "\" issues, but does not wait for it: add \"" + issuer_id +
+                           "\" to its \"after\"");
+        }
+      }
+    }
+  }
+
+  // Whether part `from` waits for part `to` through "after", directly or not.
+  bool WaitsFor(size_t from, size_t to) const {
+    std::vector<size_t> stack = bundle_.parts[from].after;
+    std::set<size_t> seen;
+    while (!stack.empty()) {
+      size_t p = stack.back();
+      stack.pop_back();
+      if (p == to) return true;
+      if (!seen.insert(p).second) continue;
+      stack.insert(stack.end(), bundle_.parts[p].after.begin(), bundle_.parts[p].after.end());
+    }
+    return false;
   }
 
   void WarnUnused() {
@@ -641,6 +722,10 @@ class BundleCompiler {
   std::vector<bool> has_form_map_;
   std::vector<bool> has_material_map_;
   std::set<std::string> guard_fields_;
+  // Bundle material ids some part issues: all of them, read before the parts; and those read so
+  // far that were valid, with the index of the part issuing each.
+  std::set<std::string> issued_;
+  std::map<std::string, size_t> issuer_of_;
   // The keys of the part being read's "form" and "materials" maps.
   std::set<std::string> named_fields_;
   std::set<std::string> named_materials_;

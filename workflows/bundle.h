@@ -24,10 +24,16 @@
 // a string item field. A constant must be a value of the item field's type (an enum constant one of
 // its values, a date constant a real date).
 //
+// Issued materials. A part may name bundle materials its grant issues ("issues": the business
+// licence of a registration). A part that is supplied such a material must wait for its issuer
+// (through "after", directly or not), and a part cannot be supplied what it issues itself; a
+// material is issued by one part at most.
+//
 // Warnings (the bundle still compiles): a required item field or material supplied from an
-// optional bundle one; a bundle field or material no part uses (fields read by a "when" count as
-// used); a bundle promise shorter than the promises of the items along its longest chain of
-// "after" dependencies (with no dependencies: the largest single promise).
+// optional bundle one (not for an issued material, which the applicant need not supply); a bundle
+// field or material no part uses (fields read by a "when" count as used); a bundle promise shorter
+// than the promises of the items along its longest chain of "after" dependencies (with no
+// dependencies: the largest single promise).
 //
 // Thread safety: immutable after compilation.
 #pragma once
@@ -64,6 +70,10 @@ struct BundlePart {
   std::map<std::string, FieldSource> form_map;
   // item material id → bundle material id, explicit and implicit (same id) alike.
   std::map<std::string, std::string> material_map;
+  // Bundle material ids this part's grant issues (证照共享: the registration part issues the
+  // business licence). Once the part is approved they count as supplied, so the parts after it
+  // receive them without the applicant supplying them.
+  std::vector<std::string> issues;
 };
 
 // A stage's promise: from the day its first part is accepted to the day its last part is decided.

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "workflows/definition_set.h"
 
@@ -569,6 +571,67 @@ TEST_F(BundleTest, RequiredItemMaterialFromAnOptionalBundleMaterial) {
   ExpectWarning(b, "optional-feeds-required", "/parts/1/materials/form",
                 "required material \"form\" of item \"staff-filing\" is supplied by the "
                 "deferrable bundle material \"application\"");
+}
+
+// 证照共享: the licence part issues the licence copy the filing needs; the applicant supplies none.
+TEST_F(BundleTest, APartIssuesAMaterialForThePartsAfterIt) {
+  json b = ValidBundle();
+  b["materials"][2]["necessity"] = "deferrable";
+  // Without the declaration, the applicant would have to supply it: warned.
+  ExpectWarning(b, "optional-feeds-required", "/parts/1", "\"licence_copy\"");
+  b["parts"][0]["issues"] = {"licence_copy"};
+  Check(b);
+  EXPECT_TRUE(diagnostics_.empty()) << Dump();
+  auto bundle = set_->FindBundle("open-shop");
+  ASSERT_TRUE(bundle) << Dump();
+  EXPECT_EQ(bundle->parts[0].issues, std::vector<std::string>{"licence_copy"});
+  EXPECT_TRUE(bundle->parts[1].issues.empty());
+}
+
+TEST_F(BundleTest, AnIssuedMaterialIsABundleMaterialIssuedOnce) {
+  json b = ValidBundle();
+  b["parts"][0]["issues"] = {"licence_copy", 7, "licence"};
+  ExpectError(b, "wrong-type", "/parts/0/issues/1", "a string");
+  const Diagnostic* unknown = Find("unknown-material", "/parts/0/issues/2");
+  ASSERT_TRUE(unknown) << Dump();
+  EXPECT_NE(unknown->message.find("unknown bundle material \"licence\""), std::string::npos)
+      << unknown->message;
+  b["parts"][0]["issues"] = {"licence_copy", "licence_copy"};
+  ExpectError(b, "duplicate-id", "/parts/0/issues/1", "issued twice");
+  b["parts"][0]["issues"] = "licence_copy";
+  ExpectError(b, "wrong-type", "/parts/0/issues", "array");
+}
+
+TEST_F(BundleTest, APartSuppliedAnIssuedMaterialWaitsForItsIssuer) {
+  json b = ValidBundle();
+  b["parts"][0]["issues"] = {"licence_copy"};
+  b["parts"][1].erase("after");
+  ExpectError(b, "issued-before-use", "/parts/1",
+              "part \"filing\" is supplied bundle material \"licence_copy\", which part "
+              "\"licence\" issues, but does not wait for it: add \"licence\" to its \"after\"");
+  // The licence part is supplied the application itself (the same id), so it cannot issue it.
+  b = ValidBundle();
+  b["parts"][0]["issues"] = {"application"};
+  ExpectError(b, "issued-before-use", "/parts/0/issues", "which it issues itself");
+}
+
+TEST_F(BundleTest, WaitingForTheIssuerMayGoThroughAnotherPart) {
+  // A third part, after the filing only, is supplied the licence copy the licence part issues.
+  json filing = FilingItem();
+  filing["id"] = "staff-filing-2";
+  json b = ValidBundle();
+  b["parts"][0]["issues"] = {"licence_copy"};
+  b["parts"].push_back({{"id", "filing2"},
+                        {"title", "用工备案（二）"},
+                        {"item", "staff-filing-2"},
+                        {"after", {"filing"}},
+                        {"form", {{"staff_count", {{"field", "staff"}}}}},
+                        {"materials", {{"form", "application"}}}});
+  Check(b, {filing});
+  EXPECT_FALSE(set_->HasErrors()) << Dump();
+  b["parts"][2]["after"] = json::array();
+  Check(b, {filing});
+  EXPECT_TRUE(Find("issued-before-use", "/parts/2")) << Dump();
 }
 
 TEST_F(BundleTest, UnusedBundleFieldAndMaterial) {

@@ -59,16 +59,25 @@ class [[nodiscard]] Status {
     return std::move(*this);
   }
 
+  // The member of the caller's input that was refused, as a JSON pointer (RFC 6901, "/form/area"),
+  // for an InvalidArgument about a request: the API lists it in the problem's errors[].
+  Status WithPointer(std::string pointer) && {
+    pointer_ = std::move(pointer);
+    return std::move(*this);
+  }
+
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
-  const std::string& reason() const { return reason_; }  // "" when none was given
+  const std::string& reason() const { return reason_; }    // "" when none was given
+  const std::string& pointer() const { return pointer_; }  // "" when none was given
   std::string ToString() const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string reason_;
+  std::string pointer_;
 };
 
 // Result<T> holds either a value or a non-OK Status.

@@ -83,7 +83,8 @@ export function problemWords(error) {
   return `请求未成功（HTTP ${error.status}）。`;
 }
 
-// Actions by id; an offered action's own title wins when it is in Chinese.
+// Actions by id, for the history's events, which carry no title; an offered action's own title
+// (the engine's, in Chinese) wins.
 export const ACTION_TITLE = {
   submit: '提交申请', accept: '受理', accept_and_decide: '受理并当场决定',
   request_correction: '一次性告知补正', supply_correction: '补正', supply_materials: '补交材料',
@@ -94,8 +95,7 @@ export const ACTION_TITLE = {
 };
 
 export function actionTitle(id, title) {
-  if (title && /[\u4e00-\u9fff]/.test(title)) return title;
-  return ACTION_TITLE[id] || title || id;
+  return title || ACTION_TITLE[id] || id;
 }
 
 // Statuses after which the clock no longer matters to the applicant.
