@@ -231,7 +231,8 @@ class BundleCompiler {
       }
       if (!issuer_of_.emplace(id, index).second) {
         sink_->Error(entry, "duplicate-id",
-                     "bundle material \"" + id + "\" is issued twice: one part issues it");
+                     "bundle material \"" + id +
+                         "\" is issued twice; a material is issued by one part, once");
         continue;
       }
       part->issues.push_back(id);
