@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "engine/clock.h"
+#include "engine/definition_registry.h"
 #include "engine/durable_file.h"
 #include "workflows/sha256.h"
 
@@ -103,14 +105,22 @@ Status WriteNewFile(const std::string& path, BIO* bio, mode_t mode) {
 
 // The header as stored in the ledger entry and on the witness's first line (without entry_seq).
 nlohmann::json SignedHeaderJson(const Checkpoint& c) {
-  return {{"format", kCheckpointFormat},
-          {"time", FormatTimestamp(c.time)},
-          {"cases", c.cases},
-          {"events", c.events},
-          {"heads_sha256", c.heads_sha256},
-          {"ledger", {{"seq", c.ledger_seq}, {"hash", c.ledger_hash}}},
-          {"key_id", c.key_id},
-          {"signature", c.signature}};
+  nlohmann::json j = {{"format", c.format},
+                      {"time", FormatTimestamp(c.time)},
+                      {"cases", c.cases},
+                      {"events", c.events},
+                      {"heads_sha256", c.heads_sha256},
+                      {"ledger", {{"seq", c.ledger_seq}, {"hash", c.ledger_hash}}},
+                      {"key_id", c.key_id},
+                      {"signature", c.signature}};
+  if (c.format != kCheckpointFormatV1) {
+    j["definitions"] = {{"count", c.definitions}, {"sha256", c.definitions_sha256}};
+  }
+  return j;
+}
+
+std::string DefinitionName(const DefinitionHead& d) {
+  return d.kind + "/" + d.id + "@" + std::to_string(d.version);
 }
 
 }  // namespace
@@ -219,14 +229,29 @@ std::string HeadsDigest(const std::vector<CaseHead>& heads) {
   return Hex(digest, n);
 }
 
+std::string DefinitionsDigest(const std::vector<DefinitionHead>& definitions) {
+  std::string buffer = "tongban-definitions-v1\n";
+  for (const DefinitionHead& d : definitions) {
+    AppendEncodedField(&buffer, d.kind);
+    AppendEncodedField(&buffer, d.id);
+    AppendEncodedInt(&buffer, d.version);
+    AppendEncodedField(&buffer, d.content_hash);
+  }
+  return Sha256Hex(buffer);
+}
+
 std::string CanonicalCheckpointEncoding(const Checkpoint& c) {
-  std::string out = std::string(kCheckpointFormat) + "\n";
+  std::string out = c.format + "\n";
   AppendEncodedInt(&out, c.time.time_since_epoch().count());
   AppendEncodedInt(&out, c.cases);
   AppendEncodedInt(&out, c.events);
   AppendEncodedField(&out, c.heads_sha256);
   AppendEncodedInt(&out, c.ledger_seq);
   AppendEncodedField(&out, c.ledger_hash);
+  if (c.format != kCheckpointFormatV1) {
+    AppendEncodedInt(&out, c.definitions);
+    AppendEncodedField(&out, c.definitions_sha256);
+  }
   AppendEncodedField(&out, c.key_id);
   return out;
 }
@@ -258,6 +283,18 @@ Result<Checkpoint> ComputeCheckpoint(Store* store, Instant time) {
     c.ledger_seq = ledger->back().seq;
     c.ledger_hash = ledger->back().hash;
   }
+  auto definitions = store->Definitions();
+  if (!definitions.ok()) return definitions.status();
+  for (DefinitionRecord& d : *definitions) {
+    c.definition_heads.push_back(
+        {std::move(d.kind), std::move(d.id), d.version, std::move(d.content_hash)});
+  }
+  std::sort(c.definition_heads.begin(), c.definition_heads.end(),
+            [](const DefinitionHead& a, const DefinitionHead& b) {
+              return std::tie(a.kind, a.id, a.version) < std::tie(b.kind, b.id, b.version);
+            });
+  c.definitions = static_cast<int64_t>(c.definition_heads.size());
+  c.definitions_sha256 = DefinitionsDigest(c.definition_heads);
   return c;
 }
 
@@ -318,6 +355,14 @@ std::string WitnessText(const Checkpoint& c) {
     out += ",\"hash\":";
     AppendJsonString(&out, h.hash);
     out += "}\n";
+  }
+  for (const DefinitionHead& d : c.definition_heads) {
+    out += nlohmann::json{{"definition", d.kind},
+                          {"id", d.id},
+                          {"version", d.version},
+                          {"content_hash", d.content_hash}}
+               .dump();
+    out += "\n";
   }
   return out;
 }
@@ -386,8 +431,11 @@ Result<Checkpoint> ParseWitness(const std::string& text) {
     if (!j.is_object()) return bad("not a JSON object");
     try {
       if (line_number == 1) {
-        if (j.value("format", "") != kCheckpointFormat)
-          return bad(std::string("not a checkpoint witness (format ") + kCheckpointFormat + ")");
+        c.format = j.value("format", "");
+        if (c.format != kCheckpointFormat && c.format != kCheckpointFormatV1) {
+          return bad(std::string("not a checkpoint witness (format ") + kCheckpointFormat + " or " +
+                     kCheckpointFormatV1 + ")");
+        }
         auto time = ParseTimestamp(j.at("time").get<std::string>());
         if (!time) return bad("time is not a timestamp");
         c.time = *time;
@@ -399,6 +447,15 @@ Result<Checkpoint> ParseWitness(const std::string& text) {
         c.key_id = j.at("key_id").get<std::string>();
         c.signature = j.at("signature").get<std::string>();
         c.entry_seq = j.value("entry_seq", int64_t{0});
+        if (c.format != kCheckpointFormatV1) {
+          c.definitions = j.at("definitions").at("count").get<int64_t>();
+          c.definitions_sha256 = j.at("definitions").at("sha256").get<std::string>();
+        }
+      } else if (j.contains("definition")) {
+        if (c.format == kCheckpointFormatV1) return bad("a definition line in a v1 witness");
+        c.definition_heads.push_back({j.at("definition").get<std::string>(),
+                                      j.at("id").get<std::string>(), j.at("version").get<int>(),
+                                      j.at("content_hash").get<std::string>()});
       } else {
         CaseHead h;
         h.case_id = j.at("case").get<std::string>();
@@ -434,6 +491,13 @@ std::optional<CheckpointFinding> CheckCheckpointSignature(const Checkpoint& c,
   if (HeadsDigest(c.heads) != c.heads_sha256) {
     return finding(
         "the witness's case heads do not match its signed digest (the file was altered)");
+  }
+  if (static_cast<int64_t>(c.definition_heads.size()) != c.definitions ||
+      (c.format != kCheckpointFormatV1 &&
+       DefinitionsDigest(c.definition_heads) != c.definitions_sha256)) {
+    return finding(
+        "the witness's definitions do not match its signed count and digest (the file was "
+        "altered)");
   }
   if (!key.Verify(CanonicalCheckpointEncoding(c), c.signature)) {
     return finding(
@@ -532,6 +596,31 @@ Result<std::vector<CheckpointFinding>> VerifyCheckpoint(Store* store, const Chec
              (c.entry_seq > 0 ? " (seq " + std::to_string(c.entry_seq) + ")" : std::string()) +
              " is missing: the database is a copy from before the checkpoint, or its ledger was "
              "truncated"});
+  }
+  if (c.definition_heads.empty()) return findings;
+  auto deployed = store->Definitions();
+  if (!deployed.ok()) return deployed.status();
+  for (const DefinitionHead& d : c.definition_heads) {
+    auto it = std::find_if(deployed->begin(), deployed->end(), [&](const DefinitionRecord& r) {
+      return r.kind == d.kind && r.id == d.id && r.version == d.version;
+    });
+    const std::string name = DefinitionName(d);
+    if (it == deployed->end()) {
+      findings.push_back({"definition-missing", name,
+                          "definition " + name +
+                              " is missing: the checkpoint has it deployed, the database does "
+                              "not"});
+    } else if (it->content_hash != d.content_hash) {
+      // A stored hash rewritten along with the text agrees with the text, not with the witness.
+      findings.push_back({"definition-differs", name,
+                          "definition " + name +
+                              " is not the one in the checkpoint: it was rewritten with its "
+                              "content hash (" +
+                              it->content_hash.substr(0, 12) + ", the checkpoint has " +
+                              d.content_hash.substr(0, 12) + ")"});
+    } else if (auto fault = DefinitionRecordFault(*it)) {
+      findings.push_back({"definition-differs", name, "definition " + name + ": " + *fault});
+    }
   }
   return findings;
 }

@@ -22,6 +22,13 @@
 // Each head is still a state its case was in at some moment, and the ledger head one the ledger
 // was in, which is all the prefix checks below need.
 //
+// The rules are witnessed too (format v2): every deployed definition's kind, id, version and
+// content hash, under a digest of their own (DefinitionsDigest) that the signature covers. A case
+// replays against its definition, and `tongban verify` only checks a definition's text against the
+// content hash stored beside it; someone who rewrote both (a stretched deadline, a loosened guard)
+// is named by the next verification against a checkpoint taken before. Witnesses of format v1
+// (cases and the ledger only) still parse and verify, for what they cover.
+//
 // What a checkpoint cannot show: changes after it (the next checkpoint covers them), and a case
 // created and deleted between two checkpoints.
 //
@@ -46,8 +53,10 @@ namespace tongban {
 
 // The ledger entry kind of a recorded checkpoint. Registers (registers.h) ignore it.
 inline constexpr const char* kLedgerCheckpoint = "checkpoint";
-// The first line's "format" of a witness file, and the tag of the signed encoding.
-inline constexpr const char* kCheckpointFormat = "tongban-checkpoint-v1";
+// The first line's "format" of a witness file, and the tag of the signed encoding: the format
+// checkpoints are recorded in, and the first one (without definitions), which still verifies.
+inline constexpr const char* kCheckpointFormat = "tongban-checkpoint-v2";
+inline constexpr const char* kCheckpointFormatV1 = "tongban-checkpoint-v1";
 
 struct CaseHead {
   std::string case_id;
@@ -55,7 +64,16 @@ struct CaseHead {
   std::string hash;  // that event's hash
 };
 
+// A deployed definition as a checkpoint witnesses it.
+struct DefinitionHead {
+  std::string kind;  // item, calendar, bundle, delegations, agreements
+  std::string id;
+  int version = 0;
+  std::string content_hash;  // as recorded at deployment (definition_registry.h)
+};
+
 struct Checkpoint {
+  std::string format = kCheckpointFormat;  // kCheckpointFormat or kCheckpointFormatV1
   Instant time{};
   int64_t cases = 0;         // heads.size()
   int64_t events = 0;        // the sum of the heads' seqs
@@ -68,6 +86,11 @@ struct Checkpoint {
   // content, see VerifyCheckpoint).
   int64_t entry_seq = 0;
   std::vector<CaseHead> heads;  // in the order the digest covers (case id order from the store)
+  // Format v2 only (empty in a v1 witness): the deployed definitions, in (kind, id, version)
+  // order, their number and DefinitionsDigest.
+  int64_t definitions = 0;
+  std::string definitions_sha256;
+  std::vector<DefinitionHead> definition_heads;
 };
 
 // An Ed25519 key pair, or its public half. Load errors: kNotFound for a missing file,
@@ -111,11 +134,16 @@ Status GenerateKeyPair(const std::string& private_pem_path, const std::string& p
 
 // SHA-256 (hex) over a version tag and each head's id, seq and hash, length-prefixed, in order.
 std::string HeadsDigest(const std::vector<CaseHead>& heads);
-// The exact bytes signed: the format tag and every header field but signature and entry_seq.
+// SHA-256 (hex) over a version tag and each definition's kind, id, version and content hash,
+// length-prefixed, in order.
+std::string DefinitionsDigest(const std::vector<DefinitionHead>& definitions);
+// The exact bytes signed: the format tag and every header field but signature and entry_seq (in a
+// v1 checkpoint, the fields v1 had).
 std::string CanonicalCheckpointEncoding(const Checkpoint& checkpoint);
 
-// Reads every case's head (streaming the events, ForEachEvent) and the ledger's head; unsigned,
-// with `time` as given. Errors: the store's.
+// Reads every case's head (streaming the events, ForEachEvent), the ledger's head and every
+// deployed definition's; unsigned, in the current format, with `time` as given. Errors: the
+// store's.
 Result<Checkpoint> ComputeCheckpoint(Store* store, Instant time);
 // ComputeCheckpoint, signs it with `key`, and commits its ledger entry by `actor` (the header as
 // the entry's data, heads_sha256 as its subject); returns it with entry_seq set. Errors: the
@@ -124,7 +152,9 @@ Result<Checkpoint> RecordCheckpoint(Store* store, const SigningKey& key, const A
                                     Instant time);
 
 // The witness file: JSON lines, the first the header (format, time, cases, events, heads_sha256,
-// ledger {seq, hash}, key_id, signature, entry_seq), then one {"case","seq","hash"} per head.
+// ledger {seq, hash}, definitions {count, sha256} (v2), key_id, signature, entry_seq), then one
+// {"case","seq","hash"} per head, then one {"definition","id","version","content_hash"} per
+// definition (v2).
 std::string WitnessText(const Checkpoint& checkpoint);
 nlohmann::json CheckpointHeaderToJson(const Checkpoint& checkpoint);
 // A witness is evidence: an existing file is never replaced, and its bytes are on disk before
@@ -140,24 +170,27 @@ Result<Checkpoint> ParseWitness(const std::string& text);
 // One thing the database lacks compared with a checkpoint, or a reason to distrust the witness.
 struct CheckpointFinding {
   // "signature", "case-deleted", "history-truncated", "history-differs", "ledger-truncated",
-  // "ledger-differs", "checkpoint-entry-missing".
+  // "ledger-differs", "checkpoint-entry-missing", "definition-missing", "definition-differs".
   std::string kind;
-  std::string subject;  // the case id, "ledger", or "witness"
+  std::string subject;  // the case id, "ledger", "witness", or kind/id@version of a definition
   std::string message;  // one line, naming what is missing
 };
 nlohmann::json CheckpointFindingToJson(const CheckpointFinding& finding);
 
-// Whether the witness is what `key` signed: its heads must give its heads_sha256, its key_id must
-// be the key's, and the signature must verify. nullopt when all hold; otherwise the "signature"
-// finding (then nothing else in the witness may be trusted).
+// Whether the witness is what `key` signed: its heads must give its heads_sha256 (and its
+// definitions its definitions_sha256), its key_id must be the key's, and the signature must verify.
+// nullopt when all hold; otherwise the "signature" finding (then nothing else in the witness may be
+// trusted).
 std::optional<CheckpointFinding> CheckCheckpointSignature(const Checkpoint& checkpoint,
                                                           const VerifyingKey& key);
 // Compares the database with a (signature-checked) checkpoint and returns every finding, in case
 // id order, then the ledger's: a witnessed case with no events (deleted); a case whose events end
 // before its witnessed seq (truncated) or whose event at that seq has another hash (rewritten or
 // rolled back); a ledger that ends before the witnessed seq or holds another entry there; no
-// checkpoint entry with this checkpoint's signature after the witnessed ledger head. Cases created
-// later, and cases and the ledger grown since, are fine. Errors: the store's.
+// checkpoint entry with this checkpoint's signature after the witnessed ledger head; a witnessed
+// definition no longer deployed (missing), or whose stored content hash or text is not the one
+// witnessed (differs). Cases and definitions deployed later, and cases and the ledger grown since,
+// are fine. Errors: the store's.
 Result<std::vector<CheckpointFinding>> VerifyCheckpoint(Store* store, const Checkpoint& checkpoint);
 
 }  // namespace tongban

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/definition_registry.h"
 #include "engine/postgres_store.h"
 #include "engine/sqlite.h"
 #include "engine/sqlite_store.h"
@@ -101,9 +102,27 @@ void Damage(const std::string& path, const std::string& sql) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   Status s = db->Exec(
       "DROP TRIGGER IF EXISTS events_append_only_delete; "
-      "DROP TRIGGER IF EXISTS ledger_append_only_delete; " +
+      "DROP TRIGGER IF EXISTS ledger_append_only_delete; "
+      "DROP TRIGGER IF EXISTS definitions_immutable_update; "
+      "DROP TRIGGER IF EXISTS definitions_immutable_delete; " +
       sql);
   ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// A deployed definition whose stored text has the content hash deploying would record.
+DefinitionRecord Definition(const std::string& id, int version, int promised_days) {
+  DefinitionRecord d;
+  d.kind = "item";
+  d.id = id;
+  d.version = version;
+  d.text = nlohmann::json{{"kind", "item"},
+                          {"id", id},
+                          {"version", version},
+                          {"time_limits", {{"promised_days", promised_days}}}}
+               .dump();
+  d.content_hash = DefinitionContentHash(nlohmann::json::parse(d.text));
+  d.deployed_at = Ms(kBase);
+  return d;
 }
 
 LedgerEntry CreditEntry(const std::string& subject) {
@@ -138,6 +157,9 @@ class CheckpointTest : public ::testing::Test {
     StoreWrite ledger;
     ledger.ledger = {CreditEntry("credit-1"), CreditEntry("credit-2")};
     ASSERT_TRUE(store_->Commit(std::move(ledger)).ok());
+    // And two versions of an item, deployed in the order that does not sort.
+    ASSERT_TRUE(store_->Deploy(Definition("permit", 2, 10)).ok());
+    ASSERT_TRUE(store_->Deploy(Definition("permit", 1, 20)).ok());
   }
 
   Checkpoint Record() {
@@ -214,6 +236,15 @@ TEST_F(CheckpointTest, RecordsHeadsAndItsOwnLedgerEntry) {
   EXPECT_FALSE(CheckLedgerChain(*ledger).has_value());
   EXPECT_FALSE(CheckCheckpointSignature(c, *pub_).has_value());
   EXPECT_EQ(Kinds(Findings(c)), "");
+  // The deployed definitions, in (kind, id, version) order, under the signature.
+  EXPECT_EQ(c.format, kCheckpointFormat);
+  EXPECT_EQ(c.definitions, 2);
+  ASSERT_EQ(c.definition_heads.size(), 2u);
+  EXPECT_EQ(c.definition_heads[0].version, 1);
+  EXPECT_EQ(c.definition_heads[0].content_hash, Definition("permit", 1, 20).content_hash);
+  EXPECT_EQ(c.definition_heads[1].version, 2);
+  EXPECT_EQ(c.definitions_sha256, DefinitionsDigest(c.definition_heads));
+  EXPECT_EQ((*ledger)[2].DataJson()["definitions"]["sha256"], c.definitions_sha256);
 }
 
 TEST_F(CheckpointTest, WitnessRoundTrips) {
@@ -235,7 +266,7 @@ TEST_F(CheckpointTest, WitnessRoundTrips) {
   EXPECT_EQ(ParseWitness("").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseWitness("{\"format\":\"x\"}\n").status().code(), StatusCode::kInvalidArgument);
   auto bad_line = ParseWitness(WitnessText(c) + "{\"case\":\"x\"}\n");
-  EXPECT_NE(bad_line.status().message().find("line 5"), std::string::npos)
+  EXPECT_NE(bad_line.status().message().find("line 7"), std::string::npos)
       << bad_line.status().ToString();
 }
 
@@ -259,6 +290,15 @@ TEST_F(CheckpointTest, AlteredWitnessOrOtherKeyFailsTheSignature) {
   Checkpoint signature_changed = c;
   signature_changed.signature[0] = signature_changed.signature[0] == 'a' ? 'b' : 'a';
   EXPECT_TRUE(CheckCheckpointSignature(signature_changed, *pub_).has_value());
+  // A definition's witnessed hash changed to a rewritten one's, with or without the digest.
+  Checkpoint definition_changed = c;
+  definition_changed.definition_heads[0].content_hash = Definition("permit", 1, 99).content_hash;
+  EXPECT_TRUE(CheckCheckpointSignature(definition_changed, *pub_).has_value());
+  definition_changed.definitions_sha256 = DefinitionsDigest(definition_changed.definition_heads);
+  EXPECT_TRUE(CheckCheckpointSignature(definition_changed, *pub_).has_value());
+  Checkpoint definition_dropped = c;
+  definition_dropped.definition_heads.pop_back();
+  EXPECT_TRUE(CheckCheckpointSignature(definition_dropped, *pub_).has_value());
   // Another operator's key.
   ASSERT_TRUE(GenerateKeyPair(dir_.File("k2.pem"), dir_.File("k2.pub.pem")).ok());
   auto other = VerifyingKey::Load(dir_.File("k2.pub.pem"));
@@ -312,6 +352,80 @@ TEST_F(CheckpointTest, NamesARewrittenHistoryOfTheSameLength) {
          "DELETE FROM events WHERE case_id = 'case-2'; DELETE FROM cases WHERE id = 'case-2';");
   ASSERT_TRUE(store_->Commit(MakeWrite("case-2", 1, 2, kGenesisHash, /*variant=*/1)).ok());
   EXPECT_EQ(Kinds(Findings(c)), "history-differs:case-2");
+}
+
+TEST_F(CheckpointTest, NamesADefinitionRewrittenWithItsContentHash) {
+  Checkpoint c = Record();
+  // A promise stretched from 20 to 99 days, the stored hash recomputed to match: the definition is
+  // consistent with itself, which is all `tongban verify` can check without a checkpoint.
+  const DefinitionRecord stretched = Definition("permit", 1, 99);
+  Damage(db_, "UPDATE definitions SET text = '" + stretched.text + "', content_hash = '" +
+                  stretched.content_hash + "' WHERE id = 'permit' AND version = 1;");
+  auto stored = store_->Definitions();
+  ASSERT_TRUE(stored.ok());
+  for (const DefinitionRecord& d : *stored)
+    EXPECT_FALSE(DefinitionRecordFault(d).has_value()) << d.id << "@" << d.version;
+  auto findings = Findings(c);
+  EXPECT_EQ(Kinds(findings), "definition-differs:item/permit@1");
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_NE(findings[0].message.find("rewritten with its content hash"), std::string::npos)
+      << findings[0].message;
+}
+
+TEST_F(CheckpointTest, NamesADefinitionWhoseTextNoLongerHasItsHashAndOneDeleted) {
+  Checkpoint c = Record();
+  Damage(db_, "UPDATE definitions SET text = '" + Definition("permit", 2, 11).text +
+                  "' WHERE id = 'permit' AND version = 2; "
+                  "DELETE FROM definitions WHERE id = 'permit' AND version = 1;");
+  auto findings = Findings(c);
+  EXPECT_EQ(Kinds(findings), "definition-missing:item/permit@1 definition-differs:item/permit@2");
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_NE(findings[1].message.find("does not match the content hash"), std::string::npos)
+      << findings[1].message;
+  // A definition deployed after the checkpoint is fine.
+  Checkpoint again = Record();
+  ASSERT_TRUE(store_->Deploy(Definition("permit", 3, 5)).ok());
+  EXPECT_EQ(Kinds(Findings(again)), "definition-differs:item/permit@2");
+}
+
+TEST_F(CheckpointTest, AWitnessOfTheFirstFormatStillVerifies) {
+  // A checkpoint as version 1 recorded it: cases and the ledger, no definitions.
+  auto computed = ComputeCheckpoint(store_.get(), Ms(kBase + 3600000));
+  ASSERT_TRUE(computed.ok()) << computed.status().ToString();
+  Checkpoint v1 = *computed;
+  v1.format = kCheckpointFormatV1;
+  v1.definitions = 0;
+  v1.definitions_sha256.clear();
+  v1.definition_heads.clear();
+  v1.key_id = key_->key_id();
+  auto signature = key_->Sign(CanonicalCheckpointEncoding(v1));
+  ASSERT_TRUE(signature.ok());
+  v1.signature = *signature;
+  StoreWrite write;
+  LedgerEntry entry = CreditEntry(v1.heads_sha256);
+  entry.kind = kLedgerCheckpoint;
+  entry.data = CanonicalJson(CheckpointHeaderToJson(v1));
+  write.ledger.push_back(std::move(entry));
+  ASSERT_TRUE(store_->Commit(std::move(write)).ok());
+
+  const std::string text = WitnessText(v1);
+  EXPECT_EQ(text.find("definition"), std::string::npos) << text;
+  auto parsed = ParseWitness(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->format, kCheckpointFormatV1);
+  EXPECT_FALSE(CheckCheckpointSignature(*parsed, *pub_).has_value());
+  EXPECT_EQ(Kinds(Findings(*parsed)), "");
+  // What it covers it still guards; definitions it never saw it cannot.
+  Damage(db_, "DELETE FROM definitions WHERE id = 'permit' AND version = 1;");
+  EXPECT_EQ(Kinds(Findings(*parsed)), "");
+  Damage(db_, "DELETE FROM events WHERE case_id = 'case-2';");
+  EXPECT_EQ(Kinds(Findings(*parsed)), "case-deleted:case-2");
+  // A definition line slipped into a v1 witness does not parse.
+  EXPECT_EQ(ParseWitness(text + "{\"content_hash\":\"x\",\"definition\":\"item\",\"id\":\"a\","
+                                "\"version\":1}\n")
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(CheckpointTest, NamesATruncatedLedger) {

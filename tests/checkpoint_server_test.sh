@@ -98,7 +98,7 @@ status=$(curl -s -o "$work/on-demand.jsonl" -D "$work/on-demand.headers" -w '%{h
   -X POST "$url/v1/admin/checkpoints" -H "$ADMIN")
 [ "$status" = 201 ] || fail "admin checkpoint: $status $(cat "$work/on-demand.jsonl")"
 grep -qi '^content-type: application/jsonl' "$work/on-demand.headers" || fail "not application/jsonl"
-[ "$(head -1 "$work/on-demand.jsonl" | jq -r .format)" = tongban-checkpoint-v1 ] ||
+[ "$(head -1 "$work/on-demand.jsonl" | jq -r .format)" = tongban-checkpoint-v2 ] ||
   fail "the response is not a witness"
 grep -qF "\"case\":\"$case_id\"" "$work/on-demand.jsonl" || fail "the witness lacks the new case"
 [ "$(ls "$witnesses" | wc -l)" = 2 ] || fail "the on-demand witness was not written to the folder"

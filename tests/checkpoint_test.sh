@@ -3,7 +3,8 @@
 # the README walkthrough (cases, a bundle, register ledger entries), `tongban keygen` and
 # `tongban checkpoint` record a checkpoint and its witness, and then the sqlite3 CLI does each kind
 # of damage to a copy of the file — a case deleted whole (a bundle's part too), a case's last events deleted, the newest
-# ledger entries deleted, the file swapped for a copy taken before the checkpoint — and
+# ledger entries deleted, a deployed item rewritten with its content hash, the file swapped for a
+# copy taken before the checkpoint — and
 # `tongban verify --checkpoint` must fail and name each; the untouched file must pass, and a witness
 # with one changed byte must fail its signature.
 # Usage: tests/checkpoint_test.sh TONGBAN_BINARY   (run from the repository root; needs sqlite3,
@@ -36,8 +37,12 @@ if "$binary" checkpoint --db "$db" --key "$work/operator.pem" --out "$work/witne
   fail "checkpoint overwrote a witness"
 fi
 cases=$(sqlite3 "$db" "SELECT count(DISTINCT case_id) FROM events")
+definitions=$(sqlite3 "$db" "SELECT count(*) FROM definitions")
 [ "$(head -1 "$work/witness.jsonl" | jq .cases)" = "$cases" ] || fail "the witness lacks cases"
-[ "$(wc -l <"$work/witness.jsonl")" -eq $((cases + 1)) ] || fail "the witness lacks head lines"
+[ "$(head -1 "$work/witness.jsonl" | jq .definitions.count)" = "$definitions" ] ||
+  fail "the witness lacks definitions"
+[ "$(wc -l <"$work/witness.jsonl")" -eq $((cases + definitions + 1)) ] ||
+  fail "the witness lacks head lines"
 [ "$(sqlite3 "$db" "SELECT kind FROM ledger ORDER BY seq DESC LIMIT 1")" = checkpoint ] ||
   fail "the checkpoint is not the newest ledger entry"
 
@@ -95,6 +100,23 @@ verify_copy ledger "DELETE FROM ledger WHERE seq >= $ledger_seq;"
 expect ledger "CHECKPOINT ledger-truncated: the ledger is truncated: it ends at seq $((ledger_seq - 1)), the checkpoint has seq $ledger_seq"
 expect ledger "CHECKPOINT checkpoint-entry-missing"
 
+# A deployed item rewritten together with its content hash (its statutory limit stretched by 5
+# days, the hash recomputed as deploying computes it: keys sorted, compact): its text and stored
+# hash agree, so the whole verification passes it and only the checkpoint can tell.
+item=establishment-registration
+version=$(sqlite3 "$db" "SELECT max(version) FROM definitions WHERE kind = 'item' AND id = '$item'")
+text=$(sqlite3 "$db" "SELECT text FROM definitions WHERE kind = 'item' AND id = '$item'
+  AND version = $version")
+stretched=$(printf '%s' "$text" | jq -c '.time_limits.statutory_days += 5')
+stretched_hash=$(printf '%s' "$stretched" | jq -cSj . | sha256sum | cut -d' ' -f1)
+verify_copy definition "DROP TRIGGER definitions_immutable_update;
+  UPDATE definitions SET text = '$(printf '%s' "$stretched" | sed "s/'/''/g")',
+    content_hash = '$stretched_hash'
+  WHERE kind = 'item' AND id = '$item' AND version = $version;"
+expect definition "CHECKPOINT definition-differs: definition item/$item@$version is not the one in the checkpoint"
+grep -q "^OK: .* definition(s) match their content hashes" "$work/definition.out" ||
+  fail "definition: the rewrite was not consistent, so this shows nothing verify alone misses"
+
 # The file rolled back to the copy taken just before the checkpoint.
 cp "$work/before.db" "$work/rolled-back.db"
 rc=0
@@ -119,4 +141,4 @@ tamper head-byte '2{s/"hash":"0/"hash":"1/;t;s/"hash":"./"hash":"0/}'
 tamper header-byte '1{s/"events":\([0-9]*\)0,/"events":\11,/;t;s/"events":\([0-9]*\)[1-9],/"events":\10,/}'
 
 [ "$failed" = 0 ] || exit 1
-echo "checkpoint: untouched passes; deleted case, truncated history, truncated ledger, rolled-back copy and altered witness detected and named"
+echo "checkpoint: untouched passes; deleted case, truncated history, truncated ledger, rewritten definition, rolled-back copy and altered witness detected and named"

@@ -149,7 +149,8 @@ int CheckpointCommand(int argc, char** argv, int first) {
     std::cout << PrettyJson(CheckpointHeaderToJson(*checkpoint)) << "\n";
   } else {
     std::cout << "OK: checkpoint of " << checkpoint->cases << " case(s), " << checkpoint->events
-              << " event(s) and ledger seq " << checkpoint->ledger_seq
+              << " event(s), " << checkpoint->definitions
+              << " deployed definition(s) and ledger seq " << checkpoint->ledger_seq
               << " recorded as ledger entry " << checkpoint->entry_seq << "; witness written to "
               << out << " (key " << checkpoint->key_id.substr(0, 16) << ")\n";
   }
@@ -202,8 +203,11 @@ int VerifyWithCheckpoint(Engine* engine, const VerifyReport& report, const std::
     std::cout << "CHECKPOINT " << f.kind << ": " << f.message << "\n";
   if (findings.empty()) {
     std::cout << "OK: checkpoint of " << FormatTimestamp(checkpoint->time)
-              << " holds: " << checkpoint->cases << " case head(s), ledger seq "
-              << checkpoint->ledger_seq
+              << " holds: " << checkpoint->cases << " case head(s), "
+              << (checkpoint->format == kCheckpointFormatV1
+                      ? std::string("no definitions (a v1 witness)")
+                      : std::to_string(checkpoint->definitions) + " definition(s) unchanged")
+              << ", ledger seq " << checkpoint->ledger_seq
               << " and the checkpoint's own ledger entry present; signature verified\n";
   }
   return ok ? kExitOk : kExitFailure;

@@ -520,7 +520,10 @@ class BundleCompiler {
   // A part supplied an issued material must wait for its issuer, or it would start without it.
   // Runs on an acyclic "after".
   void CheckIssuedMaterials() {
-    for (const auto& [material, issuer] : issuer_of_) {
+    for (const auto& issued : issuer_of_) {
+      // Named, not a structured binding: clang before 16 cannot capture those in a lambda.
+      const std::string& material = issued.first;
+      const size_t issuer = issued.second;
       const std::string& issuer_id = bundle_.parts[issuer].id;
       for (size_t i = 0; i < bundle_.parts.size(); ++i) {
         const BundlePart& part = bundle_.parts[i];
