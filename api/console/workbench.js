@@ -453,12 +453,19 @@ async function renderApplication(main) {
 }
 
 function applicationForm(def, main) {
-  const controls = (def.form?.fields || []).map((f) => formFieldControl(f));
-  const materials = (def.materials || []).map((m) => {
+  // An item wraps its fields in {fields: […]}; a bundle (一件事) gives the list itself.
+  const fields = Array.isArray(def.form) ? def.form : (def.form?.fields || []);
+  const controls = fields.map((f) => formFieldControl(f));
+  // A bundle's materials that a part issues (证照共享: the business licence) are not the
+  // applicant's to supply: listed as such, not offered.
+  const issued = new Set((def.parts || []).flatMap((p) => p.issues || []));
+  const materials = (def.materials || []).filter((m) => !issued.has(m.id)).map((m) => {
     const box = h('input', {type: 'checkbox', name: 'materials', value: m.id, id: uniqueId('m')});
     return h('div', {class: 'check'}, box, h('label', {for: box.id}, m.name,
       m.necessity === 'required' ? '（必交）' : ''));
   });
+  const issuedNote = (def.materials || []).filter((m) => issued.has(m.id)).map((m) =>
+    h('p', {class: 'hint issued-material'}, `${m.name}：由前序事项核发，经信息共享取得，无须提交。`));
   const applicant = {
     id: h('input', {name: 'applicant_id', autocomplete: 'off'}),
     name: h('input', {name: 'applicant_name', autocomplete: 'organization'}),
@@ -485,7 +492,7 @@ function applicationForm(def, main) {
   }},
   h('h2', {}, def.title),
   h('fieldset', {}, h('legend', {}, '申请表'), controls.map((c) => c.element)),
-  h('fieldset', {}, h('legend', {}, '提交的材料'), materials),
+  h('fieldset', {}, h('legend', {}, '提交的材料'), materials, issuedNote),
   h('details', {}, h('summary', {}, '代为申请（窗口工作人员、代办员）'),
     field('申请人编号', applicant.id), field('申请人名称', applicant.name),
     field('统一社会信用代码', applicant.credit_code)),

@@ -510,6 +510,35 @@ async function run(browser, base) {
     });
   }
 
+  // 一件事: a bundle's form is its own list of fields, and the licence registration issues is not
+  // the applicant's to supply.
+  await check('applicant applies for 开办企业一件事: the bundle form, issued materials not asked', async () => {
+    await signIn(page, base, 'applicant');
+    await page.click('a[href="#/cases/new"]');
+    await page.waitForSelector('select[name=definition]');
+    await page.select('select[name=definition]', 'business-startup');
+    await page.waitForSelector('input[name=enterprise_name]');
+    const example = JSON.parse(readFileSync(path.join(sourceDir, 'docs/examples/business-startup-application.json'), 'utf8'));
+    for (const [key, value] of Object.entries(example.form)) {
+      const tag = await page.$eval(`[name=${key}]`, (e) => e.tagName + (e.type || ''));
+      if (tag.startsWith('SELECT')) await page.select(`[name=${key}]`, String(value));
+      else if (tag.includes('checkbox')) { if (value) await page.click(`[name=${key}]`); }
+      else await page.$eval(`[name=${key}]`, (e, v) => { e.value = v; }, String(value));
+    }
+    expect(await page.$('input[name=materials][value=business_licence]') === null,
+      'the business licence is offered to the applicant');
+    const issued = await text(page, '.issued-material');
+    expect(issued.includes('营业执照') && issued.includes('无须提交'), issued);
+    for (const m of [...example.materials, 'articles']) await page.click(`input[name=materials][value=${m}]`);
+    await axeCheck(page, 'new bundle application');
+    await page.click('main form button.primary[type=submit]');
+    await page.waitForFunction(() => location.hash.startsWith('#/cases/c'));
+    await page.waitForSelector('main h1');
+    await page.waitForFunction(() => document.querySelector('main').textContent.includes('企业设立登记'));
+    const body = await text(page);
+    expect(body.includes('开办企业一件事'), body);
+  });
+
   await check('no page error, console error or CSP violation', async () => {
     expect(pageProblems.length === 0, pageProblems.join('\n'));
   });
