@@ -11,21 +11,16 @@ namespace tongban {
 
 namespace {
 
+// The field's JSON type (ValueHasFieldType, shared with the validators of guards and bundle
+// constants), and for a date or an enum a value of it.
 bool HasFieldType(const FormField& field, const nlohmann::json& value) {
-  switch (field.type) {
-    case FieldType::kString:
-      return value.is_string();
-    case FieldType::kNumber:
-      return value.is_number();
-    case FieldType::kBoolean:
-      return value.is_boolean();
-    case FieldType::kDate:
-      return value.is_string() && IsIsoDate(value.get<std::string>());
-    case FieldType::kEnum:
-      return value.is_string() && std::find(field.values.begin(), field.values.end(),
-                                            value.get<std::string>()) != field.values.end();
+  if (!ValueHasFieldType(field.type, value)) return false;
+  if (field.type == FieldType::kDate) return IsIsoDate(value.get_ref<const std::string&>());
+  if (field.type == FieldType::kEnum) {
+    return std::find(field.values.begin(), field.values.end(),
+                     value.get_ref<const std::string&>()) != field.values.end();
   }
-  return false;
+  return true;
 }
 
 std::string ExpectedType(const FormField& field) {
