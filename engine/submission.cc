@@ -36,12 +36,6 @@ std::string ExpectedType(const FormField& field) {
   return expected;
 }
 
-const FormField* FindField(const std::vector<FormField>& fields, const std::string& id) {
-  auto it =
-      std::find_if(fields.begin(), fields.end(), [&](const FormField& f) { return f.id == id; });
-  return it == fields.end() ? nullptr : &*it;
-}
-
 // The commitment the applicant signed, checked against the item's template (告知承诺制).
 Status ReadCommitment(const Item& item, const nlohmann::json& data, Instant time,
                       CaseState* state) {
@@ -82,7 +76,7 @@ Status CheckForm(const std::vector<FormField>& fields, const nlohmann::json& for
   if (!form.is_object())
     return Status::InvalidArgument("form must be an object").WithPointer("/form");
   for (const auto& [key, value] : form.items()) {
-    const FormField* field = FindField(fields, key);
+    const FormField* field = FindFormField(fields, key);
     if (field == nullptr) {
       return Status::InvalidArgument("form has an unknown field \"" + key + "\"")
           .WithPointer(JoinJsonPointer("/form", key));
@@ -113,10 +107,7 @@ Status ReadMaterialIds(const std::vector<Material>& known, const nlohmann::json&
   }
   for (size_t i = 0; i < materials.size(); ++i) {
     const nlohmann::json& m = materials[i];
-    const bool ok =
-        m.is_string() && std::any_of(known.begin(), known.end(), [&](const Material& k) {
-          return k.id == m.get_ref<const std::string&>();
-        });
+    const bool ok = m.is_string() && FindMaterialIn(known, m.get_ref<const std::string&>());
     if (!ok) {
       return Status::InvalidArgument(name + " names an unknown material: " + m.dump())
           .WithPointer(JoinJsonPointer(at, i));

@@ -750,17 +750,11 @@ std::optional<size_t> Bundle::PartIndex(const std::string& part_id) const {
 }
 
 const FormField* Bundle::FindField(const std::string& field_id) const {
-  for (const FormField& f : form) {
-    if (f.id == field_id) return &f;
-  }
-  return nullptr;
+  return FindFormField(form, field_id);
 }
 
 const Material* Bundle::FindMaterial(const std::string& material_id) const {
-  for (const Material& m : materials) {
-    if (m.id == material_id) return &m;
-  }
-  return nullptr;
+  return FindMaterialIn(materials, material_id);
 }
 
 nlohmann::json Bundle::MapForm(const BundlePart& part, const nlohmann::json& bundle_form) const {

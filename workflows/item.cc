@@ -20,18 +20,26 @@ std::optional<size_t> Item::StepIndex(const std::string& step_id) const {
   return it->second;
 }
 
-const Material* Item::FindMaterial(const std::string& material_id) const {
+const Material* FindMaterialIn(const std::vector<Material>& materials, const std::string& id) {
   for (const Material& m : materials) {
-    if (m.id == material_id) return &m;
+    if (m.id == id) return &m;
   }
   return nullptr;
 }
 
-const FormField* Item::FindField(const std::string& field_id) const {
+const FormField* FindFormField(const std::vector<FormField>& form, const std::string& id) {
   for (const FormField& f : form) {
-    if (f.id == field_id) return &f;
+    if (f.id == id) return &f;
   }
   return nullptr;
+}
+
+const Material* Item::FindMaterial(const std::string& material_id) const {
+  return FindMaterialIn(materials, material_id);
+}
+
+const FormField* Item::FindField(const std::string& field_id) const {
+  return FindFormField(form, field_id);
 }
 
 bool Item::HasRole(const std::string& role) const {

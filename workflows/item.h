@@ -119,6 +119,11 @@ struct Step {
   const Action* FindAction(const std::string& action_id) const;
 };
 
+// The material or form field with this id in a list, or null: an item's, a bundle's and an
+// application's lists are searched the same way.
+const Material* FindMaterialIn(const std::vector<Material>& materials, const std::string& id);
+const FormField* FindFormField(const std::vector<FormField>& form, const std::string& id);
+
 struct Item {
   std::string id;
   int version = 1;
